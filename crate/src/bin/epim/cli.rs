@@ -1,0 +1,47 @@
+//! Argument parsing and dispatch. Each command group lives in its own module.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod info;
+
+/// EPIM playground command line: epitome operator, quantizer and PIM simulator.
+#[derive(Parser)]
+#[command(name = "epim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parameter count, compression, groups and offsets of an epitome spec (JSON file).
+    Info(info::InfoArgs),
+}
+
+/// Parses the arguments, runs the command, prints its JSON on stdout; on error
+/// prints one line on stderr and exits with status 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(args) => info::run(&args),
+    };
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("epim: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads a JSON file into `T`, with the file name in every error.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> epim::Result<T> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
+    serde_json::from_str(&text).map_err(|e| epim::Error::parse(path.display().to_string(), e))
+}

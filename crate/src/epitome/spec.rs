@@ -1,0 +1,300 @@
+//! Epitome shapes, offsets and their counts (EPITOME.md sections 1 and 2).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Geometry of the convolution layer an epitome replaces.
+///
+/// A fully connected layer is a 1x1 convolution on a 1x1 map (`k_h = k_w = 1`).
+/// Dilation is 1 and groups 1: grouped and depthwise convolutions stay dense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerGeometry {
+    /// Output channels.
+    pub c_out: usize,
+    /// Input channels.
+    pub c_in: usize,
+    /// Kernel height.
+    pub k_h: usize,
+    /// Kernel width.
+    pub k_w: usize,
+    /// Stride (both directions).
+    #[serde(default = "one")]
+    pub stride: usize,
+    /// Zero padding (all sides).
+    #[serde(default)]
+    pub padding: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// Shape of an epitome `E[e_out][e_in][e_h][e_w]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpitomeShape {
+    /// Epitome output rows (crossbar columns).
+    pub e_out: usize,
+    /// Epitome input channels.
+    pub e_in: usize,
+    /// Epitome height.
+    pub e_h: usize,
+    /// Epitome width.
+    pub e_w: usize,
+}
+
+impl EpitomeShape {
+    /// Number of epitome elements, `e_out*e_in*e_h*e_w`.
+    pub fn len(&self) -> usize {
+        self.e_out * self.e_in * self.e_h * self.e_w
+    }
+
+    /// True when the shape has no elements (only possible before validation).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Offset triple `(a, b, c)` of one output-channel group: input-channel, row and
+/// column offset into the epitome.
+pub type Offset = [usize; 3];
+
+/// A layer together with its epitome shape, offsets and replication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpitomeSpec {
+    /// The layer the epitome replaces.
+    pub layer: LayerGeometry,
+    /// The epitome's shape.
+    pub epitome: EpitomeShape,
+    /// Per-group offsets; `None` means the default schedule
+    /// ([`EpitomeSpec::default_offset`]). When fewer offsets than groups are
+    /// given, the remaining groups use the default schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<Vec<Offset>>,
+    /// Replication factor: copies of the epitome crossbars so groups run in
+    /// parallel (>= 1).
+    #[serde(default = "one")]
+    pub rep: usize,
+}
+
+impl EpitomeSpec {
+    /// A spec with default offsets and `rep = 1`.
+    pub fn new(layer: LayerGeometry, epitome: EpitomeShape) -> Self {
+        EpitomeSpec {
+            layer,
+            epitome,
+            offsets: None,
+            rep: 1,
+        }
+    }
+
+    /// Checks every bound of EPITOME.md sections 1 and 2; the error names the
+    /// field and the bound.
+    pub fn validate(&self) -> Result<()> {
+        let l = &self.layer;
+        let e = &self.epitome;
+        for (field, v) in [
+            ("layer.c_out", l.c_out),
+            ("layer.c_in", l.c_in),
+            ("layer.k_h", l.k_h),
+            ("layer.k_w", l.k_w),
+            ("layer.stride", l.stride),
+            ("epitome.e_out", e.e_out),
+            ("epitome.e_in", e.e_in),
+            ("epitome.e_h", e.e_h),
+            ("epitome.e_w", e.e_w),
+            ("rep", self.rep),
+        ] {
+            if v == 0 {
+                return Err(Error::invalid(field, "must be at least 1, got 0"));
+            }
+        }
+        if e.e_out > l.c_out {
+            return Err(Error::invalid(
+                "epitome.e_out",
+                format!("must be <= c_out = {}, got {}", l.c_out, e.e_out),
+            ));
+        }
+        if e.e_h < l.k_h {
+            return Err(Error::invalid(
+                "epitome.e_h",
+                format!("must be >= k_h = {}, got {}", l.k_h, e.e_h),
+            ));
+        }
+        if e.e_w < l.k_w {
+            return Err(Error::invalid(
+                "epitome.e_w",
+                format!("must be >= k_w = {}, got {}", l.k_w, e.e_w),
+            ));
+        }
+        // Guard the products used everywhere else against overflow.
+        let dims = [l.c_out, l.c_in, l.k_h, l.k_w, e.e_out, e.e_in, e.e_h, e.e_w];
+        if dims
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .is_none()
+        {
+            return Err(Error::invalid("layer", "sizes are too large (overflow)"));
+        }
+        let groups = self.groups();
+        if let Some(offsets) = &self.offsets {
+            if offsets.len() > groups {
+                return Err(Error::invalid(
+                    "offsets",
+                    format!(
+                        "{} offsets given but the layer has only {groups} groups (ceil(c_out / e_out))",
+                        offsets.len()
+                    ),
+                ));
+            }
+            for (g, &[a, b, c]) in offsets.iter().enumerate() {
+                if a >= e.e_in {
+                    return Err(Error::invalid(
+                        format!("offsets[{g}][0]"),
+                        format!("must be < e_in = {}, got {a}", e.e_in),
+                    ));
+                }
+                if b > e.e_h - l.k_h {
+                    return Err(Error::invalid(
+                        format!("offsets[{g}][1]"),
+                        format!("must be <= e_h - k_h = {}, got {b}", e.e_h - l.k_h),
+                    ));
+                }
+                if c > e.e_w - l.k_w {
+                    return Err(Error::invalid(
+                        format!("offsets[{g}][2]"),
+                        format!("must be <= e_w - k_w = {}, got {c}", e.e_w - l.k_w),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Weights of the dense layer, `c_out*c_in*k_h*k_w`.
+    pub fn weight_count(&self) -> usize {
+        let l = &self.layer;
+        l.c_out * l.c_in * l.k_h * l.k_w
+    }
+
+    /// Parameters stored by the epitome, `e_out*e_in*e_h*e_w`.
+    pub fn param_count(&self) -> usize {
+        self.epitome.len()
+    }
+
+    /// Parameter compression, `weight_count / param_count`.
+    pub fn compression(&self) -> f64 {
+        self.weight_count() as f64 / self.param_count() as f64
+    }
+
+    /// Number of output-channel groups, `ceil(c_out / e_out)`.
+    pub fn groups(&self) -> usize {
+        self.layer.c_out.div_ceil(self.epitome.e_out)
+    }
+
+    /// The default offset of group `g` (EPITOME.md section 2).
+    pub fn default_offset(&self, g: usize) -> Offset {
+        let (l, e) = (&self.layer, &self.epitome);
+        let groups = self.groups();
+        let nb = e.e_h - l.k_h + 1;
+        let nc = e.e_w - l.k_w + 1;
+        [(g * e.e_in) / groups, g % nb, (g / nb) % nc]
+    }
+
+    /// The offset used by group `g`: the listed one, or the default schedule.
+    pub fn offset(&self, g: usize) -> Offset {
+        match &self.offsets {
+            Some(list) if g < list.len() => list[g],
+            _ => self.default_offset(g),
+        }
+    }
+
+    /// Offsets of all groups, in group order.
+    pub fn all_offsets(&self) -> Vec<Offset> {
+        (0..self.groups()).map(|g| self.offset(g)).collect()
+    }
+
+    /// Number of distinct offset patterns (groups with equal offsets share one).
+    pub fn distinct_patterns(&self) -> usize {
+        let mut offs = self.all_offsets();
+        offs.sort_unstable();
+        offs.dedup();
+        offs.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(c_out: usize, c_in: usize, k: usize, e: [usize; 4]) -> EpitomeSpec {
+        EpitomeSpec::new(
+            LayerGeometry {
+                c_out,
+                c_in,
+                k_h: k,
+                k_w: k,
+                stride: 1,
+                padding: 0,
+            },
+            EpitomeShape {
+                e_out: e[0],
+                e_in: e[1],
+                e_h: e[2],
+                e_w: e[3],
+            },
+        )
+    }
+
+    #[test]
+    fn counts_follow_the_spec_formulae() {
+        let s = spec(64, 64, 3, [32, 32, 4, 4]);
+        s.validate().unwrap();
+        assert_eq!(s.weight_count(), 64 * 64 * 9);
+        assert_eq!(s.param_count(), 32 * 32 * 16);
+        assert!((s.compression() - 2.25).abs() < 1e-12);
+        assert_eq!(s.groups(), 2);
+        // g=0: (0,0,0); g=1: a = 32/2 = 16, b = 1 % 2 = 1, c = (1/2) % 2 = 0.
+        assert_eq!(s.all_offsets(), vec![[0, 0, 0], [16, 1, 0]]);
+        assert_eq!(s.distinct_patterns(), 2);
+    }
+
+    #[test]
+    fn groups_round_up_and_equal_offsets_share_a_pattern() {
+        // 5 output channels from 2 epitome rows: 3 groups; e_h = k_h and
+        // e_w = k_w force b = c = 0, and e_in = 1 forces a = 0: one pattern.
+        let s = spec(5, 3, 3, [2, 1, 3, 3]);
+        s.validate().unwrap();
+        assert_eq!(s.groups(), 3);
+        assert_eq!(s.distinct_patterns(), 1);
+    }
+
+    #[test]
+    fn validation_names_field_and_bound() {
+        let e = spec(8, 4, 3, [4, 2, 2, 4]).validate().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid epitome.e_h: must be >= k_h = 3, got 2"
+        );
+        let e = spec(8, 4, 3, [9, 2, 3, 3]).validate().unwrap_err();
+        assert!(e.to_string().contains("epitome.e_out"), "{e}");
+        let e = spec(0, 4, 3, [1, 2, 3, 3]).validate().unwrap_err();
+        assert!(e.to_string().contains("layer.c_out"), "{e}");
+        let mut s = spec(8, 4, 3, [4, 2, 4, 4]);
+        s.offsets = Some(vec![[0, 0, 0], [1, 2, 0]]);
+        let e = s.validate().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid offsets[1][1]: must be <= e_h - k_h = 1, got 2"
+        );
+        s.offsets = Some(vec![[0, 0, 0]; 3]);
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("only 2 groups"));
+    }
+}

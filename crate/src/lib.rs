@@ -1,0 +1,40 @@
+//! # epim: the EPIM playground core
+//!
+//! EPIM (Wang et al., "EPIM: Efficient Processing-In-Memory Accelerators based on
+//! Epitome", DAC 2024, arXiv 2311.07620) replaces convolution kernels with
+//! *epitomes*: small tensors from which the kernels are sampled, so a ReRAM crossbar
+//! accelerator stores far fewer weights.
+//!
+//! This crate is the pure-Rust core of the EPIM playground. The normative definitions
+//! of the operator, quantizer and datapath are the project's own (docs/epitome.md);
+//! where the paper's text is not available they are modelling choices, not the paper's.
+//!
+//! Modules:
+//! - [`epitome`]: epitome shapes, sampling, the operator and its datapath tables.
+//! - [`error`]: the crate's one error type.
+//!
+//! The wasm bindings (`wasm`, only on `wasm32-unknown-unknown`) are a thin shell over
+//! this core; the core knows nothing about JavaScript.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod epitome;
+pub mod error;
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub mod wasm;
+
+pub use epitome::EpitomeSpec;
+pub use error::{Error, Result};
+
+/// The crate version, as in Cargo.toml.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

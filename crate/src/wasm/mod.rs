@@ -1,0 +1,57 @@
+//! The wasm bindings: the only module that knows about JavaScript.
+//!
+//! Every export returns `Result<_, JsError>`; a `crate::Error` becomes a JS `Error`
+//! whose message says what to fix. Core types cross the boundary through serde
+//! (plain JS objects; field names as in the Rust structs, snake_case).
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::epitome::EpitomeSpec;
+
+mod convert;
+
+pub use convert::{from_js, to_js};
+
+/// Runs once when the module is instantiated: installs the panic hook so a bug
+/// shows a Rust message in the console instead of a bare `unreachable`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    #[cfg(feature = "panic-hook")]
+    console_error_panic_hook::set_once();
+}
+
+/// The crate version (Cargo.toml).
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::VERSION.to_string()
+}
+
+/// What [`epitome_info`] returns.
+#[derive(Serialize)]
+struct EpitomeInfo {
+    weight_count: usize,
+    param_count: usize,
+    compression: f64,
+    groups: usize,
+    patterns: usize,
+    offsets: Vec<crate::epitome::Offset>,
+}
+
+/// Counts of an epitome spec: `{layer: {c_out, c_in, k_h, k_w, stride?, padding?},
+/// epitome: {e_out, e_in, e_h, e_w}, offsets?, rep?}` ->
+/// `{weight_count, param_count, compression, groups, patterns, offsets}`.
+/// Throws an `Error` naming the field for an invalid spec.
+#[wasm_bindgen(js_name = epitomeInfo)]
+pub fn epitome_info(spec: JsValue) -> Result<JsValue, JsError> {
+    let spec: EpitomeSpec = from_js("epitome spec", spec)?;
+    spec.validate()?;
+    to_js(&EpitomeInfo {
+        weight_count: spec.weight_count(),
+        param_count: spec.param_count(),
+        compression: spec.compression(),
+        groups: spec.groups(),
+        patterns: spec.distinct_patterns(),
+        offsets: spec.all_offsets(),
+    })
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, idempotently and from the package
+# registries only (crates.io, npm, Debian). Safe to run again: each step checks
+# first and does nothing when the tool is already at the right version.
+#
+#   scripts/setup.sh                  toolchain for building and serving the page
+#   scripts/setup.sh --with-chromium  also Chromium + ChromeDriver (browser tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_PACK_VERSION=0.15.1
+# wasm-bindgen-cli must equal the wasm-bindgen crate pin in Cargo.toml.
+WBG_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+if [ -z "$WBG_VERSION" ]; then
+  echo "setup: cannot read the wasm-bindgen pin from Cargo.toml" >&2
+  exit 1
+fi
+
+with_chromium=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-chromium) with_chromium=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "setup: $*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+have_version() { # tool expected-version
+  command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qw "$2"
+}
+
+if ! have_version wasm-bindgen "$WBG_VERSION"; then
+  say "installing wasm-bindgen-cli $WBG_VERSION (a few minutes, once)"
+  # No --locked: its lock file wants a webpki-roots version the registry lacks.
+  cargo install wasm-bindgen-cli --version "=$WBG_VERSION" --force
+fi
+if ! have_version wasm-pack "$WASM_PACK_VERSION"; then
+  say "installing wasm-pack $WASM_PACK_VERSION (a few minutes, once)"
+  cargo install wasm-pack --version "=$WASM_PACK_VERSION" --force
+fi
+
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+if [ "$with_chromium" = 1 ]; then
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    say "installing Debian's chromium and chromium-driver"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium chromium-driver
+  fi
+fi
+say "ok (wasm-bindgen $WBG_VERSION, wasm-pack $WASM_PACK_VERSION)"

@@ -1,0 +1,26 @@
+//! wasm API tests, run by `wasm-pack test --node` and, with
+//! WASM_BINDGEN_USE_BROWSER=1, `wasm-pack test --headless --chrome`.
+//! Each exported function gets a happy path and an error path: errors must be
+//! thrown JS `Error`s with an actionable message, never a trap.
+#![cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+#[path = "web/epitome_info.rs"]
+mod epitome_info;
+
+/// Parses a JSON literal into a JS value, as a page would pass it.
+pub fn js(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).expect("test JSON is valid")
+}
+
+/// Reads a property of a JS object.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(key)).expect("object has the property")
+}
+
+#[wasm_bindgen_test]
+fn version_is_the_crate_version() {
+    assert_eq!(epim::wasm::version(), env!("CARGO_PKG_VERSION"));
+}
