@@ -55,10 +55,10 @@ const tiers = [
   {
     name: 'wasm',
     steps: [
-      { label: 'wasm-pack test --node', cmd: ['wasm-pack', ['test', '--node', '--mode', 'no-install', 'crate', '--', '--test', 'web']] },
+      { label: 'wasm-pack test --node', cmd: ['wasm-pack', ['test', '--node', '--mode', 'no-install', 'crate', '--test', 'web']] },
       {
         label: 'wasm-pack test --headless --chrome',
-        cmd: ['wasm-pack', ['test', '--headless', '--chrome', '--mode', 'no-install', 'crate', '--', '--test', 'web']],
+        cmd: ['wasm-pack', ['test', '--headless', '--chrome', '--mode', 'no-install', 'crate', '--test', 'web']],
         env: { WASM_BINDGEN_USE_BROWSER: '1' },
       },
     ],

@@ -9,8 +9,9 @@ function showResult(info) {
     const v = info?.[dd.dataset.field];
     dd.textContent = v === undefined ? '–' : dd.dataset.field === 'compression' ? formatRatio(v) : formatCount(v);
   }
-  const frac = info ? Math.max(1 / info.compression, 0.005) : 1;
-  $('#epi-bar').style.width = `${(100 * Math.min(frac, 1)).toFixed(1)}%`;
+  // Epitome size relative to the dense weights; hidden while the spec is invalid.
+  const frac = info ? Math.min(Math.max(1 / info.compression, 0.005), 1) : 0;
+  $('#epi-bar').style.width = `${(100 * frac).toFixed(1)}%`;
   const list = $('#calc-offsets');
   list.replaceChildren(
     ...(info?.offsets ?? []).map(([a, b, c], g) => {
