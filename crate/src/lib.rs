@@ -12,6 +12,8 @@
 //! Modules:
 //! - [`epitome`]: epitome shapes, sampling, the operator and its datapath tables.
 //! - [`error`]: the crate's one error type.
+//! - [`nn`]: plain tensors and the reference convolution (the oracle).
+//! - [`quant`]: epitome-aware weight and activation quantization.
 //!
 //! The wasm bindings (`wasm`, only on `wasm32-unknown-unknown`) are a thin shell over
 //! this core; the core knows nothing about JavaScript.
@@ -29,6 +31,8 @@
 
 pub mod epitome;
 pub mod error;
+pub mod nn;
+pub mod quant;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 pub mod wasm;

@@ -224,6 +224,37 @@ impl EpitomeSpec {
         offs.dedup();
         offs.len()
     }
+
+    /// The distinct offset patterns in order of first appearance over the groups
+    /// `g = 0, 1, ...`. Pattern ids used by the datapath tables index this list.
+    pub fn patterns(&self) -> Vec<Offset> {
+        let mut out: Vec<Offset> = Vec::new();
+        for off in self.all_offsets() {
+            if !out.contains(&off) {
+                out.push(off);
+            }
+        }
+        out
+    }
+
+    /// The pattern id ([`EpitomeSpec::patterns`] index) of every group.
+    pub fn group_patterns(&self) -> Vec<usize> {
+        let patterns = self.patterns();
+        self.all_offsets()
+            .iter()
+            .map(|off| patterns.iter().position(|p| p == off).unwrap_or(0))
+            .collect()
+    }
+
+    /// Output size `(h_out, w_out)` of the layer on an `h_in x w_in` map:
+    /// `(h_in + 2*padding - k_h) / stride + 1` (and the same for the width).
+    /// Fails when the padded map is smaller than the kernel.
+    pub fn output_size(&self, h_in: usize, w_in: usize) -> Result<(usize, usize)> {
+        let l = &self.layer;
+        let h_out = crate::nn::conv_ref::output_len("input.h", h_in, l.k_h, l.stride, l.padding)?;
+        let w_out = crate::nn::conv_ref::output_len("input.w", w_in, l.k_w, l.stride, l.padding)?;
+        Ok((h_out, w_out))
+    }
 }
 
 #[cfg(test)]
