@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod epitome;
 mod info;
+mod quantize;
 
 /// EPIM playground command line: epitome operator, quantizer and PIM simulator.
 #[derive(Parser)]
@@ -18,6 +20,10 @@ struct Cli {
 enum Command {
     /// Parameter count, compression, groups and offsets of an epitome spec (JSON file).
     Info(info::InfoArgs),
+    /// The epitome operator on a layer file: materialize, tables or conv.
+    Epitome(epitome::EpitomeArgs),
+    /// Per-epitome-row symmetric weight quantization of a layer file.
+    Quantize(quantize::QuantizeArgs),
 }
 
 /// Parses the arguments, runs the command, prints its JSON on stdout; on error
@@ -26,6 +32,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
+        Command::Epitome(args) => epitome::run(&args),
+        Command::Quantize(args) => quantize::run(&args),
     };
     match result {
         Ok(json) => {
