@@ -66,7 +66,7 @@ test('an invalid epitome shows the core error inline and the page keeps working'
   await page.waitForSelector('#calc-error:not([hidden])');
   assert.equal(await page.textContent('#calc-error'), 'invalid epitome.e_h: must be >= k_h = 3, got 2');
   assert.equal(await page.textContent('[data-field="compression"]'), '–');
-  assert.equal(await page.$eval('#epi-bar', (el) => el.style.width), '0.0%');
+  assert.equal(await page.$eval('#epi-bar', (el) => el.style.width), '0%');
   await page.screenshot({ path: path.join(results, 'page-error.png'), fullPage: true });
   await page.fill('input[name="e_h"]', '3');
   await page.waitForSelector('#calc-error[hidden]', { state: 'attached' });
