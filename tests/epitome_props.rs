@@ -228,7 +228,10 @@ fn check_executor(
     };
     let rep = execute(spec, &tables, &qw, &input, bias.as_deref(), &cfg).unwrap();
     prop_assert_eq!(rep.n_adc_clipped, 0);
-    prop_assert_eq!(rep.activations_per_pixel, spec.distinct_patterns());
+    prop_assert_eq!(
+        rep.activations_per_pixel,
+        spec.distinct_patterns().div_ceil(spec.rep)
+    );
     let wq = materialize(spec, &qw.dequantize()).unwrap();
     let xq = Tensor4::new("xq", p.input_shape, dequantize_activations(&codes, &ap)).unwrap();
     let reference = conv2d(&xq, &wq, bias.as_deref(), p.params()).unwrap();

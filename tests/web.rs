@@ -9,6 +9,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 #[path = "web/epitome_info.rs"]
 mod epitome_info;
+#[path = "web/epitome_ops.rs"]
+mod epitome_ops;
 
 /// Parses a JSON literal into a JS value, as a page would pass it.
 pub fn js(json: &str) -> JsValue {

@@ -114,7 +114,8 @@ impl CrossbarConfig {
 pub struct ExecReport {
     /// Output `[n, c_out, h_out, w_out]`.
     pub output: Tensor4,
-    /// Crossbar activations per output pixel and image: one per pattern.
+    /// Sequential crossbar activations per output pixel and image:
+    /// `ceil(patterns / rep)` (the `rep` copies run patterns in parallel).
     pub activations_per_pixel: usize,
     /// Crossbar reads (crossbar x slice x polarity x input cycle).
     pub n_xbar_reads: u64,
@@ -218,7 +219,7 @@ pub fn execute(
     let mut acc = vec![0i64; es.e_out];
     let mut report = ExecReport {
         output: Tensor4::zeros([0, 0, 0, 0]),
-        activations_per_pixel: tables.patterns,
+        activations_per_pixel: tables.patterns.div_ceil(spec.rep),
         n_xbar_reads: 0,
         n_adc_conversions: 0,
         n_adc_clipped: 0,
