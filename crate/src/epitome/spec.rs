@@ -304,6 +304,68 @@ mod tests {
     }
 
     #[test]
+    fn every_bound_is_checked_and_named() {
+        let ok = || {
+            let mut s = spec(8, 4, 3, [4, 2, 4, 5]);
+            s.layer.stride = 1;
+            s
+        };
+        ok().validate().unwrap();
+        type Edit = fn(&mut EpitomeSpec);
+        let cases: [(Edit, &str); 17] = [
+            (|s| s.layer.c_out = 0, "layer.c_out"),
+            (|s| s.layer.c_in = 0, "layer.c_in"),
+            (|s| s.layer.k_h = 0, "layer.k_h"),
+            (|s| s.layer.k_w = 0, "layer.k_w"),
+            (|s| s.layer.stride = 0, "layer.stride"),
+            (|s| s.epitome.e_out = 0, "epitome.e_out"),
+            (|s| s.epitome.e_in = 0, "epitome.e_in"),
+            (|s| s.epitome.e_h = 0, "epitome.e_h"),
+            (|s| s.epitome.e_w = 0, "epitome.e_w"),
+            (|s| s.rep = 0, "rep"),
+            (
+                |s| s.epitome.e_out = 9,
+                "epitome.e_out: must be <= c_out = 8",
+            ),
+            (|s| s.epitome.e_h = 2, "epitome.e_h: must be >= k_h = 3"),
+            (|s| s.epitome.e_w = 2, "epitome.e_w: must be >= k_w = 3"),
+            (
+                |s| s.offsets = Some(vec![[0, 0, 0], [2, 0, 0]]),
+                "offsets[1][0]: must be < e_in = 2",
+            ),
+            (
+                |s| s.offsets = Some(vec![[0, 2, 0]]),
+                "offsets[0][1]: must be <= e_h - k_h = 1",
+            ),
+            (
+                |s| s.offsets = Some(vec![[0, 0, 3]]),
+                "offsets[0][2]: must be <= e_w - k_w = 2",
+            ),
+            (|s| s.layer.c_in = usize::MAX / 2, "overflow"),
+        ];
+        for (edit, needle) in cases {
+            let mut s = ok();
+            edit(&mut s);
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains(needle), "{e} lacks {needle}");
+        }
+        // Fewer offsets than groups is fine (the rest use the default schedule).
+        let mut s = ok();
+        s.offsets = Some(vec![[1, 1, 2]]);
+        s.validate().unwrap();
+        assert_eq!(s.all_offsets(), vec![[1, 1, 2], s.default_offset(1)]);
+    }
+
+    #[test]
+    fn patterns_are_in_first_appearance_order() {
+        let mut s = spec(8, 4, 3, [2, 2, 4, 4]);
+        s.offsets = Some(vec![[1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 1, 1]]);
+        assert_eq!(s.patterns(), vec![[1, 0, 0], [0, 0, 0], [0, 1, 1]]);
+        assert_eq!(s.group_patterns(), vec![0, 1, 0, 2]);
+        assert_eq!(s.distinct_patterns(), 3);
+    }
+
+    #[test]
     fn validation_names_field_and_bound() {
         let e = spec(8, 4, 3, [4, 2, 2, 4]).validate().unwrap_err();
         assert_eq!(
