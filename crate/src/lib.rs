@@ -14,6 +14,9 @@
 //! - [`error`]: the crate's one error type.
 //! - [`nn`]: plain tensors and the reference convolution (the oracle).
 //! - [`quant`]: epitome-aware weight and activation quantization.
+//! - [`nets`]: network descriptions for the simulator and the built-in zoo.
+//! - [`sim`]: the PIM accelerator simulator (MNSIM 2.0-compatible and physical accounting).
+//! - [`units`]: µm², ns, pJ, mW and MHz newtypes.
 //!
 //! The wasm bindings (`wasm`, only on `wasm32-unknown-unknown`) are a thin shell over
 //! this core; the core knows nothing about JavaScript.
@@ -31,8 +34,11 @@
 
 pub mod epitome;
 pub mod error;
+pub mod nets;
 pub mod nn;
 pub mod quant;
+pub mod sim;
+pub mod units;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 pub mod wasm;

@@ -1,0 +1,968 @@
+//! The cost model: mapping counts -> area, latency (event-driven pixel pipeline),
+//! power and energy, in either accounting (LATENCY_ENERGY.md sections 4-12 for
+//! `mnsim`; docs/simulator.md for `physical`).
+//!
+//! Internally every quantity is a plain `f64` in µm², ns, mW or pJ; the report wraps
+//! them in the unit newtypes.
+
+use super::config::{Arch, BufSize, CellType};
+use super::mapping::{map_layer, Accounting, LayerMap};
+use super::placement::{distances, position, Cell};
+use super::report::{
+    AccumulatorReport, Details, LayerReport, MappingReport, Parts, SimReport, Totals,
+};
+use super::tech;
+use crate::nets::{Network, Op};
+use crate::units::{AreaUm2, EnergyPj, PowerMw, TimeNs};
+use crate::{Error, Result};
+
+type P = Parts<f64>;
+
+/// Constants derived from the hardware description (LATENCY_ENERGY.md 2.2, 2.3).
+struct Hw {
+    n_sub: f64,
+    dac_g: f64,
+    adc_g: f64,
+    demux: u64,
+    mux: u64,
+    xb: f64,
+    npe: u64,
+    t_clk: f64,
+    adc: tech::AdcSpec,
+    dac: tech::DacSpec,
+    t_xbar: f64,
+    t_dec: f64,
+    t_mux: f64,
+    p_cell: f64,
+    p_reg: f64,
+    a_reg: f64,
+    p_sr: f64,
+    a_sr: f64,
+    p_jm: f64,
+    a_jm: f64,
+    p_add8: f64,
+    a_add8: f64,
+    p_pool: f64,
+    a_pool: f64,
+    p_demux: f64,
+    a_demux: f64,
+    p_mux: f64,
+    a_mux: f64,
+    buf_w_bits: f64,
+    cycle: f64,
+}
+
+impl Hw {
+    fn new(a: &Arch) -> Result<Self> {
+        let r = f64::from(a.crossbar.rows);
+        let s = f64::from(a.crossbar.subarray_rows);
+        let c = u64::from(a.crossbar.cols);
+        let n_dac = u64::from(a.pe.dacs_per_subarray);
+        let n_adc = u64::from(a.pe.adcs_per_subarray);
+        let n_sub = r / s;
+        let demux = u64::from(a.crossbar.subarray_rows).div_ceil(n_dac);
+        let mux = c.div_ceil(n_adc);
+        let tt = a.crossbar.transistor_tech_nm;
+        let (p_reg, a_reg) = tech::reg(a.digital.reg_tech_nm);
+        let (p_sr, a_sr) = tech::shiftreg(a.digital.shiftreg_tech_nm);
+        let (p_jm, a_jm) = tech::jointmodule(a.digital.jointmodule_tech_nm);
+        let (p_pool, a_pool) =
+            tech::pooling(a.tile.pool_tech_nm, a.tile.pool_window, a.tile.pool_units);
+        let (p_demux, a_demux) = tech::selector(demux, tt);
+        let (p_mux, a_mux) = tech::selector(mux, tt);
+        Ok(Hw {
+            n_sub,
+            dac_g: n_dac as f64 * n_sub,
+            adc_g: n_adc as f64 * n_sub,
+            demux,
+            mux,
+            xb: if a.pe.polarity == 2 { 2.0 } else { 1.0 },
+            npe: u64::from(a.tile.pes_x) * u64::from(a.tile.pes_y),
+            t_clk: 1000.0 / a.digital.clock_mhz,
+            adc: tech::adc(a.interface.adc_choice)?,
+            dac: tech::dac(a.interface.dac_choice)?,
+            t_xbar: tech::xbar_read_latency(
+                a.device.read_latency_ns,
+                a.crossbar.rows,
+                a.crossbar.cols,
+            )
+            .value(),
+            t_dec: tech::mux_levels(demux) as f64 * tech::DEMUX_LEVEL_NS,
+            t_mux: tech::mux_levels(mux) as f64 * tech::MUX_LEVEL_NS,
+            p_cell: tech::cell_read_power(
+                a.device.read_voltage_min_v,
+                a.device.read_voltage_max_v,
+                a.device.hrs_ohm,
+                a.device.lrs_ohm,
+            )
+            .value(),
+            p_reg: p_reg.value(),
+            a_reg: a_reg.value(),
+            p_sr: p_sr.value(),
+            a_sr: a_sr.value(),
+            p_jm: p_jm.value(),
+            a_jm: a_jm.value(),
+            p_add8: tech::adder_power(a.digital.adder_tech_nm, 8).value(),
+            a_add8: tech::adder_area(a.digital.adder_tech_nm, 8).value(),
+            p_pool: p_pool.value(),
+            a_pool: a_pool.value(),
+            p_demux: p_demux.value(),
+            a_demux: a_demux.value(),
+            p_mux: p_mux.value(),
+            a_mux: a_mux.value(),
+            buf_w_bits: f64::from(a.buffer.bitwidth_bits),
+            cycle: a.buffer.cycle_ns,
+        })
+    }
+
+    /// Buffer access time for `bytes`: whole bus words x the buffer cycle.
+    fn lat(&self, bytes: f64) -> f64 {
+        (bytes * 8.0 / self.buf_w_bits).ceil() * self.cycle
+    }
+
+    /// Bus words moved for `bytes` (the access count).
+    fn words(&self, bytes: f64) -> f64 {
+        (bytes * 8.0 / self.buf_w_bits).ceil()
+    }
+}
+
+/// One SRAM buffer instance: size, per-access energies, powers, area.
+#[derive(Debug, Clone, Copy, Default)]
+struct Buf {
+    kb: f64,
+    read_pj: f64,
+    write_pj: f64,
+    leak_mw: f64,
+    p_read: f64,
+    p_write: f64,
+    area: f64,
+}
+
+fn buffer(kb: f64, arch: &Arch, what: &str) -> Result<Buf> {
+    let e = tech::sram(kb, arch.buffer.bitwidth_bits, arch.buffer.tech_nm).ok_or_else(|| {
+        Error::invalid(
+            "buffer.bitwidth_bits",
+            format!(
+                "no SRAM table entry for a {kb} KB {what} with a {}-bit bus (2 KB buffers allow <= 256 bits)",
+                arch.buffer.bitwidth_bits
+            ),
+        )
+    })?;
+    let (p_read, p_write) = if kb > 0.0 {
+        (
+            e.read_pj / arch.buffer.cycle_ns + e.leak_mw,
+            e.write_pj / arch.buffer.cycle_ns + e.leak_mw,
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    Ok(Buf {
+        kb,
+        read_pj: e.read_pj,
+        write_pj: e.write_pj,
+        leak_mw: e.leak_mw,
+        p_read,
+        p_write,
+        area: e.area_um2,
+    })
+}
+
+/// 2^ceil(log2(x)) / 1024, with MNSIM's ln/ln2 rounding.
+fn pow2_kb(bytes: f64) -> f64 {
+    if bytes <= 0.0 {
+        return 0.0;
+    }
+    2f64.powf((bytes.ln() / 2f64.ln()).ceil()) / 1024.0
+}
+
+/// Where a layer sits: its tiles and the derived per-tile quantities.
+#[derive(Debug, Clone, Default)]
+struct Place {
+    start: u64,
+    tiles: u64,
+    max_pe: u64,
+    cells: Vec<Cell>,
+}
+
+/// The per-event latency parts of a layer for each pixel case, and the events.
+struct Events {
+    /// (count, parts, duration) per case.
+    cases: Vec<(u64, P, f64)>,
+    /// Buffer bytes per case: (PE in write, PE in read, out write, out read) for physical energy.
+    traffic: Vec<[f64; 4]>,
+}
+
+/// PE and joint-module latency terms of one conv/fc event (LATENCY_ENERGY.md 7.1, 7.2);
+/// also returns `multiple_time`.
+fn conv_like_terms(hw: &Hw, m: &LayerMap, max_pe: u64, a_bits: u32) -> (P, f64) {
+    let r = m.max_row as f64;
+    let c = m.max_col as f64;
+    let b = f64::from(a_bits);
+    let rs = (r / hw.dac_g).ceil();
+    let cs = (c / (hw.adc_g / hw.n_sub)).ceil();
+    let mt = (b / f64::from(hw.dac.bits)).ceil() * rs * cs;
+    let t = hw.t_clk;
+    let g = m.max_group.max(1) as f64;
+    let mut p = P {
+        xbar: mt * hw.t_xbar,
+        dac: mt * hw.dac.latency_ns,
+        adc: mt * hw.adc.latency_ns,
+        ireg: rs * cs * t + mt * t,
+        shiftreg: mt * t,
+        input_demux: mt * hw.t_dec,
+        adder: cs * g.log2().ceil() * t,
+        output_mux: mt * hw.t_mux,
+        oreg: cs * t,
+        ..P::default()
+    };
+    let lev = (max_pe as f64).log2().ceil();
+    p.jointmodule = lev * t;
+    (p, mt)
+}
+
+/// Simulates `net` on `arch`.
+pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<SimReport> {
+    let hw = Hw::new(arch)?;
+    let n = net.layers.len();
+    let w_bits = net.w_bits;
+    let a_bits = net.a_bits;
+    let b = f64::from(a_bits);
+    let bw_e = arch.tile.inter_tile_bandwidth_gbps;
+    let bw_i = arch.tile.intra_tile_bandwidth_gbps;
+    let npe = hw.npe;
+
+    // 1. Counts: mapping.
+    let maps: Vec<LayerMap> = net
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| map_layer(i, l, w_bits, arch, accounting))
+        .collect::<Result<_>>()?;
+
+    // 2. Tiles.
+    let mut places = vec![Place::default(); n];
+    let tiles_used = match accounting {
+        Accounting::Mnsim => {
+            let mut start = 0;
+            for (p, m) in places.iter_mut().zip(&maps) {
+                p.start = start;
+                p.tiles = m.pe_slots.div_ceil(npe);
+                p.max_pe = m.pe_slots.min(npe);
+                start += p.tiles;
+            }
+            start
+        }
+        Accounting::Physical => {
+            let mut slot = 0;
+            for (p, m) in places.iter_mut().zip(&maps) {
+                if m.pes > 0 {
+                    p.start = slot / npe;
+                    p.tiles = (slot + m.pes).div_ceil(npe) - slot / npe;
+                    p.max_pe = m.pes.min(npe);
+                } else {
+                    p.max_pe = 1;
+                }
+                slot += m.pes;
+            }
+            slot.div_ceil(npe)
+        }
+    };
+    let capacity = u64::from(arch.chip.tiles_x) * u64::from(arch.chip.tiles_y);
+    if tiles_used > capacity {
+        return Err(Error::Sim {
+            layer: None,
+            reason: format!(
+                "network '{}' needs {tiles_used} tiles, the chip has {capacity} ({}x{}); \
+                 use a larger chip.tiles_x/tiles_y or bigger crossbars",
+                net.name, arch.chip.tiles_x, arch.chip.tiles_y
+            ),
+        });
+    }
+    let grid: Vec<Cell> = (0..tiles_used)
+        .map(|t| position(t, arch.chip.placement, arch.chip.tiles_x, arch.chip.tiles_y))
+        .collect();
+    for p in places.iter_mut() {
+        p.cells = (p.start..p.start + p.tiles)
+            .map(|t| grid[t as usize])
+            .collect();
+        p.cells.sort_unstable();
+    }
+    if accounting == Accounting::Physical {
+        // Pooling and adds run next to their producer: its last tile.
+        for l in 0..n {
+            if places[l].tiles == 0 {
+                let producer = net.layers[l]
+                    .inputs
+                    .iter()
+                    .find_map(|&o| net.producer(l, o))
+                    .and_then(|p| places[p].cells.last().copied());
+                places[l].cells = vec![producer.unwrap_or((0, 0))];
+            }
+        }
+    }
+    let cells: Vec<Vec<Cell>> = places.iter().map(|p| p.cells.clone()).collect();
+    let dist = distances(net, &cells, arch.chip.tiles_x);
+
+    // 3. Buffer sizes.
+    let mut max_in: f64 = 0.0;
+    let mut max_out: f64 = 0.0;
+    let mut gbuf_kb = 0.0;
+    let mut g_adders: u64 = 0;
+    let mut g_bits: u32 = 8;
+    let src_of = |l: usize| -> Option<usize> {
+        let layer = &net.layers[l];
+        let ps: Vec<usize> = layer
+            .inputs
+            .iter()
+            .filter_map(|&o| net.producer(l, o))
+            .collect();
+        ps.iter()
+            .copied()
+            .find(|&p| !matches!(net.layers[p].op, Op::Add { .. }))
+            .or_else(|| ps.first().copied())
+    };
+    for (l, layer) in net.layers.iter().enumerate() {
+        let m = &maps[l];
+        let tiles = places[l].tiles.max(1) as f64;
+        let (data_in, data_out) = match layer.op {
+            Op::Conv(g) => (
+                (layer.in_shape.w * g.kernel * g.c_in) as f64 * b / 8.0,
+                g.c_out as f64 * b / 8.0,
+            ),
+            Op::Fc {
+                in_features,
+                out_features,
+            } => (in_features as f64 * b / 8.0, out_features as f64 * b / 8.0),
+            Op::Add { n_inputs } => {
+                let ch = src_of(l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
+                let bytes = (ch * n_inputs) as f64 * b / 8.0;
+                gbuf_kb += pow2_kb(bytes);
+                g_adders += (ch * n_inputs / 2) as u64;
+                g_bits = g_bits.max(a_bits);
+                continue;
+            }
+            Op::Pool { .. } => continue,
+        };
+        if m.pes > 0 {
+            max_in = max_in.max(pow2_kb(data_in / m.pes as f64));
+            max_out = max_out.max(pow2_kb(data_out * 2.0 / tiles));
+        }
+    }
+    let inbuf_kb = match arch.pe.inbuf_kb {
+        BufSize::Auto => max_in,
+        BufSize::Kb(v) => v,
+    };
+    let outbuf_kb = match arch.tile.outbuf_kb {
+        BufSize::Auto => max_out,
+        BufSize::Kb(v) => v,
+    };
+    let inbuf = buffer(inbuf_kb, arch, "PE input buffer")?;
+    let outbuf = buffer(outbuf_kb, arch, "tile output buffer")?;
+    let gbuf = buffer(gbuf_kb, arch, "global buffer")?;
+    let p_gadd = tech::adder_power(arch.digital.adder_tech_nm, g_bits).value();
+    let a_gadd = tech::adder_area(arch.digital.adder_tech_nm, g_bits).value();
+
+    // 4. Tile area (LATENCY_ENERGY.md 12).
+    let g = f64::from(arch.pe.groups);
+    let rows = f64::from(arch.crossbar.rows);
+    let cols = f64::from(arch.crossbar.cols);
+    let a_xbar = rows * cols * arch.device.cell_area_um2 + arch.crossbar.row_driver_area_um2 * rows;
+    let n_adc = g * hw.adc_g;
+    let n_dac = g * hw.dac_g;
+    let mut n_add = 0.0;
+    let mut t = arch.pe.groups;
+    while t > 1 {
+        n_add += f64::from(t / 2) * hw.n_sub;
+        t /= 2;
+    }
+    let pe_area = P {
+        xbar: g * hw.xb * a_xbar,
+        adc: hw.adc.area_um2 * n_adc,
+        dac: hw.dac.area_um2 * n_dac,
+        adder: hw.adc_g * n_add * hw.a_add8,
+        shiftreg: n_adc * hw.a_sr,
+        ireg: n_dac * hw.a_reg,
+        oreg: n_adc * hw.a_reg,
+        input_demux: hw.a_demux * n_dac,
+        output_mux: hw.a_mux * n_adc,
+        buffer_read: inbuf.area,
+        ..P::default()
+    };
+    let mut n_jm = 0u64;
+    let mut t = npe;
+    while t > 1 {
+        n_jm += t / 2 + t % 2;
+        t /= 2;
+    }
+    let mut tile_area = pe_area.scale(npe as f64);
+    tile_area.jointmodule = n_jm as f64 * n_adc * hw.a_jm;
+    tile_area.buffer_read += outbuf.area;
+    tile_area.pooling = hw.a_pool;
+    let tile_area_total = tile_area.total();
+
+    // 5. Per-layer events and the pipeline.
+    let t_clk = hw.t_clk;
+    let mut finish: Vec<Vec<f64>> = Vec::with_capacity(n);
+    let mut layer_out = Vec::with_capacity(n);
+    for (l, layer) in net.layers.iter().enumerate() {
+        let m = &maps[l];
+        let pl = &places[l];
+        let (gather, send) = dist[l];
+        let oh = layer.out_shape.h;
+        let ow = layer.out_shape.w;
+        let ev: Events = match layer.op {
+            Op::Conv(_) | Op::Fc { .. } => {
+                let (mut base, _mt) = conv_like_terms(&hw, m, pl.max_pe, a_bits);
+                let c = m.max_col as f64;
+                let m_pe = pl.max_pe as f64;
+                let lev = m_pe.log2().ceil();
+                let ltot = (npe as f64).log2().ceil();
+                let adc_bits = f64::from(hw.adc.bits);
+                base.intra_tile = (ltot * (adc_bits + lev) - lev * (lev + 1.0) / 2.0) * c / bw_i;
+                let out_w_bytes = (adc_bits + lev) * c * m_pe / 8.0;
+                let out_r_bytes = c * b * m_pe / 8.0;
+                let tile_w = hw.lat(out_w_bytes);
+                let tile_r = hw.lat(out_r_bytes);
+                let c_out = layer.out_shape.c as f64;
+                base.merge = tile_r + gather * (t_clk + c * m_pe * b / bw_e);
+                base.transfer = send * (c_out * b / bw_e);
+                let computing = base.dac + base.xbar + base.adc;
+                let pe_digital = base.ireg
+                    + base.shiftreg
+                    + base.input_demux
+                    + base.adder
+                    + base.output_mux
+                    + base.oreg;
+                let event = |indata: f64, rdata: f64| -> (P, f64) {
+                    let pe_w = hw.lat(indata);
+                    let pe_r = hw.lat(rdata);
+                    let pe_latency = pe_w + pe_r + computing + pe_digital;
+                    let tile_latency = pe_latency + base.jointmodule + base.intra_tile + tile_w;
+                    let d = tile_latency + base.merge + base.transfer;
+                    let mut p = base;
+                    p.buffer_read = tile_r + pe_r;
+                    p.buffer_write = tile_w + pe_w;
+                    (p, d)
+                };
+                match layer.op {
+                    Op::Conv(geom) => {
+                        let k = geom.kernel as f64;
+                        let s = geom.stride as f64;
+                        let kp = (k - geom.padding as f64).max(0.0);
+                        let cpe = m.max_row as f64 / (k * k);
+                        let row = m.max_row as f64 * b / 8.0;
+                        let skc = s * k * cpe * b / 8.0;
+                        let traffic = vec![
+                            [cpe * kp * kp * b / 8.0, row],
+                            [cpe * s * kp * b / 8.0, row],
+                            [cpe * s * k * b / 8.0, skc],
+                            [cpe * s * s * b / 8.0, skc],
+                        ];
+                        let (oh1, ow1) = ((oh - 1) as u64, (ow - 1) as u64);
+                        let counts = [1, oh1, ow1, oh1 * ow1];
+                        let mut cases = Vec::with_capacity(4);
+                        for (cnt, tr) in counts.iter().zip(&traffic) {
+                            let (p, d) = event(tr[0], tr[1]);
+                            cases.push((*cnt, p, d));
+                        }
+                        Events {
+                            cases,
+                            traffic: traffic
+                                .iter()
+                                .map(|t| [t[0], t[1], out_w_bytes, out_r_bytes])
+                                .collect(),
+                        }
+                    }
+                    _ => {
+                        let bytes = m.max_row as f64 * b / 8.0;
+                        let (p, d) = event(bytes, bytes);
+                        Events {
+                            cases: vec![(1, p, d)],
+                            traffic: vec![[bytes, bytes, out_w_bytes, out_r_bytes]],
+                        }
+                    }
+                }
+            }
+            Op::Pool {
+                kernel,
+                stride,
+                padding,
+                ..
+            } => {
+                let c_in = layer.in_shape.c as f64;
+                let c_out = layer.out_shape.c as f64;
+                let k = kernel as f64;
+                let s = stride as f64;
+                let kp = (k - padding as f64).max(0.0);
+                let unit = arch.tile.pool_step_latency_ns
+                    * (c_in / f64::from(arch.tile.pool_units)).ceil()
+                    * (k * k / f64::from(arch.tile.pool_window)).ceil();
+                let out_w_bytes = c_in * b / 8.0;
+                let out_r_bytes = c_out * b / 8.0;
+                let out_w = hw.lat(out_w_bytes);
+                let out_r = hw.lat(out_r_bytes);
+                let transfer = send * (c_out * b / bw_e);
+                let traffic = [
+                    [c_in * kp * kp * b / 8.0, c_in * k * k * b / 8.0],
+                    [c_in * s * kp * b / 8.0, c_in * k * k * b / 8.0],
+                    [c_in * s * s * b / 8.0, s * k * c_in * b / 8.0],
+                ];
+                let counts = [1, (oh - 1) as u64, (oh * (ow - 1)) as u64];
+                let cases = counts
+                    .iter()
+                    .zip(&traffic)
+                    .map(|(&cnt, tr)| {
+                        let in_w = hw.lat(tr[0]);
+                        let in_r = hw.lat(tr[1]);
+                        let pool_latency = in_w + in_r + unit + out_r + out_w;
+                        let d = pool_latency + out_r + transfer;
+                        let p = P {
+                            buffer_read: in_r + out_r,
+                            buffer_write: in_w + out_w,
+                            pooling: unit,
+                            merge: out_r,
+                            transfer,
+                            ..P::default()
+                        };
+                        (cnt, p, d)
+                    })
+                    .collect();
+                Events {
+                    cases,
+                    traffic: traffic
+                        .iter()
+                        .map(|t| [t[0], t[1], out_w_bytes, out_r_bytes])
+                        .collect(),
+                }
+            }
+            Op::Add { n_inputs } => {
+                let src = src_of(l);
+                let ch = src.map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c) as f64;
+                let transfer = send * (ch * b / bw_e);
+                let bytes = n_inputs as f64 * b * ch / 8.0;
+                let gl = hw.lat(bytes);
+                let add_t = arch.digital.add_latency_ns;
+                let d = add_t + 0.0 + transfer + gl + gl;
+                let p = P {
+                    buffer_read: gl,
+                    buffer_write: gl,
+                    accumulator: add_t,
+                    transfer,
+                    ..P::default()
+                };
+                Events {
+                    cases: vec![((oh * ow) as u64, p, d)],
+                    traffic: vec![[bytes, bytes, 0.0, 0.0]],
+                }
+            }
+        };
+
+        // The pipeline: one event per output pixel (one per fc layer).
+        let producers: Vec<Option<usize>> =
+            layer.inputs.iter().map(|&o| net.producer(l, o)).collect();
+        let mut fin: Vec<f64>;
+        let (mut first_begin, mut busy_union) = (0.0, 0.0);
+        match layer.op {
+            Op::Fc { out_features, .. } => {
+                let mut ready: f64 = 0.0;
+                for p in producers.iter().flatten() {
+                    ready = ready.max(finish[*p].last().copied().unwrap_or(0.0));
+                }
+                let f = ev.cases[0].2 + ready;
+                fin = vec![f; out_features];
+                first_begin = ready;
+                busy_union = f - ready;
+            }
+            _ => {
+                fin = Vec::with_capacity(oh * ow);
+                let (k, s, p, need_k1) = match layer.op {
+                    Op::Conv(g) => (g.kernel, g.stride, g.padding, g.kernel == 1),
+                    Op::Pool {
+                        kernel,
+                        stride,
+                        padding,
+                        ..
+                    } => (kernel, stride, padding, false),
+                    _ => (1, 1, 0, false),
+                };
+                let is_add = matches!(layer.op, Op::Add { .. });
+                let h_in = layer.in_shape.h;
+                let w_in = layer.in_shape.w;
+                let a = k.saturating_sub(p).max(1);
+                let mut prev = 0.0;
+                let (mut lo, mut hi) = (0.0, 0.0);
+                for i in 0..oh {
+                    for j in 0..ow {
+                        let case = if is_add {
+                            0
+                        } else if matches!(layer.op, Op::Pool { .. }) {
+                            if j > 0 {
+                                2
+                            } else if i > 0 {
+                                1
+                            } else {
+                                0
+                            }
+                        } else {
+                            match (i > 0, j > 0) {
+                                (false, false) => 0,
+                                (true, false) => 1,
+                                (false, true) => 2,
+                                (true, true) => 3,
+                            }
+                        };
+                        let d = ev.cases[case].2;
+                        let q = if is_add {
+                            i * ow + j
+                        } else if need_k1 {
+                            i * s * w_in + j * s
+                        } else {
+                            ((a + s * i).min(h_in) - 1) * w_in + (a + s * j).min(w_in) - 1
+                        };
+                        let mut ready: f64 = 0.0;
+                        for pr in producers.iter().flatten() {
+                            let list = &finish[*pr];
+                            if let Some(v) = list.get(q.min(list.len().saturating_sub(1))) {
+                                ready = ready.max(*v);
+                            }
+                        }
+                        let bgn = if ready > prev { ready } else { prev };
+                        let f = d + bgn;
+                        if fin.is_empty() {
+                            first_begin = bgn;
+                            lo = bgn;
+                            hi = f;
+                        } else if bgn > hi {
+                            busy_union += hi - lo;
+                            lo = bgn;
+                            hi = f;
+                        } else if f > hi {
+                            hi = f;
+                        }
+                        fin.push(f);
+                        prev = f;
+                    }
+                }
+                busy_union += hi - lo;
+            }
+        }
+        let last = fin.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let first_finish = fin.first().copied().unwrap_or(0.0);
+        let occupancy = match layer.op {
+            Op::Fc { .. } => 1.0,
+            _ if last - first_begin > 0.0 => busy_union / (last - first_begin),
+            _ => 1.0,
+        };
+        finish.push(fin);
+        layer_out.push((ev, last, first_finish, occupancy));
+    }
+
+    // Entire latency: Python's max(max(list_of_lists)), a lexicographic maximum.
+    let mut top: Option<&Vec<f64>> = None;
+    for f in &finish {
+        top = match top {
+            None => Some(f),
+            Some(t) => {
+                if f.partial_cmp(t) == Some(std::cmp::Ordering::Greater) {
+                    Some(f)
+                } else {
+                    Some(t)
+                }
+            }
+        };
+    }
+    let entire = top
+        .map(|v| v.iter().copied().fold(0.0, f64::max))
+        .unwrap_or(0.0);
+
+    // 6. Power, energy, area per layer.
+    let mut reports = Vec::with_capacity(n);
+    let total_pes_slots: u64 = maps.iter().map(|m| m.pes).sum();
+    let last_pe_layer = maps.iter().rposition(|m| m.pes > 0);
+    let cycles = (b / f64::from(hw.dac.bits)).ceil();
+    for (l, layer) in net.layers.iter().enumerate() {
+        let m = &maps[l];
+        let pl = &places[l];
+        let (ev, last, first_finish, occupancy) = &layer_out[l];
+        let lat_parts: P = ev
+            .cases
+            .iter()
+            .map(|(cnt, p, _)| p.scale(*cnt as f64))
+            .sum();
+        let events: u64 = ev.cases.iter().map(|c| c.0).sum();
+        let busy = lat_parts.total() - lat_parts.pooling;
+        let producer_last = layer
+            .inputs
+            .first()
+            .and_then(|&o| net.producer(l, o))
+            .map_or(0.0, |p| {
+                finish[p].iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            });
+        let layer_latency = if l == 0 { *last } else { last - producer_last };
+
+        let (area, power, energy) = match accounting {
+            Accounting::Mnsim => {
+                let tile_power =
+                    mnsim_tile_power(&hw, arch, m, pl.max_pe, &layer.op, &inbuf, &outbuf);
+                let tiles = pl.tiles as f64;
+                let power = tile_power.scale(tiles);
+                let mut energy = power.zip(lat_parts, |p, t| p * t);
+                // MNSIM leaves the PE adder out of the energy total (E_digital omits it).
+                energy.adder = 0.0;
+                (tile_area.scale(tiles), power, energy)
+            }
+            Accounting::Physical => {
+                let mut share = m.pes as f64 / npe as f64;
+                if Some(l) == last_pe_layer {
+                    share += (tiles_used * npe - total_pes_slots) as f64 / npe as f64;
+                }
+                let mut area = tile_area.scale(share);
+                let add_elems = match layer.op {
+                    Op::Add { n_inputs } => {
+                        let ch = src_of(l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
+                        (ch * (n_inputs - 1)) as f64
+                    }
+                    _ => 0.0,
+                };
+                let mut energy = physical_energy(
+                    &hw, m, pl, &layer.op, ev, events, cycles, &inbuf, &outbuf, &gbuf, p_gadd,
+                    add_elems,
+                );
+                // Leakage of the buffers this layer owns, for the whole inference.
+                energy.buffer_read +=
+                    (m.pes as f64 * inbuf.leak_mw + share * outbuf.leak_mw) * entire;
+                if let Op::Add { n_inputs } = layer.op {
+                    let ch = src_of(l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
+                    let adders = (ch * n_inputs / 2) as f64;
+                    let bytes = (ch * n_inputs) as f64 * b / 8.0;
+                    let frac = if gbuf_kb > 0.0 {
+                        pow2_kb(bytes) / gbuf_kb
+                    } else {
+                        0.0
+                    };
+                    area.accumulator += adders * a_gadd;
+                    area.buffer_read += frac * gbuf.area;
+                    energy.buffer_read += frac * gbuf.leak_mw * entire;
+                }
+                let power = if entire > 0.0 {
+                    energy.scale(1.0 / entire)
+                } else {
+                    P::default()
+                };
+                (area, power, energy)
+            }
+        };
+        let crossbars = m.pes * u64::from(arch.pe.groups) * u64::from(arch.pe.polarity);
+        let allocated = crossbars * u64::from(arch.crossbar.rows) * u64::from(arch.crossbar.cols);
+        let detail = Details {
+            area_um2: area.map(AreaUm2),
+            latency_ns: lat_parts.map(TimeNs),
+            power_mw: power.map(PowerMw),
+            energy_pj: energy.map(EnergyPj),
+        };
+        reports.push(LayerReport {
+            index: l,
+            name: layer.name.clone(),
+            kind: layer.op.kind().to_string(),
+            pes: m.pes,
+            crossbars,
+            tiles: pl.tiles,
+            area_um2: AreaUm2(area.total()),
+            latency_ns: TimeNs(layer_latency),
+            power_mw: PowerMw(power.total()),
+            energy_pj: EnergyPj(energy.total()),
+            busy_ns: TimeNs(busy),
+            first_finish_ns: TimeNs(*first_finish),
+            last_finish_ns: TimeNs(*last),
+            occupancy_0_to_1: *occupancy,
+            utilization_0_to_1: ratio(m.used_cells, allocated),
+            mapping: MappingReport {
+                mx: m.mx,
+                my: m.my,
+                slices: m.slices,
+                max_row: m.max_row,
+                max_col: m.max_col,
+                max_pe: pl.max_pe,
+                start_tile: pl.start,
+                gather_hops: dist[l].0 as u64,
+                send_hops: dist[l].1 as u64,
+                events,
+            },
+            breakdown: detail.breakdowns(),
+            detail,
+        });
+    }
+
+    let detail = reports
+        .iter()
+        .map(|r| r.detail)
+        .fold(Details::default(), |a, d| a + d);
+    let acc_area = g_adders as f64 * a_gadd + gbuf.area;
+    let acc_power = p_gadd * g_adders as f64 + gbuf.p_write + gbuf.p_read;
+    let used: u64 = maps.iter().map(|m| m.used_cells).sum();
+    let crossbars: u64 = reports.iter().map(|r| r.crossbars).sum();
+    let alloc = crossbars * u64::from(arch.crossbar.rows) * u64::from(arch.crossbar.cols);
+    let totals = Totals {
+        pes: reports.iter().map(|r| r.pes).sum(),
+        crossbars,
+        tiles: tiles_used,
+        area_um2: reports.iter().map(|r| r.area_um2).sum(),
+        latency_ns: TimeNs(entire),
+        power_mw: reports.iter().map(|r| r.power_mw).sum(),
+        energy_pj: reports.iter().map(|r| r.energy_pj).sum(),
+        utilization_0_to_1: ratio(used, alloc),
+        tile_area_um2: AreaUm2(tile_area_total),
+        pe_inbuf_kb: inbuf.kb,
+        tile_outbuf_kb: outbuf.kb,
+        accumulator: AccumulatorReport {
+            adders: g_adders,
+            buffer_kb: gbuf.kb,
+            area_um2: AreaUm2(acc_area),
+            power_mw: PowerMw(acc_power),
+            in_totals: accounting == Accounting::Physical,
+        },
+        breakdown: detail.breakdowns(),
+        detail,
+    };
+    Ok(SimReport {
+        network: net.name.clone(),
+        preset: arch.preset.clone(),
+        accounting: accounting.name().into(),
+        totals,
+        layers: reports,
+    })
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+/// Power of one tile configured for the layer, all components active
+/// (LATENCY_ENERGY.md section 10).
+fn mnsim_tile_power(
+    hw: &Hw,
+    arch: &Arch,
+    m: &LayerMap,
+    max_pe: u64,
+    op: &Op,
+    inbuf: &Buf,
+    outbuf: &Buf,
+) -> P {
+    match op {
+        Op::Conv(_) | Op::Fc { .. } => {
+            let r = m.max_row as f64;
+            let c = m.max_col as f64;
+            let g = m.max_group as f64;
+            let mp = max_pe as f64;
+            let demux = hw.demux as f64;
+            let mux = hw.mux as f64;
+            let in_lines = (r / demux).ceil();
+            let out_lines = (c / mux).ceil();
+            let mut xbar_one = r * c * hw.p_cell;
+            if arch.device.cell_type == CellType::ZeroT1R {
+                let v = arch.device.read_voltage_max_v;
+                xbar_one += 0.25 * r * (f64::from(arch.crossbar.cols) - c) * v * v
+                    / arch.device.hrs_ohm
+                    * 1e3;
+            }
+            let pe = P {
+                xbar: hw.xb * g * xbar_one / demux / mux,
+                dac: g * in_lines * hw.dac.power_mw,
+                input_demux: g * in_lines * hw.p_demux,
+                ireg: g * in_lines * hw.p_reg,
+                adc: g * out_lines * hw.adc.power_mw,
+                output_mux: g * out_lines * hw.p_mux,
+                adder: (g - 1.0) * out_lines * hw.p_add8,
+                shiftreg: g * out_lines * hw.p_sr,
+                oreg: g * out_lines * hw.p_reg,
+                ..P::default()
+            };
+            let mut tile = pe.scale(mp);
+            tile.jointmodule = (mp - 1.0) * (c / mux).ceil() * hw.p_jm;
+            tile.buffer_read = mp * inbuf.p_read + outbuf.p_read;
+            tile.buffer_write = mp * inbuf.p_write + outbuf.p_write;
+            tile
+        }
+        Op::Pool { .. } => P {
+            pooling: hw.p_pool,
+            buffer_read: outbuf.p_read,
+            buffer_write: outbuf.p_write,
+            ..P::default()
+        },
+        Op::Add { .. } => P::default(),
+    }
+}
+
+/// Energy of a layer counted per action: conversions, cell reads, register and
+/// buffer accesses, pooling steps and additions, each times its per-action energy.
+#[allow(clippy::too_many_arguments)]
+fn physical_energy(
+    hw: &Hw,
+    m: &LayerMap,
+    pl: &Place,
+    op: &Op,
+    ev: &Events,
+    events: u64,
+    cycles: f64,
+    inbuf: &Buf,
+    outbuf: &Buf,
+    gbuf: &Buf,
+    p_gadd: f64,
+    add_elems: f64,
+) -> P {
+    let e = events as f64;
+    let t = hw.t_clk;
+    let mut p = P::default();
+    // Buffer accesses: bus words per event case.
+    let words = |i: usize| -> f64 {
+        ev.cases
+            .iter()
+            .zip(&ev.traffic)
+            .map(|((cnt, _, _), tr)| *cnt as f64 * hw.words(tr[i]))
+            .sum()
+    };
+    match op {
+        Op::Conv(_) | Op::Fc { .. } => {
+            let drives = m.row_drives as f64 * cycles * e;
+            let reads = m.col_reads as f64 * cycles * e;
+            let merges = (m.col_reads - m.out_cols.min(m.col_reads)) as f64 * cycles * e;
+            p.xbar = m.used_cells as f64 * cycles * e * hw.p_cell * hw.t_xbar;
+            p.dac = drives * hw.dac.power_mw * hw.dac.latency_ns;
+            p.ireg = drives * hw.p_reg * t;
+            p.input_demux = drives * hw.p_demux * hw.t_dec;
+            p.adc = reads * hw.adc.power_mw * hw.adc.latency_ns;
+            p.shiftreg = reads * hw.p_sr * t;
+            p.oreg = reads * hw.p_reg * t;
+            p.output_mux = reads * hw.p_mux * hw.t_mux;
+            let g = m.max_group.max(1) as f64;
+            p.adder = reads * (g - 1.0) / g * hw.p_add8 * t;
+            p.jointmodule = merges * hw.p_jm * t;
+            let pes = m.pes as f64;
+            p.buffer_write =
+                words(0) * pes * inbuf.write_pj + words(2) * pl.tiles as f64 * outbuf.write_pj;
+            p.buffer_read =
+                words(1) * pes * inbuf.read_pj + words(3) * pl.tiles as f64 * outbuf.read_pj;
+        }
+        Op::Pool { .. } => {
+            let unit: f64 = ev
+                .cases
+                .iter()
+                .map(|(cnt, parts, _)| *cnt as f64 * parts.pooling)
+                .sum();
+            p.pooling = hw.p_pool * unit;
+            p.buffer_write = words(0) * inbuf.write_pj + words(2) * outbuf.write_pj;
+            p.buffer_read = words(1) * inbuf.read_pj + words(3) * outbuf.read_pj;
+        }
+        Op::Add { .. } => {
+            // (n - 1) additions per output element, one clock each.
+            p.accumulator = add_elems * e * p_gadd * t;
+            p.buffer_read = words(1) * gbuf.read_pj;
+            p.buffer_write = words(0) * gbuf.write_pj;
+        }
+    }
+    p
+}
