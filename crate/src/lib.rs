@@ -36,6 +36,7 @@ pub mod epitome;
 pub mod error;
 pub mod nets;
 pub mod nn;
+pub mod prune;
 pub mod quant;
 pub mod sim;
 pub mod units;
