@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod epitome;
 mod info;
 mod quantize;
+mod sim;
 
 /// EPIM playground command line: epitome operator, quantizer and PIM simulator.
 #[derive(Parser)]
@@ -24,6 +25,10 @@ enum Command {
     Epitome(epitome::EpitomeArgs),
     /// Per-epitome-row symmetric weight quantization of a layer file.
     Quantize(quantize::QuantizeArgs),
+    /// Simulate a network on the PIM accelerator (table, or --json).
+    Simulate(sim::SimulateArgs),
+    /// List the built-in networks (and the hardware presets).
+    Nets(sim::NetsArgs),
 }
 
 /// Parses the arguments, runs the command, prints its JSON on stdout; on error
@@ -34,6 +39,8 @@ pub fn main() -> ExitCode {
         Command::Info(args) => info::run(&args),
         Command::Epitome(args) => epitome::run(&args),
         Command::Quantize(args) => quantize::run(&args),
+        Command::Simulate(args) => sim::run_simulate(&args),
+        Command::Nets(args) => sim::run_nets(&args),
     };
     match result {
         Ok(json) => {
