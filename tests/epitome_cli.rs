@@ -188,6 +188,14 @@ fn bad_layer_files_fail_with_one_line() {
             r#"{"layer":{"c_out":4,"c_in":4,"k_h":1,"k_w":1},"epitome":{"shape":[2,2,1,1],"data":[1,2,3,4]},"extra":1}"#,
             "unknown field `extra`",
         ),
+        (
+            r#"{"layer":{"c_out":100000000,"c_in":100,"k_h":1,"k_w":1},"epitome":{"shape":[1,1,1,1],"data":[1]}}"#,
+            "c_out*c_in*k_h*k_w must be at most",
+        ),
+        (
+            r#"{"layer":{"c_out":4,"c_in":4,"k_h":1,"k_w":1,"padding":4000000000},"epitome":{"shape":[2,2,1,1],"data":[1,2,3,4]},"input":{"shape":[1,4,1,1],"data":[1,2,3,4]}}"#,
+            "invalid layer.padding",
+        ),
         ("{not json", "cannot parse"),
     ];
     for (k, (text, needle)) in cases.iter().enumerate() {

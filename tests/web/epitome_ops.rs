@@ -142,6 +142,13 @@ fn bad_bits_missing_input_and_malformed_objects_throw() {
     assert!(m.starts_with("invalid input: is required for conv"), "{m}");
     let m = message(epitome_tables(js(r#"{"layer":{"c_out":"many"}}"#)).expect_err("malformed"));
     assert!(m.starts_with("cannot parse epitome layer"), "{m}");
+    let huge_padding = js(
+        r#"{"layer":{"c_out":4,"c_in":4,"k_h":1,"k_w":1,"padding":4000000000},
+        "epitome":{"shape":[2,2,1,1],"data":[1,2,3,4]},
+        "input":{"shape":[1,4,1,1],"data":[1,2,3,4]}}"#,
+    );
+    let m = message(epitome_conv(huge_padding).expect_err("padding too large to allocate"));
+    assert!(m.starts_with("invalid layer.padding"), "{m}");
     let bad_offsets = js(r#"{"layer":{"c_out":4,"c_in":4,"k_h":1,"k_w":1},
         "epitome":{"shape":[2,2,1,1],"data":[1,2,3,4]},"offsets":[[2,0,0]]}"#);
     assert_eq!(

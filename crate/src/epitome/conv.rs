@@ -17,7 +17,7 @@
 
 use crate::epitome::layer::Epitome;
 use crate::error::{Error, Result};
-use crate::nn::Tensor4;
+use crate::nn::{check_elements, Tensor4};
 
 /// The epitome convolution of `input` (`[n, c_in, h, w]`) with optional `bias`
 /// (`c_out` values). Errors: wrong input channels, bias length, a padded input
@@ -40,6 +40,8 @@ pub fn conv(epitome: &Epitome, input: &Tensor4, bias: Option<&[f32]>) -> Result<
     let (s, pad, k_h, k_w) = (l.stride, l.padding, l.k_h, l.k_w);
     let (e_out, e_in, e_h, e_w) = (es.e_out, es.e_in, es.e_h, es.e_w);
     let (hp, wp) = (h_in + 2 * pad, w_in + 2 * pad);
+    check_elements("output", &[n, l.c_out, h_out, w_out])?;
+    check_elements("padded input", &[e_in.min(c_in), hp, wp])?;
     let patterns = spec.patterns();
     let group_pattern = spec.group_patterns();
     let x = input.data();

@@ -15,7 +15,7 @@
 //!    column sum per column, converted by the ADC: a sum above
 //!    `2^adc_bits - 1` clips to it (and is counted).
 //! 3. **Shift-add.** ADC outputs are shifted by `cycle*dac_bits +
-//!    slice*cell_bits`, signed by polarity and added into an `i64` partial sum
+//!    slice*cell_bits`, signed by polarity and added into an `i128` partial sum
 //!    per column, across crossbars.
 //! 4. **OFAT.** Column `r`'s sum times `s_w[r] * s_a`, plus `bias[o]`, is
 //!    written to every output channel the OFAT lists.
@@ -185,6 +185,7 @@ pub fn execute(
         return Err(Error::invalid("tables", "were not built from this spec"));
     }
     let (h_out, w_out) = spec.output_size(h_in, w_in)?;
+    crate::nn::check_elements("output", &[n, l.c_out, h_out, w_out])?;
 
     let ehw = es.e_h * es.e_w;
     let n_wl = es.e_in * ehw;
@@ -216,7 +217,7 @@ pub fn execute(
 
     let mut out = Tensor4::zeros([n, l.c_out, h_out, w_out]);
     let mut drive = vec![0u64; n_wl];
-    let mut acc = vec![0i64; es.e_out];
+    let mut acc = vec![0i128; es.e_out];
     let mut report = ExecReport {
         output: Tensor4::zeros([0, 0, 0, 0]),
         activations_per_pixel: tables.patterns.div_ceil(spec.rep),
@@ -272,7 +273,7 @@ pub fn execute(
                                                     report.n_adc_clipped += 1;
                                                 }
                                             }
-                                            let v = (sum as i64) << shift;
+                                            let v = i128::from(sum) << shift;
                                             acc[r] += if pol == 0 { v } else { -v };
                                         }
                                     }

@@ -139,6 +139,25 @@ impl EpitomeSpec {
         {
             return Err(Error::invalid("layer", "sizes are too large (overflow)"));
         }
+        let max = crate::nn::MAX_ELEMENTS;
+        if self.weight_count() > max {
+            return Err(Error::invalid(
+                "layer",
+                format!(
+                    "c_out*c_in*k_h*k_w must be at most {max}, got {}",
+                    self.weight_count()
+                ),
+            ));
+        }
+        if self.param_count() > max {
+            return Err(Error::invalid(
+                "epitome",
+                format!(
+                    "e_out*e_in*e_h*e_w must be at most {max}, got {}",
+                    self.param_count()
+                ),
+            ));
+        }
         let groups = self.groups();
         if let Some(offsets) = &self.offsets {
             if offsets.len() > groups {
@@ -312,7 +331,7 @@ mod tests {
         };
         ok().validate().unwrap();
         type Edit = fn(&mut EpitomeSpec);
-        let cases: [(Edit, &str); 17] = [
+        let cases: [(Edit, &str); 19] = [
             (|s| s.layer.c_out = 0, "layer.c_out"),
             (|s| s.layer.c_in = 0, "layer.c_in"),
             (|s| s.layer.k_h = 0, "layer.k_h"),
@@ -342,6 +361,14 @@ mod tests {
                 "offsets[0][2]: must be <= e_w - k_w = 2",
             ),
             (|s| s.layer.c_in = usize::MAX / 2, "overflow"),
+            (
+                |s| s.layer.c_in = 1 << 24,
+                "c_out*c_in*k_h*k_w must be at most",
+            ),
+            (
+                |s| s.epitome.e_in = 1 << 24,
+                "e_out*e_in*e_h*e_w must be at most",
+            ),
         ];
         for (edit, needle) in cases {
             let mut s = ok();

@@ -6,6 +6,22 @@
 use crate::error::{Error, Result};
 use crate::nn::Tensor4;
 
+/// The most elements any tensor an operation allocates may have (2^28 `f32`s,
+/// 1 GiB): larger requests are errors, not allocation failures (a trap in
+/// wasm).
+pub const MAX_ELEMENTS: usize = 1 << 28;
+
+/// Errors when a tensor of `shape` would exceed [`MAX_ELEMENTS`].
+pub fn check_elements(what: &str, shape: &[usize]) -> Result<()> {
+    match shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) {
+        Some(n) if n <= MAX_ELEMENTS => Ok(()),
+        _ => Err(Error::invalid(
+            what,
+            format!("a tensor of shape {shape:?} exceeds the limit of {MAX_ELEMENTS} values"),
+        )),
+    }
+}
+
 /// Stride and zero padding of a convolution (the same in both directions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvParams {
@@ -28,7 +44,16 @@ pub fn output_len(
     if stride == 0 {
         return Err(Error::invalid("layer.stride", "must be at least 1, got 0"));
     }
-    let padded = n_in + 2 * padding;
+    let padded = padding
+        .checked_mul(2)
+        .and_then(|p2| p2.checked_add(n_in))
+        .filter(|&v| v <= MAX_ELEMENTS)
+        .ok_or_else(|| {
+            Error::invalid(
+                "layer.padding",
+                format!("{what} + 2*padding must be at most {MAX_ELEMENTS}, padding is {padding}"),
+            )
+        })?;
     if padded < k || k == 0 {
         return Err(Error::invalid(
             what,
@@ -70,6 +95,7 @@ pub fn conv2d(
     let ConvParams { stride, padding } = params;
     let h_out = output_len("input.h", h_in, k_h, stride, padding)?;
     let w_out = output_len("input.w", w_in, k_w, stride, padding)?;
+    check_elements("output", &[n, c_out, h_out, w_out])?;
     let mut out = Tensor4::zeros([n, c_out, h_out, w_out]);
     let (x, w) = (input.data(), weight.data());
     for b in 0..n {
