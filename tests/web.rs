@@ -11,6 +11,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 mod epitome_info;
 #[path = "web/epitome_ops.rs"]
 mod epitome_ops;
+#[path = "web/sim.rs"]
+mod sim;
 
 /// Parses a JSON literal into a JS value, as a page would pass it.
 pub fn js(json: &str) -> JsValue {

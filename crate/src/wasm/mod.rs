@@ -11,9 +11,11 @@ use crate::epitome::EpitomeSpec;
 
 mod convert;
 mod epitome_api;
+mod sim_api;
 
 pub use convert::{from_js, to_js};
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
+pub use sim_api::{list_networks, list_presets, simulate};
 
 /// Runs once when the module is instantiated: installs the panic hook so a bug
 /// shows a Rust message in the console instead of a bare `unreachable`.

@@ -1,0 +1,110 @@
+//! The simulator's JS surface: `listNetworks()`, `listPresets()` and
+//! `simulate(network, config, options)`. Thin: everything is in `crate::sim`.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::to_js;
+use crate::nets::{Shape, ZOO};
+use crate::sim::{simulate_with, Arch, ArchConfig, NetworkRef, SimOptions, PRESETS};
+use crate::Error;
+
+/// One entry of [`list_networks`].
+#[derive(Serialize)]
+struct NetworkInfo {
+    name: &'static str,
+    description: &'static str,
+    input: Shape,
+    w_bits: u32,
+    a_bits: u32,
+    layers: usize,
+    params: u64,
+    macs: u64,
+}
+
+/// One entry of [`list_presets`].
+#[derive(Serialize)]
+struct PresetInfo {
+    name: &'static str,
+    description: &'static str,
+    arch: Arch,
+}
+
+/// Deserializes through JSON text: serde-wasm-bindgen reads only a struct's known
+/// properties, so `deny_unknown_fields` (a misspelled or wrong-unit key) would never fire.
+fn from_js_strict<T: DeserializeOwned>(what: &str, value: &JsValue) -> Result<T, JsError> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| JsError::new(&format!("cannot parse {what}: not JSON-serialisable")))?;
+    serde_json::from_str(&text).map_err(|e| Error::parse(what, e).into())
+}
+
+/// `undefined` and `null` mean "all defaults".
+fn optional<T: DeserializeOwned + Default>(what: &str, value: JsValue) -> Result<T, JsError> {
+    if value.is_undefined() || value.is_null() {
+        Ok(T::default())
+    } else {
+        from_js_strict(what, &value)
+    }
+}
+
+/// The built-in networks: `[{name, description, input: {c, h, w}, w_bits, a_bits,
+/// layers, params, macs}]`.
+#[wasm_bindgen(js_name = listNetworks)]
+pub fn list_networks() -> Result<JsValue, JsError> {
+    let mut out = Vec::with_capacity(ZOO.len());
+    for e in ZOO {
+        let n = e.spec().build()?;
+        out.push(NetworkInfo {
+            name: e.name,
+            description: e.description,
+            input: n.input,
+            w_bits: n.w_bits,
+            a_bits: n.a_bits,
+            layers: n.layers.len(),
+            params: n.params(),
+            macs: n.macs(),
+        });
+    }
+    to_js(&out)
+}
+
+/// The hardware presets: `[{name, description, arch}]`, `arch` being the full
+/// resolved hardware description (the fields a config may override).
+#[wasm_bindgen(js_name = listPresets)]
+pub fn list_presets() -> Result<JsValue, JsError> {
+    let out: Vec<PresetInfo> = PRESETS
+        .iter()
+        .map(|p| PresetInfo {
+            name: p.name,
+            description: p.description,
+            arch: p.arch(),
+        })
+        .collect();
+    to_js(&out)
+}
+
+/// Simulates one image. `network`: a zoo name (string) or a network spec object;
+/// `config`: `undefined`/`null` or an `ArchConfig` object (`{preset?, device?: {...},
+/// crossbar?: {...}, ...}`); `options`: `undefined`/`null` or `{accounting?: "mnsim" |
+/// "physical", preset?, crossbar_size?, cell_bits?, adc_choice?, dac_choice?, w_bits?,
+/// a_bits?}`. Returns the same object as `epim simulate --json` (snake_case keys).
+/// Throws an `Error` naming the problem for unknown names, invalid configs and
+/// networks that do not fit on the chip.
+#[wasm_bindgen]
+pub fn simulate(network: JsValue, config: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    let network: NetworkRef = if let Some(name) = network.as_string() {
+        NetworkRef::Name(name)
+    } else if network.is_object() {
+        NetworkRef::Spec(from_js_strict("network", &network)?)
+    } else {
+        return Err(JsError::new(
+            "network must be a zoo name (string) or a network spec object",
+        ));
+    };
+    let config: ArchConfig = optional("hardware config", config)?;
+    let options: SimOptions = optional("simulate options", options)?;
+    to_js(&simulate_with(&network, &config, &options)?)
+}
