@@ -7,7 +7,7 @@ use clap::Args;
 /// Arguments of `epim quantize`.
 #[derive(Args)]
 pub struct QuantizeArgs {
-    /// Layer file (as for `epim epitome`; `input` and `bias` are ignored).
+    /// Layer file (as for `epim epitome`; `input` and `bias` are validated but not used).
     file: PathBuf,
     /// Weight bits, sign included (2..=8).
     #[arg(long)]
