@@ -1,0 +1,116 @@
+// The page's whole state, declared once and serialised to the URL hash, so any
+// view can be linked and a link restores it exactly. Pure: no DOM, no wasm.
+//
+// Hash format: URLSearchParams, only non-default values, e.g.
+//   #panel=costs&net=resnet50-imagenet&m=dense%3Abits%3D8~epitome%3Abits%3D3%2Cratio%3D2
+
+/** Field types: how a value is parsed from and written to the hash. */
+const T = {
+  enum: (values) => ({
+    parse: (s) => {
+      if (!values.includes(s)) throw new Error(`must be one of ${values.join(', ')}`);
+      return s;
+    },
+    write: String,
+  }),
+  int: (min, max) => ({
+    parse: (s) => {
+      if (!/^-?\d+$/.test(s)) throw new Error('must be a whole number');
+      const n = Number(s);
+      if (n < min || n > max) throw new Error(`must be between ${min} and ${max}`);
+      return n;
+    },
+    write: String,
+  }),
+  name: () => ({
+    parse: (s) => {
+      if (!/^[A-Za-z0-9_.:=,+-]{1,80}$/.test(s)) throw new Error('is not a valid name');
+      return s;
+    },
+    write: String,
+  }),
+  list: (item) => ({
+    parse: (s) => (s === '' ? [] : s.split('~').map((x) => item.parse(x))),
+    write: (v) => v.map(item.write).join('~'),
+  }),
+};
+
+export const PANELS = ['try', 'explorer', 'costs', 'about'];
+export const ACCOUNTINGS = ['physical', 'mnsim'];
+
+/** The schema: key -> {type, default}. Keys are short because they live in URLs. */
+export const SCHEMA = {
+  panel: { type: T.enum(PANELS), default: 'try' },
+  model: { type: T.name(), default: 'epim-8bit' },
+  layer: { type: T.int(0, 999), default: 1 },
+  net: { type: T.name(), default: 'resnet50-imagenet' },
+  preset: { type: T.name(), default: 'mnsim2' },
+  acc: { type: T.enum(ACCOUNTINGS), default: 'physical' },
+  xbar: { type: T.int(0, 4096), default: 0 }, // 0 = the preset's value
+  cell: { type: T.int(0, 8), default: 0 },
+  adc: { type: T.int(0, 16), default: 0 },
+  wb: { type: T.int(0, 16), default: 0 },
+  ab: { type: T.int(0, 16), default: 0 },
+  base: { type: T.name(), default: 'dense:bits=32' },
+  m: {
+    type: T.list(T.name()),
+    default: ['dense:bits=8', 'dense:bits=3', 'epitome:bits=3,ratio=2', 'epitome:bits=3,ratio=4', 'prune:kind=pim-prune,ratio=0.5,bits=8'],
+  },
+  seed: { type: T.int(0, 2 ** 31 - 1), default: 1 },
+};
+
+/** A fresh state holding every default. */
+export function defaults() {
+  return Object.fromEntries(Object.entries(SCHEMA).map(([k, f]) => [k, structuredClone(f.default)]));
+}
+
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** State -> hash string (without '#'), listing only values that differ from the defaults. */
+export function encode(state) {
+  const p = new URLSearchParams();
+  for (const [k, f] of Object.entries(SCHEMA)) {
+    if (state[k] !== undefined && !same(state[k], f.default)) p.set(k, f.type.write(state[k]));
+  }
+  return p.toString();
+}
+
+/**
+ * Hash string (with or without '#') -> {state, errors}. Unknown keys and invalid values
+ * are reported in `errors` ("xbar: must be between 0 and 4096") and fall back to defaults,
+ * so a damaged link still opens a working page.
+ */
+export function decode(hash) {
+  const state = defaults();
+  const errors = [];
+  const p = new URLSearchParams(String(hash ?? '').replace(/^#/, ''));
+  for (const [k, v] of p) {
+    const f = SCHEMA[k];
+    if (!f) {
+      errors.push(`${k}: unknown setting (ignored)`);
+      continue;
+    }
+    try {
+      state[k] = f.type.parse(v);
+    } catch (e) {
+      errors.push(`${k}: ${e.message} (got "${v}", using the default)`);
+    }
+  }
+  return { state, errors };
+}
+
+/** Attribute names of <epim-playground> that mirror the state: `network` for `net`, etc. */
+export const ATTRIBUTE_KEYS = {
+  panel: 'panel', model: 'model', layer: 'layer', network: 'net', preset: 'preset',
+  accounting: 'acc', 'crossbar-size': 'xbar', 'cell-bits': 'cell', 'adc-bits': 'adc',
+  'w-bits': 'wb', 'a-bits': 'ab', baseline: 'base', methods: 'm', seed: 'seed',
+};
+
+/** Element attributes ({name: value}) -> hash string, through the same parser. */
+export function hashFromAttributes(attrs) {
+  const p = new URLSearchParams();
+  for (const [attr, key] of Object.entries(ATTRIBUTE_KEYS)) {
+    if (attrs[attr] !== undefined && attrs[attr] !== null) p.set(key, attrs[attr]);
+  }
+  return p.toString();
+}
