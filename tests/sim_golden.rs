@@ -240,27 +240,41 @@ fn latency_line(l: &LayerReport, name: &str) -> f64 {
 fn total_line(r: &SimReport, section: &str, name: &str) -> f64 {
     let t = &r.totals.detail;
     let acc = &r.totals.accumulator;
-    let (p, scale, global_digital, global_buf) = match section {
+    // The global accumulator appears only in MNSIM's breakdown lines (LE §10-12).
+    let gbuf_area = acc.area_um2.value() - acc.adders_area_um2.value();
+    let (p, scale, g_digital, g_read, g_write) = match section {
         "area" => (
             t.area_um2.map(|x| x.value()),
             1.0,
-            // The global adders' and buffer's area are only in the breakdown lines.
-            acc.area_um2.value(),
+            acc.adders_area_um2.value(),
+            gbuf_area,
             0.0,
         ),
-        "power" => (t.power_mw.map(|x| x.value()), 1e-3, 0.0, 0.0),
-        _ => (t.energy_pj.map(|x| x.value()), 1e-3, 0.0, 0.0),
+        "power" => (
+            t.power_mw.map(|x| x.value()),
+            1e-3,
+            acc.adders_power_mw.value(),
+            acc.buffer_read_power_mw.value(),
+            acc.buffer_write_power_mw.value(),
+        ),
+        _ => (
+            t.energy_pj.map(|x| x.value()),
+            1e-3,
+            acc.adders_energy_pj.value(),
+            0.0,
+            0.0,
+        ),
     };
     let v = match name {
         "crossbar" => p.xbar,
         "DAC" => p.dac,
         "ADC" => p.adc,
-        "Buffer" => p.buffer_read + p.buffer_write + global_buf,
-        "read buffer" => p.buffer_read,
-        "write buffer" => p.buffer_write,
+        "Buffer" => p.buffer_read + p.buffer_write + g_read + g_write,
+        "read buffer" => p.buffer_read + g_read,
+        "write buffer" => p.buffer_write + g_write,
         "Pooling" => p.pooling,
-        "Other digital part" => p.digital() + global_digital,
-        "adder" => p.adder,
+        "Other digital part" => p.digital() + g_digital,
+        "adder" => p.adder + g_digital,
         "output-shift-reg" => p.shiftreg,
         "input-reg" => p.ireg,
         "output-reg" => p.oreg,

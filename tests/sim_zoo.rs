@@ -21,3 +21,74 @@ fn every_zoo_network_simulates_in_both_accountings() {
         }
     }
 }
+
+#[test]
+fn resnet18_global_accumulator_matches_the_documented_values() {
+    // LATENCY_ENERGY.md §4: 7.5 KB, 1920 adders of 9 bits; §12: 4898.88 + 156974.886 µm²;
+    // §10: 0.01026342 W; §11: 8.64e-08 nJ of adder energy in the breakdown lines.
+    let r = simulate(
+        &builtin("resnet18").unwrap(),
+        &preset("mnsim2").unwrap(),
+        Accounting::Mnsim,
+    )
+    .unwrap();
+    let a = &r.totals.accumulator;
+    assert_eq!(a.adders, 1920);
+    assert_eq!(a.buffer_kb, 7.5);
+    assert!(!a.in_totals);
+    let close = |x: f64, y: f64| ((x - y) / y).abs() < 1e-6;
+    assert!(close(a.adders_area_um2.value(), 4898.88), "{a:?}");
+    assert!(close(a.area_um2.value(), 161873.766), "{a:?}");
+    assert!(close(a.power_mw.value() * 1e-3, 0.01026342), "{a:?}");
+    assert!(close(a.adders_energy_pj.value() * 1e-3, 8.64e-08), "{a:?}");
+    // Element-wise adds own no tiles and cost nothing in the mnsim totals.
+    for l in r.layers.iter().filter(|l| l.kind == "add") {
+        assert_eq!(
+            (l.tiles, l.area_um2.value(), l.energy_pj.value()),
+            (0, 0.0, 0.0)
+        );
+    }
+}
+
+#[test]
+fn physical_never_needs_more_hardware_than_mnsim_with_one_bit_cells() {
+    let arch = preset("mnsim2").unwrap();
+    for name in builtin_names() {
+        let net = builtin(name).unwrap();
+        let m = simulate(&net, &arch, Accounting::Mnsim).unwrap();
+        let p = simulate(&net, &arch, Accounting::Physical).unwrap();
+        assert!(p.totals.crossbars <= m.totals.crossbars, "{name}");
+        assert!(p.totals.tiles <= m.totals.tiles, "{name}");
+        assert!(p.totals.area_um2 <= m.totals.area_um2, "{name}");
+    }
+}
+
+#[test]
+fn totals_are_the_sum_of_layers_and_physical_power_is_energy_over_latency() {
+    let arch = preset("isaac").unwrap();
+    for name in builtin_names() {
+        let net = builtin(name).unwrap();
+        for acc in [Accounting::Mnsim, Accounting::Physical] {
+            let r = simulate(&net, &arch, acc).unwrap();
+            let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * y.abs().max(1.0);
+            let e: f64 = r.layers.iter().map(|l| l.energy_pj.value()).sum();
+            let a: f64 = r.layers.iter().map(|l| l.area_um2.value()).sum();
+            assert!(close(e, r.totals.energy_pj.value()), "{name}");
+            assert!(close(a, r.totals.area_um2.value()), "{name}");
+            let parts = r.totals.detail.energy_pj.total().value();
+            assert!(close(parts, r.totals.energy_pj.value()), "{name} {acc:?}");
+            if acc == Accounting::Physical {
+                let p = r.totals.energy_pj.value() / r.totals.latency_ns.value();
+                assert!(close(p, r.totals.power_mw.value()), "{name}");
+                let tiles_area = r.totals.tiles as f64 * r.totals.tile_area_um2.value()
+                    + r.totals.accumulator.area_um2.value();
+                assert!(close(tiles_area, r.totals.area_um2.value()), "{name}");
+            }
+            for l in &r.layers {
+                assert!(l.first_finish_ns <= l.last_finish_ns, "{name} {}", l.name);
+                assert!(l.occupancy_0_to_1 > 0.0 && l.occupancy_0_to_1 <= 1.0 + 1e-12);
+                assert!((0.0..=1.0).contains(&l.utilization_0_to_1));
+            }
+        }
+    }
+}

@@ -126,3 +126,23 @@ fn simulate_errors_are_thrown_js_errors() {
     let e = simulate(js(r#"{"name":"x"}"#), JsValue::NULL, JsValue::NULL).unwrap_err();
     assert!(message(e).starts_with("cannot parse network"));
 }
+
+#[wasm_bindgen_test]
+fn whole_zoo_simulates_in_wasm_in_both_accountings() {
+    let arch = epim::sim::preset("mnsim2").unwrap();
+    let nets: Vec<_> = epim::nets::builtin_names()
+        .map(|n| epim::nets::builtin(n).unwrap())
+        .collect();
+    for acc in [
+        epim::sim::Accounting::Mnsim,
+        epim::sim::Accounting::Physical,
+    ] {
+        let t0 = js_sys::Date::now();
+        for n in &nets {
+            let r = epim::sim::simulate(n, &arch, acc).unwrap();
+            assert!(r.totals.energy_pj.value() > 0.0, "{}", n.name);
+        }
+        let ms = js_sys::Date::now() - t0;
+        wasm_bindgen_test::console_log!("whole zoo in wasm, {}: {ms} ms", acc.name());
+    }
+}

@@ -268,6 +268,8 @@ impl Network {
 }
 
 const MAX_DIM: usize = 1 << 20;
+/// Largest input height or width (the simulator keeps one finish time per pixel).
+const MAX_SPATIAL: usize = 4096;
 
 fn positive(field: String, v: usize) -> Result<usize> {
     if v == 0 || v > MAX_DIM {
@@ -297,8 +299,14 @@ impl NetworkSpec {
             return Err(Error::invalid("name", "must not be empty"));
         }
         positive("input.c".into(), self.input.c)?;
-        positive("input.h".into(), self.input.h)?;
-        positive("input.w".into(), self.input.w)?;
+        for (f, v) in [("input.h", self.input.h), ("input.w", self.input.w)] {
+            if v == 0 || v > MAX_SPATIAL {
+                return Err(Error::invalid(
+                    f,
+                    format!("must be in 1..={MAX_SPATIAL}, got {v}"),
+                ));
+            }
+        }
         for (f, b) in [("w_bits", self.w_bits), ("a_bits", self.a_bits)] {
             if !(2..=32).contains(&b) {
                 return Err(Error::invalid(f, format!("must be in 2..=32, got {b}")));

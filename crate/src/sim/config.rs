@@ -420,8 +420,8 @@ impl Arch {
             t.intra_tile_bandwidth_gbps,
         )?;
         let c = &self.chip;
-        range_u("chip.tiles_x", c.tiles_x, 1, 4096)?;
-        range_u("chip.tiles_y", c.tiles_y, 1, 4096)?;
+        range_u("chip.tiles_x", c.tiles_x, 1, 1024)?;
+        range_u("chip.tiles_y", c.tiles_y, 1, 1024)?;
         if c.placement == Placement::Spiral && c.tiles_x != c.tiles_y {
             return Err(Error::invalid(
                 "chip.placement",

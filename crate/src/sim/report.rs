@@ -270,8 +270,19 @@ pub struct AccumulatorReport {
     pub buffer_kb: f64,
     /// Area (adders + buffer).
     pub area_um2: AreaUm2,
+    /// Area of the adders.
+    pub adders_area_um2: AreaUm2,
     /// Power (adders + buffer read and write).
     pub power_mw: PowerMw,
+    /// Power of the adders.
+    pub adders_power_mw: PowerMw,
+    /// Read power of the global buffer.
+    pub buffer_read_power_mw: PowerMw,
+    /// Write power of the global buffer.
+    pub buffer_write_power_mw: PowerMw,
+    /// MNSIM's breakdown-line energy of the adders: adder power x adders x (1 / clock),
+    /// with MNSIM's µs-for-ns slip (mnsim accounting only; 0 in physical).
+    pub adders_energy_pj: EnergyPj,
     /// Whether these numbers are inside the totals (physical) or not (mnsim).
     pub in_totals: bool,
 }
