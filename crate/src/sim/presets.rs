@@ -131,14 +131,18 @@ fn mnsim2() -> Arch {
 /// hierarchy: an IMA is a PE (8 crossbars = 4 groups x 2 polarities), 12 IMAs per tile,
 /// 128 1-bit DACs per crossbar, one 8-bit 1.28 GS/s ADC per crossbar (MNSIM's ADC
 /// choice 2 cites ISAAC), 2-bit cells, 32 nm logic and buffers, 1.2 GHz, 2 KB input
-/// registers per IMA, 64 KB tile buffer. The device (cell area, read latency,
-/// resistances) keeps MNSIM's values: ISAAC gives only aggregate crossbar numbers.
+/// registers per IMA, 64 KB tile buffer. Crossbar area: Table 6 gives 0.0002 mm² for
+/// the 8 arrays of an IMA, i.e. 25 µm² per 128x128 array, taken as cell area
+/// 25 / 16384 µm² with no separate row driver. The read latency and resistances keep
+/// MNSIM's values: ISAAC gives only aggregate crossbar numbers.
 /// The chip keeps MNSIM's 64x64 grid (ISAAC's 168-tile chip holds no ImageNet net;
 /// its node uses 16 chips).
 fn isaac() -> Arch {
     let mut a = mnsim2();
     a.preset = "isaac".into();
     a.device.cell_bits = 2;
+    a.device.cell_area_um2 = 25.0 / 16384.0;
+    a.crossbar.row_driver_area_um2 = 0.0;
     a.crossbar.rows = 128;
     a.crossbar.cols = 128;
     a.crossbar.subarray_rows = 128;
