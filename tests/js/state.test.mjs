@@ -15,6 +15,8 @@ test('a changed state round-trips through the hash exactly', () => {
   s.acc = 'mnsim';
   s.m = ['dense:bits=8', 'prune:kind=xcs,ratio=0.5,bits=8'];
   s.seed = 42;
+  s.shape = '8,4,3,3/4,2,4,4';
+  s.o = 5;
   const hash = encode(s);
   assert.match(hash, /panel=costs/);
   assert.doesNotMatch(hash, /preset=/); // defaults are omitted
@@ -30,12 +32,13 @@ test('an empty method list is distinct from the default list', () => {
 });
 
 test('bad values fall back to defaults and are reported', () => {
-  const { state, errors } = decode('#xbar=-4&panel=nope&bogus=1&seed=abc&net=%3Cscript%3E');
+  const { state, errors } = decode('#xbar=-4&panel=nope&bogus=1&seed=abc&net=%3Cscript%3E&shape=1,2/3');
   assert.equal(state.xbar, SCHEMA.xbar.default);
   assert.equal(state.panel, 'try');
   assert.equal(state.seed, 1);
   assert.equal(state.net, SCHEMA.net.default);
-  assert.equal(errors.length, 5);
+  assert.equal(state.shape, SCHEMA.shape.default);
+  assert.equal(errors.length, 6);
   assert.ok(errors.some((e) => e.startsWith('xbar: must be between 0 and 4096')), errors.join('\n'));
   assert.ok(errors.some((e) => e === 'bogus: unknown setting (ignored)'));
 });

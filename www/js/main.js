@@ -1,42 +1,124 @@
-// Page controller: wires the calculator form to the wasm core.
-import { load, call } from './wasm.js';
-import { specFromForm, formatCount, formatRatio } from './format.js';
+// Page controller: state in the URL hash, panel switching, embed mode, and lazy
+// start of each panel's view. All computing happens in the wasm core.
+import { load } from './wasm.js';
+import { decode, encode, PANELS } from './state.js';
 
 const $ = (sel) => document.querySelector(sel);
+const VIEWS = {
+  try: () => import('./views/tryit.js'),
+  explorer: () => import('./views/explorer.js'),
+  costs: () => import('./views/costs.js'),
+  about: null,
+};
 
-function showResult(info) {
-  for (const dd of document.querySelectorAll('#calc-result dd')) {
-    const v = info?.[dd.dataset.field];
-    dd.textContent = v === undefined ? '–' : dd.dataset.field === 'compression' ? formatRatio(v) : formatCount(v);
-  }
-  // Epitome size relative to the dense weights; hidden while the spec is invalid.
-  const frac = info ? Math.min(Math.max(1 / info.compression, 0.005), 1) : 0;
-  $('#epi-bar').style.width = `${(100 * frac).toFixed(1)}%`;
-  const list = $('#calc-offsets');
-  list.replaceChildren(
-    ...(info?.offsets ?? []).map(([a, b, c], g) => {
-      const li = document.createElement('li');
-      li.textContent = `group ${g}: a=${a}, b=${b}, c=${c}`;
-      return li;
-    }),
-  );
+const params = new URLSearchParams(location.search);
+const embed = params.get('embed');
+const started = new Map(); // panel -> Promise of its view module
+let state;
+
+/** Merges `patch` into the state and writes the hash (no history entry per keystroke). */
+export function update(patch) {
+  state = { ...state, ...patch };
+  const hash = encode(state);
+  const url = `${location.pathname}${location.search}${hash ? '#' + hash : ''}`;
+  history.replaceState(null, '', url);
+  for (const [, p] of started) p.then((v) => v?.onState?.(state));
 }
 
-async function update() {
-  const err = $('#calc-error');
-  try {
-    const values = Object.fromEntries(new FormData($('#calc-form')));
-    const info = await call('epitomeInfo', specFromForm(values));
-    err.hidden = true;
-    showResult(info);
-  } catch (e) {
-    err.textContent = e.message;
-    err.hidden = false;
-    showResult(null);
+function startView(panel) {
+  if (!started.has(panel)) {
+    const loader = VIEWS[panel];
+    const p = loader
+      ? loader().then(async (v) => {
+        await v.init({ state, update, root: document.getElementById(`panel-${panel}`) });
+        return v;
+      }).catch((e) => {
+        showPanelError(panel, e);
+        return null;
+      })
+      : Promise.resolve(null);
+    started.set(panel, p);
   }
+  return started.get(panel);
+}
+
+function showPanelError(panel, e) {
+  const el = document.createElement('p');
+  el.className = 'error';
+  el.setAttribute('role', 'alert');
+  el.textContent = `This panel could not start: ${e.message}`;
+  document.getElementById(`panel-${panel}`).append(el);
+}
+
+function showPanel(panel, { focus = false } = {}) {
+  for (const p of PANELS) {
+    const active = p === panel;
+    document.getElementById(`panel-${p}`).hidden = !active;
+    const tab = document.getElementById(`tab-${p}`);
+    tab.setAttribute('aria-selected', String(active));
+    tab.tabIndex = active ? 0 : -1;
+    if (active && focus) tab.focus();
+  }
+  return startView(panel);
+}
+
+function wireTabs() {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  for (const tab of tabs) {
+    tab.addEventListener('click', () => {
+      update({ panel: tab.dataset.panel });
+      showPanel(tab.dataset.panel);
+    });
+    tab.addEventListener('keydown', (ev) => {
+      const i = tabs.indexOf(tab);
+      const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[ev.key];
+      if (next === undefined) return;
+      ev.preventDefault();
+      const t = tabs[(next + tabs.length) % tabs.length];
+      update({ panel: t.dataset.panel });
+      showPanel(t.dataset.panel, { focus: true });
+    });
+  }
+}
+
+function wireEmbedButton() {
+  $('#copy-embed').addEventListener('click', async () => {
+    const base = `${location.origin}${location.pathname}`;
+    const hash = encode(state);
+    const src = `${base}?embed=${state.panel}${hash ? '#' + hash : ''}`;
+    const snippet = `<iframe src="${src}" title="EPIM Playground: ${state.panel}" width="100%" height="720" style="border:0"></iframe>`;
+    try {
+      await navigator.clipboard.writeText(snippet);
+      $('#copy-embed-done').textContent = 'Copied.';
+    } catch {
+      // No clipboard permission (e.g. inside an iframe): show the snippet to copy by hand.
+      $('#copy-embed-done').textContent = snippet;
+    }
+  });
+}
+
+/** In embed mode, tell the parent page our height so the iframe can fit its content. */
+function reportHeight() {
+  if (window.parent === window) return;
+  const send = () => window.parent.postMessage({ epimPlaygroundHeight: document.documentElement.scrollHeight }, '*');
+  new ResizeObserver(send).observe(document.body);
+  send();
 }
 
 async function main() {
+  const decoded = decode(location.hash);
+  state = decoded.state;
+  if (embed && PANELS.includes(embed)) {
+    state.panel = embed;
+    document.body.classList.add('embed');
+  }
+  if (decoded.errors.length) {
+    const el = $('#link-errors');
+    el.textContent = `Some settings in this link were not understood: ${decoded.errors.join('; ')}.`;
+    el.hidden = false;
+  }
+  wireTabs();
+  wireEmbedButton();
   const status = $('#status');
   try {
     const core = await load();
@@ -48,8 +130,15 @@ async function main() {
     status.dataset.state = 'error';
     return;
   }
-  $('#calc-form').addEventListener('input', update);
-  await update();
+  await showPanel(state.panel);
+  window.addEventListener('hashchange', () => {
+    const next = decode(location.hash).state;
+    if (encode(next) === encode(state)) return;
+    state = next;
+    showPanel(state.panel);
+    for (const [, p] of started) p.then((v) => v?.onState?.(state));
+  });
+  if (embed) reportHeight();
   document.body.dataset.ready = 'true';
 }
 

@@ -29,6 +29,16 @@ const T = {
     },
     write: String,
   }),
+  // "c_out,c_in,k_h,k_w/e_out,e_in,e_h,e_w"
+  shape: () => ({
+    parse: (s) => {
+      if (!/^\d{1,6}(,\d{1,6}){3}\/\d{1,6}(,\d{1,6}){3}$/.test(s)) {
+        throw new Error('must look like c_out,c_in,k_h,k_w/e_out,e_in,e_h,e_w');
+      }
+      return s;
+    },
+    write: String,
+  }),
   list: (item) => ({
     parse: (s) => (s === '' ? [] : s.split('~').map((x) => item.parse(x))),
     write: (v) => v.map(item.write).join('~'),
@@ -43,6 +53,8 @@ export const SCHEMA = {
   panel: { type: T.enum(PANELS), default: 'try' },
   model: { type: T.name(), default: 'epim-8bit' },
   layer: { type: T.int(0, 999), default: 1 },
+  shape: { type: T.shape(), default: '64,64,3,3/32,32,4,4' },
+  o: { type: T.int(0, 1e6), default: 0 },
   net: { type: T.name(), default: 'resnet50-imagenet' },
   preset: { type: T.name(), default: 'mnsim2' },
   acc: { type: T.enum(ACCOUNTINGS), default: 'physical' },

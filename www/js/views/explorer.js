@@ -1,0 +1,239 @@
+// Epitome explorer: the epitome as a heat map of how often each element is
+// sampled, the window each output channel reads, and the layer's IFAT/IFRT/OFAT.
+import { call } from '../wasm.js';
+import { specFromForm, formatCount, formatRatio, LAYER_FIELDS, EPITOME_FIELDS } from '../format.js';
+import { viridis, cssVar } from '../colors.js';
+
+const MAX_SHOWN = 32; // epitome rows and channels drawn (the rest is summarised)
+const MAX_ELEMENTS = 1 << 22; // dense weights above this are not materialised in the page
+const MAX_TABLE_ROWS = 48;
+
+let ctx;
+let view = null; // {spec, info, counts, tables, maxCount}
+
+const $ = (sel) => ctx.root.querySelector(sel);
+
+export function shapeToValues(shape) {
+  const [l, e] = shape.split('/').map((p) => p.split(','));
+  return Object.fromEntries([...LAYER_FIELDS.map((f, i) => [f, l[i]]), ...EPITOME_FIELDS.map((f, i) => [f, e[i]])]);
+}
+
+function valuesToShape(v) {
+  return `${LAYER_FIELDS.map((f) => v[f]).join(',')}/${EPITOME_FIELDS.map((f) => v[f]).join(',')}`;
+}
+
+export async function init(c) {
+  ctx = c;
+  const form = $('#ex-form');
+  for (const [k, v] of Object.entries(shapeToValues(ctx.state.shape))) form.elements[k].value = v;
+  $('#ex-o').value = ctx.state.o;
+  form.addEventListener('input', () => {
+    const values = Object.fromEntries(new FormData(form));
+    ctx.update({ shape: valuesToShape(values) });
+    recompute(values);
+  });
+  $('#ex-o').addEventListener('input', (ev) => selectChannel(Number(ev.target.value)));
+  const strip = $('#ex-channels');
+  strip.addEventListener('mousemove', (ev) => {
+    if (!view) return;
+    const o = Math.floor((ev.offsetX / strip.clientWidth) * view.spec.layer.c_out);
+    selectChannel(o);
+  });
+  $('#ex-heat').addEventListener('mousemove', hover);
+  $('#ex-heat').addEventListener('mouseleave', () => { $('#ex-hover').textContent = '\u00a0'; });
+  new ResizeObserver(() => view && draw()).observe($('#ex-heat').parentElement);
+  await recompute(Object.fromEntries(new FormData(form)));
+}
+
+export function onState(state) {
+  if (!view || state.shape === valuesToShape(Object.fromEntries(new FormData($('#ex-form'))))) return;
+  for (const [k, v] of Object.entries(shapeToValues(state.shape))) $('#ex-form').elements[k].value = v;
+  recompute(shapeToValues(state.shape));
+}
+
+function selectChannel(o) {
+  if (!view || !Number.isInteger(o)) return;
+  o = Math.max(0, Math.min(view.spec.layer.c_out - 1, o));
+  $('#ex-o').value = o;
+  if (o !== ctx.state.o) ctx.update({ o });
+  draw();
+  showTables();
+}
+
+async function recompute(values) {
+  const err = $('#ex-error');
+  try {
+    const spec = specFromForm(values);
+    const info = await call('epitomeInfo', spec);
+    if (info.weight_count > MAX_ELEMENTS) {
+      throw new Error(`this layer has ${formatCount(info.weight_count)} weights; the explorer draws layers up to ${formatCount(MAX_ELEMENTS)}`);
+    }
+    const n = info.param_count;
+    const layer = { ...spec.layer, stride: 1, padding: 0 };
+    const epitome = { shape: [spec.epitome.e_out, spec.epitome.e_in, spec.epitome.e_h, spec.epitome.e_w] };
+    // Materialising an epitome whose values are their own indices gives the sampling map.
+    const map = await call('epitomeMaterialize', { layer, epitome: { ...epitome, data: Float32Array.from({ length: n }, (_, i) => i) } });
+    const counts = new Uint32Array(n);
+    for (const idx of map.data) counts[idx] += 1;
+    const tables = await call('epitomeTables', { layer, epitome: { ...epitome, data: new Float32Array(n) } });
+    let maxCount = 0;
+    for (const c of counts) maxCount = Math.max(maxCount, c);
+    view = { spec, info, counts, tables, maxCount };
+    err.hidden = true;
+    showInfo(info);
+    $('#ex-o').max = spec.layer.c_out - 1;
+    selectChannel(Math.min(ctx.state.o, spec.layer.c_out - 1));
+  } catch (e) {
+    view = null;
+    err.textContent = e.message;
+    err.hidden = false;
+    showInfo(null);
+    $('#ex-tables').replaceChildren();
+    for (const id of ['#ex-heat', '#ex-channels']) {
+      const c = $(id);
+      c.getContext('2d').clearRect(0, 0, c.width, c.height);
+    }
+  }
+}
+
+function showInfo(info) {
+  for (const dd of ctx.root.querySelectorAll('#ex-result dd')) {
+    const v = info?.[dd.dataset.field];
+    dd.textContent = v === undefined ? '–' : dd.dataset.field === 'compression' ? formatRatio(v) : formatCount(v);
+  }
+}
+
+/** Geometry of the heat map: cell size and tile positions. */
+function layout() {
+  const { e_out, e_in, e_h, e_w } = view.spec.epitome;
+  const rows = Math.min(e_out, MAX_SHOWN), chans = Math.min(e_in, MAX_SHOWN);
+  const width = $('#ex-heat').parentElement.clientWidth || 600;
+  const cell = Math.max(2, Math.min(16, Math.floor(width / (chans * (e_w + 1)))));
+  const tileW = (e_w + 1) * cell, tileH = (e_h + 1) * cell;
+  return { rows, chans, cell, tileW, tileH, w: chans * tileW, h: rows * tileH };
+}
+
+function draw() {
+  const { spec, info, counts, maxCount } = view;
+  const { e_in, e_h, e_w } = spec.epitome;
+  const L = layout();
+  const dpr = window.devicePixelRatio || 1;
+  const heat = $('#ex-heat');
+  heat.width = L.w * dpr;
+  heat.height = L.h * dpr;
+  heat.style.width = `${L.w}px`;
+  heat.style.height = `${L.h}px`;
+  const g = heat.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, L.w, L.h);
+  for (let r = 0; r < L.rows; r++) {
+    for (let ch = 0; ch < L.chans; ch++) {
+      for (let y = 0; y < e_h; y++) {
+        for (let x = 0; x < e_w; x++) {
+          const idx = ((r * e_in + ch) * e_h + y) * e_w + x;
+          g.fillStyle = viridis(maxCount ? counts[idx] / maxCount : 0);
+          g.fillRect(ch * L.tileW + x * L.cell, r * L.tileH + y * L.cell, L.cell, L.cell);
+        }
+      }
+    }
+  }
+  // The window of the selected output channel.
+  const o = Number($('#ex-o').value);
+  const { e_out } = spec.epitome;
+  const { c_in, k_h, k_w } = spec.layer;
+  const group = Math.floor(o / e_out), row = o % e_out;
+  const [a, b, c] = info.offsets[group];
+  g.strokeStyle = cssVar('--highlight', '#ff3d7f');
+  g.lineWidth = Math.max(1.5, L.cell / 4);
+  if (row < L.rows) {
+    const seen = new Set();
+    for (let i = 0; i < c_in; i++) {
+      const ch = (a + i) % e_in;
+      if (ch >= L.chans || seen.has(ch)) continue;
+      seen.add(ch);
+      g.strokeRect(ch * L.tileW + c * L.cell, row * L.tileH + b * L.cell, k_w * L.cell, k_h * L.cell);
+    }
+  }
+  drawStrip(o);
+  const wraps = c_in > e_in ? `, input channels wrap ${Math.ceil(c_in / e_in)}x` : '';
+  $('#ex-o-info').textContent = `group ${group}, epitome row ${row}, offset (a=${a}, b=${b}, c=${c})${wraps}`
+    + (spec.epitome.e_out > MAX_SHOWN || e_in > MAX_SHOWN ? ` — first ${MAX_SHOWN} rows/channels drawn` : '');
+}
+
+function drawStrip(o) {
+  const { c_out } = view.spec.layer;
+  const e_out = view.spec.epitome.e_out;
+  const strip = $('#ex-channels');
+  const w = strip.parentElement.clientWidth || 600;
+  const dpr = window.devicePixelRatio || 1;
+  strip.width = w * dpr;
+  strip.height = 18 * dpr;
+  strip.style.width = `${w}px`;
+  const g = strip.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const cw = w / c_out;
+  for (let ch = 0; ch < c_out; ch++) {
+    const group = Math.floor(ch / e_out);
+    g.fillStyle = group % 2 ? cssVar('--group-b', '#9db4d3') : cssVar('--group-a', '#1d4e89');
+    g.fillRect(ch * cw, 3, Math.max(cw - (cw > 3 ? 1 : 0), 0.5), 12);
+  }
+  g.fillStyle = cssVar('--highlight', '#ff3d7f');
+  g.fillRect(o * cw - 1, 0, Math.max(cw, 2) + 2, 18);
+}
+
+function hover(ev) {
+  if (!view) return;
+  const L = layout();
+  const { e_in, e_h, e_w } = view.spec.epitome;
+  const ch = Math.floor(ev.offsetX / L.tileW), r = Math.floor(ev.offsetY / L.tileH);
+  const x = Math.floor((ev.offsetX - ch * L.tileW) / L.cell), y = Math.floor((ev.offsetY - r * L.tileH) / L.cell);
+  if (ch >= L.chans || r >= L.rows || x >= e_w || y >= e_h) {
+    $('#ex-hover').textContent = '\u00a0';
+    return;
+  }
+  const n = view.counts[((r * e_in + ch) * e_h + y) * e_w + x];
+  $('#ex-hover').textContent = `E[${r}][${ch}][${y}][${x}] feeds ${n} weight${n === 1 ? '' : 's'} of W`;
+}
+
+function table(caption, head, rows, total) {
+  const t = document.createElement('table');
+  const cap = t.createCaption();
+  cap.textContent = `${caption} (${total} entr${total === 1 ? 'y' : 'ies'}${total > rows.length ? `, first ${rows.length} shown` : ''})`;
+  const tr = t.createTHead().insertRow();
+  for (const h of head) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = h;
+    tr.append(th);
+  }
+  const body = t.createTBody();
+  for (const r of rows) {
+    const row = body.insertRow();
+    for (const v of r) row.insertCell().textContent = v;
+  }
+  return t;
+}
+
+function showTables() {
+  const { spec, info, tables } = view;
+  const o = Number($('#ex-o').value);
+  const group = Math.floor(o / spec.epitome.e_out);
+  // Pattern ids follow first appearance of an offset over the groups.
+  const keys = [];
+  for (const off of info.offsets) if (!keys.includes(off.join())) keys.push(off.join());
+  const pattern = keys.indexOf(info.offsets[group].join());
+  $('#ex-pattern').textContent = `pattern ${pattern} of ${tables.patterns} (group ${group})`;
+  const { e_h, e_w } = spec.epitome;
+  const wl = (w) => `${w} = (${Math.floor(w / (e_h * e_w))},${Math.floor(w / e_w) % e_h},${w % e_w})`;
+  const ifat = tables.ifat.filter((e) => e.pattern === pattern);
+  const ifrt = tables.ifrt.filter((e) => e.pattern === pattern);
+  const ofat = tables.ofat.filter((e) => e.pattern === pattern);
+  $('#ex-tables').replaceChildren(
+    table('IFAT', ['word line (e,p,q)', 'inputs (i,dy,dx)'],
+      ifat.slice(0, MAX_TABLE_ROWS).map((e) => [wl(e.word_line), e.inputs.map((x) => `(${x.join(',')})`).join(' ')]), ifat.length),
+    table('IFRT', ['word line', 'fan-in', 'extra input bits'],
+      ifrt.slice(0, MAX_TABLE_ROWS).map((e) => [wl(e.word_line), e.fan_in, e.extra_bits]), ifrt.length),
+    table('OFAT', ['column r', 'output channels'],
+      ofat.slice(0, MAX_TABLE_ROWS).map((e) => [e.column, e.channels.join(', ')]), ofat.length),
+  );
+}
