@@ -137,12 +137,16 @@ fn whole_zoo_simulates_in_wasm_in_both_accountings() {
         epim::sim::Accounting::Mnsim,
         epim::sim::Accounting::Physical,
     ] {
-        let t0 = js_sys::Date::now();
-        for n in &nets {
-            let r = epim::sim::simulate(n, &arch, acc).unwrap();
-            assert!(r.totals.energy_pj.value() > 0.0, "{}", n.name);
+        // Best of 5: the first passes run before the engine's optimising tier.
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let t0 = js_sys::Date::now();
+            for n in &nets {
+                let r = epim::sim::simulate(n, &arch, acc).unwrap();
+                assert!(r.totals.energy_pj.value() > 0.0, "{}", n.name);
+            }
+            best = best.min(js_sys::Date::now() - t0);
         }
-        let ms = js_sys::Date::now() - t0;
-        wasm_bindgen_test::console_log!("whole zoo in wasm, {}: {ms} ms", acc.name());
+        wasm_bindgen_test::console_log!("whole zoo in wasm, {}: {best} ms, best of 5", acc.name());
     }
 }
