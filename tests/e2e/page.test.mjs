@@ -80,3 +80,54 @@ test('an invalid epitome shows the core error inline and the page keeps working'
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('a link restores the same state (URL-hash round trip)', async () => {
+  const { page, problems } = await openPage('#panel=explorer');
+  await page.fill('#ex-form input[name="c_out"]', '8');
+  await page.fill('#ex-form input[name="e_out"]', '4');
+  await page.fill('#ex-o', '6');
+  await page.waitForFunction(() => location.hash.includes('o=6'));
+  const link = page.url();
+  assert.match(link, /shape=8%2C64%2C3%2C3%2F4%2C32%2C4%2C4/);
+  const again = await browser.newPage();
+  await again.goto(link);
+  await again.waitForSelector('body[data-ready="true"]');
+  await again.waitForFunction(() => document.querySelector('#ex-o-info').textContent.includes('group'));
+  assert.equal(await again.inputValue('#ex-form input[name="c_out"]'), '8');
+  assert.equal(await again.inputValue('#ex-o'), '6');
+  assert.equal(await again.getAttribute('#tab-explorer', 'aria-selected'), 'true');
+  assert.match(await again.textContent('#ex-o-info'), /group 1, epitome row 2/);
+  assert.deepEqual(problems, []);
+  await again.close();
+  await page.close();
+});
+
+test('embed mode shows one panel without the page chrome', async () => {
+  const { page, problems } = await openPage('?embed=explorer');
+  assert.equal(await page.isVisible('#panel-explorer'), true);
+  for (const id of ['#panel-try', '#panel-costs', '#panel-about', 'header.top', 'nav.tabs']) {
+    assert.equal(await page.isVisible(id), false, id);
+  }
+  await page.screenshot({ path: path.join(results, 'embed-explorer.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the <epim-playground> element renders a panel in another page', async () => {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(url + 'embed-example.html');
+  const frame = await (await page.waitForSelector('epim-playground >> iframe')).contentFrame();
+  await frame.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  await frame.waitForFunction(() => document.querySelector('#ex-result [data-field="compression"]').textContent === '2.25×');
+  assert.match(frame.url(), /embed=explorer/);
+  // The iframe grows to the panel's height (reported by postMessage).
+  await page.waitForFunction(() => {
+    const f = document.querySelector('epim-playground').shadowRoot.querySelector('iframe');
+    return parseInt(f.style.height, 10) > 700;
+  });
+  await page.screenshot({ path: path.join(results, 'custom-element.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
