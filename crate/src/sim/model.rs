@@ -220,6 +220,149 @@ fn conv_like_terms(hw: &Hw, m: &LayerMap, max_pe: u64, a_bits: u32) -> (P, f64) 
     (p, mt)
 }
 
+/// The schedule of one layer's events.
+struct LayerTiming {
+    /// Finish time of every event (one per output pixel; `out_features` copies for fc).
+    finish: Vec<f64>,
+    /// Latest finish.
+    last: f64,
+    /// Finish of the first event.
+    first_finish: f64,
+    /// Busy fraction of [first begin, last finish].
+    occupancy: f64,
+}
+
+/// Which of the per-layer event kinds output pixel (i, j) is (LE §7.5, §7.7): conv has
+/// four line-buffer cases, pooling three (no special first row), add and fc one.
+fn pixel_case(op: &Op, i: usize, j: usize) -> usize {
+    match op {
+        Op::Conv(_) => match (i > 0, j > 0) {
+            (false, false) => 0,
+            (true, false) => 1,
+            (false, true) => 2,
+            (true, true) => 3,
+        },
+        Op::Pool { .. } => {
+            if j > 0 {
+                2
+            } else if i > 0 {
+                1
+            } else {
+                0
+            }
+        }
+        Op::Fc { .. } | Op::Add { .. } => 0,
+    }
+}
+
+/// Raster index, in a producer output of `h x w`, of the pixel that completes the
+/// receptive field of output (i, j) (LE §8): the last row and column the window
+/// touches, clipped to the input. A 1x1 conv uses MNSIM's unclipped `i·s·w + j·s`.
+fn need(
+    i: usize,
+    j: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    h: usize,
+    w: usize,
+) -> usize {
+    if kernel == 1 {
+        return i * stride * w + j * stride;
+    }
+    let a = kernel.saturating_sub(padding).max(1);
+    ((a + stride * i).min(h) - 1) * w + (a + stride * j).min(w) - 1
+}
+
+/// Schedules layer `l`'s events after its producers (`finish[p]` for every earlier
+/// layer): each starts when its producers' needed pixels and its own previous event
+/// are done (LE §8).
+fn schedule_layer(net: &Network, l: usize, ev: &Events, finish: &[Vec<f64>]) -> LayerTiming {
+    let layer = &net.layers[l];
+    let producers: Vec<usize> = layer
+        .inputs
+        .iter()
+        .filter_map(|&o| net.producer(l, o))
+        .collect();
+    let (oh, ow) = (layer.out_shape.h, layer.out_shape.w);
+    let mut fin: Vec<f64>;
+    let (mut first_begin, mut busy_union) = (0.0, 0.0);
+    if let Op::Fc { out_features, .. } = layer.op {
+        // One event, after the producers' last elements.
+        let mut ready: f64 = 0.0;
+        for &p in &producers {
+            ready = ready.max(finish[p].last().copied().unwrap_or(0.0));
+        }
+        let f = ev.cases[0].2 + ready;
+        fin = vec![f; out_features];
+        first_begin = ready;
+        busy_union = f - ready;
+    } else {
+        fin = Vec::with_capacity(oh * ow);
+        let (k, s, p) = match layer.op {
+            Op::Conv(g) => (g.kernel, g.stride, g.padding),
+            Op::Pool {
+                kernel,
+                stride,
+                padding,
+                ..
+            } => (kernel, stride, padding),
+            _ => (1, 1, 0),
+        };
+        let is_add = matches!(layer.op, Op::Add { .. });
+        let (h_in, w_in) = (layer.in_shape.h, layer.in_shape.w);
+        let mut prev = 0.0;
+        let (mut lo, mut hi) = (0.0, 0.0);
+        for i in 0..oh {
+            for j in 0..ow {
+                let d = ev.cases[pixel_case(&layer.op, i, j)].2;
+                let q = if is_add {
+                    i * ow + j
+                } else {
+                    need(i, j, k, s, p, h_in, w_in)
+                };
+                let mut ready: f64 = 0.0;
+                for &pr in &producers {
+                    let list = &finish[pr];
+                    if let Some(v) = list.get(q.min(list.len().saturating_sub(1))) {
+                        ready = ready.max(*v);
+                    }
+                }
+                let bgn = if ready > prev { ready } else { prev };
+                let f = d + bgn;
+                // Occupancy: merge the (already sorted) busy intervals on the fly.
+                if fin.is_empty() {
+                    first_begin = bgn;
+                    lo = bgn;
+                    hi = f;
+                } else if bgn > hi {
+                    busy_union += hi - lo;
+                    lo = bgn;
+                    hi = f;
+                } else if f > hi {
+                    hi = f;
+                }
+                fin.push(f);
+                prev = f;
+            }
+        }
+        busy_union += hi - lo;
+    }
+    let last = fin.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let first_finish = fin.first().copied().unwrap_or(0.0);
+    let occupancy = match layer.op {
+        Op::Fc { .. } => 1.0,
+        _ if last - first_begin > 0.0 => busy_union / (last - first_begin),
+        _ => 1.0,
+    };
+    LayerTiming {
+        finish: fin,
+        last,
+        first_finish,
+        occupancy,
+    }
+}
+
 /// Simulates `net` on `arch`.
 pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<SimReport> {
     let hw = Hw::new(arch)?;
@@ -558,101 +701,8 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
         };
 
         // The pipeline: one event per output pixel (one per fc layer).
-        let producers: Vec<Option<usize>> =
-            layer.inputs.iter().map(|&o| net.producer(l, o)).collect();
-        let mut fin: Vec<f64>;
-        let (mut first_begin, mut busy_union) = (0.0, 0.0);
-        match layer.op {
-            Op::Fc { out_features, .. } => {
-                let mut ready: f64 = 0.0;
-                for p in producers.iter().flatten() {
-                    ready = ready.max(finish[*p].last().copied().unwrap_or(0.0));
-                }
-                let f = ev.cases[0].2 + ready;
-                fin = vec![f; out_features];
-                first_begin = ready;
-                busy_union = f - ready;
-            }
-            _ => {
-                fin = Vec::with_capacity(oh * ow);
-                let (k, s, p, need_k1) = match layer.op {
-                    Op::Conv(g) => (g.kernel, g.stride, g.padding, g.kernel == 1),
-                    Op::Pool {
-                        kernel,
-                        stride,
-                        padding,
-                        ..
-                    } => (kernel, stride, padding, false),
-                    _ => (1, 1, 0, false),
-                };
-                let is_add = matches!(layer.op, Op::Add { .. });
-                let h_in = layer.in_shape.h;
-                let w_in = layer.in_shape.w;
-                let a = k.saturating_sub(p).max(1);
-                let mut prev = 0.0;
-                let (mut lo, mut hi) = (0.0, 0.0);
-                for i in 0..oh {
-                    for j in 0..ow {
-                        let case = if is_add {
-                            0
-                        } else if matches!(layer.op, Op::Pool { .. }) {
-                            if j > 0 {
-                                2
-                            } else if i > 0 {
-                                1
-                            } else {
-                                0
-                            }
-                        } else {
-                            match (i > 0, j > 0) {
-                                (false, false) => 0,
-                                (true, false) => 1,
-                                (false, true) => 2,
-                                (true, true) => 3,
-                            }
-                        };
-                        let d = ev.cases[case].2;
-                        let q = if is_add {
-                            i * ow + j
-                        } else if need_k1 {
-                            i * s * w_in + j * s
-                        } else {
-                            ((a + s * i).min(h_in) - 1) * w_in + (a + s * j).min(w_in) - 1
-                        };
-                        let mut ready: f64 = 0.0;
-                        for pr in producers.iter().flatten() {
-                            let list = &finish[*pr];
-                            if let Some(v) = list.get(q.min(list.len().saturating_sub(1))) {
-                                ready = ready.max(*v);
-                            }
-                        }
-                        let bgn = if ready > prev { ready } else { prev };
-                        let f = d + bgn;
-                        if fin.is_empty() {
-                            first_begin = bgn;
-                            lo = bgn;
-                            hi = f;
-                        } else if bgn > hi {
-                            busy_union += hi - lo;
-                            lo = bgn;
-                            hi = f;
-                        } else if f > hi {
-                            hi = f;
-                        }
-                        fin.push(f);
-                        prev = f;
-                    }
-                }
-                busy_union += hi - lo;
-            }
-        }
-        let last = fin.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let first_finish = fin.first().copied().unwrap_or(0.0);
-        let occupancy = match layer.op {
-            Op::Fc { .. } => 1.0,
-            _ if last - first_begin > 0.0 => busy_union / (last - first_begin),
-            _ => 1.0,
-        };
+        let t = schedule_layer(net, l, &ev, &finish);
+        let (fin, last, first_finish, occupancy) = (t.finish, t.last, t.first_finish, t.occupancy);
         finish.push(fin);
         layer_out.push((ev, last, first_finish, occupancy));
     }
@@ -973,4 +1023,87 @@ fn physical_energy(
         }
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The oracle: scan the whole receptive field and take the last pixel in raster order.
+    fn need_brute(i: usize, j: usize, k: usize, s: usize, p: usize, h: usize, w: usize) -> usize {
+        let mut last = 0;
+        for di in 0..k {
+            for dj in 0..k {
+                let r = (s * i + di) as i64 - p as i64;
+                let c = (s * j + dj) as i64 - p as i64;
+                if (0..h as i64).contains(&r) && (0..w as i64).contains(&c) {
+                    last = last.max(r as usize * w + c as usize);
+                }
+            }
+        }
+        last
+    }
+
+    #[test]
+    fn need_is_the_last_pixel_of_the_receptive_field() {
+        for k in 2..6 {
+            for s in 1..4 {
+                for p in 0..k {
+                    for hw in k.max(2)..12 {
+                        let out = (hw + 2 * p - k) / s + 1;
+                        for i in 0..out {
+                            for j in 0..out {
+                                assert_eq!(
+                                    need(i, j, k, s, p, hw, hw),
+                                    need_brute(i, j, k, s, p, hw, hw),
+                                    "k{k} s{s} p{p} {hw}x{hw} at ({i},{j})"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // 1x1 convolutions (no padding): the pixel itself.
+        for s in 1..3 {
+            for i in 0..4 {
+                for j in 0..4 {
+                    assert_eq!(need(i, j, 1, s, 0, 8, 8), need_brute(i, j, 1, s, 0, 8, 8));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pixel_case_counts_match_the_event_counts() {
+        // The cost model books `[1, oh-1, ow-1, (oh-1)(ow-1)]` conv events and
+        // `[1, oh-1, oh(ow-1)]` pooling events per case: recount them pixel by pixel.
+        let conv = Op::Conv(crate::nets::ConvGeom {
+            c_in: 1,
+            c_out: 1,
+            kernel: 3,
+            stride: 1,
+            padding: 1,
+            groups: 1,
+        });
+        let pool = Op::Pool {
+            kernel: 2,
+            stride: 2,
+            padding: 0,
+            op: crate::nets::PoolOp::Max,
+        };
+        for (oh, ow) in [(1, 1), (1, 5), (4, 1), (7, 3)] {
+            let mut c = [0u64; 4];
+            let mut q = [0u64; 3];
+            for i in 0..oh {
+                for j in 0..ow {
+                    c[pixel_case(&conv, i, j)] += 1;
+                    q[pixel_case(&pool, i, j)] += 1;
+                }
+            }
+            let (h1, w1) = (oh as u64 - 1, ow as u64 - 1);
+            assert_eq!(c, [1, h1, w1, h1 * w1]);
+            assert_eq!(q, [1, h1, oh as u64 * w1]);
+        }
+    }
 }
