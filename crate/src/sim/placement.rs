@@ -206,6 +206,101 @@ mod tests {
         }
     }
 
+    /// LE §5.2 literally: every candidate against every other cell, O(n²).
+    fn distances_brute(net: &Network, cells: &[Vec<Cell>], tx: u32) -> Vec<(f64, f64)> {
+        let man = |a: Cell, b: Cell| ((a.0 - b.0).abs() + (a.1 - b.1).abs()) as f64;
+        let gd = |a: Cell| (a.0 as f64 - f64::from(tx) / 2.0).abs() + a.1 as f64;
+        let n = net.layers.len();
+        let is_add = |l: usize| matches!(net.layers[l].op, Op::Add { .. });
+        let mut out = vec![(0.0, 0.0); n];
+        for l in 0..n {
+            let din = |a: Cell| cells[l].iter().map(|&b| man(a, b)).fold(0.0, f64::max);
+            if l + 1 == n {
+                let mut best = 1000.0;
+                for &a in &cells[l] {
+                    if din(a) < best {
+                        best = din(a);
+                        out[l].0 = din(a);
+                    }
+                }
+                continue;
+            }
+            let outs = &net.layers[l].outputs;
+            if is_add(l) {
+                let mut send: f64 = 0.0;
+                for &o in outs {
+                    if let Some(&f) = cells[l + o].first() {
+                        send = send.max(gd(f));
+                    }
+                }
+                out[l] = (0.0, send);
+                continue;
+            }
+            let branch = outs.iter().all(|&o| is_add(l + o));
+            let dout = |a: Cell| {
+                if branch {
+                    gd(a)
+                } else {
+                    outs.iter()
+                        .flat_map(|&o| cells[l + o].iter())
+                        .map(|&b| man(a, b))
+                        .fold(0.0, f64::max)
+                }
+            };
+            if cells[l].len() == 1 {
+                out[l] = (0.0, dout(cells[l][0]));
+            } else {
+                let mut best = 1000.0;
+                for &a in &cells[l] {
+                    if din(a) + dout(a) < best {
+                        best = din(a) + dout(a);
+                        out[l] = (din(a), dout(a));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn distances_match_the_quadratic_definition() {
+        let net = crate::nets::builtin("resnet18").unwrap();
+        for placement in [
+            Placement::RowMajor,
+            Placement::Snake,
+            Placement::Spiral,
+            Placement::Zigzag,
+        ] {
+            for seed in 0..5u64 {
+                // Contiguous tile ranges of pseudo-random sizes; adds own none.
+                let mut start = 0;
+                let cells: Vec<Vec<Cell>> = net
+                    .layers
+                    .iter()
+                    .enumerate()
+                    .map(|(l, layer)| {
+                        let n = if matches!(layer.op, Op::Add { .. }) {
+                            0
+                        } else {
+                            1 + (l as u64 * 7 + seed * 13) % 9
+                        };
+                        let mut c: Vec<Cell> = (start..start + n)
+                            .map(|t| position(t, placement, 32, 32))
+                            .collect();
+                        c.sort_unstable();
+                        start += n;
+                        c
+                    })
+                    .collect();
+                assert_eq!(
+                    distances(&net, &cells, 32),
+                    distances_brute(&net, &cells, 32),
+                    "{placement:?} seed {seed}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn farthest_matches_brute_force() {
         let cells: Vec<Cell> = (0..40)
