@@ -92,3 +92,21 @@ fn totals_are_the_sum_of_layers_and_physical_power_is_energy_over_latency() {
         }
     }
 }
+
+#[test]
+fn networks_with_too_many_pixels_are_refused_cleanly() {
+    let spec = epim::nets::NetworkSpec::from_json(
+        r#"{"name":"huge","input":{"c":1,"h":4096,"w":4096},"w_bits":8,"a_bits":8,
+            "layers":[{"kind":"conv","c_out":1,"kernel":1},{"kind":"conv","c_out":1,"kernel":1},
+                      {"kind":"conv","c_out":1,"kernel":1},{"kind":"conv","c_out":1,"kernel":1},
+                      {"kind":"conv","c_out":1,"kernel":1}]}"#,
+    )
+    .unwrap();
+    let e = simulate(
+        &spec.build().unwrap(),
+        &preset("mnsim2").unwrap(),
+        Accounting::Physical,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("output pixels"), "{e}");
+}

@@ -270,6 +270,10 @@ impl Network {
 const MAX_DIM: usize = 1 << 20;
 /// Largest input height or width (the simulator keeps one finish time per pixel).
 const MAX_SPATIAL: usize = 4096;
+/// Largest kernel (and pooling window) height = width.
+const MAX_KERNEL: usize = 64;
+/// Most weights in one layer (keeps every count far from u64 overflow).
+const MAX_LAYER_WEIGHTS: u64 = 1 << 40;
 
 fn positive(field: String, v: usize) -> Result<usize> {
     if v == 0 || v > MAX_DIM {
@@ -279,6 +283,16 @@ fn positive(field: String, v: usize) -> Result<usize> {
         ));
     }
     Ok(v)
+}
+
+fn kernel_size(field: String, k: usize) -> Result<usize> {
+    if k == 0 || k > MAX_KERNEL {
+        return Err(Error::invalid(
+            field,
+            format!("must be in 1..={MAX_KERNEL}, got {k}"),
+        ));
+    }
+    Ok(k)
 }
 
 fn out_size(field: &str, size: usize, k: usize, s: usize, p: usize) -> Result<usize> {
@@ -365,11 +379,14 @@ impl NetworkSpec {
                 } => {
                     one_input(&inputs, &at("from"))?;
                     let c_out = positive(at("c_out"), *c_out)?;
-                    let k = positive(at("kernel"), *kernel)?;
+                    let k = kernel_size(at("kernel"), *kernel)?;
                     let s = positive(at("stride"), stride.unwrap_or(1))?;
                     let p = padding.unwrap_or(0);
-                    if p >= MAX_DIM {
-                        return Err(Error::invalid(at("padding"), format!("too large: {p}")));
+                    if p >= k {
+                        return Err(Error::invalid(
+                            at("padding"),
+                            format!("must be < kernel = {k}, got {p}"),
+                        ));
                     }
                     let g = positive(at("groups"), groups.unwrap_or(1))?;
                     if in_shape.c % g != 0 || c_out % g != 0 {
@@ -411,7 +428,7 @@ impl NetworkSpec {
                     ..
                 } => {
                     one_input(&inputs, &at("from"))?;
-                    let k = positive(at("kernel"), *kernel)?;
+                    let k = kernel_size(at("kernel"), *kernel)?;
                     let s = positive(at("stride"), stride.unwrap_or(k))?;
                     let p = padding.unwrap_or(0);
                     if 2 * p > k {
@@ -460,6 +477,22 @@ impl NetworkSpec {
                     (name_of(name), op, in_shape)
                 }
             };
+            let weights = match op {
+                Op::Conv(g) => (g.c_out as u64)
+                    .checked_mul((g.c_in / g.groups) as u64)
+                    .and_then(|v| v.checked_mul((g.kernel * g.kernel) as u64)),
+                Op::Fc {
+                    in_features,
+                    out_features,
+                } => (in_features as u64).checked_mul(out_features as u64),
+                _ => Some(0),
+            };
+            if weights.is_none_or(|w| w > MAX_LAYER_WEIGHTS) {
+                return Err(Error::invalid(
+                    format!("layers[{l}]"),
+                    "more than 2^40 weights in one layer",
+                ));
+            }
             layers.push(Layer {
                 name,
                 op,
@@ -562,6 +595,33 @@ mod tests {
         .build()
         .unwrap_err();
         assert!(e.to_string().contains("layers[1].from[1]"), "{e}");
+    }
+
+    #[test]
+    fn oversized_layers_are_errors_not_overflows() {
+        let big_kernel = spec(vec![LayerSpec::Conv {
+            name: None,
+            c_out: 4,
+            kernel: 65,
+            stride: None,
+            padding: Some(40),
+            groups: None,
+            from: None,
+        }]);
+        let e = big_kernel.build().unwrap_err();
+        assert!(e.to_string().contains("layers[0].kernel"), "{e}");
+        let mut huge_fc = spec(vec![LayerSpec::Fc {
+            name: None,
+            out: 1 << 20,
+            from: None,
+        }]);
+        huge_fc.input = Shape {
+            c: 1 << 20,
+            h: 4096,
+            w: 4096,
+        };
+        let e = huge_fc.build().unwrap_err();
+        assert!(e.to_string().contains("2^40"), "{e}");
     }
 
     #[test]

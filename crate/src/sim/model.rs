@@ -18,6 +18,9 @@ use crate::{Error, Result};
 
 type P = Parts<f64>;
 
+/// Most pixel events per simulation (one `f64` finish time each).
+const MAX_EVENTS: u64 = 1 << 26;
+
 /// Constants derived from the hardware description (LATENCY_ENERGY.md 2.2, 2.3).
 struct Hw {
     n_sub: f64,
@@ -391,7 +394,7 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
                 p.start = start;
                 p.tiles = m.pe_slots.div_ceil(npe);
                 p.max_pe = m.pe_slots.min(npe);
-                start += p.tiles;
+                start = start.saturating_add(p.tiles);
             }
             start
         }
@@ -400,12 +403,12 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
             for (p, m) in places.iter_mut().zip(&maps) {
                 if m.pes > 0 {
                     p.start = slot / npe;
-                    p.tiles = (slot + m.pes).div_ceil(npe) - slot / npe;
+                    p.tiles = slot.saturating_add(m.pes).div_ceil(npe) - slot / npe;
                     p.max_pe = m.pes.min(npe);
                 } else {
                     p.max_pe = 1;
                 }
-                slot += m.pes;
+                slot = slot.saturating_add(m.pes);
             }
             slot.div_ceil(npe)
         }
@@ -418,6 +421,24 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
                 "network '{}' needs {tiles_used} tiles, the chip has {capacity} ({}x{}); \
                  use a larger chip.tiles_x/tiles_y or bigger crossbars",
                 net.name, arch.chip.tiles_x, arch.chip.tiles_y
+            ),
+        });
+    }
+    // One finish time is kept per output pixel: bound the memory.
+    let events: u64 = net
+        .layers
+        .iter()
+        .map(|l| match l.op {
+            Op::Fc { out_features, .. } => out_features as u64,
+            _ => (l.out_shape.h * l.out_shape.w) as u64,
+        })
+        .fold(0u64, u64::saturating_add);
+    if events > MAX_EVENTS {
+        return Err(Error::Sim {
+            layer: None,
+            reason: format!(
+                "network '{}' has {events} output pixels; the simulator handles at most {MAX_EVENTS}",
+                net.name
             ),
         });
     }
