@@ -366,6 +366,194 @@ fn schedule_layer(net: &Network, l: usize, ev: &Events, finish: &[Vec<f64>]) -> 
     }
 }
 
+/// The element-wise add's reference input: its first input that is not itself an add
+/// (LE §4, "src").
+fn src_of(net: &Network, l: usize) -> Option<usize> {
+    let layer = &net.layers[l];
+    let ps: Vec<usize> = layer
+        .inputs
+        .iter()
+        .filter_map(|&o| net.producer(l, o))
+        .collect();
+    ps.iter()
+        .copied()
+        .find(|&p| !matches!(net.layers[p].op, Op::Add { .. }))
+        .or_else(|| ps.first().copied())
+}
+
+/// What every layer's event construction needs.
+struct Ctx<'a> {
+    hw: &'a Hw,
+    arch: &'a Arch,
+    a_bits: u32,
+}
+
+/// The per-event latency parts and durations of layer `l`, one entry per pixel case
+/// (LE §7), with the buffer traffic of each case.
+fn layer_events(
+    ctx: &Ctx,
+    net: &Network,
+    l: usize,
+    m: &LayerMap,
+    pl: &Place,
+    (gather, send): (f64, f64),
+) -> Events {
+    let (hw, arch, a_bits) = (ctx.hw, ctx.arch, ctx.a_bits);
+    let layer = &net.layers[l];
+    let b = f64::from(a_bits);
+    let bw_e = arch.tile.inter_tile_bandwidth_gbps;
+    let bw_i = arch.tile.intra_tile_bandwidth_gbps;
+    let npe = hw.npe;
+    let t_clk = hw.t_clk;
+    let (oh, ow) = (layer.out_shape.h, layer.out_shape.w);
+    match layer.op {
+        Op::Conv(_) | Op::Fc { .. } => {
+            let (mut base, _mt) = conv_like_terms(hw, m, pl.max_pe, a_bits);
+            let c = m.max_col as f64;
+            let m_pe = pl.max_pe as f64;
+            let lev = m_pe.log2().ceil();
+            let ltot = (npe as f64).log2().ceil();
+            let adc_bits = f64::from(hw.adc.bits);
+            base.intra_tile = (ltot * (adc_bits + lev) - lev * (lev + 1.0) / 2.0) * c / bw_i;
+            let out_w_bytes = (adc_bits + lev) * c * m_pe / 8.0;
+            let out_r_bytes = c * b * m_pe / 8.0;
+            let tile_w = hw.lat(out_w_bytes);
+            let tile_r = hw.lat(out_r_bytes);
+            let c_out = layer.out_shape.c as f64;
+            base.merge = tile_r + gather * (t_clk + c * m_pe * b / bw_e);
+            base.transfer = send * (c_out * b / bw_e);
+            let computing = base.dac + base.xbar + base.adc;
+            let pe_digital = base.ireg
+                + base.shiftreg
+                + base.input_demux
+                + base.adder
+                + base.output_mux
+                + base.oreg;
+            let event = |indata: f64, rdata: f64| -> (P, f64) {
+                let pe_w = hw.lat(indata);
+                let pe_r = hw.lat(rdata);
+                let pe_latency = pe_w + pe_r + computing + pe_digital;
+                let tile_latency = pe_latency + base.jointmodule + base.intra_tile + tile_w;
+                let d = tile_latency + base.merge + base.transfer;
+                let mut p = base;
+                p.buffer_read = tile_r + pe_r;
+                p.buffer_write = tile_w + pe_w;
+                (p, d)
+            };
+            match layer.op {
+                Op::Conv(geom) => {
+                    let k = geom.kernel as f64;
+                    let s = geom.stride as f64;
+                    let kp = (k - geom.padding as f64).max(0.0);
+                    let cpe = m.max_row as f64 / (k * k);
+                    let row = m.max_row as f64 * b / 8.0;
+                    let skc = s * k * cpe * b / 8.0;
+                    let traffic = vec![
+                        [cpe * kp * kp * b / 8.0, row],
+                        [cpe * s * kp * b / 8.0, row],
+                        [cpe * s * k * b / 8.0, skc],
+                        [cpe * s * s * b / 8.0, skc],
+                    ];
+                    let (oh1, ow1) = ((oh - 1) as u64, (ow - 1) as u64);
+                    let counts = [1, oh1, ow1, oh1 * ow1];
+                    let mut cases = Vec::with_capacity(4);
+                    for (cnt, tr) in counts.iter().zip(&traffic) {
+                        let (p, d) = event(tr[0], tr[1]);
+                        cases.push((*cnt, p, d));
+                    }
+                    Events {
+                        cases,
+                        traffic: traffic
+                            .iter()
+                            .map(|t| [t[0], t[1], out_w_bytes, out_r_bytes])
+                            .collect(),
+                    }
+                }
+                _ => {
+                    let bytes = m.max_row as f64 * b / 8.0;
+                    let (p, d) = event(bytes, bytes);
+                    Events {
+                        cases: vec![(1, p, d)],
+                        traffic: vec![[bytes, bytes, out_w_bytes, out_r_bytes]],
+                    }
+                }
+            }
+        }
+        Op::Pool {
+            kernel,
+            stride,
+            padding,
+            ..
+        } => {
+            let c_in = layer.in_shape.c as f64;
+            let c_out = layer.out_shape.c as f64;
+            let k = kernel as f64;
+            let s = stride as f64;
+            let kp = (k - padding as f64).max(0.0);
+            let unit = arch.tile.pool_step_latency_ns
+                * (c_in / f64::from(arch.tile.pool_units)).ceil()
+                * (k * k / f64::from(arch.tile.pool_window)).ceil();
+            let out_w_bytes = c_in * b / 8.0;
+            let out_r_bytes = c_out * b / 8.0;
+            let out_w = hw.lat(out_w_bytes);
+            let out_r = hw.lat(out_r_bytes);
+            let transfer = send * (c_out * b / bw_e);
+            let traffic = [
+                [c_in * kp * kp * b / 8.0, c_in * k * k * b / 8.0],
+                [c_in * s * kp * b / 8.0, c_in * k * k * b / 8.0],
+                [c_in * s * s * b / 8.0, s * k * c_in * b / 8.0],
+            ];
+            let counts = [1, (oh - 1) as u64, (oh * (ow - 1)) as u64];
+            let cases = counts
+                .iter()
+                .zip(&traffic)
+                .map(|(&cnt, tr)| {
+                    let in_w = hw.lat(tr[0]);
+                    let in_r = hw.lat(tr[1]);
+                    let pool_latency = in_w + in_r + unit + out_r + out_w;
+                    let d = pool_latency + out_r + transfer;
+                    let p = P {
+                        buffer_read: in_r + out_r,
+                        buffer_write: in_w + out_w,
+                        pooling: unit,
+                        merge: out_r,
+                        transfer,
+                        ..P::default()
+                    };
+                    (cnt, p, d)
+                })
+                .collect();
+            Events {
+                cases,
+                traffic: traffic
+                    .iter()
+                    .map(|t| [t[0], t[1], out_w_bytes, out_r_bytes])
+                    .collect(),
+            }
+        }
+        Op::Add { n_inputs } => {
+            let src = src_of(net, l);
+            let ch = src.map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c) as f64;
+            let transfer = send * (ch * b / bw_e);
+            let bytes = n_inputs as f64 * b * ch / 8.0;
+            let gl = hw.lat(bytes);
+            let add_t = arch.digital.add_latency_ns;
+            let d = add_t + 0.0 + transfer + gl + gl;
+            let p = P {
+                buffer_read: gl,
+                buffer_write: gl,
+                accumulator: add_t,
+                transfer,
+                ..P::default()
+            };
+            Events {
+                cases: vec![((oh * ow) as u64, p, d)],
+                traffic: vec![[bytes, bytes, 0.0, 0.0]],
+            }
+        }
+    }
+}
+
 /// Simulates `net` on `arch`.
 pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<SimReport> {
     let hw = Hw::new(arch)?;
@@ -373,8 +561,6 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
     let w_bits = net.w_bits;
     let a_bits = net.a_bits;
     let b = f64::from(a_bits);
-    let bw_e = arch.tile.inter_tile_bandwidth_gbps;
-    let bw_i = arch.tile.intra_tile_bandwidth_gbps;
     let npe = hw.npe;
 
     // 1. Counts: mapping.
@@ -473,18 +659,7 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
     let mut gbuf_kb = 0.0;
     let mut g_adders: u64 = 0;
     let mut g_bits: u32 = 8;
-    let src_of = |l: usize| -> Option<usize> {
-        let layer = &net.layers[l];
-        let ps: Vec<usize> = layer
-            .inputs
-            .iter()
-            .filter_map(|&o| net.producer(l, o))
-            .collect();
-        ps.iter()
-            .copied()
-            .find(|&p| !matches!(net.layers[p].op, Op::Add { .. }))
-            .or_else(|| ps.first().copied())
-    };
+    let src_of = |l: usize| src_of(net, l);
     for (l, layer) in net.layers.iter().enumerate() {
         let m = &maps[l];
         let tiles = places[l].tiles.max(1) as f64;
@@ -565,161 +740,15 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
     let tile_area_total = tile_area.total();
 
     // 5. Per-layer events and the pipeline.
-    let t_clk = hw.t_clk;
     let mut finish: Vec<Vec<f64>> = Vec::with_capacity(n);
     let mut layer_out = Vec::with_capacity(n);
-    for (l, layer) in net.layers.iter().enumerate() {
-        let m = &maps[l];
-        let pl = &places[l];
-        let (gather, send) = dist[l];
-        let oh = layer.out_shape.h;
-        let ow = layer.out_shape.w;
-        let ev: Events = match layer.op {
-            Op::Conv(_) | Op::Fc { .. } => {
-                let (mut base, _mt) = conv_like_terms(&hw, m, pl.max_pe, a_bits);
-                let c = m.max_col as f64;
-                let m_pe = pl.max_pe as f64;
-                let lev = m_pe.log2().ceil();
-                let ltot = (npe as f64).log2().ceil();
-                let adc_bits = f64::from(hw.adc.bits);
-                base.intra_tile = (ltot * (adc_bits + lev) - lev * (lev + 1.0) / 2.0) * c / bw_i;
-                let out_w_bytes = (adc_bits + lev) * c * m_pe / 8.0;
-                let out_r_bytes = c * b * m_pe / 8.0;
-                let tile_w = hw.lat(out_w_bytes);
-                let tile_r = hw.lat(out_r_bytes);
-                let c_out = layer.out_shape.c as f64;
-                base.merge = tile_r + gather * (t_clk + c * m_pe * b / bw_e);
-                base.transfer = send * (c_out * b / bw_e);
-                let computing = base.dac + base.xbar + base.adc;
-                let pe_digital = base.ireg
-                    + base.shiftreg
-                    + base.input_demux
-                    + base.adder
-                    + base.output_mux
-                    + base.oreg;
-                let event = |indata: f64, rdata: f64| -> (P, f64) {
-                    let pe_w = hw.lat(indata);
-                    let pe_r = hw.lat(rdata);
-                    let pe_latency = pe_w + pe_r + computing + pe_digital;
-                    let tile_latency = pe_latency + base.jointmodule + base.intra_tile + tile_w;
-                    let d = tile_latency + base.merge + base.transfer;
-                    let mut p = base;
-                    p.buffer_read = tile_r + pe_r;
-                    p.buffer_write = tile_w + pe_w;
-                    (p, d)
-                };
-                match layer.op {
-                    Op::Conv(geom) => {
-                        let k = geom.kernel as f64;
-                        let s = geom.stride as f64;
-                        let kp = (k - geom.padding as f64).max(0.0);
-                        let cpe = m.max_row as f64 / (k * k);
-                        let row = m.max_row as f64 * b / 8.0;
-                        let skc = s * k * cpe * b / 8.0;
-                        let traffic = vec![
-                            [cpe * kp * kp * b / 8.0, row],
-                            [cpe * s * kp * b / 8.0, row],
-                            [cpe * s * k * b / 8.0, skc],
-                            [cpe * s * s * b / 8.0, skc],
-                        ];
-                        let (oh1, ow1) = ((oh - 1) as u64, (ow - 1) as u64);
-                        let counts = [1, oh1, ow1, oh1 * ow1];
-                        let mut cases = Vec::with_capacity(4);
-                        for (cnt, tr) in counts.iter().zip(&traffic) {
-                            let (p, d) = event(tr[0], tr[1]);
-                            cases.push((*cnt, p, d));
-                        }
-                        Events {
-                            cases,
-                            traffic: traffic
-                                .iter()
-                                .map(|t| [t[0], t[1], out_w_bytes, out_r_bytes])
-                                .collect(),
-                        }
-                    }
-                    _ => {
-                        let bytes = m.max_row as f64 * b / 8.0;
-                        let (p, d) = event(bytes, bytes);
-                        Events {
-                            cases: vec![(1, p, d)],
-                            traffic: vec![[bytes, bytes, out_w_bytes, out_r_bytes]],
-                        }
-                    }
-                }
-            }
-            Op::Pool {
-                kernel,
-                stride,
-                padding,
-                ..
-            } => {
-                let c_in = layer.in_shape.c as f64;
-                let c_out = layer.out_shape.c as f64;
-                let k = kernel as f64;
-                let s = stride as f64;
-                let kp = (k - padding as f64).max(0.0);
-                let unit = arch.tile.pool_step_latency_ns
-                    * (c_in / f64::from(arch.tile.pool_units)).ceil()
-                    * (k * k / f64::from(arch.tile.pool_window)).ceil();
-                let out_w_bytes = c_in * b / 8.0;
-                let out_r_bytes = c_out * b / 8.0;
-                let out_w = hw.lat(out_w_bytes);
-                let out_r = hw.lat(out_r_bytes);
-                let transfer = send * (c_out * b / bw_e);
-                let traffic = [
-                    [c_in * kp * kp * b / 8.0, c_in * k * k * b / 8.0],
-                    [c_in * s * kp * b / 8.0, c_in * k * k * b / 8.0],
-                    [c_in * s * s * b / 8.0, s * k * c_in * b / 8.0],
-                ];
-                let counts = [1, (oh - 1) as u64, (oh * (ow - 1)) as u64];
-                let cases = counts
-                    .iter()
-                    .zip(&traffic)
-                    .map(|(&cnt, tr)| {
-                        let in_w = hw.lat(tr[0]);
-                        let in_r = hw.lat(tr[1]);
-                        let pool_latency = in_w + in_r + unit + out_r + out_w;
-                        let d = pool_latency + out_r + transfer;
-                        let p = P {
-                            buffer_read: in_r + out_r,
-                            buffer_write: in_w + out_w,
-                            pooling: unit,
-                            merge: out_r,
-                            transfer,
-                            ..P::default()
-                        };
-                        (cnt, p, d)
-                    })
-                    .collect();
-                Events {
-                    cases,
-                    traffic: traffic
-                        .iter()
-                        .map(|t| [t[0], t[1], out_w_bytes, out_r_bytes])
-                        .collect(),
-                }
-            }
-            Op::Add { n_inputs } => {
-                let src = src_of(l);
-                let ch = src.map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c) as f64;
-                let transfer = send * (ch * b / bw_e);
-                let bytes = n_inputs as f64 * b * ch / 8.0;
-                let gl = hw.lat(bytes);
-                let add_t = arch.digital.add_latency_ns;
-                let d = add_t + 0.0 + transfer + gl + gl;
-                let p = P {
-                    buffer_read: gl,
-                    buffer_write: gl,
-                    accumulator: add_t,
-                    transfer,
-                    ..P::default()
-                };
-                Events {
-                    cases: vec![((oh * ow) as u64, p, d)],
-                    traffic: vec![[bytes, bytes, 0.0, 0.0]],
-                }
-            }
-        };
+    let ctx = Ctx {
+        hw: &hw,
+        arch,
+        a_bits,
+    };
+    for l in 0..n {
+        let ev = layer_events(&ctx, net, l, &maps[l], &places[l], dist[l]);
 
         // The pipeline: one event per output pixel (one per fc layer).
         let t = schedule_layer(net, l, &ev, &finish);
