@@ -226,8 +226,12 @@ pub fn prune_weights(
         output_index,
         block_bitmap_bits,
         kept_out_channels,
+        max_block_rows: 0,
+        max_block_cols: 0,
     };
     for b in &blocks {
+        layer.max_block_rows = layer.max_block_rows.max(b.rows.len());
+        layer.max_block_cols = layer.max_block_cols.max(b.cols.len());
         layer.n_stored_weights += (b.rows.len() * b.cols.len()) as u64;
         layer.n_ou_ops_per_pixel += ou_ops(b.rows.len(), b.cols.len(), spec);
         layer.n_rows_driven_per_pixel += b.rows.len() as u64;
@@ -276,6 +280,8 @@ fn sre(
         output_index: IndexTable::default(),
         block_bitmap_bits: 0,
         kept_out_channels: shape.c_out,
+        max_block_rows: 0,
+        max_block_cols: 0,
     };
     let mut entries = 0u64;
     for cols in all_cols.chunks(geom.cols) {
@@ -298,6 +304,8 @@ fn sre(
         }
         // Every column block keeps at least one crossbar (its outputs exist).
         layer.n_blocks += max_rows.div_ceil(geom.rows).max(1) as u64;
+        layer.max_block_rows = layer.max_block_rows.max(max_rows.min(geom.rows));
+        layer.max_block_cols = layer.max_block_cols.max(cols.len().min(geom.cols));
     }
     layer.input_index = IndexTable::new(entries, m.rows);
     Ok(layer)

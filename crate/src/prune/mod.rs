@@ -279,6 +279,10 @@ pub struct PrunedLayer {
     pub block_bitmap_bits: u64,
     /// Output channels that remain (filter pruning shrinks the next layer's input).
     pub kept_out_channels: usize,
+    /// Word lines used in the fullest crossbar (the simulator's `max_row`).
+    pub max_block_rows: usize,
+    /// Weight columns used in the fullest crossbar (the simulator's `max_col`).
+    pub max_block_cols: usize,
 }
 
 /// An index table's size: `entries x entry_bits`.

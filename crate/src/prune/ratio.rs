@@ -29,6 +29,8 @@ fn add_block(layer: &mut PrunedLayer, rows: usize, cols: usize) {
     layer.n_ou_ops_per_pixel += ou_ops(rows, cols, &layer.spec);
     layer.n_rows_driven_per_pixel += rows as u64;
     layer.n_cols_read_per_pixel += cols as u64;
+    layer.max_block_rows = layer.max_block_rows.max(rows);
+    layer.max_block_cols = layer.max_block_cols.max(cols);
 }
 
 /// Prunes a layer of `shape` at `spec.ratio` without weights and counts what
@@ -57,6 +59,8 @@ pub fn prune_by_ratio(
         output_index: IndexTable::default(),
         block_bitmap_bits: 0,
         kept_out_channels: shape.c_out,
+        max_block_rows: 0,
+        max_block_cols: 0,
     };
     let dense_grid = |layer: &mut PrunedLayer, c_out: usize| {
         for rows in chunk_sizes(rw, rpb) {
@@ -166,6 +170,8 @@ pub fn prune_by_ratio(
                     layer.n_cols_read_per_pixel += (ops * group) as u64;
                 }
                 layer.n_blocks += max_rows.div_ceil(geom.rows).max(1) as u64;
+                layer.max_block_rows = layer.max_block_rows.max(max_rows.min(geom.rows));
+                layer.max_block_cols = layer.max_block_cols.max(cols.min(geom.cols));
             }
             layer.input_index = IndexTable::new(entries, rw);
             layer.n_nonzero_weights = (n - n_pruned(n, r)) as u64;

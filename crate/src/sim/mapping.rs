@@ -69,6 +69,37 @@ pub struct LayerMap {
     pub col_reads: u64,
     /// Output columns x slices: column reads that need no partial-sum merge.
     pub out_cols: u64,
+    /// Sequential crossbar activation rounds per event (1 for dense and pruned layers;
+    /// `ceil(patterns / rep)` for an epitome layer; 0 for pool and add).
+    pub rounds: u64,
+    /// Crossbar-copy activations per event, for energy (1 dense; `patterns` for an
+    /// epitome layer, whatever `rep` is).
+    pub acts: u64,
+    /// Cells that conduct per input bit-cycle per activation (dense: `used_cells`; an
+    /// epitome layer drives only the word lines its IFAT lists).
+    pub read_cells: u64,
+    /// Extra input bits from summing wrapped inputs before the DAC (IFRT).
+    pub extra_input_bits: u32,
+    /// Lookup tables of the layer: input side (IFAT, or a pruned layer's input index),
+    /// reuse (IFRT, or a crossbar-pruning block bitmap) and output side (OFAT, or the
+    /// output index). All zero for a dense layer.
+    pub tables: [TableUse; 3],
+}
+
+/// One lookup table of a layer, stored in a small SRAM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TableUse {
+    /// Stored bits (entries x entry width).
+    pub bits: u64,
+    /// Bits read per crossbar activation.
+    pub read_bits: u64,
+}
+
+impl LayerMap {
+    /// Whether the layer has any table.
+    pub fn has_tables(&self) -> bool {
+        self.tables.iter().any(|t| t.bits > 0)
+    }
 }
 
 fn ceil_div(a: u64, b: u64) -> u64 {
@@ -147,6 +178,10 @@ pub fn map_layer(
                         row_drives: c_in * k2 * ceil_div(c_out, c) * s,
                         col_reads: c_out * my * s,
                         out_cols: c_out * s,
+                        rounds: 1,
+                        acts: 1,
+                        read_cells: params * s * p,
+                        ..LayerMap::default()
                     })
                 }
                 Accounting::Physical => {
@@ -184,6 +219,10 @@ pub fn map_layer(
                         row_drives,
                         col_reads,
                         out_cols: c_out * s,
+                        rounds: 1,
+                        acts: 1,
+                        read_cells: params * s * p,
+                        ..LayerMap::default()
                     })
                 }
             }
@@ -209,6 +248,10 @@ pub fn map_layer(
                 row_drives: i * ceil_div(o, c) * s,
                 col_reads: o * my * s,
                 out_cols: o * s,
+                rounds: 1,
+                acts: 1,
+                read_cells: i * o * s * p,
+                ..LayerMap::default()
             })
         }
         Op::Pool { .. } => Ok(LayerMap {

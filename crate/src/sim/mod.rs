@@ -16,13 +16,15 @@ pub mod config;
 mod mapping;
 mod model;
 mod placement;
+pub mod plan;
 pub mod presets;
 pub mod report;
 mod sram;
 pub mod tech;
 
 pub use config::{Arch, ArchConfig, BufSize, CellType, Placement};
-pub use mapping::{map_layer, slices, Accounting, LayerMap};
+pub use mapping::{map_layer, slices, Accounting, LayerMap, TableUse};
+pub use plan::{EpitomeLayout, LayerPlan, LayerScheme, NetworkPlan};
 pub use presets::{preset, preset_names, PresetEntry, PRESETS};
 pub use report::{Breakdown, Breakdowns, Details, LayerReport, Parts, SimReport, Totals};
 
@@ -33,6 +35,19 @@ use crate::{Error, Result};
 pub fn simulate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<SimReport> {
     arch.validate()?;
     model::evaluate(net, arch, accounting)
+}
+
+/// Simulates one image of `net` on `arch` with a per-layer plan: any conv or fc layer
+/// dense, an epitome or pruned, with its own weight and activation bits
+/// ([`plan`]). An empty plan is [`simulate`].
+pub fn simulate_plan(
+    net: &Network,
+    arch: &Arch,
+    accounting: Accounting,
+    plan: &NetworkPlan,
+) -> Result<SimReport> {
+    arch.validate()?;
+    model::evaluate_plan(net, arch, accounting, plan)
 }
 
 /// Knobs that override the preset, the config and the network (CLI flags,

@@ -6,8 +6,9 @@
 //! them in the unit newtypes.
 
 use super::config::{Arch, BufSize, CellType};
-use super::mapping::{map_layer, Accounting, LayerMap};
+use super::mapping::{Accounting, LayerMap};
 use super::placement::{distances, position, Cell};
+use super::plan::{map_planned, LayerPlan, NetworkPlan};
 use super::report::{
     AccumulatorReport, Details, LayerReport, MappingReport, Parts, SimReport, Totals,
 };
@@ -385,7 +386,8 @@ fn src_of(net: &Network, l: usize) -> Option<usize> {
 struct Ctx<'a> {
     hw: &'a Hw,
     arch: &'a Arch,
-    a_bits: u32,
+    /// Activation bits per layer.
+    a_bits: &'a [u32],
 }
 
 /// The per-event latency parts and durations of layer `l`, one entry per pixel case
@@ -398,7 +400,7 @@ fn layer_events(
     pl: &Place,
     (gather, send): (f64, f64),
 ) -> Events {
-    let (hw, arch, a_bits) = (ctx.hw, ctx.arch, ctx.a_bits);
+    let (hw, arch, a_bits) = (ctx.hw, ctx.arch, ctx.a_bits[l]);
     let layer = &net.layers[l];
     let b = f64::from(a_bits);
     let bw_e = arch.tile.inter_tile_bandwidth_gbps;
@@ -408,7 +410,9 @@ fn layer_events(
     let (oh, ow) = (layer.out_shape.h, layer.out_shape.w);
     match layer.op {
         Op::Conv(_) | Op::Fc { .. } => {
-            let (mut base, _mt) = conv_like_terms(hw, m, pl.max_pe, a_bits);
+            // Wrapped inputs summed before the DAC need extra input bits (IFRT).
+            let (mut base, _mt) =
+                conv_like_terms(hw, m, pl.max_pe, a_bits.saturating_add(m.extra_input_bits));
             let c = m.max_col as f64;
             let m_pe = pl.max_pe as f64;
             let lev = m_pe.log2().ceil();
@@ -417,7 +421,46 @@ fn layer_events(
             base.intra_tile = (ltot * (adc_bits + lev) - lev * (lev + 1.0) / 2.0) * c / bw_i;
             let out_w_bytes = (adc_bits + lev) * c * m_pe / 8.0;
             let out_r_bytes = c * b * m_pe / 8.0;
-            let tile_w = hw.lat(out_w_bytes);
+            let mut tile_w = hw.lat(out_w_bytes);
+            // An epitome layer repeats the crossbar activation and the tile's partial-sum
+            // path once per round (ceil(patterns / rep)); inputs arrive and results
+            // leave once per pixel.
+            let rounds = m.rounds.max(1);
+            if rounds > 1 {
+                let k = rounds as f64;
+                for v in [
+                    &mut base.xbar,
+                    &mut base.dac,
+                    &mut base.adc,
+                    &mut base.ireg,
+                    &mut base.shiftreg,
+                    &mut base.input_demux,
+                    &mut base.adder,
+                    &mut base.output_mux,
+                    &mut base.oreg,
+                    &mut base.jointmodule,
+                    &mut base.intra_tile,
+                ] {
+                    *v *= k;
+                }
+                tile_w *= k;
+            }
+            // Table lookups: one access of the input-side tables (IFAT and IFRT read in
+            // parallel, or a pruned layer's input index) before the DACs and one of the
+            // output-side table after the ADCs, per round.
+            if m.has_tables() {
+                let t_in = if m.tables[0].read_bits > 0 || m.tables[1].read_bits > 0 {
+                    hw.cycle
+                } else {
+                    0.0
+                };
+                let t_out = if m.tables[2].read_bits > 0 {
+                    hw.cycle
+                } else {
+                    0.0
+                };
+                base.tables = rounds as f64 * (t_in + t_out);
+            }
             let tile_r = hw.lat(out_r_bytes);
             let c_out = layer.out_shape.c as f64;
             base.merge = tile_r + gather * (t_clk + c * m_pe * b / bw_e);
@@ -433,7 +476,8 @@ fn layer_events(
                 let pe_w = hw.lat(indata);
                 let pe_r = hw.lat(rdata);
                 let pe_latency = pe_w + pe_r + computing + pe_digital;
-                let tile_latency = pe_latency + base.jointmodule + base.intra_tile + tile_w;
+                let tile_latency =
+                    pe_latency + base.jointmodule + base.intra_tile + tile_w + base.tables;
                 let d = tile_latency + base.merge + base.transfer;
                 let mut p = base;
                 p.buffer_read = tile_r + pe_r;
@@ -554,21 +598,48 @@ fn layer_events(
     }
 }
 
-/// Simulates `net` on `arch`.
+/// Simulates `net` on `arch`, every layer dense.
 pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<SimReport> {
+    evaluate_plan(net, arch, accounting, &NetworkPlan::default())
+}
+
+/// Simulates `net` on `arch` with a per-layer plan (dense, epitome or pruned layers,
+/// per-layer bits).
+pub fn evaluate_plan(
+    net: &Network,
+    arch: &Arch,
+    accounting: Accounting,
+    plan: &NetworkPlan,
+) -> Result<SimReport> {
+    plan.validate(net)?;
     let hw = Hw::new(arch)?;
     let n = net.layers.len();
-    let w_bits = net.w_bits;
-    let a_bits = net.a_bits;
-    let b = f64::from(a_bits);
+    let a_bits: Vec<u32> = (0..n).map(|l| plan.a_bits(net, l)).collect();
+    let bl = |l: usize| f64::from(a_bits[l]);
     let npe = hw.npe;
 
     // 1. Counts: mapping.
+    let dense = LayerPlan::default();
     let maps: Vec<LayerMap> = net
         .layers
         .iter()
         .enumerate()
-        .map(|(i, l)| map_layer(i, l, w_bits, arch, accounting))
+        .map(|(i, l)| {
+            let p = plan.layers.get(i).unwrap_or(&dense);
+            map_planned(i, l, p, plan.w_bits(net, i), arch, accounting)
+        })
+        .collect::<Result<_>>()?;
+    let tables: Vec<[Buf; 3]> = maps
+        .iter()
+        .map(|m| -> Result<[Buf; 3]> {
+            let mut out = [Buf::default(); 3];
+            for (o, t) in out.iter_mut().zip(&m.tables) {
+                if t.bits > 0 {
+                    *o = buffer(t.bits as f64 / 8.0 / 1024.0, arch, "lookup table")?;
+                }
+            }
+            Ok(out)
+        })
         .collect::<Result<_>>()?;
 
     // 2. Tiles.
@@ -662,6 +733,7 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
     let src_of = |l: usize| src_of(net, l);
     for (l, layer) in net.layers.iter().enumerate() {
         let m = &maps[l];
+        let b = bl(l);
         let tiles = places[l].tiles.max(1) as f64;
         let (data_in, data_out) = match layer.op {
             Op::Conv(g) => (
@@ -677,7 +749,7 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
                 let bytes = (ch * n_inputs) as f64 * b / 8.0;
                 gbuf_kb += pow2_kb(bytes);
                 g_adders += (ch * n_inputs / 2) as u64;
-                g_bits = g_bits.max(a_bits);
+                g_bits = g_bits.max(a_bits[l]);
                 continue;
             }
             Op::Pool { .. } => continue,
@@ -745,7 +817,7 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
     let ctx = Ctx {
         hw: &hw,
         arch,
-        a_bits,
+        a_bits: &a_bits,
     };
     for l in 0..n {
         let ev = layer_events(&ctx, net, l, &maps[l], &places[l], dist[l]);
@@ -779,10 +851,14 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
     let mut reports = Vec::with_capacity(n);
     let total_pes_slots: u64 = maps.iter().map(|m| m.pes).sum();
     let last_pe_layer = maps.iter().rposition(|m| m.pes > 0);
-    let cycles = (b / f64::from(hw.dac.bits)).ceil();
     for (l, layer) in net.layers.iter().enumerate() {
         let m = &maps[l];
         let pl = &places[l];
+        let b = bl(l);
+        let in_bits = a_bits[l].saturating_add(m.extra_input_bits);
+        let cycles = (f64::from(in_bits) / f64::from(hw.dac.bits)).ceil();
+        let tab = &tables[l];
+        let tables_area: f64 = tab.iter().map(|t| t.area).sum();
         let (ev, last, first_finish, occupancy) = &layer_out[l];
         let lat_parts: P = ev
             .cases
@@ -805,11 +881,15 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
                 let tile_power =
                     mnsim_tile_power(&hw, arch, m, pl.max_pe, &layer.op, &inbuf, &outbuf);
                 let tiles = pl.tiles as f64;
-                let power = tile_power.scale(tiles);
+                let mut power = tile_power.scale(tiles);
+                // The layer's lookup tables: read power while busy, as MNSIM's buffers.
+                power.tables = tab.iter().map(|t| t.p_read).sum();
                 let mut energy = power.zip(lat_parts, |p, t| p * t);
                 // MNSIM leaves the PE adder out of the energy total (E_digital omits it).
                 energy.adder = 0.0;
-                (tile_area.scale(tiles), power, energy)
+                let mut area = tile_area.scale(tiles);
+                area.tables = tables_area;
+                (area, power, energy)
             }
             Accounting::Physical => {
                 let mut share = m.pes as f64 / npe as f64;
@@ -817,6 +897,7 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
                     share += (tiles_used * npe - total_pes_slots) as f64 / npe as f64;
                 }
                 let mut area = tile_area.scale(share);
+                area.tables = tables_area;
                 let add_elems = match layer.op {
                     Op::Add { n_inputs } => {
                         let ch = src_of(l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
@@ -831,6 +912,14 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
                 // Leakage of the buffers this layer owns, for the whole inference.
                 energy.buffer_read +=
                     (m.pes as f64 * inbuf.leak_mw + share * outbuf.leak_mw) * entire;
+                // Lookup tables: bus words read per copy activation, plus leakage.
+                if m.has_tables() {
+                    let acts = (events * m.acts.max(1)) as f64;
+                    for (t, buf) in m.tables.iter().zip(tab) {
+                        let words = (t.read_bits as f64 / hw.buf_w_bits).ceil();
+                        energy.tables += acts * words * buf.read_pj + buf.leak_mw * entire;
+                    }
+                }
                 if let Op::Add { n_inputs } = layer.op {
                     let ch = src_of(l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
                     let adders = (ch * n_inputs / 2) as f64;
@@ -1035,10 +1124,12 @@ fn physical_energy(
     };
     match op {
         Op::Conv(_) | Op::Fc { .. } => {
-            let drives = m.row_drives as f64 * cycles * e;
-            let reads = m.col_reads as f64 * cycles * e;
-            let merges = (m.col_reads - m.out_cols.min(m.col_reads)) as f64 * cycles * e;
-            p.xbar = m.used_cells as f64 * cycles * e * hw.p_cell * hw.t_xbar;
+            // Crossbar actions happen once per copy activation (epitome: per pattern).
+            let ea = e * m.acts.max(1) as f64;
+            let drives = m.row_drives as f64 * cycles * ea;
+            let reads = m.col_reads as f64 * cycles * ea;
+            let merges = (m.col_reads - m.out_cols.min(m.col_reads)) as f64 * cycles * ea;
+            p.xbar = m.read_cells as f64 * cycles * ea * hw.p_cell * hw.t_xbar;
             p.dac = drives * hw.dac.power_mw * hw.dac.latency_ns;
             p.ireg = drives * hw.p_reg * t;
             p.input_demux = drives * hw.p_demux * hw.t_dec;

@@ -84,6 +84,9 @@ parts! {
     merge,
     /// Sending results to the consumer layers' tiles.
     transfer,
+    /// Lookup tables: IFAT, IFRT, OFAT of epitome layers; index tables and block
+    /// bitmaps of pruned layers.
+    tables,
 }
 
 impl<T: Copy + Add<Output = T> + Default> Parts<T> {
@@ -113,7 +116,7 @@ impl<T: Copy + Add<Output = T> + Default> Parts<T> {
             adc: self.adc,
             dac: self.dac,
             digital: self.digital(),
-            buffer: self.buffer_read + self.buffer_write,
+            buffer: self.buffer_read + self.buffer_write + self.tables,
             interconnect: self.intra_tile + self.merge + self.transfer,
             pooling: self.pooling,
         }
@@ -137,7 +140,7 @@ pub struct Breakdown<T> {
     pub dac: T,
     /// Registers, shift-adders, (de)multiplexers, adders, joint modules, accumulator.
     pub digital: T,
-    /// SRAM buffers (read + write).
+    /// SRAM buffers (read + write) and lookup tables.
     pub buffer: T,
     /// Intra- and inter-tile communication.
     pub interconnect: T,

@@ -1,0 +1,735 @@
+//! Method comparison: one network on one chip, under dense, epitome and pruning
+//! methods, every row charged by the same simulator (docs/compare.md).
+//!
+//! A [`CompareRequest`] names the network, the hardware (preset, config, knobs), the
+//! accounting, a baseline method and the methods ([`Method`] strings). [`compare`]
+//! evaluates each method and returns a [`CompareReport`]: per method crossbars, PEs,
+//! tiles, area, latency, energy, power, bits per weight and the ratios
+//! `baseline / row`, with a component breakdown.
+//!
+//! How a method becomes a per-layer [`NetworkPlan`] (the project's rules, documented
+//! in docs/compare.md):
+//!
+//! - **Buffers.** With automatic buffer sizes, every method at `bits = B` runs on the PE
+//!   and tile of the dense `B`-bit network (its automatic PE input and tile output
+//!   buffer sizes), so a method changes the number of PEs, tiles and tables, not the
+//!   size of every PE. `dense:bits=B` is exactly `epim simulate --w-bits B`.
+//! - **Eligible layers.** Conv layers with one group and fc layers; grouped and
+//!   depthwise convolutions stay dense.
+//! - **Never more area than dense, per layer.** A layer is compressed only when its
+//!   compressed mapping (crossbar PEs plus table SRAMs) takes less area than the
+//!   dense layer; [`choose_epitome`] extends this to every less-compressed shape on
+//!   its menu. With this rule the area never grows with the ratio.
+//! - **Filter pruning** rewrites the network: a pruned layer's `c_out` and its
+//!   consumers' inputs shrink. Layers whose output feeds an add or a grouped
+//!   convolution, and the network's last layer, keep all filters (the shapes must
+//!   match), as Li et al. do for residual blocks.
+
+use serde::{Deserialize, Serialize};
+
+mod method;
+
+pub use method::Method;
+
+use crate::epitome::{EpitomeShape, Offset};
+use crate::nets::{LayerSpec, Network, NetworkSpec, Op};
+use crate::prune::{PruneKind, PruneSpec};
+use crate::sim::plan::{
+    conv_shape, epitome_spec, is_identity, layer_geometry, map_planned, pruned_layer,
+    table_area_um2, EpitomeLayout, LayerPlan, LayerScheme, NetworkPlan,
+};
+use crate::sim::{
+    simulate_plan, Accounting, Arch, ArchConfig, BufSize, NetworkRef, SimOptions, SimReport,
+};
+use crate::{Error, Result};
+
+/// Hardware and bit-width knobs of a comparison (the `simulate` knobs without
+/// preset and accounting).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Knobs {
+    /// Square crossbar size N.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossbar_size: Option<u32>,
+    /// Bits per cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell_bits: Option<u32>,
+    /// ADC table row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adc_choice: Option<u32>,
+    /// DAC table row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dac_choice: Option<u32>,
+    /// The network's weight bits (methods without `bits=` use them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w_bits: Option<u32>,
+    /// Activation bits of every layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a_bits: Option<u32>,
+}
+
+/// One layer of an [`EpitomeDesign`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesignLayer {
+    /// The layer: its index in the network (as `epim simulate` lists them) or its name.
+    pub layer: LayerRef,
+    /// Epitome shape `[e_out, e_in, e_h, e_w]`.
+    pub epitome: [usize; 4],
+    /// Offsets per group (default schedule when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<Vec<Offset>>,
+    /// Copies of the epitome crossbars (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rep: Option<usize>,
+    /// Weight bits of this layer (default: the method's `bits`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w_bits: Option<u32>,
+    /// Activation bits of this layer (default: the network's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a_bits: Option<u32>,
+}
+
+/// A layer named by index or by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LayerRef {
+    /// Index in the network's layer list.
+    Index(usize),
+    /// Layer name.
+    Name(String),
+}
+
+/// Per-layer epitome shapes for `epitome:design=FILE.json` (JSON, unknown keys are
+/// errors):
+///
+/// ```json
+/// {"network": "resnet50-imagenet",
+///  "layers": [{"layer": 1, "epitome": [32, 64, 3, 3]},
+///             {"layer": "conv5", "epitome": [128, 64, 1, 1], "offsets": [[0,0,0],[32,0,0]],
+///              "rep": 2, "w_bits": 4, "a_bits": 8}]}
+/// ```
+///
+/// `network` (optional) must equal the compared network's name. Layers not listed
+/// stay dense at the method's bits. A listed layer is charged as given (no
+/// area rule): a design is the designer's choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpitomeDesign {
+    /// Network the design is for (checked when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// The epitome layers.
+    pub layers: Vec<DesignLayer>,
+}
+
+impl EpitomeDesign {
+    /// Parses a design from JSON text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| Error::parse("epitome design JSON", e))
+    }
+}
+
+/// Everything a comparison needs. JSON / JS: `{network: name | spec, preset?,
+/// accounting?, config?, knobs?, baseline, methods: [...], designs?: {name: design}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareRequest {
+    /// A zoo name or a network spec.
+    pub network: NetworkRef,
+    /// Hardware preset (overrides the config's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// `physical` (default) or `mnsim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounting: Option<Accounting>,
+    /// Hardware config (per-level overrides of the preset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ArchConfig>,
+    /// Knobs.
+    #[serde(default)]
+    pub knobs: Knobs,
+    /// The method every ratio divides by.
+    pub baseline: String,
+    /// The methods, one row each.
+    pub methods: Vec<String>,
+    /// Epitome designs by name, for `epitome:design=NAME` (the CLI reads the files).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub designs: std::collections::BTreeMap<String, EpitomeDesign>,
+}
+
+/// Area, latency and energy by component.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Components {
+    /// Crossbar arrays.
+    pub crossbar: f64,
+    /// ADCs.
+    pub adc: f64,
+    /// DACs.
+    pub dac: f64,
+    /// Registers, shift-adders, (de)multiplexers, adders, joint modules, accumulator.
+    pub digital: f64,
+    /// SRAM buffers (PE input, tile output, global).
+    pub buffer: f64,
+    /// Intra- and inter-tile communication.
+    pub interconnect: f64,
+    /// Pooling blocks.
+    pub pooling: f64,
+    /// IFAT / IFRT / OFAT and pruning index tables.
+    pub tables: f64,
+}
+
+impl Components {
+    /// `(name, value)` in display order.
+    pub fn entries(&self) -> Vec<(String, f64)> {
+        [
+            ("crossbar", self.crossbar),
+            ("adc", self.adc),
+            ("dac", self.dac),
+            ("digital", self.digital),
+            ("buffer", self.buffer),
+            ("interconnect", self.interconnect),
+            ("pooling", self.pooling),
+            ("tables", self.tables),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    fn from_parts(p: &crate::sim::Parts<f64>) -> Self {
+        Components {
+            crossbar: p.xbar,
+            adc: p.adc,
+            dac: p.dac,
+            digital: p.digital(),
+            buffer: p.buffer_read + p.buffer_write,
+            interconnect: p.intra_tile + p.merge + p.transfer,
+            pooling: p.pooling,
+            tables: p.tables,
+        }
+    }
+}
+
+/// The breakdowns of one row (latency: summed busy time per component, not
+/// wall-clock).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RowBreakdown {
+    /// Area, µm².
+    pub area_um2: Components,
+    /// Busy time, ns.
+    pub latency_ns: Components,
+    /// Energy, pJ.
+    pub energy_pj: Components,
+}
+
+/// One method's totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    /// The method string as given.
+    pub method: String,
+    /// Physical crossbars.
+    pub crossbars: u64,
+    /// PEs.
+    pub pes: u64,
+    /// Tiles.
+    pub tiles: u64,
+    /// Chip area, µm².
+    pub area_um2: f64,
+    /// Latency of one image, ns.
+    pub latency_ns: f64,
+    /// Energy of one image, pJ.
+    pub energy_pj: f64,
+    /// Power, mW.
+    pub power_mw: f64,
+    /// Stored bits per dense weight, with index, bitmap and scale overheads.
+    pub bits_per_weight: f64,
+    /// Baseline area / this area.
+    pub area_ratio: f64,
+    /// Baseline latency / this latency.
+    pub latency_ratio: f64,
+    /// Baseline energy / this energy.
+    pub energy_ratio: f64,
+    /// Component breakdowns.
+    pub breakdown: RowBreakdown,
+}
+
+/// The result of [`compare`] (the `epim compare --json` object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareReport {
+    /// Network name.
+    pub network: String,
+    /// Hardware preset.
+    pub preset: String,
+    /// `physical` or `mnsim`.
+    pub accounting: String,
+    /// The baseline row (ratios 1).
+    pub baseline: CompareRow,
+    /// One row per method, in the order given.
+    pub rows: Vec<CompareRow>,
+}
+
+/// One evaluated method: the simulator report, its bits per weight and the plan.
+#[derive(Debug, Clone)]
+pub struct MethodResult {
+    /// The simulation of the planned network.
+    pub report: SimReport,
+    /// Stored bits per dense weight.
+    pub bits_per_weight: f64,
+    /// The per-layer plan that was simulated.
+    pub plan: NetworkPlan,
+}
+
+/// Runs a comparison.
+pub fn compare(req: &CompareRequest) -> Result<CompareReport> {
+    if req.methods.is_empty() {
+        return Err(Error::invalid("methods", "give at least one method"));
+    }
+    let options = SimOptions {
+        accounting: req.accounting,
+        preset: req.preset.clone(),
+        crossbar_size: req.knobs.crossbar_size,
+        cell_bits: req.knobs.cell_bits,
+        adc_choice: req.knobs.adc_choice,
+        dac_choice: req.knobs.dac_choice,
+        w_bits: req.knobs.w_bits,
+        a_bits: req.knobs.a_bits,
+    };
+    let mut spec = req.network.spec()?;
+    if let Some(w) = options.w_bits {
+        spec.w_bits = w;
+    }
+    if let Some(a) = options.a_bits {
+        spec.a_bits = a;
+    }
+    let arch = options.arch(&req.config.clone().unwrap_or_default())?;
+    let accounting = options.accounting();
+    let ctx = Context::new(&spec, &arch, accounting)?;
+    let run = |text: &str| -> Result<(MethodResult, String)> {
+        let method = Method::parse(text)?;
+        let design = match &method {
+            Method::EpitomeDesign { design, .. } => {
+                Some(req.designs.get(design).ok_or_else(|| {
+                    Error::invalid(
+                        format!("method '{}': design", text.trim()),
+                        format!("no design named '{design}' was provided"),
+                    )
+                })?)
+            }
+            _ => None,
+        };
+        Ok((ctx.evaluate(&method, design)?, text.trim().to_string()))
+    };
+    let (base, base_name) = run(&req.baseline)?;
+    let baseline = row(&base_name, &base, None);
+    let mut rows = Vec::with_capacity(req.methods.len());
+    for m in &req.methods {
+        let (r, name) = run(m)?;
+        rows.push(row(&name, &r, Some(&baseline)));
+    }
+    Ok(CompareReport {
+        network: base.report.network.clone(),
+        preset: base.report.preset.clone(),
+        accounting: accounting.name().to_string(),
+        baseline,
+        rows,
+    })
+}
+
+fn row(method: &str, r: &MethodResult, base: Option<&CompareRow>) -> CompareRow {
+    let t = &r.report.totals;
+    let d = &t.detail;
+    let ratio = |b: f64, x: f64| if x > 0.0 { b / x } else { 0.0 };
+    let area = t.area_um2.value();
+    let lat = t.latency_ns.value();
+    let en = t.energy_pj.value();
+    let (ar, lr, er) = match base {
+        Some(b) => (
+            ratio(b.area_um2, area),
+            ratio(b.latency_ns, lat),
+            ratio(b.energy_pj, en),
+        ),
+        None => (1.0, 1.0, 1.0),
+    };
+    CompareRow {
+        method: method.to_string(),
+        crossbars: t.crossbars,
+        pes: t.pes,
+        tiles: t.tiles,
+        area_um2: area,
+        latency_ns: lat,
+        energy_pj: en,
+        power_mw: t.power_mw.value(),
+        bits_per_weight: r.bits_per_weight,
+        area_ratio: ar,
+        latency_ratio: lr,
+        energy_ratio: er,
+        breakdown: RowBreakdown {
+            area_um2: Components::from_parts(&d.area_um2.map(|v| v.value())),
+            latency_ns: Components::from_parts(&d.latency_ns.map(|v| v.value())),
+            energy_pj: Components::from_parts(&d.energy_pj.map(|v| v.value())),
+        },
+    }
+}
+
+/// A network spec on a chip in one accounting: evaluates methods.
+pub struct Context<'a> {
+    spec: &'a NetworkSpec,
+    net: Network,
+    arch: &'a Arch,
+    accounting: Accounting,
+}
+
+impl<'a> Context<'a> {
+    /// Builds the network.
+    pub fn new(spec: &'a NetworkSpec, arch: &'a Arch, accounting: Accounting) -> Result<Self> {
+        Ok(Context {
+            spec,
+            net: spec.build()?,
+            arch,
+            accounting,
+        })
+    }
+
+    /// The built network.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Evaluates one method (`design` for `epitome:design=...`).
+    pub fn evaluate(
+        &self,
+        method: &Method,
+        design: Option<&EpitomeDesign>,
+    ) -> Result<MethodResult> {
+        let bits = method.bits().unwrap_or(self.net.w_bits);
+        let dense_plan = NetworkPlan::uniform(&self.net, Some(bits), None);
+        let dense = simulate_plan(&self.net, self.arch, self.accounting, &dense_plan)?;
+        if let Method::Dense { .. } = method {
+            let bpw = bits_per_weight(&self.net, &dense_plan, self.arch, self.accounting)?;
+            return Ok(MethodResult {
+                report: dense,
+                bits_per_weight: bpw,
+                plan: dense_plan,
+            });
+        }
+        // The chip of the dense network at these bits: pinned buffer sizes.
+        let mut arch = self.arch.clone();
+        if arch.pe.inbuf_kb == BufSize::Auto {
+            arch.pe.inbuf_kb = BufSize::Kb(dense.totals.pe_inbuf_kb);
+        }
+        if arch.tile.outbuf_kb == BufSize::Auto {
+            arch.tile.outbuf_kb = BufSize::Kb(dense.totals.tile_outbuf_kb);
+        }
+        let slot = SlotArea::new(&dense, &arch, self.accounting);
+        let (net, plan) = match method {
+            Method::Dense { .. } => (self.net.clone(), dense_plan),
+            Method::EpitomeRatio { ratio, .. } => {
+                let mut plan = dense_plan;
+                for (l, layer) in self.net.layers.iter().enumerate() {
+                    if layer_geometry(layer).is_ok() {
+                        let layout = choose_epitome(layer, *ratio, bits, &arch, &slot)?;
+                        if let Some(layout) = layout {
+                            plan.layers[l].scheme = LayerScheme::Epitome(layout);
+                        }
+                    }
+                }
+                (self.net.clone(), plan)
+            }
+            Method::EpitomeDesign { .. } => {
+                let design = design.ok_or_else(|| Error::invalid("design", "missing design"))?;
+                (self.net.clone(), design_plan(&self.net, design, bits)?)
+            }
+            Method::Prune { spec, .. } if spec.kind == PruneKind::Filter => {
+                let spec2 = filter_rewrite(self.spec, &self.net, spec.ratio)?;
+                let net = spec2.build()?;
+                let plan = NetworkPlan::uniform(&net, Some(bits), None);
+                (net, plan)
+            }
+            Method::Prune { spec, .. } => {
+                let mut plan = dense_plan;
+                for (l, layer) in self.net.layers.iter().enumerate() {
+                    if conv_shape(layer).is_err() {
+                        continue;
+                    }
+                    let candidate = LayerPlan {
+                        scheme: LayerScheme::Pruned(*spec),
+                        w_bits: Some(bits),
+                        a_bits: None,
+                    };
+                    let a_pruned = slot.layer_area(l, layer, &candidate, bits, &arch)?;
+                    let a_dense = slot.layer_area(l, layer, &plan.layers[l], bits, &arch)?;
+                    if a_pruned < a_dense {
+                        plan.layers[l] = candidate;
+                    }
+                }
+                (self.net.clone(), plan)
+            }
+        };
+        let report = simulate_plan(&net, &arch, self.accounting, &plan)?;
+        let stored = bits_per_weight(&net, &plan, &arch, self.accounting)?;
+        // Filter pruning: bits are counted against the original network's weights.
+        let bpw = stored * weights(&net) as f64 / weights(&self.net).max(1) as f64;
+        Ok(MethodResult {
+            report,
+            bits_per_weight: bpw,
+            plan,
+        })
+    }
+}
+
+fn weights(net: &Network) -> u64 {
+    net.params()
+}
+
+/// Per-layer area as the totals count it, for the area rules: crossbar PEs (whole
+/// tiles per layer in `mnsim`, PE slots of a tile in `physical`) plus table SRAMs.
+pub struct SlotArea {
+    tile_area_um2: f64,
+    npe: u64,
+    accounting: Accounting,
+}
+
+impl SlotArea {
+    fn new(dense: &SimReport, arch: &Arch, accounting: Accounting) -> Self {
+        SlotArea {
+            tile_area_um2: dense.totals.tile_area_um2.value(),
+            npe: u64::from(arch.tile.pes_x) * u64::from(arch.tile.pes_y),
+            accounting,
+        }
+    }
+
+    fn layer_area(
+        &self,
+        l: usize,
+        layer: &crate::nets::Layer,
+        plan: &LayerPlan,
+        bits: u32,
+        arch: &Arch,
+    ) -> Result<f64> {
+        let m = map_planned(l, layer, plan, bits, arch, self.accounting)?;
+        let pes = match self.accounting {
+            Accounting::Mnsim => (m.pes.div_ceil(self.npe) * self.npe) as f64,
+            Accounting::Physical => m.pes as f64,
+        };
+        Ok(pes * self.tile_area_um2 / self.npe as f64 + table_area_um2(&m, arch)?)
+    }
+}
+
+/// Divisors of the epitome menu: `e_out = ceil(c_out / d_o)`, `e_in = ceil(c_in / d_i)`.
+const MENU: [usize; 15] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64];
+
+/// The epitome of `layer` for `epitome:ratio=R` (`None`: the layer stays dense).
+///
+/// Rule (docs/compare.md): the menu is every `e_out = ceil(c_out / d_o)`,
+/// `e_in = ceil(c_in / d_i)` with `d_o, d_i` in {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20,
+/// 24, 32, 48, 64} (at most `c_out`, `c_in`), `e_h = k_h`, `e_w = k_w`, default offsets,
+/// `rep = 1`. The target is the shape whose compression is closest to `R` in log scale
+/// (ties: the smaller compression, then fewer groups). Then, among the menu shapes
+/// with at most the target's compression (the dense layer included), the layer takes
+/// the one with the least area (crossbar PEs + table SRAMs; ties: closest to `R`).
+pub fn choose_epitome(
+    layer: &crate::nets::Layer,
+    ratio: f64,
+    bits: u32,
+    arch: &Arch,
+    slot: &SlotArea,
+) -> Result<Option<EpitomeLayout>> {
+    let g = layer_geometry(layer)?;
+    let w = (g.c_out * g.c_in * g.k_h * g.k_w) as f64;
+    let mut menu: Vec<(usize, usize, f64)> = Vec::new();
+    for &d_o in MENU.iter().filter(|&&d| d <= g.c_out) {
+        for &d_i in MENU.iter().filter(|&&d| d <= g.c_in) {
+            let e_out = g.c_out.div_ceil(d_o);
+            let e_in = g.c_in.div_ceil(d_i);
+            if menu.iter().any(|&(o, i, _)| o == e_out && i == e_in) {
+                continue;
+            }
+            let c = w / (e_out * e_in * g.k_h * g.k_w) as f64;
+            menu.push((e_out, e_in, c));
+        }
+    }
+    let dist = |c: f64| (c.ln() - ratio.ln()).abs();
+    let key = |&(o, _, c): &(usize, usize, f64)| (dist(c), c, g.c_out.div_ceil(o));
+    let target = menu
+        .iter()
+        .min_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            ka.0.total_cmp(&kb.0)
+                .then(ka.1.total_cmp(&kb.1))
+                .then(ka.2.cmp(&kb.2))
+        })
+        .map_or(1.0, |t| t.2);
+    let mut best: Option<(f64, f64, Option<EpitomeLayout>)> = None;
+    for &(e_out, e_in, c) in menu.iter().filter(|t| t.2 <= target * (1.0 + 1e-12)) {
+        let layout = EpitomeLayout {
+            shape: EpitomeShape {
+                e_out,
+                e_in,
+                e_h: g.k_h,
+                e_w: g.k_w,
+            },
+            offsets: None,
+            rep: 1,
+        };
+        let spec = epitome_spec(layer, &layout)?;
+        let identity = is_identity(&spec);
+        let plan = LayerPlan {
+            scheme: LayerScheme::Epitome(layout.clone()),
+            w_bits: Some(bits),
+            a_bits: None,
+        };
+        let area = slot.layer_area(0, layer, &plan, bits, arch)?;
+        let better = match &best {
+            None => true,
+            Some((a, d, _)) => area < *a || (area == *a && dist(c) < *d),
+        };
+        if better {
+            best = Some((area, dist(c), (!identity).then_some(layout)));
+        }
+    }
+    Ok(best.and_then(|b| b.2))
+}
+
+/// The plan of an epitome design: listed layers as given, the rest dense at `bits`.
+pub fn design_plan(net: &Network, design: &EpitomeDesign, bits: u32) -> Result<NetworkPlan> {
+    if let Some(name) = &design.network {
+        if *name != net.name {
+            return Err(Error::invalid(
+                "design.network",
+                format!("the design is for '{name}', the network is '{}'", net.name),
+            ));
+        }
+    }
+    let mut plan = NetworkPlan::uniform(net, Some(bits), None);
+    let mut seen = vec![false; net.layers.len()];
+    for (j, d) in design.layers.iter().enumerate() {
+        let field = format!("design.layers[{j}]");
+        let l = match &d.layer {
+            LayerRef::Index(i) if *i < net.layers.len() => *i,
+            LayerRef::Index(i) => {
+                return Err(Error::invalid(
+                    format!("{field}.layer"),
+                    format!(
+                        "index {i} is out of range (the network has {} layers)",
+                        net.layers.len()
+                    ),
+                ))
+            }
+            LayerRef::Name(n) => net
+                .layers
+                .iter()
+                .position(|x| x.name == *n)
+                .ok_or_else(|| {
+                    Error::invalid(format!("{field}.layer"), format!("no layer named '{n}'"))
+                })?,
+        };
+        if std::mem::replace(&mut seen[l], true) {
+            return Err(Error::invalid(
+                format!("{field}.layer"),
+                format!("layer {l} ({}) is listed twice", net.layers[l].name),
+            ));
+        }
+        let [e_out, e_in, e_h, e_w] = d.epitome;
+        plan.layers[l] = LayerPlan {
+            scheme: LayerScheme::Epitome(EpitomeLayout {
+                shape: EpitomeShape {
+                    e_out,
+                    e_in,
+                    e_h,
+                    e_w,
+                },
+                offsets: d.offsets.clone(),
+                rep: d.rep.unwrap_or(1),
+            }),
+            w_bits: Some(d.w_bits.unwrap_or(bits)),
+            a_bits: d.a_bits,
+        };
+    }
+    plan.validate(net)
+        .map_err(|e| Error::invalid("design", e.to_string()))?;
+    Ok(plan)
+}
+
+/// The network with filter pruning at `ratio`: every conv (one group) and fc layer
+/// whose output feeds no add and no grouped convolution, and which is not the last
+/// layer, keeps `c_out - round(ratio * c_out)` filters (at least one); consumers'
+/// inputs shrink when the spec is rebuilt.
+pub fn filter_rewrite(spec: &NetworkSpec, net: &Network, ratio: f64) -> Result<NetworkSpec> {
+    PruneSpec::new(PruneKind::Filter, ratio).validate()?;
+    let mut out = spec.clone();
+    let n = net.layers.len();
+    // Whether a layer's output (through pooling) reaches an add or a grouped conv.
+    let mut blocked = vec![false; n];
+    for l in (0..n).rev() {
+        let layer = &net.layers[l];
+        blocked[l] = l + 1 == n
+            || layer.outputs.iter().any(|&o| {
+                let c = &net.layers[l + o];
+                match c.op {
+                    Op::Add { .. } => true,
+                    Op::Conv(g) => g.groups > 1,
+                    Op::Pool { .. } => blocked[l + o],
+                    Op::Fc { .. } => false,
+                }
+            });
+    }
+    for (l, layer) in net.layers.iter().enumerate() {
+        if blocked[l] || layer_geometry(layer).is_err() {
+            continue;
+        }
+        let keep = |c: usize| c - ((ratio * c as f64).round() as usize).min(c.saturating_sub(1));
+        match &mut out.layers[l] {
+            LayerSpec::Conv { c_out, .. } => *c_out = keep(*c_out),
+            LayerSpec::Fc { out, .. } => *out = keep(*out),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Stored bits per dense weight of a planned network: dense layers `w_bits` per
+/// weight, epitome layers `w_bits` per epitome entry, pruned layers per stored cell
+/// plus index tables and block bitmap; plus one 32-bit scale per crossbar column
+/// (output channel, epitome row) when `w_bits < 32`.
+pub fn bits_per_weight(
+    net: &Network,
+    plan: &NetworkPlan,
+    arch: &Arch,
+    accounting: Accounting,
+) -> Result<f64> {
+    let mut bits = 0u64;
+    let mut total = 0u64;
+    for (l, layer) in net.layers.iter().enumerate() {
+        let w = layer.params();
+        if w == 0 {
+            continue;
+        }
+        total += w;
+        let p = plan.layer(l);
+        let b = u64::from(plan.w_bits(net, l));
+        let scale = |cols: u64| if b < 32 { 32 * cols } else { 0 };
+        let out_ch = layer.out_shape.c as u64;
+        bits += match &p.scheme {
+            LayerScheme::Dense => b * w + scale(out_ch),
+            LayerScheme::Epitome(e) => {
+                let s = e.shape;
+                b * (s.e_out * s.e_in * s.e_h * s.e_w) as u64 + scale(s.e_out as u64)
+            }
+            LayerScheme::Pruned(spec) if spec.ratio == 0.0 => b * w + scale(out_ch),
+            LayerScheme::Pruned(spec) => {
+                let pl = pruned_layer(layer, spec, arch, accounting)?;
+                b * pl.n_stored_weights
+                    + pl.input_index.bits()
+                    + pl.output_index.bits()
+                    + pl.block_bitmap_bits
+                    + scale(pl.kept_out_channels as u64)
+            }
+        };
+    }
+    Ok(if total == 0 {
+        0.0
+    } else {
+        bits as f64 / total as f64
+    })
+}
