@@ -10,12 +10,13 @@
 //! where the paper's text is not available they are modelling choices, not the paper's.
 //!
 //! Modules:
-//! - [`compare`]: dense, epitome and pruning methods compared on one chip.
 //! - [`epitome`]: epitome shapes, sampling, the operator and its datapath tables.
 //! - [`error`]: the crate's one error type.
 //! - [`nn`]: plain tensors and the reference convolution (the oracle).
 //! - [`quant`]: epitome-aware weight and activation quantization.
 //! - [`nets`]: network descriptions for the simulator and the built-in zoo.
+//! - [`rng`]: a seeded, portable RNG (xoshiro256**), the same sequence natively and in wasm.
+//! - [`search`]: ask/tell evolutionary search over layer-wise epitome designs.
 //! - [`sim`]: the PIM accelerator simulator (MNSIM 2.0-compatible and physical accounting).
 //! - [`units`]: µm², ns, pJ, mW and MHz newtypes.
 //!
@@ -33,13 +34,14 @@
 )]
 #![deny(rustdoc::broken_intra_doc_links)]
 
-pub mod compare;
 pub mod epitome;
 pub mod error;
 pub mod nets;
 pub mod nn;
 pub mod prune;
 pub mod quant;
+pub mod rng;
+pub mod search;
 pub mod sim;
 pub mod units;
 
