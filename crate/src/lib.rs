@@ -10,6 +10,7 @@
 //! where the paper's text is not available they are modelling choices, not the paper's.
 //!
 //! Modules:
+//! - [`compare`]: dense, epitome and pruning methods compared on one chip.
 //! - [`epitome`]: epitome shapes, sampling, the operator and its datapath tables.
 //! - [`error`]: the crate's one error type.
 //! - [`nn`]: plain tensors and the reference convolution (the oracle).
@@ -34,6 +35,7 @@
 )]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod compare;
 pub mod epitome;
 pub mod error;
 pub mod nets;
