@@ -114,7 +114,7 @@ export function decode(hash) {
 /** Attribute names of <epim-playground> that mirror the state: `network` for `net`, etc. */
 export const ATTRIBUTE_KEYS = {
   panel: 'panel', model: 'model', layer: 'layer', network: 'net', preset: 'preset',
-  accounting: 'acc', 'crossbar-size': 'xbar', 'cell-bits': 'cell', 'adc-bits': 'adc',
+  accounting: 'acc', 'crossbar-size': 'xbar', 'cell-bits': 'cell', 'adc-choice': 'adc',
   'w-bits': 'wb', 'a-bits': 'ab', baseline: 'base', methods: 'm', seed: 'seed',
 };
 
