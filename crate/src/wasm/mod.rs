@@ -9,10 +9,12 @@ use wasm_bindgen::prelude::*;
 
 use crate::epitome::EpitomeSpec;
 
+mod compare_api;
 mod convert;
 mod epitome_api;
 mod sim_api;
 
+pub use compare_api::compare;
 pub use convert::{from_js, to_js};
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use sim_api::{list_networks, list_presets, simulate};

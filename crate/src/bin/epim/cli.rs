@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod compare;
 mod epitome;
 mod info;
 mod quantize;
@@ -29,6 +30,8 @@ enum Command {
     Simulate(sim::SimulateArgs),
     /// List the built-in networks (and the hardware presets).
     Nets(sim::NetsArgs),
+    /// Compare dense, epitome and pruning methods on one network and chip (one table).
+    Compare(compare::CompareArgs),
 }
 
 /// Parses the arguments, runs the command, prints its JSON on stdout; on error
@@ -41,6 +44,7 @@ pub fn main() -> ExitCode {
         Command::Quantize(args) => quantize::run(&args),
         Command::Simulate(args) => sim::run_simulate(&args),
         Command::Nets(args) => sim::run_nets(&args),
+        Command::Compare(args) => compare::run(&args),
     };
     match result {
         Ok(json) => {

