@@ -110,3 +110,21 @@ fn networks_with_too_many_pixels_are_refused_cleanly() {
     .unwrap_err();
     assert!(e.to_string().contains("output pixels"), "{e}");
 }
+
+#[test]
+fn mnsim_accounting_ignores_cell_bits_as_mnsim_does() {
+    // MODEL.md 1.4: MNSIM's 2-bit-cell runs of vgg8 and resnet18 equal the 1-bit runs.
+    let one = preset("mnsim2").unwrap();
+    let mut two = one.clone();
+    two.device.cell_bits = 2;
+    for name in ["vgg8", "resnet18"] {
+        let net = builtin(name).unwrap();
+        let a = simulate(&net, &one, Accounting::Mnsim).unwrap();
+        let b = simulate(&net, &two, Accounting::Mnsim).unwrap();
+        assert_eq!(a, b, "{name}");
+        // ...while the physical count halves the slices.
+        let pa = simulate(&net, &one, Accounting::Physical).unwrap();
+        let pb = simulate(&net, &two, Accounting::Physical).unwrap();
+        assert!(pb.totals.crossbars < pa.totals.crossbars, "{name}");
+    }
+}
