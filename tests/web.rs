@@ -7,6 +7,8 @@
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
+#[path = "web/chart.rs"]
+mod chart;
 #[path = "web/compare.rs"]
 mod compare;
 #[path = "web/epitome_info.rs"]

@@ -66,6 +66,9 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A chart could not be drawn by the drawing backend (SVG, canvas).
+    #[error("cannot draw the chart: {0}")]
+    Plot(String),
 }
 
 fn layer_ctx(layer: &Option<(usize, String)>) -> String {

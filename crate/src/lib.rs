@@ -16,6 +16,7 @@
 //! - [`nn`]: plain tensors and the reference convolution (the oracle).
 //! - [`quant`]: epitome-aware weight and activation quantization.
 //! - [`nets`]: network descriptions for the simulator and the built-in zoo.
+//! - [`plot`]: backend-generic charts of a method comparison (bars, breakdowns, Pareto).
 //! - [`rng`]: a seeded, portable RNG (xoshiro256**), the same sequence natively and in wasm.
 //! - [`search`]: ask/tell evolutionary search over layer-wise epitome designs.
 //! - [`sim`]: the PIM accelerator simulator (MNSIM 2.0-compatible and physical accounting).
@@ -40,6 +41,7 @@ pub mod epitome;
 pub mod error;
 pub mod nets;
 pub mod nn;
+pub mod plot;
 pub mod prune;
 pub mod quant;
 pub mod rng;

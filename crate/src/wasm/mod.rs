@@ -9,11 +9,13 @@ use wasm_bindgen::prelude::*;
 
 use crate::epitome::EpitomeSpec;
 
+mod chart_api;
 mod compare_api;
 mod convert;
 mod epitome_api;
 mod sim_api;
 
+pub use chart_api::draw_chart;
 pub use compare_api::compare;
 pub use convert::{from_js, to_js};
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};

@@ -1,0 +1,243 @@
+//! The Pareto front and the area-vs-quality scatter.
+
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::legend::{self, marker, Entry, Shape, Swatch};
+use super::{all_have_accuracy, backend_err, fmt_tick, ChartData, ChartOptions, Theme};
+use super::{LogAxis, DESC_PX, LABEL_PX, TITLE_PX, TRANSPARENT_LINE};
+use crate::error::Result;
+
+/// Indices of the Pareto-optimal points when **both coordinates are minimised**, sorted by
+/// the first coordinate, then the second, then index.
+///
+/// A point `q` dominates `p` when `q` is no worse in both coordinates and better in at
+/// least one; the front is the points no other point dominates. Equal points do not
+/// dominate each other, so duplicates are on the front together. To maximise a
+/// coordinate (accuracy), negate it. Points with a NaN or infinite coordinate are
+/// ignored: never on the front and never dominating. O(n²), for tens of methods.
+pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
+    let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
+    let dominates =
+        |q: &(f64, f64), p: &(f64, f64)| q.0 <= p.0 && q.1 <= p.1 && (q.0 < p.0 || q.1 < p.1);
+    let mut front: Vec<usize> = (0..points.len())
+        .filter(|&i| finite(&points[i]))
+        .filter(|&i| !points.iter().any(|q| finite(q) && dominates(q, &points[i])))
+        .collect();
+    front.sort_by(|&a, &b| {
+        points[a]
+            .0
+            .total_cmp(&points[b].0)
+            .then(points[a].1.total_cmp(&points[b].1))
+            .then(a.cmp(&b))
+    });
+    front
+}
+
+/// The step line through front points sorted by x: right along the current y, then to
+/// the next point's y (the boundary of the region the front dominates).
+fn step_line(front: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut line = Vec::with_capacity(front.len() * 2);
+    for (k, p) in front.iter().enumerate() {
+        if k > 0 {
+            line.push((p.0, front[k - 1].1));
+        }
+        line.push(*p);
+    }
+    line
+}
+
+/// A padded axis range around `[min, max]`, never below `floor`.
+fn padded(min: f64, max: f64, floor: f64) -> (f64, f64) {
+    let span = max - min;
+    let pad = if span > 0.0 {
+        span * 0.08
+    } else if max.abs() > 0.0 {
+        max.abs() * 0.1
+    } else {
+        1.0
+    };
+    ((min - pad).max(floor), max + pad)
+}
+
+/// Area (x, mm²) against accuracy (y, %, maximised) when every row has one, else against
+/// bits per weight (minimised); front points filled and joined by a step line; every
+/// method in the legend with its marker.
+pub(crate) fn draw_pareto<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &ChartData,
+    caption: &str,
+    options: &ChartOptions,
+    theme: &Theme,
+) -> Result<()> {
+    let accuracy = all_have_accuracy(data);
+    let points: Vec<(f64, f64)> = data
+        .rows
+        .iter()
+        .map(|r| {
+            let y = if accuracy {
+                r.accuracy_pct.unwrap_or(f64::NAN)
+            } else {
+                r.bits_per_weight
+            };
+            (r.area_um2 / 1e6, y)
+        })
+        .collect();
+    let costs: Vec<(f64, f64)> = points
+        .iter()
+        .map(|&(x, y)| (x, if accuracy { -y } else { y }))
+        .collect();
+    let front = pareto_front(&costs);
+    let on_front: Vec<bool> = (0..points.len()).map(|i| front.contains(&i)).collect();
+
+    let mut entries = vec![Entry {
+        label: "Pareto front (filled)".into(),
+        swatch: Swatch::Line(theme.axis),
+    }];
+    for (i, row) in data.rows.iter().enumerate() {
+        entries.push(Entry {
+            label: row.method.clone(),
+            swatch: Swatch::Marker {
+                colour: theme.series(i),
+                shape: Shape::of(i),
+                filled: on_front[i],
+            },
+        });
+    }
+
+    let (w, _) = area.dim_in_pixel();
+    let area = area
+        .titled(caption, theme.font(TITLE_PX))
+        .map_err(backend_err)?;
+    let lw = legend::width_px(&area, &entries, theme, w * 2 / 5)?;
+    let (plot_area, side) = area.split_horizontally(w.saturating_sub(lw));
+    legend::draw(&side, &entries, theme)?;
+
+    let xmin = points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let xmax = points.iter().map(|p| p.0).fold(0.0, f64::max);
+    let ymin = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let ymax = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let (y_lo, y_hi) = padded(ymin, ymax, 0.0);
+    let y_desc = if accuracy {
+        "accuracy (%)"
+    } else {
+        "bits per weight (incl. overheads)"
+    };
+    let line: Vec<(f64, f64)> = step_line(&front.iter().map(|&i| points[i]).collect::<Vec<_>>());
+    let scatter = Scatter {
+        points: &points,
+        on_front: &on_front,
+        line,
+        x_desc: super::bars::axis_desc("area", "mm²", options.log_scale),
+        y_desc,
+    };
+    if options.log_scale {
+        let (lo, hi) = if xmax > xmin {
+            (xmin / 1.3, xmax * 1.3)
+        } else {
+            (xmin / 2.0, xmax * 2.0)
+        };
+        scatter_on(
+            &plot_area,
+            LogAxis::new(lo, hi),
+            y_lo..y_hi,
+            &scatter,
+            theme,
+        )
+    } else {
+        let (lo, hi) = padded(xmin, xmax, 0.0);
+        scatter_on(&plot_area, lo..hi, y_lo..y_hi, &scatter, theme)
+    }
+}
+
+struct Scatter<'a> {
+    points: &'a [(f64, f64)],
+    on_front: &'a [bool],
+    line: Vec<(f64, f64)>,
+    x_desc: String,
+    y_desc: &'a str,
+}
+
+fn scatter_on<DB, X>(
+    area: &DrawingArea<DB, Shift>,
+    x_spec: X,
+    y_range: std::ops::Range<f64>,
+    s: &Scatter,
+    theme: &Theme,
+) -> Result<()>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .margin_right(20)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x_spec, y_range)
+        .map_err(backend_err)?;
+    let fmt = |v: &f64| fmt_tick(*v);
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(6)
+        .x_desc(s.x_desc.as_str())
+        .y_desc(s.y_desc)
+        .x_label_formatter(&fmt)
+        .y_label_formatter(&fmt)
+        .label_style(theme.font(LABEL_PX))
+        .axis_desc_style(theme.font(DESC_PX))
+        .axis_style(theme.axis)
+        .bold_line_style(theme.grid)
+        .light_line_style(TRANSPARENT_LINE)
+        .draw()
+        .map_err(backend_err)?;
+    if s.line.len() > 1 {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                s.line.clone(),
+                theme.axis.stroke_width(2),
+            )))
+            .map_err(backend_err)?;
+    }
+    for (i, p) in s.points.iter().enumerate() {
+        chart
+            .draw_series(std::iter::once(marker(
+                *p,
+                Shape::of(i),
+                theme.series(i),
+                s.on_front[i],
+            )))
+            .map_err(backend_err)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_of_a_hand_made_set() {
+        // (1,5) and (2,2) and (4,1) are optimal; (3,3) is dominated by (2,2); (5,5) by all.
+        let pts = [(3.0, 3.0), (1.0, 5.0), (5.0, 5.0), (4.0, 1.0), (2.0, 2.0)];
+        assert_eq!(pareto_front(&pts), vec![1, 4, 3]);
+    }
+
+    #[test]
+    fn duplicates_share_the_front_and_nan_is_ignored() {
+        let pts = [(1.0, 1.0), (1.0, 1.0), (f64::NAN, 0.0), (2.0, 2.0)];
+        assert_eq!(pareto_front(&pts), vec![0, 1]);
+    }
+
+    #[test]
+    fn step_line_turns_at_each_front_point() {
+        let line = step_line(&[(1.0, 3.0), (2.0, 2.0), (4.0, 1.0)]);
+        assert_eq!(
+            line,
+            vec![(1.0, 3.0), (2.0, 3.0), (2.0, 2.0), (4.0, 2.0), (4.0, 1.0)]
+        );
+    }
+}
