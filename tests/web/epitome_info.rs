@@ -39,3 +39,15 @@ fn epitome_info_rejects_malformed_object() {
         String::from(err.message())
     );
 }
+
+#[wasm_bindgen_test]
+fn epitome_info_accepts_a_large_layer_on_32_bit_wasm() {
+    // 512x512x3x3 weights (2.4 M) and a 256x256x4x4 epitome (1 M): each count fits
+    // in 32 bits, their product (2.5e12) does not. Regression: validation once
+    // multiplied all eight sizes together and rejected this layer in wasm only.
+    let spec = js(r#"{"layer":{"c_out":512,"c_in":512,"k_h":3,"k_w":3},
+                      "epitome":{"e_out":256,"e_in":256,"e_h":4,"e_w":4}}"#);
+    let info = epitome_info(spec).expect("valid spec");
+    assert_eq!(get(&info, "weight_count").as_f64(), Some(2_359_296.0));
+    assert_eq!(get(&info, "param_count").as_f64(), Some(1_048_576.0));
+}

@@ -130,13 +130,15 @@ impl EpitomeSpec {
                 format!("must be >= k_w = {}, got {}", l.k_w, e.e_w),
             ));
         }
-        // Guard the products used everywhere else against overflow.
-        let dims = [l.c_out, l.c_in, l.k_h, l.k_w, e.e_out, e.e_in, e.e_h, e.e_w];
-        if dims
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .is_none()
-        {
+        // Guard the products used everywhere else against overflow (usize is
+        // 32 bits in wasm: check the weight and the epitome products separately,
+        // never their product).
+        let product = |dims: [usize; 4]| {
+            dims.iter()
+                .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+                .is_none()
+        };
+        if product([l.c_out, l.c_in, l.k_h, l.k_w]) || product([e.e_out, e.e_in, e.e_h, e.e_w]) {
             return Err(Error::invalid("layer", "sizes are too large (overflow)"));
         }
         let max = crate::nn::MAX_ELEMENTS;
