@@ -29,9 +29,10 @@ const TEMPLATE = `
     <label>Cell bits <select name="cell"><option value="0">preset</option><option>1</option><option>2</option><option>3</option><option>4</option></select></label>
     <label>ADC choice (MNSIM table) <select name="adc"><option value="0">preset</option>${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `<option>${i}</option>`).join('')}</select></label>
     <label>Baseline <input name="base" type="text" spellcheck="false"></label>
-    <label class="wide">Methods, one per line (<code>dense:bits=B</code>, <code>epitome:bits=B,ratio=R</code>, <code>prune:kind=K,ratio=R,bits=B</code>)
+    <label class="wide"><span>Methods, one per line: <code>dense:bits=B</code>, <code>epitome:bits=B,ratio=R</code>,
+      <code>prune:kind=K,ratio=R,bits=B</code> (K: unstructured, filter, crossbar, xcs, xrs, pim-prune, sre)</span>
       <textarea name="m" rows="5" spellcheck="false"></textarea></label>
-    <label class="inline"><input type="checkbox" id="costs-log" checked> log scale</label>
+    <label class="inline"><input type="checkbox" id="costs-log" checked> log scale (per-method bars)</label>
   </form>
   <p id="costs-error" class="error" role="alert" hidden></p>
   <p id="costs-summary" class="hint" aria-live="polite"></p>
@@ -119,7 +120,10 @@ function redraw() {
   const data = chartDataFromCompare(last);
   for (const canvas of ctx.root.querySelectorAll('#costs-charts canvas')) {
     try {
-      core.drawChart(canvas, data, canvas.dataset.kind, { log_scale: $('#costs-log').checked, dark, width_px: canvas.width, height_px: canvas.height });
+      // Stacked breakdowns stay linear: segment lengths on a log axis would mislead.
+      const stacked = canvas.dataset.kind.endsWith('-breakdown');
+      const log = !stacked && $('#costs-log').checked;
+      core.drawChart(canvas, data, canvas.dataset.kind, { log_scale: log, dark, width_px: canvas.width, height_px: canvas.height });
     } catch (e) {
       const g = canvas.getContext('2d');
       g.clearRect(0, 0, canvas.width, canvas.height);
