@@ -1,6 +1,7 @@
 //! The ask/tell search with a stand-in evaluator (a closed-form cost, no
 //! simulator): determinism, constraint handling, the front, termination rules,
 //! the visited set and misuse errors.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::{BTreeMap, HashSet};
 
