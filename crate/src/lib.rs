@@ -37,8 +37,10 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod compare;
+pub mod data;
 pub mod epitome;
 pub mod error;
+pub mod model;
 pub mod nets;
 pub mod nn;
 pub mod plot;
@@ -48,6 +50,9 @@ pub mod rng;
 pub mod search;
 pub mod sim;
 pub mod units;
+
+#[cfg(all(feature = "train", not(target_arch = "wasm32")))]
+pub mod train;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 pub mod wasm;

@@ -6,9 +6,11 @@ use clap::{Parser, Subcommand};
 
 mod compare;
 mod epitome;
+mod eval;
 mod info;
 mod quantize;
 mod sim;
+mod train;
 
 /// EPIM playground command line: epitome operator, quantizer and PIM simulator.
 #[derive(Parser)]
@@ -30,6 +32,10 @@ enum Command {
     Simulate(sim::SimulateArgs),
     /// List the built-in networks (and the hardware presets).
     Nets(sim::NetsArgs),
+    /// Train a model on MNIST / Fashion-MNIST (build with --features train).
+    Train(train::TrainArgs),
+    /// Accuracy and images/s of a model file on a test set.
+    Eval(eval::EvalArgs),
     /// Compare dense, epitome and pruning methods on one network and chip (one table).
     Compare(compare::CompareArgs),
 }
@@ -44,6 +50,8 @@ pub fn main() -> ExitCode {
         Command::Quantize(args) => quantize::run(&args),
         Command::Simulate(args) => sim::run_simulate(&args),
         Command::Nets(args) => sim::run_nets(&args),
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
         Command::Compare(args) => compare::run(&args),
     };
     match result {

@@ -1,0 +1,222 @@
+//! The crate's own executor for [`Model`]s: convolutions through the epitome
+//! fast path ([`crate::epitome::conv()`], which equals materialize + the
+//! reference convolution), ReLU, max pooling, flatten and dense layers, with the
+//! stored weight codes dequantized and each weight layer's input quantized to
+//! its stored activation scale.
+
+use crate::data::Dataset;
+use crate::epitome::Epitome;
+use crate::error::{Error, Result};
+use crate::model::{LayerSpec, Model};
+use crate::nn::Tensor4;
+use crate::quant::ActivationParams;
+
+/// `clamp(round(x / scale), 0, 2^bits - 1) * scale` in place (all zeros for
+/// scale 0): what the DACs see.
+pub fn fake_quantize_activations(x: &mut [f32], act: &ActivationParams) {
+    if act.scale <= 0.0 {
+        x.iter_mut().for_each(|v| *v = 0.0);
+        return;
+    }
+    let qm = act.q_max() as f32;
+    let inv = 1.0 / act.scale;
+    for v in x.iter_mut() {
+        *v = (*v * inv).round().clamp(0.0, qm) * act.scale;
+    }
+}
+
+impl Model {
+    /// Logits `[n, classes]` (flat, row-major) of a batch `[n, c, h, w]`.
+    /// Errors: the input shape differs from the model's input.
+    pub fn forward(&self, input: &Tensor4) -> Result<Vec<f32>> {
+        let [n, c, h, w] = input.shape();
+        if [c, h, w] != self.arch().input {
+            return Err(Error::shape(
+                "model input",
+                format!("[n, {:?}]", self.arch().input),
+                format!("{:?}", input.shape()),
+            ));
+        }
+        let mut x = input.clone();
+        let mut wi = 0usize;
+        for layer in &self.arch().layers {
+            x = match layer {
+                LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
+                    let v = &self.values()[wi];
+                    wi += 1;
+                    if let Some(act) = &l.act {
+                        fake_quantize_activations(x.data_mut(), act);
+                    }
+                    if matches!(layer, LayerSpec::Dense(_)) {
+                        dense(&x, &v.dense, &v.bias)?
+                    } else {
+                        let e = Epitome::new(l.epitome_spec(), v.stored.clone())?;
+                        e.conv(&x, Some(&v.bias))?
+                    }
+                }
+                LayerSpec::Relu => {
+                    x.data_mut().iter_mut().for_each(|v| *v = v.max(0.0));
+                    x
+                }
+                LayerSpec::MaxPool { k } => max_pool(&x, *k)?,
+                LayerSpec::Flatten => {
+                    let [n, c, h, w] = x.shape();
+                    Tensor4::new("flatten", [n, c * h * w, 1, 1], x.into_data())?
+                }
+            };
+        }
+        let [_, classes, _, _] = x.shape();
+        debug_assert_eq!(classes * n, x.data().len());
+        Ok(x.into_data())
+    }
+
+    /// The input of every weight layer (after the previous layers, before this
+    /// layer's own activation quantization) for the batch `input`.
+    pub fn layer_inputs(&self, input: &Tensor4) -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::new();
+        let mut x = input.clone();
+        let mut wi = 0usize;
+        for layer in &self.arch().layers {
+            x = match layer {
+                LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
+                    out.push(x.data().to_vec());
+                    let v = &self.values()[wi];
+                    wi += 1;
+                    if let Some(act) = &l.act {
+                        fake_quantize_activations(x.data_mut(), act);
+                    }
+                    if matches!(layer, LayerSpec::Dense(_)) {
+                        dense(&x, &v.dense, &v.bias)?
+                    } else {
+                        Epitome::new(l.epitome_spec(), v.stored.clone())?.conv(&x, Some(&v.bias))?
+                    }
+                }
+                LayerSpec::Relu => {
+                    x.data_mut().iter_mut().for_each(|v| *v = v.max(0.0));
+                    x
+                }
+                LayerSpec::MaxPool { k } => max_pool(&x, *k)?,
+                LayerSpec::Flatten => {
+                    let [n, c, h, w] = x.shape();
+                    Tensor4::new("flatten", [n, c * h * w, 1, 1], x.into_data())?
+                }
+            };
+        }
+        Ok(out)
+    }
+
+    /// Class probabilities (softmax of the logits) of one image given as
+    /// `c*h*w` floats.
+    pub fn predict(&self, image: &[f32]) -> Result<Vec<f32>> {
+        let [c, h, w] = self.arch().input;
+        let x = Tensor4::new("image", [1, c, h, w], image.to_vec())?;
+        Ok(softmax(&self.forward(&x)?))
+    }
+
+    /// Predicted class of every image of `data[start..start+n]`, in batches.
+    pub fn classify(&self, data: &Dataset, start: usize, n: usize) -> Result<Vec<usize>> {
+        let [c, h, w] = self.arch().input;
+        if c != 1 || h != data.rows() || w != data.cols() {
+            return Err(Error::shape(
+                "dataset images",
+                format!("1 x {h} x {w} (the model input)"),
+                format!("1 x {} x {}", data.rows(), data.cols()),
+            ));
+        }
+        let end = start.saturating_add(n).min(data.len());
+        let classes = self.arch().classes;
+        let mut out = Vec::with_capacity(end.saturating_sub(start));
+        let mut b = start;
+        while b < end {
+            let e = (b + 100).min(end);
+            let mut pixels = Vec::with_capacity((e - b) * h * w);
+            for i in b..e {
+                pixels.extend(data.image(i).iter().map(|&p| f32::from(p) / 255.0));
+            }
+            let x = Tensor4::new("images", [e - b, 1, h, w], pixels)?;
+            let logits = self.forward(&x)?;
+            out.extend(logits.chunks(classes).map(argmax));
+            b = e;
+        }
+        Ok(out)
+    }
+
+    /// Fraction of the first `limit` images (all when `None`) classified
+    /// correctly, in `[0, 1]`. Errors on an empty dataset.
+    pub fn accuracy(&self, data: &Dataset, limit: Option<usize>) -> Result<f64> {
+        let n = limit.unwrap_or(data.len()).min(data.len());
+        if n == 0 {
+            return Err(Error::invalid("dataset", "no images to evaluate"));
+        }
+        let pred = self.classify(data, 0, n)?;
+        let correct = pred
+            .iter()
+            .zip(data.labels())
+            .filter(|(p, l)| **p == usize::from(**l))
+            .count();
+        Ok(correct as f64 / n as f64)
+    }
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Softmax of one logit vector.
+pub fn softmax(logits: &[f32]) -> Vec<f32> {
+    let m = logits.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let e: Vec<f32> = logits.iter().map(|&v| (v - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.into_iter().map(|v| v / s).collect()
+}
+
+fn dense(x: &Tensor4, w: &Tensor4, bias: &[f32]) -> Result<Tensor4> {
+    let [n, c_in, _, _] = x.shape();
+    let [c_out, wc, _, _] = w.shape();
+    if wc != c_in {
+        return Err(Error::shape("dense input", wc, c_in));
+    }
+    let mut out = Vec::with_capacity(n * c_out);
+    for row in x.data().chunks(c_in) {
+        for (wr, b) in w.data().chunks(c_in).zip(bias) {
+            let s: f32 = wr.iter().zip(row).map(|(a, b)| a * b).sum();
+            out.push(s + b);
+        }
+    }
+    Tensor4::new("dense output", [n, c_out, 1, 1], out)
+}
+
+/// Max pooling with window and stride `k` (no padding; the remainder is dropped).
+pub fn max_pool(x: &Tensor4, k: usize) -> Result<Tensor4> {
+    let [n, c, h, w] = x.shape();
+    if k == 0 || k > h || k > w {
+        return Err(Error::invalid(
+            "max_pool.k",
+            format!("must be in 1..={}", h.min(w)),
+        ));
+    }
+    let (ho, wo) = (h / k, w / k);
+    let mut out = Vec::with_capacity(n * c * ho * wo);
+    let d = x.data();
+    for plane in d.chunks(h * w) {
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let mut m = f32::NEG_INFINITY;
+                for y in 0..k {
+                    for xx in 0..k {
+                        m = m.max(plane[(oy * k + y) * w + ox * k + xx]);
+                    }
+                }
+                out.push(m);
+            }
+        }
+    }
+    Tensor4::new("max_pool output", [n, c, ho, wo], out)
+}
