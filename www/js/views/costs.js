@@ -1,7 +1,7 @@
 // Crossbar costs: a zoo network on a hardware preset, with the main knobs, under
 // several compression methods; plots drawn by the wasm core (plotters on canvas)
 // and the table with every unit.
-import { load } from '../wasm.js';
+import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
 import { chartDataFromCompare, siValue } from '../costs-model.js';
 
@@ -57,6 +57,7 @@ export async function init(c) {
   $('#costs-form').addEventListener('change', readForm);
   $('#costs-log').addEventListener('change', () => redraw());
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => redraw());
+  window.addEventListener('epim:reinstantiated', () => recompute());
   recompute();
 }
 
@@ -97,11 +98,11 @@ function request(s) {
   return { network: s.net, preset: s.preset, accounting: s.acc, knobs, baseline: s.base, methods: s.m };
 }
 
-function recompute() {
+async function recompute() {
   const err = $('#costs-error');
   try {
     const t0 = performance.now();
-    last = core.compare(request(ctx.state));
+    last = await withCore((m) => m.compare(request(ctx.state)));
     const ms = performance.now() - t0;
     err.hidden = true;
     $('#costs-summary').textContent = `${last.network} on ${last.preset} (${last.accounting} accounting): `
@@ -114,8 +115,9 @@ function recompute() {
   }
 }
 
-function redraw() {
+async function redraw() {
   if (!last) return;
+  core = await load();
   const dark = matchMedia('(prefers-color-scheme: dark)').matches;
   const data = chartDataFromCompare(last);
   for (const canvas of ctx.root.querySelectorAll('#costs-charts canvas')) {
@@ -125,6 +127,7 @@ function redraw() {
       const log = !stacked && $('#costs-log').checked;
       core.drawChart(canvas, data, canvas.dataset.kind, { log_scale: log, dark, width_px: canvas.width, height_px: canvas.height });
     } catch (e) {
+      if (isTrap(e)) reinstantiate(e.message);
       const g = canvas.getContext('2d');
       g.clearRect(0, 0, canvas.width, canvas.height);
       g.fillStyle = '#a4161a';

@@ -1,7 +1,7 @@
 // Try it: draw a digit (mouse, pen or touch) or pick a test image, choose a model,
 // see class probabilities and the inference time; run the model over the test
 // subset with progress and cancel, next to its crossbar area.
-import { load } from '../wasm.js';
+import { load, withCore } from '../wasm.js';
 import { preprocess, inkFromRgba, SIDE } from '../digit.js';
 import { formatCount } from '../format.js';
 
@@ -51,6 +51,12 @@ export async function init(c) {
   ctx = c;
   document.getElementById('try-root').innerHTML = TEMPLATE;
   core = await load();
+  window.addEventListener('epim:reinstantiated', async () => {
+    // Model objects belonged to the dropped instance: rebuild from the files.
+    models.clear();
+    core = await load();
+    if (current) await selectModel(current.entry.id);
+  });
   wirePad();
   $('#try-clear').addEventListener('click', clearPad);
   $('#try-random').addEventListener('click', randomImage);
@@ -98,7 +104,8 @@ async function getModel(entry) {
   if (!models.has(entry.id)) {
     const res = await fetch(entry.file);
     if (!res.ok) throw new Error(`${entry.file}: HTTP ${res.status}`);
-    models.set(entry.id, core.Model.load(new Uint8Array(await res.arrayBuffer())));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    models.set(entry.id, await withCore((m) => m.Model.load(bytes)));
   }
   return models.get(entry.id);
 }
@@ -121,7 +128,8 @@ async function selectModel(id) {
 
 async function loadUserModel(file) {
   try {
-    const model = core.Model.load(new Uint8Array(await file.arrayBuffer()));
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const model = await withCore((m) => m.Model.load(bytes));
     const entry = { id: `file:${file.name}`, label: `Your file: ${file.name}`, summary: 'Loaded from your computer.' };
     models.set(entry.id, model);
     manifest.push(entry);
@@ -214,12 +222,12 @@ function padImage() {
   return preprocess(inkFromRgba(px), pad.width, pad.height);
 }
 
-function classify(img = dirty ? padImage() : null) {
+async function classify(img = dirty ? padImage() : null) {
   if (!current || !img) return;
   showInput(img);
   try {
     const t0 = performance.now();
-    const probs = current.model.predict(img);
+    const probs = await withCore(() => current.model.predict(img));
     const ms = performance.now() - t0;
     showProbs(probs);
     $('#try-time').textContent = `(${ms < 1 ? ms.toFixed(2) : ms.toFixed(1)} ms in wasm)`;
@@ -294,7 +302,7 @@ async function evaluate() {
     const t0 = performance.now();
     while (done < n && !token.cancelled) {
       const m = Math.min(CHUNK, n - done);
-      const acc = current.model.evaluate(images.subarray(done * 784, (done + m) * 784), labels.subarray(done, done + m));
+      const acc = await withCore(() => current.model.evaluate(images.subarray(done * 784, (done + m) * 784), labels.subarray(done, done + m)));
       correct += Math.round(acc * m);
       done += m;
       bar.value = done / n;
