@@ -69,6 +69,7 @@ const tiers = [
     steps: [
       { label: 'build wasm (release)', cmd: ['bash', ['scripts/build-wasm.sh']], check: true },
       { label: 'wasm size budget', cmd: ['node', ['scripts/size.mjs', '--check']], check: true },
+      { label: 'models and test data for the page', cmd: ['node', ['scripts/build-site.mjs']], check: true },
       { label: 'page in headless Chromium', cmd: ['node', ['--test', '--test-reporter=spec', 'tests/e2e/']] },
     ],
   },
