@@ -146,3 +146,27 @@ fn design_file_is_read() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["rows"][0]["bits_per_weight"].as_f64().unwrap() < 4.5);
 }
+
+#[test]
+fn svg_dir_gets_one_chart_per_kind() {
+    let dir = std::env::temp_dir().join(format!("epim-compare-svg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.display().to_string();
+    let mut args = BASE.to_vec();
+    args.extend(["--method", "epitome:bits=3,ratio=2", "--svg", &d]);
+    let out = epim(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for kind in epim::plot::ChartKind::ALL {
+        let path = dir.join(format!("{}.svg", kind.name()));
+        let svg = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path:?}"));
+        assert!(
+            svg.contains("<svg") && svg.contains("epitome:bits=3,ratio=2"),
+            "{kind}"
+        );
+    }
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 7 charts"));
+}

@@ -269,6 +269,36 @@ pub struct CompareReport {
     pub rows: Vec<CompareRow>,
 }
 
+impl CompareReport {
+    /// The chart input of [`crate::plot`]: the baseline row first, then the methods
+    /// (a method repeated, or equal to the baseline, is drawn once), with the area,
+    /// energy and latency breakdowns; no accuracies.
+    pub fn chart_data(&self) -> crate::plot::ChartData {
+        let mut rows: Vec<crate::plot::ChartRow> = Vec::with_capacity(self.rows.len() + 1);
+        for r in std::iter::once(&self.baseline).chain(&self.rows) {
+            if rows.iter().any(|x| x.method == r.method) {
+                continue;
+            }
+            rows.push(crate::plot::ChartRow {
+                method: r.method.clone(),
+                area_um2: r.area_um2,
+                latency_ns: r.latency_ns,
+                energy_pj: r.energy_pj,
+                bits_per_weight: r.bits_per_weight,
+                accuracy_pct: None,
+                area_breakdown_um2: r.breakdown.area_um2.entries(),
+                energy_breakdown_pj: r.breakdown.energy_pj.entries(),
+                latency_breakdown_ns: r.breakdown.latency_ns.entries(),
+            });
+        }
+        crate::plot::ChartData {
+            title: format!("{} on {} ({})", self.network, self.preset, self.accounting),
+            rows,
+            baseline: Some(self.baseline.method.clone()),
+        }
+    }
+}
+
 /// One evaluated method: the simulator report, its bits per weight and the plan.
 #[derive(Debug, Clone)]
 pub struct MethodResult {

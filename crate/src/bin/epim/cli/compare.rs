@@ -202,8 +202,18 @@ pub fn csv(r: &CompareReport) -> String {
     s.trim_end().to_string()
 }
 
-/// Writes the charts; returns how many.
-fn write_svgs(_r: &CompareReport, dir: &Path) -> epim::Result<usize> {
+/// Writes one SVG per chart kind (`area.svg`, `area-breakdown.svg`, `pareto.svg`, ...);
+/// returns how many.
+fn write_svgs(r: &CompareReport, dir: &Path) -> epim::Result<usize> {
+    use epim::plot::{render_svg, ChartKind, ChartOptions};
     std::fs::create_dir_all(dir).map_err(|e| epim::Error::parse(dir.display().to_string(), e))?;
-    Ok(0)
+    let data = r.chart_data();
+    let options = ChartOptions::default();
+    for kind in ChartKind::ALL {
+        let svg = render_svg(&data, kind, &options)?;
+        let path = dir.join(format!("{}.svg", kind.name()));
+        std::fs::write(&path, svg)
+            .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
+    }
+    Ok(ChartKind::ALL.len())
 }
