@@ -451,3 +451,52 @@ proptest! {
         prop_assert!(pes(small) <= pes(big), "{big:?} -> {small:?}");
     }
 }
+
+#[test]
+fn replication_runs_patterns_in_parallel_on_more_crossbars() {
+    // [32, 32, 3, 3] has 2 patterns: rep 2 -> one round per pixel, twice the PEs (2 x 16),
+    // still 2 copy activations (energy).
+    let net = one_conv();
+    let arch = preset("mnsim2").unwrap();
+    let mut p = epitome([32, 32, 3, 3]);
+    if let LayerScheme::Epitome(e) = &mut p.scheme {
+        e.rep = 2;
+    }
+    let m = map_planned(0, &net.layers[0], &p, 9, &arch, Accounting::Physical).unwrap();
+    assert_eq!((m.pes, m.rounds, m.acts), (32, 1, 2));
+}
+
+#[test]
+fn per_layer_activation_bits_set_the_input_cycles() {
+    // 1-bit DACs: 4-bit activations take 4 cycles per activation instead of 8.
+    let net = one_conv();
+    let arch = preset("mnsim2").unwrap();
+    let run = |a_bits: Option<u32>| {
+        let plan = NetworkPlan {
+            layers: vec![LayerPlan {
+                scheme: LayerScheme::Dense,
+                w_bits: None,
+                a_bits,
+            }],
+        };
+        simulate_plan(&net, &arch, Accounting::Physical, &plan)
+            .unwrap()
+            .totals
+            .detail
+            .latency_ns
+            .xbar
+            .value()
+    };
+    assert!((run(Some(4)) / run(None) - 0.5).abs() < 1e-12);
+    let bad = NetworkPlan {
+        layers: vec![LayerPlan {
+            scheme: LayerScheme::Dense,
+            w_bits: Some(1),
+            a_bits: None,
+        }],
+    };
+    let e = simulate_plan(&net, &arch, Accounting::Physical, &bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("plan.layers[0].w_bits"), "{e}");
+}
