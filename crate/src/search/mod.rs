@@ -35,11 +35,15 @@ use serde::{Deserialize, Serialize};
 use crate::rng::Rng;
 use crate::{Error, Result};
 
+pub mod evaluate;
 pub mod evolve;
 pub mod genome;
 pub mod pareto;
+pub mod run;
 
+pub use evaluate::{Evaluator, ExactCosts, Fidelity, SearchRequest, OBJECTIVES};
 pub use genome::{Gene, Genome, LayerChoice, LayerMenu, SearchSpace, SpaceConfig};
+pub use run::{FrontPoint, RunInfo, RunProgress, SearchRun};
 
 /// Why a candidate is infeasible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ mod compare_api;
 mod convert;
 mod epitome_api;
 mod model_api;
+mod search_api;
 mod sim_api;
 
 pub use chart_api::draw_chart;
@@ -21,6 +22,7 @@ pub use compare_api::compare;
 pub use convert::{from_js, to_js};
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use model_api::WasmModel;
+pub use search_api::SearchSession;
 pub use sim_api::{list_networks, list_presets, simulate};
 
 /// Runs once when the module is instantiated: installs the panic hook so a bug

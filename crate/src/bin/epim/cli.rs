@@ -9,6 +9,7 @@ mod epitome;
 mod eval;
 mod info;
 mod quantize;
+mod search;
 mod sim;
 mod train;
 
@@ -32,6 +33,8 @@ enum Command {
     Simulate(sim::SimulateArgs),
     /// List the built-in networks (and the hardware presets).
     Nets(sim::NetsArgs),
+    /// Evolutionary search for a layer-wise epitome design under a crossbar budget.
+    Search(search::SearchArgs),
     /// Train a model on MNIST / Fashion-MNIST (build with --features train).
     Train(train::TrainArgs),
     /// Accuracy and images/s of a model file on a test set.
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Quantize(args) => quantize::run(&args),
         Command::Simulate(args) => sim::run_simulate(&args),
         Command::Nets(args) => sim::run_nets(&args),
+        Command::Search(args) => search::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Compare(args) => compare::run(&args),

@@ -1,0 +1,226 @@
+//! A search on the simulator in one object: the [`Search`] and its [`Evaluator`],
+//! stepped a few generations at a time (the CLI's loop and the browser's
+//! `SearchSession` are thin shells over this).
+
+use serde::Serialize;
+
+use super::evaluate::{Evaluator, ExactCosts, Fidelity, SearchRequest, OBJECTIVES};
+use super::{InfeasibleClass, LayerChoice, Search, SearchState, Solution, StopReason};
+use crate::compare::EpitomeDesign;
+use crate::Result;
+
+/// One point of the front, with named objectives.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrontPoint {
+    /// Candidate id.
+    pub id: u64,
+    /// Generation it was found in.
+    pub generation: usize,
+    /// Chip area, µm² (cached or exact, per the fidelity).
+    pub area_um2: f64,
+    /// Latency, ns (cached: sequential; exact: pipelined).
+    pub latency_ns: f64,
+    /// Energy, pJ.
+    pub energy_pj: f64,
+    /// The compression-quality proxy (lower is better).
+    pub quality_proxy: f64,
+    /// Physical crossbars (exact).
+    pub crossbars: u64,
+    /// Scaled score (lower is better).
+    pub score: f64,
+    /// Searched layers that are epitomes.
+    pub epitome_layers: usize,
+}
+
+/// What a step reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunProgress {
+    /// Completed generations.
+    pub generation: usize,
+    /// Candidates evaluated.
+    pub evaluations: usize,
+    /// `asking`, `waiting` or `done`.
+    pub state: &'static str,
+    /// Why it stopped, when done.
+    pub stop: Option<StopReason>,
+    /// Infeasible candidates per class.
+    pub infeasible: std::collections::BTreeMap<InfeasibleClass, u64>,
+    /// The lowest-score design so far.
+    pub best: Option<FrontPoint>,
+    /// The front, sorted by area.
+    pub front: Vec<FrontPoint>,
+}
+
+/// Fixed facts of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunInfo {
+    /// Network name.
+    pub network: String,
+    /// Objective names.
+    pub objectives: [&'static str; 4],
+    /// The method bits B.
+    pub bits: u32,
+    /// Crossbar budget in force.
+    pub budget_crossbars: Option<u64>,
+    /// Crossbars of the dense 32-bit network.
+    pub dense32_crossbars: u64,
+    /// Exact costs of the dense B-bit network.
+    pub dense: ExactCosts,
+    /// Searched layers.
+    pub layers: usize,
+    /// log10 of the number of designs.
+    pub log10_designs: f64,
+    /// Cached or exact.
+    pub fidelity: Fidelity,
+}
+
+/// A search and its evaluator.
+#[derive(Debug, Clone)]
+pub struct SearchRun {
+    search: Search,
+    evaluator: Evaluator,
+}
+
+impl SearchRun {
+    /// Builds the evaluator and the search (score scales default to the dense network's).
+    pub fn new(req: &SearchRequest) -> Result<Self> {
+        let evaluator = Evaluator::new(req)?;
+        let mut cfg = req.search.clone();
+        if cfg.scales.is_none() {
+            cfg.scales = Some(evaluator.scales()?);
+        }
+        let search = Search::new(evaluator.space().clone(), cfg)?;
+        Ok(SearchRun { search, evaluator })
+    }
+
+    /// The search.
+    pub fn search(&self) -> &Search {
+        &self.search
+    }
+
+    /// The evaluator.
+    pub fn evaluator(&self) -> &Evaluator {
+        &self.evaluator
+    }
+
+    /// Mutable evaluator (exact re-evaluation, cache statistics).
+    pub fn evaluator_mut(&mut self) -> &mut Evaluator {
+        &mut self.evaluator
+    }
+
+    /// Runs up to `generations` more generations.
+    pub fn step(&mut self, generations: usize) -> Result<()> {
+        let ev = &mut self.evaluator;
+        self.search.step(generations, |g| ev.evaluate(g))
+    }
+
+    /// Stops the search.
+    pub fn cancel(&mut self) {
+        self.search.cancel();
+    }
+
+    /// True when finished.
+    pub fn is_done(&self) -> bool {
+        self.search.is_done()
+    }
+
+    /// Fixed facts of the run.
+    pub fn info(&self) -> RunInfo {
+        let ev = &self.evaluator;
+        RunInfo {
+            network: ev.network().name.clone(),
+            objectives: OBJECTIVES,
+            bits: ev.bits(),
+            budget_crossbars: ev.budget_crossbars(),
+            dense32_crossbars: ev.dense32_crossbars(),
+            dense: ev.dense(),
+            layers: ev.space().layers.len(),
+            log10_designs: ev.space().log10_size(),
+            fidelity: ev.fidelity(),
+        }
+    }
+
+    /// A front point of a solution (crossbars from the cache).
+    pub fn point(&mut self, s: &Solution) -> Result<FrontPoint> {
+        let crossbars = self.evaluator.crossbars(&s.genome)?;
+        let epitome_layers = s.genome.0.iter().filter(|g| g.epitome).count();
+        let o = |i: usize| s.objectives.get(i).copied().unwrap_or(0.0);
+        Ok(FrontPoint {
+            id: s.id,
+            generation: s.generation,
+            area_um2: o(0),
+            latency_ns: o(1),
+            energy_pj: o(2),
+            quality_proxy: o(3),
+            crossbars,
+            score: s.score,
+            epitome_layers,
+        })
+    }
+
+    /// The front as points.
+    pub fn front(&mut self) -> Result<Vec<FrontPoint>> {
+        let front = self.search.front();
+        front.iter().map(|s| self.point(s)).collect()
+    }
+
+    /// Progress with the front.
+    pub fn progress(&mut self) -> Result<RunProgress> {
+        let best = match self.search.best().cloned() {
+            Some(b) => Some(self.point(&b)?),
+            None => None,
+        };
+        let (state, stop) = match self.search.state() {
+            SearchState::Asking => ("asking", None),
+            SearchState::Waiting => ("waiting", None),
+            SearchState::Done(r) => ("done", Some(r)),
+        };
+        Ok(RunProgress {
+            generation: self.search.generation(),
+            evaluations: self.search.evaluations(),
+            state,
+            stop,
+            infeasible: self.search.infeasible_counts().clone(),
+            best,
+            front: self.front()?,
+        })
+    }
+
+    fn solution(&self, id: Option<u64>) -> Option<Solution> {
+        match id {
+            None => self.search.best().cloned(),
+            Some(id) => self.search.front().into_iter().find(|s| s.id == id),
+        }
+    }
+
+    /// The design file of the best design (`id` None) or of front point `id`;
+    /// `None` when there is no such feasible design.
+    pub fn design(&self, id: Option<u64>) -> Result<Option<EpitomeDesign>> {
+        match self.solution(id) {
+            Some(s) => Ok(Some(self.evaluator.design(&s.genome)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The per-layer choices of the best design or of front point `id`.
+    pub fn choices(&self, id: Option<u64>) -> Option<Vec<(String, LayerChoice)>> {
+        let s = self.solution(id)?;
+        let space = self.evaluator.space();
+        Some(
+            space
+                .decode(&s.genome)
+                .into_iter()
+                .zip(&space.layers)
+                .map(|(c, m)| (m.name.clone(), c))
+                .collect(),
+        )
+    }
+
+    /// Exact simulator totals of the best design or of front point `id`.
+    pub fn exact(&self, id: Option<u64>) -> Result<Option<ExactCosts>> {
+        match self.solution(id) {
+            Some(s) => Ok(Some(self.evaluator.exact(&s.genome)?.0)),
+            None => Ok(None),
+        }
+    }
+}

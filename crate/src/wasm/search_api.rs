@@ -1,0 +1,111 @@
+//! The search's JS surface: `new SearchSession(request)`, stepped by the page a
+//! generation (or a few) per animation frame. Thin: everything is in
+//! [`crate::search::SearchRun`].
+//!
+//! ```js
+//! const s = new SearchSession({network: "resnet50-imagenet", budget_fraction_of_dense32: 1/30,
+//!                              search: {population: 50, generations: 50, seed: 1}});
+//! let p;
+//! do { p = s.step(1); draw(p.front); } while (p.state !== "done");
+//! const design = s.bestDesign();   // the epim compare design file, or null
+//! ```
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::to_js;
+use crate::search::{RunInfo, RunProgress, SearchRequest, SearchRun};
+use crate::Error;
+
+/// Through JSON text so `deny_unknown_fields` catches misspelled keys.
+fn from_js_strict<T: DeserializeOwned>(what: &str, value: &JsValue) -> Result<T, JsError> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| JsError::new(&format!("cannot parse {what}: not JSON-serialisable")))?;
+    serde_json::from_str(&text).map_err(|e| Error::parse(what, e).into())
+}
+
+/// What `step` returns: the progress plus the run's fixed facts.
+#[derive(Serialize)]
+struct StepReport<'a> {
+    #[serde(flatten)]
+    progress: RunProgress,
+    info: &'a RunInfo,
+}
+
+/// An evolutionary design search on the simulator (see docs/search.md).
+#[wasm_bindgen]
+pub struct SearchSession {
+    run: SearchRun,
+    info: RunInfo,
+}
+
+#[wasm_bindgen]
+impl SearchSession {
+    /// `request`: `{network: name | spec, preset?, accounting?, config?, knobs?, bits?,
+    /// budget_crossbars?, budget_fraction_of_dense32?, latency_cap_ns?, fidelity?,
+    /// space?: {bits, rep, max_channel_ratio, spatial_extra}, search?: {seed,
+    /// population, generations, max_evaluations, stagnation_generations, tournament,
+    /// crossover_rate, mutation_rate, max_retries, mode: {kind: "pareto"} |
+    /// {kind: "scalarised", weights}, scales}}`. Throws an `Error` naming the field.
+    #[wasm_bindgen(constructor)]
+    pub fn new(request: JsValue) -> Result<SearchSession, JsError> {
+        let req: SearchRequest = from_js_strict("search request", &request)?;
+        let run = SearchRun::new(&req)?;
+        let info = run.info();
+        Ok(SearchSession { run, info })
+    }
+
+    /// Runs up to `generations` more generations; returns `{generation, evaluations,
+    /// state: "asking" | "waiting" | "done", stop, infeasible: {class: n}, best,
+    /// front: [{id, generation, area_um2, latency_ns, energy_pj, quality_proxy,
+    /// crossbars, score, epitome_layers}], info}`.
+    pub fn step(&mut self, generations: u32) -> Result<JsValue, JsError> {
+        self.run.step(generations as usize)?;
+        self.progress()
+    }
+
+    /// The same object as `step` without running anything.
+    pub fn progress(&mut self) -> Result<JsValue, JsError> {
+        let progress = self.run.progress()?;
+        to_js(&StepReport {
+            progress,
+            info: &self.info,
+        })
+    }
+
+    /// The front: `[{id, generation, area_um2, latency_ns, energy_pj, quality_proxy,
+    /// crossbars, score, epitome_layers}]`, sorted by area.
+    pub fn front(&mut self) -> Result<JsValue, JsError> {
+        to_js(&self.run.front()?)
+    }
+
+    /// Stops the search (`state` becomes `"done"`, `stop` `"cancelled"`).
+    pub fn cancel(&mut self) {
+        self.run.cancel();
+    }
+
+    /// The design file (`epim compare --method epitome:bits=B,design=FILE.json`) of
+    /// the best design, or of front point `id`; `null` when there is none.
+    #[wasm_bindgen(js_name = bestDesign)]
+    pub fn best_design(&self, id: Option<f64>) -> Result<JsValue, JsError> {
+        let id = id.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
+        to_js(&self.run.design(id)?)
+    }
+
+    /// Per-layer choices `[[name, {kind, e_out?, e_in?, e_h?, e_w?, rep?, w_bits}]]` of
+    /// the best design or of front point `id`; `null` when there is none.
+    pub fn layers(&self, id: Option<f64>) -> Result<JsValue, JsError> {
+        let id = id.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
+        to_js(&self.run.choices(id))
+    }
+
+    /// Full-simulator totals `{crossbars, tiles, area_um2, latency_ns, energy_pj}` of
+    /// the best design or of front point `id`; `null` when there is none.
+    pub fn exact(&self, id: Option<f64>) -> Result<JsValue, JsError> {
+        let id = id.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
+        to_js(&self.run.exact(id)?)
+    }
+}
