@@ -500,3 +500,28 @@ fn per_layer_activation_bits_set_the_input_cycles() {
         .to_string();
     assert!(e.contains("plan.layers[0].w_bits"), "{e}");
 }
+
+#[test]
+fn a_network_bigger_than_the_chip_runs_on_a_grown_square_chip() {
+    // 32-bit vgg16-imagenet needs about 16 k tiles; the preset chip has 64x64 = 4096.
+    let r = compare(&request(
+        "vgg16-imagenet",
+        Accounting::Physical,
+        "dense:bits=32",
+        &["dense:bits=8"],
+    ))
+    .unwrap();
+    assert!(r.baseline.tiles > 4096, "{}", r.baseline.tiles);
+    assert!(r.rows[0].area_ratio > 4.0);
+    // The simulator alone still refuses it on the preset chip.
+    let mut spec = NetworkRef::Name("vgg16-imagenet".into()).spec().unwrap();
+    spec.w_bits = 32;
+    let e = simulate(
+        &spec.build().unwrap(),
+        &preset("mnsim2").unwrap(),
+        Accounting::Physical,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("tiles"), "{e}");
+}

@@ -434,7 +434,8 @@ impl<'a> Context<'a> {
     ) -> Result<MethodResult> {
         let bits = method.bits().unwrap_or(self.net.w_bits);
         let dense_plan = NetworkPlan::uniform(&self.net, Some(bits), None);
-        let dense = simulate_plan(&self.net, self.arch, self.accounting, &dense_plan)?;
+        let base_arch = fit_chip(&self.net, self.arch, self.accounting, &dense_plan)?;
+        let dense = simulate_plan(&self.net, &base_arch, self.accounting, &dense_plan)?;
         if let Method::Dense { .. } = method {
             let bpw = bits_per_weight(&self.net, &dense_plan, self.arch, self.accounting)?;
             return Ok(MethodResult {
@@ -444,7 +445,7 @@ impl<'a> Context<'a> {
             });
         }
         // The chip of the dense network at these bits: pinned buffer sizes.
-        let mut arch = self.arch.clone();
+        let mut arch = base_arch.clone();
         if arch.pe.inbuf_kb == BufSize::Auto {
             arch.pe.inbuf_kb = BufSize::Kb(dense.totals.pe_inbuf_kb);
         }
@@ -496,6 +497,7 @@ impl<'a> Context<'a> {
                 (self.net.clone(), plan)
             }
         };
+        let arch = fit_chip(&net, &arch, self.accounting, &plan)?;
         let report = simulate_plan(&net, &arch, self.accounting, &plan)?;
         let stored = bits_per_weight(&net, &plan, &arch, self.accounting)?;
         // Filter pruning: bits are counted against the original network's weights.
@@ -506,6 +508,49 @@ impl<'a> Context<'a> {
             plan,
         })
     }
+}
+
+/// `arch`, or, when the planned network needs more tiles than the chip has, the same
+/// hardware on the smallest square grid of tiles that holds it (a comparison is about
+/// what a network costs, not whether it fits one chip; networks that fit are unchanged).
+pub fn fit_chip(
+    net: &Network,
+    arch: &Arch,
+    accounting: Accounting,
+    plan: &NetworkPlan,
+) -> Result<Arch> {
+    let npe = (u64::from(arch.tile.pes_x) * u64::from(arch.tile.pes_y)).max(1);
+    let dense = LayerPlan::default();
+    let mut pes = 0u64;
+    let mut tiles = 0u64;
+    for (l, layer) in net.layers.iter().enumerate() {
+        let p = plan.layers.get(l).unwrap_or(&dense);
+        let m = map_planned(l, layer, p, plan.w_bits(net, l), arch, accounting)?;
+        pes = pes.saturating_add(m.pes);
+        tiles = tiles.saturating_add(m.pe_slots.div_ceil(npe));
+    }
+    let need = match accounting {
+        Accounting::Mnsim => tiles,
+        Accounting::Physical => pes.div_ceil(npe),
+    };
+    let have = u64::from(arch.chip.tiles_x) * u64::from(arch.chip.tiles_y);
+    if need <= have {
+        return Ok(arch.clone());
+    }
+    let mut side = (need as f64).sqrt().ceil() as u64;
+    while side * side < need {
+        side += 1;
+    }
+    let side = u32::try_from(side).map_err(|_| {
+        Error::invalid(
+            "chip",
+            format!("{need} tiles cannot be laid out on a square grid"),
+        )
+    })?;
+    let mut a = arch.clone();
+    a.chip.tiles_x = side.max(arch.chip.tiles_x);
+    a.chip.tiles_y = side.max(arch.chip.tiles_y);
+    Ok(a)
 }
 
 fn weights(net: &Network) -> u64 {
