@@ -525,3 +525,39 @@ fn a_network_bigger_than_the_chip_runs_on_a_grown_square_chip() {
     .to_string();
     assert!(e.contains("tiles"), "{e}");
 }
+
+#[test]
+fn other_pruning_kinds_have_the_worked_out_counts() {
+    // The one_conv layer in physical packing: 576 rows (64 channels x 9) x 64 columns,
+    // 256x256 crossbars -> row chunks 256 + 256 + 64, one column chunk: 3 dense blocks,
+    // 8 slices each (24 PEs).
+    let net = one_conv();
+    let arch = preset("mnsim2").unwrap();
+    let map = |kind, ratio| {
+        map_planned(
+            0,
+            &net.layers[0],
+            &pruned(kind, ratio),
+            9,
+            &arch,
+            Accounting::Physical,
+        )
+        .unwrap()
+    };
+    // crossbar 0.5: round(1.5) = 2 of 3 blocks removed -> 1 block, 8 PEs; a 3-bit bitmap.
+    let m = map(PruneKind::Crossbar, 0.5);
+    assert_eq!((m.pes, m.tables[1].bits, m.tables[1].read_bits), (8, 3, 0));
+    // pim-prune 0.5: each step at 1 - sqrt(0.5) = 0.2929: rows 576 - round(168.7) = 407
+    // (chunks 256 + 151: 2 blocks, 16 PEs), columns 64 - round(18.7) = 45; input index
+    // 407 x 10 bits, output index 45 x 6 bits.
+    let m = map(PruneKind::PimPrune, 0.5);
+    assert_eq!((m.pes, m.max_row, m.max_col), (16, 256, 45));
+    assert_eq!((m.tables[0].bits, m.tables[2].bits), (407 * 10, 45 * 6));
+    // filter 0.5 (this layer alone): 32 columns kept, still 3 row chunks -> 24 PEs.
+    let m = map(PruneKind::Filter, 0.5);
+    assert_eq!((m.pes, m.max_col, m.out_cols), (24, 32, 32 * 8));
+    // unstructured 0.5: a 256x64 block is all-pruned with probability 0.5^16384: no block
+    // freed, no index: the dense counts.
+    let m = map(PruneKind::Unstructured, 0.5);
+    assert_eq!((m.pes, m.has_tables()), (24, false));
+}
