@@ -36,6 +36,9 @@ pub enum Method {
         bits: Option<u32>,
         /// Kind, ratio and OU size.
         spec: PruneSpec,
+        /// Keep a layer dense when pruning it would not reduce its area (`area_rule=on`,
+        /// the default; `off` prunes every eligible layer).
+        area_rule: bool,
     },
 }
 
@@ -77,7 +80,7 @@ impl Method {
         let allowed: &[&str] = match name {
             "dense" => &["bits"],
             "epitome" => &["bits", "ratio", "design"],
-            "prune" => &["kind", "ratio", "bits", "ou_rows", "ou_cols"],
+            "prune" => &["kind", "ratio", "bits", "ou_rows", "ou_cols", "area_rule"],
             _ => {
                 return Err(Error::Unknown {
                     kind: "method".into(),
@@ -171,7 +174,21 @@ impl Method {
                 spec.ou_cols = count("ou_cols", spec.ou_cols)?;
                 spec.validate()
                     .map_err(|e| Error::invalid(field("ratio"), e.to_string()))?;
-                Ok(Method::Prune { bits, spec })
+                let area_rule = match get("area_rule") {
+                    None | Some("on") => true,
+                    Some("off") => false,
+                    Some(v) => {
+                        return Err(Error::invalid(
+                            field("area_rule"),
+                            format!("must be on or off, got '{v}'"),
+                        ))
+                    }
+                };
+                Ok(Method::Prune {
+                    bits,
+                    spec,
+                    area_rule,
+                })
             }
         }
     }
@@ -206,10 +223,23 @@ mod tests {
             }
         );
         let m = Method::parse("prune:kind=sre,ratio=0.5,bits=8,ou_rows=16").unwrap();
-        let Method::Prune { bits, spec } = m else {
+        let Method::Prune {
+            bits,
+            spec,
+            area_rule,
+        } = m
+        else {
             panic!("prune")
         };
         assert_eq!(bits, Some(8));
+        assert!(area_rule);
+        assert!(matches!(
+            Method::parse("prune:kind=sre,ratio=0.5,area_rule=off").unwrap(),
+            Method::Prune {
+                area_rule: false,
+                ..
+            }
+        ));
         assert_eq!(
             (spec.kind, spec.ratio, spec.ou_rows, spec.ou_cols),
             (PruneKind::Sre, 0.5, 16, 8)

@@ -477,7 +477,9 @@ impl<'a> Context<'a> {
                 let plan = NetworkPlan::uniform(&net, Some(bits), None);
                 (net, plan)
             }
-            Method::Prune { spec, .. } => {
+            Method::Prune {
+                spec, area_rule, ..
+            } => {
                 let mut plan = dense_plan;
                 for (l, layer) in self.net.layers.iter().enumerate() {
                     if conv_shape(layer).is_err() {
@@ -490,7 +492,7 @@ impl<'a> Context<'a> {
                     };
                     let a_pruned = slot.layer_area(l, layer, &candidate, bits, &arch)?;
                     let a_dense = slot.layer_area(l, layer, &plan.layers[l], bits, &arch)?;
-                    if a_pruned < a_dense {
+                    if a_pruned < a_dense || !area_rule {
                         plan.layers[l] = candidate;
                     }
                 }
