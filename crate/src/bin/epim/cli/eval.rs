@@ -22,6 +22,10 @@ pub struct EvalArgs {
     /// Print `{"model","dataset","images","accuracy","images_per_s"}`.
     #[arg(long)]
     json: bool,
+    /// Also report params, bits per weight, crossbars and area under mnsim2
+    /// (physical accounting) as `"cost"`.
+    #[arg(long)]
+    cost: bool,
 }
 
 /// Runs `epim eval`.
@@ -40,21 +44,37 @@ pub fn run(args: &EvalArgs) -> epim::Result<String> {
     let acc = model.accuracy(&test, Some(n))?;
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     let name = args.model.display().to_string();
+    let cost = if args.cost {
+        let c = epim::model::cost::model_cost(model.arch(), "mnsim2")?;
+        Some(serde_json::json!({
+            "params": model.param_count(),
+            "stored_bits": c.stored_bits,
+            "dense_weights": c.dense_weights,
+            "crossbars": c.crossbars,
+            "area_um2": c.area_um2,
+            "layers": c.layers,
+        }))
+    } else {
+        None
+    };
     if args.json {
-        Ok(serde_json::json!({
+        let mut v = serde_json::json!({
             "model": name,
             "dataset": dataset.name(),
             "images": n,
             "accuracy": acc,
             "images_per_s": n as f64 / secs,
-        })
-        .to_string())
+        });
+        if let Some(c) = cost {
+            v["cost"] = c;
+        }
+        Ok(v.to_string())
     } else {
         Ok(format!(
             "model {name}\ndataset {}\nimages {n}\naccuracy {:.2} %\nimages/s {:.0}",
             dataset.name(),
             100.0 * acc,
             n as f64 / secs
-        ))
+        ) + &cost.map_or(String::new(), |c| format!("\ncost (mnsim2, physical) {c}")))
     }
 }
