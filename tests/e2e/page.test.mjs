@@ -180,3 +180,22 @@ test('crossbar costs: a bad method is reported inline and the panel recovers', a
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('design search steps per frame, finishes, and its best design joins the comparison', async () => {
+  const { page, problems } = await openPage('#panel=costs&net=vgg8');
+  await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  await page.fill('#search-form input[name="generations"]', '6');
+  await page.fill('#search-form input[name="population"]', '12');
+  await page.fill('#search-form input[name="budget"]', '0.2');
+  await page.click('#search-start');
+  await page.waitForSelector('#search-root[data-search-done="true"]', { state: 'attached', timeout: 60000 });
+  assert.match(await page.textContent('#search-status'), /^generation 6, [\d,]+ designs evaluated .* done/);
+  const before = await page.$$eval('#costs-table tbody tr', (r) => r.length);
+  await page.click('#search-apply');
+  await page.waitForFunction((n) => document.querySelectorAll('#costs-table tbody tr').length === n + 1, before);
+  const last = await page.$$eval('#costs-table tbody tr:last-child td', (t) => t.map((x) => x.textContent));
+  assert.equal(last[0], 'epitome:bits=3,design=searched');
+  await page.screenshot({ path: path.join(results, 'costs-search-1280.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -4,6 +4,7 @@
 import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
 import { chartDataFromCompare, siValue } from '../costs-model.js';
+import { initSearch } from './search.js';
 
 let ctx, core, networks = [], presets = [];
 const $ = (sel) => ctx.root.querySelector(sel);
@@ -37,7 +38,11 @@ const TEMPLATE = `
   <p id="costs-error" class="error" role="alert" hidden></p>
   <p id="costs-summary" class="hint" aria-live="polite"></p>
   <div class="charts" id="costs-charts"></div>
-  <div class="table-wrap"><table id="costs-table"></table></div>`;
+  <div class="table-wrap"><table id="costs-table"></table></div>
+  <section id="search-root" class="subpanel" aria-label="Design search"></section>`;
+
+/** Designs found by the search, by name, for `epitome:bits=B,design=NAME` methods. */
+const designs = {};
 
 export async function init(c) {
   ctx = c;
@@ -54,6 +59,13 @@ export async function init(c) {
     charts.append(fig);
   }
   fillForm(ctx.state);
+  initSearch(ctx, $('#search-root'), (name, design, bits) => {
+    designs[name] = design;
+    const method = `epitome:bits=${bits},design=${name}`;
+    if (!ctx.state.m.includes(method)) ctx.update({ m: [...ctx.state.m, method] });
+    fillForm(ctx.state);
+    recompute();
+  });
   $('#costs-form').addEventListener('change', readForm);
   $('#costs-log').addEventListener('change', () => redraw());
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => redraw());
@@ -95,7 +107,9 @@ function request(s) {
   if (s.xbar) knobs.crossbar_size = s.xbar;
   if (s.cell) knobs.cell_bits = s.cell;
   if (s.adc) knobs.adc_choice = s.adc;
-  return { network: s.net, preset: s.preset, accounting: s.acc, knobs, baseline: s.base, methods: s.m };
+  // A searched design lives in memory only: drop its method when the design is gone (e.g. after a reload).
+  const methods = s.m.filter((m) => !/design=/.test(m) || Object.keys(designs).some((d) => m.endsWith(`design=${d}`)));
+  return { network: s.net, preset: s.preset, accounting: s.acc, knobs, baseline: s.base, methods, designs };
 }
 
 async function recompute() {

@@ -1,0 +1,166 @@
+// Design search inside the Crossbar costs panel: an evolutionary search over
+// per-layer epitome shapes (the wasm SearchSession), stepped one generation per
+// animation frame so the page stays responsive, with the Pareto front redrawn
+// live; pause, resume, cancel; the best design can be added to the cost plots.
+import { load, isTrap, reinstantiate } from '../wasm.js';
+import { cssVar } from '../colors.js';
+import { formatCount } from '../format.js';
+
+const TEMPLATE = `
+  <h3>Layer-wise epitome design search</h3>
+  <p class="hint">An evolutionary search (this project's implementation of the idea the paper names) picks each
+    layer's epitome shape under a crossbar budget, trading area against latency and energy on the simulator.
+    Seeded: the same settings give the same front.</p>
+  <form id="search-form" class="costs-controls" autocomplete="off">
+    <label>Crossbar budget (fraction of dense 32-bit) <input name="budget" type="number" min="0.001" max="1" step="any" value="0.0333"></label>
+    <label>Weight bits <input name="bits" type="number" min="2" max="8" value="3"></label>
+    <label>Generations <input name="generations" type="number" min="1" max="1000" value="50"></label>
+    <label>Population <input name="population" type="number" min="4" max="500" value="50"></label>
+    <label>Seed <input name="seed" type="number" min="0" value="1"></label>
+  </form>
+  <div class="row">
+    <button type="button" id="search-start">Search</button>
+    <button type="button" id="search-pause" disabled>Pause</button>
+    <button type="button" id="search-cancel" disabled>Cancel</button>
+    <button type="button" id="search-apply" disabled>Add the best design to the comparison</button>
+  </div>
+  <p id="search-error" class="error" role="alert" hidden></p>
+  <p id="search-status" class="hint" aria-live="polite"></p>
+  <canvas id="search-front" width="640" height="320" role="img" aria-label="Pareto front of the search: area against latency"></canvas>
+  <p class="hint">The front is non-dominated over four objectives (area, latency, energy and a compression-quality
+    proxy), drawn here on area and latency; the highlighted point is the best by the search's score. Latency here is the
+    search's fast per-layer estimate (docs/search.md); the comparison table above simulates the chosen design in full.</p>`;
+
+let ctx, session = null, paused = false, startedAt = 0, onApply;
+const $ = (sel) => ctx.root.querySelector(sel);
+
+export function initSearch(c, root, apply) {
+  ctx = { ...c, root };
+  onApply = apply;
+  root.innerHTML = TEMPLATE;
+  $('#search-form').elements.seed.value = c.state.seed;
+  $('#search-start').addEventListener('click', start);
+  $('#search-pause').addEventListener('click', () => {
+    paused = !paused;
+    $('#search-pause').textContent = paused ? 'Resume' : 'Pause';
+    if (!paused) requestAnimationFrame(tick);
+  });
+  $('#search-cancel').addEventListener('click', () => {
+    session?.cancel();
+    requestAnimationFrame(tick);
+  });
+  $('#search-apply').addEventListener('click', applyBest);
+}
+
+function showError(msg) {
+  $('#search-error').textContent = msg;
+  $('#search-error').hidden = !msg;
+}
+
+async function start() {
+  const core = await load();
+  const f = $('#search-form').elements;
+  const state = ctx.state;
+  const knobs = {};
+  if (state.xbar) knobs.crossbar_size = state.xbar;
+  if (state.cell) knobs.cell_bits = state.cell;
+  if (state.adc) knobs.adc_choice = state.adc;
+  const request = {
+    network: state.net, preset: state.preset, accounting: state.acc, knobs,
+    bits: Number(f.bits.value),
+    budget_fraction_of_dense32: Number(f.budget.value),
+    search: { seed: Number(f.seed.value), population: Number(f.population.value), generations: Number(f.generations.value) },
+  };
+  try {
+    session?.free?.();
+    session = new core.SearchSession(request);
+    ctx.update({ seed: Number(f.seed.value) });
+  } catch (e) {
+    showError(e.message);
+    return;
+  }
+  showError('');
+  paused = false;
+  startedAt = performance.now();
+  $('#search-start').disabled = true;
+  $('#search-pause').disabled = false;
+  $('#search-pause').textContent = 'Pause';
+  $('#search-cancel').disabled = false;
+  $('#search-apply').disabled = true;
+  requestAnimationFrame(tick);
+}
+
+function tick() {
+  if (!session || paused) return;
+  let p;
+  try {
+    p = session.step(1);
+  } catch (e) {
+    if (isTrap(e)) reinstantiate(e.message);
+    showError(e.message);
+    finish();
+    return;
+  }
+  const secs = (performance.now() - startedAt) / 1000;
+  const infeasible = Object.values(p.infeasible ?? {}).reduce((a, b) => a + b, 0);
+  $('#search-status').textContent = `generation ${p.generation}, ${formatCount(p.evaluations)} designs evaluated `
+    + `(${formatCount(p.evaluations / Math.max(secs, 1e-3))}/s), ${formatCount(infeasible)} infeasible, `
+    + `front of ${p.front.length}` + (p.best ? `; best: ${formatCount(p.best.crossbars)} crossbars, `
+    + `${(p.best.area_um2 / 1e6).toFixed(1)} mm², ${(p.best.latency_ns / 1e3).toFixed(0)} µs` : '')
+    + (p.state === 'done' ? ` — done (${p.stop ?? 'finished'}) in ${secs.toFixed(2)} s` : '');
+  drawFront(p.front, p.best);
+  if (p.state === 'done') {
+    finish();
+    $('#search-apply').disabled = !p.best;
+    ctx.root.dataset.searchDone = 'true';
+  } else {
+    requestAnimationFrame(tick);
+  }
+}
+
+function finish() {
+  $('#search-start').disabled = false;
+  $('#search-pause').disabled = true;
+  $('#search-cancel').disabled = true;
+}
+
+function applyBest() {
+  const design = session?.bestDesign();
+  if (!design) return;
+  onApply('searched', design, Number($('#search-form').elements.bits.value));
+}
+
+/** Scatter of the front: area (mm², log) against latency (µs). */
+function drawFront(front, best) {
+  const c = $('#search-front');
+  const g = c.getContext('2d');
+  const W = c.width, H = c.height, L = 70, B = 42, T = 14, R = 14;
+  g.clearRect(0, 0, W, H);
+  const ink = cssVar('--ink', '#222'), muted = cssVar('--muted', '#666'), accent = cssVar('--accent', '#1d4e89');
+  g.strokeStyle = muted;
+  g.strokeRect(L, T, W - L - R, H - T - B);
+  g.fillStyle = ink;
+  g.font = '12px system-ui, sans-serif';
+  g.fillText('area (mm², log scale)', W / 2 - 50, H - 8);
+  g.save();
+  g.translate(14, H / 2 + 30);
+  g.rotate(-Math.PI / 2);
+  g.fillText('latency (µs)', 0, 0);
+  g.restore();
+  if (!front.length) return;
+  const xs = front.map((p) => Math.log10(p.area_um2 / 1e6)), ys = front.map((p) => p.latency_ns / 1e3);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  const px = (x) => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R - 20) + 10;
+  const py = (y) => H - B - ((y - y0) / (y1 - y0 || 1)) * (H - T - B - 20) - 10;
+  g.fillStyle = muted;
+  g.fillText((10 ** x0).toPrecision(3), L, H - B + 14);
+  g.fillText((10 ** x1).toPrecision(3), W - R - 40, H - B + 14);
+  g.fillText(y1.toPrecision(4), 4, T + 12);
+  g.fillText(y0.toPrecision(4), 4, H - B);
+  for (const p of front) {
+    g.beginPath();
+    g.arc(px(Math.log10(p.area_um2 / 1e6)), py(p.latency_ns / 1e3), best && p.id === best.id ? 6 : 4, 0, 2 * Math.PI);
+    g.fillStyle = best && p.id === best.id ? cssVar('--highlight', '#e0115f') : accent;
+    g.fill();
+  }
+}
