@@ -199,3 +199,23 @@ test('design search steps per frame, finishes, and its best design joins the com
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('every panel fits a 390 px phone and a 1280 px desktop (screenshots)', async () => {
+  for (const width of [390, 1280]) {
+    for (const panel of ['try', 'explorer', 'costs', 'about']) {
+      const { page, problems } = await openPage(`#panel=${panel}&net=lenet`, { width, height: 844 });
+      if (panel === 'costs') {
+        await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+      }
+      await page.waitForTimeout(300);
+      // No horizontal scrolling of the page itself (wide tables scroll inside their wrapper).
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${panel} at ${width}px overflows by ${overflow}px`);
+      await page.screenshot({ path: path.join(results, `${panel}-${width}.png`), fullPage: true });
+      assert.deepEqual(problems, [], `${panel} at ${width}px`);
+      const panelErrors = await page.$$eval(`#panel-${panel} .error:not([hidden])`, (els) => els.map((e) => e.textContent));
+      assert.deepEqual(panelErrors, [], `${panel} at ${width}px`);
+      await page.close();
+    }
+  }
+});

@@ -57,6 +57,12 @@ export async function init(c) {
     core = await load();
     if (current) await selectModel(current.entry.id);
   });
+  const bars = $('#try-bars');
+  for (let d = 0; d < 10; d++) {
+    const li = document.createElement('li');
+    li.innerHTML = `<span class="digit">${d}</span><span class="bar"><span></span></span><span class="pct">–</span>`;
+    bars.append(li);
+  }
   wirePad();
   $('#try-clear').addEventListener('click', clearPad);
   $('#try-random').addEventListener('click', randomImage);
@@ -64,12 +70,6 @@ export async function init(c) {
   $('#try-eval').addEventListener('click', evaluate);
   $('#try-cancel').addEventListener('click', () => { if (run) run.cancelled = true; });
   $('#try-file').addEventListener('change', (ev) => ev.target.files[0] && loadUserModel(ev.target.files[0]));
-  const bars = $('#try-bars');
-  for (let d = 0; d < 10; d++) {
-    const li = document.createElement('li');
-    li.innerHTML = `<span class="digit">${d}</span><span class="bar"><span></span></span><span class="pct">–</span>`;
-    bars.append(li);
-  }
   try {
     const res = await fetch(MANIFEST);
     if (!res.ok) throw new Error(`${MANIFEST}: HTTP ${res.status}`);
