@@ -1,6 +1,6 @@
 // Epitome explorer: the epitome as a heat map of how often each element is
 // sampled, the window each output channel reads, and the layer's IFAT/IFRT/OFAT.
-import { call } from '../wasm.js';
+import { call, withCore } from '../wasm.js';
 import { specFromForm, formatCount, formatRatio, LAYER_FIELDS, EPITOME_FIELDS } from '../format.js';
 import { viridis, cssVar } from '../colors.js';
 
@@ -10,6 +10,7 @@ const MAX_TABLE_ROWS = 48;
 
 let ctx;
 let view = null; // {spec, info, counts, tables, maxCount}
+let offsets = null; // offsets of the chosen model layer (null: the default schedule)
 
 const $ = (sel) => ctx.root.querySelector(sel);
 
@@ -27,7 +28,12 @@ export async function init(c) {
   const form = $('#ex-form');
   for (const [k, v] of Object.entries(shapeToValues(ctx.state.shape))) form.elements[k].value = v;
   $('#ex-o').value = ctx.state.o;
+  listModelLayers();
+  $('#ex-source').addEventListener('change', (ev) => chooseModelLayer(ev.target.value));
   form.addEventListener('input', () => {
+    offsets = null;
+    $('#ex-source').value = '';
+    $('#ex-source-info').textContent = '';
     const values = Object.fromEntries(new FormData(form));
     ctx.update({ shape: valuesToShape(values) });
     recompute(values);
@@ -64,6 +70,7 @@ async function recompute(values) {
   const err = $('#ex-error');
   try {
     const spec = specFromForm(values);
+    if (offsets) spec.offsets = offsets;
     const info = await call('epitomeInfo', spec);
     if (info.weight_count > MAX_ELEMENTS) {
       throw new Error(`this layer has ${formatCount(info.weight_count)} weights; the explorer draws layers up to ${formatCount(MAX_ELEMENTS)}`);
@@ -71,11 +78,12 @@ async function recompute(values) {
     const n = info.param_count;
     const layer = { ...spec.layer, stride: 1, padding: 0 };
     const epitome = { shape: [spec.epitome.e_out, spec.epitome.e_in, spec.epitome.e_h, spec.epitome.e_w] };
+    const extra = offsets ? { offsets } : {};
     // Materialising an epitome whose values are their own indices gives the sampling map.
-    const map = await call('epitomeMaterialize', { layer, epitome: { ...epitome, data: Float32Array.from({ length: n }, (_, i) => i) } });
+    const map = await call('epitomeMaterialize', { layer, ...extra, epitome: { ...epitome, data: Float32Array.from({ length: n }, (_, i) => i) } });
     const counts = new Uint32Array(n);
     for (const idx of map.data) counts[idx] += 1;
-    const tables = await call('epitomeTables', { layer, epitome: { ...epitome, data: new Float32Array(n) } });
+    const tables = await call('epitomeTables', { layer, ...extra, epitome: { ...epitome, data: new Float32Array(n) } });
     let maxCount = 0;
     for (const c of counts) maxCount = Math.max(maxCount, c);
     view = { spec, info, counts, tables, maxCount };
@@ -237,4 +245,55 @@ function showTables() {
     table('OFAT', ['column r', 'output channels'],
       ofat.slice(0, MAX_TABLE_ROWS).map((e) => [e.column, e.channels.join(', ')]), ofat.length),
   );
+}
+
+// ---- layers of the trained models ----
+const modelLayers = new Map(); // option value -> {model, layer}
+
+async function listModelLayers() {
+  let manifest = [];
+  try {
+    const res = await fetch('models/manifest.json');
+    if (res.ok) manifest = await res.json();
+  } catch {
+    return; // no models: the shape form is the only source
+  }
+  const sel = $('#ex-source');
+  for (const entry of manifest) {
+    try {
+      const res = await fetch(entry.file);
+      if (!res.ok) continue;
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const info = await withCore((m) => {
+        const model = m.Model.load(bytes);
+        try { return model.info(); } finally { model.free(); }
+      });
+      const group = document.createElement('optgroup');
+      group.label = entry.label;
+      info.arch.layers.forEach((l, i) => {
+        if (!l.epitome) return;
+        const value = `${entry.id}/${i}`;
+        modelLayers.set(value, { entry, layer: l });
+        group.append(new Option(`${l.name}: ${l.c_out}x${l.c_in}x${l.k}x${l.k} from ${l.epitome.e_out}x${l.epitome.e_in}x${l.epitome.e_h}x${l.epitome.e_w}`, value));
+      });
+      if (group.children.length) sel.append(group);
+    } catch {
+      // A model that cannot be read is skipped here; the Try it panel reports it.
+    }
+  }
+  const wanted = `${ctx.state.model}/${ctx.state.layer}`;
+  if (modelLayers.has(wanted) && ctx.state.shape === '64,64,3,3/32,32,4,4') chooseModelLayer(wanted);
+}
+
+function chooseModelLayer(value) {
+  const found = modelLayers.get(value);
+  if (!found) return;
+  const { entry, layer: l } = found;
+  $('#ex-source').value = value;
+  const values = { c_out: l.c_out, c_in: l.c_in, k_h: l.k, k_w: l.k, e_out: l.epitome.e_out, e_in: l.epitome.e_in, e_h: l.epitome.e_h, e_w: l.epitome.e_w };
+  for (const [k, v] of Object.entries(values)) $('#ex-form').elements[k].value = v;
+  offsets = l.epitome.offsets?.length ? l.epitome.offsets : null;
+  $('#ex-source-info').textContent = `${entry.label}, layer ${l.name}${l.w_bits ? `, ${l.w_bits}-bit weights` : ''}; offsets as stored in the model`;
+  ctx.update({ model: entry.id, layer: Number(value.split('/').pop()), shape: valuesToShape(values) });
+  recompute(values);
 }
