@@ -144,6 +144,15 @@ pub struct LayerCost {
     pub quality: f64,
 }
 
+/// The simulation-free part of a [`LayerCost`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Counts {
+    crossbars: u64,
+    pes: u64,
+    area_um2: f64,
+    quality: f64,
+}
+
 /// Exact totals of a design (full simulator).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ExactCosts {
@@ -179,7 +188,11 @@ pub struct Evaluator {
     accounting: Accounting,
     bits: u32,
     space: SearchSpace,
-    cache: Vec<HashMap<Gene, LayerCost>>,
+    /// Counts per (layer, gene): crossbars, PEs, area, quality (no simulation).
+    counts: Vec<HashMap<Gene, Counts>>,
+    /// Stand-alone (latency, energy) per (layer, gene): one small simulation each,
+    /// only for genes of candidates that pass the crossbar and chip checks.
+    timing: Vec<HashMap<Gene, (f64, f64)>>,
     budget_crossbars: Option<u64>,
     latency_cap_ns: Option<f64>,
     fidelity: Fidelity,
@@ -284,15 +297,8 @@ impl Evaluator {
                 ));
             }
         }
-        let tile_area = simulate_plan(
-            &net,
-            &arch,
-            accounting,
-            &NetworkPlan::uniform(&net, Some(bits), None),
-        )?
-        .totals
-        .tile_area_um2
-        .value();
+        // The pinned sizes are the automatic ones, so the tile is the dense report's.
+        let tile_area = dense_report.totals.tile_area_um2.value();
         let max_tiles = u64::from(arch.chip.tiles_x) * u64::from(arch.chip.tiles_y);
         let n = space.layers.len();
         Ok(Evaluator {
@@ -302,7 +308,8 @@ impl Evaluator {
             accounting,
             bits,
             space,
-            cache: vec![HashMap::new(); n],
+            counts: vec![HashMap::new(); n],
+            timing: vec![HashMap::new(); n],
             budget_crossbars,
             latency_cap_ns: req.latency_cap_ns,
             fidelity: req.fidelity,
@@ -374,7 +381,8 @@ impl Evaluator {
         self.fidelity
     }
 
-    /// (cache hits, cache misses) so far.
+    /// (hits, misses) of the timing cache so far (a miss is one stand-alone layer
+    /// simulation).
     pub fn cache_stats(&self) -> (u64, u64) {
         (self.hits, self.misses)
     }
@@ -450,25 +458,14 @@ impl Evaluator {
         Ok((ExactCosts::of(&r), r))
     }
 
-    fn layer_cost(&self, i: usize, gene: &Gene) -> Result<LayerCost> {
-        self.choice_cost(i, decode_gene(&self.space.layers[i], gene))
-    }
-
-    fn choice_cost(&self, i: usize, choice: LayerChoice) -> Result<LayerCost> {
+    fn counts_of(&self, i: usize, choice: &LayerChoice) -> Result<Counts> {
         let m = &self.space.layers[i];
-        let plan = self.layer_plan(&choice);
+        let plan = self.layer_plan(choice);
         let layer = &self.net.layers[m.layer];
         let w_bits = choice.w_bits();
         let map = map_planned(m.layer, layer, &plan, w_bits, &self.arch, self.accounting)?;
         let crossbars = map.pes * u64::from(self.arch.pe.groups) * u64::from(self.arch.pe.polarity);
         let area_um2 = map.pes as f64 * self.slot_area_um2 + table_area_um2(&map, &self.arch)?;
-        let one = solo(&self.net, m.layer);
-        let r = simulate_plan(
-            &one,
-            &self.arch,
-            self.accounting,
-            &NetworkPlan { layers: vec![plan] },
-        )?;
         let g = m.geometry;
         let dense_params = (g.c_out * g.c_in * g.k_h * g.k_w) as f64;
         let stored = match choice {
@@ -478,25 +475,62 @@ impl Evaluator {
         let quality = ((dense_params * QUALITY_REF_BITS) / (stored * f64::from(w_bits)))
             .ln()
             .max(0.0);
-        Ok(LayerCost {
+        Ok(Counts {
             crossbars,
             pes: map.pes,
             area_um2,
-            latency_ns: r.totals.latency_ns.value(),
-            energy_pj: r.layers.first().map_or(0.0, |l| l.energy_pj.value()),
             quality,
         })
     }
 
-    fn cached(&mut self, i: usize, gene: &Gene) -> Result<LayerCost> {
-        if let Some(c) = self.cache[i].get(gene) {
-            self.hits += 1;
+    fn timing_of(&self, i: usize, choice: &LayerChoice) -> Result<(f64, f64)> {
+        let m = &self.space.layers[i];
+        let one = solo(&self.net, m.layer);
+        let r = simulate_plan(
+            &one,
+            &self.arch,
+            self.accounting,
+            &NetworkPlan {
+                layers: vec![self.layer_plan(choice)],
+            },
+        )?;
+        Ok((
+            r.totals.latency_ns.value(),
+            r.layers.first().map_or(0.0, |l| l.energy_pj.value()),
+        ))
+    }
+
+    fn choice_cost(&self, i: usize, choice: LayerChoice) -> Result<LayerCost> {
+        let c = self.counts_of(i, &choice)?;
+        let (latency_ns, energy_pj) = self.timing_of(i, &choice)?;
+        Ok(LayerCost {
+            crossbars: c.crossbars,
+            pes: c.pes,
+            area_um2: c.area_um2,
+            latency_ns,
+            energy_pj,
+            quality: c.quality,
+        })
+    }
+
+    fn cached_counts(&mut self, i: usize, gene: &Gene) -> Result<Counts> {
+        if let Some(c) = self.counts[i].get(gene) {
             return Ok(*c);
         }
-        self.misses += 1;
-        let c = self.layer_cost(i, gene)?;
-        self.cache[i].insert(*gene, c);
+        let c = self.counts_of(i, &decode_gene(&self.space.layers[i], gene))?;
+        self.counts[i].insert(*gene, c);
         Ok(c)
+    }
+
+    fn cached_timing(&mut self, i: usize, gene: &Gene) -> Result<(f64, f64)> {
+        if let Some(t) = self.timing[i].get(gene) {
+            self.hits += 1;
+            return Ok(*t);
+        }
+        self.misses += 1;
+        let t = self.timing_of(i, &decode_gene(&self.space.layers[i], gene))?;
+        self.timing[i].insert(*gene, t);
+        Ok(t)
     }
 
     /// The cached per-layer costs of a genome, in space order.
@@ -504,22 +538,28 @@ impl Evaluator {
         self.space.check(genome)?;
         let mut v = Vec::with_capacity(genome.0.len());
         for (i, gene) in genome.0.iter().enumerate() {
-            v.push(self.cached(i, gene)?);
+            let c = self.cached_counts(i, gene)?;
+            let (latency_ns, energy_pj) = self.cached_timing(i, gene)?;
+            v.push(LayerCost {
+                crossbars: c.crossbars,
+                pes: c.pes,
+                area_um2: c.area_um2,
+                latency_ns,
+                energy_pj,
+                quality: c.quality,
+            });
         }
         Ok(v)
     }
 
-    /// Objectives ([`OBJECTIVES`]) and crossbars of a genome from the per-layer cache.
-    pub fn costs(&mut self, genome: &Genome) -> Result<(Vec<f64>, u64, u64)> {
+    /// (area, mean quality, crossbars, tiles) from the counts cache.
+    fn counts_sum(&mut self, genome: &Genome) -> Result<(f64, f64, u64, u64)> {
         self.space.check(genome)?;
-        let (mut area, mut lat, mut en, mut q) = (0.0, 0.0, 0.0, 0.0);
-        let (mut xb, mut pes) = (0u64, 0u64);
-        let mut tiles = 0u64;
+        let (mut area, mut q) = (0.0, 0.0);
+        let (mut xb, mut pes, mut tiles) = (0u64, 0u64, 0u64);
         for (i, gene) in genome.0.iter().enumerate() {
-            let c = self.cached(i, gene)?;
+            let c = self.cached_counts(i, gene)?;
             area += c.area_um2;
-            lat += c.latency_ns;
-            en += c.energy_pj;
             q += c.quality;
             xb += c.crossbars;
             pes += c.pes;
@@ -530,23 +570,39 @@ impl Evaluator {
         if self.accounting == Accounting::Physical {
             tiles = pes.div_ceil(self.npe);
         }
-        let n = genome.0.len().max(1) as f64;
-        Ok((vec![area, lat, en, q / n], xb, tiles))
+        Ok((area, q / genome.0.len().max(1) as f64, xb, tiles))
+    }
+
+    /// (sequential latency, energy) from the timing cache.
+    fn timing_sum(&mut self, genome: &Genome) -> Result<(f64, f64)> {
+        let (mut lat, mut en) = (0.0, 0.0);
+        for (i, gene) in genome.0.iter().enumerate() {
+            let (l, e) = self.cached_timing(i, gene)?;
+            lat += l;
+            en += e;
+        }
+        Ok((lat, en))
+    }
+
+    /// Cached objectives ([`OBJECTIVES`]), crossbars and tiles of a genome.
+    pub fn costs(&mut self, genome: &Genome) -> Result<(Vec<f64>, u64, u64)> {
+        let (area, q, xb, tiles) = self.counts_sum(genome)?;
+        let (lat, en) = self.timing_sum(genome)?;
+        Ok((vec![area, lat, en, q], xb, tiles))
     }
 
     /// Evaluates a genome: objectives, or infeasible with the first violated
     /// constraint (chip capacity, crossbar budget, latency cap; a design the
     /// simulator cannot map is `mapping`).
     pub fn evaluate(&mut self, genome: &Genome) -> Outcome {
-        let (mut obj, xb, tiles) = match self.costs(genome) {
+        let mapping = |e: Error| Outcome::Infeasible {
+            class: InfeasibleClass::Mapping,
+            reason: e.to_string(),
+            excess: 0.0,
+        };
+        let (area, q, xb, tiles) = match self.counts_sum(genome) {
             Ok(v) => v,
-            Err(e) => {
-                return Outcome::Infeasible {
-                    class: InfeasibleClass::Mapping,
-                    reason: e.to_string(),
-                    excess: 0.0,
-                }
-            }
+            Err(e) => return mapping(e),
         };
         if tiles > self.max_tiles {
             return Outcome::Infeasible {
@@ -564,6 +620,16 @@ impl Evaluator {
                 };
             }
         }
+        let mut obj = vec![area, 0.0, 0.0, q];
+        if self.fidelity == Fidelity::Cached {
+            match self.timing_sum(genome) {
+                Ok((lat, en)) => {
+                    obj[1] = lat;
+                    obj[2] = en;
+                }
+                Err(e) => return mapping(e),
+            }
+        }
         if self.fidelity == Fidelity::Exact {
             match self.exact(genome) {
                 Ok((e, _)) => {
@@ -571,13 +637,7 @@ impl Evaluator {
                     obj[1] = e.latency_ns;
                     obj[2] = e.energy_pj;
                 }
-                Err(e) => {
-                    return Outcome::Infeasible {
-                        class: InfeasibleClass::Mapping,
-                        reason: e.to_string(),
-                        excess: 0.0,
-                    }
-                }
+                Err(e) => return mapping(e),
             }
         }
         if let Some(cap) = self.latency_cap_ns {
@@ -598,7 +658,7 @@ impl Evaluator {
 
     /// Crossbars of a genome (from the cache).
     pub fn crossbars(&mut self, genome: &Genome) -> Result<u64> {
-        Ok(self.costs(genome)?.1)
+        Ok(self.counts_sum(genome)?.2)
     }
 }
 
