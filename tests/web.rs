@@ -13,6 +13,9 @@ mod chart;
 mod compare;
 #[path = "web/epitome_info.rs"]
 mod epitome_info;
+
+#[path = "web/model_cost.rs"]
+mod model_cost;
 #[path = "web/epitome_ops.rs"]
 mod epitome_ops;
 #[path = "web/model.rs"]

@@ -63,6 +63,14 @@ impl WasmModel {
         })
     }
 
+    /// Crossbar cost of the model on a hardware preset (physical accounting):
+    /// `{preset, crossbars, area_um2, stored_bits, dense_weights, layers: [...]}`.
+    /// Throws for an unknown preset.
+    pub fn cost(&self, preset: &str) -> Result<JsValue, JsError> {
+        let cost = crate::model::cost::model_cost(self.inner.arch(), preset)?;
+        super::convert::to_js(&cost)
+    }
+
     /// Number of classes.
     #[wasm_bindgen(getter)]
     pub fn classes(&self) -> usize {
