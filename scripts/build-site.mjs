@@ -19,6 +19,24 @@ export function safetensorsMetadata(bytes) {
   return header.__metadata__ ?? {};
 }
 
+/** A readable label from a model id such as mnist-cnn-epim2.25-3b or mnist-cnn-xrs0.556-8b. */
+export function labelFromId(id) {
+  const m = id.match(/^(?:[a-z-]+?-)?cnn-(dense|epim|filter|xrs|xcs|crossbar|pim-prune)([\d.]*)-(\d+)b$/);
+  if (!m) return id;
+  const [, kind, x, bits] = m;
+  const pct = (r) => `${Math.round(100 * Number(r))} %`;
+  const what = {
+    dense: 'Dense CNN',
+    epim: `EPIM, ${x}x fewer weights`,
+    filter: `Filter-pruned ${pct(x)}`,
+    xrs: `XRS-pruned ${pct(x)}`,
+    xcs: `XCS-pruned ${pct(x)}`,
+    crossbar: `Crossbar-pruned ${pct(x)}`,
+    'pim-prune': `PIM-Prune ${pct(x)}`,
+  }[kind];
+  return `${what}, ${bits}-bit`;
+}
+
 /** Manifest entry of one model file: id, label, file, and the recorded facts. */
 export function manifestEntry(file, meta) {
   const id = path.basename(file, '.safetensors');
@@ -28,7 +46,7 @@ export function manifestEntry(file, meta) {
   if (Number.isFinite(acc)) facts.push(`recorded test accuracy ${(100 * acc).toFixed(2)} %`);
   return {
     id,
-    label: meta['epim.label'] ?? id,
+    label: meta['epim.label'] ?? labelFromId(id),
     file: `models/${path.basename(file)}`,
     accuracy_0_to_1: Number.isFinite(acc) ? acc : null,
     dataset: meta['epim.dataset'] ?? null,

@@ -219,3 +219,47 @@ test('every panel fits a 390 px phone and a 1280 px desktop (screenshots)', asyn
     }
   }
 });
+
+/** Draws a "1": a vertical stroke through the middle of the pad, with mouse events. */
+async function drawOne(page) {
+  const box = await page.locator('#try-pad').boundingBox();
+  const x = box.x + box.width / 2;
+  await page.mouse.move(x, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let t = 0.15; t <= 0.85; t += 0.05) await page.mouse.move(x + 2, box.y + box.height * t);
+  await page.mouse.up();
+}
+
+test('try it: a drawn digit is classified; the test-subset accuracy matches the record', async () => {
+  const { page, problems } = await openPage('#panel=try&model=mnist-cnn-epim2.25-8b');
+  await page.waitForFunction(() => /crossbars/.test(document.querySelector('#try-model-info')?.textContent ?? ''), null, { timeout: 30000 });
+  await drawOne(page);
+  await page.waitForFunction(() => /^Prediction: \d/.test(document.querySelector('#try-pred').textContent));
+  assert.equal(await page.textContent('#try-pred'), 'Prediction: 1');
+  assert.match(await page.textContent('#try-time'), /ms in wasm/);
+  const probs = await page.$$eval('#try-bars .pct', (p) => p.map((x) => parseFloat(x.textContent)));
+  assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 100) < 0.5, `probabilities sum to 100 %: ${probs}`);
+  await page.screenshot({ path: path.join(results, 'try-drawn-1280.png'), fullPage: true });
+  // The whole 2,000-image subset, in chunks, against the accuracy stored in the model file.
+  await page.click('#try-eval');
+  await page.waitForFunction(() => document.querySelector('#try-acc').dataset.accuracy !== undefined, null, { timeout: 120000 });
+  const acc = Number(await page.getAttribute('#try-acc', 'data-accuracy'));
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'www/models/manifest.json'), 'utf8'));
+  const recorded = manifest.find((m) => m.id === 'mnist-cnn-epim2.25-8b').accuracy_0_to_1;
+  assert.ok(Math.abs(acc - recorded) <= 0.01, `browser ${acc} vs recorded ${recorded}`);
+  assert.match(await page.textContent('#try-acc'), /^Accuracy [\d.]+ % on 2,000 test images .* crossbars/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('try it: a corrupt model file shows an error and the page still classifies', async () => {
+  const { page, problems } = await openPage('#panel=try');
+  await page.waitForFunction(() => /crossbars/.test(document.querySelector('#try-model-info')?.textContent ?? ''), null, { timeout: 30000 });
+  await page.setInputFiles('#try-file', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a model at all') });
+  await page.waitForSelector('#try-error:not([hidden])');
+  assert.match(await page.textContent('#try-error'), /^That file is not a usable model: /);
+  await page.click('#try-random');
+  await page.waitForFunction(() => /^Prediction: \d \(label \d\)/.test(document.querySelector('#try-pred').textContent));
+  assert.deepEqual(problems, []);
+  await page.close();
+});

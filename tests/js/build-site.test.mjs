@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { safetensorsMetadata, manifestEntry } from '../../scripts/build-site.mjs';
+import { safetensorsMetadata, manifestEntry, labelFromId } from '../../scripts/build-site.mjs';
 
 function file(header) {
   const json = Buffer.from(JSON.stringify(header));
@@ -27,4 +27,12 @@ test('manifest entries carry id, file and the recorded accuracy', () => {
   assert.equal(e.file, 'models/mnist-epim-3b.safetensors');
   assert.equal(e.accuracy_0_to_1, 0.985);
   assert.equal(e.summary, 'mnist; recorded test accuracy 98.50 %');
+});
+
+test('labels from model ids', () => {
+  assert.equal(labelFromId('mnist-cnn-epim2.25-3b'), 'EPIM, 2.25x fewer weights, 3-bit');
+  assert.equal(labelFromId('mnist-cnn-dense-8b'), 'Dense CNN, 8-bit');
+  assert.equal(labelFromId('mnist-cnn-filter0.5625-8b'), 'Filter-pruned 56 %, 8-bit');
+  assert.equal(labelFromId('mnist-cnn-xrs0.556-8b'), 'XRS-pruned 56 %, 8-bit');
+  assert.equal(labelFromId('something-else'), 'something-else');
 });

@@ -51,7 +51,7 @@ export const ACCOUNTINGS = ['physical', 'mnsim'];
 /** The schema: key -> {type, default}. Keys are short because they live in URLs. */
 export const SCHEMA = {
   panel: { type: T.enum(PANELS), default: 'try' },
-  model: { type: T.name(), default: 'epim-8bit' },
+  model: { type: T.name(), default: 'mnist-cnn-epim2.25-8b' },
   layer: { type: T.int(0, 999), default: 1 },
   shape: { type: T.shape(), default: '64,64,3,3/32,32,4,4' },
   o: { type: T.int(0, 1e6), default: 0 },

@@ -6,7 +6,7 @@ import { preprocess, inkFromRgba, SIDE } from '../digit.js';
 import { formatCount } from '../format.js';
 
 const MANIFEST = 'models/manifest.json';
-const DATA = { images: 'data/mnist-test-2000-images.u8', labels: 'data/mnist-test-2000-labels.u8' };
+const DATA = { images: 'data/mnist-test-images-idx3-ubyte', labels: 'data/mnist-test-labels-idx1-ubyte' };
 const CHUNK = 100; // images per step of the accuracy run
 
 let ctx, core, manifest = [], testSet = null;
@@ -118,7 +118,8 @@ async function selectModel(id) {
     current = { entry, model };
     showError('');
     ctx.update({ model: id });
-    $('#try-model-info').textContent = entry.summary;
+    if (!entry.cost) entry.cost = await withCore(() => model.cost('mnsim2'));
+    $('#try-model-info').textContent = `${entry.summary}; ${costText(entry.cost)}`;
     $('#try-acc').textContent = '';
     classify();
   } catch (e) {
@@ -257,8 +258,8 @@ async function getTestSet() {
       if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
       return new Uint8Array(await res.arrayBuffer());
     }));
-    if (im.length !== lb.length * SIDE * SIDE) throw new Error('the test subset files do not match');
-    testSet = { images: im, labels: lb };
+    testSet = { images: idxPayload(im, 0x803, [SIDE, SIDE]), labels: idxPayload(lb, 0x801, []) };
+    if (testSet.images.length !== testSet.labels.length * SIDE * SIDE) throw new Error('the test subset files do not match');
   }
   return testSet;
 }
@@ -280,7 +281,7 @@ async function randomImage() {
     }
     dirty = false;
     $('#try-time').dataset.label = String(labels[k]);
-    classify(img);
+    await classify(img);
     $('#try-pred').textContent += ` (label ${labels[k]})`;
   } catch (e) {
     showError(`Cannot load the test images: ${e.message}`);
@@ -311,7 +312,7 @@ async function evaluate() {
     }
     const secs = (performance.now() - t0) / 1000;
     const e = current.entry;
-    const area = e.area_mm2 !== undefined ? `; crossbar area ${e.area_mm2.toFixed(2)} mm² (${formatCount(e.crossbars)} crossbars, mnsim2 preset)` : '';
+    const area = e.cost ? `; ${costText(e.cost)}` : '';
     $('#try-acc').textContent = token.cancelled
       ? `Cancelled after ${done} images: ${(100 * correct / done || 0).toFixed(1)} % so far.`
       : `Accuracy ${(100 * correct / n).toFixed(2)} % on ${formatCount(n)} test images in ${secs.toFixed(1)} s${area}.`;
@@ -324,4 +325,23 @@ async function evaluate() {
     $('#try-cancel').hidden = true;
     $('#try-eval').disabled = false;
   }
+}
+
+/** The u8 payload of an IDX file, after checking its magic number and dimensions. */
+export function idxPayload(bytes, magic, inner) {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dims = 1 + inner.length;
+  if (bytes.length < 4 + 4 * dims || dv.getUint32(0) !== magic) throw new Error('not an IDX file of the expected kind');
+  const n = dv.getUint32(4);
+  inner.forEach((d, i) => {
+    if (dv.getUint32(8 + 4 * i) !== d) throw new Error(`IDX dimension ${i + 1} is not ${d}`);
+  });
+  const payload = bytes.subarray(4 + 4 * dims);
+  if (payload.length !== n * inner.reduce((a, b) => a * b, 1)) throw new Error('IDX file is truncated');
+  return payload;
+}
+
+/** "16 crossbars, 17.27 mm² (mnsim2, physical accounting)". */
+function costText(c) {
+  return `${formatCount(c.crossbars)} crossbars, ${(c.area_um2 / 1e6).toFixed(2)} mm² (${c.preset} preset, physical accounting)`;
 }
