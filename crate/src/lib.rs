@@ -13,6 +13,8 @@
 //! - [`compare`]: dense, epitome and pruning methods compared on one chip.
 //! - [`epitome`]: epitome shapes, sampling, the operator and its datapath tables.
 //! - [`error`]: the crate's one error type.
+//! - [`data`]: the IDX reader and the MNIST / Fashion-MNIST datasets.
+//! - [`model`]: trained models: architecture, safetensors file, executor, cost.
 //! - [`nn`]: plain tensors and the reference convolution (the oracle).
 //! - [`quant`]: epitome-aware weight and activation quantization.
 //! - [`nets`]: network descriptions for the simulator and the built-in zoo.
