@@ -14,12 +14,12 @@ mod compare;
 #[path = "web/epitome_info.rs"]
 mod epitome_info;
 
-#[path = "web/model_cost.rs"]
-mod model_cost;
 #[path = "web/epitome_ops.rs"]
 mod epitome_ops;
 #[path = "web/model.rs"]
 mod model;
+#[path = "web/model_cost.rs"]
+mod model_cost;
 #[path = "web/search.rs"]
 mod search;
 #[path = "web/sim.rs"]

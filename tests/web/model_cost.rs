@@ -31,10 +31,14 @@ fn arch() -> ArchSpec {
 }
 
 fn bytes() -> Vec<u8> {
-    Model::from_float(arch(), vec![(vec![0.01; 3000], vec![0.0; 10])], BTreeMap::new())
-        .unwrap()
-        .to_bytes()
-        .unwrap()
+    Model::from_float(
+        arch(),
+        vec![(vec![0.01; 3000], vec![0.0; 10])],
+        BTreeMap::new(),
+    )
+    .unwrap()
+    .to_bytes()
+    .unwrap()
 }
 
 #[wasm_bindgen_test]

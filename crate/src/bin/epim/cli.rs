@@ -35,12 +35,12 @@ enum Command {
     Nets(sim::NetsArgs),
     /// Evolutionary search for a layer-wise epitome design under a crossbar budget.
     Search(search::SearchArgs),
+    /// Compare dense, epitome and pruning methods on one network and chip (one table).
+    Compare(compare::CompareArgs),
     /// Train a model on MNIST / Fashion-MNIST (build with --features train).
     Train(train::TrainArgs),
     /// Accuracy and images/s of a model file on a test set.
     Eval(eval::EvalArgs),
-    /// Compare dense, epitome and pruning methods on one network and chip (one table).
-    Compare(compare::CompareArgs),
 }
 
 /// Parses the arguments, runs the command, prints its JSON on stdout; on error
@@ -54,9 +54,9 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => sim::run_simulate(&args),
         Command::Nets(args) => sim::run_nets(&args),
         Command::Search(args) => search::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
-        Command::Compare(args) => compare::run(&args),
     };
     match result {
         Ok(json) => {
