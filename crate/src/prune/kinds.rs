@@ -213,21 +213,12 @@ pub fn prune_weights(
     };
 
     let mut layer = PrunedLayer {
-        spec: *spec,
-        shape,
         n_blocks: blocks.len() as u64,
-        n_blocks_dense,
-        n_stored_weights: 0,
-        n_nonzero_weights: 0,
-        n_ou_ops_per_pixel: 0,
-        n_rows_driven_per_pixel: 0,
-        n_cols_read_per_pixel: 0,
         input_index,
         output_index,
         block_bitmap_bits,
         kept_out_channels,
-        max_block_rows: 0,
-        max_block_cols: 0,
+        ..PrunedLayer::empty(spec, &shape, n_blocks_dense)
     };
     for b in &blocks {
         layer.max_block_rows = layer.max_block_rows.max(b.rows.len());
@@ -266,23 +257,7 @@ fn sre(
 ) -> Result<PrunedLayer> {
     let all_cols: Vec<usize> = (0..shape.c_out).collect();
     let kept = |r: usize, c: usize| !z[c * m.rows + r] && m.at(r, c) != 0.0;
-    let mut layer = PrunedLayer {
-        spec: *spec,
-        shape: *shape,
-        n_blocks: 0,
-        n_blocks_dense,
-        n_stored_weights: 0,
-        n_nonzero_weights: 0,
-        n_ou_ops_per_pixel: 0,
-        n_rows_driven_per_pixel: 0,
-        n_cols_read_per_pixel: 0,
-        input_index: IndexTable::default(),
-        output_index: IndexTable::default(),
-        block_bitmap_bits: 0,
-        kept_out_channels: shape.c_out,
-        max_block_rows: 0,
-        max_block_cols: 0,
-    };
+    let mut layer = PrunedLayer::empty(spec, shape, n_blocks_dense);
     let mut entries = 0u64;
     for cols in all_cols.chunks(geom.cols) {
         let mut max_rows = 0;

@@ -321,6 +321,28 @@ pub fn address_bits(n: usize) -> u32 {
 }
 
 impl PrunedLayer {
+    /// A layer with nothing counted yet: no blocks, no index tables, every output
+    /// channel kept. The methods fill it in.
+    pub(crate) fn empty(spec: &PruneSpec, shape: &ConvShape, n_blocks_dense: u64) -> Self {
+        PrunedLayer {
+            spec: *spec,
+            shape: *shape,
+            n_blocks: 0,
+            n_blocks_dense,
+            n_stored_weights: 0,
+            n_nonzero_weights: 0,
+            n_ou_ops_per_pixel: 0,
+            n_rows_driven_per_pixel: 0,
+            n_cols_read_per_pixel: 0,
+            input_index: IndexTable::default(),
+            output_index: IndexTable::default(),
+            block_bitmap_bits: 0,
+            kept_out_channels: shape.c_out,
+            max_block_rows: 0,
+            max_block_cols: 0,
+        }
+    }
+
     /// Storage per dense weight, including index tables, block bitmap and one
     /// 32-bit scale per kept output channel: `(w_bits * stored + index bits +
     /// bitmap + 32 * kept_out_channels) / weights`.

@@ -45,23 +45,7 @@ pub fn prune_by_ratio(
     let rw = shape.matrix_rows();
     let rpb = geom.channels_per_xbar(shape) * shape.k_h * shape.k_w;
     let n_blocks_dense = (rw.div_ceil(rpb) * shape.c_out.div_ceil(geom.cols)) as u64;
-    let mut layer = PrunedLayer {
-        spec: *spec,
-        shape: *shape,
-        n_blocks: 0,
-        n_blocks_dense,
-        n_stored_weights: 0,
-        n_nonzero_weights: 0,
-        n_ou_ops_per_pixel: 0,
-        n_rows_driven_per_pixel: 0,
-        n_cols_read_per_pixel: 0,
-        input_index: IndexTable::default(),
-        output_index: IndexTable::default(),
-        block_bitmap_bits: 0,
-        kept_out_channels: shape.c_out,
-        max_block_rows: 0,
-        max_block_cols: 0,
-    };
+    let mut layer = PrunedLayer::empty(spec, shape, n_blocks_dense);
     let dense_grid = |layer: &mut PrunedLayer, c_out: usize| {
         for rows in chunk_sizes(rw, rpb) {
             for cols in chunk_sizes(c_out, geom.cols) {
