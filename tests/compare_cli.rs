@@ -1,14 +1,9 @@
 //! `epim compare`, driven as a user would.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::process::{Command, Output};
-
-fn epim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_epim"))
-        .args(args)
-        .output()
-        .expect("the epim binary runs")
-}
+#[path = "support/cli.rs"]
+mod support;
+use support::epim;
 
 const BASE: [&str; 6] = [
     "compare",

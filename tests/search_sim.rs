@@ -2,7 +2,10 @@
 //! design file against `compare`, constraints, determinism, the CLI.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod support;
+
+use support::epim;
 
 use epim::compare::{compare, CompareRequest};
 use epim::rng::Rng;
@@ -178,13 +181,6 @@ fn bad_requests_are_errors_naming_the_field() {
     assert!(Evaluator::new(&r).is_err());
     let e = serde_json::from_str::<SearchRequest>(r#"{"network":"lenet","budget":3}"#);
     assert!(e.is_err(), "unknown keys are errors");
-}
-
-fn epim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_epim"))
-        .args(args)
-        .output()
-        .expect("the epim binary runs")
 }
 
 #[test]

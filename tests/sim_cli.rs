@@ -1,44 +1,10 @@
 //! `epim simulate` and `epim nets`, driven as a user would.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod support;
+use support::{assert_clean_error, epim, json_out, temp_file};
 
-fn epim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_epim"))
-        .args(args)
-        .output()
-        .expect("the epim binary runs")
-}
-
-fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("epim-sim-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, contents).expect("write temp file");
-    path
-}
-
-fn json_out(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "epim failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-/// A failure with exactly one stderr line containing `needle`, and no panic.
-fn assert_clean_error(out: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, got success");
-    assert!(
-        stderr.contains(needle),
-        "stderr {stderr:?} lacks {needle:?}"
-    );
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "stderr: {stderr}");
-}
 use epim::nets::builtin;
 use epim::sim::{preset, simulate, Accounting};
 
