@@ -239,7 +239,15 @@ impl EpitomeSpec {
     }
 
     /// Number of distinct offset patterns (groups with equal offsets share one).
+    /// O(1) for the default schedule when the epitome is as small as the kernel
+    /// spatially (the search evaluates this per candidate layer).
     pub fn distinct_patterns(&self) -> usize {
+        let (l, e) = (&self.layer, &self.epitome);
+        if self.offsets.is_none() && e.e_h == l.k_h && e.e_w == l.k_w {
+            // Default schedule with b = c = 0: a_g = g*e_in/G takes min(G, e_in)
+            // distinct values (steps >= 1 when G <= e_in; every value otherwise).
+            return self.groups().min(e.e_in);
+        }
         let mut offs = self.all_offsets();
         offs.sort_unstable();
         offs.dedup();
@@ -312,6 +320,21 @@ mod tests {
         // g=0: (0,0,0); g=1: a = 32/2 = 16, b = 1 % 2 = 1, c = (1/2) % 2 = 0.
         assert_eq!(s.all_offsets(), vec![[0, 0, 0], [16, 1, 0]]);
         assert_eq!(s.distinct_patterns(), 2);
+    }
+
+    #[test]
+    fn distinct_pattern_shortcut_equals_listing_the_offsets() {
+        for c_out in 1..=24 {
+            for e_out in 1..=c_out.min(6) {
+                for e_in in 1..=7 {
+                    for (k, e_hw) in [(1, 1), (3, 3), (3, 4)] {
+                        let s = spec(c_out, 5, k, [e_out, e_in, e_hw, e_hw]);
+                        s.validate().unwrap();
+                        assert_eq!(s.distinct_patterns(), s.patterns().len(), "{s:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -243,18 +243,6 @@ pub fn is_identity(spec: &EpitomeSpec) -> bool {
     e.e_out == l.c_out && e.e_in == l.c_in && e.e_h == l.k_h && e.e_w == l.k_w && spec.rep == 1
 }
 
-/// Distinct offset patterns of a validated spec. With the default schedule and
-/// `e_h = k_h`, `e_w = k_w` only `a_g = g*e_in/G` varies, so the count is
-/// `min(G, e_in)` without listing the offsets.
-pub fn pattern_count(spec: &EpitomeSpec) -> usize {
-    let (l, e) = (&spec.layer, &spec.epitome);
-    if spec.offsets.is_none() && e.e_h == l.k_h && e.e_w == l.k_w {
-        spec.groups().min(e.e_in)
-    } else {
-        spec.distinct_patterns()
-    }
-}
-
 /// Entry counts and widths of the IFAT, IFRT and OFAT of a validated spec, from
 /// counts only (equal to `DatapathTables::build(spec).sizes(spec)`, tested):
 ///
@@ -268,7 +256,7 @@ pub fn pattern_count(spec: &EpitomeSpec) -> usize {
 ///   `c_out` entries.
 pub fn table_sizes(spec: &EpitomeSpec) -> TableSizes {
     let (l, e) = (&spec.layer, &spec.epitome);
-    let patterns = pattern_count(spec);
+    let patterns = spec.distinct_patterns();
     let kk = l.k_h * l.k_w;
     let wl_bits = address_bits(e.e_in * e.e_h * e.e_w);
     let shared = e.e_in.min(l.c_in.saturating_sub(e.e_in));
@@ -355,7 +343,7 @@ fn map_epitome(
     let rep = spec.rep as u64;
     let cb = e_out.div_ceil(c);
     let mx = sg * cb * rep;
-    let patterns = pattern_count(spec) as u64;
+    let patterns = spec.distinct_patterns() as u64;
     let driven = (l.c_in.min(e.e_in) * l.k_h * l.k_w) as u64;
     let t = table_sizes(spec);
     let per = |entries: usize, bits: u32| -> TableUse {
@@ -516,7 +504,7 @@ mod tests {
             spec.validate().unwrap();
             let built = DatapathTables::build(&spec).unwrap();
             assert_eq!(table_sizes(&spec), built.sizes(&spec), "{spec:?}");
-            assert_eq!(pattern_count(&spec), built.patterns, "{spec:?}");
+            assert_eq!(spec.distinct_patterns(), built.patterns, "{spec:?}");
         }
     }
 }
