@@ -28,15 +28,17 @@
 use serde::{Deserialize, Serialize};
 
 mod method;
+mod model;
 
 pub use method::Method;
+pub use model::{model_network, model_plan, model_weights, ModelEntry};
 
 use crate::epitome::{EpitomeShape, Offset};
 use crate::nets::{LayerSpec, Network, NetworkSpec, Op};
 use crate::prune::{PruneKind, PruneSpec};
 use crate::sim::plan::{
-    conv_shape, epitome_spec, is_identity, layer_geometry, map_planned, pruned_layer,
-    table_area_um2, EpitomeLayout, LayerPlan, LayerScheme, NetworkPlan,
+    conv_shape, epitome_spec, is_identity, layer_geometry, map_planned, measured_pruned_layer,
+    pruned_layer, table_area_um2, EpitomeLayout, LayerPlan, LayerScheme, NetworkPlan,
 };
 use crate::sim::{
     simulate_plan, Accounting, Arch, ArchConfig, BufSize, NetworkRef, SimOptions, SimReport,
@@ -252,6 +254,9 @@ pub struct CompareRow {
     pub energy_ratio: f64,
     /// Component breakdowns.
     pub breakdown: RowBreakdown,
+    /// Test accuracy in percent, when known (a trained model's recorded accuracy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_pct: Option<f64>,
 }
 
 /// The result of [`compare`] (the `epim compare --json` object).
@@ -285,7 +290,7 @@ impl CompareReport {
                 latency_ns: r.latency_ns,
                 energy_pj: r.energy_pj,
                 bits_per_weight: r.bits_per_weight,
-                accuracy_pct: None,
+                accuracy_pct: r.accuracy_pct,
                 area_breakdown_um2: r.breakdown.area_um2.entries(),
                 energy_breakdown_pj: r.breakdown.energy_pj.entries(),
                 latency_breakdown_ns: r.breakdown.latency_ns.entries(),
@@ -296,6 +301,25 @@ impl CompareReport {
             rows,
             baseline: Some(self.baseline.method.clone()),
         }
+    }
+
+    /// The chart data of the rows with a known accuracy (trained models), for the
+    /// area-vs-accuracy Pareto chart; `None` when fewer than two rows have one.
+    pub fn accuracy_chart_data(&self) -> Option<crate::plot::ChartData> {
+        let mut data = self.chart_data();
+        data.rows.retain(|r| r.accuracy_pct.is_some());
+        if data.rows.len() < 2 {
+            return None;
+        }
+        if data
+            .baseline
+            .as_ref()
+            .is_some_and(|b| !data.rows.iter().any(|r| &r.method == b))
+        {
+            data.baseline = None;
+        }
+        data.title = format!("{}: trained models", data.title);
+        Some(data)
     }
 }
 
@@ -312,8 +336,21 @@ pub struct MethodResult {
 
 /// Runs a comparison.
 pub fn compare(req: &CompareRequest) -> Result<CompareReport> {
-    if req.methods.is_empty() {
-        return Err(Error::invalid("methods", "give at least one method"));
+    compare_models(req, &[])
+}
+
+/// [`compare`] plus one row per trained model ([`Context::evaluate_model`], with the
+/// model's recorded accuracy), after the method rows. The request's network is
+/// the reference: ratios, chips and bits per weight are relative to it, and when
+/// it is the first model's own network ([`model_network`]) the pruning methods
+/// take their masks from that model's real weights where its layers are plain
+/// dense ([`model_weights`]).
+pub fn compare_models(req: &CompareRequest, models: &[ModelEntry]) -> Result<CompareReport> {
+    if req.methods.is_empty() && models.is_empty() {
+        return Err(Error::invalid(
+            "methods",
+            "give at least one method or model",
+        ));
     }
     let options = SimOptions {
         accounting: req.accounting,
@@ -334,7 +371,17 @@ pub fn compare(req: &CompareRequest) -> Result<CompareReport> {
     }
     let arch = options.arch(&req.config.clone().unwrap_or_default())?;
     let accounting = options.accounting();
-    let ctx = Context::new(&spec, &arch, accounting)?;
+    let mut ctx = Context::new(&spec, &arch, accounting)?;
+    if let Some(first) = models.first() {
+        if model_network(first.model.arch(), &spec.name)?
+            .build()?
+            .layers
+            == ctx.network().layers
+        {
+            let weights = model_weights(first.model, ctx.network())?;
+            ctx = ctx.with_weights(weights)?;
+        }
+    }
     let run = |text: &str| -> Result<(MethodResult, String)> {
         let method = Method::parse(text)?;
         let design = match &method {
@@ -356,6 +403,12 @@ pub fn compare(req: &CompareRequest) -> Result<CompareReport> {
     for m in &req.methods {
         let (r, name) = run(m)?;
         rows.push(row(&name, &r, Some(&baseline)));
+    }
+    for m in models {
+        let r = ctx.evaluate_model(m.model)?;
+        let mut x = row(m.label, &r, Some(&baseline));
+        x.accuracy_pct = m.model.recorded_accuracy().map(|a| 100.0 * a);
+        rows.push(x);
     }
     Ok(CompareReport {
         network: base.report.network.clone(),
@@ -399,6 +452,7 @@ fn row(method: &str, r: &MethodResult, base: Option<&CompareRow>) -> CompareRow 
             latency_ns: Components::from_parts(&d.latency_ns.map(|v| v.value())),
             energy_pj: Components::from_parts(&d.energy_pj.map(|v| v.value())),
         },
+        accuracy_pct: None,
     }
 }
 
@@ -408,6 +462,9 @@ pub struct Context<'a> {
     net: Network,
     arch: &'a Arch,
     accounting: Accounting,
+    /// Real weights (OIHW) per network layer, where known: pruning methods take
+    /// their masks from them instead of the ratio model.
+    weights: Vec<Option<crate::nn::Tensor4>>,
 }
 
 impl<'a> Context<'a> {
@@ -418,7 +475,23 @@ impl<'a> Context<'a> {
             net: spec.build()?,
             arch,
             accounting,
+            weights: Vec::new(),
         })
+    }
+
+    /// The same context with real weights for some layers (one entry per network
+    /// layer, `None` where unknown): pruning methods other than `filter` then choose
+    /// their masks from these weights by magnitude ([`crate::prune::prune_weights`]).
+    pub fn with_weights(mut self, weights: Vec<Option<crate::nn::Tensor4>>) -> Result<Self> {
+        if weights.len() != self.net.layers.len() {
+            return Err(Error::shape(
+                "weights",
+                format!("one entry per network layer ({})", self.net.layers.len()),
+                weights.len(),
+            ));
+        }
+        self.weights = weights;
+        Ok(self)
     }
 
     /// The built network.
@@ -434,8 +507,7 @@ impl<'a> Context<'a> {
     ) -> Result<MethodResult> {
         let bits = method.bits().unwrap_or(self.net.w_bits);
         let dense_plan = NetworkPlan::uniform(&self.net, Some(bits), None);
-        let base_arch = fit_chip(&self.net, self.arch, self.accounting, &dense_plan)?;
-        let dense = simulate_plan(&self.net, &base_arch, self.accounting, &dense_plan)?;
+        let (dense, arch) = self.dense_chip(&dense_plan)?;
         if let Method::Dense { .. } = method {
             let bpw = bits_per_weight(&self.net, &dense_plan, self.arch, self.accounting)?;
             return Ok(MethodResult {
@@ -443,14 +515,6 @@ impl<'a> Context<'a> {
                 bits_per_weight: bpw,
                 plan: dense_plan,
             });
-        }
-        // The chip of the dense network at these bits: pinned buffer sizes.
-        let mut arch = base_arch.clone();
-        if arch.pe.inbuf_kb == BufSize::Auto {
-            arch.pe.inbuf_kb = BufSize::Kb(dense.totals.pe_inbuf_kb);
-        }
-        if arch.tile.outbuf_kb == BufSize::Auto {
-            arch.tile.outbuf_kb = BufSize::Kb(dense.totals.tile_outbuf_kb);
         }
         let slot = SlotArea::new(&dense, &arch, self.accounting);
         let (net, plan) = match method {
@@ -485,8 +549,15 @@ impl<'a> Context<'a> {
                     if conv_shape(layer).is_err() {
                         continue;
                     }
+                    let scheme =
+                        match self.weights.get(l) {
+                            Some(Some(w)) => LayerScheme::Measured(Box::new(
+                                measured_pruned_layer(layer, w, spec, &arch, self.accounting)?,
+                            )),
+                            _ => LayerScheme::Pruned(*spec),
+                        };
                     let candidate = LayerPlan {
-                        scheme: LayerScheme::Pruned(*spec),
+                        scheme,
                         w_bits: Some(bits),
                         a_bits: None,
                     };
@@ -499,16 +570,58 @@ impl<'a> Context<'a> {
                 (self.net.clone(), plan)
             }
         };
-        let arch = fit_chip(&net, &arch, self.accounting, &plan)?;
+        self.run_plan(net, plan, &arch)
+    }
+
+    /// The dense network (`dense_plan`: all dense at some bits) on the chip (grown
+    /// to fit), and that chip with its automatic buffer sizes pinned to the dense
+    /// network's: every method at those bits runs on the same PE and tile.
+    fn dense_chip(&self, dense_plan: &NetworkPlan) -> Result<(SimReport, Arch)> {
+        let base_arch = fit_chip(&self.net, self.arch, self.accounting, dense_plan)?;
+        let dense = simulate_plan(&self.net, &base_arch, self.accounting, dense_plan)?;
+        let mut arch = base_arch;
+        if arch.pe.inbuf_kb == BufSize::Auto {
+            arch.pe.inbuf_kb = BufSize::Kb(dense.totals.pe_inbuf_kb);
+        }
+        if arch.tile.outbuf_kb == BufSize::Auto {
+            arch.tile.outbuf_kb = BufSize::Kb(dense.totals.tile_outbuf_kb);
+        }
+        Ok((dense, arch))
+    }
+
+    /// Simulates `plan` on `net` (this context's network or a rewrite of it) on the
+    /// pinned chip `arch`, grown to fit.
+    fn run_plan(&self, net: Network, plan: NetworkPlan, arch: &Arch) -> Result<MethodResult> {
+        let arch = fit_chip(&net, arch, self.accounting, &plan)?;
         let report = simulate_plan(&net, &arch, self.accounting, &plan)?;
         let stored = bits_per_weight(&net, &plan, &arch, self.accounting)?;
-        // Filter pruning: bits are counted against the original network's weights.
+        // A rewritten network (filter pruning, a filter-pruned model): bits are
+        // counted against this context's network's weights.
         let bpw = stored * weights(&net) as f64 / weights(&self.net).max(1) as f64;
         Ok(MethodResult {
             report,
             bits_per_weight: bpw,
             plan,
         })
+    }
+
+    /// Evaluates a trained model as stored ([`model_plan`]: its epitomes, its
+    /// pruning masks from its real weights, its bits) on the chip of this
+    /// context's network at the model's largest weight bits. The model's network
+    /// may be smaller than this context's (filter pruning); bits per weight are
+    /// counted against this context's network.
+    pub fn evaluate_model(&self, model: &crate::model::Model) -> Result<MethodResult> {
+        let bits = model
+            .arch()
+            .weight_layers()
+            .map(|l| l.w_bits.unwrap_or(32))
+            .max()
+            .unwrap_or(self.net.w_bits);
+        let dense_plan = NetworkPlan::uniform(&self.net, Some(bits), None);
+        let (_, arch) = self.dense_chip(&dense_plan)?;
+        let net = model_network(model.arch(), &self.net.name)?.build()?;
+        let plan = model_plan(model, &net, &arch, self.accounting)?;
+        self.run_plan(net, plan, &arch)
     }
 }
 
@@ -796,12 +909,9 @@ pub fn bits_per_weight(
             LayerScheme::Pruned(spec) if spec.ratio == 0.0 => b * w + scale(out_ch),
             LayerScheme::Pruned(spec) => {
                 let pl = pruned_layer(layer, spec, arch, accounting)?;
-                b * pl.n_stored_weights
-                    + pl.input_index.bits()
-                    + pl.output_index.bits()
-                    + pl.block_bitmap_bits
-                    + scale(pl.kept_out_channels as u64)
+                pruned_bits(&pl, b) + scale(pl.kept_out_channels as u64)
             }
+            LayerScheme::Measured(pl) => pruned_bits(pl, b) + scale(pl.kept_out_channels as u64),
         };
     }
     Ok(if total == 0 {
@@ -809,4 +919,13 @@ pub fn bits_per_weight(
     } else {
         bits as f64 / total as f64
     })
+}
+
+/// Stored bits of a pruned layer: kept cells at `w_bits` plus its index tables and
+/// block bitmap (no scales).
+fn pruned_bits(pl: &crate::prune::PrunedLayer, w_bits: u64) -> u64 {
+    w_bits * pl.n_stored_weights
+        + pl.input_index.bits()
+        + pl.output_index.bits()
+        + pl.block_bitmap_bits
 }

@@ -24,6 +24,10 @@
 //!   SRAMs, the index tables read once per output pixel. Ratio 0 maps exactly as dense.
 //!   Filter pruning here shrinks only the layer's own columns; shrinking the consumers'
 //!   inputs is a network rewrite ([`crate::compare`] does it).
+//! - **Measured** ([`crate::prune::PrunedLayer`]): the same mapping from counts that
+//!   [`crate::prune::prune_weights`] measured on a layer's real weights
+//!   ([`measured_pruned_layer`], for one chip and accounting), instead of the ratio
+//!   model.
 //!
 //! Grouped / depthwise convolutions, pooling and adds must stay dense.
 
@@ -68,6 +72,9 @@ pub enum LayerScheme {
     Epitome(EpitomeLayout),
     /// A pruning method at a ratio.
     Pruned(PruneSpec),
+    /// A layer pruned from its real weights: the counts [`measured_pruned_layer`]
+    /// found for this chip's crossbars and this accounting.
+    Measured(Box<PrunedLayer>),
 }
 
 /// One layer's plan: scheme and bit widths (`None`: the network's).
@@ -168,6 +175,9 @@ impl NetworkPlan {
                 LayerScheme::Pruned(s) => {
                     conv_shape(layer).map_err(|e| at_layer(l, layer, e))?;
                     s.validate().map_err(|e| at_layer(l, layer, e))?;
+                }
+                LayerScheme::Measured(pl) => {
+                    check_measured(layer, pl).map_err(|e| at_layer(l, layer, e))?;
                 }
             }
         }
@@ -304,9 +314,69 @@ pub fn map_planned(
             if p.ratio == 0.0 {
                 return map_layer(index, layer, w_bits, arch, accounting);
             }
-            map_pruned(layer, p, w_bits, arch, accounting).map_err(|e| err(e.to_string()))
+            let pl = pruned_layer(layer, p, arch, accounting).map_err(|e| err(e.to_string()))?;
+            Ok(map_pruned(&pl, w_bits, arch, accounting))
+        }
+        LayerScheme::Measured(pl) => {
+            check_measured(layer, pl).map_err(|e| err(e.to_string()))?;
+            Ok(map_pruned(pl, w_bits, arch, accounting))
         }
     }
+}
+
+/// A measured layer must describe this layer: the same output channels and the
+/// same weight count (its shape is the layer's, or the layer flattened to a 1x1
+/// convolution in physical accounting).
+fn check_measured(layer: &Layer, pl: &PrunedLayer) -> Result<()> {
+    let shape = conv_shape(layer)?;
+    if pl.shape.c_out != shape.c_out || pl.shape.weights() != shape.weights() {
+        return Err(Error::shape(
+            "measured pruned layer",
+            format!(
+                "[{}, {}, {}, {}] or its 1x1 flattening",
+                shape.c_out, shape.c_in, shape.k_h, shape.k_w
+            ),
+            format!(
+                "[{}, {}, {}, {}]",
+                pl.shape.c_out, pl.shape.c_in, pl.shape.k_h, pl.shape.k_w
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Prunes `layer`'s real weights (OIHW, the layer's shape) with `spec` on `arch`'s
+/// crossbars, viewed as [`pruned_layer`] views the layer for `accounting`: by whole
+/// input channels in `mnsim`, flattened to a 1x1 convolution in `physical`.
+pub fn measured_pruned_layer(
+    layer: &Layer,
+    weights: &crate::nn::Tensor4,
+    spec: &PruneSpec,
+    arch: &Arch,
+    accounting: Accounting,
+) -> Result<PrunedLayer> {
+    let shape = conv_shape(layer)?;
+    let want = [shape.c_out, shape.c_in, shape.k_h, shape.k_w];
+    if weights.shape() != want {
+        return Err(Error::shape(
+            format!("weights of {}", layer.name),
+            format!("{want:?}"),
+            format!("{:?}", weights.shape()),
+        ));
+    }
+    let view = match accounting {
+        Accounting::Mnsim => weights.clone(),
+        Accounting::Physical => crate::nn::Tensor4::new(
+            "weights",
+            [shape.c_out, shape.matrix_rows(), 1, 1],
+            weights.data().to_vec(),
+        )?,
+    };
+    let geom = XbarGeometry {
+        rows: arch.crossbar.rows as usize,
+        cols: arch.crossbar.cols as usize,
+    };
+    crate::prune::prune_weights(&view, &geom, spec)
 }
 
 /// The counts of an epitome layer (the spec is validated and not the identity).
@@ -404,24 +474,17 @@ pub fn pruned_layer(
     prune_by_ratio(&shape, &geom, spec)
 }
 
-/// The counts of a pruned layer (ratio > 0).
-fn map_pruned(
-    layer: &Layer,
-    spec: &PruneSpec,
-    w_bits: u32,
-    arch: &Arch,
-    accounting: Accounting,
-) -> Result<LayerMap> {
+/// The counts of a pruned layer (ratio > 0, or measured).
+fn map_pruned(pl: &PrunedLayer, w_bits: u32, arch: &Arch, accounting: Accounting) -> LayerMap {
     let g = u64::from(arch.pe.groups);
     let p = u64::from(arch.pe.polarity);
     let s = slices(arch, w_bits, accounting);
     let sg = s.div_ceil(g);
-    let pl = pruned_layer(layer, spec, arch, accounting)?;
     let table = |bits: u64, read: bool| TableUse {
         bits,
         read_bits: if read { bits } else { 0 },
     };
-    Ok(LayerMap {
+    LayerMap {
         mx: sg,
         my: pl.n_blocks,
         pes: sg * pl.n_blocks,
@@ -443,7 +506,7 @@ fn map_pruned(
             table(pl.block_bitmap_bits, false),
             table(pl.output_index.bits(), true),
         ],
-    })
+    }
 }
 
 /// The SRAM holding a table of `bits`: MNSIM's SRAM table at the buffer bus width

@@ -4,15 +4,26 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use epim::compare::{compare, CompareReport, CompareRequest, CompareRow, Knobs, Method};
+use epim::compare::{
+    compare_models, model_network, CompareReport, CompareRequest, CompareRow, Knobs, Method,
+    ModelEntry,
+};
+use epim::model::Model;
 use epim::sim::{Accounting, ArchConfig, NetworkRef};
 
 /// Arguments of `epim compare`.
 #[derive(Args)]
 pub struct CompareArgs {
-    /// Zoo network name (see `epim nets`) or a network JSON file.
-    #[arg(long)]
-    net: String,
+    /// Zoo network name (see `epim nets`) or a network JSON file (default with
+    /// --model: the first model's own network).
+    #[arg(long, required_unless_present = "models")]
+    net: Option<String>,
+    /// A trained model file (.safetensors; repeat): one row each, costed as stored
+    /// (epitomes, pruning masks from its real weights, its bits), with its
+    /// recorded accuracy. Pruning methods then choose masks from the first
+    /// model's weights.
+    #[arg(long = "model")]
+    models: Vec<PathBuf>,
     /// Hardware preset: mnsim2 (default) or isaac.
     #[arg(long)]
     preset: Option<String>,
@@ -27,7 +38,7 @@ pub struct CompareArgs {
     baseline: String,
     /// A method (repeat): dense:bits=B, epitome:bits=B,ratio=R, epitome:bits=B,design=FILE.json,
     /// prune:kind=K,ratio=R,bits=B[,ou_rows=N,ou_cols=N].
-    #[arg(long = "method", required = true)]
+    #[arg(long = "method", required_unless_present = "models")]
     methods: Vec<String>,
     /// Print the report as JSON.
     #[arg(long, conflicts_with = "csv")]
@@ -65,11 +76,34 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
         .as_deref()
         .map(Accounting::parse)
         .transpose()?;
-    let path = Path::new(&args.net);
-    let network = if args.net.ends_with(".json") || path.is_file() {
-        NetworkRef::Spec(super::read_json(path)?)
-    } else {
-        NetworkRef::Name(args.net.clone())
+    let mut models = Vec::with_capacity(args.models.len());
+    for path in &args.models {
+        let bytes =
+            std::fs::read(path).map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
+        let model = Model::from_bytes(&bytes)
+            .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
+        let stem = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into(),
+        );
+        models.push((format!("model:{stem}"), stem, model));
+    }
+    let network = match (&args.net, models.first()) {
+        (Some(net), _) => {
+            let path = Path::new(net);
+            if net.ends_with(".json") || path.is_file() {
+                NetworkRef::Spec(super::read_json(path)?)
+            } else {
+                NetworkRef::Name(net.clone())
+            }
+        }
+        (None, Some((_, stem, model))) => NetworkRef::Spec(model_network(model.arch(), stem)?),
+        (None, None) => {
+            return Err(epim::Error::invalid(
+                "--net",
+                "give --net or at least one --model",
+            ))
+        }
     };
     let config: Option<ArchConfig> = match &args.config {
         Some(p) => Some(super::read_json(p)?),
@@ -99,7 +133,11 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
         methods: args.methods.clone(),
         designs,
     };
-    let report = compare(&req)?;
+    let entries: Vec<ModelEntry> = models
+        .iter()
+        .map(|(label, _, model)| ModelEntry { label, model })
+        .collect();
+    let report = compare_models(&req, &entries)?;
     let mut notes = String::new();
     if let Some(dir) = &args.svg {
         let files = write_svgs(&report, dir)?;
@@ -155,8 +193,13 @@ pub fn table(r: &CompareReport) -> String {
         "lat x",
         "energy x",
     );
+    let with_acc = all_rows(r).any(|x| x.accuracy_pct.is_some());
+    if with_acc {
+        s.pop();
+        s.push_str(&format!(" {:>8}\n", "acc %"));
+    }
     for x in all_rows(r) {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "{:<w$} {:>10} {:>8} {:>6} {:>12.3} {:>12.3} {:>12.3} {:>10.1} {:>8.3} {:>8.2} {:>8.2} {:>8.2}",
             x.method,
@@ -172,6 +215,16 @@ pub fn table(r: &CompareReport) -> String {
             x.latency_ratio,
             x.energy_ratio,
         );
+        match (with_acc, x.accuracy_pct) {
+            (true, Some(a)) => s.push_str(&format!(" {a:>8.2}\n")),
+            (true, None) => s.push_str(&format!(" {:>8}\n", "-")),
+            (false, _) => s.push('\n'),
+        }
+    }
+    if with_acc {
+        s.push_str(
+            "acc %: the model file's recorded test accuracy (method rows are not trained: -)\n",
+        );
     }
     s.trim_end().to_string()
 }
@@ -179,12 +232,12 @@ pub fn table(r: &CompareReport) -> String {
 /// CSV with a header; units in the column names; the baseline is the first row.
 pub fn csv(r: &CompareReport) -> String {
     let mut s = String::from(
-        "method,crossbars,pes,tiles,area_um2,latency_ns,energy_pj,power_mw,bits_per_weight,area_ratio,latency_ratio,energy_ratio\n",
+        "method,crossbars,pes,tiles,area_um2,latency_ns,energy_pj,power_mw,bits_per_weight,area_ratio,latency_ratio,energy_ratio,accuracy_pct\n",
     );
     for x in all_rows(r) {
         let _ = writeln!(
             s,
-            "\"{}\",{},{},{},{},{},{},{},{},{},{},{}",
+            "\"{}\",{},{},{},{},{},{},{},{},{},{},{},{}",
             x.method.replace('"', "\"\""),
             x.crossbars,
             x.pes,
@@ -197,12 +250,14 @@ pub fn csv(r: &CompareReport) -> String {
             x.area_ratio,
             x.latency_ratio,
             x.energy_ratio,
+            x.accuracy_pct.map_or(String::new(), |a| a.to_string()),
         );
     }
     s.trim_end().to_string()
 }
 
-/// Writes one SVG per chart kind (`area.svg`, `area-breakdown.svg`, `pareto.svg`, ...);
+/// Writes one SVG per chart kind (`area.svg`, `area-breakdown.svg`, `pareto.svg`, ...),
+/// and `area-vs-accuracy.svg` (the rows with an accuracy) when models were compared;
 /// returns how many.
 fn write_svgs(r: &CompareReport, dir: &Path) -> epim::Result<usize> {
     use epim::plot::{render_svg, ChartKind, ChartOptions};
@@ -215,5 +270,13 @@ fn write_svgs(r: &CompareReport, dir: &Path) -> epim::Result<usize> {
         std::fs::write(&path, svg)
             .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
     }
-    Ok(ChartKind::ALL.len())
+    let mut n = ChartKind::ALL.len();
+    if let Some(acc) = r.accuracy_chart_data() {
+        let svg = render_svg(&acc, ChartKind::Pareto, &options)?;
+        let path = dir.join("area-vs-accuracy.svg");
+        std::fs::write(&path, svg)
+            .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
+        n += 1;
+    }
+    Ok(n)
 }
