@@ -11,6 +11,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 mod chart;
 #[path = "web/compare.rs"]
 mod compare;
+#[path = "web/compare_models.rs"]
+mod compare_models;
 #[path = "web/epitome_info.rs"]
 mod epitome_info;
 

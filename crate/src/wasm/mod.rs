@@ -18,7 +18,7 @@ mod search_api;
 mod sim_api;
 
 pub use chart_api::draw_chart;
-pub use compare_api::compare;
+pub use compare_api::{compare, compare_models};
 pub use convert::{from_js, to_js};
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use model_api::WasmModel;
