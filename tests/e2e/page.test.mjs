@@ -181,6 +181,32 @@ test('crossbar costs: a bad method is reported inline and the panel recovers', a
   await page.close();
 });
 
+test('crossbar costs: the trained models are costed with their recorded accuracy', async () => {
+  const { page, problems } = await openPage('#panel=costs&net=lenet');
+  await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  await page.click('#trained-run');
+  await page.waitForFunction(() => document.querySelectorAll('#trained-table tbody tr').length > 0, null, { timeout: 20000 });
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'www/models/manifest.json'), 'utf8'))
+    .filter((m) => m.dataset === 'mnist');
+  const rows = await page.$$eval('#trained-table tbody tr', (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(rows.length, manifest.length);
+  for (const m of manifest) {
+    const row = rows.find((r) => r[0] === m.label);
+    assert.ok(row, `a row for ${m.label}`);
+    assert.equal(row[1], `${(100 * m.accuracy_0_to_1).toFixed(2)} %`);
+  }
+  const epim3 = manifest.find((m) => m.id === 'mnist-cnn-epim2.25-3b');
+  assert.equal(rows.find((r) => r[0] === epim3.label)[2], '16', 'crossbars as in models/README.md');
+  assert.ok((await canvasHash(page, '#trained-chart')).inked > 1000, 'the area-vs-accuracy chart has pixels');
+  // The hardware settings apply: 128x128 crossbars change the counts.
+  await page.selectOption('#costs-form select[name="xbar"]', '128');
+  await page.waitForFunction((v) => [...document.querySelectorAll('#trained-table tbody tr')]
+    .some((tr) => tr.cells[0].textContent === v && tr.cells[2].textContent !== '16'), epim3.label, { timeout: 20000 });
+  await page.screenshot({ path: path.join(results, 'costs-trained-1280.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('design search steps per frame, finishes, and its best design joins the comparison', async () => {
   const { page, problems } = await openPage('#panel=costs&net=vgg8');
   await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });

@@ -5,6 +5,7 @@ import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
 import { chartDataFromCompare, siValue } from '../costs-model.js';
 import { initSearch } from './search.js';
+import { initTrained, refreshTrained } from './trained.js';
 
 let ctx, core, networks = [], presets = [];
 const $ = (sel) => ctx.root.querySelector(sel);
@@ -39,6 +40,7 @@ const TEMPLATE = `
   <p id="costs-summary" class="hint" aria-live="polite"></p>
   <div class="charts" id="costs-charts"></div>
   <div class="table-wrap"><table id="costs-table"></table></div>
+  <section id="trained-root" class="subpanel" aria-label="Trained models"></section>
   <section id="search-root" class="subpanel" aria-label="Design search"></section>`;
 
 /** Designs found by the search, by name, for `epitome:bits=B,design=NAME` methods. */
@@ -65,6 +67,10 @@ export async function init(c) {
     if (!ctx.state.m.includes(method)) ctx.update({ m: [...ctx.state.m, method] });
     fillForm(ctx.state);
     recompute();
+  });
+  initTrained(ctx, $('#trained-root'), () => {
+    const { preset, accounting, knobs, baseline } = request(ctx.state);
+    return { preset, accounting, knobs, baseline };
   });
   $('#costs-form').addEventListener('change', readForm);
   $('#costs-log').addEventListener('change', () => redraw());
@@ -123,6 +129,7 @@ async function recompute() {
       + `${last.rows.length} methods against ${last.baseline.method}, simulated in ${ms.toFixed(0)} ms.`;
     showTable(last);
     redraw();
+    refreshTrained();
   } catch (e) {
     err.textContent = e.message;
     err.hidden = false;

@@ -73,7 +73,8 @@ export async function init(c) {
   try {
     const res = await fetch(MANIFEST);
     if (!res.ok) throw new Error(`${MANIFEST}: HTTP ${res.status}`);
-    manifest = await res.json();
+    // Handwritten digits: the MNIST models only (Fashion-MNIST models ship for the CLI).
+    manifest = (await res.json()).filter((m) => (m.dataset ?? 'mnist') === 'mnist');
   } catch (e) {
     showError(`No trained models are available (${e.message}).`);
     return;
