@@ -125,10 +125,13 @@ fn bad_settings_are_errors() {
     let arch = architecture("tiny").unwrap();
     assert!(epitome_design(&arch, 0.5).is_err());
     let mut d = epitome_design(&arch, 2.0).unwrap();
-    d.insert("nope".into(), d["conv2"].clone());
-    assert!(apply_design(&arch, &d)
-        .unwrap_err()
-        .to_string()
-        .contains("design.nope"));
+    let mut extra = d.layers[0].clone();
+    extra.layer = epim::design::LayerRef::Name("nope".into());
+    d.layers.push(extra);
+    let e = apply_design(&arch, &d).unwrap_err().to_string();
+    assert!(
+        e.contains("design.layers[2].layer") && e.contains("no layer named 'nope'"),
+        "{e}"
+    );
     assert!(matches!(arch.layers[0], LayerSpec::Conv(_)));
 }

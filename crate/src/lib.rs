@@ -11,10 +11,12 @@
 //!
 //! Modules:
 //! - [`compare`]: dense, epitome and pruning methods compared on one chip.
+//! - [`design`]: the epitome design file (written by the search, read by compare and train).
 //! - [`epitome`]: epitome shapes, sampling, the operator and its datapath tables.
 //! - [`error`]: the crate's one error type.
 //! - [`data`]: the IDX reader and the MNIST / Fashion-MNIST datasets.
-//! - [`model`]: trained models: architecture, safetensors file, executor, cost.
+//! - [`model`]: trained models: architecture, safetensors file, executor, cost; the
+//!   trainable architectures as simulator networks.
 //! - [`nn`]: plain tensors and the reference convolution (the oracle).
 //! - [`quant`]: epitome-aware weight and activation quantization.
 //! - [`nets`]: network descriptions for the simulator and the built-in zoo.
@@ -40,6 +42,7 @@
 
 pub mod compare;
 pub mod data;
+pub mod design;
 pub mod epitome;
 pub mod error;
 pub mod model;

@@ -33,7 +33,11 @@ mod model;
 pub use method::Method;
 pub use model::{model_network, model_plan, model_weights, ModelEntry};
 
-use crate::epitome::{EpitomeShape, Offset};
+/// The design file format (moved to [`crate::design`], shared with the search and the
+/// trainer).
+pub use crate::design::{DesignLayer, EpitomeDesign, LayerRef};
+
+use crate::epitome::EpitomeShape;
 use crate::nets::{LayerSpec, Network, NetworkSpec, Op};
 use crate::prune::{PruneKind, PruneSpec};
 use crate::sim::plan::{
@@ -68,68 +72,6 @@ pub struct Knobs {
     /// Activation bits of every layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a_bits: Option<u32>,
-}
-
-/// One layer of an [`EpitomeDesign`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DesignLayer {
-    /// The layer: its index in the network (as `epim simulate` lists them) or its name.
-    pub layer: LayerRef,
-    /// Epitome shape `[e_out, e_in, e_h, e_w]`.
-    pub epitome: [usize; 4],
-    /// Offsets per group (default schedule when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offsets: Option<Vec<Offset>>,
-    /// Copies of the epitome crossbars (default 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rep: Option<usize>,
-    /// Weight bits of this layer (default: the method's `bits`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub w_bits: Option<u32>,
-    /// Activation bits of this layer (default: the network's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub a_bits: Option<u32>,
-}
-
-/// A layer named by index or by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum LayerRef {
-    /// Index in the network's layer list.
-    Index(usize),
-    /// Layer name.
-    Name(String),
-}
-
-/// Per-layer epitome shapes for `epitome:design=FILE.json` (JSON, unknown keys are
-/// errors):
-///
-/// ```json
-/// {"network": "resnet50-imagenet",
-///  "layers": [{"layer": 1, "epitome": [32, 64, 3, 3]},
-///             {"layer": "conv5", "epitome": [128, 64, 1, 1], "offsets": [[0,0,0],[32,0,0]],
-///              "rep": 2, "w_bits": 4, "a_bits": 8}]}
-/// ```
-///
-/// `network` (optional) must equal the compared network's name. Layers not listed
-/// stay dense at the method's bits. A listed layer is charged as given (no
-/// area rule): a design is the designer's choice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EpitomeDesign {
-    /// Network the design is for (checked when present).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<String>,
-    /// The epitome layers.
-    pub layers: Vec<DesignLayer>,
-}
-
-impl EpitomeDesign {
-    /// Parses a design from JSON text.
-    pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::parse("epitome design JSON", e))
-    }
 }
 
 /// Everything a comparison needs. JSON / JS: `{network: name | spec, preset?,
@@ -783,43 +725,9 @@ pub fn choose_epitome(
 
 /// The plan of an epitome design: listed layers as given, the rest dense at `bits`.
 pub fn design_plan(net: &Network, design: &EpitomeDesign, bits: u32) -> Result<NetworkPlan> {
-    if let Some(name) = &design.network {
-        if *name != net.name {
-            return Err(Error::invalid(
-                "design.network",
-                format!("the design is for '{name}', the network is '{}'", net.name),
-            ));
-        }
-    }
     let mut plan = NetworkPlan::uniform(net, Some(bits), None);
-    let mut seen = vec![false; net.layers.len()];
-    for (j, d) in design.layers.iter().enumerate() {
-        let field = format!("design.layers[{j}]");
-        let l = match &d.layer {
-            LayerRef::Index(i) if *i < net.layers.len() => *i,
-            LayerRef::Index(i) => {
-                return Err(Error::invalid(
-                    format!("{field}.layer"),
-                    format!(
-                        "index {i} is out of range (the network has {} layers)",
-                        net.layers.len()
-                    ),
-                ))
-            }
-            LayerRef::Name(n) => net
-                .layers
-                .iter()
-                .position(|x| x.name == *n)
-                .ok_or_else(|| {
-                    Error::invalid(format!("{field}.layer"), format!("no layer named '{n}'"))
-                })?,
-        };
-        if std::mem::replace(&mut seen[l], true) {
-            return Err(Error::invalid(
-                format!("{field}.layer"),
-                format!("layer {l} ({}) is listed twice", net.layers[l].name),
-            ));
-        }
+    for r in design.resolve(net)? {
+        let (l, d) = (r.layer, r.design);
         let [e_out, e_in, e_h, e_w] = d.epitome;
         plan.layers[l] = LayerPlan {
             scheme: LayerScheme::Epitome(EpitomeLayout {

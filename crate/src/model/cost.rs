@@ -7,7 +7,9 @@
 //! - a dense convolution: itself;
 //! - an epitome layer: a convolution with `e_in` input channels, `e_out` output
 //!   channels and an `e_h x e_w` kernel (the crossbars hold `E`, EPITOME.md
-//!   section 4; square epitomes only);
+//!   section 4); a non-square epitome (the simulator's kernels are square) as a
+//!   1x1 convolution with `e_in*e_h*e_w` input channels, the same crossbar
+//!   matrix;
 //! - a row-pruned (`xrs`) layer: a fully connected layer with the kept rows
 //!   (row-compacted, packed row by row) and `c_out` outputs; its crossbar count
 //!   comes from [`crate::prune::prune_by_ratio`];
@@ -101,14 +103,12 @@ pub fn model_cost(arch: &ArchSpec, preset: &str) -> Result<ModelCost> {
         let mut area_scale = 1.0;
         let spec = match (&l.epitome, &l.prune) {
             (Some(e), _) => {
-                if e.e_h != e.e_w {
-                    return Err(Error::invalid(
-                        format!("{}.epitome", l.name),
-                        "the cost model needs a square epitome (e_h == e_w)",
-                    ));
-                }
                 if dense {
                     net(e.e_in, fc(e.e_out))
+                } else if e.e_h != e.e_w {
+                    // The simulator's kernels are square: the same crossbar
+                    // matrix (e_in*e_h*e_w rows, e_out columns) as a 1x1 conv.
+                    net(e.e_in * e.e_h * e.e_w, conv(e.e_out, 1, 0))
                 } else {
                     let pad = l.padding + (e.e_h - l.k) / 2;
                     net(e.e_in, conv(e.e_out, e.e_h, pad))

@@ -1,6 +1,7 @@
 //! Trained models: the architecture ([`ArchSpec`]), the file format (one
 //! `.safetensors` file per model, [`safetensors`]), the validated [`Model`], its
-//! executor ([`runtime`]) and its hardware cost under the simulator ([`cost`]).
+//! executor ([`runtime`]), its hardware cost under the simulator ([`cost`]) and
+//! the trainable architectures as simulator networks ([`network`]).
 //!
 //! File layout (docs/models.md): header metadata `epim.format` =
 //! [`FORMAT`], `epim.arch` = the [`ArchSpec`] as JSON, and optional
@@ -13,6 +14,7 @@
 //! else `[c_out, c_in, k, k]`. No other tensors are allowed.
 
 pub mod cost;
+pub mod network;
 pub mod runtime;
 pub mod safetensors;
 

@@ -1,129 +1,44 @@
-//! The architectures `epim train --arch NAME` knows, and epitome designs.
+//! The architectures `epim train --arch NAME` knows, and epitome designs applied
+//! to them.
+//!
+//! A design is the one design file format of the crate
+//! ([`crate::design::EpitomeDesign`], written by `epim search --out` and read by
+//! `epim compare` too). What the trainer does with each field:
+//!
+//! - `layer`: a name, or an index into the simulator network of the
+//!   architecture ([`crate::model::network::network_spec`]: pooling layers count),
+//!   the index `epim search` writes and `epim compare` reads;
+//! - `epitome`, `offsets`: the layer's epitome (an epitome equal to the weight
+//!   shape `[c_out, c_in, k, k]` without offsets keeps the layer dense, as the
+//!   simulator maps it);
+//! - `w_bits`: honoured, the layer's quantization-aware training bits (2..=8; it
+//!   overrides `--w-bits` for this layer);
+//! - `rep`: ignored. It is the number of copies of the epitome's crossbars (a
+//!   hardware replication for throughput); the weights, and so the training,
+//!   are the same for every `rep`;
+//! - `a_bits`: rejected. The trainer calibrates every layer's activations to one
+//!   `--a-bits`.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-
-use crate::epitome::Offset;
+use crate::design::{DesignLayer, EpitomeDesign, LayerRef};
 use crate::error::{Error, Result};
-use crate::model::{ArchSpec, EpitomeDesc, LayerSpec, WeightLayerSpec};
+use crate::model::network::{builtin_name, network_spec};
+use crate::model::{ArchSpec, EpitomeDesc, LayerSpec};
 
-fn conv(name: &str, c_in: usize, c_out: usize) -> LayerSpec {
-    LayerSpec::Conv(WeightLayerSpec {
-        name: name.into(),
-        c_in,
-        c_out,
-        k: 3,
-        stride: 1,
-        padding: 1,
-        epitome: None,
-        w_bits: None,
-        act: None,
-        prune: None,
-    })
-}
-
-fn dense(name: &str, c_in: usize, c_out: usize) -> LayerSpec {
-    LayerSpec::Dense(WeightLayerSpec {
-        name: name.into(),
-        c_in,
-        c_out,
-        k: 1,
-        stride: 1,
-        padding: 0,
-        epitome: None,
-        w_bits: None,
-        act: None,
-        prune: None,
-    })
-}
-
-/// Architecture names.
-pub const ARCH_NAMES: [&str; 2] = ["cnn", "tiny"];
-
-/// A float, dense architecture for 28x28 grey images and 10 classes:
-///
-/// - `cnn`: conv 3x3 1->16, ReLU, pool 2, conv 3x3 16->32, ReLU, pool 2,
-///   conv 3x3 32->64, ReLU, pool 2 (3x3), flatten, dense 576->10;
-/// - `tiny` (tests): conv 3x3 1->4, ReLU, pool 2, conv 3x3 4->8, ReLU, pool 2,
-///   flatten, dense 392->10.
-pub fn architecture(name: &str) -> Result<ArchSpec> {
-    use LayerSpec::{Flatten, MaxPool, Relu};
-    let layers = match name {
-        "cnn" => vec![
-            conv("conv1", 1, 16),
-            Relu,
-            MaxPool { k: 2 },
-            conv("conv2", 16, 32),
-            Relu,
-            MaxPool { k: 2 },
-            conv("conv3", 32, 64),
-            Relu,
-            MaxPool { k: 2 },
-            Flatten,
-            dense("fc", 576, 10),
-        ],
-        "tiny" => vec![
-            conv("conv1", 1, 4),
-            Relu,
-            MaxPool { k: 2 },
-            conv("conv2", 4, 8),
-            Relu,
-            MaxPool { k: 2 },
-            Flatten,
-            dense("fc", 392, 10),
-        ],
-        _ => {
-            return Err(Error::Unknown {
-                kind: "architecture".into(),
-                name: name.into(),
-                known: ARCH_NAMES.join(", "),
-            })
-        }
-    };
-    let arch = ArchSpec {
-        input: [1, 28, 28],
-        classes: 10,
-        layers,
-    };
-    arch.validate()?;
-    Ok(arch)
-}
-
-/// One layer's epitome in a design file; offsets default to the spec's
-/// schedule.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DesignLayer {
-    /// Epitome output rows.
-    pub e_out: usize,
-    /// Epitome input channels.
-    pub e_in: usize,
-    /// Epitome height.
-    pub e_h: usize,
-    /// Epitome width.
-    pub e_w: usize,
-    /// Offsets per group (optional).
-    #[serde(default)]
-    pub offsets: Option<Vec<Offset>>,
-}
-
-/// A design file: `{"conv2": {"e_out":16,"e_in":8,"e_h":4,"e_w":4}, ...}`;
-/// layers not named stay dense.
-pub type DesignSpec = BTreeMap<String, DesignLayer>;
+pub use crate::model::network::{architecture, ARCH_NAMES};
 
 /// The uniform design of compression `ratio` (>= 1) for every weight layer but
 /// the first: for a `k x k` convolution `e_h = e_w = k + 1`, `e_out = c_out / 2`,
 /// `e_in = round(9 c_in / (8 ratio))` (so parameters shrink by about `ratio`);
-/// for a dense layer `e_out = c_out`, `e_in = round(c_in / ratio)`.
-pub fn epitome_design(arch: &ArchSpec, ratio: f64) -> Result<DesignSpec> {
+/// for a dense layer `e_out = c_out`, `e_in = round(c_in / ratio)`. Layers are
+/// named; `network` is the architecture's name when it is a built-in one.
+pub fn epitome_design(arch: &ArchSpec, ratio: f64) -> Result<EpitomeDesign> {
     if !(ratio.is_finite() && ratio >= 1.0) {
         return Err(Error::invalid(
             "epitome",
             format!("ratio must be >= 1, got {ratio}"),
         ));
     }
-    let mut d = DesignSpec::new();
+    let mut layers = Vec::new();
     for (i, l) in arch.weight_layers().enumerate() {
         if i == 0 {
             continue;
@@ -137,50 +52,99 @@ pub fn epitome_design(arch: &ArchSpec, ratio: f64) -> Result<DesignSpec> {
             let e_in = (kk * l.c_in as f64 * l.c_out as f64 / (ee * e_out as f64 * ratio)).round();
             (e_out, e_in as usize, l.k + 1)
         };
-        d.insert(
-            l.name.clone(),
-            DesignLayer {
-                e_out,
-                e_in: e_in.clamp(1, l.c_in),
-                e_h: e,
-                e_w: e,
-                offsets: None,
-            },
-        );
+        layers.push(DesignLayer {
+            layer: LayerRef::Name(l.name.clone()),
+            epitome: [e_out, e_in.clamp(1, l.c_in), e, e],
+            offsets: None,
+            rep: None,
+            w_bits: None,
+            a_bits: None,
+        });
     }
-    Ok(d)
+    Ok(EpitomeDesign {
+        network: builtin_name(arch).map(str::to_string),
+        layers,
+    })
 }
 
-/// `arch` with the epitomes of `design` (offsets resolved); errors name a
-/// layer the design mentions that the architecture lacks, or a bad shape.
-pub fn apply_design(arch: &ArchSpec, design: &DesignSpec) -> Result<ArchSpec> {
+/// `arch` with the epitomes (offsets resolved) and per-layer weight bits of
+/// `design` (see the module docs). Errors name `design.layers[j]` and the layer:
+/// a layer the architecture lacks, a pooling layer, a bad shape or offsets, bits
+/// outside 2..=8, per-layer `a_bits`, a design for another network.
+pub fn apply_design(arch: &ArchSpec, design: &EpitomeDesign) -> Result<ArchSpec> {
+    // The design's `network` is checked against a built-in architecture's name;
+    // another architecture (a pruned model's) is checked by layer names and shapes.
+    let name = match (builtin_name(arch), &design.network) {
+        (Some(n), _) => n.to_string(),
+        (None, Some(n)) => n.clone(),
+        (None, None) => "model".to_string(),
+    };
+    let net = network_spec(arch, &name)?.build()?;
     let mut out = arch.clone();
-    for name in design.keys() {
-        if !arch.weight_layers().any(|l| &l.name == name) {
+    for r in design.resolve(&net)? {
+        let field = format!("design.layers[{}]", r.entry);
+        let d = r.design;
+        let name = &net.layers[r.layer].name;
+        if d.a_bits.is_some() {
             return Err(Error::invalid(
-                format!("design.{name}"),
-                "no weight layer of that name in the architecture",
+                format!("{field}.a_bits"),
+                format!(
+                    "layer {name}: the trainer calibrates every layer's activations to --a-bits; \
+                     remove per-layer a_bits from the design"
+                ),
             ));
         }
-    }
-    for layer in &mut out.layers {
-        if let LayerSpec::Conv(l) | LayerSpec::Dense(l) = layer {
-            if let Some(d) = design.get(&l.name) {
-                l.epitome = Some(EpitomeDesc {
-                    e_out: d.e_out,
-                    e_in: d.e_in,
-                    e_h: d.e_h,
-                    e_w: d.e_w,
-                    offsets: Vec::new(),
-                });
-                let mut spec = l.epitome_spec();
-                spec.offsets = d.offsets.clone();
-                spec.validate()
-                    .map_err(|e| Error::invalid(format!("design.{}", l.name), e))?;
-                if let Some(e) = l.epitome.as_mut() {
-                    e.offsets = spec.all_offsets();
-                }
+        if let Some(b) = d.w_bits {
+            if !(2..=8).contains(&b) {
+                return Err(Error::invalid(
+                    format!("{field}.w_bits"),
+                    format!(
+                        "layer {name}: quantization-aware training supports 2..=8 weight bits, got {b}"
+                    ),
+                ));
             }
+        }
+        let l = out
+            .layers
+            .iter_mut()
+            .find_map(|x| match x {
+                LayerSpec::Conv(l) | LayerSpec::Dense(l) if l.name == *name => Some(l),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                Error::invalid(
+                    format!("{field}.layer"),
+                    format!("no weight layer named '{name}' in the architecture"),
+                )
+            })?;
+        if d.w_bits.is_some() {
+            l.w_bits = d.w_bits;
+        }
+        let [e_out, e_in, e_h, e_w] = d.epitome;
+        if d.epitome == [l.c_out, l.c_in, l.k, l.k] && d.offsets.is_none() {
+            l.epitome = None;
+            continue;
+        }
+        l.epitome = Some(EpitomeDesc {
+            e_out,
+            e_in,
+            e_h,
+            e_w,
+            offsets: Vec::new(),
+        });
+        let mut spec = l.epitome_spec();
+        spec.offsets = d.offsets.clone();
+        spec.validate().map_err(|e| {
+            Error::invalid(
+                format!("{field}.epitome"),
+                format!(
+                    "layer {name} (weights {}x{}x{}x{}): {e}",
+                    l.c_out, l.c_in, l.k, l.k
+                ),
+            )
+        })?;
+        if let Some(e) = l.epitome.as_mut() {
+            e.offsets = spec.all_offsets();
         }
     }
     out.validate()?;

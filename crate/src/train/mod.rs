@@ -20,11 +20,12 @@
 //!   or two threads give bit-identical models.
 
 pub mod arch;
+mod measure;
 mod net;
-pub use arch::apply_design;
 mod rng;
 
-pub use arch::{architecture, epitome_design, DesignSpec};
+pub use arch::{apply_design, architecture, epitome_design, ARCH_NAMES};
+pub use measure::{train_and_measure, Measured};
 pub use net::{Net, TrainReport};
 pub use rng::Rng;
 

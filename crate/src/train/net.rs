@@ -86,6 +86,8 @@ pub struct Net {
 impl Net {
     /// A network with seeded Kaiming-uniform initialisation (an epitome entry
     /// gets the distribution of the weights it feeds: fan-in `c_in*k*k`).
+    /// `w_bits` is the QAT bit width of every layer whose spec has no `w_bits`
+    /// of its own (a design's per-layer bits, [`crate::train::apply_design`]).
     pub fn new(arch: &ArchSpec, w_bits: Option<u32>, seed: u64) -> Result<Self> {
         let shapes = arch.validate()?;
         let mut rng = Rng::new(seed);
@@ -137,7 +139,8 @@ impl Net {
     }
 
     /// The effective dense weights `[c_out][c_in*k*k]` of every layer: the
-    /// (masked, quantized when `w_bits`) epitome sampled through the index map.
+    /// (masked, quantized at the layer's own `w_bits`, else the network's)
+    /// epitome sampled through the index map.
     fn effective_weights(&self) -> Result<Vec<Vec<f32>>> {
         self.layers
             .iter()
@@ -146,7 +149,7 @@ impl Net {
                 if let Some((m, _)) = &l.mask {
                     e.iter_mut().zip(m).for_each(|(v, m)| *v *= m);
                 }
-                if let Some(bits) = self.w_bits {
+                if let Some(bits) = l.spec.w_bits.or(self.w_bits) {
                     e = quantize_rows(&e, l.esp.epitome.e_out, bits)?.dequantize();
                 }
                 Ok(l.index_map.iter().map(|&k| e[k]).collect())
@@ -481,7 +484,7 @@ impl Net {
         let mut li = 0;
         for layer in &mut arch.layers {
             if let LayerSpec::Conv(s) | LayerSpec::Dense(s) = layer {
-                s.w_bits = self.w_bits;
+                s.w_bits = s.w_bits.or(self.w_bits);
                 s.prune = self.layers[li].spec.prune;
                 li += 1;
             }

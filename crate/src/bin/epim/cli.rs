@@ -76,3 +76,24 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> epim
         .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
     serde_json::from_str(&text).map_err(|e| epim::Error::parse(path.display().to_string(), e))
 }
+
+/// The network named by `--net`: a trainable architecture (`cnn`, `tiny`) or a
+/// model file (`.safetensors`) as its simulator network, with its name and
+/// architecture; a network JSON file; else a zoo name.
+pub fn network_ref(
+    text: &str,
+) -> epim::Result<(
+    epim::sim::NetworkRef,
+    Option<(String, epim::model::ArchSpec)>,
+)> {
+    use epim::sim::NetworkRef;
+    if let Some((name, arch)) = epim::model::network::trainable(text)? {
+        let spec = epim::model::network::network_spec(&arch, &name)?;
+        return Ok((NetworkRef::Spec(spec), Some((name, arch))));
+    }
+    let path = std::path::Path::new(text);
+    if text.ends_with(".json") || path.is_file() {
+        return Ok((NetworkRef::Spec(read_json(path)?), None));
+    }
+    Ok((NetworkRef::Name(text.to_string()), None))
+}

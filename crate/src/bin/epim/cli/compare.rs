@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use epim::compare::{
-    compare_models, model_network, CompareReport, CompareRequest, CompareRow, Knobs, Method,
-    ModelEntry,
+    compare_models, CompareReport, CompareRequest, CompareRow, Knobs, Method, ModelEntry,
 };
 use epim::model::Model;
 use epim::sim::{Accounting, ArchConfig, NetworkRef};
@@ -14,8 +13,9 @@ use epim::sim::{Accounting, ArchConfig, NetworkRef};
 /// Arguments of `epim compare`.
 #[derive(Args)]
 pub struct CompareArgs {
-    /// Zoo network name (see `epim nets`) or a network JSON file (default with
-    /// --model: the first model's own network).
+    /// Zoo network name (see `epim nets`), a network JSON file, a trainable
+    /// architecture (`cnn`, `tiny`) or a model file (.safetensors; its dense
+    /// geometry) (default with --model: the first model's own network).
     #[arg(long, required_unless_present = "models")]
     net: Option<String>,
     /// A trained model file (.safetensors; repeat): one row each, costed as stored
@@ -89,15 +89,10 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
         models.push((format!("model:{stem}"), stem, model));
     }
     let network = match (&args.net, models.first()) {
-        (Some(net), _) => {
-            let path = Path::new(net);
-            if net.ends_with(".json") || path.is_file() {
-                NetworkRef::Spec(super::read_json(path)?)
-            } else {
-                NetworkRef::Name(net.clone())
-            }
+        (Some(net), _) => super::network_ref(net)?.0,
+        (None, Some((_, stem, model))) => {
+            NetworkRef::Spec(epim::compare::model_network(model.arch(), stem)?)
         }
-        (None, Some((_, stem, model))) => NetworkRef::Spec(model_network(model.arch(), stem)?),
         (None, None) => {
             return Err(epim::Error::invalid(
                 "--net",
@@ -112,7 +107,7 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
     let mut designs = std::collections::BTreeMap::new();
     for m in args.methods.iter().chain(std::iter::once(&args.baseline)) {
         if let Method::EpitomeDesign { design, .. } = Method::parse(m)? {
-            let d: epim::compare::EpitomeDesign = super::read_json(Path::new(&design))?;
+            let d = epim::compare::EpitomeDesign::read(Path::new(&design))?;
             designs.insert(design, d);
         }
     }

@@ -26,7 +26,8 @@ pub struct TrainArgs {
     /// Epitome compression of every weight layer but the first (e.g. 2.25).
     #[arg(long, conflicts_with = "design")]
     epitome: Option<f64>,
-    /// Epitome design file: {"LAYER": {"e_out","e_in","e_h","e_w","offsets"?}, ...}.
+    /// Epitome design file, as `epim search --out` writes it: {"network"?, "layers":
+    /// [{"layer": NAME|INDEX, "epitome": [e_out,e_in,e_h,e_w], "offsets"?, "w_bits"?, "rep"?}]}.
     #[arg(long)]
     design: Option<PathBuf>,
     /// Pruning `METHOD:RATIO` (`filter:0.5625`, `xrs:0.556`): the last epoch
@@ -77,7 +78,7 @@ pub fn run(args: &TrainArgs) -> epim::Result<String> {
     let base = architecture(&args.arch)?;
     let design = match (&args.epitome, &args.design) {
         (Some(r), _) => Some(epitome_design(&base, *r)?),
-        (None, Some(path)) => Some(super::read_json(path)?),
+        (None, Some(path)) => Some(epim::design::EpitomeDesign::read(path)?),
         (None, None) => None,
     };
     let prune = args.prune.as_deref().map(parse_prune).transpose()?;

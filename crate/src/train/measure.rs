@@ -1,0 +1,54 @@
+//! A short training run that measures a design's accuracy (`epim search
+//! --evaluate train`): train the architecture, export it as a model (quantized
+//! weights, calibrated activations) and measure the exported model on a test set.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Net, TrainConfig};
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::model::ArchSpec;
+
+/// What [`train_and_measure`] reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measured {
+    /// Accuracy of the exported model (quantized weights and activations) on
+    /// the test images, in `[0, 1]`.
+    pub accuracy_0_to_1: f64,
+    /// Test images measured.
+    pub test_images: usize,
+    /// Training images used.
+    pub train_images: usize,
+    /// Stored parameters (weights or epitome entries, and biases).
+    pub params: usize,
+    /// Wall-clock seconds of training, export and measurement.
+    pub seconds: f64,
+}
+
+/// Trains `arch` as `cfg` says on `train` (the first `cfg.train_limit` images),
+/// exports the model with `cfg.a_bits` activations and measures it on every
+/// image of `test`. `on_step` is the trainer's progress callback
+/// ([`Net::fit`]).
+pub fn train_and_measure(
+    arch: &ArchSpec,
+    cfg: &TrainConfig,
+    train: &Dataset,
+    test: &Dataset,
+    on_step: impl FnMut(usize, usize, usize, f64, f64),
+) -> Result<Measured> {
+    let start = std::time::Instant::now();
+    cfg.validate()?;
+    let mut net = Net::new(arch, cfg.w_bits, cfg.seed)?;
+    net.fit(train, cfg, on_step, |_, _| {})?;
+    let model = net.export(train, cfg.a_bits, BTreeMap::new())?;
+    let accuracy_0_to_1 = model.accuracy(test, None)?;
+    Ok(Measured {
+        accuracy_0_to_1,
+        test_images: test.len(),
+        train_images: cfg.train_limit.unwrap_or(train.len()).min(train.len()),
+        params: model.param_count(),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
