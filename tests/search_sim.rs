@@ -232,3 +232,68 @@ fn cli_search_errors_are_one_line() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("population"));
 }
+
+#[test]
+fn cli_search_runs_over_a_trained_models_layers() {
+    let o = epim(&[
+        "search",
+        "--net",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../models/mnist-cnn-epim2.25-3b.safetensors"
+        ),
+        "--generations",
+        "2",
+        "--population",
+        "6",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // The model has the cnn geometry (its epitomes are not carried over) and
+    // 3-bit weights, so B = 3; its four weight layers are searched.
+    assert_eq!(r["info"]["network"], "cnn");
+    assert_eq!(r["info"]["bits"], 3);
+    assert_eq!(r["info"]["layers"], 4);
+    assert_eq!(r["evaluation"], serde_json::Value::Null);
+}
+
+#[test]
+fn cli_search_evaluate_needs_a_trainable_network() {
+    let o = epim(&[
+        "search",
+        "--net",
+        "lenet",
+        "--generations",
+        "1",
+        "--evaluate",
+        "train",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("needs a trainable --net (cnn, tiny or a .safetensors model), got 'lenet'"),
+        "{err}"
+    );
+    let o = epim(&["search", "--net", "cnn", "--evaluate", "guess"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("train"));
+}
+
+/// Without the `train` feature, `--evaluate train` names the feature.
+#[cfg(not(feature = "train"))]
+#[test]
+fn cli_search_evaluate_without_the_train_feature_names_it() {
+    let o = epim(&[
+        "search",
+        "--net",
+        "tiny",
+        "--generations",
+        "1",
+        "--evaluate",
+        "train",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`train` feature"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
