@@ -423,9 +423,9 @@ fn table(out: &serde_json::Value) -> String {
         s,
         "{}: {} searched layers, B = {} bits, {} evaluations in {:.2} s, front {} points, stop {}",
         info["network"].as_str().unwrap_or("?"),
-        info["layers"].to_string(),
-        info["bits"].to_string(),
-        out["evaluations"].to_string(),
+        info["layers"],
+        info["bits"],
+        out["evaluations"],
         f(out, "seconds"),
         out["front"].as_array().map_or(0, Vec::len),
         out["stop"].as_str().unwrap_or("?"),
@@ -546,7 +546,7 @@ pub fn run(args: &SearchArgs) -> epim::Result<String> {
             epim::Error::invalid("--out", format!("cannot write {}: {e}", path.display()))
         })?;
     }
-    let evaluation = match &plan {
+    let evaluation: Option<serde_json::Value> = match &plan {
         #[cfg(feature = "train")]
         Some(p) => Some(evaluate(args, p, &run, &progress.front, &info)?),
         #[cfg(not(feature = "train"))]
