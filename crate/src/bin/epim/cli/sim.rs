@@ -1,7 +1,7 @@
 //! `epim simulate` and `epim nets`: the PIM simulator on the command line.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use epim::nets::{NetworkSpec, ZOO};
@@ -12,7 +12,8 @@ use serde_json::json;
 /// Arguments of `epim simulate`.
 #[derive(Args)]
 pub struct SimulateArgs {
-    /// Zoo network name (see `epim nets`) or a network JSON file.
+    /// Zoo network name (see `epim nets`), a network JSON file, a trainable
+    /// architecture (`cnn`, `tiny`) or a model file (`.safetensors`).
     #[arg(long)]
     net: String,
     /// Hardware preset: mnsim2 (default) or isaac.
@@ -56,11 +57,7 @@ pub struct NetsArgs {
 }
 
 fn network_spec(net: &str) -> epim::Result<NetworkSpec> {
-    let path = Path::new(net);
-    if net.ends_with(".json") || path.is_file() {
-        return super::read_json(path);
-    }
-    epim::sim::NetworkRef::Name(net.to_string()).spec()
+    super::network_ref(net)?.0.spec()
 }
 
 /// Runs `epim simulate`.
