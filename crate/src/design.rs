@@ -160,7 +160,7 @@ impl EpitomeDesign {
                 return Err(Error::invalid(
                     field,
                     format!(
-                        "layer {l} ({}) is a {} layer; only conv and fc layers have weights",
+                        "layer {l} ({}): a {} layer has no weights; list conv and fc layers only",
                         layer.name,
                         layer.op.kind()
                     ),
@@ -231,7 +231,10 @@ mod tests {
                 vec![entry(LayerRef::Name("nope".into()))],
                 "no layer named 'nope'",
             ),
-            (vec![entry(LayerRef::Index(pool))], "is a pool layer"),
+            (
+                vec![entry(LayerRef::Index(pool))],
+                "a pool layer has no weights",
+            ),
             (
                 vec![entry(LayerRef::Index(0)), entry(LayerRef::Index(0))],
                 "design.layers[1].layer: layer 0",
