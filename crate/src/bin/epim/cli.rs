@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod compare;
 mod epitome;
 mod eval;
+mod hardware;
 mod info;
 mod quantize;
 mod search;

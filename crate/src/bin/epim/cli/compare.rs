@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use epim::compare::{
-    compare_models, CompareReport, CompareRequest, CompareRow, Knobs, Method, ModelEntry,
+    compare_models, CompareReport, CompareRequest, CompareRow, Method, ModelEntry,
 };
 use epim::model::Model;
-use epim::sim::{Accounting, ArchConfig, NetworkRef};
+use epim::sim::NetworkRef;
 
 /// Arguments of `epim compare`.
 #[derive(Args)]
@@ -24,15 +24,6 @@ pub struct CompareArgs {
     /// model's weights.
     #[arg(long = "model")]
     models: Vec<PathBuf>,
-    /// Hardware preset: mnsim2 (default) or isaac.
-    #[arg(long)]
-    preset: Option<String>,
-    /// Hardware config JSON file (preset overrides; see docs/simulator.md).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Accounting: physical (default) or mnsim.
-    #[arg(long)]
-    accounting: Option<String>,
     /// The method every ratio divides by (default dense:bits=32).
     #[arg(long, default_value = "dense:bits=32")]
     baseline: String,
@@ -49,33 +40,12 @@ pub struct CompareArgs {
     /// Write the comparison charts as SVG files into this directory.
     #[arg(long)]
     svg: Option<PathBuf>,
-    /// Square crossbar size N (rows = columns = subarray rows = N).
-    #[arg(long)]
-    crossbar_size: Option<u32>,
-    /// Bits per cell.
-    #[arg(long)]
-    cell_bits: Option<u32>,
-    /// ADC option (1-9, MNSIM's table).
-    #[arg(long)]
-    adc_choice: Option<u32>,
-    /// DAC option (1-7, MNSIM's table).
-    #[arg(long)]
-    dac_choice: Option<u32>,
-    /// The network's weight bits (for methods without bits=).
-    #[arg(long)]
-    w_bits: Option<u32>,
-    /// Activation bits of every layer.
-    #[arg(long)]
-    a_bits: Option<u32>,
+    #[command(flatten)]
+    hw: super::hardware::HardwareArgs,
 }
 
 /// Runs `epim compare`.
 pub fn run(args: &CompareArgs) -> epim::Result<String> {
-    let accounting = args
-        .accounting
-        .as_deref()
-        .map(Accounting::parse)
-        .transpose()?;
     let mut models = Vec::with_capacity(args.models.len());
     for path in &args.models {
         let bytes =
@@ -100,10 +70,6 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
             ))
         }
     };
-    let config: Option<ArchConfig> = match &args.config {
-        Some(p) => Some(super::read_json(p)?),
-        None => None,
-    };
     let mut designs = std::collections::BTreeMap::new();
     for m in args.methods.iter().chain(std::iter::once(&args.baseline)) {
         if let Method::EpitomeDesign { design, .. } = Method::parse(m)? {
@@ -113,17 +79,10 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
     }
     let req = CompareRequest {
         network,
-        preset: args.preset.clone(),
-        accounting,
-        config,
-        knobs: Knobs {
-            crossbar_size: args.crossbar_size,
-            cell_bits: args.cell_bits,
-            adc_choice: args.adc_choice,
-            dac_choice: args.dac_choice,
-            w_bits: args.w_bits,
-            a_bits: args.a_bits,
-        },
+        preset: args.hw.preset.clone(),
+        accounting: args.hw.accounting()?,
+        config: args.hw.config()?,
+        knobs: args.hw.knobs(),
         baseline: args.baseline.clone(),
         methods: args.methods.clone(),
         designs,

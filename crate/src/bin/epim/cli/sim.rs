@@ -1,11 +1,10 @@
 //! `epim simulate` and `epim nets`: the PIM simulator on the command line.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use clap::Args;
 use epim::nets::{NetworkSpec, ZOO};
-use epim::sim::{simulate, Accounting, ArchConfig, Breakdown, SimOptions, SimReport};
+use epim::sim::{simulate, Breakdown, SimReport};
 use epim::units::{AreaUm2, EnergyPj, PowerMw, TimeNs};
 use serde_json::json;
 
@@ -16,36 +15,11 @@ pub struct SimulateArgs {
     /// architecture (`cnn`, `tiny`) or a model file (`.safetensors`).
     #[arg(long)]
     net: String,
-    /// Hardware preset: mnsim2 (default) or isaac.
-    #[arg(long)]
-    preset: Option<String>,
-    /// Hardware config JSON file (preset overrides; see docs/simulator.md).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Accounting: physical (default) or mnsim (MNSIM 2.0's numbers).
-    #[arg(long)]
-    accounting: Option<String>,
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Square crossbar size N (rows = columns = subarray rows = N).
-    #[arg(long)]
-    crossbar_size: Option<u32>,
-    /// Bits per cell.
-    #[arg(long)]
-    cell_bits: Option<u32>,
-    /// ADC option (1-9, MNSIM's table).
-    #[arg(long)]
-    adc_choice: Option<u32>,
-    /// DAC option (1-7, MNSIM's table).
-    #[arg(long)]
-    dac_choice: Option<u32>,
-    /// Weight bits of every layer.
-    #[arg(long)]
-    w_bits: Option<u32>,
-    /// Activation bits of every layer.
-    #[arg(long)]
-    a_bits: Option<u32>,
+    #[command(flatten)]
+    hw: super::hardware::HardwareArgs,
 }
 
 /// Arguments of `epim nets`.
@@ -62,25 +36,8 @@ fn network_spec(net: &str) -> epim::Result<NetworkSpec> {
 
 /// Runs `epim simulate`.
 pub fn run_simulate(args: &SimulateArgs) -> epim::Result<String> {
-    let accounting = args
-        .accounting
-        .as_deref()
-        .map(Accounting::parse)
-        .transpose()?;
-    let options = SimOptions {
-        accounting,
-        preset: args.preset.clone(),
-        crossbar_size: args.crossbar_size,
-        cell_bits: args.cell_bits,
-        adc_choice: args.adc_choice,
-        dac_choice: args.dac_choice,
-        w_bits: args.w_bits,
-        a_bits: args.a_bits,
-    };
-    let config: ArchConfig = match &args.config {
-        Some(p) => super::read_json(p)?,
-        None => ArchConfig::default(),
-    };
+    let options = args.hw.options()?;
+    let config = args.hw.config()?.unwrap_or_default();
     let net = options.network(&network_spec(&args.net)?)?;
     let arch = options.arch(&config)?;
     let report = simulate(&net, &arch, options.accounting())?;
