@@ -3,7 +3,6 @@
 //! masks taken from its real weights, per-layer bits), and its dense weights for
 //! pruning methods that choose masks by magnitude.
 
-use crate::epitome::EpitomeShape;
 use crate::model::{ArchSpec, LayerSpec as ModelLayer, Model, WeightLayerSpec};
 use crate::nets::{LayerSpec, Network, NetworkSpec, PoolOp, Shape};
 use crate::nn::Tensor4;
@@ -128,12 +127,7 @@ pub fn model_plan(
     for (i, l, at) in layer_indices(model, net)? {
         let scheme = match (&l.epitome, &l.prune) {
             (Some(e), _) => LayerScheme::Epitome(EpitomeLayout {
-                shape: EpitomeShape {
-                    e_out: e.e_out,
-                    e_in: e.e_in,
-                    e_h: e.e_h,
-                    e_w: e.e_w,
-                },
+                shape: l.epitome_spec().epitome,
                 offsets: Some(e.offsets.clone()),
                 rep: 1,
             }),

@@ -24,15 +24,17 @@ pub fn compare(request: JsValue) -> Result<JsValue, JsError> {
             "compare request must be an object {network, baseline, methods, ...}",
         ));
     }
-    // Through JSON text so that unknown keys are rejected (serde-wasm-bindgen reads
-    // only known properties).
-    let text = js_sys::JSON::stringify(&request)
+    to_js(&run_compare(&parse_request(&request)?)?)
+}
+
+/// A request object as a [`CompareRequest`], through JSON text so that unknown keys
+/// are rejected (serde-wasm-bindgen reads only known properties).
+fn parse_request(request: &JsValue) -> Result<CompareRequest, JsError> {
+    let text = js_sys::JSON::stringify(request)
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| JsError::new("cannot parse compare request: not JSON-serialisable"))?;
-    let req: CompareRequest =
-        serde_json::from_str(&text).map_err(|e| Error::parse("compare request", e))?;
-    to_js(&run_compare(&req)?)
+    Ok(serde_json::from_str(&text).map_err(|e| Error::parse("compare request", e))?)
 }
 
 /// `compareModels(request, models)`: [`compare`] plus one row per trained model.
@@ -83,12 +85,7 @@ pub fn compare_models(request: JsValue, models: js_sys::Array) -> Result<JsValue
         .map_err(|_| JsError::new("cannot set the request's network"))?;
         request = copy.into();
     }
-    let text = js_sys::JSON::stringify(&request)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| JsError::new("cannot parse compare request: not JSON-serialisable"))?;
-    let req: CompareRequest =
-        serde_json::from_str(&text).map_err(|e| Error::parse("compare request", e))?;
+    let req = parse_request(&request)?;
     let entries: Vec<ModelEntry> = loaded
         .iter()
         .map(|(label, model)| ModelEntry { label, model })
