@@ -3,7 +3,8 @@
 //!
 //! A small, deterministic, pure-Rust trainer: im2col convolutions, ReLU, max
 //! pooling, dense layers, softmax cross-entropy, Adam with a cosine learning
-//! rate. It does not use burn (see docs/models.md for why).
+//! rate ([`Net`]). With the `burn` feature, the module `burn` holds the
+//! epitome layer and the straight-through quantizer in burn.
 //!
 //! - **Epitome layers**: the parameter is `E`; every step samples
 //!   `W = E[index map]` ([`crate::epitome::Sampler::index_map`]) and runs the
@@ -21,6 +22,8 @@
 
 pub mod arch;
 mod measure;
+#[cfg(feature = "burn")]
+pub mod burn;
 mod net;
 mod rng;
 

@@ -1,0 +1,22 @@
+//! Training with burn 0.22.1 (feature `burn`, native only): the pure-Rust
+//! `flex` CPU backend with autodiff and burn's Adam.
+//!
+//! - [`EpitomeConv`]: the epitome layer as a burn module. Its weights are
+//!   `W = E.select(index map)` reshaped to `[c_out, c_in, k, k]`, then
+//!   `conv2d`; burn differentiates `select` by a scatter-add, so the gradient
+//!   flows back into `E` as EPITOME.md section 2 says (tests/burn_layer.rs checks
+//!   it against [`crate::epitome::grad_to_epitome`]).
+//! - [`quantize_rows_ste`]: quantization-aware training, `E` quantized per
+//!   epitome row exactly as [`crate::quant::quantize_rows`] does, with the
+//!   straight-through estimator.
+//!
+//! This is the only module that imports burn.
+
+mod layer;
+
+pub use layer::{quantize_rows_forward, quantize_rows_ste, read, EpitomeConv};
+
+/// The device every burn network trains on: `flex` with autodiff.
+pub fn train_device() -> burn::tensor::Device {
+    burn::tensor::Device::flex().autodiff()
+}
