@@ -9,7 +9,9 @@ use epim::epitome::{grad_to_epitome, materialize, EpitomeShape, EpitomeSpec, Lay
 use epim::model::{EpitomeDesc, WeightLayerSpec};
 use epim::nn::{conv2d, conv2d_weight_grad, ConvParams, Tensor4};
 use epim::quant::quantize_rows;
-use epim::train::burn::{quantize_rows_forward, quantize_rows_ste, read, train_device, EpitomeConv};
+use epim::train::burn::{
+    quantize_rows_forward, quantize_rows_ste, read, train_device, EpitomeConv,
+};
 use epim::train::Rng;
 
 /// One test layer: geometry, epitome (None: dense weights), offsets (None:
@@ -285,7 +287,10 @@ fn epitome_gradient_matches_finite_differences() {
     let n = dims.iter().product::<usize>();
     let weights: Vec<f32> = (0..n).map(|i| (i % 7) as f32 - 3.0).collect();
     let loss = y
-        .mul(Tensor::<4>::from_data(TensorData::new(weights, dims), &device))
+        .mul(Tensor::<4>::from_data(
+            TensorData::new(weights, dims),
+            &device,
+        ))
         .sum();
     let de = read(layer.epitome.val().grad(&loss.backward()).unwrap()).unwrap();
     for k in (0..e.len()).step_by(7) {
@@ -328,7 +333,10 @@ fn ste_quantizer_equals_the_crate_quantizer_with_identity_gradient() {
         let c: Vec<f32> = (0..rows * len).map(|i| (i % 5) as f32 - 2.0).collect();
         let loss = q
             .clone()
-            .mul(Tensor::<2>::from_data(TensorData::new(c.clone(), [rows, len]), &device))
+            .mul(Tensor::<2>::from_data(
+                TensorData::new(c.clone(), [rows, len]),
+                &device,
+            ))
             .sum();
         let g = read(t.grad(&loss.backward()).unwrap()).unwrap();
         assert_eq!(read(q.detach()).unwrap(), want, "STE forward, {bits} bits");

@@ -3,8 +3,9 @@
 //!
 //! A small, deterministic, pure-Rust trainer: im2col convolutions, ReLU, max
 //! pooling, dense layers, softmax cross-entropy, Adam with a cosine learning
-//! rate ([`Net`]). With the `burn` feature, the module `burn` holds the
-//! epitome layer and the straight-through quantizer in burn.
+//! rate ([`Net`]). With the `burn` feature, the module `burn` trains the same
+//! architectures with burn's `flex` CPU backend, autodiff and Adam
+//! (`burn::BurnNet`); [`Trainer`] runs either (`epim train --backend`).
 //!
 //! - **Epitome layers**: the parameter is `E`; every step samples
 //!   `W = E[index map]` ([`crate::epitome::Sampler::index_map`]) and runs the
@@ -21,13 +22,15 @@
 //!   or two threads give bit-identical models.
 
 pub mod arch;
-mod measure;
+mod backend;
 #[cfg(feature = "burn")]
 pub mod burn;
+mod measure;
 mod net;
 mod rng;
 
 pub use arch::{apply_design, architecture, epitome_design, ARCH_NAMES};
+pub use backend::{Backend, Evaluate, Trainer};
 pub use measure::{train_and_measure, Measured};
 pub use net::{Net, TrainReport};
 pub use rng::Rng;

@@ -99,15 +99,8 @@ impl Net {
                 LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
                     let esp = l.epitome_spec();
                     let index_map = Sampler::new(&esp)?.index_map();
-                    let fan_in = (l.c_in * l.k * l.k) as f32;
-                    let last = layers.len() + 1 == n_weight;
-                    let bound = if last {
-                        (3.0 / fan_in).sqrt()
-                    } else {
-                        (6.0 / fan_in).sqrt()
-                    };
-                    let n = esp.param_count();
-                    let e: Vec<f32> = (0..n).map(|_| rng.uniform(bound)).collect();
+                    let e = init_epitome(l, layers.len() + 1 == n_weight, &mut rng);
+                    let n = e.len();
                     let (ho, wo) = esp.output_size(shape[1], shape[2])?;
                     layers.push(WLayer {
                         spec: l.clone(),
@@ -497,27 +490,55 @@ impl Net {
         if filter {
             shrink(&mut arch, &mut weights, &self.layers)?;
         }
-        let mut model = Model::from_float(arch, weights, metadata)?;
-        // Calibrate every weight layer's input on one float pass.
-        let n = calib.len().min(256);
-        let [c, h, w] = model.arch().input;
-        let mut x = Vec::with_capacity(n * h * w);
-        for i in 0..n {
-            x.extend(calib.image(i).iter().map(|&p| f32::from(p) / 255.0));
-        }
-        let x = crate::nn::Tensor4::new("calibration", [n, c, h, w], x)?;
-        let inputs = model.layer_inputs(&x)?;
-        for (i, input) in inputs.iter().enumerate() {
-            let method = if i == 0 {
-                Calibration::Max
-            } else {
-                Calibration::Percentile(99.99)
-            };
-            let act = calibrate(input, a_bits, method)?;
-            model.set_activation(i, act)?;
-        }
-        Ok(model)
+        calibrated_model(arch, weights, metadata, calib, a_bits)
     }
+}
+
+/// Kaiming-uniform initial values of a weight layer's stored parameters (an
+/// epitome entry gets the distribution of the weights it feeds: fan-in
+/// `c_in*k*k`; the classifier (`last`) gets half the variance), drawn from
+/// `rng` in storage order. Every training backend starts from these values.
+pub(crate) fn init_epitome(l: &WeightLayerSpec, last: bool, rng: &mut Rng) -> Vec<f32> {
+    let fan_in = (l.c_in * l.k * l.k) as f32;
+    let bound = if last {
+        (3.0 / fan_in).sqrt()
+    } else {
+        (6.0 / fan_in).sqrt()
+    };
+    (0..l.stored_len()).map(|_| rng.uniform(bound)).collect()
+}
+
+/// The model of `arch` (weight bits already set per layer) with stored float
+/// weights and biases `weights`, its activations calibrated on the first 256
+/// images of `calib` to `a_bits` (max for the first layer's pixels, 99.99th
+/// percentile after). Every training backend exports through this.
+pub(crate) fn calibrated_model(
+    arch: ArchSpec,
+    weights: Vec<(Vec<f32>, Vec<f32>)>,
+    metadata: BTreeMap<String, String>,
+    calib: &Dataset,
+    a_bits: u32,
+) -> Result<Model> {
+    let mut model = Model::from_float(arch, weights, metadata)?;
+    // Calibrate every weight layer's input on one float pass.
+    let n = calib.len().min(256);
+    let [c, h, w] = model.arch().input;
+    let mut x = Vec::with_capacity(n * h * w);
+    for i in 0..n {
+        x.extend(calib.image(i).iter().map(|&p| f32::from(p) / 255.0));
+    }
+    let x = crate::nn::Tensor4::new("calibration", [n, c, h, w], x)?;
+    let inputs = model.layer_inputs(&x)?;
+    for (i, input) in inputs.iter().enumerate() {
+        let method = if i == 0 {
+            Calibration::Max
+        } else {
+            Calibration::Percentile(99.99)
+        };
+        let act = calibrate(input, a_bits, method)?;
+        model.set_activation(i, act)?;
+    }
+    Ok(model)
 }
 
 /// Removes filter-pruned output channels (bias mask 0) of every convolution and

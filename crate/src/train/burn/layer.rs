@@ -58,7 +58,11 @@ impl EpitomeConv {
         let esp = spec.epitome_spec();
         let index_map = Sampler::new(&esp)?.index_map();
         let shape = spec.stored_shape();
-        check_values(&format!("{}.epitome", spec.name), epitome, esp.param_count())?;
+        check_values(
+            &format!("{}.epitome", spec.name),
+            epitome,
+            esp.param_count(),
+        )?;
         check_values(&format!("{}.bias", spec.name), bias, spec.c_out)?;
         if let Some(b) = w_bits {
             check_weight_bits(b)?;

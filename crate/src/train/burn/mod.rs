@@ -9,14 +9,15 @@
 //! - [`quantize_rows_ste`]: quantization-aware training, `E` quantized per
 //!   epitome row exactly as [`crate::quant::quantize_rows`] does, with the
 //!   straight-through estimator.
+//! - [`BurnNet`]: the `cnn` / `tiny` architectures trained with the same
+//!   seeded initialisation, shuffling and learning-rate schedule as the native
+//!   trainer, exported through the same code ([`crate::train::Net::export`]'s
+//!   calibration) to the same model format.
 //!
 //! This is the only module that imports burn.
 
 mod layer;
+mod net;
 
 pub use layer::{quantize_rows_forward, quantize_rows_ste, read, EpitomeConv};
-
-/// The device every burn network trains on: `flex` with autodiff.
-pub fn train_device() -> burn::tensor::Device {
-    burn::tensor::Device::flex().autodiff()
-}
+pub use net::{train_device, BurnNet, BurnParams};

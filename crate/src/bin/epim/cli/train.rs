@@ -52,6 +52,10 @@ pub struct TrainArgs {
     /// Evaluate on the first N test images only (default: all 10,000).
     #[arg(long)]
     test_limit: Option<usize>,
+    /// Training backend: `native` (the crate's trainer) or `burn` (burn's
+    /// `flex` CPU backend with autodiff; needs the `burn` feature).
+    #[arg(long, default_value = "native")]
+    backend: String,
     /// Output model file (.safetensors).
     #[arg(long)]
     out: PathBuf,
@@ -70,7 +74,7 @@ pub fn run(_args: &TrainArgs) -> epim::Result<String> {
 #[cfg(feature = "train")]
 pub fn run(args: &TrainArgs) -> epim::Result<String> {
     use epim::data::files::{load, DatasetName, Split};
-    use epim::train::{apply_design, architecture, epitome_design, parse_prune, Net, TrainConfig};
+    use epim::train::{apply_design, architecture, epitome_design, parse_prune, TrainConfig};
     use epim::Error;
     use std::collections::BTreeMap;
 
@@ -107,7 +111,8 @@ pub fn run(args: &TrainArgs) -> epim::Result<String> {
         Some(n) => test.take(n),
         None => test,
     };
-    let mut net = Net::new(&arch, cfg.w_bits, cfg.seed)?;
+    let backend = epim::train::Backend::parse(&args.backend)?;
+    let mut net = epim::train::Trainer::new(backend, &arch, cfg.w_bits, cfg.seed)?;
     let steps = epim_steps(&train, &cfg);
     let bar = indicatif::ProgressBar::new(steps as u64);
     bar.set_style(
@@ -182,6 +187,7 @@ pub fn run(args: &TrainArgs) -> epim::Result<String> {
     Ok(serde_json::json!({
         "out": args.out.display().to_string(),
         "dataset": dataset.name(),
+        "backend": backend.name(),
         "accuracy": acc,
         "test_images": test.len(),
         "params": model.param_count(),
