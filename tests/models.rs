@@ -113,6 +113,7 @@ fn eval_cli_prints_the_documented_json() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["dataset"], "mnist");
+    assert_eq!(v["engine"], "crate");
     assert_eq!(v["images"], 200);
     let acc = v["accuracy"].as_f64().unwrap();
     assert!((0.9..=1.0).contains(&acc), "{acc}");
@@ -135,4 +136,67 @@ fn eval_cli_prints_the_documented_json() {
         err.starts_with("epim: ") && err.contains("safetensors"),
         "{err}"
     );
+}
+
+fn eval_json(engine: &str, limit: &str) -> std::process::Output {
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../models")
+        .join("mnist-cnn-epim2.25-8b.safetensors");
+    std::process::Command::new(env!("CARGO_BIN_EXE_epim"))
+        .args(["eval", "--model"])
+        .arg(&model)
+        .args(["--limit", limit, "--json", "--engine", engine])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn eval_cli_names_its_engine_and_refuses_unknown_ones() {
+    let out = eval_json("crate", "100");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["engine"], "crate");
+    assert_eq!(v["images"], 100);
+    let out = eval_json("onnx", "100");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("crate") && err.contains("tract"), "{err}");
+}
+
+/// Without the feature, `--engine tract` is one line naming the feature.
+#[cfg(not(feature = "tract"))]
+#[test]
+fn eval_cli_engine_tract_without_the_feature_names_the_feature() {
+    let out = eval_json("tract", "100");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("epim: invalid --engine") && err.contains("`tract` feature"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+/// With the feature, tract classifies the same images the same way.
+#[cfg(feature = "tract")]
+#[test]
+fn eval_cli_engine_tract_reports_the_crate_accuracy() {
+    let run = |engine: &str| -> serde_json::Value {
+        let out = eval_json(engine, "300");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (ours, theirs) = (run("crate"), run("tract"));
+    assert_eq!(theirs["engine"], "tract");
+    assert_eq!(theirs["images"], 300);
+    assert_eq!(theirs["accuracy"], ours["accuracy"]);
+    assert!(theirs["images_per_s"].as_f64().unwrap() > 0.0);
 }

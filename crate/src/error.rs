@@ -69,6 +69,10 @@ pub enum Error {
     /// A chart could not be drawn by the drawing backend (SVG, canvas).
     #[error("cannot draw the chart: {0}")]
     Plot(String),
+    /// The tract-core engine (feature `tract`) could not build, optimize or
+    /// run a model; the message names the step and carries tract's error chain.
+    #[error("tract-core engine failed while {0}")]
+    Tract(String),
 }
 
 fn layer_ctx(layer: &Option<(usize, String)>) -> String {

@@ -1,7 +1,8 @@
 //! Trained models: the architecture ([`ArchSpec`]), the file format (one
 //! `.safetensors` file per model, [`safetensors`]), the validated [`Model`], its
-//! executor ([`runtime`]), its hardware cost under the simulator ([`cost`]) and
-//! the trainable architectures as simulator networks ([`network`]).
+//! executor ([`runtime`]), its hardware cost under the simulator ([`cost`]), the
+//! trainable architectures as simulator networks ([`network`]) and, with the
+//! feature `tract` (native only), a second executor on tract-core (`tract`).
 //!
 //! File layout (docs/models.md): header metadata `epim.format` =
 //! [`FORMAT`], `epim.arch` = the [`ArchSpec`] as JSON, and optional
@@ -17,6 +18,8 @@ pub mod cost;
 pub mod network;
 pub mod runtime;
 pub mod safetensors;
+#[cfg(all(feature = "tract", not(target_arch = "wasm32")))]
+pub mod tract;
 
 use std::collections::BTreeMap;
 

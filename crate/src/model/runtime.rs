@@ -113,28 +113,60 @@ impl Model {
         Ok(softmax(&self.forward(&x)?))
     }
 
-    /// Predicted class of every image of `data[start..start+n]`, in batches.
+    /// Predicted class of every image of `data[start..start+n]`, in batches
+    /// ([`Engine::classify`]).
     pub fn classify(&self, data: &Dataset, start: usize, n: usize) -> Result<Vec<usize>> {
-        let [c, h, w] = self.arch().input;
+        Engine::classify(self, data, start, n)
+    }
+
+    /// Fraction of the first `limit` images (all when `None`) classified
+    /// correctly, in `[0, 1]` ([`Engine::accuracy`]). Errors on an empty dataset.
+    pub fn accuracy(&self, data: &Dataset, limit: Option<usize>) -> Result<f64> {
+        Engine::accuracy(self, data, limit)
+    }
+}
+
+/// Images per batch of [`Engine::classify`].
+pub const BATCH_IMAGES: usize = 100;
+
+/// An inference engine for a model: the crate's executor ([`Model`]) or, with
+/// the feature `tract`, tract-core's (`model::tract::TractModel`). Both take
+/// flat `f32` images and return flat logits, so callers (`epim eval --engine`,
+/// the cross-check test, the bench) can swap them.
+pub trait Engine {
+    /// Input shape `[c, h, w]` of one image.
+    fn input_shape(&self) -> [usize; 3];
+
+    /// Number of classes (logits per image).
+    fn classes(&self) -> usize;
+
+    /// Logits `[n, classes]` (flat, row-major) of `n` images `[n, c, h, w]`
+    /// (flat, row-major). Errors: `images` is not `n * c * h * w` long.
+    fn logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>>;
+
+    /// Predicted class of every image of `data[start..start+n]` (pixels
+    /// `byte / 255`), in batches of [`BATCH_IMAGES`]. Errors: the dataset's
+    /// images are not the model's input shape.
+    fn classify(&self, data: &Dataset, start: usize, n: usize) -> Result<Vec<usize>> {
+        let [c, h, w] = self.input_shape();
         if c != 1 || h != data.rows() || w != data.cols() {
             return Err(Error::shape(
                 "dataset images",
-                format!("1 x {h} x {w} (the model input)"),
+                format!("{c} x {h} x {w} (the model input)"),
                 format!("1 x {} x {}", data.rows(), data.cols()),
             ));
         }
         let end = start.saturating_add(n).min(data.len());
-        let classes = self.arch().classes;
+        let classes = self.classes();
         let mut out = Vec::with_capacity(end.saturating_sub(start));
         let mut b = start;
         while b < end {
-            let e = (b + 100).min(end);
+            let e = (b + BATCH_IMAGES).min(end);
             let mut pixels = Vec::with_capacity((e - b) * h * w);
             for i in b..e {
                 pixels.extend(data.image(i).iter().map(|&p| f32::from(p) / 255.0));
             }
-            let x = Tensor4::new("images", [e - b, 1, h, w], pixels)?;
-            let logits = self.forward(&x)?;
+            let logits = self.logits(&pixels, e - b)?;
             out.extend(logits.chunks(classes).map(argmax));
             b = e;
         }
@@ -143,7 +175,7 @@ impl Model {
 
     /// Fraction of the first `limit` images (all when `None`) classified
     /// correctly, in `[0, 1]`. Errors on an empty dataset.
-    pub fn accuracy(&self, data: &Dataset, limit: Option<usize>) -> Result<f64> {
+    fn accuracy(&self, data: &Dataset, limit: Option<usize>) -> Result<f64> {
         let n = limit.unwrap_or(data.len()).min(data.len());
         if n == 0 {
             return Err(Error::invalid("dataset", "no images to evaluate"));
@@ -155,6 +187,26 @@ impl Model {
             .filter(|(p, l)| **p == usize::from(**l))
             .count();
         Ok(correct as f64 / n as f64)
+    }
+}
+
+/// The crate's executor: [`Model::forward`] on one batch.
+impl Engine for Model {
+    fn input_shape(&self) -> [usize; 3] {
+        self.arch().input
+    }
+
+    fn classes(&self) -> usize {
+        self.arch().classes
+    }
+
+    fn logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>> {
+        let [c, h, w] = self.arch().input;
+        if n == 0 && images.is_empty() {
+            return Ok(Vec::new());
+        }
+        let x = Tensor4::new("images", [n, c, h, w], images.to_vec())?;
+        self.forward(&x)
     }
 }
 
