@@ -40,7 +40,7 @@ export function countTests(output) {
 const cargo = (...args) => ['cargo', args];
 // Native-only crate features whose code and tests `npm test` covers too (the
 // wasm32 build never enables them).
-export const nativeFeatures = ['train', 'burn'];
+export const nativeFeatures = ['train', 'burn', 'tract'];
 const features = ['--features', nativeFeatures.join(',')];
 const tiers = [
   {
