@@ -25,8 +25,8 @@
 //! float noise because tract sums each convolution in another order (im2col and
 //! a packed matrix product, with fused multiply-add where the CPU has it), so a
 //! value within that noise of a rounding boundary `k + 0.5` can be quantized one
-//! step apart (docs/models.md, "tract cross-check": 0.2 to 1.6 % of MNIST test
-//! images, no class change).
+//! step apart (docs/models.md, "tract cross-check": 0.1 to 1.6 % of the test
+//! images of the shipped models).
 //!
 //! The graph is decluttered and optimized once (`into_optimized`) and run on whole
 //! batches. tract's errors become [`Error::Tract`] naming the step that failed.
