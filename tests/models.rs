@@ -46,7 +46,36 @@ fn every_shipped_model_records_its_provenance() {
                 path.display()
             );
         }
-        assert!(m.metadata()["epim.train_command"].starts_with("epim train "));
+        let command = &m.metadata()["epim.train_command"];
+        assert!(command.starts_with("epim train "), "{}: {command}", path.display());
+        // The recorded command reproduces the file where it is shipped: `--out models/NAME`,
+        // nothing outside the repository (scripts/set-model-out.mjs rewrites it).
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let outs: Vec<&str> = command
+            .split_whitespace()
+            .skip_while(|w| *w != "--out")
+            .skip(1)
+            .take(1)
+            .collect();
+        assert_eq!(
+            outs,
+            [format!("models/{name}").as_str()],
+            "{}: train command {command:?} must have --out models/{name}",
+            path.display()
+        );
+        assert_eq!(
+            command.matches("--out").count(),
+            1,
+            "{}: {command}",
+            path.display()
+        );
+        for temp in ["/tmp", "/var/", "../", "~/"] {
+            assert!(
+                !command.contains(temp),
+                "{}: train command {command:?} names a path outside the repository ({temp})",
+                path.display()
+            );
+        }
         let license = match m.metadata()["epim.dataset"].as_str() {
             "mnist" => "CC BY-SA 3.0",
             "fashion-mnist" => "MIT",
