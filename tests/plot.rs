@@ -192,13 +192,29 @@ fn opts() -> ChartOptions {
 }
 
 /// Renders every kind of the sample, light and dark, linear and log, into
-/// test-results/plots/ for a person to look at.
+/// test-results/plots/ for a person to look at; every file is read back and must be the
+/// well-formed chart that was rendered, and each option must change the picture.
 #[test]
 fn sample_charts_are_written_for_inspection() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-results/plots");
     std::fs::create_dir_all(&dir).unwrap();
     let data = sample();
+    let write = |name: String, svg: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, &svg).unwrap();
+        let back = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(back, svg, "{} reads back as written", path.display());
+        let elements = parse_svg(&back);
+        assert_eq!(elements[0].tag, "svg", "{}", path.display());
+        assert!(
+            texts(&back).iter().any(|t| t.starts_with(&data.title)),
+            "{} has the title",
+            path.display()
+        );
+        back
+    };
     for kind in ChartKind::ALL {
+        let mut variants = Vec::new();
         for (suffix, o) in [
             ("", opts()),
             (
@@ -217,13 +233,22 @@ fn sample_charts_are_written_for_inspection() {
             ),
         ] {
             let svg = render_svg(&data, kind, &o).unwrap();
-            std::fs::write(dir.join(format!("{kind}{suffix}.svg")), svg).unwrap();
+            variants.push(write(format!("{kind}{suffix}.svg"), svg));
         }
+        assert_ne!(variants[0], variants[1], "{kind}: log scale changes the chart");
+        assert_ne!(variants[0], variants[2], "{kind}: dark changes the chart");
     }
     let mut no_acc = data.clone();
     no_acc.rows[2].accuracy_pct = None;
-    let svg = render_svg(&no_acc, ChartKind::Pareto, &opts()).unwrap();
-    std::fs::write(dir.join("pareto-bits.svg"), svg).unwrap();
+    let by_bits = write(
+        "pareto-bits.svg".into(),
+        render_svg(&no_acc, ChartKind::Pareto, &opts()).unwrap(),
+    );
+    let by_accuracy = render_svg(&data, ChartKind::Pareto, &opts()).unwrap();
+    assert_ne!(
+        by_bits, by_accuracy,
+        "a row without accuracy changes the Pareto chart"
+    );
 }
 
 #[test]

@@ -2,22 +2,83 @@
 //! (no per-network special cases), and the reports are internally consistent.
 #![cfg(not(target_arch = "wasm32"))]
 
-use epim::nets::{builtin, builtin_names};
+use epim::nets::{builtin, builtin_names, Op};
 use epim::sim::{preset, simulate, Accounting};
 
 #[test]
 fn every_zoo_network_simulates_in_both_accountings() {
     let arch = preset("mnsim2").unwrap();
+    let (rows, cols) = (
+        arch.crossbar.rows as usize,
+        arch.crossbar.cols as usize,
+    );
+    let per_pe = u64::from(arch.pe.groups) * u64::from(arch.pe.polarity);
+    let chip_tiles = u64::from(arch.chip.tiles_x) * u64::from(arch.chip.tiles_y);
     for name in builtin_names() {
         let net = builtin(name).unwrap();
+        // Weight bits per PE column: the sign goes to the second polarity.
+        let w_prec = (net.w_bits - 1) as usize;
         for acc in [Accounting::Mnsim, Accounting::Physical] {
             let r = simulate(&net, &arch, acc).unwrap_or_else(|e| panic!("{name} {acc:?}: {e}"));
-            eprintln!(
-                "{name:22} {:8} pes {:6} xbars {:6} tiles {:5} area {:.4e} um2 lat {:.4e} ns power {:.4e} mW energy {:.4e} pJ util {:.3}",
-                acc.name(), r.totals.pes, r.totals.crossbars, r.totals.tiles,
-                r.totals.area_um2.value(), r.totals.latency_ns.value(), r.totals.power_mw.value(),
-                r.totals.energy_pj.value(), r.totals.utilization_0_to_1
+            let at = format!("{name} {}", acc.name());
+            assert_eq!(
+                (r.network.as_str(), r.preset.as_str(), r.accounting.as_str()),
+                (name, "mnsim2", acc.name()),
+                "{at}"
             );
+            assert_eq!(r.layers.len(), net.layers.len(), "{at}: one report per layer");
+            let t = &r.totals;
+            for (what, v) in [
+                ("area_um2", t.area_um2.value()),
+                ("latency_ns", t.latency_ns.value()),
+                ("power_mw", t.power_mw.value()),
+                ("energy_pj", t.energy_pj.value()),
+            ] {
+                assert!(v.is_finite() && v > 0.0, "{at}: totals.{what} = {v}");
+            }
+            assert!(t.pes > 0 && t.crossbars == t.pes * per_pe, "{at}: {} PEs, {} crossbars", t.pes, t.crossbars);
+            assert!(t.tiles > 0 && t.tiles <= chip_tiles, "{at}: {} tiles", t.tiles);
+            assert!(
+                t.utilization_0_to_1 > 0.0 && t.utilization_0_to_1 <= 1.0,
+                "{at}: utilization {}",
+                t.utilization_0_to_1
+            );
+            // The network is done when its last layer (an fc in every zoo network) is.
+            let last = r.layers.last().unwrap();
+            assert_eq!(last.kind, "fc", "{at}");
+            assert_eq!(t.latency_ns, last.last_finish_ns, "{at}");
+            for (l, (rep, layer)) in r.layers.iter().zip(&net.layers).enumerate() {
+                let at = format!("{at} layer {l} ({})", layer.name);
+                assert_eq!((rep.index, rep.kind.as_str()), (l, layer.op.kind()), "{at}");
+                assert!(rep.last_finish_ns <= t.latency_ns, "{at}");
+                // The mapping, recomputed from the layer's shape (docs/mnsim-model.md#mapping,
+                // docs/simulator.md's physical differences 1 and 2; 1-bit cells, so one slice
+                // per magnitude bit in both accountings).
+                let (c_in, c_out, k, groups) = match layer.op {
+                    Op::Conv(g) => (g.c_in, g.c_out, g.kernel, g.groups),
+                    Op::Fc {
+                        in_features,
+                        out_features,
+                    } => (in_features, out_features, 1, 1),
+                    _ => continue,
+                };
+                let mx = w_prec * c_out.div_ceil(cols);
+                let my = match (acc, &layer.op) {
+                    (_, Op::Fc { .. }) => c_in.div_ceil(rows),
+                    (Accounting::Mnsim, _) => c_in.div_ceil(rows / (k * k)),
+                    (Accounting::Physical, _) if groups == 1 => (c_in * k * k).div_ceil(rows),
+                    // Grouped convolutions are packed block-diagonally in physical.
+                    _ => {
+                        assert!(rep.pes > 0 && rep.pes <= (mx * c_in.div_ceil(rows / (k * k))) as u64, "{at}");
+                        continue;
+                    }
+                };
+                assert_eq!(
+                    (rep.mapping.mx, rep.mapping.my, rep.pes, rep.crossbars),
+                    (mx as u64, my as u64, (mx * my) as u64, (mx * my) as u64 * per_pe),
+                    "{at}"
+                );
+            }
         }
     }
 }

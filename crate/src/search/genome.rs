@@ -477,16 +477,29 @@ mod tests {
         let net = builtin("resnet50-imagenet").unwrap();
         let space = SearchSpace::from_network(&net, &SpaceConfig::default()).unwrap();
         let mut rng = Rng::new(5);
+        let (mut epitomes, mut genes) = (0, 0);
         for _ in 0..20 {
             let g = space.random_genome(&mut rng);
             for (c, m) in space.decode(&g).iter().zip(&space.layers) {
-                if let LayerChoice::Epitome { shape, rep, .. } = *c {
+                genes += 1;
+                if let LayerChoice::Epitome { shape, rep, w_bits } = *c {
+                    epitomes += 1;
+                    assert!(m.epitome_allowed, "{}: epitome drawn for a dense-only layer", m.name);
+                    assert!(m.e_out.contains(&shape.e_out) && m.e_in.contains(&shape.e_in));
+                    assert!(m.e_h.contains(&shape.e_h) && m.e_w.contains(&shape.e_w));
+                    assert!(m.rep.contains(&rep) && m.bits.contains(&w_bits));
                     let mut spec = crate::epitome::EpitomeSpec::new(m.geometry, shape);
                     spec.rep = rep;
                     spec.validate().unwrap();
                 }
             }
         }
+        // The property is about epitome choices: the draw must produce many of them (and
+        // dense ones too), or the loop above checked nothing.
+        assert!(
+            epitomes >= genes / 4 && epitomes < genes,
+            "{epitomes} epitome choices among {genes} genes"
+        );
     }
 
     #[test]
