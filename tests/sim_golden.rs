@@ -1,6 +1,6 @@
 //! The simulator's `mnsim` accounting against MNSIM 2.0's real outputs
-//! (tests/fixtures/mnsim2/: three logs and the per-layer checkpoints of
-//! LATENCY_ENERGY.md Appendix B). Every expected number is parsed from those files.
+//! (tests/fixtures/mnsim2/: three logs and the per-layer checkpoints of the same
+//! runs, see its README.md). Every expected number is parsed from those files.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::HashMap;

@@ -85,8 +85,9 @@ fn every_zoo_network_simulates_in_both_accountings() {
 
 #[test]
 fn resnet18_global_accumulator_matches_the_documented_values() {
-    // LATENCY_ENERGY.md §4: 7.5 KB, 1920 adders of 9 bits; §12: 4898.88 + 156974.886 µm²;
-    // §10: 0.01026342 W; §11: 8.64e-08 nJ of adder energy in the breakdown lines.
+    // docs/mnsim-model.md: 7.5 KB, 1920 adders of 9 bits (global accumulator);
+    // 4898.88 + 156974.886 µm² (area); 0.01026342 W (power); 8.64e-08 nJ of adder
+    // energy in the breakdown lines (energy).
     let r = simulate(
         &builtin("resnet18").unwrap(),
         &preset("mnsim2").unwrap(),
@@ -174,7 +175,7 @@ fn networks_with_too_many_pixels_are_refused_cleanly() {
 
 #[test]
 fn mnsim_accounting_ignores_cell_bits_as_mnsim_does() {
-    // MODEL.md 1.4: MNSIM's 2-bit-cell runs of vgg8 and resnet18 equal the 1-bit runs.
+    // docs/mnsim-model.md#mapping: MNSIM's hardware count ignores cell bits.
     let one = preset("mnsim2").unwrap();
     let mut two = one.clone();
     two.device.cell_bits = 2;

@@ -1,4 +1,4 @@
-//! Physical units of the simulator (STYLE 9.5): µm², ns, pJ, mW and MHz.
+//! Physical units of the simulator (units in types, not only in names): µm², ns, pJ, mW and MHz.
 //!
 //! They fit together without conversion factors: 1 pJ / 1 ns = 1 mW. Each newtype
 //! is `#[serde(transparent)]` (plain numbers in JSON), has no `Deref` (the raw

@@ -1,8 +1,8 @@
 //! The built-in networks.
 //!
 //! The CIFAR-10 ones are MNSIM 2.0's built-ins (`MNSIM/Interface/network.py`,
-//! `get_net`, commit ca39ccb) exactly as ../shared/reference/mnsim2/MODEL.md and
-//! LATENCY_ENERGY.md section 3.2 describe them: 3x32x32 input, 9-bit weights and
+//! `get_net`, commit ca39ccb) exactly as docs/mnsim-model.md#networks-and-hardware-layers
+//! describes them: 3x32x32 input, 9-bit weights and
 //! activations, ReLU/BN/dropout dropped. The ImageNet ones are torchvision's
 //! `resnet18`, `resnet50` (v1.5: stride on the 3x3), `vgg16` and `mobilenet_v2`
 //! at 3x224x224, with 8-bit weights and activations (the usual INT8 deployment).
@@ -417,7 +417,8 @@ mod tests {
 
     #[test]
     fn mnsim_networks_have_the_documented_hardware_layer_counts() {
-        // LATENCY_ENERGY.md section 3.3 / Appendix B: vgg8 has 12 layers, resnet18 31.
+        // docs/mnsim-model.md#networks-and-hardware-layers and the checkpoints of
+        // tests/fixtures/mnsim2: vgg8 has 12 hardware layers, lenet 7, resnet18 31.
         assert_eq!(builtin("vgg8").unwrap().layers.len(), 12);
         assert_eq!(builtin("lenet").unwrap().layers.len(), 7);
         let r = builtin("resnet18").unwrap();

@@ -1,4 +1,4 @@
-//! Epitome-aware quantization (EPITOME.md section 3).
+//! Epitome-aware quantization (docs/epitome.md#quantization).
 //!
 //! - [`weights`]: the epitome `E` is what the crossbars store, so `E` is
 //!   quantized: signed, symmetric, uniform, 2..=8 bits, one scale per epitome

@@ -84,7 +84,7 @@ pub struct LayerMenu {
     pub name: String,
     /// The dense geometry (an fc layer is a 1x1 convolution on a 1x1 map).
     pub geometry: LayerGeometry,
-    /// False for grouped / depthwise convolutions: they stay dense (EPITOME.md 1).
+    /// False for grouped / depthwise convolutions: they stay dense (docs/epitome.md#shapes).
     pub epitome_allowed: bool,
     /// `e_out` choices, ascending.
     pub e_out: Vec<usize>,

@@ -1,14 +1,15 @@
 //! A seeded, deterministic ask/tell evolutionary search over layer-wise designs
 //! (dense or epitome shape, replication, weight bits per layer).
 //!
-//! The caller drives it (STYLE 9.6 example 10, in the style of Timeloop's search
-//! interface): [`Search::ask`] hands out a [`Candidate`], the caller evaluates its
-//! genome and reports an [`Outcome`] with [`Search::tell`]. An infeasible candidate
-//! is a result ([`Outcome::Infeasible`], counted per [`InfeasibleClass`]), not an
-//! error (STYLE 9.4.5). When every candidate of a generation has been told, the
-//! search selects survivors, checks its termination counters and breeds the next
-//! generation. [`Search::step`] runs whole generations with a closure, which is
-//! how the CLI and the browser's `SearchSession` step it incrementally.
+//! The caller drives it (ask/tell, in the style of Timeloop's search interface):
+//! [`Search::ask`] hands out a [`Candidate`], the caller evaluates its genome and
+//! reports an [`Outcome`] with [`Search::tell`]. An infeasible candidate is a result
+//! ([`Outcome::Infeasible`], counted per [`InfeasibleClass`]), not an error: a search
+//! is expected to meet infeasible designs. When every candidate of a generation has
+//! been told, the search selects survivors, checks its termination counters and
+//! breeds the next generation. [`Search::step`] runs whole generations with a
+//! closure, which is how the CLI and the browser's `SearchSession` step it
+//! incrementally.
 //!
 //! - **Selection**: tournament over the population sorted best first.
 //! - **Variation**: uniform crossover per layer, per-gene mutation that flips

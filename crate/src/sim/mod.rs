@@ -2,7 +2,7 @@
 //! tile, chip) in the style of MNSIM 2.0, with two accountings.
 //!
 //! - [`Accounting::Mnsim`] reproduces MNSIM 2.0's behaviour-level numbers, quirks
-//!   included (../shared/reference/mnsim2/LATENCY_ENERGY.md).
+//!   included (docs/mnsim-model.md).
 //! - [`Accounting::Physical`] counts the same hardware as built (docs/simulator.md).
 //!
 //! Flow: [`ArchConfig`] resolves against a preset into an [`Arch`]; a

@@ -1,5 +1,5 @@
 //! The cost model: mapping counts -> area, latency (event-driven pixel pipeline),
-//! power and energy, in either accounting (LATENCY_ENERGY.md sections 4-12 for
+//! power and energy, in either accounting (docs/mnsim-model.md, mapping to area, for
 //! `mnsim`; docs/simulator.md for `physical`).
 //!
 //! Internally every quantity is a plain `f64` in µm², ns, mW or pJ; the report wraps
@@ -22,7 +22,8 @@ type P = Parts<f64>;
 /// Most pixel events per simulation (one `f64` finish time each).
 const MAX_EVENTS: u64 = 1 << 26;
 
-/// Constants derived from the hardware description (LATENCY_ENERGY.md 2.2, 2.3).
+/// Constants derived from the hardware description (docs/mnsim-model.md#derived-constants,
+/// #component-tables).
 struct Hw {
     n_sub: f64,
     dac_g: f64,
@@ -196,7 +197,8 @@ struct Events {
     traffic: Vec<[f64; 4]>,
 }
 
-/// PE and joint-module latency terms of one conv/fc event (LATENCY_ENERGY.md 7.1, 7.2);
+/// PE and joint-module latency terms of one conv/fc event (docs/mnsim-model.md#pe-terms,
+/// #tile-terms);
 /// also returns `multiple_time`.
 fn conv_like_terms(hw: &Hw, m: &LayerMap, max_pe: u64, a_bits: u32) -> (P, f64) {
     let r = m.max_row as f64;
@@ -773,7 +775,7 @@ pub fn evaluate_plan(
     let p_gadd = tech::adder_power(arch.digital.adder_tech_nm, g_bits).value();
     let a_gadd = tech::adder_area(arch.digital.adder_tech_nm, g_bits).value();
 
-    // 4. Tile area (LATENCY_ENERGY.md 12).
+    // 4. Tile area (docs/mnsim-model.md#area).
     let g = f64::from(arch.pe.groups);
     let rows = f64::from(arch.crossbar.rows);
     let cols = f64::from(arch.crossbar.cols);
@@ -1039,7 +1041,7 @@ fn ratio(num: u64, den: u64) -> f64 {
 }
 
 /// Power of one tile configured for the layer, all components active
-/// (LATENCY_ENERGY.md section 10).
+/// (docs/mnsim-model.md#power).
 fn mnsim_tile_power(
     hw: &Hw,
     arch: &Arch,

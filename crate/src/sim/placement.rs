@@ -1,5 +1,5 @@
 //! Tile numbering on the chip grid and the inter-tile distances of each layer
-//! (LATENCY_ENERGY.md section 5).
+//! (docs/mnsim-model.md#placement-and-distances).
 
 use super::config::Placement;
 use crate::nets::{Network, Op};

@@ -1,5 +1,6 @@
 //! Per-layer compression plans: any conv or fc layer can be dense, an epitome or
-//! pruned, with its own weight and activation bits (EPITOME.md sections 4-6).
+//! pruned, with its own weight and activation bits (docs/epitome.md#datapath; the rules in
+//! docs/compare.md#epitome-layers-on-the-crossbars).
 //!
 //! A [`NetworkPlan`] holds one [`LayerPlan`] per network layer (or none: all dense).
 //! [`map_planned`] turns a planned layer into the same integer [`LayerMap`] as a
@@ -247,7 +248,7 @@ pub fn conv_shape(layer: &Layer) -> Result<ConvShape> {
 }
 
 /// Whether the epitome is the layer's own weight shape with one copy: an ordinary
-/// convolution (EPITOME.md section 1).
+/// convolution (docs/epitome.md#shapes).
 pub fn is_identity(spec: &EpitomeSpec) -> bool {
     let (l, e) = (&spec.layer, &spec.epitome);
     e.e_out == l.c_out && e.e_in == l.c_in && e.e_h == l.k_h && e.e_w == l.k_w && spec.rep == 1

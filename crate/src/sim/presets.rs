@@ -58,7 +58,7 @@ pub fn preset(name: &str) -> Result<Arch> {
     }
 }
 
-/// MNSIM 2.0's shipped `SimConfig.ini` (MODEL.md 1.3, LATENCY_ENERGY.md 2.1).
+/// MNSIM 2.0's shipped `SimConfig.ini` (docs/mnsim-model.md#configuration).
 fn mnsim2() -> Arch {
     Arch {
         preset: "mnsim2".into(),

@@ -1,5 +1,5 @@
 //! SRAM buffer tables of MNSIM 2.0 (`Hardware_Model/Buffer.py`, commit ca39ccb), as
-//! transcribed in ../shared/reference/mnsim2/LATENCY_ENERGY.md Appendix A (generated from it).
+//! transcribed from that file's tables (docs/mnsim-model.md#sram-buffers).
 //! Index = group offset (0: tech >= 90 nm, 36: >= 65 nm, 72: < 65 nm) + 4 * size class
 //! (<= 2, 4, 8, ..., 256 KB, larger) + width class (<= 64, 128, 256, larger bits).
 //! `-1` marks an invalid combination (2 KB with a bus wider than 256 bits).

@@ -1,8 +1,8 @@
 //! Component tables and technology formulas, each with its source.
 //!
 //! Unless stated otherwise every number is MNSIM 2.0's (thu-nics/MNSIM-2.0, commit
-//! ca39ccb, `MNSIM/Hardware_Model/*.py`), as transcribed in
-//! ../shared/reference/mnsim2/LATENCY_ENERGY.md section 2.3 and MODEL.md. Units are
+//! ca39ccb, `MNSIM/Hardware_Model/*.py`); docs/mnsim-model.md#component-tables
+//! gives the formulas. Units are
 //! converted at this boundary: MNSIM's W become mW (x1e3), nJ become pJ (x1e3).
 
 use super::sram;
@@ -232,7 +232,7 @@ pub struct SramEntry {
     pub area_um2: f64,
 }
 
-/// Looks up an SRAM buffer (LATENCY_ENERGY.md section 6); a zero size is no buffer.
+/// Looks up an SRAM buffer (docs/mnsim-model.md#sram-buffers); a zero size is no buffer.
 pub fn sram(size_kb: f64, width_bits: u32, tech_nm: f64) -> Option<SramEntry> {
     if size_kb <= 0.0 {
         return Some(SramEntry {
@@ -285,7 +285,7 @@ mod tests {
 
     #[test]
     fn default_components_match_the_reference_values() {
-        // LATENCY_ENERGY.md section 2.3 / MODEL.md 1.5.
+        // docs/mnsim-model.md#component-tables and #area.
         assert!(close(reg(45.0).0.value(), 9.010650887573964e-06));
         assert!(close(reg(45.0).1.value(), 0.6832757396449703));
         assert!(close(jointmodule(45.0).1.value(), 169.5536094674556));

@@ -3,8 +3,8 @@
 //!
 //! Forward: `W = E.reshape([|E|]).select(0, index_map).reshape([c_out, c_in,
 //! k, k])`, then `conv2d(x, W, b)`. burn's autodiff differentiates `select` by
-//! a scatter-add, so `dL/dE` is EPITOME.md section 2's backward pass with no
-//! code of ours.
+//! a scatter-add, so `dL/dE` is the backward pass of
+//! docs/epitome.md#forward-and-backward-pass with no code of ours.
 
 use burn::module::{Module, Param};
 use burn::tensor::module::conv2d;
@@ -125,7 +125,7 @@ impl EpitomeConv {
 }
 
 /// Per-row symmetric quantization of `rows` (`[rows, len]`), forward only:
-/// EPITOME.md section 3, the same numbers as [`crate::quant::quantize_rows`]
+/// docs/epitome.md#quantization, the same numbers as [`crate::quant::quantize_rows`]
 /// dequantized: `s_r = max|E[r]| / (2^(b-1) - 1)`, `q = clamp(round(E / s_r),
 /// -qmax, qmax) * s_r`, rounding half away from zero (burn's `round` rounds
 /// half to even), an all-zero row (scale 0) to zeros.

@@ -4,7 +4,8 @@
 //! - [`EpitomeConv`]: the epitome layer as a burn module. Its weights are
 //!   `W = E.select(index map)` reshaped to `[c_out, c_in, k, k]`, then
 //!   `conv2d`; burn differentiates `select` by a scatter-add, so the gradient
-//!   flows back into `E` as EPITOME.md section 2 says (tests/burn_layer.rs checks
+//!   flows back into `E` as docs/epitome.md#forward-and-backward-pass says
+//!   (tests/burn_layer.rs checks
 //!   it against [`crate::epitome::grad_to_epitome`]).
 //! - [`quantize_rows_ste`]: quantization-aware training, `E` quantized per
 //!   epitome row exactly as [`crate::quant::quantize_rows`] does, with the
