@@ -47,7 +47,11 @@ fn every_shipped_model_records_its_provenance() {
             );
         }
         let command = &m.metadata()["epim.train_command"];
-        assert!(command.starts_with("epim train "), "{}: {command}", path.display());
+        assert!(
+            command.starts_with("epim train "),
+            "{}: {command}",
+            path.display()
+        );
         // The recorded command reproduces the file where it is shipped: `--out models/NAME`,
         // nothing outside the repository (scripts/set-model-out.mjs rewrites it).
         let name = path.file_name().unwrap().to_str().unwrap();

@@ -235,7 +235,10 @@ fn sample_charts_are_written_for_inspection() {
             let svg = render_svg(&data, kind, &o).unwrap();
             variants.push(write(format!("{kind}{suffix}.svg"), svg));
         }
-        assert_ne!(variants[0], variants[1], "{kind}: log scale changes the chart");
+        assert_ne!(
+            variants[0], variants[1],
+            "{kind}: log scale changes the chart"
+        );
         assert_ne!(variants[0], variants[2], "{kind}: dark changes the chart");
     }
     let mut no_acc = data.clone();

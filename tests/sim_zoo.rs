@@ -8,10 +8,7 @@ use epim::sim::{preset, simulate, Accounting};
 #[test]
 fn every_zoo_network_simulates_in_both_accountings() {
     let arch = preset("mnsim2").unwrap();
-    let (rows, cols) = (
-        arch.crossbar.rows as usize,
-        arch.crossbar.cols as usize,
-    );
+    let (rows, cols) = (arch.crossbar.rows as usize, arch.crossbar.cols as usize);
     let per_pe = u64::from(arch.pe.groups) * u64::from(arch.pe.polarity);
     let chip_tiles = u64::from(arch.chip.tiles_x) * u64::from(arch.chip.tiles_y);
     for name in builtin_names() {
@@ -26,7 +23,11 @@ fn every_zoo_network_simulates_in_both_accountings() {
                 (name, "mnsim2", acc.name()),
                 "{at}"
             );
-            assert_eq!(r.layers.len(), net.layers.len(), "{at}: one report per layer");
+            assert_eq!(
+                r.layers.len(),
+                net.layers.len(),
+                "{at}: one report per layer"
+            );
             let t = &r.totals;
             for (what, v) in [
                 ("area_um2", t.area_um2.value()),
@@ -36,8 +37,17 @@ fn every_zoo_network_simulates_in_both_accountings() {
             ] {
                 assert!(v.is_finite() && v > 0.0, "{at}: totals.{what} = {v}");
             }
-            assert!(t.pes > 0 && t.crossbars == t.pes * per_pe, "{at}: {} PEs, {} crossbars", t.pes, t.crossbars);
-            assert!(t.tiles > 0 && t.tiles <= chip_tiles, "{at}: {} tiles", t.tiles);
+            assert!(
+                t.pes > 0 && t.crossbars == t.pes * per_pe,
+                "{at}: {} PEs, {} crossbars",
+                t.pes,
+                t.crossbars
+            );
+            assert!(
+                t.tiles > 0 && t.tiles <= chip_tiles,
+                "{at}: {} tiles",
+                t.tiles
+            );
             assert!(
                 t.utilization_0_to_1 > 0.0 && t.utilization_0_to_1 <= 1.0,
                 "{at}: utilization {}",
@@ -69,13 +79,21 @@ fn every_zoo_network_simulates_in_both_accountings() {
                     (Accounting::Physical, _) if groups == 1 => (c_in * k * k).div_ceil(rows),
                     // Grouped convolutions are packed block-diagonally in physical.
                     _ => {
-                        assert!(rep.pes > 0 && rep.pes <= (mx * c_in.div_ceil(rows / (k * k))) as u64, "{at}");
+                        assert!(
+                            rep.pes > 0 && rep.pes <= (mx * c_in.div_ceil(rows / (k * k))) as u64,
+                            "{at}"
+                        );
                         continue;
                     }
                 };
                 assert_eq!(
                     (rep.mapping.mx, rep.mapping.my, rep.pes, rep.crossbars),
-                    (mx as u64, my as u64, (mx * my) as u64, (mx * my) as u64 * per_pe),
+                    (
+                        mx as u64,
+                        my as u64,
+                        (mx * my) as u64,
+                        (mx * my) as u64 * per_pe
+                    ),
                     "{at}"
                 );
             }

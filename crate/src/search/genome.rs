@@ -484,7 +484,11 @@ mod tests {
                 genes += 1;
                 if let LayerChoice::Epitome { shape, rep, w_bits } = *c {
                     epitomes += 1;
-                    assert!(m.epitome_allowed, "{}: epitome drawn for a dense-only layer", m.name);
+                    assert!(
+                        m.epitome_allowed,
+                        "{}: epitome drawn for a dense-only layer",
+                        m.name
+                    );
                     assert!(m.e_out.contains(&shape.e_out) && m.e_in.contains(&shape.e_in));
                     assert!(m.e_h.contains(&shape.e_h) && m.e_w.contains(&shape.e_w));
                     assert!(m.rep.contains(&rep) && m.bits.contains(&w_bits));
