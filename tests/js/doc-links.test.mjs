@@ -158,3 +158,34 @@ test('every relative link in every Markdown file resolves', () => {
   assert.deepEqual(broken, [], `broken links:\n${broken.join('\n')}`);
   assert.ok(checked > 20, `only ${checked} relative links checked: is the link pattern right?`);
 });
+
+/** The repository's source files that may cite docs in comments (Rust, JS, shell). */
+function sourceFiles() {
+  const out = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || ['node_modules', 'target', 'pkg'].includes(entry.name)) continue;
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (/\.(rs|mjs|js|sh|toml)$/.test(entry.name)) out.push(path);
+    }
+  };
+  for (const dir of ['crate', 'tests', 'www', 'scripts']) if (existsSync(join(root, dir))) walk(dir);
+  return out.sort();
+}
+
+test('every docs/ page and anchor cited in source code resolves', () => {
+  const broken = [];
+  let checked = 0;
+  for (const file of sourceFiles()) {
+    if (file === 'tests/js/doc-links.test.mjs') continue; // its own examples
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const m of text.matchAll(/\bdocs\/([\w.-]+\.md)(?:#([\w-]+))?/g)) {
+      checked += 1;
+      const why = brokenLink('README.md', `docs/${m[1]}${m[2] ? `#${m[2]}` : ''}`);
+      if (why !== null) broken.push(`${file}: docs/${m[1]}${m[2] ? `#${m[2]}` : ''} ${why}`);
+    }
+  }
+  assert.deepEqual(broken, [], `broken doc references in source:\n${broken.join('\n')}`);
+  assert.ok(checked > 10, `only ${checked} doc references found in source`);
+});
