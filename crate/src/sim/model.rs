@@ -22,8 +22,8 @@ type P = Parts<f64>;
 /// Most pixel events per simulation (one `f64` finish time each).
 const MAX_EVENTS: u64 = 1 << 26;
 
-/// Constants derived from the hardware description (docs/mnsim-model.md#derived-constants,
-/// #component-tables).
+/// Constants derived from the hardware description
+/// (docs/mnsim-model.md#derived-constants, docs/mnsim-model.md#component-tables).
 struct Hw {
     n_sub: f64,
     dac_g: f64,
@@ -198,8 +198,7 @@ struct Events {
 }
 
 /// PE and joint-module latency terms of one conv/fc event (docs/mnsim-model.md#pe-terms,
-/// #tile-terms);
-/// also returns `multiple_time`.
+/// docs/mnsim-model.md#tile-terms); also returns `multiple_time`.
 fn conv_like_terms(hw: &Hw, m: &LayerMap, max_pe: u64, a_bits: u32) -> (P, f64) {
     let r = m.max_row as f64;
     let c = m.max_col as f64;

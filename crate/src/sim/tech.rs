@@ -285,7 +285,7 @@ mod tests {
 
     #[test]
     fn default_components_match_the_reference_values() {
-        // docs/mnsim-model.md#component-tables and #area.
+        // docs/mnsim-model.md#component-tables, docs/mnsim-model.md#area.
         assert!(close(reg(45.0).0.value(), 9.010650887573964e-06));
         assert!(close(reg(45.0).1.value(), 0.6832757396449703));
         assert!(close(jointmodule(45.0).1.value(), 169.5536094674556));
