@@ -240,7 +240,8 @@ fn latency_line(l: &LayerReport, name: &str) -> f64 {
 fn total_line(r: &SimReport, section: &str, name: &str) -> f64 {
     let t = &r.totals.detail;
     let acc = &r.totals.accumulator;
-    // The global accumulator appears only in MNSIM's breakdown lines (LE §10-12).
+    // The global accumulator appears only in MNSIM's breakdown lines
+    // (docs/mnsim-model.md#power, #energy, #area).
     let gbuf_area = acc.area_um2.value() - acc.adders_area_um2.value();
     let (p, scale, g_digital, g_read, g_write) = match section {
         "area" => (

@@ -275,7 +275,8 @@ mod tests {
 
     #[test]
     fn vgg8_layer7_is_the_documented_worked_example() {
-        // docs/mnsim-model.md#mapping: conv 3x3 512->512: cpx 28, my 19, mx 16, 304 PEs, 608 crossbars.
+        // docs/mnsim-model.md#mapping, worked example: conv 3x3 512->512: cpx 28, my 19,
+        // mx 16, 304 PEs, 608 crossbars.
         let net = builtin("vgg8").unwrap();
         let arch = preset("mnsim2").unwrap();
         let m = map_layer(7, &net.layers[7], 9, &arch, Accounting::Mnsim).unwrap();

@@ -237,8 +237,9 @@ struct LayerTiming {
     occupancy: f64,
 }
 
-/// Which of the per-layer event kinds output pixel (i, j) is (LE §7.5, §7.7): conv has
-/// four line-buffer cases, pooling three (no special first row), add and fc one.
+/// Which of the per-layer event kinds output pixel (i, j) is
+/// (docs/mnsim-model.md#line-buffer-traffic, docs/mnsim-model.md#pooling-events): conv
+/// has four line-buffer cases, pooling three (no special first row), add and fc one.
 fn pixel_case(op: &Op, i: usize, j: usize) -> usize {
     match op {
         Op::Conv(_) => match (i > 0, j > 0) {
@@ -261,8 +262,9 @@ fn pixel_case(op: &Op, i: usize, j: usize) -> usize {
 }
 
 /// Raster index, in a producer output of `h x w`, of the pixel that completes the
-/// receptive field of output (i, j) (LE §8): the last row and column the window
-/// touches, clipped to the input. A 1x1 conv uses MNSIM's unclipped `i·s·w + j·s`.
+/// receptive field of output (i, j) (docs/mnsim-model.md#pipeline): the last row
+/// and column the window touches, clipped to the input. A 1x1 conv uses MNSIM's
+/// unclipped `i·s·w + j·s`.
 fn need(
     i: usize,
     j: usize,
@@ -281,7 +283,7 @@ fn need(
 
 /// Schedules layer `l`'s events after its producers (`finish[p]` for every earlier
 /// layer): each starts when its producers' needed pixels and its own previous event
-/// are done (LE §8).
+/// are done (docs/mnsim-model.md#pipeline).
 fn schedule_layer(net: &Network, l: usize, ev: &Events, finish: &[Vec<f64>]) -> LayerTiming {
     let layer = &net.layers[l];
     let producers: Vec<usize> = layer
@@ -369,7 +371,7 @@ fn schedule_layer(net: &Network, l: usize, ev: &Events, finish: &[Vec<f64>]) -> 
 }
 
 /// The element-wise add's reference input: its first input that is not itself an add
-/// (LE §4, "src").
+/// (`src` in docs/mnsim-model.md#buffer-sizes-and-the-global-accumulator).
 fn src_of(net: &Network, l: usize) -> Option<usize> {
     let layer = &net.layers[l];
     let ps: Vec<usize> = layer
@@ -392,7 +394,7 @@ struct Ctx<'a> {
 }
 
 /// The per-event latency parts and durations of layer `l`, one entry per pixel case
-/// (LE §7), with the buffer traffic of each case.
+/// (docs/mnsim-model.md#event-latency), with the buffer traffic of each case.
 fn layer_events(
     ctx: &Ctx,
     net: &Network,

@@ -206,7 +206,8 @@ mod tests {
         }
     }
 
-    /// LE §5.2 literally: every candidate against every other cell, O(n²).
+    /// docs/mnsim-model.md#placement-and-distances literally: every candidate against
+    /// every other cell, O(n²).
     fn distances_brute(net: &Network, cells: &[Vec<Cell>], tx: u32) -> Vec<(f64, f64)> {
         let man = |a: Cell, b: Cell| ((a.0 - b.0).abs() + (a.1 - b.1).abs()) as f64;
         let gd = |a: Cell| (a.0 as f64 - f64::from(tx) / 2.0).abs() + a.1 as f64;
