@@ -19,7 +19,7 @@ pub enum Calibration {
 /// for `q * scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ActivationParams {
-    /// Bits per activation (1..=16; the spec's default is 8).
+    /// Bits per activation (1..=16; default 8, docs/epitome.md#quantization).
     pub bits: u32,
     /// `range / (2^bits - 1)`; 0 when the calibrated range is 0.
     pub scale: f32,
