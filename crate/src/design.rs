@@ -18,8 +18,8 @@
 //!   layer in all three commands.
 //! - `epitome` is `[e_out, e_in, e_h, e_w]`; an epitome equal to the weight shape
 //!   `[c_out, c_in, k, k]` is the dense layer (the simulator maps it as the dense
-//!   layer; the trainer keeps it dense). `offsets` (one per group) default to the
-//!   default schedule (docs/epitome.md#sampling).
+//!   layer; the trainer keeps it dense). `offsets` (one per group) follow the
+//!   default schedule when absent (docs/epitome.md#sampling).
 //! - `rep` (copies of the epitome crossbars) is hardware only; `w_bits` and
 //!   `a_bits` override the method's bits for this layer.
 //!
