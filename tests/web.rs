@@ -37,6 +37,16 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).expect("object has the property")
 }
 
+/// Bytes as a `Uint8Array` (what `Model.load` and `evaluate` take).
+pub fn u8a(bytes: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(bytes).into()
+}
+
+/// Floats as a `Float32Array` (what `predict` takes).
+pub fn f32a(values: &[f32]) -> JsValue {
+    js_sys::Float32Array::from(values).into()
+}
+
 #[wasm_bindgen_test]
 fn version_is_the_crate_version() {
     assert_eq!(epim::wasm::version(), env!("CARGO_PKG_VERSION"));

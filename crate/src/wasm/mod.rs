@@ -20,6 +20,16 @@ mod sim_api;
 pub use chart_api::draw_chart;
 pub use compare_api::{compare, compare_models};
 pub use convert::{from_js, to_js};
+
+/// The input limits of the core (`crate::limits`, docs/limits.md), so the page
+/// bounds its inputs with the same numbers: `{max_channels, max_kernel,
+/// max_epitome_spatial, max_layer_weights, max_tensor_elements,
+/// max_materialized_weights, max_epitome_elements, max_table_entries, max_model_bytes,
+/// max_array_len, max_string_len, max_methods, max_error_chars}`.
+#[wasm_bindgen]
+pub fn limits() -> Result<JsValue, JsError> {
+    to_js(&crate::limits::LIMITS)
+}
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use model_api::WasmModel;
 pub use search_api::SearchSession;
@@ -56,7 +66,7 @@ struct EpitomeInfo {
 /// Throws an `Error` naming the field for an invalid spec.
 #[wasm_bindgen(js_name = epitomeInfo)]
 pub fn epitome_info(spec: JsValue) -> Result<JsValue, JsError> {
-    let spec: EpitomeSpec = from_js("epitome spec", spec)?;
+    let spec: EpitomeSpec = from_js("epitome spec", &spec)?;
     spec.validate()?;
     to_js(&EpitomeInfo {
         weight_count: spec.weight_count(),
