@@ -121,7 +121,7 @@ fn nan_in_typed_array_throws_instead_of_trapping() {
     );
     let m = message(quantize(s, JsValue::from(4)).expect_err("NaN weight"));
     assert!(
-        m.starts_with("non-finite value in epitome.data at index 1"),
+        m.starts_with("invalid epitome layer: epitome.data[1]: must be a finite number, got NaN"),
         "{m}"
     );
 }
@@ -130,7 +130,7 @@ fn nan_in_typed_array_throws_instead_of_trapping() {
 fn bad_bits_missing_input_and_malformed_objects_throw() {
     assert_eq!(
         message(quantize(spec(FC), JsValue::from(9)).expect_err("9 bits")),
-        "invalid bits: weight bits must be in 2..=8, got 9"
+        "invalid bits: must be an integer in 2..=8, got 9"
     );
     let s = spec(FC);
     Reflect::delete_property(
