@@ -257,6 +257,7 @@ pub fn to_json(value: &JsValue, what: &str) -> Result<Value, Error> {
     }
     .value(value, "", 0)
     .map_err(|e| match e {
+        Error::Invalid { field, reason } if field == "value" => Error::invalid(what, reason),
         Error::Invalid { field, reason } => Error::invalid(format!("{what}: {field}"), reason),
         other => other,
     })
