@@ -31,7 +31,7 @@ test('harden: a freed or foreign object throws in JS before reaching wasm', () =
   let calls = 0;
   class Model {
     constructor() { this.__wbg_ptr = 8; }
-    free() { this.__wbg_ptr = 0; }
+    free() { if (this.__wbg_ptr === 0) throw new Error('null pointer passed to rust'); this.__wbg_ptr = 0; }
     predict(x) { calls += 1; return x * 2; }
     get classes() { calls += 1; return 10; }
   }
@@ -44,6 +44,7 @@ test('harden: a freed or foreign object throws in JS before reaching wasm', () =
   assert.equal(model.predict(21), 42);
   assert.equal(model.classes, 10);
   model.free();
+  model.free(); // a second free() does not reach wasm
   assert.throws(() => model.predict(1), /this Model was freed/);
   assert.throws(() => model.classes, /this Model was freed/);
   assert.throws(() => m.Model.prototype.predict.call(new m.SearchSession(), 1), /this is not a Model/);

@@ -82,6 +82,16 @@ export function harden(m) {
       }
       Object.defineProperty(proto, key, d);
     }
+    // free() of an already freed object would pass a null pointer into wasm.
+    const free = proto.free;
+    if (typeof free === 'function') {
+      const guardedFree = function guardedFree() {
+        if (!(this instanceof cls) || this.__wbg_ptr === 0) return;
+        free.call(this);
+      };
+      proto.free = guardedFree;
+      if (typeof Symbol.dispose === 'symbol' && proto[Symbol.dispose] === free) proto[Symbol.dispose] = guardedFree;
+    }
     Object.defineProperty(cls, '__epimHardened', { value: true });
   }
   return m;

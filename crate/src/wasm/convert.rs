@@ -35,6 +35,18 @@ extern "C" {
     fn is_view(value: &JsValue) -> Result<bool, JsValue>;
 }
 
+// One JS call for an array of plain numbers (the common, large case: epitome data,
+// images) instead of one `Reflect.get` per element; `null` when any element is not a
+// number (then the element-wise walk names it).
+#[wasm_bindgen(inline_js = "export function epim_numbers(a, n) { \
+    const out = new Float64Array(n); \
+    for (let i = 0; i < n; i++) { const v = a[i]; if (typeof v !== 'number') return null; out[i] = v; } \
+    return out; }")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn epim_numbers(array: &JsValue, len: u32) -> Result<JsValue, JsValue>;
+}
+
 /// A thrown JS value's message (its `message` property when it is an Error),
 /// shortened for an error message.
 fn thrown(e: &JsValue) -> String {
@@ -164,6 +176,21 @@ impl Walk {
                 ));
             }
             let len = len as usize;
+            if len > 16 {
+                let numbers = epim_numbers(v, len as u32).map_err(|e| {
+                    Error::invalid(field(path), format!("reading it threw: {}", thrown(&e)))
+                })?;
+                if let Some(a) = numbers.dyn_ref::<js_sys::Float64Array>() {
+                    self.spend(len, path)?;
+                    return a
+                        .to_vec()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, x)| self.number(x, &format!("{path}[{i}]")))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(Value::Array);
+                }
+            }
             let mut out = Vec::with_capacity(len);
             for i in 0..len {
                 let p = format!("{path}[{i}]");
