@@ -82,7 +82,8 @@ fn bad_bytes_and_bad_inputs_throw_errors() {
     b.truncate(b.len() - 4);
     assert!(message(WasmModel::load(u8a(&b)).err().unwrap()).contains("outside the data area"));
     let m = WasmModel::load(u8a(&tiny_bytes())).unwrap();
-    assert!(message(m.predict(f32a(&[0.0; 3])).unwrap_err()).contains("image: expected 4 values, got 3"));
+    assert!(message(m.predict(f32a(&[0.0; 3])).unwrap_err())
+        .contains("image: expected 4 values, got 3"));
     assert!(
         message(m.predict(f32a(&[f32::NAN, 0.0, 0.0, 0.0])).unwrap_err()).contains("non-finite")
     );

@@ -33,10 +33,11 @@ fn check_work(
 ) -> Result<()> {
     let (l, e) = (&spec.layer, &spec.epitome);
     let f = |v: usize| v as f64;
-    let per_pattern = f(c_in)
-        + f(e.e_in)
+    let (hp, wp) = (f(h_in) + 2.0 * f(l.padding), f(w_in) + 2.0 * f(l.padding));
+    let per_pattern = 2.0 * f(c_in)
         + f(n)
             * (f(c_in) * f(h_in) * f(w_in)
+                + f(e.e_in.min(c_in)) * hp * wp
                 + f(e.e_out) * f(e.e_in.min(c_in)) * f(l.k_h) * f(l.k_w) * f(h_out) * f(w_out));
     let work = f(patterns) * per_pattern + f(n) * f(l.c_out) * f(h_out) * f(w_out);
     if work > MAX_CONV_MACS as f64 {
@@ -85,6 +86,7 @@ pub fn conv(epitome: &Epitome, input: &Tensor4, bias: Option<&[f32]>) -> Result<
     let mut acc = vec![0.0f32; plane];
     // Epitome channel -> slot in `xs` (channels no input reaches are skipped).
     let mut slot = vec![usize::MAX; e_in];
+    let mut active: Vec<usize> = Vec::new();
 
     for (p, &[a, b, c]) in patterns.iter().enumerate() {
         // Groups with this pattern, and the rows some output channel needs.
@@ -92,9 +94,12 @@ pub fn conv(epitome: &Epitome, input: &Tensor4, bias: Option<&[f32]>) -> Result<
         let rows: Vec<usize> = (0..e_out)
             .filter(|&r| groups.iter().any(|&g| g * e_out + r < l.c_out))
             .collect();
-        // Active epitome channels: e = (a + i) % e_in for some i < c_in.
-        slot.iter_mut().for_each(|v| *v = usize::MAX);
-        let mut active = Vec::new();
+        // Active epitome channels: e = (a + i) % e_in for some i < c_in. Only the
+        // previous pattern's slots are reset (O(c_in), never O(e_in) per pattern).
+        for &ch in &active {
+            slot[ch] = usize::MAX;
+        }
+        active.clear();
         for i in 0..c_in {
             let ch = (a + i) % e_in;
             if slot[ch] == usize::MAX {

@@ -145,20 +145,27 @@ impl DatapathTables {
         let mut ifat = Vec::new();
         let mut ifrt = Vec::new();
         let mut ofat = Vec::new();
-        // Inputs by epitome channel for one pattern, reused: O(c_in + e_in) per pattern.
+        // Inputs by epitome channel for one pattern, reused; only the channels a
+        // pattern touches are visited and cleared: O(c_in log c_in) per pattern,
+        // never O(e_in) (e_in can be 65,536 with as many patterns).
         let mut by_channel: Vec<Vec<usize>> = vec![Vec::new(); e.e_in];
+        let mut touched: Vec<usize> = Vec::new();
         for (pid, &[a, b, c]) in patterns.iter().enumerate() {
-            for v in by_channel.iter_mut() {
-                v.clear();
+            for &ch in &touched {
+                by_channel[ch].clear();
             }
+            touched.clear();
             for i in 0..l.c_in {
-                by_channel[(a + i) % e.e_in].push(i);
-            }
-            for (ch, chans) in by_channel.iter().enumerate() {
-                // i with (a + i) % e_in == ch.
-                if chans.is_empty() {
-                    continue;
+                let ch = (a + i) % e.e_in;
+                if by_channel[ch].is_empty() {
+                    touched.push(ch);
                 }
+                by_channel[ch].push(i);
+            }
+            touched.sort_unstable();
+            for &ch in &touched {
+                // i with (a + i) % e_in == ch.
+                let chans = &by_channel[ch];
                 for p in b..b + l.k_h {
                     for q in c..c + l.k_w {
                         let word_line = (ch * e.e_h + p) * e.e_w + q;
