@@ -49,6 +49,7 @@ async function main() {
   const deadline = Date.now() + o.seconds * 1000;
   const counts = {}; // export -> outcome -> n
   const findings = [];
+  const messages = new Map(); // distinct error messages (digits folded), for review
   let seed = o.seed, cases = 0, maxMemory = 0;
   while (Date.now() < deadline) {
     const r = await runWorker(o, seed, deadline);
@@ -57,6 +58,7 @@ async function main() {
       for (const [k, n] of Object.entries(byOutcome)) counts[exp][k] = (counts[exp][k] ?? 0) + n;
     }
     findings.push(...r.findings);
+    for (const [k, n] of r.messages) if (messages.has(k) || messages.size < 400) messages.set(k, (messages.get(k) ?? 0) + n);
     cases += r.cases;
     maxMemory = Math.max(maxMemory, r.maxMemory);
     seed = r.nextSeed;
@@ -65,7 +67,7 @@ async function main() {
   for (const byOutcome of Object.values(counts)) {
     for (const [k, n] of Object.entries(byOutcome)) totals[k] = (totals[k] ?? 0) + n;
   }
-  const summary = { seconds: o.seconds, seed: o.seed, cases, totals, maxMemoryMiB: Math.round(maxMemory / 2 ** 20), counts, findings: findings.slice(0, 50) };
+  const summary = { seconds: o.seconds, seed: o.seed, cases, totals, maxMemoryMiB: Math.round(maxMemory / 2 ** 20), counts, findings: findings.slice(0, 50), messages: [...messages.entries()].map(([k, v]) => `${v} x ${k}`) };
   if (o.json) fs.writeFileSync(o.json, JSON.stringify(summary, null, 2));
   for (const [exp, byOutcome] of Object.entries(counts).sort()) {
     console.log(`${exp.padEnd(22)} ${Object.entries(byOutcome).map(([k, n]) => `${k} ${n}`).join(', ')}`);
@@ -82,9 +84,10 @@ function runWorker(o, seed, deadline) {
     const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { pkg: o.pkg, seed, deadline, slowMs: o.slowMs } });
     const counts = {};
     const findings = [];
+    const messages = new Map();
     let current = null, started = 0, cases = 0, nextSeed = seed + 1, maxMemory = 0, done = false;
     const tally = (exp, outcome) => { counts[exp] ??= {}; counts[exp][outcome] = (counts[exp][outcome] ?? 0) + 1; };
-    const finish = () => { if (!done) { done = true; clearInterval(timer); resolve({ counts, findings, cases, nextSeed, maxMemory }); } };
+    const finish = () => { if (!done) { done = true; clearInterval(timer); resolve({ counts, findings, cases, nextSeed, maxMemory, messages }); } };
     const timer = setInterval(() => {
       if (current && Date.now() - started > o.hangMs) {
         tally(current.export, 'hang');
@@ -104,6 +107,10 @@ function runWorker(o, seed, deadline) {
         maxMemory = Math.max(maxMemory, msg.memory);
         tally(msg.export, msg.outcome);
         if (BAD.includes(msg.outcome)) findings.push(msg);
+        if (msg.outcome === 'error') {
+          const k = `${msg.export}: ${msg.detail.replace(/\d+/g, 'N').slice(0, 100)}`;
+          messages.set(k, (messages.get(k) ?? 0) + 1);
+        }
       } else if (msg.type === 'done') finish();
     });
     worker.on('error', (e) => {
@@ -237,7 +244,7 @@ function layerFile(rng) {
     input: { shape: [1, 4, 5, 5], data: Array.from({ length: 100 }, (_, i) => i / 100) },
   };
 }
-const REQUEST = { network: 'vgg8', preset: 'mnsim2', baseline: 'dense:bits=32', methods: ['dense:bits=8', 'epitome:bits=3'], knobs: { crossbar_size: 128 } };
+const REQUEST = { network: 'vgg8', preset: 'mnsim2', baseline: 'dense:bits=32', methods: ['dense:bits=8', 'epitome:bits=3,ratio=2'], knobs: { crossbar_size: 128 } };
 const SEARCH = { network: 'vgg8', budget_fraction_of_dense32: 0.1, search: { population: 4, generations: 2, seed: 1 } };
 
 function describe(v) {

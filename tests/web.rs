@@ -18,6 +18,8 @@ mod epitome_info;
 
 #[path = "web/epitome_ops.rs"]
 mod epitome_ops;
+#[path = "web/hostile.rs"]
+mod hostile;
 #[path = "web/model.rs"]
 mod model;
 #[path = "web/model_cost.rs"]

@@ -74,16 +74,37 @@ fn child(path: &str, key: &str) -> String {
     }
 }
 
-/// The JS type of a value that JSON cannot hold, for an error message.
+/// A short description of a JS value for an error message (`null`, `an object`,
+/// `a function`, `the string "abc"`, `-1`).
 fn describe(value: &JsValue) -> String {
-    if value.is_function() {
+    if value.is_null() {
+        "null".into()
+    } else if value.is_undefined() {
+        "undefined".into()
+    } else if value.is_function() {
         "a function".into()
     } else if value.is_symbol() {
         "a symbol".into()
     } else if value.is_bigint() {
         "a BigInt".into()
+    } else if let Some(b) = value.as_bool() {
+        b.to_string()
+    } else if let Some(n) = value.as_f64() {
+        echo(&n.to_string())
+    } else if value.is_string() {
+        let len = value.unchecked_ref::<js_sys::JsString>().length() as usize;
+        if len > 4 * crate::limits::MAX_ECHO_CHARS {
+            format!("a string of {len} characters")
+        } else {
+            format!(
+                "the string {:?}",
+                echo(&value.as_string().unwrap_or_default())
+            )
+        }
+    } else if is_array(value).unwrap_or(false) {
+        "an array".into()
     } else {
-        format!("{:?}", value.js_typeof().as_string().unwrap_or_default())
+        "an object".into()
     }
 }
 
@@ -314,14 +335,7 @@ pub fn integer(what: &str, value: &JsValue, min: u64, max: u64) -> Result<u64, E
         )
     };
     let Some(v) = value.as_f64() else {
-        let got = if value.is_undefined() {
-            "undefined".to_string()
-        } else if let Some(s) = value.as_string() {
-            format!("the string {:?}", echo(&s))
-        } else {
-            describe(value)
-        };
-        return Err(bad(got));
+        return Err(bad(describe(value)));
     };
     if !v.is_finite() || v.fract() != 0.0 || v < min as f64 || v > max as f64 {
         return Err(bad(echo(&v.to_string())));
