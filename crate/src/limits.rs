@@ -31,8 +31,8 @@ pub const MAX_LAYER_WEIGHTS: usize = 1 << 28;
 pub const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
 
 /// Most dense weights an operation materializes (`epitomeMaterialize`, `epim epitome
-/// materialize`): 2^24 `f32`s, 64 MiB, plus their index map.
-pub const MAX_MATERIALIZED_WEIGHTS: usize = 1 << 24;
+/// materialize`): 2^22 `f32`s, 16 MiB, plus their index map (the explorer's bound too).
+pub const MAX_MATERIALIZED_WEIGHTS: usize = 1 << 22;
 
 /// Most epitome elements `e_out*e_in*e_h*e_w` (the data a layer file carries).
 pub const MAX_EPITOME_ELEMENTS: usize = 1 << 24;
@@ -52,7 +52,11 @@ pub const MAX_JSON_BYTES: u64 = 1 << 28;
 pub const MAX_MODEL_BYTES: usize = 64 << 20;
 
 /// Most values in one array converted from JS (a typed array or a plain array).
-pub const MAX_JS_ARRAY_LEN: usize = 1 << 24;
+pub const MAX_JS_ARRAY_LEN: usize = 1 << 22;
+
+/// Longest JS array that may hold anything but numbers (longer ones are numeric data:
+/// epitome values, inputs, images); the longest structured list is one offset per group.
+pub const MAX_JS_STRUCTURED_LEN: usize = MAX_CHANNELS;
 
 /// Most properties of one object converted from JS.
 pub const MAX_JS_OBJECT_KEYS: usize = 4096;
@@ -64,7 +68,7 @@ pub const MAX_JS_DEPTH: usize = 32;
 pub const MAX_JS_STRING_LEN: usize = 1 << 20;
 
 /// Most values (numbers, strings, ...) converted from JS in one call.
-pub const MAX_JS_VALUES: usize = 1 << 25;
+pub const MAX_JS_VALUES: usize = 1 << 23;
 
 /// Most methods in one comparison (`compare`, `epim compare`).
 pub const MAX_METHODS: usize = 64;

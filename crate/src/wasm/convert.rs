@@ -20,7 +20,8 @@ use wasm_bindgen::JsCast;
 
 use crate::error::Error;
 use crate::limits::{
-    echo, MAX_JS_ARRAY_LEN, MAX_JS_DEPTH, MAX_JS_OBJECT_KEYS, MAX_JS_STRING_LEN, MAX_JS_VALUES,
+    echo, MAX_JS_ARRAY_LEN, MAX_JS_DEPTH, MAX_JS_OBJECT_KEYS, MAX_JS_STRING_LEN,
+    MAX_JS_STRUCTURED_LEN, MAX_JS_VALUES,
 };
 
 #[wasm_bindgen]
@@ -36,11 +37,12 @@ extern "C" {
 }
 
 // One JS call for an array of plain numbers (the common, large case: epitome data,
-// images) instead of one `Reflect.get` per element; `null` when any element is not a
-// number (then the element-wise walk names it).
+// images) instead of one `Reflect.get` per element; the index of the first element
+// that is not a number otherwise (then the element-wise walk names it, or, for an
+// array longer than any structured list, the error does).
 #[wasm_bindgen(inline_js = "export function epim_numbers(a, n) { \
     const out = new Float64Array(n); \
-    for (let i = 0; i < n; i++) { const v = a[i]; if (typeof v !== 'number') return null; out[i] = v; } \
+    for (let i = 0; i < n; i++) { const v = a[i]; if (typeof v !== 'number') return i; out[i] = v; } \
     return out; }")]
 extern "C" {
     #[wasm_bindgen(catch)]
@@ -201,6 +203,14 @@ impl Walk {
                 let numbers = epim_numbers(v, len as u32).map_err(|e| {
                     Error::invalid(field(path), format!("reading it threw: {}", thrown(&e)))
                 })?;
+                if let Some(i) = numbers.as_f64() {
+                    if len > MAX_JS_STRUCTURED_LEN {
+                        return Err(Error::invalid(
+                            format!("{path}[{i}]"),
+                            format!("must be a number (arrays longer than {MAX_JS_STRUCTURED_LEN} hold numbers only)"),
+                        ));
+                    }
+                }
                 if let Some(a) = numbers.dyn_ref::<js_sys::Float64Array>() {
                     self.spend(len, path)?;
                     return a
