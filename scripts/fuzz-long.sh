@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export PROPTEST_CASES="${PROPTEST_CASES:-20000}"
 mkdir -p test-results
-cargo test --release --test fuzz_inputs
+cargo test --test fuzz_inputs -- --nocapture
 [ -f www/pkg/epim_bg.wasm ] || bash scripts/build-wasm.sh
 node scripts/fuzz.mjs --seconds "${FUZZ_SECONDS:-3600}" --seed "${FUZZ_SEED:-1}" --json test-results/fuzz.json

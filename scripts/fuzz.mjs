@@ -91,7 +91,7 @@ function runWorker(o, seed, deadline) {
     const timer = setInterval(() => {
       if (current && Date.now() - started > o.hangMs) {
         tally(current.export, 'hang');
-        findings.push({ outcome: 'hang', export: current.export, input: current.input, detail: `no answer after ${o.hangMs} ms` });
+        findings.push({ outcome: 'hang', seed: current.seed, export: current.export, input: `case seed ${current.seed}`, detail: `no answer after ${o.hangMs} ms` });
         cases += 1;
         nextSeed = current.seed + 1;
         current = null;
@@ -114,7 +114,7 @@ function runWorker(o, seed, deadline) {
       } else if (msg.type === 'done') finish();
     });
     worker.on('error', (e) => {
-      findings.push({ outcome: 'trap', export: current?.export ?? '?', input: current?.input ?? '?', detail: `worker died: ${e.message}` });
+      findings.push({ outcome: 'trap', seed: current?.seed, export: current?.export ?? '?', input: `case seed ${current?.seed}`, detail: `worker died: ${e.message}` });
       if (current) tally(current.export, 'trap');
       finish();
     });
@@ -143,7 +143,7 @@ async function work() {
   while (Date.now() < deadline) {
     const rng = mulberry32(seed);
     const c = makeCase(rng, m, live, session, modelBytes);
-    parentPort.postMessage({ type: 'start', seed, export: c.export, input: c.input });
+    parentPort.postMessage({ type: 'start', seed, export: c.export });
     const t0 = performance.now();
     let outcome, detail = '';
     try {
@@ -163,7 +163,8 @@ async function work() {
     }
     const mem = memory();
     if (mem > 2 ** 30) { outcome = 'big-memory'; detail = `${mem} bytes`; }
-    parentPort.postMessage({ type: 'end', seed, export: c.export, input: c.input, outcome, detail: detail.slice(0, 200), memory: mem });
+    const bad = !['ok', 'error'].includes(outcome);
+    parentPort.postMessage({ type: 'end', seed, export: c.export, input: bad ? c.input() : '', outcome, detail: detail.slice(0, 200), memory: mem });
     seed += 1;
     if (outcome === 'trap' || outcome === 'unhealthy' || outcome === 'big-memory') break; // a fresh instance next
   }
@@ -288,7 +289,7 @@ function makeCase(rng, m, live, session, modelBytes) {
     () => ['listNetworks/listPresets/limits', null, () => { m.listNetworks(); m.listPresets(); m.limits(); m.version(); }],
   ];
   const [name, input, run] = cases[Math.floor(r * cases.length)]();
-  return { export: name, input: describe(input), run };
+  return { export: name, input: () => describe(input), run };
 }
 
 function mutateBytes(rng, bytes) {

@@ -235,45 +235,101 @@ fn hardware_ops(v: &Value) -> epim::Result<()> {
     }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
-
-    #[test]
-    fn layer_files(v in prop_oneof![4 => mutated(layer_file()), 1 => any_json()]) {
-        check_message(layer_ops(&v))?;
-    }
-
-    #[test]
-    fn epitome_specs(v in prop_oneof![4 => mutated(spec_file()), 1 => any_json()]) {
-        check_message(spec_ops(&v))?;
-    }
-
-    #[test]
-    fn network_files(v in prop_oneof![4 => mutated(network_file()), 1 => any_json()]) {
-        check_message(network_ops(&v))?;
-    }
-
-    #[test]
-    fn hardware_configs(v in prop_oneof![4 => mutated(hardware_file()), 1 => any_json()]) {
-        let r = hardware_ops(&v);
-        if let Err(e) = &r {
-            prop_assert!(!e.to_string().contains("non-finite value in the report"), "{v}: {e}");
+/// Runs `cases` (PROPTEST_CASES, 256 by default) of `f` on `strategy`; prints the
+/// counts per outcome (`cargo test --test fuzz_inputs -- --nocapture`).
+fn fuzz<S: Strategy>(name: &str, strategy: S, f: impl Fn(&S::Value) -> epim::Result<()>)
+where
+    S::Value: std::fmt::Debug,
+{
+    use std::cell::Cell;
+    let (ok, err) = (Cell::new(0usize), Cell::new(0usize));
+    let config = ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let result = runner.run(&strategy, |v| {
+        let r = f(&v);
+        if r.is_ok() {
+            ok.set(ok.get() + 1);
+        } else {
+            err.set(err.get() + 1);
         }
-        check_message(r)?;
+        check_message(r)
+    });
+    println!(
+        "fuzz {name}: {} cases: ok {}, error {} (one line, <= 300 characters)",
+        ok.get() + err.get(),
+        ok.get(),
+        err.get()
+    );
+    if let Err(e) = result {
+        panic!("{name}: {e}");
     }
+}
 
-    #[test]
-    fn design_files(v in prop_oneof![4 => mutated(design_file()), 1 => any_json()]) {
-        check_message(EpitomeDesign::from_json(&v.to_string()).map(|_| ()))?;
-    }
+#[test]
+fn layer_files() {
+    fuzz(
+        "layer files",
+        prop_oneof![4 => mutated(layer_file()), 1 => any_json()],
+        layer_ops,
+    );
+}
 
-    #[test]
-    fn method_strings(
-        s in prop_oneof![
+#[test]
+fn epitome_specs() {
+    fuzz(
+        "epitome specs",
+        prop_oneof![4 => mutated(spec_file()), 1 => any_json()],
+        spec_ops,
+    );
+}
+
+#[test]
+fn network_files() {
+    fuzz(
+        "network files",
+        prop_oneof![4 => mutated(network_file()), 1 => any_json()],
+        network_ops,
+    );
+}
+
+#[test]
+fn hardware_configs() {
+    fuzz(
+        "hardware configs",
+        prop_oneof![4 => mutated(hardware_file()), 1 => any_json()],
+        |v| {
+            let r = hardware_ops(v);
+            if let Err(e) = &r {
+                assert!(
+                    !e.to_string().contains("non-finite value in the report"),
+                    "{v}: {e}"
+                );
+            }
+            r
+        },
+    );
+}
+
+#[test]
+fn design_files() {
+    fuzz(
+        "design files",
+        prop_oneof![4 => mutated(design_file()), 1 => any_json()],
+        |v| EpitomeDesign::from_json(&v.to_string()).map(|_| ()),
+    );
+}
+
+#[test]
+fn method_strings() {
+    fuzz(
+        "method strings",
+        prop_oneof![
             "(dense|epitome|prune|xrs|filter)?(:([a-z_]{0,8}=[0-9a-zx.\\-]{0,12},?){0,4})?",
             ".{0,200}",
-        ]
-    ) {
-        check_message(Method::parse(&s).map(|_| ()))?;
-    }
+        ],
+        |s: &String| Method::parse(s).map(|_| ()),
+    );
 }
