@@ -142,7 +142,13 @@ async function work() {
   const session = () => (live.session ??= new m.SearchSession({ network: 'vgg8', search: { population: 4, generations: 2, seed: 1 } }));
   while (Date.now() < deadline) {
     const rng = mulberry32(seed);
-    const c = makeCase(rng, m, live, session, modelBytes);
+    let c;
+    try {
+      c = makeCase(rng, m, live, session, modelBytes);
+    } catch {
+      seed += 1; // the generator itself tripped over a hostile value (a revoked Proxy): no case
+      continue;
+    }
     parentPort.postMessage({ type: 'start', seed, export: c.export });
     const t0 = performance.now();
     let outcome, detail = '';
