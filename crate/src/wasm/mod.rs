@@ -58,11 +58,13 @@ struct EpitomeInfo {
     groups: usize,
     patterns: usize,
     offsets: Vec<crate::epitome::Offset>,
+    group_patterns: Vec<usize>,
 }
 
 /// Counts of an epitome spec: `{layer: {c_out, c_in, k_h, k_w, stride?, padding?},
 /// epitome: {e_out, e_in, e_h, e_w}, offsets?, rep?}` ->
-/// `{weight_count, param_count, compression, groups, patterns, offsets}`.
+/// `{weight_count, param_count, compression, groups, patterns, offsets, group_patterns}`
+/// (`group_patterns[g]`: the pattern id of group `g`, the datapath tables' `pattern`).
 /// Throws an `Error` naming the field for an invalid spec.
 #[wasm_bindgen(js_name = epitomeInfo)]
 pub fn epitome_info(spec: JsValue) -> Result<JsValue, JsError> {
@@ -75,5 +77,6 @@ pub fn epitome_info(spec: JsValue) -> Result<JsValue, JsError> {
         groups: spec.groups(),
         patterns: spec.distinct_patterns(),
         offsets: spec.all_offsets(),
+        group_patterns: spec.group_patterns(),
     })
 }
