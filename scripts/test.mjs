@@ -77,6 +77,14 @@ const tiers = [
       { label: 'page in headless Chromium', cmd: ['node', ['--test', '--test-reporter=spec', 'tests/e2e/']] },
     ],
   },
+  {
+    // Against the release package the e2e tier built (docs/limits.md, "Fuzzing").
+    name: 'fuzz',
+    steps: [
+      { label: 'hostile input through the built package (node)', cmd: ['node', ['--test', '--test-reporter=spec', 'tests/wasm-node/']] },
+      { label: 'fuzz every wasm export (15 s)', cmd: ['node', ['scripts/fuzz.mjs', '--seconds', '15']], check: true },
+    ],
+  },
 ];
 
 function run(step) {

@@ -21,6 +21,7 @@ fn info_prints_counts_as_json() {
     assert_eq!(v["compression"], 2.25);
     assert_eq!(v["groups"], 2);
     assert_eq!(v["offsets"], serde_json::json!([[0, 0, 0], [1, 1, 1]]));
+    assert_eq!(v["group_patterns"], serde_json::json!([0, 1]));
 }
 
 #[test]

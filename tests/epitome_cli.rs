@@ -158,6 +158,10 @@ fn bad_layer_files_fail_with_one_line() {
         ),
         (
             r#"{"layer":{"c_out":100000000,"c_in":100,"k_h":1,"k_w":1},"epitome":{"shape":[1,1,1,1],"data":[1]}}"#,
+            "layer.c_out: must be an integer in 1..=65536, got 100000000",
+        ),
+        (
+            r#"{"layer":{"c_out":65536,"c_in":65536,"k_h":1,"k_w":1},"epitome":{"shape":[1,1,1,1],"data":[1]}}"#,
             "c_out*c_in*k_h*k_w must be at most",
         ),
         (

@@ -18,6 +18,8 @@ mod epitome_info;
 
 #[path = "web/epitome_ops.rs"]
 mod epitome_ops;
+#[path = "web/hostile.rs"]
+mod hostile;
 #[path = "web/model.rs"]
 mod model;
 #[path = "web/model_cost.rs"]
@@ -35,6 +37,16 @@ pub fn js(json: &str) -> JsValue {
 /// Reads a property of a JS object.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).expect("object has the property")
+}
+
+/// Bytes as a `Uint8Array` (what `Model.load` and `evaluate` take).
+pub fn u8a(bytes: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(bytes).into()
+}
+
+/// Floats as a `Float32Array` (what `predict` takes).
+pub fn f32a(values: &[f32]) -> JsValue {
+    js_sys::Float32Array::from(values).into()
 }
 
 #[wasm_bindgen_test]

@@ -88,14 +88,14 @@ pub struct Resolved<'a> {
 impl EpitomeDesign {
     /// Parses a design from JSON text.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::parse("epitome design JSON", e))
+        crate::error::from_json_str("epitome design JSON", text)
     }
 
     /// Reads and parses a design file; errors name the file.
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let what = format!("design file {}", path.display());
         let text = std::fs::read_to_string(path).map_err(|e| Error::parse(&what, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::parse(&what, e))
+        crate::error::from_json_str(&what, &text)
     }
 
     /// The design as pretty JSON (what `epim search --out` writes).

@@ -9,11 +9,10 @@ use std::fmt;
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Everything that can go wrong in the core.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
     /// A field of a spec or config violates a bound.
-    #[error("invalid {field}: {reason}")]
     Invalid {
         /// Path of the offending field, e.g. `epitome.e_h`.
         field: String,
@@ -21,7 +20,6 @@ pub enum Error {
         reason: String,
     },
     /// A tensor or array has the wrong shape or length.
-    #[error("shape mismatch in {what}: expected {expected}, got {got}")]
     Shape {
         /// Which tensor or array.
         what: String,
@@ -31,7 +29,6 @@ pub enum Error {
         got: String,
     },
     /// A number is NaN or infinite where a finite value is required.
-    #[error("non-finite value in {what} at index {index}: {value}")]
     NonFinite {
         /// Which array.
         what: String,
@@ -41,7 +38,6 @@ pub enum Error {
         value: f64,
     },
     /// Input text (JSON, model files) could not be parsed.
-    #[error("cannot parse {what}: {reason}")]
     Parse {
         /// What was being parsed.
         what: String,
@@ -49,7 +45,6 @@ pub enum Error {
         reason: String,
     },
     /// A name (network, preset, method) is unknown.
-    #[error("unknown {kind} '{name}'; known: {known}")]
     Unknown {
         /// What kind of name.
         kind: String,
@@ -59,7 +54,6 @@ pub enum Error {
         known: String,
     },
     /// The simulator could not map or evaluate a network.
-    #[error("simulation error{}: {reason}", layer_ctx(.layer))]
     Sim {
         /// Index and name of the layer, where there is one.
         layer: Option<(usize, String)>,
@@ -67,13 +61,52 @@ pub enum Error {
         reason: String,
     },
     /// A chart could not be drawn by the drawing backend (SVG, canvas).
-    #[error("cannot draw the chart: {0}")]
     Plot(String),
     /// The tract-core engine (feature `tract`) could not build, optimize or
     /// run a model; the message names the step and carries tract's error chain.
-    #[error("tract-core engine failed while {0}")]
     Tract(String),
 }
+
+impl Error {
+    /// The full message, before the [`crate::limits::MAX_ERROR_CHARS`] cut.
+    fn full_message(&self) -> String {
+        match self {
+            Error::Invalid { field, reason } => format!("invalid {field}: {reason}"),
+            Error::Shape {
+                what,
+                expected,
+                got,
+            } => format!("shape mismatch in {what}: expected {expected}, got {got}"),
+            Error::NonFinite { what, index, value } => {
+                format!("non-finite value in {what} at index {index}: {value}")
+            }
+            Error::Parse { what, reason } => format!("cannot parse {what}: {reason}"),
+            Error::Unknown { kind, name, known } => format!(
+                "unknown {kind} '{}'; known: {known}",
+                crate::limits::echo(name)
+            ),
+            Error::Sim { layer, reason } => {
+                format!("simulation error{}: {reason}", layer_ctx(layer))
+            }
+            Error::Plot(m) => format!("cannot draw the chart: {m}"),
+            Error::Tract(m) => format!("tract-core engine failed while {m}"),
+        }
+    }
+}
+
+/// One line of at most [`crate::limits::MAX_ERROR_CHARS`] characters: line breaks
+/// become spaces and a longer message is cut with `...`.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let one_line = self.full_message().replace(['\n', '\r'], " ");
+        f.write_str(&crate::limits::truncate(
+            &one_line,
+            crate::limits::MAX_ERROR_CHARS,
+        ))
+    }
+}
+
+impl std::error::Error for Error {}
 
 fn layer_ctx(layer: &Option<(usize, String)>) -> String {
     match layer {
@@ -113,6 +146,33 @@ impl Error {
     }
 }
 
+/// Parses JSON text into `T`; a type error or unknown key names the field path
+/// (`cannot parse layer file: layer.c_out: invalid type: floating point `3.5`,
+/// expected usize at line 1 column 30`).
+pub fn from_json_str<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(what, e))?;
+    de.end().map_err(|e| Error::parse(what, e))?;
+    Ok(value)
+}
+
+/// Deserializes a parsed JSON value into `T`; errors name the field path.
+pub fn from_json_value<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: serde_json::Value,
+) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| path_error(what, e))
+}
+
+fn path_error(what: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = e.path().to_string();
+    if path.is_empty() || path == "." {
+        Error::parse(what, e.into_inner())
+    } else {
+        Error::parse(what, format!("{path}: {}", e.into_inner()))
+    }
+}
+
 /// Returns an error naming the first NaN or infinite value of `data`.
 pub fn check_finite(what: &str, data: &[f32]) -> Result<()> {
     match data.iter().position(|v| !v.is_finite()) {
@@ -144,6 +204,71 @@ mod tests {
             e.to_string(),
             "simulation error in layer 4 (conv5): does not fit"
         );
+    }
+
+    #[test]
+    fn messages_are_one_line_of_at_most_300_characters() {
+        let e = Error::parse(
+            "network JSON",
+            format!("line 1\nvalue {}", "9".repeat(2000)),
+        );
+        let m = e.to_string();
+        assert_eq!(m.chars().count(), crate::limits::MAX_ERROR_CHARS);
+        assert!(
+            m.starts_with("cannot parse network JSON: line 1 value 999"),
+            "{m}"
+        );
+        assert!(m.ends_with("..."), "{m}");
+        let e = Error::Unknown {
+            kind: "network".into(),
+            name: "x".repeat(10_000),
+            known: "vgg8, resnet18".into(),
+        };
+        let m = e.to_string();
+        assert!(m.len() < 120 && m.ends_with("known: vgg8, resnet18"), "{m}");
+    }
+
+    #[test]
+    fn json_errors_name_the_field_path() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Inner {
+            c_out: usize,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Outer {
+            layer: Inner,
+            list: Vec<Inner>,
+        }
+        let e = from_json_str::<Outer>("f", r#"{"layer":{"c_out":-1},"list":[]}"#).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot parse f: layer.c_out: invalid value: integer `-1`"),
+            "{e}"
+        );
+        let e = from_json_str::<Outer>(
+            "f",
+            r#"{"layer":{"c_out":1},"list":[{"c_out":1},{"c_out":2.5}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("list[1].c_out: invalid type: floating point"),
+            "{e}"
+        );
+        let e =
+            from_json_str::<Outer>("f", r#"{"layer":{"c_out":1,"x":2},"list":[]}"#).unwrap_err();
+        assert!(e.to_string().contains("layer.x: unknown field `x`"), "{e}");
+        let e = from_json_value::<Outer>("v", serde_json::json!({"layer": {}, "list": []}))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("layer: missing field `c_out`"),
+            "{e}"
+        );
+        assert!(from_json_str::<Outer>("f", r#"{"layer":{"c_out":1},"list":[]} x"#).is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! - [`design`]: the epitome design file (written by the search, read by compare and train).
 //! - [`epitome`]: epitome shapes, sampling, the operator and its datapath tables.
 //! - [`error`]: the crate's one error type.
+//! - [`limits`]: every bound on input, in one place.
 //! - [`data`]: the IDX reader and the MNIST / Fashion-MNIST datasets.
 //! - [`model`]: trained models: architecture, safetensors file, executor, cost; the
 //!   trainable architectures as simulator networks.
@@ -45,6 +46,7 @@ pub mod data;
 pub mod design;
 pub mod epitome;
 pub mod error;
+pub mod limits;
 pub mod model;
 pub mod nets;
 pub mod nn;

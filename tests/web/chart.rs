@@ -11,7 +11,15 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::js;
 use epim::plot::series_rgb;
-use epim::wasm::draw_chart;
+/// `drawChart` as JS calls it (canvas and kind as JS values).
+fn draw_chart(
+    canvas: HtmlCanvasElement,
+    data: JsValue,
+    kind: &str,
+    options: JsValue,
+) -> Result<(), wasm_bindgen::JsError> {
+    epim::wasm::draw_chart(canvas.into(), data, JsValue::from_str(kind), options)
+}
 
 const KINDS: [&str; 7] = [
     "area",

@@ -29,7 +29,7 @@ fn message(err: wasm_bindgen::JsError) -> String {
 fn model_rows_carry_accuracy_and_equal_the_native_report() {
     let models = js_sys::Array::of2(&entry("dense", DENSE), &entry("epim", EPIM3));
     let req = r#"{"preset":"mnsim2","baseline":"dense:bits=32","methods":["dense:bits=3"]}"#;
-    let r = compare_models(js(req), models).expect("compares");
+    let r = compare_models(js(req), models.into()).expect("compares");
     let rows: js_sys::Array = get(&r, "rows").into();
     assert_eq!(rows.length(), 3);
     let epim = rows.get(2);
@@ -69,11 +69,11 @@ fn model_rows_carry_accuracy_and_equal_the_native_report() {
 fn bad_model_entries_throw_errors_naming_them() {
     let req = || js(r#"{"baseline":"dense:bits=32","methods":[]}"#);
     let bad = js_sys::Array::of1(&entry("broken", b"not a model"));
-    let m = message(compare_models(req(), bad).unwrap_err());
+    let m = message(compare_models(req(), bad.into()).unwrap_err());
     assert!(m.contains("models[0] (broken)"), "{m}");
     let no_bytes = js_sys::Array::of1(&js(r#"{"label":"x","bytes":[1,2,3]}"#));
-    let m = message(compare_models(req(), no_bytes).unwrap_err());
+    let m = message(compare_models(req(), no_bytes.into()).unwrap_err());
     assert!(m.contains("models[0].bytes"), "{m}");
-    let m = message(compare_models(req(), js_sys::Array::new()).unwrap_err());
+    let m = message(compare_models(req(), js_sys::Array::new().into()).unwrap_err());
     assert!(m.contains("network"), "{m}");
 }

@@ -14,6 +14,12 @@ fn epitome_info_counts_a_valid_spec() {
     assert_eq!(get(&info, "param_count").as_f64(), Some(16384.0));
     assert_eq!(get(&info, "compression").as_f64(), Some(2.25));
     assert_eq!(get(&info, "groups").as_f64(), Some(2.0));
+    // Offsets (0,0,0) and (16,1,0) differ: patterns 0 and 1.
+    let ids: Vec<f64> = js_sys::Array::from(&get(&info, "group_patterns"))
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    assert_eq!(ids, vec![0.0, 1.0]);
 }
 
 #[wasm_bindgen_test]

@@ -82,7 +82,7 @@ fn tables_match_the_fixtures() {
 
 #[wasm_bindgen_test]
 fn quantize_returns_typed_codes_scales_and_bits_per_weight() {
-    let r = quantize(spec(FC), 3).expect("valid layer");
+    let r = quantize(spec(FC), JsValue::from(3)).expect("valid layer");
     let codes = get(&r, "codes")
         .dyn_into::<Int32Array>()
         .expect("an Int32Array");
@@ -119,9 +119,9 @@ fn nan_in_typed_array_throws_instead_of_trapping() {
         "data",
         &Float32Array::from(&[1.0f32, f32::NAN, 3.0, 4.0][..]).into(),
     );
-    let m = message(quantize(s, 4).expect_err("NaN weight"));
+    let m = message(quantize(s, JsValue::from(4)).expect_err("NaN weight"));
     assert!(
-        m.starts_with("non-finite value in epitome.data at index 1"),
+        m.starts_with("invalid epitome layer: epitome.data[1]: must be a finite number, got NaN"),
         "{m}"
     );
 }
@@ -129,8 +129,8 @@ fn nan_in_typed_array_throws_instead_of_trapping() {
 #[wasm_bindgen_test]
 fn bad_bits_missing_input_and_malformed_objects_throw() {
     assert_eq!(
-        message(quantize(spec(FC), 9).expect_err("9 bits")),
-        "invalid bits: weight bits must be in 2..=8, got 9"
+        message(quantize(spec(FC), JsValue::from(9)).expect_err("9 bits")),
+        "invalid bits: must be an integer in 2..=8, got 9"
     );
     let s = spec(FC);
     Reflect::delete_property(

@@ -8,6 +8,8 @@ use wasm_bindgen_test::wasm_bindgen_test;
 use epim::model::{ArchSpec, LayerSpec, Model, WeightLayerSpec};
 use epim::wasm::WasmModel;
 
+use super::{f32a, u8a};
+
 /// A 2x2-input model that predicts class 1 when the top-left pixel is bright
 /// and class 0 otherwise (dense weights chosen by hand).
 fn tiny_bytes() -> Vec<u8> {
@@ -42,28 +44,28 @@ fn message(e: wasm_bindgen::JsError) -> String {
 
 #[wasm_bindgen_test]
 fn predict_returns_probabilities_that_follow_the_weights() {
-    let m = WasmModel::load(&tiny_bytes()).unwrap();
+    let m = WasmModel::load(u8a(&tiny_bytes())).unwrap();
     assert_eq!(m.classes(), 2);
-    let p = m.predict(&[1.0, 0.0, 0.0, 0.0]).unwrap().to_vec();
+    let p = m.predict(f32a(&[1.0, 0.0, 0.0, 0.0])).unwrap().to_vec();
     assert_eq!(p.len(), 2);
     assert!((p[0] + p[1] - 1.0).abs() < 1e-6);
     assert!(p[1] > 0.99, "{p:?}");
-    let p = m.predict(&[0.0, 1.0, 1.0, 1.0]).unwrap().to_vec();
+    let p = m.predict(f32a(&[0.0, 1.0, 1.0, 1.0])).unwrap().to_vec();
     assert!((p[0] - 0.5).abs() < 1e-6, "{p:?}");
 }
 
 #[wasm_bindgen_test]
 fn evaluate_counts_correct_labels() {
-    let m = WasmModel::load(&tiny_bytes()).unwrap();
+    let m = WasmModel::load(u8a(&tiny_bytes())).unwrap();
     // Image 0 bright top-left (class 1), image 1 dark: logits equal, argmax 0.
     let images = [255u8, 0, 0, 0, 0, 0, 0, 0];
-    assert_eq!(m.evaluate(&images, &[1, 0]).unwrap(), 1.0);
-    assert_eq!(m.evaluate(&images, &[0, 0]).unwrap(), 0.5);
+    assert_eq!(m.evaluate(u8a(&images), u8a(&[1, 0])).unwrap(), 1.0);
+    assert_eq!(m.evaluate(u8a(&images), u8a(&[0, 0])).unwrap(), 0.5);
 }
 
 #[wasm_bindgen_test]
 fn info_exposes_metadata_and_architecture() {
-    let m = WasmModel::load(&tiny_bytes()).unwrap();
+    let m = WasmModel::load(u8a(&tiny_bytes())).unwrap();
     let info = m.info().unwrap();
     let params = js_sys::Reflect::get(&info, &"params".into()).unwrap();
     assert_eq!(params.as_f64(), Some(10.0));
@@ -74,14 +76,17 @@ fn info_exposes_metadata_and_architecture() {
 
 #[wasm_bindgen_test]
 fn bad_bytes_and_bad_inputs_throw_errors() {
-    let e = WasmModel::load(&[1, 2, 3]).err().unwrap();
+    let e = WasmModel::load(u8a(&[1, 2, 3])).err().unwrap();
     assert!(message(e).contains("shorter than the 8-byte"));
     let mut b = tiny_bytes();
     b.truncate(b.len() - 4);
-    assert!(message(WasmModel::load(&b).err().unwrap()).contains("outside the data area"));
-    let m = WasmModel::load(&tiny_bytes()).unwrap();
-    assert!(message(m.predict(&[0.0; 3]).unwrap_err()).contains("4 floats"));
-    assert!(message(m.predict(&[f32::NAN, 0.0, 0.0, 0.0]).unwrap_err()).contains("non-finite"));
-    assert!(message(m.evaluate(&[0; 4], &[0, 1]).unwrap_err()).contains("bytes"));
-    assert!(message(m.evaluate(&[0; 4], &[12]).unwrap_err()).contains("labels[0]"));
+    assert!(message(WasmModel::load(u8a(&b)).err().unwrap()).contains("outside the data area"));
+    let m = WasmModel::load(u8a(&tiny_bytes())).unwrap();
+    assert!(message(m.predict(f32a(&[0.0; 3])).unwrap_err())
+        .contains("image: expected 4 values, got 3"));
+    assert!(
+        message(m.predict(f32a(&[f32::NAN, 0.0, 0.0, 0.0])).unwrap_err()).contains("non-finite")
+    );
+    assert!(message(m.evaluate(u8a(&[0; 4]), u8a(&[0, 1])).unwrap_err()).contains("bytes"));
+    assert!(message(m.evaluate(u8a(&[0; 4]), u8a(&[12])).unwrap_err()).contains("labels[0]"));
 }

@@ -43,8 +43,10 @@ fn bytes() -> Vec<u8> {
 
 #[wasm_bindgen_test]
 fn model_cost_matches_the_core_and_is_positive() {
-    let model = WasmModel::load(&bytes()).expect("valid model");
-    let js = model.cost("mnsim2").expect("known preset");
+    let model = WasmModel::load(super::u8a(&bytes())).expect("valid model");
+    let js = model
+        .cost(JsValue::from_str("mnsim2"))
+        .expect("known preset");
     let core = epim::model::cost::model_cost(&arch(), "mnsim2").unwrap();
     assert!(core.crossbars > 0);
     assert_eq!(get(&js, "crossbars").as_f64(), Some(core.crossbars as f64));
@@ -54,8 +56,13 @@ fn model_cost_matches_the_core_and_is_positive() {
 
 #[wasm_bindgen_test]
 fn model_cost_of_unknown_preset_throws() {
-    let model = WasmModel::load(&bytes()).expect("valid model");
-    let err: js_sys::Error = JsValue::from(model.cost("nope").expect_err("unknown preset")).into();
+    let model = WasmModel::load(super::u8a(&bytes())).expect("valid model");
+    let err: js_sys::Error = JsValue::from(
+        model
+            .cost(JsValue::from_str("nope"))
+            .expect_err("unknown preset"),
+    )
+    .into();
     let msg = String::from(err.message());
     assert!(msg.contains("nope") && msg.contains("mnsim2"), "{msg}");
 }

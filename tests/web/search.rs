@@ -23,12 +23,12 @@ const SMALL: &str = r#"{"network":"resnet18","budget_fraction_of_dense32":0.1,
 #[wasm_bindgen_test]
 fn session_steps_to_done_with_the_native_front() {
     let mut s = SearchSession::new(js(SMALL)).expect("session");
-    let p = s.step(1).expect("step");
+    let p = s.step(JsValue::from(1)).expect("step");
     assert_eq!(num(&p, "generation"), 1.0);
     assert_eq!(get(&p, "state").as_string().as_deref(), Some("asking"));
     let mut p = p;
     while get(&p, "state").as_string().as_deref() != Some("done") {
-        p = s.step(1).expect("step");
+        p = s.step(JsValue::from(1)).expect("step");
     }
     assert_eq!(get(&p, "stop").as_string().as_deref(), Some("generations"));
     assert_eq!(num(&p, "evaluations"), 48.0);
@@ -51,13 +51,13 @@ fn session_steps_to_done_with_the_native_front() {
         assert_eq!(num(&a, "energy_pj"), b.energy_pj);
         assert_eq!(num(&a, "crossbars"), b.crossbars as f64);
     }
-    let design = s.best_design(None).expect("design");
+    let design = s.best_design(JsValue::UNDEFINED).expect("design");
     assert_eq!(
         get(&design, "network").as_string().as_deref(),
         Some("resnet18")
     );
     assert!(js_sys::Array::from(&get(&design, "layers")).length() > 0);
-    let exact = s.exact(None).expect("exact");
+    let exact = s.exact(JsValue::UNDEFINED).expect("exact");
     let budget = num(&get(&p, "info"), "budget_crossbars");
     assert!(num(&exact, "crossbars") <= budget);
 }
@@ -65,12 +65,14 @@ fn session_steps_to_done_with_the_native_front() {
 #[wasm_bindgen_test]
 fn cancel_finishes_the_session() {
     let mut s = SearchSession::new(js(SMALL)).expect("session");
-    s.step(1).expect("step");
+    s.step(JsValue::from(1)).expect("step");
     s.cancel();
     let p = s.progress().expect("progress");
     assert_eq!(get(&p, "state").as_string().as_deref(), Some("done"));
     assert_eq!(get(&p, "stop").as_string().as_deref(), Some("cancelled"));
-    let p = s.step(5).expect("stepping a cancelled session is a no-op");
+    let p = s
+        .step(JsValue::from(5))
+        .expect("stepping a cancelled session is a no-op");
     assert_eq!(num(&p, "generation"), 1.0);
 }
 
@@ -80,8 +82,11 @@ fn impossible_budget_gives_null_design_and_counted_infeasibles() {
         r#"{"network":"lenet","budget_crossbars":1,"search":{"population":6,"generations":2}}"#,
     ))
     .expect("session");
-    let p = s.step(10).expect("step");
-    assert!(s.best_design(None).expect("no error").is_null());
+    let p = s.step(JsValue::from(10)).expect("step");
+    assert!(s
+        .best_design(JsValue::UNDEFINED)
+        .expect("no error")
+        .is_null());
     assert!(get(&p, "best").is_null());
     assert_eq!(num(&get(&p, "infeasible"), "crossbar_budget"), 12.0);
 }
@@ -117,7 +122,7 @@ fn resnet50_50x50_search_speed() {
             "search":{"population":50,"generations":50,"seed":1}}"#,
     ))
     .expect("session");
-    let p = s.step(50).expect("step");
+    let p = s.step(JsValue::from(50)).expect("step");
     let ms = js_sys::Date::now() - t0;
     let n = num(&p, "evaluations");
     assert_eq!(n, 2500.0);

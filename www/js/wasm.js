@@ -3,6 +3,18 @@
 // leaves the instance unusable, so it is dropped: the next load() imports the glue
 // module under a fresh URL, which instantiates a fresh wasm module, and views are
 // told (event 'epim:reinstantiated') to rebuild what they cached (models).
+//
+// Why some errors are fatal too: wasm-bindgen's generated shims throw from inside
+// wasm when a method is called on a freed (or foreign) object ("null pointer passed
+// to rust") or re-entered while borrowed. Such an exception unwinds through wasm
+// frames without restoring the Rust shadow-stack pointer, so every one leaks a stack
+// frame; after a few thousand the stack runs into static data and every call traps
+// ("memory access out of bounds"). The core's own exports never throw from inside
+// wasm (bad input returns an Error; property reads are caught, see
+// crate/src/wasm/convert.rs), so harden() stops the remaining path in JS: a method
+// of a freed Model or SearchSession throws here, before entering wasm. Should one of
+// those messages still come out of wasm, the instance is treated as damaged and
+// replaced, like after a trap.
 
 let generation = 0;
 let ready = null;
@@ -14,7 +26,7 @@ export function load() {
     ready = import(url)
       .then(async (m) => {
         await m.default();
-        return m;
+        return harden(m);
       })
       .catch((e) => {
         ready = null;
@@ -33,9 +45,73 @@ export function reinstantiate(reason) {
   }
 }
 
-/** True for errors that mean the wasm instance is dead (a trap, or out of memory). */
+/** Exported classes whose methods need a live Rust object. */
+const CLASSES = ['Model', 'SearchSession'];
+
+/** wasm-bindgen's messages for an exception thrown from inside wasm (leaks its stack). */
+const UNWOUND = /^(null pointer passed to rust|recursive use of an object detected|attempted to take ownership of Rust value)/;
+
+/**
+ * Makes every method and getter of the exported classes check, in JS, that `this` is
+ * a live object of its class (not freed, not another class's object) before entering
+ * wasm; returns the module. Idempotent. Exported for the Node fuzz harness, which
+ * loads the package as the page does.
+ */
+export function harden(m) {
+  for (const name of CLASSES) {
+    const cls = m[name];
+    if (typeof cls !== 'function' || cls.__epimHardened) continue;
+    const proto = cls.prototype;
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key === 'constructor' || key === 'free' || key.startsWith('__')) continue;
+      const d = Object.getOwnPropertyDescriptor(proto, key);
+      if (typeof d.value === 'function') {
+        const f = d.value;
+        d.value = function guarded(...args) {
+          assertLive(this, cls, name);
+          return f.apply(this, args);
+        };
+      } else if (typeof d.get === 'function') {
+        const g = d.get;
+        d.get = function guardedGet() {
+          assertLive(this, cls, name);
+          return g.call(this);
+        };
+      } else {
+        continue;
+      }
+      Object.defineProperty(proto, key, d);
+    }
+    // free() of an already freed object would pass a null pointer into wasm.
+    const free = proto.free;
+    if (typeof free === 'function') {
+      const guardedFree = function guardedFree() {
+        if (!(this instanceof cls) || this.__wbg_ptr === 0) return;
+        free.call(this);
+      };
+      proto.free = guardedFree;
+      if (typeof Symbol.dispose === 'symbol' && proto[Symbol.dispose] === free) proto[Symbol.dispose] = guardedFree;
+    }
+    Object.defineProperty(cls, '__epimHardened', { value: true });
+  }
+  return m;
+}
+
+function assertLive(obj, cls, name) {
+  if (!(obj instanceof cls)) throw new Error(`this is not a ${name}`);
+  if (typeof obj.__wbg_ptr !== 'number' || obj.__wbg_ptr === 0) {
+    throw new Error(`this ${name} was freed (free() was called); create a new one`);
+  }
+}
+
+/**
+ * True for errors that mean the wasm instance is dead or damaged: a trap, wasm out of
+ * memory, or an exception wasm-bindgen threw from inside wasm (see the top comment).
+ */
 export function isTrap(e) {
-  return e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /memory/i.test(e.message));
+  return e instanceof WebAssembly.RuntimeError
+    || (e instanceof RangeError && /memory/i.test(e.message))
+    || (e instanceof Error && UNWOUND.test(e.message));
 }
 
 /**

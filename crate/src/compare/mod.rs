@@ -294,6 +294,21 @@ pub fn compare_models(req: &CompareRequest, models: &[ModelEntry]) -> Result<Com
             "give at least one method or model",
         ));
     }
+    let max = crate::limits::MAX_METHODS;
+    if req.methods.len() > max || models.len() > max {
+        return Err(Error::invalid(
+            if req.methods.len() > max {
+                "methods"
+            } else {
+                "models"
+            },
+            format!(
+                "at most {max} per comparison, got {} methods and {} models",
+                req.methods.len(),
+                models.len()
+            ),
+        ));
+    }
     let options = SimOptions {
         accounting: req.accounting,
         preset: req.preset.clone(),

@@ -16,8 +16,40 @@
 //! [`crate::nn::conv2d`]" up to rounding (tests use 1e-4 relative).
 
 use crate::epitome::layer::Epitome;
+use crate::epitome::spec::EpitomeSpec;
 use crate::error::{Error, Result};
+use crate::limits::MAX_CONV_MACS;
 use crate::nn::{check_elements, Tensor4};
+
+/// Errors when the epitome convolution would do more than [`MAX_CONV_MACS`]
+/// multiply-adds (an upper bound counted in `f64`, before anything is allocated):
+/// per pattern, the input pre-sum reads the whole input and every epitome row is
+/// convolved over the active channels.
+fn check_work(
+    spec: &EpitomeSpec,
+    patterns: usize,
+    [n, c_in, h_in, w_in]: [usize; 4],
+    [h_out, w_out]: [usize; 2],
+) -> Result<()> {
+    let (l, e) = (&spec.layer, &spec.epitome);
+    let f = |v: usize| v as f64;
+    let (hp, wp) = (f(h_in) + 2.0 * f(l.padding), f(w_in) + 2.0 * f(l.padding));
+    let per_pattern = 2.0 * f(c_in)
+        + f(n)
+            * (f(c_in) * f(h_in) * f(w_in)
+                + f(e.e_in.min(c_in)) * hp * wp
+                + f(e.e_out) * f(e.e_in.min(c_in)) * f(l.k_h) * f(l.k_w) * f(h_out) * f(w_out));
+    let work = f(patterns) * per_pattern + f(n) * f(l.c_out) * f(h_out) * f(w_out);
+    if work > MAX_CONV_MACS as f64 {
+        return Err(Error::invalid(
+            "input",
+            format!(
+                "this convolution needs about {work:.3e} operations ({patterns} offset patterns); at most {MAX_CONV_MACS}: use a smaller input or fewer patterns"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// The epitome convolution of `input` (`[n, c_in, h, w]`) with optional `bias`
 /// (`c_out` values). Errors: wrong input channels, bias length, a padded input
@@ -42,8 +74,9 @@ pub fn conv(epitome: &Epitome, input: &Tensor4, bias: Option<&[f32]>) -> Result<
     let (hp, wp) = (h_in + 2 * pad, w_in + 2 * pad);
     check_elements("output", &[n, l.c_out, h_out, w_out])?;
     check_elements("padded input", &[e_in.min(c_in), hp, wp])?;
-    let patterns = spec.patterns();
-    let group_pattern = spec.group_patterns();
+    let index = spec.pattern_index();
+    let patterns = &index.patterns;
+    check_work(spec, patterns.len(), [n, c_in, h_in, w_in], [h_out, w_out])?;
     let x = input.data();
     let e = epitome.data();
 
@@ -53,18 +86,20 @@ pub fn conv(epitome: &Epitome, input: &Tensor4, bias: Option<&[f32]>) -> Result<
     let mut acc = vec![0.0f32; plane];
     // Epitome channel -> slot in `xs` (channels no input reaches are skipped).
     let mut slot = vec![usize::MAX; e_in];
+    let mut active: Vec<usize> = Vec::new();
 
     for (p, &[a, b, c]) in patterns.iter().enumerate() {
         // Groups with this pattern, and the rows some output channel needs.
-        let groups: Vec<usize> = (0..group_pattern.len())
-            .filter(|&g| group_pattern[g] == p)
-            .collect();
+        let groups = &index.groups_of[p];
         let rows: Vec<usize> = (0..e_out)
             .filter(|&r| groups.iter().any(|&g| g * e_out + r < l.c_out))
             .collect();
-        // Active epitome channels: e = (a + i) % e_in for some i < c_in.
-        slot.iter_mut().for_each(|v| *v = usize::MAX);
-        let mut active = Vec::new();
+        // Active epitome channels: e = (a + i) % e_in for some i < c_in. Only the
+        // previous pattern's slots are reset (O(c_in), never O(e_in) per pattern).
+        for &ch in &active {
+            slot[ch] = usize::MAX;
+        }
+        active.clear();
         for i in 0..c_in {
             let ch = (a + i) % e_in;
             if slot[ch] == usize::MAX {
@@ -109,7 +144,7 @@ pub fn conv(epitome: &Epitome, input: &Tensor4, bias: Option<&[f32]>) -> Result<
                     }
                 }
                 // 3. Write the row to every output channel of the pattern.
-                for &g in &groups {
+                for &g in groups {
                     let o = g * e_out + r;
                     if o >= l.c_out {
                         continue;

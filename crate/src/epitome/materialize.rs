@@ -11,6 +11,17 @@ use crate::nn::Tensor4;
 ///
 /// Errors: invalid spec, `e.len() != param_count`, or a non-finite value.
 pub fn materialize(spec: &EpitomeSpec, e: &[f32]) -> Result<Tensor4> {
+    spec.validate()?;
+    let max = crate::limits::MAX_MATERIALIZED_WEIGHTS;
+    if spec.weight_count() > max {
+        return Err(Error::invalid(
+            "layer",
+            format!(
+                "materializing needs c_out*c_in*k_h*k_w = {} weights; at most {max}",
+                spec.weight_count()
+            ),
+        ));
+    }
     let sampler = Sampler::new(spec)?;
     check_len("epitome.data", e.len(), spec.param_count())?;
     check_finite("epitome.data", e)?;

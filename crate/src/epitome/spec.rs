@@ -1,5 +1,7 @@
 //! Epitome shapes, offsets and their counts (EPITOME.md sections 1 and 2).
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -61,6 +63,18 @@ impl EpitomeShape {
 /// column offset into the epitome.
 pub type Offset = [usize; 3];
 
+/// The distinct offset patterns of a spec and which groups use them
+/// ([`EpitomeSpec::pattern_index`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternIndex {
+    /// Distinct offsets in order of first appearance.
+    pub patterns: Vec<Offset>,
+    /// Pattern id of every group.
+    pub group_pattern: Vec<usize>,
+    /// Groups of every pattern, ascending.
+    pub groups_of: Vec<Vec<usize>>,
+}
+
 /// A layer together with its epitome shape, offsets and replication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,21 +110,34 @@ impl EpitomeSpec {
     pub fn validate(&self) -> Result<()> {
         let l = &self.layer;
         let e = &self.epitome;
-        for (field, v) in [
-            ("layer.c_out", l.c_out),
-            ("layer.c_in", l.c_in),
-            ("layer.k_h", l.k_h),
-            ("layer.k_w", l.k_w),
-            ("layer.stride", l.stride),
-            ("epitome.e_out", e.e_out),
-            ("epitome.e_in", e.e_in),
-            ("epitome.e_h", e.e_h),
-            ("epitome.e_w", e.e_w),
-            ("rep", self.rep),
+        use crate::limits::{
+            check_range, MAX_CHANNELS, MAX_EPITOME_ELEMENTS, MAX_EPITOME_SPATIAL, MAX_KERNEL,
+            MAX_LAYER_WEIGHTS,
+        };
+        // Every dimension against its own bound first: the products below then
+        // cannot overflow a u64, and nothing is allocated before this passes.
+        for (field, v, max) in [
+            ("layer.c_out", l.c_out, MAX_CHANNELS),
+            ("layer.c_in", l.c_in, MAX_CHANNELS),
+            ("layer.k_h", l.k_h, MAX_KERNEL),
+            ("layer.k_w", l.k_w, MAX_KERNEL),
+            ("layer.stride", l.stride, MAX_KERNEL),
+            ("epitome.e_out", e.e_out, MAX_CHANNELS),
+            ("epitome.e_in", e.e_in, MAX_CHANNELS),
+            ("epitome.e_h", e.e_h, MAX_EPITOME_SPATIAL),
+            ("epitome.e_w", e.e_w, MAX_EPITOME_SPATIAL),
+            ("rep", self.rep, MAX_CHANNELS),
         ] {
             if v == 0 {
                 return Err(Error::invalid(field, "must be at least 1, got 0"));
             }
+            check_range(field, v, max)?;
+        }
+        if l.padding > MAX_KERNEL {
+            return Err(Error::invalid(
+                "layer.padding",
+                format!("must be an integer in 0..={MAX_KERNEL}, got {}", l.padding),
+            ));
         }
         if e.e_out > l.c_out {
             return Err(Error::invalid(
@@ -130,34 +157,20 @@ impl EpitomeSpec {
                 format!("must be >= k_w = {}, got {}", l.k_w, e.e_w),
             ));
         }
-        // Guard the products used everywhere else against overflow (usize is
-        // 32 bits in wasm: check the weight and the epitome products separately,
-        // never their product).
-        let product = |dims: [usize; 4]| {
-            dims.iter()
-                .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-                .is_none()
-        };
-        if product([l.c_out, l.c_in, l.k_h, l.k_w]) || product([e.e_out, e.e_in, e.e_h, e.e_w]) {
-            return Err(Error::invalid("layer", "sizes are too large (overflow)"));
-        }
-        let max = crate::nn::MAX_ELEMENTS;
-        if self.weight_count() > max {
+        // Products in u64 (usize is 32 bits in wasm); each factor is bounded above.
+        let product = |dims: [usize; 4]| dims.iter().map(|&d| d as u64).product::<u64>();
+        let weights = product([l.c_out, l.c_in, l.k_h, l.k_w]);
+        if weights > MAX_LAYER_WEIGHTS as u64 {
             return Err(Error::invalid(
                 "layer",
-                format!(
-                    "c_out*c_in*k_h*k_w must be at most {max}, got {}",
-                    self.weight_count()
-                ),
+                format!("c_out*c_in*k_h*k_w must be at most {MAX_LAYER_WEIGHTS}, got {weights}"),
             ));
         }
-        if self.param_count() > max {
+        let params = product([e.e_out, e.e_in, e.e_h, e.e_w]);
+        if params > MAX_EPITOME_ELEMENTS as u64 {
             return Err(Error::invalid(
                 "epitome",
-                format!(
-                    "e_out*e_in*e_h*e_w must be at most {max}, got {}",
-                    self.param_count()
-                ),
+                format!("e_out*e_in*e_h*e_w must be at most {MAX_EPITOME_ELEMENTS}, got {params}"),
             ));
         }
         let groups = self.groups();
@@ -222,7 +235,9 @@ impl EpitomeSpec {
         let groups = self.groups();
         let nb = e.e_h - l.k_h + 1;
         let nc = e.e_w - l.k_w + 1;
-        [(g * e.e_in) / groups, g % nb, (g / nb) % nc]
+        // In u64: g*e_in reaches 2^32 within the limits (usize is 32 bits in wasm).
+        let a = (g as u64 * e.e_in as u64) / groups as u64;
+        [a as usize, g % nb, (g / nb) % nc]
     }
 
     /// The offset used by group `g`: the listed one, or the default schedule.
@@ -257,22 +272,38 @@ impl EpitomeSpec {
     /// The distinct offset patterns in order of first appearance over the groups
     /// `g = 0, 1, ...`. Pattern ids used by the datapath tables index this list.
     pub fn patterns(&self) -> Vec<Offset> {
-        let mut out: Vec<Offset> = Vec::new();
-        for off in self.all_offsets() {
-            if !out.contains(&off) {
-                out.push(off);
-            }
-        }
-        out
+        self.pattern_index().patterns
     }
 
     /// The pattern id ([`EpitomeSpec::patterns`] index) of every group.
     pub fn group_patterns(&self) -> Vec<usize> {
-        let patterns = self.patterns();
-        self.all_offsets()
-            .iter()
-            .map(|off| patterns.iter().position(|p| p == off).unwrap_or(0))
-            .collect()
+        self.pattern_index().group_pattern
+    }
+
+    /// Patterns, the pattern of every group and the groups of every pattern, in
+    /// one pass over the groups with a hash map: O(groups), never
+    /// O(groups x patterns) (a 65,536-group layer takes milliseconds).
+    pub fn pattern_index(&self) -> PatternIndex {
+        let groups = self.groups();
+        let mut ids: HashMap<Offset, usize> = HashMap::new();
+        let mut patterns = Vec::new();
+        let mut group_pattern = Vec::with_capacity(groups);
+        let mut groups_of: Vec<Vec<usize>> = Vec::new();
+        for g in 0..groups {
+            let off = self.offset(g);
+            let id = *ids.entry(off).or_insert_with(|| {
+                patterns.push(off);
+                groups_of.push(Vec::new());
+                patterns.len() - 1
+            });
+            group_pattern.push(id);
+            groups_of[id].push(g);
+        }
+        PatternIndex {
+            patterns,
+            group_pattern,
+            groups_of,
+        }
     }
 
     /// Output size `(h_out, w_out)` of the layer on an `h_in x w_in` map:
@@ -356,7 +387,7 @@ mod tests {
         };
         ok().validate().unwrap();
         type Edit = fn(&mut EpitomeSpec);
-        let cases: [(Edit, &str); 19] = [
+        let cases: [(Edit, &str); 22] = [
             (|s| s.layer.c_out = 0, "layer.c_out"),
             (|s| s.layer.c_in = 0, "layer.c_in"),
             (|s| s.layer.k_h = 0, "layer.k_h"),
@@ -385,14 +416,35 @@ mod tests {
                 |s| s.offsets = Some(vec![[0, 0, 3]]),
                 "offsets[0][2]: must be <= e_w - k_w = 2",
             ),
-            (|s| s.layer.c_in = usize::MAX / 2, "overflow"),
             (
-                |s| s.layer.c_in = 1 << 24,
+                |s| s.layer.c_in = usize::MAX / 2,
+                "layer.c_in: must be an integer in 1..=65536",
+            ),
+            (
+                |s| s.layer.c_out = 1 << 28,
+                "layer.c_out: must be an integer in 1..=65536, got 268435456",
+            ),
+            (
+                |s| {
+                    s.layer.c_out = 1 << 16;
+                    s.layer.c_in = 1 << 16;
+                },
                 "c_out*c_in*k_h*k_w must be at most",
             ),
             (
-                |s| s.epitome.e_in = 1 << 24,
+                |s| {
+                    s.epitome.e_in = 1 << 16;
+                    s.epitome.e_h = 1 << 10;
+                },
                 "e_out*e_in*e_h*e_w must be at most",
+            ),
+            (
+                |s| s.layer.padding = 65,
+                "layer.padding: must be an integer in 0..=64",
+            ),
+            (
+                |s| s.epitome.e_w = 1025,
+                "epitome.e_w: must be an integer in 1..=1024",
             ),
         ];
         for (edit, needle) in cases {
@@ -406,6 +458,77 @@ mod tests {
         s.offsets = Some(vec![[1, 1, 2]]);
         s.validate().unwrap();
         assert_eq!(s.all_offsets(), vec![[1, 1, 2], s.default_offset(1)]);
+    }
+
+    /// The obvious O(groups x patterns) listing the hash map replaced.
+    fn linear_scan(s: &EpitomeSpec) -> (Vec<Offset>, Vec<usize>) {
+        let mut pats: Vec<Offset> = Vec::new();
+        for off in s.all_offsets() {
+            if !pats.contains(&off) {
+                pats.push(off);
+            }
+        }
+        let ids = s
+            .all_offsets()
+            .iter()
+            .map(|o| pats.iter().position(|p| p == o).unwrap())
+            .collect();
+        (pats, ids)
+    }
+
+    #[test]
+    fn pattern_index_equals_the_linear_scan_oracle() {
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = |m: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % m
+        };
+        for case in 0..400 {
+            let (c_out, e_out) = (1 + next(40), 1 + next(6));
+            let (k, e_hw) = [(1, 1), (1, 3), (3, 3), (3, 5)][next(4)];
+            let mut s = spec(
+                c_out.max(e_out),
+                1 + next(9),
+                k,
+                [e_out, 1 + next(5), e_hw, e_hw],
+            );
+            if case % 2 == 0 {
+                let g = s.groups();
+                let n = next(g + 1);
+                let (ein, span) = (s.epitome.e_in, e_hw - k + 1);
+                s.offsets = Some(
+                    (0..n)
+                        .map(|_| [next(ein), next(span), next(span)])
+                        .collect(),
+                );
+            }
+            s.validate().unwrap();
+            let (pats, ids) = linear_scan(&s);
+            let index = s.pattern_index();
+            assert_eq!(index.patterns, pats, "{s:?}");
+            assert_eq!(index.group_pattern, ids, "{s:?}");
+            for (p, groups) in index.groups_of.iter().enumerate() {
+                let want: Vec<usize> = (0..ids.len()).filter(|&g| ids[g] == p).collect();
+                assert_eq!(groups, &want);
+            }
+            assert_eq!(s.distinct_patterns(), pats.len());
+        }
+    }
+
+    #[test]
+    fn the_largest_layers_index_their_patterns_and_default_offsets_do_not_overflow() {
+        // 65,536 groups with 65,536 distinct offsets (the freezing link).
+        let s = spec(1 << 16, 1, 1, [1, 1, 256, 256]);
+        s.validate().unwrap();
+        let index = s.pattern_index();
+        assert_eq!(index.patterns.len(), 1 << 16);
+        assert_eq!(s.distinct_patterns(), 1 << 16);
+        // g*e_in = 65535 * 65536 exceeds u32: the default schedule computes in u64.
+        let s = spec(1 << 16, 1, 1, [1, 1 << 16, 1, 1]);
+        s.validate().unwrap();
+        assert_eq!(s.default_offset((1 << 16) - 1), [(1 << 16) - 1, 0, 0]);
     }
 
     #[test]

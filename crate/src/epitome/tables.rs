@@ -24,7 +24,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::epitome::spec::EpitomeSpec;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::limits::MAX_TABLE_ENTRIES;
 
 /// IFAT: the input-feature addresses that drive one word line for one pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,18 +127,45 @@ impl DatapathTables {
     pub fn build(spec: &EpitomeSpec) -> Result<Self> {
         spec.validate()?;
         let (l, e) = (&spec.layer, &spec.epitome);
-        let patterns = spec.patterns();
-        let group_pattern = spec.group_patterns();
+        let index = spec.pattern_index();
+        let patterns = &index.patterns;
+        // Every pattern lists each input once per kernel position, and the OFAT lists
+        // every output channel once: bound the rows before building any.
+        let rows = (patterns.len() as u64) * (l.c_in as u64) * (l.k_h as u64) * (l.k_w as u64)
+            + l.c_out as u64;
+        if rows > MAX_TABLE_ENTRIES as u64 {
+            return Err(Error::invalid(
+                "layer",
+                format!(
+                    "the datapath tables would have {rows} rows ({} patterns x c_in*k_h*k_w + c_out); at most {MAX_TABLE_ENTRIES}",
+                    patterns.len()
+                ),
+            ));
+        }
         let mut ifat = Vec::new();
         let mut ifrt = Vec::new();
         let mut ofat = Vec::new();
+        // Inputs by epitome channel for one pattern, reused; only the channels a
+        // pattern touches are visited and cleared: O(c_in log c_in) per pattern,
+        // never O(e_in) (e_in can be 65,536 with as many patterns).
+        let mut by_channel: Vec<Vec<usize>> = vec![Vec::new(); e.e_in];
+        let mut touched: Vec<usize> = Vec::new();
         for (pid, &[a, b, c]) in patterns.iter().enumerate() {
-            for ch in 0..e.e_in {
-                // i with (a + i) % e_in == ch.
-                let chans: Vec<usize> = (0..l.c_in).filter(|i| (a + i) % e.e_in == ch).collect();
-                if chans.is_empty() {
-                    continue;
+            for &ch in &touched {
+                by_channel[ch].clear();
+            }
+            touched.clear();
+            for i in 0..l.c_in {
+                let ch = (a + i) % e.e_in;
+                if by_channel[ch].is_empty() {
+                    touched.push(ch);
                 }
+                by_channel[ch].push(i);
+            }
+            touched.sort_unstable();
+            for &ch in &touched {
+                // i with (a + i) % e_in == ch.
+                let chans = &by_channel[ch];
                 for p in b..b + l.k_h {
                     for q in c..c + l.k_w {
                         let word_line = (ch * e.e_h + p) * e.e_w + q;
@@ -159,10 +187,11 @@ impl DatapathTables {
                     }
                 }
             }
+            let groups = &index.groups_of[pid];
             for r in 0..e.e_out {
-                let channels: Vec<usize> = (0..group_pattern.len())
-                    .filter(|&g| group_pattern[g] == pid)
-                    .map(|g| g * e.e_out + r)
+                let channels: Vec<usize> = groups
+                    .iter()
+                    .map(|&g| g * e.e_out + r)
                     .filter(|&o| o < l.c_out)
                     .collect();
                 if !channels.is_empty() {

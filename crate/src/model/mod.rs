@@ -37,7 +37,7 @@ pub const FORMAT: &str = "epim-model/1";
 
 /// Largest channel count, kernel size, spatial size and layer count accepted
 /// (models here are tiny; the bounds keep a hostile file from allocating).
-const MAX_CHANNELS: usize = 1 << 16;
+const MAX_CHANNELS: usize = crate::limits::MAX_CHANNELS;
 const MAX_KERNEL: usize = 32;
 const MAX_SPATIAL: usize = 1024;
 const MAX_LAYERS: usize = 256;
@@ -222,10 +222,13 @@ impl WeightLayerSpec {
                     format!("must be in 1..=16, got {}", a.bits),
                 ));
             }
-            if !(a.scale.is_finite() && a.scale >= 0.0) {
+            // Scale 0 maps every activation to 0 (the layers after it see a
+            // constant: the model predicts the same thing for every image); NaN,
+            // infinite and negative scales are meaningless.
+            if !(a.scale.is_finite() && a.scale > 0.0) {
                 return Err(Error::invalid(
                     f("act.scale"),
-                    format!("must be finite and >= 0, got {}", a.scale),
+                    format!("must be a finite number > 0, got {}", a.scale),
                 ));
             }
         }
@@ -415,6 +418,13 @@ impl Model {
 
     /// Parses and validates a model file; every error says what is wrong where.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let max = crate::limits::MAX_MODEL_BYTES;
+        if bytes.len() > max {
+            return Err(Error::parse(
+                "model file",
+                format!("{} bytes; a model file has at most {max}", bytes.len()),
+            ));
+        }
         let st = SafeTensors::from_bytes(bytes)?;
         let meta = &st.metadata;
         match meta.get("epim.format") {
@@ -435,8 +445,7 @@ impl Model {
         let arch_text = meta
             .get("epim.arch")
             .ok_or_else(|| Error::parse("model metadata", "missing epim.arch"))?;
-        let arch: ArchSpec = serde_json::from_str(arch_text)
-            .map_err(|e| Error::parse("model metadata epim.arch", e))?;
+        let arch: ArchSpec = crate::error::from_json_str("model metadata epim.arch", arch_text)?;
         if let Some(a) = meta.get("epim.accuracy_0_to_1") {
             match a.parse::<f64>() {
                 Ok(v) if (0.0..=1.0).contains(&v) => {}

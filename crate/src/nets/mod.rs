@@ -529,7 +529,7 @@ impl NetworkSpec {
 
     /// Parses a network from JSON text.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::parse("network JSON", e))
+        crate::error::from_json_str("network JSON", text)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::nn::Tensor4;
 /// The most elements any tensor an operation allocates may have (2^28 `f32`s,
 /// 1 GiB): larger requests are errors, not allocation failures (a trap in
 /// wasm).
-pub const MAX_ELEMENTS: usize = 1 << 28;
+pub const MAX_ELEMENTS: usize = crate::limits::MAX_TENSOR_ELEMENTS;
 
 /// Errors when a tensor of `shape` would exceed [`MAX_ELEMENTS`].
 pub fn check_elements(what: &str, shape: &[usize]) -> Result<()> {

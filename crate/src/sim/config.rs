@@ -294,7 +294,7 @@ pub struct Arch {
 impl ArchConfig {
     /// Parses a config from JSON text.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::parse("hardware config", e))
+        crate::error::from_json_str("hardware config", text)
     }
 
     /// The preset named here, with every set field replaced, validated.
@@ -327,24 +327,44 @@ impl ArchConfig {
     }
 }
 
+/// A strictly positive physical quantity inside the plausible window
+/// `MIN_CONFIG_MAGNITUDE..=MAX_CONFIG_MAGNITUDE` (crate::limits): beyond it a value is a
+/// typo whose derived quantities (periods, energies) overflow to inf or NaN.
 fn pos_f(field: &str, v: f64) -> Result<()> {
+    use crate::limits::{MAX_CONFIG_MAGNITUDE as MAX, MIN_CONFIG_MAGNITUDE as MIN};
     if !v.is_finite() || v <= 0.0 {
         return Err(Error::invalid(
             field,
-            format!("must be a finite number > 0, got {v}"),
+            format!(
+                "must be a finite number > 0, got {}",
+                crate::limits::echo(&v.to_string())
+            ),
+        ));
+    }
+    if !(MIN..=MAX).contains(&v) {
+        return Err(Error::invalid(
+            field,
+            format!("must be in {MIN:e}..={MAX:e}, got {v:e}"),
         ));
     }
     Ok(())
 }
 
+/// 0, or a quantity as for [`pos_f`].
 fn nonneg_f(field: &str, v: f64) -> Result<()> {
     if !v.is_finite() || v < 0.0 {
         return Err(Error::invalid(
             field,
-            format!("must be a finite number >= 0, got {v}"),
+            format!(
+                "must be a finite number >= 0, got {}",
+                crate::limits::echo(&v.to_string())
+            ),
         ));
     }
-    Ok(())
+    if v == 0.0 {
+        return Ok(());
+    }
+    pos_f(field, v)
 }
 
 fn range_u(field: &str, v: u32, lo: u32, hi: u32) -> Result<()> {
@@ -449,6 +469,50 @@ impl Arch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantities_whose_derived_values_overflow_are_errors_naming_the_field() {
+        for (json, field) in [
+            (
+                r#"{"digital":{"clock_mhz":1e-300}}"#,
+                "digital.clock_mhz: must be in 1e-12..=1e12",
+            ),
+            (
+                r#"{"digital":{"clock_mhz":1e300}}"#,
+                "digital.clock_mhz: must be in",
+            ),
+            (
+                r#"{"device":{"hrs_ohm":1e200}}"#,
+                "device.hrs_ohm: must be in",
+            ),
+            (
+                r#"{"digital":{"add_latency_ns":1e-200}}"#,
+                "digital.add_latency_ns: must be in",
+            ),
+            (
+                r#"{"buffer":{"cycle_ns":-1}}"#,
+                "buffer.cycle_ns: must be a finite number > 0",
+            ),
+        ] {
+            let e = ArchConfig::from_json(json)
+                .unwrap()
+                .resolve()
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(field), "{json}: {e}");
+        }
+        let e = ArchConfig::from_json(r#"{"crossbar":{"rows":-1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("crossbar.rows: invalid value: integer `-1`"),
+            "{e}"
+        );
+        ArchConfig::from_json(r#"{"digital":{"add_latency_ns":0}}"#)
+            .unwrap()
+            .resolve()
+            .unwrap();
+    }
 
     #[test]
     fn empty_config_resolves_to_the_mnsim2_preset() {

@@ -10,21 +10,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
+use super::convert::{from_js, optional, string};
 use crate::error::Error;
 use crate::plot::{self, ChartData, ChartKind, ChartOptions};
-
-/// Deserializes through JSON text so `deny_unknown_fields` fires on a misspelled key
-/// (serde-wasm-bindgen reads only a struct's known properties); as `sim_api` does.
-fn from_js_strict<T: serde::de::DeserializeOwned>(
-    what: &str,
-    value: &JsValue,
-) -> Result<T, JsError> {
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| Error::parse(what, "not JSON-serialisable"))?;
-    serde_json::from_str(&text).map_err(|e| Error::parse(what, e).into())
-}
 
 /// Draws chart `kind` (`"area"`, `"latency"`, `"energy"`, `"area-breakdown"`,
 /// `"energy-breakdown"`, `"latency-breakdown"` or `"pareto"`) of `data` (a `ChartData`
@@ -40,19 +28,18 @@ fn from_js_strict<T: serde::de::DeserializeOwned>(
 /// whether it is in the document at all).
 #[wasm_bindgen(js_name = drawChart)]
 pub fn draw_chart(
-    canvas: HtmlCanvasElement,
+    canvas: JsValue,
     data: JsValue,
-    kind: &str,
+    kind: JsValue,
     options: JsValue,
 ) -> Result<(), JsError> {
-    let kind: ChartKind = kind.parse()?;
-    let data: ChartData = from_js_strict("chart data", &data)?;
-    let options: ChartOptions = if options.is_undefined() || options.is_null() {
-        ChartOptions::default()
-    } else {
-        from_js_strict("chart options", &options)?
-    };
+    let kind: ChartKind = string("kind", &kind)?.parse()?;
+    let data: ChartData = from_js("chart data", &data)?;
+    let options: ChartOptions = optional("chart options", &options)?;
     plot::validate(&data, kind, &options)?;
+    let canvas: HtmlCanvasElement = canvas
+        .dyn_into()
+        .map_err(|_| Error::invalid("canvas", "must be an HTMLCanvasElement"))?;
     if web_sys::window().is_none() {
         return Err(Error::Plot("drawing on a canvas needs a browser window".into()).into());
     }

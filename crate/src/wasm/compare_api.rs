@@ -3,8 +3,9 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::to_js;
+use super::convert::{bytes, from_js, get, string, to_js, to_json};
 use crate::compare::{compare as run_compare, CompareRequest};
+use crate::limits::{echo, MAX_METHODS, MAX_MODEL_BYTES};
 use crate::Error;
 
 /// Compares methods on one network and chip. `request`: `{network: name | spec
@@ -24,17 +25,8 @@ pub fn compare(request: JsValue) -> Result<JsValue, JsError> {
             "compare request must be an object {network, baseline, methods, ...}",
         ));
     }
-    to_js(&run_compare(&parse_request(&request)?)?)
-}
-
-/// A request object as a [`CompareRequest`], through JSON text so that unknown keys
-/// are rejected (serde-wasm-bindgen reads only known properties).
-fn parse_request(request: &JsValue) -> Result<CompareRequest, JsError> {
-    let text = js_sys::JSON::stringify(request)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| JsError::new("cannot parse compare request: not JSON-serialisable"))?;
-    Ok(serde_json::from_str(&text).map_err(|e| Error::parse("compare request", e))?)
+    let req: CompareRequest = from_js("compare request", &request)?;
+    to_js(&run_compare(&req)?)
 }
 
 /// `compareModels(request, models)`: [`compare`] plus one row per trained model.
@@ -45,7 +37,7 @@ fn parse_request(request: &JsValue) -> Result<CompareRequest, JsError> {
 /// (epitomes, pruning masks from their real weights) and carry `accuracy_pct`, the
 /// file's recorded test accuracy. Throws an `Error` naming the bad model or field.
 #[wasm_bindgen(js_name = compareModels)]
-pub fn compare_models(request: JsValue, models: js_sys::Array) -> Result<JsValue, JsError> {
+pub fn compare_models(request: JsValue, models: JsValue) -> Result<JsValue, JsError> {
     use crate::compare::{compare_models as run, model_network, ModelEntry};
     use crate::model::Model;
     use crate::sim::NetworkRef;
@@ -54,41 +46,58 @@ pub fn compare_models(request: JsValue, models: js_sys::Array) -> Result<JsValue
             "compareModels request must be an object {baseline, methods, network?, ...}",
         ));
     }
-    let mut loaded: Vec<(String, Model)> = Vec::with_capacity(models.length() as usize);
-    for (i, m) in models.iter().enumerate() {
-        let field = |name: &str| js_sys::Reflect::get(&m, &JsValue::from_str(name)).ok();
-        let label = field("label")
-            .and_then(|v| v.as_string())
-            .ok_or_else(|| Error::invalid(format!("models[{i}].label"), "must be a string"))?;
-        let bytes = field("bytes")
-            .filter(|v| v.is_instance_of::<js_sys::Uint8Array>())
-            .map(|v| js_sys::Uint8Array::from(v).to_vec())
-            .ok_or_else(|| Error::invalid(format!("models[{i}].bytes"), "must be a Uint8Array"))?;
+    if !models.is_object() {
+        return Err(Error::invalid("models", "must be an array of {label, bytes}").into());
+    }
+    let count = get(&models, "length", "models")?
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && (0.0..=MAX_MODELS as f64).contains(n))
+        .ok_or_else(|| {
+            Error::invalid(
+                "models",
+                format!("must be an array of at most {MAX_MODELS} {{label, bytes}}"),
+            )
+        })? as usize;
+    let mut loaded: Vec<(String, Model)> = Vec::with_capacity(count);
+    for i in 0..count {
+        let at = format!("models[{i}]");
+        let m = get(&models, &i.to_string(), &at)?;
+        if !m.is_object() {
+            return Err(Error::invalid(&at, "must be an object {label, bytes}").into());
+        }
+        let label = string(
+            &format!("{at}.label"),
+            &get(&m, "label", &format!("{at}.label"))?,
+        )?;
+        let bytes = bytes(
+            &format!("{at}.bytes"),
+            &get(&m, "bytes", &format!("{at}.bytes"))?,
+            MAX_MODEL_BYTES,
+        )?;
         let model = Model::from_bytes(&bytes)
-            .map_err(|e| Error::parse(format!("models[{i}] ({label})"), e))?;
+            .map_err(|e| Error::parse(format!("{at} ({})", echo(&label)), e))?;
         loaded.push((label, model));
     }
-    let mut request = request;
-    let has_network =
-        js_sys::Reflect::has(&request, &JsValue::from_str("network")).unwrap_or(false);
-    if !has_network {
+    let mut json = to_json(&request, "compareModels request")?;
+    let obj = json
+        .as_object_mut()
+        .ok_or_else(|| Error::invalid("compareModels request", "must be an object"))?;
+    if !obj.contains_key("network") {
         let (label, first) = loaded
             .first()
             .ok_or_else(|| Error::invalid("network", "give a network or at least one model"))?;
         let spec = model_network(first.arch(), label.trim_start_matches("model:"))?;
-        let copy = js_sys::Object::assign(&js_sys::Object::new(), &request.into());
-        js_sys::Reflect::set(
-            &copy,
-            &JsValue::from_str("network"),
-            &to_js(&NetworkRef::Spec(spec))?,
-        )
-        .map_err(|_| JsError::new("cannot set the request's network"))?;
-        request = copy.into();
+        let spec =
+            serde_json::to_value(NetworkRef::Spec(spec)).map_err(|e| Error::parse("network", e))?;
+        obj.insert("network".into(), spec);
     }
-    let req = parse_request(&request)?;
+    let req: CompareRequest = crate::error::from_json_value("compareModels request", json)?;
     let entries: Vec<ModelEntry> = loaded
         .iter()
         .map(|(label, model)| ModelEntry { label, model })
         .collect();
     to_js(&run(&req, &entries)?)
 }
+
+/// Most models in one `compareModels` call.
+const MAX_MODELS: usize = MAX_METHODS;

@@ -11,11 +11,11 @@ use js_sys::{Float32Array, Int32Array, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{from_js, to_js};
+use super::convert::{from_js, integer, to_js};
 use crate::epitome::{EpitomeLayer, EpitomeLayerSpec, Offset};
 
 fn read_layer(spec: JsValue) -> Result<EpitomeLayer, JsError> {
-    let spec: EpitomeLayerSpec = from_js("epitome layer", spec)?;
+    let spec: EpitomeLayerSpec = from_js("epitome layer", &spec)?;
     Ok(spec.build()?)
 }
 
@@ -77,9 +77,17 @@ struct QuantizeMeta {
 }
 
 /// `quantize(layer, bits)` -> `{bits, scales: Float32Array, codes: Int32Array,
-/// dequantized: Float32Array, bits_per_weight}`; bits must be 2..=8.
+/// dequantized: Float32Array, bits_per_weight}`; bits must be an integer in 2..=8
+/// (a number: `3.7`, `2**32 + 3` or `-1` are errors, never truncated or wrapped).
 #[wasm_bindgen(js_name = quantize)]
-pub fn quantize(layer: JsValue, bits: u32) -> Result<JsValue, JsError> {
+pub fn quantize(layer: JsValue, bits: JsValue) -> Result<JsValue, JsError> {
+    let range = crate::quant::weights::WEIGHT_BITS;
+    let bits = integer(
+        "bits",
+        &bits,
+        u64::from(*range.start()),
+        u64::from(*range.end()),
+    )? as u32;
     let r = read_layer(layer)?.quantize_report(bits)?;
     let obj = to_js(&QuantizeMeta {
         bits: r.bits,

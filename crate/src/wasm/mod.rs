@@ -20,6 +20,16 @@ mod sim_api;
 pub use chart_api::draw_chart;
 pub use compare_api::{compare, compare_models};
 pub use convert::{from_js, to_js};
+
+/// The input limits of the core (`crate::limits`, docs/limits.md), so the page
+/// bounds its inputs with the same numbers: `{max_channels, max_kernel,
+/// max_epitome_spatial, max_layer_weights, max_tensor_elements,
+/// max_materialized_weights, max_epitome_elements, max_table_entries, max_model_bytes,
+/// max_array_len, max_string_len, max_methods, max_error_chars}`.
+#[wasm_bindgen]
+pub fn limits() -> Result<JsValue, JsError> {
+    to_js(&crate::limits::LIMITS)
+}
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use model_api::WasmModel;
 pub use search_api::SearchSession;
@@ -48,15 +58,17 @@ struct EpitomeInfo {
     groups: usize,
     patterns: usize,
     offsets: Vec<crate::epitome::Offset>,
+    group_patterns: Vec<usize>,
 }
 
 /// Counts of an epitome spec: `{layer: {c_out, c_in, k_h, k_w, stride?, padding?},
 /// epitome: {e_out, e_in, e_h, e_w}, offsets?, rep?}` ->
-/// `{weight_count, param_count, compression, groups, patterns, offsets}`.
+/// `{weight_count, param_count, compression, groups, patterns, offsets, group_patterns}`
+/// (`group_patterns[g]`: the pattern id of group `g`, the datapath tables' `pattern`).
 /// Throws an `Error` naming the field for an invalid spec.
 #[wasm_bindgen(js_name = epitomeInfo)]
 pub fn epitome_info(spec: JsValue) -> Result<JsValue, JsError> {
-    let spec: EpitomeSpec = from_js("epitome spec", spec)?;
+    let spec: EpitomeSpec = from_js("epitome spec", &spec)?;
     spec.validate()?;
     to_js(&EpitomeInfo {
         weight_count: spec.weight_count(),
@@ -65,5 +77,6 @@ pub fn epitome_info(spec: JsValue) -> Result<JsValue, JsError> {
         groups: spec.groups(),
         patterns: spec.distinct_patterns(),
         offsets: spec.all_offsets(),
+        group_patterns: spec.group_patterns(),
     })
 }

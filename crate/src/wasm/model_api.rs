@@ -4,8 +4,9 @@
 use js_sys::Float32Array;
 use wasm_bindgen::prelude::*;
 
+use super::convert;
 use crate::data::Dataset;
-use crate::error::Error;
+use crate::limits::{MAX_JS_ARRAY_LEN, MAX_MODEL_BYTES};
 
 /// A loaded, validated model (the `.safetensors` file of models/).
 #[wasm_bindgen(js_name = Model)]
@@ -16,34 +17,34 @@ pub struct WasmModel {
 #[wasm_bindgen(js_class = Model)]
 impl WasmModel {
     /// `Model.load(bytes: Uint8Array)`; throws an `Error` naming the problem for
-    /// a malformed, truncated or inconsistent file.
-    pub fn load(bytes: &[u8]) -> Result<WasmModel, JsError> {
+    /// a malformed, truncated or inconsistent file, or one larger than
+    /// `limits().max_model_bytes` (checked before anything is copied).
+    pub fn load(bytes: JsValue) -> Result<WasmModel, JsError> {
+        let bytes = convert::bytes("bytes", &bytes, MAX_MODEL_BYTES)?;
         Ok(WasmModel {
-            inner: crate::model::Model::from_bytes(bytes)?,
+            inner: crate::model::Model::from_bytes(&bytes)?,
         })
     }
 
     /// Class probabilities (`Float32Array` of `classes` values summing to 1) of
     /// one image: `c*h*w` floats in `[0, 1]` (28*28 for the MNIST models).
-    pub fn predict(&self, image: &[f32]) -> Result<Float32Array, JsError> {
+    /// `image` is a `Float32Array` or an array of numbers; its length is checked
+    /// before it is copied, and NaN or infinite values are errors.
+    pub fn predict(&self, image: JsValue) -> Result<Float32Array, JsError> {
         let [c, h, w] = self.inner.arch().input;
-        if image.len() != c * h * w {
-            return Err(Error::shape(
-                "image",
-                format!("{} floats ({c} x {h} x {w})", c * h * w),
-                image.len(),
-            )
-            .into());
-        }
-        let p = self.inner.predict(image)?;
+        let image = convert::f32s("image", &image, c * h * w)?;
+        let p = self.inner.predict(&image)?;
         Ok(Float32Array::from(p.as_slice()))
     }
 
     /// Accuracy in `[0, 1]` on `images` (`n*h*w` bytes, 0..255) with `labels`
     /// (`n` bytes, 0..9).
-    pub fn evaluate(&self, images: &[u8], labels: &[u8]) -> Result<f64, JsError> {
+    /// Both are `Uint8Array`s, at most `limits().max_array_len` bytes.
+    pub fn evaluate(&self, images: JsValue, labels: JsValue) -> Result<f64, JsError> {
         let [_, h, w] = self.inner.arch().input;
-        let data = Dataset::new(h, w, images.to_vec(), labels.to_vec())?;
+        let images = convert::bytes("images", &images, MAX_JS_ARRAY_LEN)?;
+        let labels = convert::bytes("labels", &labels, MAX_JS_ARRAY_LEN)?;
+        let data = Dataset::new(h, w, images, labels)?;
         Ok(self.inner.accuracy(&data, None)?)
     }
 
@@ -66,8 +67,9 @@ impl WasmModel {
     /// Crossbar cost of the model on a hardware preset (physical accounting):
     /// `{preset, crossbars, area_um2, stored_bits, dense_weights, layers: [...]}`.
     /// Throws for an unknown preset.
-    pub fn cost(&self, preset: &str) -> Result<JsValue, JsError> {
-        let cost = crate::model::cost::model_cost(self.inner.arch(), preset)?;
+    pub fn cost(&self, preset: JsValue) -> Result<JsValue, JsError> {
+        let preset = convert::string("preset", &preset)?;
+        let cost = crate::model::cost::model_cost(self.inner.arch(), &preset)?;
         super::convert::to_js(&cost)
     }
 

@@ -10,22 +10,14 @@
 //! const design = s.bestDesign();   // the epim compare design file, or null
 //! ```
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::to_js;
+use super::convert::{from_js, integer, optional_integer, to_js};
 use crate::search::{RunInfo, RunProgress, SearchRequest, SearchRun};
-use crate::Error;
 
-/// Through JSON text so `deny_unknown_fields` catches misspelled keys.
-fn from_js_strict<T: DeserializeOwned>(what: &str, value: &JsValue) -> Result<T, JsError> {
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| JsError::new(&format!("cannot parse {what}: not JSON-serialisable")))?;
-    serde_json::from_str(&text).map_err(|e| Error::parse(what, e).into())
-}
+/// Largest front point id accepted (ids are evaluation counters).
+const MAX_ID: u64 = 1 << 53;
 
 /// What `step` returns: the progress plus the run's fixed facts.
 #[derive(Serialize)]
@@ -52,7 +44,7 @@ impl SearchSession {
     /// {kind: "scalarised", weights}, scales}}`. Throws an `Error` naming the field.
     #[wasm_bindgen(constructor)]
     pub fn new(request: JsValue) -> Result<SearchSession, JsError> {
-        let req: SearchRequest = from_js_strict("search request", &request)?;
+        let req: SearchRequest = from_js("search request", &request)?;
         let run = SearchRun::new(&req)?;
         let info = run.info();
         Ok(SearchSession { run, info })
@@ -62,7 +54,9 @@ impl SearchSession {
     /// state: "asking" | "waiting" | "done", stop, infeasible: {class: n}, best,
     /// front: [{id, generation, area_um2, latency_ns, energy_pj, quality_proxy,
     /// crossbars, score, epitome_layers}], info}`.
-    pub fn step(&mut self, generations: u32) -> Result<JsValue, JsError> {
+    /// `generations` is an integer in 0..=10000.
+    pub fn step(&mut self, generations: JsValue) -> Result<JsValue, JsError> {
+        let generations = integer("generations", &generations, 0, 10_000)?;
         self.run.step(generations as usize)?;
         self.progress()
     }
@@ -90,22 +84,22 @@ impl SearchSession {
     /// The design file (`epim compare --method epitome:bits=B,design=FILE.json`) of
     /// the best design, or of front point `id`; `null` when there is none.
     #[wasm_bindgen(js_name = bestDesign)]
-    pub fn best_design(&self, id: Option<f64>) -> Result<JsValue, JsError> {
-        let id = id.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
+    pub fn best_design(&self, id: JsValue) -> Result<JsValue, JsError> {
+        let id = optional_integer("id", &id, MAX_ID)?;
         to_js(&self.run.design(id)?)
     }
 
     /// Per-layer choices `[[name, {kind, e_out?, e_in?, e_h?, e_w?, rep?, w_bits}]]` of
     /// the best design or of front point `id`; `null` when there is none.
-    pub fn layers(&self, id: Option<f64>) -> Result<JsValue, JsError> {
-        let id = id.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
+    pub fn layers(&self, id: JsValue) -> Result<JsValue, JsError> {
+        let id = optional_integer("id", &id, MAX_ID)?;
         to_js(&self.run.choices(id))
     }
 
     /// Full-simulator totals `{crossbars, tiles, area_um2, latency_ns, energy_pj}` of
     /// the best design or of front point `id`; `null` when there is none.
-    pub fn exact(&self, id: Option<f64>) -> Result<JsValue, JsError> {
-        let id = id.filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as u64);
+    pub fn exact(&self, id: JsValue) -> Result<JsValue, JsError> {
+        let id = optional_integer("id", &id, MAX_ID)?;
         to_js(&self.run.exact(id)?)
     }
 }

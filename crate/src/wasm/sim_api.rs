@@ -1,14 +1,12 @@
 //! The simulator's JS surface: `listNetworks()`, `listPresets()` and
 //! `simulate(network, config, options)`. Thin: everything is in `crate::sim`.
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::to_js;
+use super::convert::{from_js, optional, string, to_js};
 use crate::nets::{Shape, ZOO};
 use crate::sim::{simulate_with, Arch, ArchConfig, NetworkRef, SimOptions, PRESETS};
-use crate::Error;
 
 /// One entry of [`list_networks`].
 #[derive(Serialize)]
@@ -29,25 +27,6 @@ struct PresetInfo {
     name: &'static str,
     description: &'static str,
     arch: Arch,
-}
-
-/// Deserializes through JSON text: serde-wasm-bindgen reads only a struct's known
-/// properties, so `deny_unknown_fields` (a misspelled or wrong-unit key) would never fire.
-fn from_js_strict<T: DeserializeOwned>(what: &str, value: &JsValue) -> Result<T, JsError> {
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| JsError::new(&format!("cannot parse {what}: not JSON-serialisable")))?;
-    serde_json::from_str(&text).map_err(|e| Error::parse(what, e).into())
-}
-
-/// `undefined` and `null` mean "all defaults".
-fn optional<T: DeserializeOwned + Default>(what: &str, value: JsValue) -> Result<T, JsError> {
-    if value.is_undefined() || value.is_null() {
-        Ok(T::default())
-    } else {
-        from_js_strict(what, &value)
-    }
 }
 
 /// The built-in networks: `[{name, description, input: {c, h, w}, w_bits, a_bits,
@@ -95,16 +74,16 @@ pub fn list_presets() -> Result<JsValue, JsError> {
 /// networks that do not fit on the chip.
 #[wasm_bindgen]
 pub fn simulate(network: JsValue, config: JsValue, options: JsValue) -> Result<JsValue, JsError> {
-    let network: NetworkRef = if let Some(name) = network.as_string() {
-        NetworkRef::Name(name)
+    let network: NetworkRef = if network.is_string() {
+        NetworkRef::Name(string("network", &network)?)
     } else if network.is_object() {
-        NetworkRef::Spec(from_js_strict("network", &network)?)
+        NetworkRef::Spec(from_js("network", &network)?)
     } else {
         return Err(JsError::new(
             "network must be a zoo name (string) or a network spec object",
         ));
     };
-    let config: ArchConfig = optional("hardware config", config)?;
-    let options: SimOptions = optional("simulate options", options)?;
+    let config: ArchConfig = optional("hardware config", &config)?;
+    let options: SimOptions = optional("simulate options", &options)?;
     to_js(&simulate_with(&network, &config, &options)?)
 }

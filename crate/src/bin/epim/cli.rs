@@ -73,9 +73,21 @@ pub fn main() -> ExitCode {
 
 /// Reads a JSON file into `T`, with the file name in every error.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> epim::Result<T> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
-    serde_json::from_str(&text).map_err(|e| epim::Error::parse(path.display().to_string(), e))
+    let what = path.display().to_string();
+    let len = std::fs::metadata(path)
+        .map_err(|e| epim::Error::parse(&what, e))?
+        .len();
+    if len > epim::limits::MAX_JSON_BYTES {
+        return Err(epim::Error::parse(
+            &what,
+            format!(
+                "the file has {len} bytes; JSON inputs are at most {} bytes",
+                epim::limits::MAX_JSON_BYTES
+            ),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| epim::Error::parse(&what, e))?;
+    epim::error::from_json_str(&what, &text)
 }
 
 /// The network named by `--net`: a trainable architecture (`cnn`, `tiny`) or a

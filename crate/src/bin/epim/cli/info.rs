@@ -25,6 +25,7 @@ pub fn run(args: &InfoArgs) -> epim::Result<String> {
         "groups": spec.groups(),
         "patterns": spec.distinct_patterns(),
         "offsets": spec.all_offsets(),
+        "group_patterns": spec.group_patterns(),
     })
     .to_string())
 }

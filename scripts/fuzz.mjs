@@ -1,0 +1,308 @@
+#!/usr/bin/env node
+// Fuzzes every wasm export with generated hostile values and checks the instance's
+// health after each case (docs/limits.md, "Fuzzing").
+//
+//   node scripts/fuzz.mjs [--seconds 20] [--seed 1] [--pkg www/pkg] [--json out.json]
+//
+// The package is loaded as the page loads it (www/js/wasm.js's harden()). A worker
+// thread runs the cases; the main thread kills it when one case runs longer than
+// --hang-ms (default 10000) and reports a hang. Outcomes per case:
+//   ok          the export returned
+//   error       it threw a JS Error whose message is one line of <= 300 characters
+//   bad-error   it threw something else, or a multi-line or longer message
+//   slow        it took longer than --slow-ms (default 2000)
+//   trap        WebAssembly.RuntimeError (or another error that kills the instance)
+//   unhealthy   the valid health-check call after the case failed
+//   hang        the worker was killed
+//   big-memory  wasm memory grew past 1 GiB
+// Exit status 1 when any case is bad-error, slow, trap, unhealthy, hang or big-memory.
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BAD = ['bad-error', 'slow', 'trap', 'unhealthy', 'hang', 'big-memory'];
+
+function parseArgs(argv) {
+  const o = { seconds: 20, seed: 1, pkg: path.join(root, 'www/pkg'), json: null, hangMs: 10000, slowMs: 2000 };
+  for (let i = 0; i < argv.length; i++) {
+    const [k, v] = [argv[i], argv[i + 1]];
+    if (k === '--seconds') { o.seconds = Number(v); i++; }
+    else if (k === '--seed') { o.seed = Number(v); i++; }
+    else if (k === '--pkg') { o.pkg = path.resolve(v); i++; }
+    else if (k === '--json') { o.json = path.resolve(v); i++; }
+    else if (k === '--hang-ms') { o.hangMs = Number(v); i++; }
+    else if (k === '--slow-ms') { o.slowMs = Number(v); i++; }
+    else throw new Error(`unknown argument ${k}; see the header of scripts/fuzz.mjs`);
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------- main thread
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(path.join(o.pkg, 'epim_bg.wasm'))) {
+    console.error(`fuzz: ${o.pkg}/epim_bg.wasm not found; run npm run build:wasm first`);
+    process.exit(2);
+  }
+  const deadline = Date.now() + o.seconds * 1000;
+  const counts = {}; // export -> outcome -> n
+  const findings = [];
+  const messages = new Map(); // distinct error messages (digits folded), for review
+  let seed = o.seed, cases = 0, maxMemory = 0;
+  while (Date.now() < deadline) {
+    const r = await runWorker(o, seed, deadline);
+    for (const [exp, byOutcome] of Object.entries(r.counts)) {
+      counts[exp] ??= {};
+      for (const [k, n] of Object.entries(byOutcome)) counts[exp][k] = (counts[exp][k] ?? 0) + n;
+    }
+    findings.push(...r.findings);
+    for (const [k, n] of r.messages) if (messages.has(k) || messages.size < 400) messages.set(k, (messages.get(k) ?? 0) + n);
+    cases += r.cases;
+    maxMemory = Math.max(maxMemory, r.maxMemory);
+    seed = r.nextSeed;
+  }
+  const totals = {};
+  for (const byOutcome of Object.values(counts)) {
+    for (const [k, n] of Object.entries(byOutcome)) totals[k] = (totals[k] ?? 0) + n;
+  }
+  const summary = { seconds: o.seconds, seed: o.seed, cases, totals, maxMemoryMiB: Math.round(maxMemory / 2 ** 20), counts, findings: findings.slice(0, 50), messages: [...messages.entries()].map(([k, v]) => `${v} x ${k}`) };
+  if (o.json) fs.writeFileSync(o.json, JSON.stringify(summary, null, 2));
+  for (const [exp, byOutcome] of Object.entries(counts).sort()) {
+    console.log(`${exp.padEnd(22)} ${Object.entries(byOutcome).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  }
+  for (const f of findings.slice(0, 20)) console.log(`FINDING ${f.outcome} ${f.export}: ${f.input} -> ${f.detail}`);
+  const bad = BAD.reduce((n, k) => n + (totals[k] ?? 0), 0);
+  console.log(`fuzz: ${cases} cases in ${o.seconds} s (seed ${o.seed}): ${Object.entries(totals).map(([k, n]) => `${k} ${n}`).join(', ')}; wasm memory peak ${summary.maxMemoryMiB} MiB; ${bad} bad`);
+  process.exit(bad ? 1 : 0);
+}
+
+/** Runs cases in a worker until the deadline or a hang/fatal outcome; resolves to its tallies. */
+function runWorker(o, seed, deadline) {
+  return new Promise((resolve) => {
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { pkg: o.pkg, seed, deadline, slowMs: o.slowMs } });
+    const counts = {};
+    const findings = [];
+    const messages = new Map();
+    let current = null, started = 0, cases = 0, nextSeed = seed + 1, maxMemory = 0, done = false;
+    const tally = (exp, outcome) => { counts[exp] ??= {}; counts[exp][outcome] = (counts[exp][outcome] ?? 0) + 1; };
+    const finish = () => { if (!done) { done = true; clearInterval(timer); resolve({ counts, findings, cases, nextSeed, maxMemory, messages }); } };
+    const timer = setInterval(() => {
+      if (current && Date.now() - started > o.hangMs) {
+        tally(current.export, 'hang');
+        findings.push({ outcome: 'hang', seed: current.seed, export: current.export, input: `case seed ${current.seed}`, detail: `no answer after ${o.hangMs} ms` });
+        cases += 1;
+        nextSeed = current.seed + 1;
+        current = null;
+        worker.terminate().then(finish);
+      }
+    }, 200);
+    worker.on('message', (msg) => {
+      if (msg.type === 'start') { current = msg; started = Date.now(); }
+      else if (msg.type === 'end') {
+        current = null;
+        cases += 1;
+        nextSeed = msg.seed + 1;
+        maxMemory = Math.max(maxMemory, msg.memory);
+        tally(msg.export, msg.outcome);
+        if (BAD.includes(msg.outcome)) findings.push(msg);
+        if (msg.outcome === 'error') {
+          const k = `${msg.export}: ${msg.detail.replace(/\d+/g, 'N').slice(0, 100)}`;
+          messages.set(k, (messages.get(k) ?? 0) + 1);
+        }
+      } else if (msg.type === 'done') finish();
+    });
+    worker.on('error', (e) => {
+      findings.push({ outcome: 'trap', seed: current?.seed, export: current?.export ?? '?', input: `case seed ${current?.seed}`, detail: `worker died: ${e.message}` });
+      if (current) tally(current.export, 'trap');
+      finish();
+    });
+    worker.on('exit', finish);
+    void deadline;
+  });
+}
+
+// ---------------------------------------------------------------- worker
+async function work() {
+  const { pkg, deadline, slowMs } = workerData;
+  let seed = workerData.seed;
+  const m = await import(pathToFileURL(path.join(pkg, 'epim.js')).href);
+  const wasmExports = await m.default({ module_or_path: fs.readFileSync(path.join(pkg, 'epim_bg.wasm')) });
+  const { harden, isTrap } = await import(pathToFileURL(path.join(root, 'www/js/wasm.js')).href);
+  harden(m);
+  const memory = () => wasmExports.memory.buffer.byteLength;
+  const modelBytes = new Uint8Array(fs.readFileSync(path.join(root, 'models/mnist-cnn-epim2.25-8b.safetensors')));
+  const healthy = () => {
+    const r = m.epitomeInfo({ layer: { c_out: 8, c_in: 4, k_h: 3, k_w: 3 }, epitome: { e_out: 4, e_in: 2, e_h: 4, e_w: 4 } });
+    if (r.groups !== 2 || r.patterns !== 2) throw new Error(`health check returned ${JSON.stringify(r)}`);
+  };
+  // Long-lived objects (their methods are fuzzed); replaced when a case frees them.
+  const live = { model: m.Model.load(modelBytes), session: null };
+  const session = () => (live.session ??= new m.SearchSession({ network: 'vgg8', search: { population: 4, generations: 2, seed: 1 } }));
+  while (Date.now() < deadline) {
+    const rng = mulberry32(seed);
+    let c;
+    try {
+      c = makeCase(rng, m, live, session, modelBytes);
+    } catch {
+      seed += 1; // the generator itself tripped over a hostile value (a revoked Proxy): no case
+      continue;
+    }
+    parentPort.postMessage({ type: 'start', seed, export: c.export });
+    const t0 = performance.now();
+    let outcome, detail = '';
+    try {
+      const r = c.run();
+      if (r && typeof r.then === 'function') await r;
+      outcome = 'ok';
+    } catch (e) {
+      if (isTrap(e)) { outcome = 'trap'; detail = String(e?.message ?? e); }
+      else if (!(e instanceof Error)) { outcome = 'bad-error'; detail = `threw a non-Error: ${typeof e}`; }
+      else if (e.message.includes('\n') || e.message.length > 300) { outcome = 'bad-error'; detail = `message of ${e.message.length} characters: ${e.message.slice(0, 120)}`; }
+      else { outcome = 'error'; detail = e.message; }
+    }
+    const ms = performance.now() - t0;
+    if (outcome !== 'trap' && ms > slowMs) { outcome = 'slow'; detail = `${Math.round(ms)} ms; ${detail}`; }
+    if (outcome !== 'trap') {
+      try { healthy(); } catch (e) { outcome = 'unhealthy'; detail = `after the case: ${e.message}`; }
+    }
+    const mem = memory();
+    if (mem > 2 ** 30) { outcome = 'big-memory'; detail = `${mem} bytes`; }
+    const bad = !['ok', 'error'].includes(outcome);
+    parentPort.postMessage({ type: 'end', seed, export: c.export, input: bad ? c.input() : '', outcome, detail: detail.slice(0, 200), memory: mem });
+    seed += 1;
+    if (outcome === 'trap' || outcome === 'unhealthy' || outcome === 'big-memory') break; // a fresh instance next
+  }
+  parentPort.postMessage({ type: 'done' });
+}
+
+/** Small seeded PRNG (mulberry32). */
+function mulberry32(a) {
+  return () => {
+    a |= 0; a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = (rng, xs) => xs[Math.floor(rng() * xs.length)];
+
+/** A hostile scalar or object (throwing getters, Proxies, cycles, huge/odd numbers). */
+function hostile(rng, depth = 0) {
+  const kinds = [
+    () => NaN, () => Infinity, () => -Infinity, () => -1, () => 0, () => -0, () => 3.7, () => 2 ** 28,
+    () => 2 ** 32 + 3, () => 2 ** 53 + 2, () => 1e300, () => -1e-300, () => Number.MAX_SAFE_INTEGER,
+    () => Math.floor(rng() * 70000), () => 1 + Math.floor(rng() * 9),
+    () => '', () => 'x'.repeat(1 + Math.floor(rng() * 2000)), () => '9'.repeat(300), () => 'vgg8', () => 'dense:bits=8',
+    () => 'epitome:bits=3,e=1x1x1x1', () => '\u0000\ud800', () => null, () => undefined, () => true,
+    () => () => 1, () => Symbol('s'), () => 10n ** 30n,
+    () => ({ get x() { throw new Error('getter'); } }),
+    () => ({ get c_out() { throw 'not an Error'; } }),
+    () => new Proxy({}, { get() { throw new Error('trap get'); }, ownKeys() { throw new Error('trap keys'); } }),
+    () => new Proxy([1, 2], { get() { throw new Error('array trap'); } }),
+    () => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy; },
+    () => { const o = { a: 1 }; o.self = o; return o; },
+    () => { let o = {}; for (let i = 0; i < 100; i++) o = { o }; return o; },
+    () => new Float32Array([1, NaN, 3]), () => new Float32Array(Math.floor(rng() * 100)),
+    () => new BigInt64Array(2), () => new DataView(new ArrayBuffer(4)), () => new Uint8Array(16),
+    () => Object.assign(new Array(5), { 2: {} }), () => { const a = []; a.length = 2 ** 31; return a; },
+    () => ({ length: -1 }), () => ({ length: 2 ** 40 }), () => new Date(0), () => new Map([[1, 2]]),
+    () => Object.create(null), () => ({ __proto__: { c_out: 5 } }), () => ({ toJSON() { throw new Error('toJSON'); } }),
+  ];
+  if (depth < 2 && rng() < 0.15) return [hostile(rng, depth + 1), hostile(rng, depth + 1)];
+  if (depth < 2 && rng() < 0.1) return { [pick(rng, ['c_out', 'layer', 'x', 'shape', 'data', 'rows'])]: hostile(rng, depth + 1) };
+  return pick(rng, kinds)();
+}
+
+/** A deep copy of `base` with one randomly chosen leaf (or a new key) replaced by a hostile value. */
+function mutate(rng, base) {
+  const copy = structuredClone(base);
+  const paths = [];
+  const walk = (v, p) => {
+    if (v && typeof v === 'object') {
+      for (const k of Object.keys(v)) { paths.push([...p, k]); if (paths.length < 5000) walk(v[k], [...p, k]); }
+    }
+  };
+  walk(copy, []);
+  const n = 1 + Math.floor(rng() * 2);
+  for (let i = 0; i < n && paths.length; i++) {
+    const p = pick(rng, paths);
+    let o = copy;
+    for (const k of p.slice(0, -1)) o = o?.[k];
+    if (o && typeof o === 'object') {
+      if (rng() < 0.1) o[`unknown_${Math.floor(rng() * 9)}`] = 1;
+      else if (rng() < 0.05) delete o[p[p.length - 1]];
+      else o[p[p.length - 1]] = hostile(rng);
+    }
+  }
+  return rng() < 0.05 ? hostile(rng) : copy;
+}
+
+const SPEC = { layer: { c_out: 8, c_in: 4, k_h: 3, k_w: 3, stride: 1, padding: 1 }, epitome: { e_out: 4, e_in: 2, e_h: 4, e_w: 4 }, offsets: [[0, 0, 0], [1, 1, 0]], rep: 1 };
+function layerFile(rng) {
+  const c_out = pick(rng, [1, 8, 64, 65536]), e_out = pick(rng, [1, 2, c_out]);
+  const e_in = pick(rng, [1, 2, 4]), e_h = pick(rng, [3, 4, 64]), e_w = pick(rng, [3, 5]);
+  const n = Math.min(e_out * e_in * e_h * e_w, 1 << 20);
+  return {
+    layer: { c_out, c_in: pick(rng, [1, 4, 300]), k_h: 3, k_w: 3, stride: pick(rng, [1, 2]), padding: 1 },
+    epitome: { shape: [e_out, e_in, e_h, e_w], data: Array.from({ length: n }, (_, i) => (i % 7) - 3) },
+    input: { shape: [1, 4, 5, 5], data: Array.from({ length: 100 }, (_, i) => i / 100) },
+  };
+}
+const REQUEST = { network: 'vgg8', preset: 'mnsim2', baseline: 'dense:bits=32', methods: ['dense:bits=8', 'epitome:bits=3,ratio=2'], knobs: { crossbar_size: 128 } };
+const SEARCH = { network: 'vgg8', budget_fraction_of_dense32: 0.1, search: { population: 4, generations: 2, seed: 1 } };
+
+function describe(v) {
+  try {
+    const s = JSON.stringify(v, (k, x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : typeof x === 'bigint' ? `${x}n` : typeof x === 'function' ? 'fn' : x));
+    return (s ?? String(v)).slice(0, 160);
+  } catch (e) { return `<${typeof v}: ${String(e?.message ?? e).slice(0, 40)}>`; }
+}
+
+/** One case: which export, a printable input, and the call. */
+function makeCase(rng, m, live, session, modelBytes) {
+  const r = rng();
+  const arg = (base) => (rng() < 0.85 ? mutate(rng, base) : hostile(rng));
+  const cases = [
+    () => { const a = arg(SPEC); return ['epitomeInfo', a, () => m.epitomeInfo(a)]; },
+    () => { const a = arg(layerFile(rng)); return ['epitomeMaterialize', a, () => m.epitomeMaterialize(a)]; },
+    () => { const a = arg(layerFile(rng)); return ['epitomeTables', a, () => m.epitomeTables(a)]; },
+    () => { const a = arg(layerFile(rng)); return ['epitomeConv', a, () => m.epitomeConv(a)]; },
+    () => { const a = arg(layerFile(rng)), b = rng() < 0.5 ? hostile(rng) : 3; return ['quantize', [a, b], () => m.quantize(a, b)]; },
+    () => {
+      const n = rng() < 0.5 ? 'vgg8' : hostile(rng), c = rng() < 0.5 ? arg({ crossbar: { rows: 128, cols: 128 }, digital: { clock_mhz: 100 } }) : null, o = rng() < 0.3 ? arg({ accounting: 'physical' }) : undefined;
+      return ['simulate', [n, c, o], () => m.simulate(n, c, o)];
+    },
+    () => { const a = arg(REQUEST); return ['compare', a, () => m.compare(a)]; },
+    () => {
+      const a = arg({ baseline: 'dense:bits=32', methods: [] });
+      const models = rng() < 0.6 ? [{ label: 'model:x', bytes: rng() < 0.5 ? modelBytes : mutateBytes(rng, modelBytes) }] : hostile(rng);
+      return ['compareModels', [a, models], () => m.compareModels(a, models)];
+    },
+    () => { const b = rng() < 0.6 ? mutateBytes(rng, modelBytes) : hostile(rng); return ['Model.load', b, () => { m.Model.load(b).free(); }]; },
+    () => { const x = rng() < 0.3 ? new Float32Array(784) : hostile(rng); return ['Model.predict', x, () => live.model.predict(x)]; },
+    () => { const x = hostile(rng), y = hostile(rng); return ['Model.evaluate', [x, y], () => live.model.evaluate(x, y)]; },
+    () => { const x = rng() < 0.3 ? 'mnsim2' : hostile(rng); return ['Model.cost', x, () => live.model.cost(x)]; },
+    () => ['Model.info', null, () => { live.model.info(); return live.model.classes; }],
+    () => ['Model.free+use', null, () => { const md = live.model; live.model = m.Model.load(modelBytes); md.free(); md.free?.(); return md.predict(new Float32Array(784)); }],
+    () => { const a = arg(SEARCH); return ['SearchSession.new', a, () => { new m.SearchSession(a).free(); }]; },
+    () => { const g = rng() < 0.5 ? 1 : hostile(rng); return ['SearchSession.step', g, () => session().step(g)]; },
+    () => { const id = hostile(rng); const f = pick(rng, ['bestDesign', 'layers', 'exact']); return [`SearchSession.${f}`, id, () => session()[f](id)]; },
+    () => ['SearchSession.free+use', null, () => { const s = session(); live.session = null; s.free(); return s.step(1); }],
+    () => { const c = hostile(rng), d = arg({ title: 't', rows: [{ method: 'm', area_um2: 1, latency_ns: 1, energy_pj: 1, bits_per_weight: 8 }] }), k = rng() < 0.5 ? 'area' : hostile(rng); return ['drawChart', [c, d, k], () => m.drawChart(c, d, k, hostile(rng))]; },
+    () => ['listNetworks/listPresets/limits', null, () => { m.listNetworks(); m.listPresets(); m.limits(); m.version(); }],
+  ];
+  const [name, input, run] = cases[Math.floor(r * cases.length)]();
+  return { export: name, input: () => describe(input), run };
+}
+
+function mutateBytes(rng, bytes) {
+  const b = bytes.slice(0, rng() < 0.2 ? Math.floor(rng() * bytes.length) : bytes.length);
+  for (let i = 0, n = Math.floor(rng() * 8); i < n && b.length; i++) b[Math.floor(rng() * Math.min(b.length, rng() < 0.7 ? 2048 : b.length))] = Math.floor(rng() * 256);
+  return b;
+}
+
+if (isMainThread) await main();
+else await work();
