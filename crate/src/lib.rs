@@ -44,6 +44,7 @@ pub mod compare;
 pub mod data;
 pub mod design;
 pub mod epitome;
+pub mod infer;
 pub mod error;
 pub mod model;
 pub mod nets;
