@@ -43,7 +43,10 @@ mod bench {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                (name, Model::from_bytes(&bytes).expect("shipped model loads"))
+                (
+                    name,
+                    Model::from_bytes(&bytes).expect("shipped model loads"),
+                )
             })
             .filter(|(n, _)| only.as_ref().is_none_or(|o| o.split(',').any(|x| x == n)))
             .collect()

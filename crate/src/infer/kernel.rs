@@ -4,15 +4,16 @@
 //! Both operands are packed in blocks of [`LANES`] values ([`Lanes`]), the
 //! reduction dimension padded with zeros to a multiple of [`LANES`]:
 //!
-//! - weights: `[row_block][kb][MR]` (the [`MR`] rows of a tile side by side for
-//!   every `kb`), rows padded with zero rows to a multiple of [`MR`];
-//! - columns (im2col of the input codes): `[pixel_block][kb][NR]`, pixels
-//!   padded with zero columns to a multiple of [`NR`].
+//! - weights: `[row][kb]`, rows padded with zero rows to a multiple of [`MR`];
+//! - columns (im2col of the input codes): `[pixel][kb]`, pixels padded with
+//!   zero columns to a multiple of [`NR`].
 //!
-//! A tile of `MR x NR` outputs keeps its sums in registers for the whole
-//! reduction. In wasm with `simd128` a step is `i32x4.dot_i16x8_s` (8 products,
-//! pairwise added into 4 `i32` lanes); natively the same structure in portable
-//! code, which LLVM vectorizes (`pmaddwd` on x86-64). Products of a `u8`
+//! In wasm with `simd128` a tile of `MR x NR` outputs keeps its sums in
+//! registers for the whole reduction, a step being `i32x4.dot_i16x8_s` (8
+//! products, pairwise added into 4 `i32` lanes). Natively each output is a
+//! dot product with eight vertical `i32` lanes, which LLVM vectorizes (a
+//! register-tiled portable version did not; x86 intrinsics would need `unsafe`,
+//! which the workspace forbids). Products of a `u8`
 //! activation code and an `i8` weight code, and the sums the plan allows
 //! (`crate::infer::plan` bounds them), never overflow `i32`, so the result is
 //! exact and the same on every target.
@@ -37,7 +38,7 @@ pub fn gemm(w: &[Lanes], x: &[Lanes], k8: usize, rows: usize, pixels: usize, out
     }
     for (rb, wblock) in w.chunks_exact(MR * k8).take(rows / MR).enumerate() {
         for (pb, xblock) in x.chunks_exact(NR * k8).take(pixels / NR).enumerate() {
-            let t = tile(wblock, xblock);
+            let t = tile(wblock, xblock, k8);
             for (i, row) in t.iter().enumerate() {
                 let base = (rb * MR + i) * pixels + pb * NR;
                 if let Some(dst) = out.get_mut(base..base + NR) {
@@ -48,25 +49,21 @@ pub fn gemm(w: &[Lanes], x: &[Lanes], k8: usize, rows: usize, pixels: usize, out
     }
 }
 
-/// One `MR x NR` tile over the whole reduction.
+/// One `MR x NR` tile over the whole reduction: `MR * NR` dot products.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
-fn tile(wblock: &[Lanes], xblock: &[Lanes]) -> [[i32; NR]; MR] {
-    let mut acc = [[[0i32; 4]; NR]; MR];
-    for (ws, xs) in wblock.chunks_exact(MR).zip(xblock.chunks_exact(NR)) {
-        for (acc_i, a) in acc.iter_mut().zip(ws) {
-            for (acc_ij, b) in acc_i.iter_mut().zip(xs) {
-                for l in 0..4 {
-                    acc_ij[l] += i32::from(a[2 * l]) * i32::from(b[2 * l])
-                        + i32::from(a[2 * l + 1]) * i32::from(b[2 * l + 1]);
+fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
+    let mut out = [[0i32; NR]; MR];
+    for (o, wr) in out.iter_mut().zip(wblock.chunks_exact(k8)) {
+        for (v, xc) in o.iter_mut().zip(xblock.chunks_exact(k8)) {
+            // Eight vertical lanes: LLVM vectorizes this without reordering.
+            let mut acc = [0i32; LANES];
+            for (a, b) in wr.iter().zip(xc) {
+                for l in 0..LANES {
+                    acc[l] += i32::from(a[l]) * i32::from(b[l]);
                 }
             }
-        }
-    }
-    let mut out = [[0i32; NR]; MR];
-    for (o, a) in out.iter_mut().zip(&acc) {
-        for (v, lanes) in o.iter_mut().zip(a) {
-            *v = lanes.iter().sum();
+            *v = acc.iter().sum();
         }
     }
     out
@@ -75,7 +72,7 @@ fn tile(wblock: &[Lanes], xblock: &[Lanes]) -> [[i32; NR]; MR] {
 /// One `MR x NR` tile over the whole reduction (wasm `simd128`).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
-fn tile(wblock: &[Lanes], xblock: &[Lanes]) -> [[i32; NR]; MR] {
+fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
     use core::arch::wasm32::{i16x8, i32x4_add, i32x4_dot_i16x8, i32x4_extract_lane, v128};
     #[inline(always)]
     fn load(a: &Lanes) -> v128 {
@@ -83,9 +80,13 @@ fn tile(wblock: &[Lanes], xblock: &[Lanes]) -> [[i32; NR]; MR] {
     }
     let zero = i16x8(0, 0, 0, 0, 0, 0, 0, 0);
     let mut acc = [[zero; NR]; MR];
-    for (ws, xs) in wblock.chunks_exact(MR).zip(xblock.chunks_exact(NR)) {
-        let xv = [load(&xs[0]), load(&xs[1])];
-        for (acc_i, a) in acc.iter_mut().zip(ws) {
+    let (w0, rest) = wblock.split_at(k8);
+    let (w1, rest) = rest.split_at(k8);
+    let (w2, w3) = rest.split_at(k8);
+    let (x0, x1) = xblock.split_at(k8);
+    for kb in 0..k8.min(w3.len()).min(x1.len()) {
+        let xv = [load(&x0[kb]), load(&x1[kb])];
+        for (acc_i, a) in acc.iter_mut().zip([&w0[kb], &w1[kb], &w2[kb], &w3[kb]]) {
             let av = load(a);
             for (acc_ij, b) in acc_i.iter_mut().zip(&xv) {
                 *acc_ij = i32x4_add(*acc_ij, i32x4_dot_i16x8(av, *b));
@@ -127,8 +128,7 @@ pub fn pack_rows(m: &[i16], rows: usize, k: usize) -> (Vec<Lanes>, usize) {
     let mut out = vec![[0i16; LANES]; rows_pad * k8];
     for r in 0..rows {
         for i in 0..k {
-            let (rb, ri) = (r / MR, r % MR);
-            out[(rb * k8 + i / LANES) * MR + ri][i % LANES] = m[r * k + i];
+            out[r * k8 + i / LANES][i % LANES] = m[r * k + i];
         }
     }
     (out, rows_pad)
@@ -151,7 +151,7 @@ pub fn pack_cols(m: &[i16], pixels: usize, k: usize) -> (Vec<Lanes>, usize) {
 /// Block index of pixel `p`, reduction block `kb` in the column layout.
 #[inline(always)]
 pub fn col_index(p: usize, kb: usize, k8: usize) -> usize {
-    ((p / NR) * k8 + kb) * NR + p % NR
+    p * k8 + kb
 }
 
 #[cfg(test)]

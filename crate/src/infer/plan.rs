@@ -83,7 +83,12 @@ struct GemmLayer {
 enum Step {
     Gemm(GemmLayer),
     Relu,
-    MaxPool { k: usize, c: usize, h: usize, w: usize },
+    MaxPool {
+        k: usize,
+        c: usize,
+        h: usize,
+        w: usize,
+    },
 }
 
 /// Preallocated buffers of one forward pass.
@@ -176,7 +181,15 @@ impl Plan {
     /// Logits `[n, classes]` (flat) of `n` images `[n, c, h, w]` (flat).
     /// Errors: `images` is not `n * c * h * w` long or holds a non-finite value.
     pub fn logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>> {
-        let mut out = vec![0.0; n.saturating_mul(self.classes)];
+        let [c, h, w] = self.input;
+        if n.checked_mul(c * h * w) != Some(images.len()) {
+            return Err(Error::shape(
+                "images",
+                format!("{n} x {c} x {h} x {w} floats"),
+                images.len(),
+            ));
+        }
+        let mut out = vec![0.0; n * self.classes];
         self.logits_into(images, n, &mut out)?;
         Ok(out)
     }
@@ -204,7 +217,10 @@ impl Plan {
             None => fresh.get_or_insert_with(Scratch::default),
         };
         self.size_scratch(s);
-        for (img, logits) in images.chunks_exact(len).zip(out.chunks_exact_mut(self.classes)) {
+        for (img, logits) in images
+            .chunks_exact(len)
+            .zip(out.chunks_exact_mut(self.classes))
+        {
             self.run_image(s, img, logits, None);
         }
         Ok(())
@@ -339,13 +355,13 @@ impl GemmLayer {
             for oy in 0..self.h_out {
                 for ox in 0..self.w_out {
                     let px = oy * self.w_out + ox;
-                    let mut kk = 0usize;
+                    let col = cb[kernel::col_index(px, 0, u.k8)..][..u.k8].as_flattened_mut();
+                    let mut dst = col.chunks_exact_mut(k);
                     for ch in 0..u.v_in {
                         for y in 0..k {
                             let row = &xs[(ch * hp + oy * st + y) * wp + ox * st..][..k];
-                            for v in row {
-                                cb[kernel::col_index(px, kk / LANES, u.k8)][kk % LANES] = *v;
-                                kk += 1;
+                            if let Some(d) = dst.next() {
+                                d.copy_from_slice(row);
                             }
                         }
                     }
@@ -450,7 +466,16 @@ fn gemm_layer(
                     }
                 }
                 let mul = rows.iter().map(|&r| act.scale * q.scales[r]).collect();
-                let Some(u) = unit(slot, active.len(), kdim, &m, mul, outs, max_count * q_max_x, q_max_w) else {
+                let Some(u) = unit(
+                    slot,
+                    active.len(),
+                    kdim,
+                    &m,
+                    mul,
+                    outs,
+                    max_count * q_max_x,
+                    q_max_w,
+                ) else {
                     return Ok(None);
                 };
                 units.push(u);
@@ -489,7 +514,11 @@ fn gemm_layer(
         h_out,
         w_out,
         c_out: l.c_out,
-        inv_scale: if act.scale > 0.0 { 1.0 / act.scale } else { 0.0 },
+        inv_scale: if act.scale > 0.0 {
+            1.0 / act.scale
+        } else {
+            0.0
+        },
         q_max: q_max_x as f32,
         units,
         bias: v.bias.clone(),
