@@ -143,13 +143,7 @@ fn random_model(
         let e_in = e_in.min(c_in);
         let groups = c1.div_ceil(e_out);
         let offsets = (0..groups)
-            .map(|_| {
-                [
-                    rng.below(e_in) as usize,
-                    rng.below(extra + 1) as usize,
-                    rng.below(extra + 1) as usize,
-                ]
-            })
+            .map(|_| [rng.below(e_in), rng.below(extra + 1), rng.below(extra + 1)])
             .collect();
         EpitomeDesc {
             e_out,
