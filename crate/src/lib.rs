@@ -46,6 +46,7 @@ pub mod data;
 pub mod design;
 pub mod epitome;
 pub mod error;
+pub mod infer;
 pub mod limits;
 pub mod model;
 pub mod nets;

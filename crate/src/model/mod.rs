@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::epitome::{EpitomeShape, EpitomeSpec, LayerGeometry, Offset};
 use crate::error::{check_finite, Error, Result};
+use crate::infer::plan::PlanCell;
 use crate::nn::Tensor4;
 use crate::prune::PruneSpec;
 use crate::quant::ActivationParams;
@@ -377,6 +378,9 @@ pub struct Model {
     shapes: Vec<[usize; 3]>,
     values: Vec<WeightValues>,
     metadata: BTreeMap<String, String>,
+    /// The compiled plan (built from the fields above; `None` inside when the
+    /// model is outside the integer path).
+    plan: PlanCell,
 }
 
 impl Model {
@@ -408,12 +412,14 @@ impl Model {
             let stored = codes.as_ref().map_or(w, |q| q.dequantize());
             values.push(build_values(l, stored, codes, b)?);
         }
-        Ok(Model {
+        Model {
             arch,
             shapes,
             values,
             metadata,
-        })
+            plan: PlanCell::default(),
+        }
+        .with_plan()
     }
 
     /// Parses and validates a model file; every error says what is wrong where.
@@ -536,12 +542,14 @@ impl Model {
         let mut metadata = st.metadata;
         metadata.remove("epim.format");
         metadata.remove("epim.arch");
-        Ok(Model {
+        Model {
             arch,
             shapes,
             values,
             metadata,
-        })
+            plan: PlanCell::default(),
+        }
+        .with_plan()
     }
 
     /// The file bytes (safetensors with the metadata of the module docs).
@@ -641,6 +649,7 @@ impl Model {
             .ok_or_else(|| Error::invalid("layer", format!("no weight layer {i}")))?;
         layer.act = Some(act);
         self.arch.validate()?;
+        self.plan = PlanCell::build(self)?;
         Ok(())
     }
 

@@ -1,8 +1,15 @@
-//! The crate's own executor for [`Model`]s: convolutions through the epitome
-//! fast path ([`crate::epitome::conv()`], which equals materialize + the
-//! reference convolution), ReLU, max pooling, flatten and dense layers, with the
-//! stored weight codes dequantized and each weight layer's input quantized to
-//! its stored activation scale.
+//! The crate's executors for [`Model`]s.
+//!
+//! - [`Model::forward`], the reference executor (the oracle): convolutions
+//!   through the epitome path ([`crate::epitome::conv()`], which equals
+//!   materialize + the reference convolution), ReLU, max pooling, flatten and
+//!   dense layers in `f32`, with the stored weight codes dequantized and each
+//!   weight layer's input fake-quantized to its stored activation scale.
+//! - The compiled plan ([`crate::infer::Plan`], built when the model is loaded):
+//!   the same network in exact integer arithmetic with packed weights and no
+//!   allocation per image. [`Model::logits`], [`Model::predict`],
+//!   [`Model::classify`], [`Model::accuracy`] and the [`Engine`] impl use it
+//!   when the model has one, else the reference executor.
 
 use crate::data::Dataset;
 use crate::epitome::Epitome;
@@ -26,7 +33,39 @@ pub fn fake_quantize_activations(x: &mut [f32], act: &ActivationParams) {
 }
 
 impl Model {
-    /// Logits `[n, classes]` (flat, row-major) of a batch `[n, c, h, w]`.
+    /// Compiles the model's plan (called by the constructors).
+    pub(crate) fn with_plan(mut self) -> Result<Self> {
+        self.plan = crate::infer::plan::PlanCell::build(&self)?;
+        Ok(self)
+    }
+
+    /// The compiled plan, `None` when a layer is outside its integer path
+    /// (float weights or inputs, activations over 8 bits).
+    pub fn plan(&self) -> Option<&crate::infer::Plan> {
+        self.plan.get()
+    }
+
+    /// Logits `[n, classes]` (flat) of `n` images (flat `[n, c, h, w]`) on the
+    /// compiled plan, or the reference executor when there is none.
+    pub fn logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>> {
+        match self.plan() {
+            Some(p) => p.logits(images, n),
+            None => self.reference_logits(images, n),
+        }
+    }
+
+    /// Logits of `n` images on the reference executor ([`Model::forward`]).
+    pub fn reference_logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>> {
+        let [c, h, w] = self.arch().input;
+        if n == 0 && images.is_empty() {
+            return Ok(Vec::new());
+        }
+        let x = Tensor4::new("images", [n, c, h, w], images.to_vec())?;
+        self.forward(&x)
+    }
+
+    /// Logits `[n, classes]` (flat, row-major) of a batch `[n, c, h, w]` on the
+    /// reference executor (the oracle of the compiled plan).
     /// Errors: the input shape differs from the model's input.
     pub fn forward(&self, input: &Tensor4) -> Result<Vec<f32>> {
         let [n, c, h, w] = input.shape();
@@ -109,8 +148,14 @@ impl Model {
     /// `c*h*w` floats.
     pub fn predict(&self, image: &[f32]) -> Result<Vec<f32>> {
         let [c, h, w] = self.arch().input;
-        let x = Tensor4::new("image", [1, c, h, w], image.to_vec())?;
-        Ok(softmax(&self.forward(&x)?))
+        if image.len() != c * h * w {
+            return Err(Error::shape(
+                "image",
+                format!("{} floats ({c} x {h} x {w})", c * h * w),
+                image.len(),
+            ));
+        }
+        Ok(softmax(&self.logits(image, 1)?))
     }
 
     /// Predicted class of every image of `data[start..start+n]`, in batches
@@ -190,7 +235,8 @@ pub trait Engine {
     }
 }
 
-/// The crate's executor: [`Model::forward`] on one batch.
+/// The crate's executor: [`Model::logits`] (the compiled plan when the model
+/// has one).
 impl Engine for Model {
     fn input_shape(&self) -> [usize; 3] {
         self.arch().input
@@ -201,12 +247,7 @@ impl Engine for Model {
     }
 
     fn logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>> {
-        let [c, h, w] = self.arch().input;
-        if n == 0 && images.is_empty() {
-            return Ok(Vec::new());
-        }
-        let x = Tensor4::new("images", [n, c, h, w], images.to_vec())?;
-        self.forward(&x)
+        Model::logits(self, images, n)
     }
 }
 

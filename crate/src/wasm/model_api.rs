@@ -37,6 +37,28 @@ impl WasmModel {
         Ok(Float32Array::from(p.as_slice()))
     }
 
+    /// Logits of `n` images at once (the compiled plan; the batch API for
+    /// benchmarks): `images` holds `n*c*h*w` floats (`[0, 1]` pixels, image
+    /// after image); returns a `Float32Array` of `n * classes` logits. Throws
+    /// when the length is not `n*c*h*w` or a value is not finite.
+    pub fn logits(&self, images: &[f32], n: usize) -> Result<Float32Array, JsError> {
+        let l = self.inner.logits(images, n)?;
+        Ok(Float32Array::from(l.as_slice()))
+    }
+
+    /// Predicted class of each of `n` images (`Uint32Array` of `n` values);
+    /// `images` as for `logits`.
+    #[wasm_bindgen(js_name = classifyBatch)]
+    pub fn classify_batch(&self, images: &[f32], n: usize) -> Result<js_sys::Uint32Array, JsError> {
+        let classes = self.inner.arch().classes;
+        let l = self.inner.logits(images, n)?;
+        let out: Vec<u32> = l
+            .chunks(classes.max(1))
+            .map(|c| crate::model::runtime::argmax(c) as u32)
+            .collect();
+        Ok(js_sys::Uint32Array::from(out.as_slice()))
+    }
+
     /// Accuracy in `[0, 1]` on `images` (`n*h*w` bytes, 0..255) with `labels`
     /// (`n` bytes, 0..9).
     /// Both are `Uint8Array`s, at most `limits().max_array_len` bytes.

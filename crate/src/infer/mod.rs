@@ -1,0 +1,9 @@
+//! The fast inference path: a compiled [`plan::Plan`] per model (weights packed
+//! once, buffers kept between calls) running the integer GEMM of [`kernel`].
+//! The reference executor ([`crate::model::Model::forward`]) stays as the
+//! oracle it is tested against.
+
+pub mod kernel;
+pub mod plan;
+
+pub use plan::{EpitomeMode, Plan};

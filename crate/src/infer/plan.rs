@@ -1,0 +1,589 @@
+//! The compiled inference plan of a [`Model`]: built once, then every image
+//! runs through preallocated buffers and the integer GEMM of
+//! [`crate::infer::kernel`].
+//!
+//! A weight layer whose input is quantized to unsigned codes of at most 8 bits
+//! and whose weights are stored as codes of at most 8 bits runs in exact
+//! integer arithmetic: the input codes `q_x = clamp(round(x / s_x), 0, q_max)`
+//! (the same expression as [`crate::model::runtime::fake_quantize_activations`]),
+//! `acc = sum q_x * q_w` in `i32`, then one dequantization per output,
+//! `y = (s_x * s_w[row]) * acc + bias`, with the ReLU that follows fused in.
+//!
+//! Epitome layers ([`EpitomeMode::Reuse`], the default) keep the epitome's
+//! reuse: for each distinct offset pattern the input codes of the channels that
+//! meet the same epitome channel are summed first (exact in `i16`), so the GEMM
+//! has `e_in * k * k` instead of `c_in * k * k` terms per output, and an
+//! epitome row computed once is written to every output channel of its pattern.
+//! [`EpitomeMode::Materialize`] instead expands the codes into the full
+//! `[c_out, c_in, k, k]` weights (one GEMM per layer); both give the same sums.
+//!
+//! A model with any weight layer outside that scope (float weights or input,
+//! activations over 8 bits, sums that could overflow) gets no plan and runs on
+//! the reference executor ([`Model::forward`]).
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{check_finite, Error, Result};
+use crate::infer::kernel::{self, Lanes, LANES, NR};
+use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
+
+/// How epitome layers are laid out for the GEMM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpitomeMode {
+    /// Sum the input channels that share an epitome channel, one GEMM per
+    /// offset pattern over the epitome rows (the default: fewer products).
+    Reuse,
+    /// Materialize the full weight codes, one GEMM over all output channels.
+    Materialize,
+}
+
+/// One GEMM of a weight layer: an offset pattern of an epitome (or the whole
+/// layer).
+#[derive(Debug)]
+struct Unit {
+    /// Virtual input channel of every input channel.
+    slot: Vec<usize>,
+    /// Virtual input channels.
+    v_in: usize,
+    /// Packed blocks per row (reduction `v_in * k * k` padded to [`LANES`]).
+    k8: usize,
+    /// Real rows and rows padded to [`MR`].
+    rows: usize,
+    rows_pad: usize,
+    /// Packed weight codes ([`kernel::pack_rows`]).
+    weights: Vec<Lanes>,
+    /// `s_x * s_w` per row.
+    mul: Vec<f32>,
+    /// Output channels each row is written to.
+    outs: Vec<Vec<usize>>,
+}
+
+/// A convolution or dense layer in integer arithmetic.
+#[derive(Debug)]
+struct GemmLayer {
+    c_in: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+    h_out: usize,
+    w_out: usize,
+    c_out: usize,
+    /// `1 / s_x` (0 when the scale is 0: every code is 0).
+    inv_scale: f32,
+    q_max: f32,
+    units: Vec<Unit>,
+    bias: Vec<f32>,
+    /// A ReLU follows (fused into the write-back).
+    relu: bool,
+}
+
+#[derive(Debug)]
+enum Step {
+    Gemm(GemmLayer),
+    Relu,
+    MaxPool {
+        k: usize,
+        c: usize,
+        h: usize,
+        w: usize,
+    },
+}
+
+/// Preallocated buffers of one forward pass.
+#[derive(Debug, Default)]
+struct Scratch {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    codes: Vec<i16>,
+    padded: Vec<i16>,
+    cols: Vec<Lanes>,
+    acc: Vec<i32>,
+}
+
+/// A compiled plan ([`Plan::new`]); see the module docs.
+#[derive(Debug)]
+pub struct Plan {
+    input: [usize; 3],
+    classes: usize,
+    steps: Vec<Step>,
+    sizes: [usize; 5],
+    scratch: Mutex<Scratch>,
+}
+
+impl Plan {
+    /// The plan of `model` with epitome reuse, or `None` when a layer is
+    /// outside the integer path (see the module docs).
+    pub fn new(model: &Model) -> Result<Option<Plan>> {
+        Self::with_mode(model, EpitomeMode::Reuse)
+    }
+
+    /// The plan of `model` with epitome layers laid out as `mode` says.
+    pub fn with_mode(model: &Model, mode: EpitomeMode) -> Result<Option<Plan>> {
+        let arch = model.arch();
+        let [mut c, mut h, mut w] = arch.input;
+        let mut steps = Vec::new();
+        let mut wi = 0usize;
+        // act, codes, padded, cols, acc
+        let mut sizes = [c * h * w, 0, 0, 0, 0];
+        let mut layers = arch.layers.iter().peekable();
+        while let Some(layer) = layers.next() {
+            match layer {
+                LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
+                    let Some(v) = model.values().get(wi) else {
+                        return Err(Error::invalid("model", "fewer weight values than layers"));
+                    };
+                    wi += 1;
+                    let relu = matches!(layers.peek(), Some(LayerSpec::Relu));
+                    let Some(g) = gemm_layer(l, v, [c, h, w], relu, mode)? else {
+                        return Ok(None);
+                    };
+                    if relu {
+                        layers.next();
+                    }
+                    let (hp, wp) = (h + 2 * g.pad, w + 2 * g.pad);
+                    let p = g.h_out * g.w_out;
+                    let p_pad = p.div_ceil(NR) * NR;
+                    sizes[1] = sizes[1].max(c * h * w);
+                    for u in &g.units {
+                        sizes[2] = sizes[2].max(u.v_in * hp * wp);
+                        sizes[3] = sizes[3].max(p_pad * u.k8);
+                        sizes[4] = sizes[4].max(u.rows_pad * p_pad);
+                    }
+                    [c, h, w] = [g.c_out, g.h_out, g.w_out];
+                    steps.push(Step::Gemm(g));
+                }
+                LayerSpec::Relu => steps.push(Step::Relu),
+                LayerSpec::MaxPool { k } => {
+                    if *k == 0 || *k > h || *k > w {
+                        return Err(Error::invalid("max_pool.k", "larger than its input"));
+                    }
+                    steps.push(Step::MaxPool { k: *k, c, h, w });
+                    [h, w] = [h / k, w / k];
+                }
+                LayerSpec::Flatten => [c, h, w] = [c * h * w, 1, 1],
+            }
+            sizes[0] = sizes[0].max(c * h * w);
+        }
+        if c * h * w != arch.classes {
+            return Err(Error::shape("model output", arch.classes, c * h * w));
+        }
+        Ok(Some(Plan {
+            input: arch.input,
+            classes: arch.classes,
+            steps,
+            sizes,
+            scratch: Mutex::new(Scratch::default()),
+        }))
+    }
+
+    /// Logits `[n, classes]` (flat) of `n` images `[n, c, h, w]` (flat).
+    /// Errors: `images` is not `n * c * h * w` long or holds a non-finite value.
+    pub fn logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>> {
+        let [c, h, w] = self.input;
+        if n.checked_mul(c * h * w) != Some(images.len()) {
+            return Err(Error::shape(
+                "images",
+                format!("{n} x {c} x {h} x {w} floats"),
+                images.len(),
+            ));
+        }
+        let mut out = vec![0.0; n * self.classes];
+        self.logits_into(images, n, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Plan::logits`] into `out` (`n * classes` values); allocates nothing
+    /// once the plan has run (its buffers are kept between calls).
+    pub fn logits_into(&self, images: &[f32], n: usize, out: &mut [f32]) -> Result<()> {
+        let [c, h, w] = self.input;
+        let len = c * h * w;
+        if n.checked_mul(len) != Some(images.len()) {
+            return Err(Error::shape(
+                "images",
+                format!("{n} x {c} x {h} x {w} floats"),
+                images.len(),
+            ));
+        }
+        if n.checked_mul(self.classes) != Some(out.len()) {
+            return Err(Error::shape("logits", n * self.classes, out.len()));
+        }
+        check_finite("images", images)?;
+        let mut fresh = None;
+        let mut guard = self.scratch.try_lock().ok();
+        let s: &mut Scratch = match guard.as_deref_mut() {
+            Some(s) => s,
+            None => fresh.get_or_insert_with(Scratch::default),
+        };
+        self.size_scratch(s);
+        for (img, logits) in images
+            .chunks_exact(len)
+            .zip(out.chunks_exact_mut(self.classes))
+        {
+            self.run_image(s, img, logits, None);
+        }
+        Ok(())
+    }
+
+    /// The input of every weight layer (after the previous layers, before its
+    /// own quantization) of `n` images, concatenated per layer as
+    /// [`Model::layer_inputs`] gives them: for locating where the plan and the
+    /// reference executor part.
+    pub fn layer_inputs(&self, images: &[f32], n: usize) -> Result<Vec<Vec<f32>>> {
+        let [c, h, w] = self.input;
+        let len = c * h * w;
+        if n.checked_mul(len) != Some(images.len()) {
+            return Err(Error::shape("images", n * len, images.len()));
+        }
+        check_finite("images", images)?;
+        let mut s = Scratch::default();
+        self.size_scratch(&mut s);
+        let mut logits = vec![0.0; self.classes];
+        let mut out: Vec<Vec<f32>> = Vec::new();
+        for img in images.chunks_exact(len) {
+            let mut trace = Vec::new();
+            self.run_image(&mut s, img, &mut logits, Some(&mut trace));
+            out.resize(trace.len(), Vec::new());
+            for (o, t) in out.iter_mut().zip(trace) {
+                o.extend(t);
+            }
+        }
+        Ok(out)
+    }
+
+    fn size_scratch(&self, s: &mut Scratch) {
+        let [act, codes, padded, cols, acc] = self.sizes;
+        if s.a.len() < act {
+            s.a.resize(act, 0.0);
+            s.b.resize(act, 0.0);
+        }
+        if s.codes.len() < codes {
+            s.codes.resize(codes, 0);
+        }
+        if s.padded.len() < padded {
+            s.padded.resize(padded, 0);
+        }
+        if s.cols.len() < cols {
+            s.cols.resize(cols, [0; LANES]);
+        }
+        if s.acc.len() < acc {
+            s.acc.resize(acc, 0);
+        }
+    }
+
+    fn run_image(
+        &self,
+        s: &mut Scratch,
+        image: &[f32],
+        logits: &mut [f32],
+        mut trace: Option<&mut Vec<Vec<f32>>>,
+    ) {
+        s.a[..image.len()].copy_from_slice(image);
+        for step in &self.steps {
+            match step {
+                Step::Gemm(g) => {
+                    if let Some(t) = trace.as_deref_mut() {
+                        t.push(s.a[..g.c_in * g.h * g.w].to_vec());
+                    }
+                    g.run(s);
+                    std::mem::swap(&mut s.a, &mut s.b);
+                }
+                Step::Relu => s.a.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Step::MaxPool { k, c, h, w } => {
+                    max_pool(&s.a, &mut s.b, *k, *c, *h, *w);
+                    std::mem::swap(&mut s.a, &mut s.b);
+                }
+            }
+        }
+        logits.copy_from_slice(&s.a[..self.classes]);
+    }
+}
+
+fn max_pool(x: &[f32], out: &mut [f32], k: usize, c: usize, h: usize, w: usize) {
+    let (ho, wo) = (h / k, w / k);
+    for ch in 0..c {
+        let plane = &x[ch * h * w..][..h * w];
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let mut m = f32::NEG_INFINITY;
+                for y in 0..k {
+                    for v in &plane[(oy * k + y) * w + ox * k..][..k] {
+                        m = m.max(*v);
+                    }
+                }
+                out[(ch * ho + oy) * wo + ox] = m;
+            }
+        }
+    }
+}
+
+impl GemmLayer {
+    /// `s.a` (the layer input) -> `s.b` (its output, `[c_out, h_out, w_out]`).
+    fn run(&self, s: &mut Scratch) {
+        let Scratch {
+            a,
+            b,
+            codes,
+            padded,
+            cols,
+            acc,
+        } = s;
+        let (c_in, h, w, k, st, pad) = (self.c_in, self.h, self.w, self.k, self.stride, self.pad);
+        let n_in = c_in * h * w;
+        let (inv, qm) = (self.inv_scale, self.q_max);
+        for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
+            *q = (*x * inv).round().clamp(0.0, qm) as i16;
+        }
+        let (hp, wp) = (h + 2 * pad, w + 2 * pad);
+        let p = self.h_out * self.w_out;
+        let p_pad = p.div_ceil(NR) * NR;
+        for u in &self.units {
+            // Pre-sum the input channels of each virtual channel, zero-padded.
+            let xs = &mut padded[..u.v_in * hp * wp];
+            xs.fill(0);
+            for (i, &slot) in u.slot.iter().enumerate() {
+                for y in 0..h {
+                    let src = &codes[(i * h + y) * w..][..w];
+                    let dst = &mut xs[(slot * hp + y + pad) * wp + pad..][..w];
+                    dst.iter_mut().zip(src).for_each(|(d, v)| *d += *v);
+                }
+            }
+            // im2col into the packed column layout.
+            let cb = &mut cols[..p_pad * u.k8];
+            cb.fill([0; LANES]);
+            for oy in 0..self.h_out {
+                for ox in 0..self.w_out {
+                    let px = oy * self.w_out + ox;
+                    let col = cb[kernel::col_index(px, 0, u.k8)..][..u.k8].as_flattened_mut();
+                    let mut dst = col.chunks_exact_mut(k);
+                    for ch in 0..u.v_in {
+                        for y in 0..k {
+                            let row = &xs[(ch * hp + oy * st + y) * wp + ox * st..][..k];
+                            if let Some(d) = dst.next() {
+                                d.copy_from_slice(row);
+                            }
+                        }
+                    }
+                }
+            }
+            let ac = &mut acc[..u.rows_pad * p_pad];
+            kernel::gemm(&u.weights, cb, u.k8, u.rows_pad, p_pad, ac);
+            for r in 0..u.rows {
+                let m = u.mul[r];
+                let sums = &ac[r * p_pad..][..p];
+                for &o in &u.outs[r] {
+                    let bias = self.bias[o];
+                    let dst = &mut b[o * p..][..p];
+                    if self.relu {
+                        for (d, v) in dst.iter_mut().zip(sums) {
+                            *d = (*v as f32 * m + bias).max(0.0);
+                        }
+                    } else {
+                        for (d, v) in dst.iter_mut().zip(sums) {
+                            *d = *v as f32 * m + bias;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The integer layer of `l`, or `None` when it is outside the integer path.
+fn gemm_layer(
+    l: &WeightLayerSpec,
+    v: &WeightValues,
+    [c, h, w]: [usize; 3],
+    relu: bool,
+    mode: EpitomeMode,
+) -> Result<Option<GemmLayer>> {
+    let (Some(act), Some(q)) = (&l.act, &v.codes) else {
+        return Ok(None);
+    };
+    if act.bits > 8 || q.bits > 8 || !(act.scale.is_finite() && act.scale >= 0.0) {
+        return Ok(None);
+    }
+    if c != l.c_in {
+        return Err(Error::shape(format!("{}.c_in", l.name), l.c_in, c));
+    }
+    let spec = l.epitome_spec();
+    let (h_out, w_out) = spec.output_size(h, w)?;
+    let q_max_x = act.q_max();
+    let q_max_w = q.q_max().unsigned_abs();
+    let k = l.k;
+    let es = &spec.epitome;
+    let row_len = es.e_in * es.e_h * es.e_w;
+    let mut units = Vec::new();
+    match (mode, &l.epitome) {
+        (EpitomeMode::Reuse, Some(_)) => {
+            let patterns = spec.patterns();
+            let group_pattern = spec.group_patterns();
+            for &[a, b, cc] in &patterns {
+                let pid = patterns.iter().position(|x| *x == [a, b, cc]).unwrap_or(0);
+                let groups: Vec<usize> = (0..group_pattern.len())
+                    .filter(|&g| group_pattern[g] == pid)
+                    .collect();
+                let mut slot = vec![0usize; l.c_in];
+                let mut active: Vec<usize> = Vec::new();
+                let mut count: Vec<u32> = Vec::new();
+                for (i, s) in slot.iter_mut().enumerate() {
+                    let ch = (a + i) % es.e_in;
+                    *s = match active.iter().position(|&x| x == ch) {
+                        Some(p) => p,
+                        None => {
+                            active.push(ch);
+                            count.push(0);
+                            active.len() - 1
+                        }
+                    };
+                    count[*s] += 1;
+                }
+                let max_count = count.iter().copied().max().unwrap_or(1);
+                let mut rows = Vec::new();
+                let mut outs = Vec::new();
+                for r in 0..es.e_out {
+                    let o: Vec<usize> = groups
+                        .iter()
+                        .map(|g| g * es.e_out + r)
+                        .filter(|&o| o < l.c_out)
+                        .collect();
+                    if !o.is_empty() {
+                        rows.push(r);
+                        outs.push(o);
+                    }
+                }
+                let kdim = active.len() * k * k;
+                let mut m = Vec::with_capacity(rows.len() * kdim);
+                for &r in &rows {
+                    for &ch in &active {
+                        for y in 0..k {
+                            for x in 0..k {
+                                let idx = ((r * es.e_in + ch) * es.e_h + b + y) * es.e_w + cc + x;
+                                m.push(code(q.codes.get(idx))?);
+                            }
+                        }
+                    }
+                }
+                let mul = rows.iter().map(|&r| act.scale * q.scales[r]).collect();
+                let Some(u) = unit(
+                    slot,
+                    active.len(),
+                    kdim,
+                    &m,
+                    mul,
+                    outs,
+                    max_count * q_max_x,
+                    q_max_w,
+                ) else {
+                    return Ok(None);
+                };
+                units.push(u);
+            }
+        }
+        _ => {
+            // The full weights: codes through the sampler's index map.
+            let sampler = crate::epitome::Sampler::new(&spec)?;
+            let map = sampler.index_map();
+            let kdim = l.c_in * k * k;
+            let mut m = Vec::with_capacity(map.len());
+            for &idx in &map {
+                m.push(code(q.codes.get(idx))?);
+            }
+            let mut mul = Vec::with_capacity(l.c_out);
+            for o in 0..l.c_out {
+                // Every weight of output o comes from epitome row o % e_out.
+                let row = map.get(o * kdim).map_or(0, |i| i / row_len.max(1));
+                mul.push(act.scale * q.scales.get(row).copied().unwrap_or(0.0));
+            }
+            let outs = (0..l.c_out).map(|o| vec![o]).collect();
+            let slot = (0..l.c_in).collect();
+            let Some(u) = unit(slot, l.c_in, kdim, &m, mul, outs, q_max_x, q_max_w) else {
+                return Ok(None);
+            };
+            units.push(u);
+        }
+    }
+    Ok(Some(GemmLayer {
+        c_in: l.c_in,
+        h,
+        w,
+        k,
+        stride: l.stride,
+        pad: l.padding,
+        h_out,
+        w_out,
+        c_out: l.c_out,
+        inv_scale: if act.scale > 0.0 {
+            1.0 / act.scale
+        } else {
+            0.0
+        },
+        q_max: q_max_x as f32,
+        units,
+        bias: v.bias.clone(),
+        relu,
+    }))
+}
+
+fn code(c: Option<&i32>) -> Result<i16> {
+    c.and_then(|v| i16::try_from(*v).ok())
+        .ok_or_else(|| Error::invalid("weight codes", "a code is missing or out of range"))
+}
+
+/// Packs one GEMM, or `None` when its sums could leave `i16` (pre-summed
+/// inputs) or `i32` (the products' sum).
+#[allow(clippy::too_many_arguments)]
+fn unit(
+    slot: Vec<usize>,
+    v_in: usize,
+    kdim: usize,
+    m: &[i16],
+    mul: Vec<f32>,
+    outs: Vec<Vec<usize>>,
+    max_input: u32,
+    max_weight: u32,
+) -> Option<Unit> {
+    if max_input > i16::MAX as u32 {
+        return None;
+    }
+    let bound = u64::from(max_input) * u64::from(max_weight) * kdim as u64;
+    if bound > i32::MAX as u64 {
+        return None;
+    }
+    let rows = mul.len();
+    let (weights, rows_pad) = kernel::pack_rows(m, rows, kdim);
+    Some(Unit {
+        slot,
+        v_in,
+        k8: kdim.div_ceil(LANES),
+        rows,
+        rows_pad,
+        weights,
+        mul,
+        outs,
+    })
+}
+
+/// The plan a [`Model`] keeps ([`Model::plan`]): shared between clones, and
+/// equal for equal models (it is derived from their values).
+#[derive(Debug, Clone, Default)]
+pub struct PlanCell(Option<Arc<Plan>>);
+
+impl PlanCell {
+    /// Compiles the plan of `model` ([`Plan::new`]).
+    pub fn build(model: &Model) -> Result<PlanCell> {
+        Ok(PlanCell(Plan::new(model)?.map(Arc::new)))
+    }
+
+    /// The plan, if the model has one.
+    pub fn get(&self) -> Option<&Plan> {
+        self.0.as_deref()
+    }
+}
+
+impl PartialEq for PlanCell {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
