@@ -3,6 +3,8 @@
 import { call, withCore } from '../wasm.js';
 import { specFromForm, formatCount, formatRatio, LAYER_FIELDS, EPITOME_FIELDS } from '../format.js';
 import { viridis, cssVar } from '../colors.js';
+import { SCHEMA } from '../state.js';
+import { loadManifest, modelBytes, datasetName } from '../models.js';
 
 const MAX_SHOWN = 32; // epitome rows and channels drawn (the rest is summarised)
 const MAX_ELEMENTS = 1 << 22; // dense weights above this are not materialised in the page
@@ -28,7 +30,7 @@ export async function init(c) {
   const form = $('#ex-form');
   for (const [k, v] of Object.entries(shapeToValues(ctx.state.shape))) form.elements[k].value = v;
   $('#ex-o').value = ctx.state.o;
-  listModelLayers();
+  const layersListed = listModelLayers();
   $('#ex-source').addEventListener('change', (ev) => chooseModelLayer(ev.target.value));
   form.addEventListener('input', () => {
     offsets = null;
@@ -48,13 +50,22 @@ export async function init(c) {
   $('#ex-heat').addEventListener('mousemove', hover);
   $('#ex-heat').addEventListener('mouseleave', () => { $('#ex-hover').textContent = '\u00a0'; });
   new ResizeObserver(() => view && draw()).observe($('#ex-heat').parentElement);
-  await recompute(Object.fromEntries(new FormData(form)));
-}
-
-export function onState(state) {
-  if (!view || state.shape === valuesToShape(Object.fromEntries(new FormData($('#ex-form'))))) return;
-  for (const [k, v] of Object.entries(shapeToValues(state.shape))) $('#ex-form').elements[k].value = v;
-  recompute(shapeToValues(state.shape));
+  const linkedO = ctx.state.o;
+  await layersListed; // a linked model layer is chosen before the first draw
+  if (!view) await recompute(Object.fromEntries(new FormData(form)));
+  if (view && linkedO >= view.spec.layer.c_out) {
+    ctx.reportLink([`o: must be below c_out = ${view.spec.layer.c_out} (got ${linkedO}, using 0)`]);
+    selectChannel(0);
+  }
+  ctx.store.subscribe(['shape'], (state) => {
+    if (state.shape === valuesToShape(Object.fromEntries(new FormData($('#ex-form'))))) return;
+    for (const [k, v] of Object.entries(shapeToValues(state.shape))) $('#ex-form').elements[k].value = v;
+    offsets = null;
+    recompute(shapeToValues(state.shape));
+  });
+  ctx.store.subscribe(['o'], (state) => {
+    if (view && state.o !== Number($('#ex-o').value)) selectChannel(state.o);
+  });
 }
 
 function selectChannel(o) {
@@ -253,23 +264,20 @@ const modelLayers = new Map(); // option value -> {model, layer}
 async function listModelLayers() {
   let manifest = [];
   try {
-    const res = await fetch('models/manifest.json');
-    if (res.ok) manifest = await res.json();
+    manifest = await loadManifest();
   } catch {
     return; // no models: the shape form is the only source
   }
   const sel = $('#ex-source');
   for (const entry of manifest) {
     try {
-      const res = await fetch(entry.file);
-      if (!res.ok) continue;
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const bytes = await modelBytes(entry);
       const info = await withCore((m) => {
         const model = m.Model.load(bytes);
         try { return model.info(); } finally { model.free(); }
       });
       const group = document.createElement('optgroup');
-      group.label = entry.label;
+      group.label = `${datasetName(entry.dataset)}: ${entry.label}`;
       info.arch.layers.forEach((l, i) => {
         if (!l.epitome) return;
         const value = `${entry.id}/${i}`;
@@ -281,8 +289,19 @@ async function listModelLayers() {
       // A model that cannot be read is skipped here; the Try it panel reports it.
     }
   }
-  const wanted = `${ctx.state.model}/${ctx.state.layer}`;
-  if (modelLayers.has(wanted) && ctx.state.shape === '64,64,3,3/32,32,4,4') chooseModelLayer(wanted);
+  const { model, layer, shape } = ctx.state;
+  const wanted = `${model}/${layer}`;
+  const found = modelLayers.get(wanted);
+  if (found) {
+    // A link to a model layer restores it (the shape in the link is that layer's shape).
+    const l = found.layer;
+    const own = `${l.c_out},${l.c_in},${l.k},${l.k}/${l.epitome.e_out},${l.epitome.e_in},${l.epitome.e_h},${l.epitome.e_w}`;
+    if (shape === own || shape === SCHEMA.shape.default) await chooseModelLayer(wanted);
+  } else if (layer !== SCHEMA.layer.default && manifest.some((m) => m.id === model)) {
+    const layers = [...modelLayers.keys()].filter((k) => k.startsWith(`${model}/`)).map((k) => k.split('/').pop());
+    ctx.reportLink([`layer: ${model} has no epitome layer ${layer} (its epitome layers: ${layers.join(', ') || 'none'}; using none)`]);
+    ctx.update({ layer: SCHEMA.layer.default });
+  }
 }
 
 function chooseModelLayer(value) {
@@ -293,7 +312,7 @@ function chooseModelLayer(value) {
   const values = { c_out: l.c_out, c_in: l.c_in, k_h: l.k, k_w: l.k, e_out: l.epitome.e_out, e_in: l.epitome.e_in, e_h: l.epitome.e_h, e_w: l.epitome.e_w };
   for (const [k, v] of Object.entries(values)) $('#ex-form').elements[k].value = v;
   offsets = l.epitome.offsets?.length ? l.epitome.offsets : null;
-  $('#ex-source-info').textContent = `${entry.label}, layer ${l.name}${l.w_bits ? `, ${l.w_bits}-bit weights` : ''}; offsets as stored in the model`;
+  $('#ex-source-info').textContent = `${datasetName(entry.dataset)} model ${entry.label}, layer ${l.name}${l.w_bits ? `, ${l.w_bits}-bit weights` : ''}; offsets as stored in the model`;
   ctx.update({ model: entry.id, layer: Number(value.split('/').pop()), shape: valuesToShape(values) });
-  recompute(values);
+  return recompute(values);
 }
