@@ -215,7 +215,7 @@ test('design search steps per frame, finishes, and its best design joins the com
   await page.fill('#search-form input[name="budget"]', '0.2');
   await page.click('#search-start');
   await page.waitForSelector('#search-root[data-search-done="true"]', { state: 'attached', timeout: 60000 });
-  assert.match(await page.textContent('#search-status'), /^generation 6, [\d,]+ designs evaluated .* done/);
+  assert.match(await page.textContent('#search-status'), /^vgg8: generation 6, [\d,]+ designs evaluated .* done/);
   const before = await page.$$eval('#costs-table tbody tr', (r) => r.length);
   await page.click('#search-apply');
   await page.waitForFunction((n) => document.querySelectorAll('#costs-table tbody tr').length === n + 1, before);

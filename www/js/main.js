@@ -41,19 +41,17 @@ export function reportLink(errors, { reset = false } = {}) {
   el.hidden = !linkErrors.length;
 }
 
-/** Names only the loaded page knows: networks and presets (core), models (manifest). */
-async function checkLinkNames(core) {
+/** `state` with names only the loaded page knows checked: networks and presets (core), models (manifest). */
+async function checkLinkNames(core, state) {
   const known = { net: core.listNetworks().map((n) => n.name), preset: core.listPresets().map((p) => p.name) };
   try {
     known.model = (await loadManifest()).map((m) => m.id);
   } catch {
     // No manifest: the Try it panel says so.
   }
-  const { state, errors } = checkNames(store.get(), known);
-  if (errors.length) {
-    reportLink(errors);
-    store.set(state);
-  }
+  const checked = checkNames(state, known);
+  reportLink(checked.errors);
+  return checked.state;
 }
 
 function startView(panel) {
@@ -121,12 +119,17 @@ function wireEmbedButton() {
     const hash = encode(state);
     const src = `${base}?embed=${state.panel}${hash ? '#' + hash : ''}`;
     const snippet = embedSnippet(src, state.panel);
+    // Shown too (a preview, and the way to copy by hand without clipboard permission).
+    const box = $('#embed-snippet');
+    box.value = snippet;
+    box.hidden = false;
     try {
       await navigator.clipboard.writeText(snippet);
-      $('#copy-embed-done').textContent = 'Copied.';
+      $('#copy-embed-done').textContent = 'Copied:';
     } catch {
-      // No clipboard permission (e.g. inside an iframe): show the snippet to copy by hand.
-      $('#copy-embed-done').textContent = snippet;
+      // No clipboard permission (e.g. inside an iframe): select it to copy by hand.
+      $('#copy-embed-done').textContent = 'Copy this:';
+      box.select();
     }
   });
 }
@@ -178,7 +181,8 @@ async function main() {
   const status = $('#status');
   try {
     const core = await load();
-    await checkLinkNames(core);
+    store.set(await checkLinkNames(core, store.get()));
+    writeHash(store.get()); // the link now says what is used
     $('#core-version').textContent = `epim ${core.version()}`;
     status.textContent = 'WebAssembly core ready.';
     status.dataset.state = 'ready';
@@ -193,9 +197,8 @@ async function main() {
     const { state: next, errors } = decode(location.hash);
     if (embed && PANELS.includes(embed)) next.panel = embed;
     reportLink(errors, { reset: true });
-    const keep = Object.fromEntries(Object.entries(store.get()).filter(([k]) => !(k in next)));
-    store.set({ ...keep, ...next });
-    await checkLinkNames(await load());
+    const checked = await checkLinkNames(await load(), next);
+    store.set(checked);
     writeHash(store.get());
   });
   if (embed) reportHeight();

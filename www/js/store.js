@@ -6,7 +6,8 @@
 const same = (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * `createStore(initial)` -> {get, set, subscribe}.
+ * `createStore(initial, {onError?})` -> {get, set, subscribe}. A subscriber that throws
+ * is reported through `onError` (default: the browser's reportError) and the others run.
  * - `get()`: the current state object (replaced, never mutated, on each change).
  * - `set(patch)`: merges `patch`; subscribers whose keys changed are called once,
  *   in subscription order, with `(state, changedKeys)`. Returns the changed keys.
@@ -14,7 +15,7 @@ const same = (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b);
  * - `subscribe(keys, fn)`: `keys` an array of state keys (or '*' for all); returns
  *   a function that unsubscribes.
  */
-export function createStore(initial) {
+export function createStore(initial, { onError = globalThis.reportError ?? console.error } = {}) {
   let state = Object.freeze({ ...initial });
   const subs = [];
   const queue = [];
@@ -30,7 +31,7 @@ export function createStore(initial) {
           s.fn(state, changed);
         } catch (e) {
           // One broken view must not stop the others from seeing the change.
-          setTimeout(() => { throw e; });
+          onError(e);
         }
       }
     }
