@@ -31,8 +31,8 @@ after(async () => {
   server?.close();
 });
 
-async function openPage(hash = '', { width = 1280, height = 900 } = {}) {
-  const page = await browser.newPage({ viewport: { width, height } });
+async function openPage(hash = '', { width = 1280, height = 900, colorScheme = 'light' } = {}) {
+  const page = await browser.newPage({ viewport: { width, height }, colorScheme });
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -226,18 +226,24 @@ test('design search steps per frame, finishes, and its best design joins the com
   await page.close();
 });
 
-test('every panel fits a 390 px phone and a 1280 px desktop (screenshots)', async () => {
-  for (const width of [390, 1280]) {
+test('every panel fits a 390 px phone and a 1280 px desktop, light and dark (screenshots)', async () => {
+  for (const [width, height, scheme] of [[390, 844, 'light'], [1280, 800, 'light'], [390, 844, 'dark'], [1280, 800, 'dark']]) {
     for (const panel of ['try', 'explorer', 'costs', 'about']) {
-      const { page, problems } = await openPage(`#panel=${panel}&net=lenet`, { width, height: 844 });
+      // Try it on a fixed test image (7, a "9"), so screenshots compare across runs.
+      const { page, problems } = await openPage(`#panel=${panel}&net=lenet&img=7`, { width, height, colorScheme: scheme });
       if (panel === 'costs') {
         await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+      }
+      if (panel === 'try') {
+        await page.waitForFunction(() => /^Prediction: \d/.test(document.querySelector('#try-pred').textContent), null, { timeout: 20000 });
+        // The first screen: the reader's digit and every model's row.
+        await page.screenshot({ path: path.join(results, `try-first-screen-${width}-${scheme}.png`) });
       }
       await page.waitForTimeout(300);
       // No horizontal scrolling of the page itself (wide tables scroll inside their wrapper).
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${panel} at ${width}px overflows by ${overflow}px`);
-      await page.screenshot({ path: path.join(results, `${panel}-${width}.png`), fullPage: true });
+      await page.screenshot({ path: path.join(results, `${panel}-${width}-${scheme}.png`), fullPage: true });
       assert.deepEqual(problems, [], `${panel} at ${width}px`);
       const panelErrors = await page.$$eval(`#panel-${panel} .error:not([hidden])`, (els) => els.map((e) => e.textContent));
       assert.deepEqual(panelErrors, [], `${panel} at ${width}px`);

@@ -3,15 +3,17 @@
 // view that keeps showing A's result, or half of it, fails. Also the damaged-link
 // checks (issue 16) and embedding (height that shrinks, no creep, CORS, the snippet).
 //
-// EPIM_E2E_WWW=/path/to/another/www runs the same tests against another build of the
-// page (how they were checked to fail on the page before the fix).
+// EPIM_E2E_WWW=/path/to/another/www (and EPIM_E2E_SERVER) run the same tests against
+// another build of the page (how they were checked to fail on the page before the fix).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { serve } from '../../scripts/serve.mjs';
+
+// EPIM_E2E_SERVER=/path/to/serve.mjs: another version of the dev server (for the same check).
+const { serve } = await import(process.env.EPIM_E2E_SERVER ?? '../../scripts/serve.mjs');
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const www = process.env.EPIM_E2E_WWW ?? path.join(root, 'www');
