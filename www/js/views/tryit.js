@@ -33,7 +33,7 @@ let run = null; // the accuracy run in progress: {worker, model}
 const $ = (sel) => ctx.root.querySelector(sel);
 
 const TEMPLATE = `
-  <p class="hint">Draw a digit (mouse, pen or finger) or take a random MNIST test image: every trained model
+  <p class="hint try-intro">Draw a digit (mouse, pen or finger) or take a random MNIST test image: every trained model
     classifies it in your browser. EPIM models sample their convolution weights from smaller epitomes, pruned
     models drop weights: see what each costs in crossbars and what it gets right.</p>
   <div class="try">
@@ -50,10 +50,11 @@ const TEMPLATE = `
     <div class="try-out">
       <p class="prediction" aria-live="polite"><span id="try-pred">&ndash;</span> <span id="try-time" class="hint"></span></p>
       <p id="try-error" class="error" role="alert" hidden></p>
-      <div class="table-wrap"><table id="try-all" class="try-all">
-        <caption>Your digit, every model (crossbars and area on the ${COST_PRESET} preset; accuracy: recorded on the 10,000 MNIST test images)</caption>
-        <thead><tr><th scope="col">Model</th><th scope="col">Prediction</th><th scope="col" class="num">Confidence</th>
-          <th scope="col" class="num">Crossbars</th><th scope="col" class="num">Area</th><th scope="col" class="num">Accuracy</th></tr></thead>
+      <p class="hint try-caption" id="try-all-caption">Your digit, every model. Crossbars and area on the ${COST_PRESET} preset
+        (physical accounting); accuracy as recorded on the 10,000 MNIST test images. Click a row for its details.</p>
+      <div class="table-wrap"><table id="try-all" class="try-all" aria-describedby="try-all-caption">
+        <thead><tr><th scope="col">Model</th><th scope="col" title="Predicted digit and its probability">Prediction</th>
+          <th scope="col" class="num">Cross&shy;bars</th><th scope="col" class="num">Area, mm²</th><th scope="col" class="num" title="Recorded accuracy on the 10,000 MNIST test images">Accuracy, %</th></tr></thead>
         <tbody></tbody>
       </table></div>
     </div>
@@ -160,12 +161,13 @@ function buildRows() {
     tr.tabIndex = 0;
     tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); ctx.update({ model: m.id }); } });
     const cost = costs.get(m.label);
-    const cells = [m.label, '–', '–', cost ? formatCount(cost.crossbars) : '–', cost ? areaText(cost.area_um2) : '–',
-      cost?.accuracy_pct != null ? `${cost.accuracy_pct.toFixed(2)} %` : '–'];
+    const cells = [m.label.replace(' fewer weights', ''), '–', cost ? formatCount(cost.crossbars) : '–', cost ? areaText(cost.area_um2).replace(' mm²', '') : '–',
+      cost?.accuracy_pct != null ? cost.accuracy_pct.toFixed(2) : '–'];
     cells.forEach((v, i) => {
       const td = tr.insertCell();
       td.textContent = v;
       if (i >= 2) td.className = 'num';
+      if (i === 1) td.className = 'pred';
     });
   }
 }
@@ -364,8 +366,7 @@ function showChosen() {
   for (const tr of $('#try-all tbody').rows) {
     const r = cur(tr.dataset.model);
     const best = r ? argmax(r.probs) : -1;
-    tr.cells[1].textContent = r ? String(best) : '–';
-    tr.cells[2].textContent = r ? `${(100 * r.probs[best]).toFixed(1)} %` : '–';
+    tr.cells[1].textContent = r ? `${best} (${(100 * r.probs[best]).toFixed(1)} %)` : '–';
     tr.classList.toggle('wrong', Boolean(r && input.label != null && best !== input.label));
   }
   const r = cur(ctx.state.model);
