@@ -401,3 +401,21 @@ test('defect 5: the copied iframe snippet follows the panel\'s height', async ()
   assert.ok(inner <= 1, `the costs panel scrolls inside its frame by ${inner}px`);
   await host.close();
 });
+
+test('foreign model files: a Fashion-MNIST model is allowed and said so; a damaged file gets a plain, short error', async () => {
+  const { page, problems } = await openPage(`#panel=try&model=${A}&img=7`);
+  await shownPrediction(page, A);
+  const fashion = fs.readFileSync(path.join(www, 'models/fashion-cnn-dense-8b.safetensors'));
+  await page.setInputFiles('#try-file', { name: 'fashion.safetensors', mimeType: 'application/octet-stream', buffer: fashion });
+  await shownPrediction(page, 'file:fashion.safetensors');
+  assert.match(await page.textContent('#try-model-info'), /Trained on Fashion-MNIST, not on digits/);
+  // Eight bytes of text read as a header length of 8,029,109,312,199,880,558: not echoed in full.
+  await page.setInputFiles('#try-file', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('openpgp notes, not a model at all') });
+  await page.waitForSelector('#try-error:not([hidden])');
+  const err = await page.textContent('#try-error');
+  assert.match(err, /^That file is not a usable model: it is not a model file written by this project/);
+  assert.doesNotMatch(err, /\d{12,}/);
+  assert.ok(err.length < 400, err);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -157,12 +157,28 @@ function tick() {
     + (p.state === 'done' ? ` — done (${p.stop ?? 'finished'}) in ${secs.toFixed(2)} s` : '');
   drawFront(p.front, p.best);
   if (p.state === 'done') {
+    if (!p.best) $('#search-status').textContent += ` ${noDesignHint(p)}`;
     finish();
     $('#search-apply').disabled = !p.best;
     root.dataset.searchDone = 'true';
   } else {
     requestAnimationFrame(tick);
   }
+}
+
+/** Plain words when no design met the constraints (counts and budget from the core). */
+function noDesignHint(p) {
+  const why = Object.entries(p.infeasible ?? {}).sort((a, b) => b[1] - a[1])[0]?.[0];
+  const budget = p.info?.budget_crossbars;
+  const advice = {
+    crossbar_budget: `every design needed more crossbars than the budget${budget ? ` of ${formatCount(budget)}` : ''}`
+      + (p.info?.dense32_crossbars ? ` (dense 32-bit: ${formatCount(p.info.dense32_crossbars)})` : '')
+      + '; raise the budget fraction, or use fewer weight bits or larger crossbars',
+    latency_cap: 'every design was slower than the latency cap; raise it',
+    chip_capacity: 'every design needed more tiles than the chip has; pick a larger preset',
+    mapping: 'the simulator could not map the designs on this hardware',
+  }[why] ?? 'no design met the constraints';
+  return `No feasible design: ${advice}.`;
 }
 
 function finish() {

@@ -57,6 +57,9 @@ const TEMPLATE = `
           <th scope="col" class="num">Cross&shy;bars</th><th scope="col" class="num">Area, mm²</th><th scope="col" class="num" title="Recorded accuracy on the 10,000 MNIST test images">Accuracy, %</th></tr></thead>
         <tbody></tbody>
       </table></div>
+      <p class="hint try-caption">Crossbars come whole: each layer takes a whole number of them, so models of different
+        sizes can need the same count; the area also counts the circuits around the crossbars (converters, buffers,
+        interconnect), so it can still differ. The Crossbar costs panel breaks both down.</p>
     </div>
   </div>
   <div class="try try-detail">
