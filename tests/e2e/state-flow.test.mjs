@@ -419,3 +419,23 @@ test('foreign model files: a Fashion-MNIST model is allowed and said so; a damag
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('the paper\'s setting: ratios under each baseline equal the main comparison\'s, and follow the hardware form', async () => {
+  const a = await openPage('#panel=costs&net=lenet');
+  await waitTable(a.page);
+  await a.page.click('#paper-run');
+  await a.page.waitForFunction(() => document.querySelectorAll('#paper-table tbody tr').length === 5, null, { timeout: 60000 });
+  await a.page.selectOption('#costs-form select[name="preset"]', 'isaac');
+  await a.page.waitForFunction(() => /on isaac/.test(document.querySelector('#paper-table caption').textContent), null, { timeout: 60000 });
+  const grid = await tableRows(a.page, '#paper-table');
+  const cell = grid.find((r) => r[0] === 'epitome:bits=3,ratio=8')[2]; // against dense:bits=16
+  // B: the same method and baseline in the main comparison of a page opened on isaac.
+  const b = await openPage(`#panel=costs&net=resnet50-imagenet&preset=isaac&base=${encodeURIComponent('dense:bits=16')}&m=${encodeURIComponent('epitome:bits=3,ratio=8')}`);
+  await waitTable(b.page);
+  const row = (await tableRows(b.page, '#costs-table')).find((r) => r[0] === 'epitome:bits=3,ratio=8');
+  assert.equal(cell, row[7], 'area ratio against dense:bits=16');
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
+});

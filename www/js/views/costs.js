@@ -13,6 +13,7 @@ import { settingsKey } from '../store.js';
 import { drawCoreChart, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { initSearch } from './search.js';
 import { initTrained } from './trained.js';
+import { initPaper } from './paper.js';
 
 /** The state keys the comparison reads. */
 export const COST_KEYS = ['net', 'preset', 'acc', 'xbar', 'cell', 'adc', 'base', 'm'];
@@ -54,6 +55,7 @@ const TEMPLATE = `
     <div class="charts" id="costs-charts"></div>
     <div class="table-wrap"><table id="costs-table"></table></div>
   </div>
+  <section id="paper-root" class="subpanel" aria-label="The paper's setting"></section>
   <section id="trained-root" class="subpanel" aria-label="Trained models"></section>
   <section id="search-root" class="subpanel" aria-label="Design search"></section>`;
 
@@ -82,6 +84,7 @@ export async function init(c) {
     if (m !== ctx.state.m) ctx.update({ m });
     else recompute(); // the design under that name changed
   });
+  initPaper(ctx, $('#paper-root'));
   initTrained(ctx, $('#trained-root'), () => {
     const { preset, accounting, knobs, baseline } = request(ctx.state).request;
     return { preset, accounting, knobs, baseline };
