@@ -9,11 +9,13 @@ const dark = () => matchMedia('(prefers-color-scheme: dark)').matches;
 
 /** Sizes `canvas` to its box (height = width * `aspect`, at least `minHeight`) at the device pixel ratio. */
 export function fitCanvas(canvas, { aspect = 0.625, minHeight = 240, maxHeight = 520 } = {}) {
-  const w = Math.max(200, Math.round(canvas.parentElement?.clientWidth || canvas.clientWidth || 640));
-  const h = Math.round(Math.min(maxHeight, Math.max(minHeight, w * aspect)));
+  const boxW = Math.max(200, Math.round(canvas.parentElement?.clientWidth || canvas.clientWidth || 640));
+  const boxH = Math.round(Math.min(maxHeight, Math.max(minHeight, boxW * aspect)));
   const dpr = Math.min(3, window.devicePixelRatio || 1);
-  canvas.style.width = `${w}px`;
-  canvas.style.height = `${h}px`;
+  canvas.style.width = `${boxW}px`;
+  canvas.style.height = `${boxH}px`;
+  // The drawing fills the content box (inside any border).
+  const w = canvas.clientWidth || boxW, h = canvas.clientHeight || boxH;
   if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
     delete canvas.width;
     delete canvas.height;

@@ -50,6 +50,7 @@ export async function init(c) {
   $('#ex-heat').addEventListener('mousemove', hover);
   $('#ex-heat').addEventListener('mouseleave', () => { $('#ex-hover').textContent = '\u00a0'; });
   new ResizeObserver(() => view && draw()).observe($('#ex-heat').parentElement);
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => view && draw());
   const linkedO = ctx.state.o;
   await layersListed; // a linked model layer is chosen before the first draw
   if (!view) await recompute(Object.fromEntries(new FormData(form)));
@@ -174,7 +175,7 @@ function draw() {
     }
   }
   drawStrip(o);
-  $('#ex-max').textContent = String(maxCount);
+  $('#ex-max').textContent = formatCount(maxCount);
   const wraps = c_in > e_in ? `, input channels wrap ${Math.ceil(c_in / e_in)}x` : '';
   $('#ex-o-info').textContent = `group ${group}, epitome row ${row}, offset (a=${a}, b=${b}, c=${c})${wraps}`
     + (spec.epitome.e_out > MAX_SHOWN || e_in > MAX_SHOWN ? ` — first ${MAX_SHOWN} rows/channels drawn` : '');

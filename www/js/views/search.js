@@ -201,12 +201,13 @@ const fmt = (x, digits) => x.toLocaleString('en-US', { minimumFractionDigits: di
 function drawFront(front, best) {
   lastFront = { front, best };
   const c = $('#search-front');
-  const W = Math.max(280, Math.min(640, Math.round(c.parentElement.clientWidth))), H = Math.round(W / 2);
+  const boxW = Math.max(280, Math.min(640, Math.round(c.parentElement.clientWidth)));
+  c.style.width = `${boxW}px`;
+  c.style.height = `${Math.round(boxW / 2)}px`;
+  const W = c.clientWidth || boxW, H = c.clientHeight || Math.round(boxW / 2); // inside the border
   const dpr = window.devicePixelRatio || 1;
   c.width = Math.round(W * dpr);
   c.height = Math.round(H * dpr);
-  c.style.width = `${W}px`;
-  c.style.height = `${H}px`;
   const g = c.getContext('2d');
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   const L = 70, B = 42, T = 14, R = 14;

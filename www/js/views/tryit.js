@@ -267,7 +267,8 @@ function wirePad() {
     stroke(g, last, p);
     last = p;
     // Live: classify once per frame while drawing.
-    if (!pending) pending = requestAnimationFrame(() => { pending = 0; if (drawing) takeDrawing(); });
+    // Live: the chosen model classifies once per frame while drawing; all of them on release.
+    if (!pending) pending = requestAnimationFrame(() => { pending = 0; if (drawing) takeDrawing({ live: true }); });
   });
   const end = () => {
     if (!drawing) return;
@@ -307,15 +308,15 @@ function clearPad() {
   setInput(null);
 }
 
-function takeDrawing() {
+function takeDrawing({ live = false } = {}) {
   const pad = $('#try-pad');
   const px = padContext().getImageData(0, 0, pad.width, pad.height).data;
   const img = preprocess(inkFromRgba(px), pad.width, pad.height);
-  if (img) setInput({ img, index: -1, label: null });
+  if (img) setInput({ img, index: -1, label: null }, { live });
 }
 
 /** A new input: every model's result for the old one is dropped, then all classify it. */
-function setInput(next) {
+function setInput(next, { live = false } = {}) {
   version += 1;
   input = next ? { ...next, version } : null;
   results = new Map();
@@ -323,7 +324,7 @@ function setInput(next) {
   $('#try-source').textContent = !input ? '' : input.index >= 0
     ? `MNIST test image ${formatCount(input.index)} of the page's subset, labelled ${input.label}.`
     : 'Your drawing.';
-  if (input) classifyAll();
+  if (input) classifyAll(live ? [ctx.state.model] : null);
   else showChosen();
 }
 
@@ -338,11 +339,11 @@ function showInput(img) {
 }
 
 /** Every loaded model classifies the current input (and the chosen one, if it is the reader's file). */
-async function classifyAll() {
+async function classifyAll(only = null) {
   if (!input) return;
   const mine = input;
-  const ids = [...manifest.map((m) => m.id)];
-  if (entries.get(ctx.state.model)?.user) ids.push(ctx.state.model);
+  const ids = only ?? [...manifest.map((m) => m.id)];
+  if (!only && entries.get(ctx.state.model)?.user) ids.push(ctx.state.model);
   try {
     await withCore(() => {
       for (const id of ids) {
