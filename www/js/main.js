@@ -112,26 +112,40 @@ function wireTabs() {
   }
 }
 
+/** The embed code for the current view of `panel`. */
+function currentSnippet(panel) {
+  const base = `${location.origin}${location.pathname}`;
+  const state = { ...store.get(), panel };
+  const hash = encode(state);
+  return embedSnippet(`${base}?embed=${panel}${hash ? '#' + hash : ''}`, panel);
+}
+
+/** Shows `snippet` in `box` (a preview, and the way to copy by hand) and copies it; says which in `done`. */
+async function offerSnippet(snippet, box, done) {
+  box.value = snippet;
+  box.hidden = false;
+  try {
+    await navigator.clipboard.writeText(snippet);
+    done.textContent = 'Copied:';
+  } catch {
+    // No clipboard permission (e.g. inside an iframe): select it to copy by hand.
+    done.textContent = 'Copy this:';
+    box.select();
+  }
+}
+
 function wireEmbedButton() {
-  $('#copy-embed').addEventListener('click', async () => {
-    const base = `${location.origin}${location.pathname}`;
-    const state = store.get();
-    const hash = encode(state);
-    const src = `${base}?embed=${state.panel}${hash ? '#' + hash : ''}`;
-    const snippet = embedSnippet(src, state.panel);
-    // Shown too (a preview, and the way to copy by hand without clipboard permission).
-    const box = $('#embed-snippet');
-    box.value = snippet;
-    box.hidden = false;
-    try {
-      await navigator.clipboard.writeText(snippet);
-      $('#copy-embed-done').textContent = 'Copied:';
-    } catch {
-      // No clipboard permission (e.g. inside an iframe): select it to copy by hand.
-      $('#copy-embed-done').textContent = 'Copy this:';
-      box.select();
-    }
-  });
+  $('#copy-embed').addEventListener('click', () => offerSnippet(currentSnippet(store.get().panel), $('#embed-snippet'), $('#copy-embed-done')));
+  // At the top of each panel too, with the snippet shown right there.
+  for (const panel of PANELS) {
+    const section = document.getElementById(`panel-${panel}`);
+    const bar = document.createElement('div');
+    bar.className = 'embed-bar chrome';
+    bar.innerHTML = '<button type="button" class="linkish">Embed this panel</button> <span role="status"></span>'
+      + '<textarea class="snippet" rows="4" readonly hidden aria-label="Embed code for this panel"></textarea>';
+    section.querySelector('h2').after(bar);
+    bar.querySelector('button').addEventListener('click', () => offerSnippet(currentSnippet(panel), bar.querySelector('textarea'), bar.querySelector('span')));
+  }
 }
 
 /**
