@@ -190,8 +190,15 @@ function onModel() {
   else showChosen();
 }
 
-function showError(msg) {
+/**
+ * Shows (or, with '', clears) the panel's error. `source` names what reported it, so a
+ * success of one thing (a classification) never hides the error of another (a bad file).
+ */
+let errorSource = null;
+function showError(msg, source = 'other') {
   const el = $('#try-error');
+  if (!msg && errorSource !== source) return;
+  errorSource = msg ? source : null;
   el.textContent = msg;
   el.hidden = !msg;
 }
@@ -225,12 +232,12 @@ async function loadUserModel(file) {
     if (!entries.has(entry.id)) $('#try-model').add(new Option(entry.label, entry.id));
     entries.set(entry.id, entry);
     results.delete(entry.id);
-    showError('');
+    showError('', 'file');
     // Not a link setting: the file exists only in this tab.
     ctx.update({ model: entry.id });
     onModel();
   } catch (e) {
-    showError(e.message.startsWith('it ') ? `That file is not a usable model: ${e.message}.` : plainModelError(e));
+    showError(e.message.startsWith('it ') ? `That file is not a usable model: ${e.message}.` : plainModelError(e), 'file');
   }
 }
 
@@ -354,9 +361,9 @@ async function classifyAll(only = null) {
         results.set(id, { version: mine.version, probs, ms: performance.now() - t0 });
       }
     });
-    showError('');
+    showError('', 'classify');
   } catch (e) {
-    showError(e.message);
+    showError(e.message, 'classify');
   }
   if (input === mine) showChosen();
 }
