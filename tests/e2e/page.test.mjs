@@ -169,6 +169,7 @@ test('crossbar costs: table and charts from the core; switching network redraws'
 test('crossbar costs: a bad method is reported inline and the panel recovers', async () => {
   const { page, problems } = await openPage('#panel=costs&net=lenet');
   await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  await page.click('#methods-as-text');
   await page.fill('#costs-form textarea[name="m"]', 'epitome:bits=3,ratio=2,bogus=1');
   await page.dispatchEvent('#costs-form textarea[name="m"]', 'change');
   await page.waitForSelector('#costs-error:not([hidden])');

@@ -237,6 +237,7 @@ test('defect 7: an error marks the previous table and charts as out of date', as
   const bad = 'epitome:bits=3,ratio=2,bogus=1';
   const a = await openPage('#panel=costs&net=lenet');
   await waitTable(a.page);
+  await a.page.click('#methods-as-text');
   await a.page.fill('#costs-form textarea[name="m"]', bad);
   await a.page.dispatchEvent('#costs-form textarea[name="m"]', 'change');
   await a.page.waitForSelector('#costs-error:not([hidden])');
@@ -476,4 +477,34 @@ test('charts are sized to their box at the device pixel ratio and redrawn on a l
   assert.notEqual(await canvasHash(page, '#search-front'), frontDark, 'the front is redrawn for the light theme');
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+test('the method editor: a row edited live gives the table of a page opened with that method; text mode applies with Ctrl+Enter', async () => {
+  const a = await openPage('#panel=costs&net=lenet');
+  await waitTable(a.page);
+  // Row 3 is epitome:bits=3,ratio=2: set its compression to 8 in the number field.
+  const row = a.page.locator('#methods-editor .mrow').nth(2);
+  assert.equal(await row.locator('select[name="kind"]').inputValue(), 'epitome');
+  await row.locator('input[type="number"][name="ratio"]').fill('8');
+  await a.page.waitForFunction(() => [...document.querySelectorAll('#costs-table tbody tr')].some((tr) => tr.cells[0].textContent === 'epitome:bits=3,ratio=8'), null, { timeout: 20000 });
+  // A pruning row, its fraction pruned named for what it is.
+  await a.page.click('#methods-editor button[data-act="add"]');
+  const added = a.page.locator('#methods-editor .mrow').last();
+  await added.locator('select[name="kind"]').selectOption('prune:filter');
+  assert.match(await added.textContent(), /fraction pruned/);
+  await a.page.waitForFunction(() => [...document.querySelectorAll('#costs-table tbody tr')].some((tr) => tr.cells[0].textContent.startsWith('prune:kind=filter')), null, { timeout: 20000 });
+  const m = ['dense:bits=8', 'dense:bits=3', 'epitome:bits=3,ratio=8', 'epitome:bits=3,ratio=4', 'prune:kind=pim-prune,ratio=0.5,bits=8', 'prune:kind=filter,ratio=0.5,bits=8'];
+  const b = await openPage(`#panel=costs&net=lenet&m=${encodeURIComponent(m.join('~'))}`);
+  await waitTable(b.page);
+  assert.deepEqual(await tableRows(a.page, '#costs-table'), await tableRows(b.page, '#costs-table'));
+  // Text mode: the same list, applied by Ctrl+Enter.
+  await a.page.click('#methods-as-text');
+  assert.equal(await a.page.inputValue('#costs-form textarea[name="m"]'), m.join('\n'));
+  await a.page.fill('#costs-form textarea[name="m"]', 'dense:bits=4');
+  await a.page.press('#costs-form textarea[name="m"]', 'Control+Enter');
+  await a.page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length === 2, null, { timeout: 20000 });
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
+  await a.page.close();
+  await b.page.close();
 });

@@ -14,11 +14,12 @@ import { drawCoreChart, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { initSearch } from './search.js';
 import { initTrained } from './trained.js';
 import { initPaper } from './paper.js';
+import { initMethodEditor } from './methods.js';
 
 /** The state keys the comparison reads. */
 export const COST_KEYS = ['net', 'preset', 'acc', 'xbar', 'cell', 'adc', 'base', 'm'];
 
-let ctx, core, networks = [], presets = [];
+let ctx, core, editor, networks = [], presets = [];
 const $ = (sel) => ctx.root.querySelector(sel);
 
 const CHARTS = [
@@ -42,11 +43,15 @@ const TEMPLATE = `
     <label>Cell bits <select name="cell"><option value="0">preset</option><option>1</option><option>2</option><option>3</option><option>4</option></select></label>
     <label>ADC choice (MNSIM table) <select name="adc"><option value="0">preset</option>${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `<option>${i}</option>`).join('')}</select></label>
     <label>Baseline <input name="base" type="text" spellcheck="false"></label>
-    <label class="wide"><span>Methods, one per line: <code>dense:bits=B</code>, <code>epitome:bits=B,ratio=R</code>,
+    <label class="wide" id="costs-m-text" hidden><span>Methods, one per line: <code>dense:bits=B</code>, <code>epitome:bits=B,ratio=R</code>,
       <code>prune:kind=K,ratio=R,bits=B</code> (K: unstructured, filter, crossbar, xcs, xrs, pim-prune, sre)</span>
-      <textarea name="m" rows="5" spellcheck="false"></textarea></label>
+      <textarea name="m" rows="5" spellcheck="false"></textarea>
+      <span class="row"><button type="button" id="costs-m-apply">Apply</button><span class="hint">(or Ctrl+Enter)</span></span></label>
     <label class="inline"><input type="checkbox" id="costs-log" checked> log scale (per-method bars)</label>
   </form>
+  <div class="row methods-head"><strong>Methods</strong>
+    <button type="button" id="methods-as-text" class="linkish" aria-pressed="false">Edit as text</button></div>
+  <div id="methods-editor" class="methods"></div>
   <p id="costs-error" class="error" role="alert" hidden></p>
   <p id="costs-skipped" class="warn" role="status" hidden></p>
   <div id="costs-results" class="results">
@@ -76,6 +81,21 @@ export async function init(c) {
     fig.innerHTML = `<canvas width="640" height="400" data-kind="${ch.kind}" role="img" aria-label="${ch.label}"></canvas><figcaption class="hint">${ch.label}</figcaption>`;
     charts.append(fig);
   }
+  editor = initMethodEditor($('#methods-editor'), (m) => ctx.update({ m }));
+  $('#methods-as-text').addEventListener('click', (ev) => {
+    const asText = ev.target.getAttribute('aria-pressed') !== 'true';
+    ev.target.setAttribute('aria-pressed', String(asText));
+    ev.target.textContent = asText ? 'Edit as rows' : 'Edit as text';
+    $('#costs-m-text').hidden = !asText;
+    $('#methods-editor').hidden = asText;
+  });
+  $('#costs-m-apply').addEventListener('click', readForm);
+  $('#costs-form textarea[name="m"]').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      readForm();
+    }
+  });
   fillForm(ctx.state);
   initSearch(ctx, $('#search-root'), (name, design, bits, network) => {
     designs[name] = { design, network };
@@ -110,6 +130,7 @@ function fillForm(s) {
   f.adc.value = String(s.adc);
   f.base.value = s.base;
   f.m.value = s.m.join('\n');
+  editor.set(s.m);
 }
 
 function readForm() {
