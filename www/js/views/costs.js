@@ -226,6 +226,8 @@ async function redraw() {
   if (!last) return;
   core = await load();
   const data = chartDataFromCompare(last.result);
+  // A phone-width chart has room for the network's name only (the core centres the title).
+  if (($('#costs-charts').clientWidth || 640) < 480) data.title = last.result.network;
   for (const canvas of ctx.root.querySelectorAll('#costs-charts canvas')) {
     try {
       // Stacked breakdowns stay linear: segment lengths on a log axis would mislead.

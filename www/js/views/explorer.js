@@ -41,6 +41,7 @@ export async function init(c) {
     recompute(values);
   });
   $('#ex-o').addEventListener('input', (ev) => selectChannel(Number(ev.target.value)));
+  $('#ex-o-range').addEventListener('input', (ev) => selectChannel(Number(ev.target.value)));
   const strip = $('#ex-channels');
   strip.addEventListener('mousemove', (ev) => {
     if (!view) return;
@@ -73,6 +74,7 @@ function selectChannel(o) {
   if (!view || !Number.isInteger(o)) return;
   o = Math.max(0, Math.min(view.spec.layer.c_out - 1, o));
   $('#ex-o').value = o;
+  $('#ex-o-range').value = o;
   if (o !== ctx.state.o) ctx.update({ o });
   draw();
   showTables();
@@ -102,6 +104,7 @@ async function recompute(values) {
     err.hidden = true;
     showInfo(info);
     $('#ex-o').max = spec.layer.c_out - 1;
+    $('#ex-o-range').max = spec.layer.c_out - 1;
     selectChannel(Math.min(ctx.state.o, spec.layer.c_out - 1));
   } catch (e) {
     view = null;
