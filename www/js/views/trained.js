@@ -25,6 +25,7 @@ const TEMPLATE = `
     <figure hidden id="trained-fig"><canvas id="trained-chart" width="640" height="400" role="img"
       aria-label="Crossbar area against MNIST test accuracy of the trained models"></canvas>
       <figcaption class="hint">Area against MNIST test accuracy; the Pareto front (less area, more accuracy) is filled.</figcaption></figure>
+    <p id="trained-comment" class="hint" aria-live="polite"></p>
     <div class="table-wrap"><table id="trained-table"></table></div>
   </div>`;
 
@@ -66,6 +67,7 @@ async function run() {
     status.textContent = `${models.length} MNIST models on ${result.preset} (${result.accounting} accounting), `
       + `simulated in ${(performance.now() - t0).toFixed(0)} ms; ratios against ${result.baseline.method} of the dense model's network.`;
     showTable(result);
+    comment(result);
     draw();
   } catch (e) {
     if (settingsKey(ctx.state, HW_KEYS) !== key) return;
@@ -97,6 +99,30 @@ async function draw() {
     $('#trained-error').textContent = `Cannot draw: ${e.message}`;
     $('#trained-error').hidden = false;
   }
+}
+
+/**
+ * The chart in plain words, whichever way the data falls: the most accurate and the
+ * smallest model, and the EPIM models beside them (values as the core gave them).
+ */
+function comment(r) {
+  const rows = r.rows.filter((x) => x.accuracy_pct != null);
+  if (!rows.length) return;
+  const fmt = (x) => `${x.method} (${x.accuracy_pct.toFixed(2)} %, ${siValue(x.area_um2 / 1e6, 'mm²')})`;
+  const best = rows.reduce((a, b) => (b.accuracy_pct > a.accuracy_pct ? b : a));
+  const small = rows.reduce((a, b) => (b.area_um2 < a.area_um2 ? b : a));
+  const epim = rows.filter((x) => /^EPIM/.test(x.method));
+  let text = best === small
+    ? `${fmt(best)} is both the most accurate and the smallest here.`
+    : `Most accurate: ${fmt(best)}. Smallest: ${fmt(small)}.`;
+  if (epim.length) {
+    const smallEpim = epim.reduce((a, b) => (b.area_um2 < a.area_um2 ? b : a));
+    text += smallEpim === small
+      ? ' The smallest model is an EPIM model.'
+      : ` The smallest EPIM model is ${fmt(smallEpim)}, larger than ${small.method} on this hardware`
+        + ' (crossbars come whole, so small differences in weights can vanish or flip). Filled points: the front, as the core computed it.';
+  }
+  $('#trained-comment').textContent = text;
 }
 
 function showTable(r) {
