@@ -508,3 +508,24 @@ test('the method editor: a row edited live gives the table of a page opened with
   await a.page.close();
   await b.page.close();
 });
+
+test('explorer: long datapath tables are paged; the o slider selects a channel', async () => {
+  const { page, problems } = await openPage('#panel=explorer');
+  await page.waitForFunction(() => /IFAT/.test(document.querySelector('#ex-tables').textContent));
+  const cap = await page.textContent('#ex-tables table caption');
+  const total = Number(cap.match(/\(([\d,]+) entries/)[1].replace(/,/g, ''));
+  assert.ok(total > 48, cap);
+  assert.match(cap, /, 1-48 shown\)$/);
+  const firstRow = await page.textContent('#ex-tables table tbody tr');
+  await page.click('text=Next IFAT page');
+  await page.waitForFunction(() => /, 49-/.test(document.querySelector('#ex-tables table caption').textContent));
+  assert.notEqual(await page.textContent('#ex-tables table tbody tr'), firstRow);
+  await page.click('text=Previous IFAT page');
+  await page.waitForFunction(() => /, 1-48 shown/.test(document.querySelector('#ex-tables table caption').textContent));
+  await page.fill('#ex-o-range', '40');
+  await page.waitForFunction(() => /group 1/.test(document.querySelector('#ex-o-info').textContent));
+  assert.equal(await page.inputValue('#ex-o'), '40');
+  assert.match(page.url(), /o=40/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -219,10 +219,20 @@ function hover(ev) {
   $('#ex-hover').textContent = `E[${r}][${ch}][${y}][${x}] feeds ${n} weight${n === 1 ? '' : 's'} of W`;
 }
 
-function table(caption, head, rows, total) {
+const pages = { IFAT: 0, IFRT: 0, OFAT: 0 }; // page shown of each table (reset when the pattern changes)
+let pagesFor = '';
+
+/** A table of `all` rows (already formatted), MAX_TABLE_ROWS per page, with previous/next. */
+function table(caption, head, all) {
+  const total = all.length;
+  const nPages = Math.max(1, Math.ceil(total / MAX_TABLE_ROWS));
+  const page = Math.min(pages[caption], nPages - 1);
+  const rows = all.slice(page * MAX_TABLE_ROWS, (page + 1) * MAX_TABLE_ROWS);
+  const wrap = document.createElement('div');
   const t = document.createElement('table');
   const cap = t.createCaption();
-  cap.textContent = `${caption} (${total} entr${total === 1 ? 'y' : 'ies'}${total > rows.length ? `, first ${rows.length} shown` : ''})`;
+  const range = total > MAX_TABLE_ROWS ? `, ${formatCount(page * MAX_TABLE_ROWS + 1)}-${formatCount(page * MAX_TABLE_ROWS + rows.length)} shown` : '';
+  cap.textContent = `${caption} (${formatCount(total)} entr${total === 1 ? 'y' : 'ies'}${range})`;
   const tr = t.createTHead().insertRow();
   for (const h of head) {
     const th = document.createElement('th');
@@ -235,7 +245,25 @@ function table(caption, head, rows, total) {
     const row = body.insertRow();
     for (const v of r) row.insertCell().textContent = v;
   }
-  return t;
+  wrap.append(t);
+  if (nPages > 1) {
+    const nav = document.createElement('div');
+    nav.className = 'row pager';
+    const btn = (label, to) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.disabled = to < 0 || to >= nPages;
+      b.addEventListener('click', () => { pages[caption] = to; showTables(); });
+      return b;
+    };
+    const where = document.createElement('span');
+    where.className = 'hint';
+    where.textContent = `page ${page + 1} of ${nPages}`;
+    nav.append(btn(`Previous ${caption} page`, page - 1), where, btn(`Next ${caption} page`, page + 1));
+    wrap.append(nav);
+  }
+  return wrap;
 }
 
 function showTables() {
@@ -243,9 +271,15 @@ function showTables() {
   const o = Number($('#ex-o').value);
   const group = Math.floor(o / spec.epitome.e_out);
   // Pattern ids follow first appearance of an offset over the groups.
-  const keys = [];
-  for (const off of info.offsets) if (!keys.includes(off.join())) keys.push(off.join());
-  const pattern = keys.indexOf(info.offsets[group].join());
+  // (A Map: linear in the number of groups, whatever the layer.)
+  const ids = new Map();
+  for (const off of info.offsets) if (!ids.has(off.join())) ids.set(off.join(), ids.size);
+  const pattern = ids.get(info.offsets[group].join());
+  const at = `${JSON.stringify(spec)}/${pattern}`;
+  if (at !== pagesFor) {
+    pagesFor = at;
+    for (const k of Object.keys(pages)) pages[k] = 0;
+  }
   $('#ex-pattern').textContent = `pattern ${pattern} of ${tables.patterns} (group ${group})`;
   const { e_h, e_w } = spec.epitome;
   const wl = (w) => `${w} = (${Math.floor(w / (e_h * e_w))},${Math.floor(w / e_w) % e_h},${w % e_w})`;
@@ -253,12 +287,9 @@ function showTables() {
   const ifrt = tables.ifrt.filter((e) => e.pattern === pattern);
   const ofat = tables.ofat.filter((e) => e.pattern === pattern);
   $('#ex-tables').replaceChildren(
-    table('IFAT', ['word line (e,p,q)', 'inputs (i,dy,dx)'],
-      ifat.slice(0, MAX_TABLE_ROWS).map((e) => [wl(e.word_line), e.inputs.map((x) => `(${x.join(',')})`).join(' ')]), ifat.length),
-    table('IFRT', ['word line', 'fan-in', 'extra input bits'],
-      ifrt.slice(0, MAX_TABLE_ROWS).map((e) => [wl(e.word_line), e.fan_in, e.extra_bits]), ifrt.length),
-    table('OFAT', ['column r', 'output channels'],
-      ofat.slice(0, MAX_TABLE_ROWS).map((e) => [e.column, e.channels.join(', ')]), ofat.length),
+    table('IFAT', ['word line (e,p,q)', 'inputs (i,dy,dx)'], ifat.map((e) => [wl(e.word_line), e.inputs.map((x) => `(${x.join(',')})`).join(' ')])),
+    table('IFRT', ['word line', 'fan-in', 'extra input bits'], ifrt.map((e) => [wl(e.word_line), e.fan_in, e.extra_bits])),
+    table('OFAT', ['column r', 'output channels'], ofat.map((e) => [e.column, e.channels.join(', ')])),
   );
 }
 
