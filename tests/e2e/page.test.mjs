@@ -44,7 +44,7 @@ async function openPage(hash = '', { width = 1280, height = 900, colorScheme = '
 }
 
 test('the explorer loads the wasm core and shows Rust-computed counts', async () => {
-  const { page, problems } = await openPage('#panel=explorer');
+  const { page, problems } = await openPage('#panel=explorer&shape=64%2C64%2C3%2C3%2F32%2C32%2C4%2C4');
   const cargo = fs.readFileSync(path.join(root, 'crate/Cargo.toml'), 'utf8');
   const version = cargo.match(/^version = "([^"]+)"/m)[1];
   assert.equal(await page.textContent('#core-version'), `epim ${version}`);
@@ -82,7 +82,7 @@ test('an invalid epitome shows the core error inline and the page keeps working'
 });
 
 test('a link restores the same state (URL-hash round trip)', async () => {
-  const { page, problems } = await openPage('#panel=explorer');
+  const { page, problems } = await openPage('#panel=explorer&shape=64%2C64%2C3%2C3%2F32%2C32%2C4%2C4');
   await page.fill('#ex-form input[name="c_out"]', '8');
   await page.fill('#ex-form input[name="e_out"]', '4');
   await page.fill('#ex-o', '6');

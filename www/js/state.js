@@ -91,8 +91,9 @@ export const CROSSBAR_SIZES = [0, 64, 128, 256, 512];
 export const SCHEMA = {
   panel: { type: T.enum(PANELS), default: 'try' },
   model: { type: T.name(), default: 'mnist-cnn-epim2.25-8b' },
-  layer: { type: T.int(0, 999), default: 1 },
-  shape: { type: T.shape(), default: '64,64,3,3/32,32,4,4' },
+  // The explorer opens on a small real layer: conv2 of the default model (32x16x3x3 from a 16x8x4x4 epitome).
+  layer: { type: T.int(0, 999), default: 3 },
+  shape: { type: T.shape(), default: '32,16,3,3/16,8,4,4' },
   o: { type: T.int(0, 1e6), default: 0 },
   net: { type: T.name(), default: 'resnet50-imagenet' },
   preset: { type: T.name(), default: 'mnsim2' },

@@ -332,10 +332,13 @@ async function listModelLayers() {
     const l = found.layer;
     const own = `${l.c_out},${l.c_in},${l.k},${l.k}/${l.epitome.e_out},${l.epitome.e_in},${l.epitome.e_h},${l.epitome.e_w}`;
     if (shape === own || shape === SCHEMA.shape.default) await chooseModelLayer(wanted);
-  } else if (layer !== SCHEMA.layer.default && manifest.some((m) => m.id === model)) {
+  } else if (manifest.some((m) => m.id === model)) {
     const layers = [...modelLayers.keys()].filter((k) => k.startsWith(`${model}/`)).map((k) => k.split('/').pop());
-    ctx.reportLink([`layer: ${model} has no epitome layer ${layer} (its epitome layers: ${layers.join(', ') || 'none'}; using none)`]);
-    ctx.update({ layer: SCHEMA.layer.default });
+    const fallback = layers[0];
+    ctx.reportLink([`layer: ${model} has no epitome layer ${layer} (its epitome layers: ${layers.join(', ') || 'none'}; `
+      + `${fallback === undefined ? 'using the shape below' : `using layer ${fallback}`})`]);
+    if (fallback !== undefined && shape === SCHEMA.shape.default) await chooseModelLayer(`${model}/${fallback}`);
+    else ctx.update({ layer: SCHEMA.layer.default });
   }
 }
 
