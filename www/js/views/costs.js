@@ -43,15 +43,15 @@ const TEMPLATE = `
     <label>Cell bits <select name="cell"><option value="0">preset</option><option>1</option><option>2</option><option>3</option><option>4</option></select></label>
     <label>ADC choice (MNSIM table) <select name="adc"><option value="0">preset</option>${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `<option>${i}</option>`).join('')}</select></label>
     <label>Baseline <input name="base" type="text" spellcheck="false"></label>
+    <div class="wide row methods-head"><strong>Methods</strong>
+      <button type="button" id="methods-as-text" class="linkish" aria-pressed="false">Edit as text</button></div>
+    <div id="methods-editor" class="wide methods"></div>
     <label class="wide" id="costs-m-text" hidden><span>Methods, one per line: <code>dense:bits=B</code>, <code>epitome:bits=B,ratio=R</code>,
       <code>prune:kind=K,ratio=R,bits=B</code> (K: unstructured, filter, crossbar, xcs, xrs, pim-prune, sre)</span>
       <textarea name="m" rows="5" spellcheck="false"></textarea>
       <span class="row"><button type="button" id="costs-m-apply">Apply</button><span class="hint">(or Ctrl+Enter)</span></span></label>
     <label class="inline"><input type="checkbox" id="costs-log" checked> log scale (per-method bars)</label>
   </form>
-  <div class="row methods-head"><strong>Methods</strong>
-    <button type="button" id="methods-as-text" class="linkish" aria-pressed="false">Edit as text</button></div>
-  <div id="methods-editor" class="methods"></div>
   <p id="costs-error" class="error" role="alert" hidden></p>
   <p id="costs-skipped" class="warn" role="status" hidden></p>
   <div id="costs-results" class="results">
@@ -109,7 +109,9 @@ export async function init(c) {
     const { preset, accounting, knobs, baseline } = request(ctx.state).request;
     return { preset, accounting, knobs, baseline };
   });
-  $('#costs-form').addEventListener('change', readForm);
+  $('#costs-form').addEventListener('submit', (ev) => ev.preventDefault());
+  // The method rows report through their own (debounced) path.
+  $('#costs-form').addEventListener('change', (ev) => { if (!ev.target.closest('#methods-editor')) readForm(); });
   $('#costs-log').addEventListener('change', () => redraw());
   onLayoutOrTheme(charts, () => redraw());
   window.addEventListener('epim:reinstantiated', () => recompute());
