@@ -275,7 +275,7 @@ test('defect 8 (and issue 16): damaged links report every bad value with the rea
   const hash = `#panel=costs&net=not-a-net&xbar=999&cell=9&m=${encodeURIComponent(m)}&model=nope`;
   const { direct, moved } = await bothWays(hash);
   for (const { page } of [direct, moved]) {
-    await page.waitForFunction(() => /not-a-net/.test(document.querySelector('#link-errors').textContent), null, { timeout: 20000 });
+    await page.waitForFunction(() => /not-a-net.*"nope"|"nope".*not-a-net/.test(document.querySelector('#link-errors').textContent), null, { timeout: 20000 });
     await waitSummary(page, 'resnet50-imagenet');
     const text = await notice(page);
     assert.match(text, /net: no network named "not-a-net" \(using resnet50-imagenet\)/);

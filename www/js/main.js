@@ -41,17 +41,32 @@ export function reportLink(errors, { reset = false } = {}) {
   el.hidden = !linkErrors.length;
 }
 
-/** `state` with names only the loaded page knows checked: networks and presets (core), models (manifest). */
-async function checkLinkNames(core, state) {
+/**
+ * `state` with names only the loaded page knows checked: networks and presets (the core,
+ * at once) and, when `models` is given, models (the manifest). Unknown ones are reported
+ * and replaced.
+ */
+function checkLinkNames(core, state, models = null) {
   const known = { net: core.listNetworks().map((n) => n.name), preset: core.listPresets().map((p) => p.name) };
-  try {
-    known.model = (await loadManifest()).map((m) => m.id);
-  } catch {
-    // No manifest: the Try it panel says so.
-  }
+  if (models) known.model = models;
   const checked = checkNames(state, known);
   reportLink(checked.errors);
   return checked.state;
+}
+
+/** The model name is checked when the manifest arrives (not before the panel starts). */
+async function checkLinkModel() {
+  let models;
+  try {
+    models = (await loadManifest()).map((m) => m.id);
+  } catch {
+    return; // No manifest: the Try it panel says so.
+  }
+  const { state, errors } = checkNames(store.get(), { model: models });
+  if (errors.length) {
+    reportLink(errors);
+    store.set(state);
+  }
 }
 
 function startView(panel) {
@@ -195,8 +210,9 @@ async function main() {
   const status = $('#status');
   try {
     const core = await load();
-    store.set(await checkLinkNames(core, store.get()));
+    store.set(checkLinkNames(core, store.get()));
     writeHash(store.get()); // the link now says what is used
+    checkLinkModel();
     $('#core-version').textContent = `epim ${core.version()}`;
     status.textContent = 'WebAssembly core ready.';
     status.dataset.state = 'ready';
@@ -211,9 +227,9 @@ async function main() {
     const { state: next, errors } = decode(location.hash);
     if (embed && PANELS.includes(embed)) next.panel = embed;
     reportLink(errors, { reset: true });
-    const checked = await checkLinkNames(await load(), next);
-    store.set(checked);
+    store.set(checkLinkNames(await load(), next));
     writeHash(store.get());
+    checkLinkModel();
   });
   if (embed) reportHeight();
   document.body.dataset.ready = 'true';

@@ -185,7 +185,12 @@ function onModel() {
   const cost = costs.get(entry.label);
   $('#try-model-info').textContent = entry.summary + (cost ? `; ${costText(cost)}` : '');
   if (run && run.model !== id) cancelRun(`Cancelled: the model changed to ${entry.label} before the run finished`);
-  else if (!run) $('#try-acc').textContent = '';
+  else if (!run && $('#try-acc').dataset.model !== id) {
+    // A finished run belongs to its model: not shown under another one.
+    $('#try-acc').textContent = '';
+    delete $('#try-acc').dataset.accuracy;
+    delete $('#try-acc').dataset.model;
+  }
   if (input && !results.has(id)) classifyAll();
   else showChosen();
 }
