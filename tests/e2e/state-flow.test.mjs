@@ -530,3 +530,20 @@ test('explorer: long datapath tables are paged; the o slider selects a channel',
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('a Fashion-MNIST layer chosen in the explorer: Try it shows no digit result under that model and says why', async () => {
+  const { page, problems } = await openPage(`#panel=try&model=${A}&img=7`);
+  await shownPrediction(page, A);
+  await page.click('#tab-explorer');
+  await page.waitForFunction(() => document.querySelectorAll('#ex-source optgroup').length > 0, null, { timeout: 20000 });
+  const value = await page.$eval('#ex-source', (s) => [...s.options].find((o) => o.value.startsWith('fashion-'))?.value);
+  assert.ok(value, 'a Fashion-MNIST layer is listed');
+  assert.match(await page.$eval('#ex-source', (s, v) => [...s.options].find((o) => o.value === v).parentElement.label, value), /^Fashion-MNIST: /);
+  await page.selectOption('#ex-source', value);
+  await page.click('#tab-try');
+  await page.waitForFunction(() => /is a Fashion-MNIST model/.test(document.querySelector('#try-model-info').textContent));
+  assert.equal(await page.textContent('#try-pred'), '–');
+  assert.equal(await page.$$eval('#try-all tbody tr.chosen', (r) => r.length), 0);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

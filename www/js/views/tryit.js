@@ -13,7 +13,7 @@
 import { load, withCore } from '../wasm.js';
 import { preprocess, inkFromRgba, SIDE } from '../digit.js';
 import { formatCount } from '../format.js';
-import { mnistModels, modelBytes, datasetName } from '../models.js';
+import { mnistModels, modelBytes, datasetName, loadManifest } from '../models.js';
 import { SCHEMA } from '../state.js';
 
 const DATA = { images: 'data/mnist-test-images-idx3-ubyte', labels: 'data/mnist-test-labels-idx1-ubyte' };
@@ -179,7 +179,19 @@ function buildRows() {
 function onModel() {
   const id = ctx.state.model;
   const entry = entries.get(id);
-  if (!entry) return;
+  if (!entry) {
+    // A model chosen elsewhere (the explorer's Fashion-MNIST layers): not a digit classifier.
+    loadManifest().then((all) => {
+      const other = all.find((m) => m.id === id);
+      $('#try-model').value = '';
+      for (const tr of $('#try-all tbody').rows) tr.classList.remove('chosen');
+      $('#try-model-info').textContent = other
+        ? `${other.label} is a ${datasetName(other.dataset)} model (chosen in the explorer); Try it classifies digits with the MNIST models: pick one.`
+        : '';
+      showChosen();
+    }).catch(() => {});
+    return;
+  }
   $('#try-model').value = id;
   for (const tr of $('#try-all tbody').rows) tr.classList.toggle('chosen', tr.dataset.model === id);
   const cost = costs.get(entry.label);
