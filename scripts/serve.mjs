@@ -1,5 +1,7 @@
 // A small static file server for www/: correct MIME types (application/wasm for
-// .wasm, so instantiateStreaming works), no caching, no directory escapes.
+// .wasm, so instantiateStreaming works), no caching, no directory escapes, and
+// CORS headers (Access-Control-Allow-Origin: *) so that <epim-playground> (a module
+// script) and the wasm it loads work from a page on another origin.
 // Usage: node scripts/serve.mjs [ROOT]   (PORT and HOST override 8080 / 127.0.0.1)
 import http from 'node:http';
 import fs from 'node:fs';
@@ -23,6 +25,13 @@ const TYPES = {
   '.md': 'text/markdown; charset=utf-8',
 };
 
+/** Sent with every response: module scripts and fetched wasm from another origin need them. */
+export const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'cross-origin-resource-policy': 'cross-origin',
+};
+
 /** Returns an http.Server serving the files under `root`. */
 export function createStaticServer(root) {
   const base = path.resolve(root);
@@ -32,6 +41,10 @@ export function createStaticServer(root) {
       rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch {
       res.writeHead(400).end('bad request');
+      return;
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, CORS).end();
       return;
     }
     if (rel.endsWith('/')) rel += 'index.html';
@@ -49,6 +62,7 @@ export function createStaticServer(root) {
         'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
         'content-length': st.size,
         'cache-control': 'no-cache',
+        ...CORS,
       });
       if (req.method === 'HEAD') res.end();
       else fs.createReadStream(file).pipe(res);

@@ -31,8 +31,8 @@ after(async () => {
   server?.close();
 });
 
-async function openPage(hash = '', { width = 1280, height = 900 } = {}) {
-  const page = await browser.newPage({ viewport: { width, height } });
+async function openPage(hash = '', { width = 1280, height = 900, colorScheme = 'light' } = {}) {
+  const page = await browser.newPage({ viewport: { width, height }, colorScheme });
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -44,7 +44,7 @@ async function openPage(hash = '', { width = 1280, height = 900 } = {}) {
 }
 
 test('the explorer loads the wasm core and shows Rust-computed counts', async () => {
-  const { page, problems } = await openPage('#panel=explorer');
+  const { page, problems } = await openPage('#panel=explorer&shape=64%2C64%2C3%2C3%2F32%2C32%2C4%2C4');
   const cargo = fs.readFileSync(path.join(root, 'crate/Cargo.toml'), 'utf8');
   const version = cargo.match(/^version = "([^"]+)"/m)[1];
   assert.equal(await page.textContent('#core-version'), `epim ${version}`);
@@ -82,7 +82,7 @@ test('an invalid epitome shows the core error inline and the page keeps working'
 });
 
 test('a link restores the same state (URL-hash round trip)', async () => {
-  const { page, problems } = await openPage('#panel=explorer');
+  const { page, problems } = await openPage('#panel=explorer&shape=64%2C64%2C3%2C3%2F32%2C32%2C4%2C4');
   await page.fill('#ex-form input[name="c_out"]', '8');
   await page.fill('#ex-form input[name="e_out"]', '4');
   await page.fill('#ex-o', '6');
@@ -169,6 +169,7 @@ test('crossbar costs: table and charts from the core; switching network redraws'
 test('crossbar costs: a bad method is reported inline and the panel recovers', async () => {
   const { page, problems } = await openPage('#panel=costs&net=lenet');
   await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  await page.click('#methods-as-text');
   await page.fill('#costs-form textarea[name="m"]', 'epitome:bits=3,ratio=2,bogus=1');
   await page.dispatchEvent('#costs-form textarea[name="m"]', 'change');
   await page.waitForSelector('#costs-error:not([hidden])');
@@ -215,7 +216,7 @@ test('design search steps per frame, finishes, and its best design joins the com
   await page.fill('#search-form input[name="budget"]', '0.2');
   await page.click('#search-start');
   await page.waitForSelector('#search-root[data-search-done="true"]', { state: 'attached', timeout: 60000 });
-  assert.match(await page.textContent('#search-status'), /^generation 6, [\d,]+ designs evaluated .* done/);
+  assert.match(await page.textContent('#search-status'), /^vgg8: generation 6, [\d,]+ designs evaluated .* done/);
   const before = await page.$$eval('#costs-table tbody tr', (r) => r.length);
   await page.click('#search-apply');
   await page.waitForFunction((n) => document.querySelectorAll('#costs-table tbody tr').length === n + 1, before);
@@ -226,18 +227,24 @@ test('design search steps per frame, finishes, and its best design joins the com
   await page.close();
 });
 
-test('every panel fits a 390 px phone and a 1280 px desktop (screenshots)', async () => {
-  for (const width of [390, 1280]) {
+test('every panel fits a 390 px phone and a 1280 px desktop, light and dark (screenshots)', async () => {
+  for (const [width, height, scheme] of [[390, 844, 'light'], [1280, 800, 'light'], [390, 844, 'dark'], [1280, 800, 'dark']]) {
     for (const panel of ['try', 'explorer', 'costs', 'about']) {
-      const { page, problems } = await openPage(`#panel=${panel}&net=lenet`, { width, height: 844 });
+      // Try it on a fixed test image (7, a "9"), so screenshots compare across runs.
+      const { page, problems } = await openPage(`#panel=${panel}&net=lenet&img=7`, { width, height, colorScheme: scheme });
       if (panel === 'costs') {
         await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+      }
+      if (panel === 'try') {
+        await page.waitForFunction(() => /^Prediction: \d/.test(document.querySelector('#try-pred').textContent), null, { timeout: 20000 });
+        // The first screen: the reader's digit and every model's row.
+        await page.screenshot({ path: path.join(results, `try-first-screen-${width}-${scheme}.png`) });
       }
       await page.waitForTimeout(300);
       // No horizontal scrolling of the page itself (wide tables scroll inside their wrapper).
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${panel} at ${width}px overflows by ${overflow}px`);
-      await page.screenshot({ path: path.join(results, `${panel}-${width}.png`), fullPage: true });
+      await page.screenshot({ path: path.join(results, `${panel}-${width}-${scheme}.png`), fullPage: true });
       assert.deepEqual(problems, [], `${panel} at ${width}px`);
       const panelErrors = await page.$$eval(`#panel-${panel} .error:not([hidden])`, (els) => els.map((e) => e.textContent));
       assert.deepEqual(panelErrors, [], `${panel} at ${width}px`);

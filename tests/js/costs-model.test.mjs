@@ -7,6 +7,8 @@ test('siValue keeps three significant digits and the unit', () => {
   assert.equal(siValue(12.345, 'mm²'), '12.3 mm²');
   assert.equal(siValue(0.012345, 'µJ'), '0.0123 µJ');
   assert.equal(siValue(NaN, 'mW'), '–');
+  assert.equal(siValue(9, 'mm²'), '9.00 mm²');
+  assert.equal(siValue(0.5, 'µs'), '0.500 µs');
 });
 
 test('chartDataFromCompare puts the baseline first and keeps breakdowns as pairs', () => {

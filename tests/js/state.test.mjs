@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaults, encode, decode, hashFromAttributes, SCHEMA } from '../../www/js/state.js';
+import { defaults, encode, decode, hashFromAttributes, checkNames, SCHEMA, MAX_METHODS } from '../../www/js/state.js';
 
 test('defaults encode to an empty hash and decode back', () => {
   assert.equal(encode(defaults()), '');
@@ -39,7 +39,7 @@ test('bad values fall back to defaults and are reported', () => {
   assert.equal(state.net, SCHEMA.net.default);
   assert.equal(state.shape, SCHEMA.shape.default);
   assert.equal(errors.length, 6);
-  assert.ok(errors.some((e) => e.startsWith('xbar: must be between 0 and 4096')), errors.join('\n'));
+  assert.ok(errors.some((e) => e.startsWith('xbar: must be one of 0, 64, 128, 256, 512 (got "-4"')), errors.join('\n'));
   assert.ok(errors.some((e) => e === 'bogus: unknown setting (ignored)'));
 });
 
@@ -50,4 +50,48 @@ test('element attributes map onto state keys', () => {
   assert.equal(state.panel, 'costs');
   assert.equal(state.net, 'lenet');
   assert.equal(state.xbar, 128);
+});
+
+test('a bad method drops only itself; every bad value is reported with the reader\'s words', () => {
+  const { state, errors } = decode(`#m=${encodeURIComponent('dense:bits=8~dense: bits=3~epitome:bits=3,ratio=2')}&xbar=999&cell=9&net=not-a-net`);
+  assert.deepEqual(state.m, ['dense:bits=8', 'epitome:bits=3,ratio=2']);
+  assert.ok(errors.some((e) => e === 'm: item 2 "dense: bits=3" is not a valid name (dropped)'), errors.join('\n'));
+  assert.ok(errors.some((e) => e.startsWith('xbar: must be one of 0, 64, 128, 256, 512 (got "999"')), errors.join('\n'));
+  assert.ok(errors.some((e) => e.startsWith('cell: must be one of')), errors.join('\n'));
+  assert.equal(state.xbar, 0);
+  // Names are checked by checkNames once the page knows them.
+  assert.equal(state.net, 'not-a-net');
+  const checked = checkNames(state, { net: ['lenet', 'resnet50-imagenet'], preset: ['mnsim2'] });
+  assert.equal(checked.state.net, 'resnet50-imagenet');
+  assert.deepEqual(checked.errors, ['net: no network named "not-a-net" (using resnet50-imagenet)']);
+});
+
+test('xbar=1 is reported as xbar, not as a derived hardware field', () => {
+  const { state, errors } = decode('#xbar=1');
+  assert.equal(state.xbar, 0);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /^xbar: must be one of .* \(got "1", using the default\)$/);
+});
+
+test('a link with 3,000 methods is capped (quickly) with a notice', () => {
+  const m = Array.from({ length: 3000 }, (_, i) => `dense:bits=${(i % 8) + 1}`).join('~');
+  const t0 = performance.now();
+  const { state, errors } = decode(`#m=${encodeURIComponent(m)}`);
+  assert.ok(performance.now() - t0 < 1000);
+  assert.equal(state.m.length, MAX_METHODS);
+  assert.deepEqual(errors, [`m: 3,000 items, only the first ${MAX_METHODS} are used`]);
+});
+
+test('long bad values are echoed truncated', () => {
+  const { errors } = decode(`#seed=${'9'.repeat(500)}`);
+  assert.ok(errors[0].length < 150, errors[0]);
+  assert.match(errors[0], /…/);
+});
+
+test('checkNames leaves known names alone and falls back to the first name when the default is unknown', () => {
+  const s = { ...defaults(), model: 'nope', net: 'lenet' };
+  const { state, errors } = checkNames(s, { net: ['lenet'], model: ['m1', 'm2'] });
+  assert.equal(state.net, 'lenet');
+  assert.equal(state.model, 'm1');
+  assert.deepEqual(errors, ['model: no model named "nope" (using m1)']);
 });

@@ -4,10 +4,10 @@
 /** 1234.5, 'mm²' -> "1,235 mm²"; 0.01234 -> "0.0123 mm²" (3 significant digits below 100). */
 export function siValue(x, unit) {
   if (!Number.isFinite(x)) return '–';
-  const digits = Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 1 ? 2 : 3;
+  // Three significant digits, trailing zeros kept (9 -> "9.00": the precision is shown).
   const s = Math.abs(x) >= 100
     ? Math.round(x).toLocaleString('en-US')
-    : Number(x.toPrecision(digits === 2 ? 3 : 3)).toLocaleString('en-US', { maximumSignificantDigits: 3 });
+    : x.toLocaleString('en-US', { minimumSignificantDigits: 3, maximumSignificantDigits: 3 });
   return `${s} ${unit}`;
 }
 

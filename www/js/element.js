@@ -5,7 +5,9 @@
 //
 // Attributes mirror the URL state (see state.js ATTRIBUTE_KEYS). The element hosts the
 // page in embed mode inside an iframe (its styles and the wasm module stay isolated)
-// and grows to the panel's height, which the page reports with postMessage.
+// and takes the panel's height (growing and shrinking), which the page reports with
+// postMessage. From another origin the host serving element.js must send CORS headers
+// for the module (see docs/embedding.md); scripts/serve.mjs does.
 import { hashFromAttributes, ATTRIBUTE_KEYS, PANELS } from './state.js';
 
 const PAGE = new URL('../index.html', import.meta.url);
@@ -22,7 +24,7 @@ export class EpimPlayground extends HTMLElement {
       this.frame = root.querySelector('iframe');
       this.onMessage = (ev) => {
         if (ev.source === this.frame.contentWindow && typeof ev.data?.epimPlaygroundHeight === 'number') {
-          this.frame.style.height = `${Math.ceil(ev.data.epimPlaygroundHeight) + 4}px`;
+          this.frame.style.height = `${Math.ceil(ev.data.epimPlaygroundHeight)}px`;
         }
       };
       window.addEventListener('message', this.onMessage);

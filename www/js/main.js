@@ -1,7 +1,10 @@
-// Page controller: state in the URL hash, panel switching, embed mode, and lazy
-// start of each panel's view. All computing happens in the wasm core.
+// Page controller: one store (store.js) mirrored to the URL hash, panel switching,
+// embed mode, the "settings not understood" notice, and lazy start of each panel's
+// view. Views subscribe to the keys they read. All computing happens in the wasm core.
 import { load } from './wasm.js';
-import { decode, encode, PANELS } from './state.js';
+import { decode, encode, checkNames, PANELS } from './state.js';
+import { createStore } from './store.js';
+import { loadManifest } from './models.js';
 
 const $ = (sel) => document.querySelector(sel);
 const VIEWS = {
@@ -14,15 +17,56 @@ const VIEWS = {
 const params = new URLSearchParams(location.search);
 const embed = params.get('embed');
 const started = new Map(); // panel -> Promise of its view module
-let state;
+let store;
 
-/** Merges `patch` into the state and writes the hash (no history entry per keystroke). */
+/** Merges `patch` into the state (the store tells the views; the hash follows). */
 export function update(patch) {
-  state = { ...state, ...patch };
+  store.set(patch);
+}
+
+function writeHash(state) {
   const hash = encode(state);
   const url = `${location.pathname}${location.search}${hash ? '#' + hash : ''}`;
-  history.replaceState(null, '', url);
-  for (const [, p] of started) p.then((v) => v?.onState?.(state));
+  // No history entry per keystroke.
+  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
+}
+
+let linkErrors = [];
+/** Adds lines to the "settings not understood" notice (`reset` starts a new link's list). */
+export function reportLink(errors, { reset = false } = {}) {
+  if (reset) linkErrors = [];
+  linkErrors.push(...errors);
+  const el = $('#link-errors');
+  el.textContent = linkErrors.length ? `Some settings in this link were not understood: ${linkErrors.join('; ')}.` : '';
+  el.hidden = !linkErrors.length;
+}
+
+/**
+ * `state` with names only the loaded page knows checked: networks and presets (the core,
+ * at once) and, when `models` is given, models (the manifest). Unknown ones are reported
+ * and replaced.
+ */
+function checkLinkNames(core, state, models = null) {
+  const known = { net: core.listNetworks().map((n) => n.name), preset: core.listPresets().map((p) => p.name) };
+  if (models) known.model = models;
+  const checked = checkNames(state, known);
+  reportLink(checked.errors);
+  return checked.state;
+}
+
+/** The model name is checked when the manifest arrives (not before the panel starts). */
+async function checkLinkModel() {
+  let models;
+  try {
+    models = (await loadManifest()).map((m) => m.id);
+  } catch {
+    return; // No manifest: the Try it panel says so.
+  }
+  const { state, errors } = checkNames(store.get(), { model: models });
+  if (errors.length) {
+    reportLink(errors);
+    store.set(state);
+  }
 }
 
 function startView(panel) {
@@ -30,8 +74,11 @@ function startView(panel) {
     const loader = VIEWS[panel];
     const p = loader
       ? loader().then(async (v) => {
-        // `state` is replaced on every update: views read it through this getter.
-        const ctx = { get state() { return state; }, update, root: document.getElementById(`panel-${panel}`) };
+        // Views read the state through the store (never a copy) and subscribe per key.
+        const ctx = {
+          store, get state() { return store.get(); }, update, reportLink,
+          root: document.getElementById(`panel-${panel}`),
+        };
         await v.init(ctx);
         return v;
       }).catch((e) => {
@@ -67,10 +114,7 @@ function showPanel(panel, { focus = false } = {}) {
 function wireTabs() {
   const tabs = [...document.querySelectorAll('[role="tab"]')];
   for (const tab of tabs) {
-    tab.addEventListener('click', () => {
-      update({ panel: tab.dataset.panel });
-      showPanel(tab.dataset.panel);
-    });
+    tab.addEventListener('click', () => update({ panel: tab.dataset.panel }));
     tab.addEventListener('keydown', (ev) => {
       const i = tabs.indexOf(tab);
       const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[ev.key];
@@ -78,52 +122,97 @@ function wireTabs() {
       ev.preventDefault();
       const t = tabs[(next + tabs.length) % tabs.length];
       update({ panel: t.dataset.panel });
-      showPanel(t.dataset.panel, { focus: true });
+      t.focus();
     });
   }
 }
 
-function wireEmbedButton() {
-  $('#copy-embed').addEventListener('click', async () => {
-    const base = `${location.origin}${location.pathname}`;
-    const hash = encode(state);
-    const src = `${base}?embed=${state.panel}${hash ? '#' + hash : ''}`;
-    const snippet = `<iframe src="${src}" title="EPIM Playground: ${state.panel}" width="100%" height="720" style="border:0"></iframe>`;
-    try {
-      await navigator.clipboard.writeText(snippet);
-      $('#copy-embed-done').textContent = 'Copied.';
-    } catch {
-      // No clipboard permission (e.g. inside an iframe): show the snippet to copy by hand.
-      $('#copy-embed-done').textContent = snippet;
-    }
-  });
+/** The embed code for the current view of `panel`. */
+function currentSnippet(panel) {
+  const base = `${location.origin}${location.pathname}`;
+  const state = { ...store.get(), panel };
+  const hash = encode(state);
+  return embedSnippet(`${base}?embed=${panel}${hash ? '#' + hash : ''}`, panel);
 }
 
-/** In embed mode, tell the parent page our height so the iframe can fit its content. */
+/** Shows `snippet` in `box` (a preview, and the way to copy by hand) and copies it; says which in `done`. */
+async function offerSnippet(snippet, box, done) {
+  box.value = snippet;
+  box.hidden = false;
+  try {
+    await navigator.clipboard.writeText(snippet);
+    done.textContent = 'Copied:';
+  } catch {
+    // No clipboard permission (e.g. inside an iframe): select it to copy by hand.
+    done.textContent = 'Copy this:';
+    box.select();
+  }
+}
+
+function wireEmbedButton() {
+  $('#copy-embed').addEventListener('click', () => offerSnippet(currentSnippet(store.get().panel), $('#embed-snippet'), $('#copy-embed-done')));
+  // At the top of each panel too, with the snippet shown right there.
+  for (const panel of PANELS) {
+    const section = document.getElementById(`panel-${panel}`);
+    const bar = document.createElement('div');
+    bar.className = 'embed-bar chrome';
+    bar.innerHTML = '<button type="button" class="linkish">Embed this panel</button> <span role="status"></span>'
+      + '<textarea class="snippet" rows="4" readonly hidden aria-label="Embed code for this panel"></textarea>';
+    section.querySelector('h2').after(bar);
+    bar.querySelector('button').addEventListener('click', () => offerSnippet(currentSnippet(panel), bar.querySelector('textarea'), bar.querySelector('span')));
+  }
+}
+
+/**
+ * The copied embed code: the iframe plus a listener that sets its height to what the
+ * panel reports (it grows and shrinks with the panel; no scrolling inside a fixed box).
+ */
+export function embedSnippet(src, panel) {
+  const id = `epim-${panel}-${Math.random().toString(36).slice(2, 8)}`;
+  return `<iframe id="${id}" src="${src}" title="EPIM Playground: ${panel}" width="100%" height="600" style="border:0;display:block"></iframe>\n`
+    + `<script>addEventListener('message',function(e){var f=document.getElementById('${id}');`
+    + `if(f&&e.source===f.contentWindow&&e.data&&typeof e.data.epimPlaygroundHeight==='number')`
+    + `f.style.height=Math.ceil(e.data.epimPlaygroundHeight)+'px';});</script>`;
+}
+
+/**
+ * In embed mode, tell the parent page the content's height so the iframe fits it. The
+ * content is measured (body's box plus its margins), not the viewport, so the height can
+ * shrink, and a frame set to exactly the reported height reports the same height again.
+ */
 function reportHeight() {
   if (window.parent === window) return;
-  const send = () => window.parent.postMessage({ epimPlaygroundHeight: document.documentElement.scrollHeight }, '*');
+  let lastSent = -1;
+  const send = () => {
+    const cs = getComputedStyle(document.body);
+    const h = Math.ceil(document.body.getBoundingClientRect().height + parseFloat(cs.marginTop) + parseFloat(cs.marginBottom));
+    if (h === lastSent) return;
+    lastSent = h;
+    window.parent.postMessage({ epimPlaygroundHeight: h }, '*');
+  };
   new ResizeObserver(send).observe(document.body);
   send();
 }
 
 async function main() {
   const decoded = decode(location.hash);
-  state = decoded.state;
+  const initial = decoded.state;
   if (embed && PANELS.includes(embed)) {
-    state.panel = embed;
+    initial.panel = embed;
     document.body.classList.add('embed');
   }
-  if (decoded.errors.length) {
-    const el = $('#link-errors');
-    el.textContent = `Some settings in this link were not understood: ${decoded.errors.join('; ')}.`;
-    el.hidden = false;
-  }
+  store = createStore(initial);
+  store.subscribe('*', writeHash);
+  store.subscribe(['panel'], (s) => showPanel(s.panel));
+  reportLink(decoded.errors, { reset: true });
   wireTabs();
   wireEmbedButton();
   const status = $('#status');
   try {
     const core = await load();
+    store.set(checkLinkNames(core, store.get()));
+    writeHash(store.get()); // the link now says what is used
+    checkLinkModel();
     $('#core-version').textContent = `epim ${core.version()}`;
     status.textContent = 'WebAssembly core ready.';
     status.dataset.state = 'ready';
@@ -132,13 +221,15 @@ async function main() {
     status.dataset.state = 'error';
     return;
   }
-  await showPanel(state.panel);
-  window.addEventListener('hashchange', () => {
-    const next = decode(location.hash).state;
-    if (encode(next) === encode(state)) return;
-    state = next;
-    showPanel(state.panel);
-    for (const [, p] of started) p.then((v) => v?.onState?.(state));
+  await showPanel(store.get().panel);
+  window.addEventListener('hashchange', async () => {
+    // A link pasted into the address bar: the same checks as on opening.
+    const { state: next, errors } = decode(location.hash);
+    if (embed && PANELS.includes(embed)) next.panel = embed;
+    reportLink(errors, { reset: true });
+    store.set(checkLinkNames(await load(), next));
+    writeHash(store.get());
+    checkLinkModel();
   });
   if (embed) reportHeight();
   document.body.dataset.ready = 'true';

@@ -4,12 +4,31 @@
 // Hash format: URLSearchParams, only non-default values, e.g.
 //   #panel=costs&net=resnet50-imagenet&m=dense%3Abits%3D8~epitome%3Abits%3D3%2Cratio%3D2
 
-/** Field types: how a value is parsed from and written to the hash. */
+/** Longest value echoed back in the "not understood" notice. */
+const ECHO = 40;
+export const echo = (v) => (v.length > ECHO ? `${v.slice(0, ECHO)}…` : v);
+
+/** Most methods a link may carry (more would block the page while it simulates them). */
+export const MAX_METHODS = 24;
+
+/**
+ * Field types: how a value is parsed from and written to the hash. `parse(s, warn)`
+ * throws for a value it cannot use (the default is used instead) and calls `warn`
+ * for a value it used in part (a list with some bad items).
+ */
 const T = {
   enum: (values) => ({
     parse: (s) => {
       if (!values.includes(s)) throw new Error(`must be one of ${values.join(', ')}`);
       return s;
+    },
+    write: String,
+  }),
+  // Whole numbers from a fixed list (the choices the form offers).
+  choice: (values) => ({
+    parse: (s) => {
+      if (!/^\d{1,6}$/.test(s) || !values.includes(Number(s))) throw new Error(`must be one of ${values.join(', ')}`);
+      return Number(s);
     },
     write: String,
   }),
@@ -39,36 +58,58 @@ const T = {
     },
     write: String,
   }),
-  list: (item) => ({
-    parse: (s) => (s === '' ? [] : s.split('~').map((x) => item.parse(x))),
+  // Items separated by '~'; a bad item is dropped (and reported), the rest kept; at most `max`.
+  list: (item, max) => ({
+    parse: (s, warn) => {
+      if (s === '') return [];
+      const parts = s.split('~', max + 1);
+      if (parts.length > max) {
+        const n = s.split('~').length;
+        warn(`${n.toLocaleString('en-US')} items, only the first ${max} are used`);
+        parts.length = max;
+      }
+      const out = [];
+      for (const [i, x] of parts.entries()) {
+        try {
+          out.push(item.parse(x));
+        } catch (e) {
+          warn(`item ${i + 1} "${echo(x)}" ${e.message} (dropped)`);
+        }
+      }
+      return out;
+    },
     write: (v) => v.map(item.write).join('~'),
   }),
 };
 
 export const PANELS = ['try', 'explorer', 'costs', 'about'];
 export const ACCOUNTINGS = ['physical', 'mnsim'];
+/** Crossbar sizes (rows = columns) the Costs form offers; 0 is the preset's own. */
+export const CROSSBAR_SIZES = [0, 64, 128, 256, 512];
 
 /** The schema: key -> {type, default}. Keys are short because they live in URLs. */
 export const SCHEMA = {
   panel: { type: T.enum(PANELS), default: 'try' },
   model: { type: T.name(), default: 'mnist-cnn-epim2.25-8b' },
-  layer: { type: T.int(0, 999), default: 1 },
-  shape: { type: T.shape(), default: '64,64,3,3/32,32,4,4' },
+  // The explorer opens on a small real layer: conv2 of the default model (32x16x3x3 from a 16x8x4x4 epitome).
+  layer: { type: T.int(0, 999), default: 3 },
+  shape: { type: T.shape(), default: '32,16,3,3/16,8,4,4' },
   o: { type: T.int(0, 1e6), default: 0 },
   net: { type: T.name(), default: 'resnet50-imagenet' },
   preset: { type: T.name(), default: 'mnsim2' },
   acc: { type: T.enum(ACCOUNTINGS), default: 'physical' },
-  xbar: { type: T.int(0, 4096), default: 0 }, // 0 = the preset's value
-  cell: { type: T.int(0, 8), default: 0 },
-  adc: { type: T.int(0, 16), default: 0 },
+  xbar: { type: T.choice(CROSSBAR_SIZES), default: 0 }, // 0 = the preset's value
+  cell: { type: T.choice([0, 1, 2, 3, 4]), default: 0 },
+  adc: { type: T.choice([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), default: 0 },
   wb: { type: T.int(0, 16), default: 0 },
   ab: { type: T.int(0, 16), default: 0 },
   base: { type: T.name(), default: 'dense:bits=32' },
   m: {
-    type: T.list(T.name()),
+    type: T.list(T.name(), MAX_METHODS),
     default: ['dense:bits=8', 'dense:bits=3', 'epitome:bits=3,ratio=2', 'epitome:bits=3,ratio=4', 'prune:kind=pim-prune,ratio=0.5,bits=8'],
   },
   seed: { type: T.int(0, 2 ** 31 - 1), default: 1 },
+  img: { type: T.int(-1, 99999), default: -1 }, // test image shown in Try it (-1: a drawing or none)
 };
 
 /** A fresh state holding every default. */
@@ -103,12 +144,30 @@ export function decode(hash) {
       continue;
     }
     try {
-      state[k] = f.type.parse(v);
+      state[k] = f.type.parse(v, (msg) => errors.push(`${k}: ${msg}`));
     } catch (e) {
-      errors.push(`${k}: ${e.message} (got "${v}", using the default)`);
+      errors.push(`${k}: ${e.message} (got "${echo(v)}", using the default)`);
     }
   }
   return { state, errors };
+}
+
+/**
+ * Checks names that only the loaded page knows (networks and presets from the core,
+ * models from the manifest): an unknown one is reported, with the reader's words, and
+ * replaced by the default. `known`: {net?: string[], preset?: string[], model?: string[]}.
+ * Returns {state, errors}; `state` is a new object.
+ */
+export function checkNames(state, known) {
+  const out = { ...state };
+  const errors = [];
+  for (const [k, names] of Object.entries(known)) {
+    if (!names || out[k] === undefined || names.includes(out[k])) continue;
+    const fallback = names.includes(SCHEMA[k].default) ? SCHEMA[k].default : names[0];
+    errors.push(`${k}: no ${k === 'net' ? 'network' : k} named "${echo(String(out[k]))}" (using ${fallback})`);
+    out[k] = fallback;
+  }
+  return { state: out, errors };
 }
 
 /** Attribute names of <epim-playground> that mirror the state: `network` for `net`, etc. */

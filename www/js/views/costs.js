@@ -1,13 +1,25 @@
 // Crossbar costs: a zoo network on a hardware preset, with the main knobs, under
 // several compression methods; plots drawn by the wasm core (plotters on canvas)
 // and the table with every unit.
+//
+// State flow: the panel subscribes to COST_KEYS of the store; every change of one of
+// them (form, link, search) recomputes. A result carries the settings it was computed
+// for; when the current settings give an error, the old result stays visible but is
+// marked out of date (data-stale), never passed off as the current one.
 import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
 import { chartDataFromCompare, siValue } from '../costs-model.js';
+import { settingsKey } from '../store.js';
+import { drawCoreChart, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { initSearch } from './search.js';
-import { initTrained, refreshTrained } from './trained.js';
+import { initTrained } from './trained.js';
+import { initPaper } from './paper.js';
+import { initMethodEditor } from './methods.js';
 
-let ctx, core, networks = [], presets = [];
+/** The state keys the comparison reads. */
+export const COST_KEYS = ['net', 'preset', 'acc', 'xbar', 'cell', 'adc', 'base', 'm'];
+
+let ctx, core, editor, networks = [], presets = [];
 const $ = (sel) => ctx.root.querySelector(sel);
 
 const CHARTS = [
@@ -31,19 +43,28 @@ const TEMPLATE = `
     <label>Cell bits <select name="cell"><option value="0">preset</option><option>1</option><option>2</option><option>3</option><option>4</option></select></label>
     <label>ADC choice (MNSIM table) <select name="adc"><option value="0">preset</option>${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `<option>${i}</option>`).join('')}</select></label>
     <label>Baseline <input name="base" type="text" spellcheck="false"></label>
-    <label class="wide"><span>Methods, one per line: <code>dense:bits=B</code>, <code>epitome:bits=B,ratio=R</code>,
+    <div class="wide row methods-head"><strong>Methods</strong>
+      <button type="button" id="methods-as-text" class="linkish" aria-pressed="false">Edit as text</button></div>
+    <div id="methods-editor" class="wide methods"></div>
+    <label class="wide" id="costs-m-text" hidden><span>Methods, one per line: <code>dense:bits=B</code>, <code>epitome:bits=B,ratio=R</code>,
       <code>prune:kind=K,ratio=R,bits=B</code> (K: unstructured, filter, crossbar, xcs, xrs, pim-prune, sre)</span>
-      <textarea name="m" rows="5" spellcheck="false"></textarea></label>
+      <textarea name="m" rows="5" spellcheck="false"></textarea>
+      <span class="row"><button type="button" id="costs-m-apply">Apply</button><span class="hint">(or Ctrl+Enter)</span></span></label>
     <label class="inline"><input type="checkbox" id="costs-log" checked> log scale (per-method bars)</label>
   </form>
   <p id="costs-error" class="error" role="alert" hidden></p>
-  <p id="costs-summary" class="hint" aria-live="polite"></p>
-  <div class="charts" id="costs-charts"></div>
-  <div class="table-wrap"><table id="costs-table"></table></div>
+  <p id="costs-skipped" class="warn" role="status" hidden></p>
+  <div id="costs-results" class="results">
+    <p id="costs-stale" class="stale-note" hidden></p>
+    <p id="costs-summary" class="hint" aria-live="polite"></p>
+    <div class="charts" id="costs-charts"></div>
+    <div class="table-wrap"><table id="costs-table"></table></div>
+  </div>
+  <section id="paper-root" class="subpanel" aria-label="The paper's setting"></section>
   <section id="trained-root" class="subpanel" aria-label="Trained models"></section>
   <section id="search-root" class="subpanel" aria-label="Design search"></section>`;
 
-/** Designs found by the search, by name, for `epitome:bits=B,design=NAME` methods. */
+/** Designs found by the search, by name: {design, network}, for `epitome:bits=B,design=NAME` methods. */
 const designs = {};
 
 export async function init(c) {
@@ -60,27 +81,44 @@ export async function init(c) {
     fig.innerHTML = `<canvas width="640" height="400" data-kind="${ch.kind}" role="img" aria-label="${ch.label}"></canvas><figcaption class="hint">${ch.label}</figcaption>`;
     charts.append(fig);
   }
-  fillForm(ctx.state);
-  initSearch(ctx, $('#search-root'), (name, design, bits) => {
-    designs[name] = design;
-    const method = `epitome:bits=${bits},design=${name}`;
-    if (!ctx.state.m.includes(method)) ctx.update({ m: [...ctx.state.m, method] });
-    fillForm(ctx.state);
-    recompute();
+  editor = initMethodEditor($('#methods-editor'), (m) => ctx.update({ m }));
+  $('#methods-as-text').addEventListener('click', (ev) => {
+    const asText = ev.target.getAttribute('aria-pressed') !== 'true';
+    ev.target.setAttribute('aria-pressed', String(asText));
+    ev.target.textContent = asText ? 'Edit as rows' : 'Edit as text';
+    $('#costs-m-text').hidden = !asText;
+    $('#methods-editor').hidden = asText;
   });
+  $('#costs-m-apply').addEventListener('click', readForm);
+  $('#costs-form textarea[name="m"]').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      readForm();
+    }
+  });
+  fillForm(ctx.state);
+  initSearch(ctx, $('#search-root'), (name, design, bits, network) => {
+    designs[name] = { design, network };
+    const method = `epitome:bits=${bits},design=${name}`;
+    const m = ctx.state.m.includes(method) ? ctx.state.m : [...ctx.state.m, method];
+    if (m !== ctx.state.m) ctx.update({ m });
+    else recompute(); // the design under that name changed
+  });
+  initPaper(ctx, $('#paper-root'));
   initTrained(ctx, $('#trained-root'), () => {
-    const { preset, accounting, knobs, baseline } = request(ctx.state);
+    const { preset, accounting, knobs, baseline } = request(ctx.state).request;
     return { preset, accounting, knobs, baseline };
   });
-  $('#costs-form').addEventListener('change', readForm);
+  $('#costs-form').addEventListener('submit', (ev) => ev.preventDefault());
+  // The method rows report through their own (debounced) path.
+  $('#costs-form').addEventListener('change', (ev) => { if (!ev.target.closest('#methods-editor')) readForm(); });
   $('#costs-log').addEventListener('change', () => redraw());
-  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => redraw());
+  onLayoutOrTheme(charts, () => redraw());
   window.addEventListener('epim:reinstantiated', () => recompute());
-  recompute();
-}
-
-export function onState(state) {
-  fillForm(state);
+  ctx.store.subscribe(COST_KEYS, (state) => {
+    fillForm(state);
+    recompute();
+  });
   recompute();
 }
 
@@ -94,6 +132,7 @@ function fillForm(s) {
   f.adc.value = String(s.adc);
   f.base.value = s.base;
   f.m.value = s.m.join('\n');
+  editor.set(s.m);
 }
 
 function readForm() {
@@ -103,57 +142,103 @@ function readForm() {
     xbar: Number(f.xbar.value), cell: Number(f.cell.value), adc: Number(f.adc.value),
     base: f.base.value.trim(), m: f.m.value.split('\n').map((x) => x.trim()).filter(Boolean),
   });
-  recompute();
 }
 
-let last = null;
+let last = null; // {key, result, ms}: the last comparison and the settings it was computed for
 
-function request(s) {
+/**
+ * The compare request for state `s`, and the methods left out of it with the reason:
+ * a searched design lives in this tab's memory only and belongs to one network.
+ */
+export function request(s) {
   const knobs = {};
   if (s.xbar) knobs.crossbar_size = s.xbar;
   if (s.cell) knobs.cell_bits = s.cell;
   if (s.adc) knobs.adc_choice = s.adc;
-  // A searched design lives in memory only: drop its method when the design is gone (e.g. after a reload).
-  const methods = s.m.filter((m) => !/design=/.test(m) || Object.keys(designs).some((d) => m.endsWith(`design=${d}`)));
-  return { network: s.net, preset: s.preset, accounting: s.acc, knobs, baseline: s.base, methods, designs };
+  const methods = [], skipped = [], used = {};
+  for (const m of s.m) {
+    const name = m.match(/(?:^|[:,])design=([^,]+)/)?.[1];
+    if (name === undefined) {
+      methods.push(m);
+    } else if (!designs[name]) {
+      skipped.push(`${m} (the design "${name}" exists only in the tab where the search found it: run the search below and add its best design)`);
+    } else if (designs[name].network !== s.net) {
+      skipped.push(`${m} (the design was found for ${designs[name].network}, not ${s.net})`);
+    } else {
+      methods.push(m);
+      used[name] = designs[name].design;
+    }
+  }
+  return { request: { network: s.net, preset: s.preset, accounting: s.acc, knobs, baseline: s.base, methods, designs: used }, skipped };
 }
 
 async function recompute() {
   const err = $('#costs-error');
+  const state = ctx.state;
+  const key = settingsKey(state, COST_KEYS);
+  const { request: req, skipped } = request(state);
+  $('#costs-skipped').textContent = skipped.length ? `Not shown: ${skipped.join('; ')}.` : '';
+  $('#costs-skipped').hidden = !skipped.length;
   try {
     const t0 = performance.now();
-    last = await withCore((m) => m.compare(request(ctx.state)));
-    const ms = performance.now() - t0;
+    const result = await withCore((m) => m.compare(req));
+    if (settingsKey(ctx.state, COST_KEYS) !== key) return; // the settings moved on meanwhile
+    last = { key, result, ms: performance.now() - t0 };
     err.hidden = true;
-    $('#costs-summary').textContent = `${last.network} on ${last.preset} (${last.accounting} accounting): `
-      + `${last.rows.length} methods against ${last.baseline.method}, simulated in ${ms.toFixed(0)} ms.`;
-    showTable(last);
-    redraw();
-    refreshTrained();
+    showResult();
   } catch (e) {
+    if (settingsKey(ctx.state, COST_KEYS) !== key) return;
     err.textContent = e.message;
     err.hidden = false;
+    markStale();
   }
+}
+
+/** Shows `last`, which matches the current settings. */
+function showResult() {
+  const r = last.result;
+  $('#costs-results').dataset.stale = 'false';
+  $('#costs-stale').hidden = true;
+  $('#costs-summary').textContent = `${r.network} on ${r.preset} (${r.accounting} accounting): `
+    + `${r.rows.length} methods against ${r.baseline.method}, simulated in ${formatMs(last.ms)}.`;
+  showTable(r);
+  redraw();
+}
+
+/** The current settings give an error: keep the last result visible, marked as not theirs. */
+function markStale() {
+  const box = $('#costs-results');
+  if (!last) {
+    box.dataset.stale = 'empty';
+    return;
+  }
+  box.dataset.stale = 'true';
+  const r = last.result;
+  const note = $('#costs-stale');
+  note.textContent = `Out of date: the results below are for the previous settings (${r.network} on ${r.preset}, `
+    + `${r.rows.length} methods); the current settings give the error above.`;
+  note.hidden = false;
+}
+
+function formatMs(ms) {
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
 async function redraw() {
   if (!last) return;
   core = await load();
-  const dark = matchMedia('(prefers-color-scheme: dark)').matches;
-  const data = chartDataFromCompare(last);
+  const data = chartDataFromCompare(last.result);
+  // A phone-width chart has room for the network's name only (the core centres the title).
+  if (($('#costs-charts').clientWidth || 640) < 480) data.title = last.result.network;
   for (const canvas of ctx.root.querySelectorAll('#costs-charts canvas')) {
     try {
       // Stacked breakdowns stay linear: segment lengths on a log axis would mislead.
       const stacked = canvas.dataset.kind.endsWith('-breakdown');
       const log = !stacked && $('#costs-log').checked;
-      core.drawChart(canvas, data, canvas.dataset.kind, { log_scale: log, dark, width_px: canvas.width, height_px: canvas.height });
+      drawCoreChart(core, canvas, data, canvas.dataset.kind, { log_scale: log });
     } catch (e) {
       if (isTrap(e)) reinstantiate(e.message);
-      const g = canvas.getContext('2d');
-      g.clearRect(0, 0, canvas.width, canvas.height);
-      g.fillStyle = '#a4161a';
-      g.font = '14px sans-serif';
-      g.fillText(`Cannot draw: ${e.message}`.slice(0, 90), 10, 24);
+      drawMessage(canvas, `Cannot draw: ${e.message}`);
     }
   }
 }

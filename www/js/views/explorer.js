@@ -3,6 +3,8 @@
 import { call, withCore } from '../wasm.js';
 import { specFromForm, formatCount, formatRatio, LAYER_FIELDS, EPITOME_FIELDS } from '../format.js';
 import { viridis, cssVar } from '../colors.js';
+import { SCHEMA } from '../state.js';
+import { loadManifest, modelBytes, datasetName } from '../models.js';
 
 const MAX_SHOWN = 32; // epitome rows and channels drawn (the rest is summarised)
 const MAX_ELEMENTS = 1 << 22; // dense weights above this are not materialised in the page
@@ -28,7 +30,7 @@ export async function init(c) {
   const form = $('#ex-form');
   for (const [k, v] of Object.entries(shapeToValues(ctx.state.shape))) form.elements[k].value = v;
   $('#ex-o').value = ctx.state.o;
-  listModelLayers();
+  const layersListed = listModelLayers();
   $('#ex-source').addEventListener('change', (ev) => chooseModelLayer(ev.target.value));
   form.addEventListener('input', () => {
     offsets = null;
@@ -39,6 +41,7 @@ export async function init(c) {
     recompute(values);
   });
   $('#ex-o').addEventListener('input', (ev) => selectChannel(Number(ev.target.value)));
+  $('#ex-o-range').addEventListener('input', (ev) => selectChannel(Number(ev.target.value)));
   const strip = $('#ex-channels');
   strip.addEventListener('mousemove', (ev) => {
     if (!view) return;
@@ -48,19 +51,30 @@ export async function init(c) {
   $('#ex-heat').addEventListener('mousemove', hover);
   $('#ex-heat').addEventListener('mouseleave', () => { $('#ex-hover').textContent = '\u00a0'; });
   new ResizeObserver(() => view && draw()).observe($('#ex-heat').parentElement);
-  await recompute(Object.fromEntries(new FormData(form)));
-}
-
-export function onState(state) {
-  if (!view || state.shape === valuesToShape(Object.fromEntries(new FormData($('#ex-form'))))) return;
-  for (const [k, v] of Object.entries(shapeToValues(state.shape))) $('#ex-form').elements[k].value = v;
-  recompute(shapeToValues(state.shape));
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => view && draw());
+  const linkedO = ctx.state.o;
+  await layersListed; // a linked model layer is chosen before the first draw
+  if (!view) await recompute(Object.fromEntries(new FormData(form)));
+  if (view && linkedO >= view.spec.layer.c_out) {
+    ctx.reportLink([`o: must be below c_out = ${view.spec.layer.c_out} (got ${linkedO}, using 0)`]);
+    selectChannel(0);
+  }
+  ctx.store.subscribe(['shape'], (state) => {
+    if (state.shape === valuesToShape(Object.fromEntries(new FormData($('#ex-form'))))) return;
+    for (const [k, v] of Object.entries(shapeToValues(state.shape))) $('#ex-form').elements[k].value = v;
+    offsets = null;
+    recompute(shapeToValues(state.shape));
+  });
+  ctx.store.subscribe(['o'], (state) => {
+    if (view && state.o !== Number($('#ex-o').value)) selectChannel(state.o);
+  });
 }
 
 function selectChannel(o) {
   if (!view || !Number.isInteger(o)) return;
   o = Math.max(0, Math.min(view.spec.layer.c_out - 1, o));
   $('#ex-o').value = o;
+  $('#ex-o-range').value = o;
   if (o !== ctx.state.o) ctx.update({ o });
   draw();
   showTables();
@@ -90,6 +104,7 @@ async function recompute(values) {
     err.hidden = true;
     showInfo(info);
     $('#ex-o').max = spec.layer.c_out - 1;
+    $('#ex-o-range').max = spec.layer.c_out - 1;
     selectChannel(Math.min(ctx.state.o, spec.layer.c_out - 1));
   } catch (e) {
     view = null;
@@ -163,7 +178,7 @@ function draw() {
     }
   }
   drawStrip(o);
-  $('#ex-max').textContent = String(maxCount);
+  $('#ex-max').textContent = formatCount(maxCount);
   const wraps = c_in > e_in ? `, input channels wrap ${Math.ceil(c_in / e_in)}x` : '';
   $('#ex-o-info').textContent = `group ${group}, epitome row ${row}, offset (a=${a}, b=${b}, c=${c})${wraps}`
     + (spec.epitome.e_out > MAX_SHOWN || e_in > MAX_SHOWN ? ` — first ${MAX_SHOWN} rows/channels drawn` : '');
@@ -204,10 +219,20 @@ function hover(ev) {
   $('#ex-hover').textContent = `E[${r}][${ch}][${y}][${x}] feeds ${n} weight${n === 1 ? '' : 's'} of W`;
 }
 
-function table(caption, head, rows, total) {
+const pages = { IFAT: 0, IFRT: 0, OFAT: 0 }; // page shown of each table (reset when the pattern changes)
+let pagesFor = '';
+
+/** A table of `all` rows (already formatted), MAX_TABLE_ROWS per page, with previous/next. */
+function table(caption, head, all) {
+  const total = all.length;
+  const nPages = Math.max(1, Math.ceil(total / MAX_TABLE_ROWS));
+  const page = Math.min(pages[caption], nPages - 1);
+  const rows = all.slice(page * MAX_TABLE_ROWS, (page + 1) * MAX_TABLE_ROWS);
+  const wrap = document.createElement('div');
   const t = document.createElement('table');
   const cap = t.createCaption();
-  cap.textContent = `${caption} (${total} entr${total === 1 ? 'y' : 'ies'}${total > rows.length ? `, first ${rows.length} shown` : ''})`;
+  const range = total > MAX_TABLE_ROWS ? `, ${formatCount(page * MAX_TABLE_ROWS + 1)}-${formatCount(page * MAX_TABLE_ROWS + rows.length)} shown` : '';
+  cap.textContent = `${caption} (${formatCount(total)} entr${total === 1 ? 'y' : 'ies'}${range})`;
   const tr = t.createTHead().insertRow();
   for (const h of head) {
     const th = document.createElement('th');
@@ -220,7 +245,25 @@ function table(caption, head, rows, total) {
     const row = body.insertRow();
     for (const v of r) row.insertCell().textContent = v;
   }
-  return t;
+  wrap.append(t);
+  if (nPages > 1) {
+    const nav = document.createElement('div');
+    nav.className = 'row pager';
+    const btn = (label, to) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.disabled = to < 0 || to >= nPages;
+      b.addEventListener('click', () => { pages[caption] = to; showTables(); });
+      return b;
+    };
+    const where = document.createElement('span');
+    where.className = 'hint';
+    where.textContent = `page ${page + 1} of ${nPages}`;
+    nav.append(btn(`Previous ${caption} page`, page - 1), where, btn(`Next ${caption} page`, page + 1));
+    wrap.append(nav);
+  }
+  return wrap;
 }
 
 function showTables() {
@@ -228,9 +271,15 @@ function showTables() {
   const o = Number($('#ex-o').value);
   const group = Math.floor(o / spec.epitome.e_out);
   // Pattern ids follow first appearance of an offset over the groups.
-  const keys = [];
-  for (const off of info.offsets) if (!keys.includes(off.join())) keys.push(off.join());
-  const pattern = keys.indexOf(info.offsets[group].join());
+  // (A Map: linear in the number of groups, whatever the layer.)
+  const ids = new Map();
+  for (const off of info.offsets) if (!ids.has(off.join())) ids.set(off.join(), ids.size);
+  const pattern = ids.get(info.offsets[group].join());
+  const at = `${JSON.stringify(spec)}/${pattern}`;
+  if (at !== pagesFor) {
+    pagesFor = at;
+    for (const k of Object.keys(pages)) pages[k] = 0;
+  }
   $('#ex-pattern').textContent = `pattern ${pattern} of ${tables.patterns} (group ${group})`;
   const { e_h, e_w } = spec.epitome;
   const wl = (w) => `${w} = (${Math.floor(w / (e_h * e_w))},${Math.floor(w / e_w) % e_h},${w % e_w})`;
@@ -238,12 +287,9 @@ function showTables() {
   const ifrt = tables.ifrt.filter((e) => e.pattern === pattern);
   const ofat = tables.ofat.filter((e) => e.pattern === pattern);
   $('#ex-tables').replaceChildren(
-    table('IFAT', ['word line (e,p,q)', 'inputs (i,dy,dx)'],
-      ifat.slice(0, MAX_TABLE_ROWS).map((e) => [wl(e.word_line), e.inputs.map((x) => `(${x.join(',')})`).join(' ')]), ifat.length),
-    table('IFRT', ['word line', 'fan-in', 'extra input bits'],
-      ifrt.slice(0, MAX_TABLE_ROWS).map((e) => [wl(e.word_line), e.fan_in, e.extra_bits]), ifrt.length),
-    table('OFAT', ['column r', 'output channels'],
-      ofat.slice(0, MAX_TABLE_ROWS).map((e) => [e.column, e.channels.join(', ')]), ofat.length),
+    table('IFAT', ['word line (e,p,q)', 'inputs (i,dy,dx)'], ifat.map((e) => [wl(e.word_line), e.inputs.map((x) => `(${x.join(',')})`).join(' ')])),
+    table('IFRT', ['word line', 'fan-in', 'extra input bits'], ifrt.map((e) => [wl(e.word_line), e.fan_in, e.extra_bits])),
+    table('OFAT', ['column r', 'output channels'], ofat.map((e) => [e.column, e.channels.join(', ')])),
   );
 }
 
@@ -253,23 +299,20 @@ const modelLayers = new Map(); // option value -> {model, layer}
 async function listModelLayers() {
   let manifest = [];
   try {
-    const res = await fetch('models/manifest.json');
-    if (res.ok) manifest = await res.json();
+    manifest = await loadManifest();
   } catch {
     return; // no models: the shape form is the only source
   }
   const sel = $('#ex-source');
   for (const entry of manifest) {
     try {
-      const res = await fetch(entry.file);
-      if (!res.ok) continue;
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      const bytes = await modelBytes(entry);
       const info = await withCore((m) => {
         const model = m.Model.load(bytes);
         try { return model.info(); } finally { model.free(); }
       });
       const group = document.createElement('optgroup');
-      group.label = entry.label;
+      group.label = `${datasetName(entry.dataset)}: ${entry.label}`;
       info.arch.layers.forEach((l, i) => {
         if (!l.epitome) return;
         const value = `${entry.id}/${i}`;
@@ -281,8 +324,22 @@ async function listModelLayers() {
       // A model that cannot be read is skipped here; the Try it panel reports it.
     }
   }
-  const wanted = `${ctx.state.model}/${ctx.state.layer}`;
-  if (modelLayers.has(wanted) && ctx.state.shape === '64,64,3,3/32,32,4,4') chooseModelLayer(wanted);
+  const { model, layer, shape } = ctx.state;
+  const wanted = `${model}/${layer}`;
+  const found = modelLayers.get(wanted);
+  if (found) {
+    // A link to a model layer restores it (the shape in the link is that layer's shape).
+    const l = found.layer;
+    const own = `${l.c_out},${l.c_in},${l.k},${l.k}/${l.epitome.e_out},${l.epitome.e_in},${l.epitome.e_h},${l.epitome.e_w}`;
+    if (shape === own || shape === SCHEMA.shape.default) await chooseModelLayer(wanted);
+  } else if (manifest.some((m) => m.id === model)) {
+    const layers = [...modelLayers.keys()].filter((k) => k.startsWith(`${model}/`)).map((k) => k.split('/').pop());
+    const fallback = layers[0];
+    ctx.reportLink([`layer: ${model} has no epitome layer ${layer} (its epitome layers: ${layers.join(', ') || 'none'}; `
+      + `${fallback === undefined ? 'using the shape below' : `using layer ${fallback}`})`]);
+    if (fallback !== undefined && shape === SCHEMA.shape.default) await chooseModelLayer(`${model}/${fallback}`);
+    else ctx.update({ layer: SCHEMA.layer.default });
+  }
 }
 
 function chooseModelLayer(value) {
@@ -293,7 +350,7 @@ function chooseModelLayer(value) {
   const values = { c_out: l.c_out, c_in: l.c_in, k_h: l.k, k_w: l.k, e_out: l.epitome.e_out, e_in: l.epitome.e_in, e_h: l.epitome.e_h, e_w: l.epitome.e_w };
   for (const [k, v] of Object.entries(values)) $('#ex-form').elements[k].value = v;
   offsets = l.epitome.offsets?.length ? l.epitome.offsets : null;
-  $('#ex-source-info').textContent = `${entry.label}, layer ${l.name}${l.w_bits ? `, ${l.w_bits}-bit weights` : ''}; offsets as stored in the model`;
+  $('#ex-source-info').textContent = `${datasetName(entry.dataset)} model ${entry.label}, layer ${l.name}${l.w_bits ? `, ${l.w_bits}-bit weights` : ''}; offsets as stored in the model`;
   ctx.update({ model: entry.id, layer: Number(value.split('/').pop()), shape: valuesToShape(values) });
-  recompute(values);
+  return recompute(values);
 }

@@ -2,9 +2,17 @@
 // per-layer epitome shapes (the wasm SearchSession), stepped one generation per
 // animation frame so the page stays responsive, with the Pareto front redrawn
 // live; pause, resume, cancel; the best design can be added to the cost plots.
+// A search belongs to the settings it started with (read from the store when Search
+// is clicked); when the Costs form moves away from them, a running search stops and
+// a finished one is marked out of date, and its design cannot be added.
 import { load, isTrap, reinstantiate } from '../wasm.js';
 import { cssVar } from '../colors.js';
 import { formatCount } from '../format.js';
+import { settingsKey } from '../store.js';
+import { onLayoutOrTheme } from '../chart.js';
+
+/** The state keys a search depends on. */
+const SEARCH_KEYS = ['net', 'preset', 'acc', 'xbar', 'cell', 'adc'];
 
 const TEMPLATE = `
   <h3>Layer-wise epitome design search</h3>
@@ -25,19 +33,40 @@ const TEMPLATE = `
     <button type="button" id="search-apply" disabled>Add the best design to the comparison</button>
   </div>
   <p id="search-error" class="error" role="alert" hidden></p>
-  <p id="search-status" class="hint" aria-live="polite"></p>
-  <canvas id="search-front" width="640" height="320" role="img" aria-label="Pareto front of the search: area against latency"></canvas>
+  <div id="search-results" class="results">
+    <p id="search-stale" class="stale-note" hidden></p>
+    <p id="search-status" class="hint" aria-live="polite"></p>
+    <canvas id="search-front" width="640" height="320" role="img" aria-label="Pareto front of the search: area against latency"></canvas>
+  </div>
   <p class="hint">The front is non-dominated over four objectives (area, latency, energy and a compression-quality
     proxy), drawn here on area and latency; the highlighted point is the best by the search's score. Latency here is the
     search's fast per-layer estimate (docs/search.md); the comparison table above simulates the chosen design in full.</p>`;
 
 let ctx, session = null, paused = false, startedAt = 0, onApply;
-const $ = (sel) => ctx.root.querySelector(sel);
+let run = null; // {key, state, bits}: what the current/last search was started for
+let lastFront = null; // {front, best} last drawn
+const $ = (sel) => root.querySelector(sel);
+let root;
 
-export function initSearch(c, root, apply) {
-  ctx = { ...c, root };
+export function initSearch(c, r, apply) {
+  ctx = c; // keeps the store's getter: `ctx.state` is always the current state
+  root = r;
   onApply = apply;
   root.innerHTML = TEMPLATE;
+  ctx.store.subscribe(SEARCH_KEYS, (state) => {
+    if (!run || settingsKey(state, SEARCH_KEYS) === run.key) {
+      if (run) markStale(false);
+      return;
+    }
+    if (session && !root.dataset.searchDone) {
+      session.cancel();
+      session.free?.();
+      session = null;
+      finish();
+    }
+    markStale(true);
+  });
+  onLayoutOrTheme($('#search-results'), () => lastFront && drawFront(lastFront.front, lastFront.best));
   $('#search-form').elements.seed.value = c.state.seed;
   $('#search-start').addEventListener('click', start);
   $('#search-pause').addEventListener('click', () => {
@@ -57,10 +86,24 @@ function showError(msg) {
   $('#search-error').hidden = !msg;
 }
 
+/** The form moved away from the search's settings (or back to them). */
+function markStale(stale) {
+  const box = $('#search-results');
+  box.dataset.stale = String(stale);
+  const note = $('#search-stale');
+  note.hidden = !stale;
+  if (stale) {
+    const s = run.state;
+    note.textContent = `Out of date: this search ran for ${s.net} on ${s.preset}${s.xbar ? `, ${s.xbar}x${s.xbar} crossbars` : ''}; `
+      + 'the settings above have changed. Search again to get a design for them.';
+  }
+  $('#search-apply').disabled = stale || !root.dataset.searchDone || !session?.bestDesign?.();
+}
+
 async function start() {
   const core = await load();
   const f = $('#search-form').elements;
-  const state = ctx.state;
+  const state = ctx.state; // read now: the settings at the time of the click
   const knobs = {};
   if (state.xbar) knobs.crossbar_size = state.xbar;
   if (state.cell) knobs.cell_bits = state.cell;
@@ -73,7 +116,11 @@ async function start() {
   };
   try {
     session?.free?.();
+    session = null;
     session = new core.SearchSession(request);
+    run = { key: settingsKey(state, SEARCH_KEYS), state, bits: request.bits };
+    delete root.dataset.searchDone;
+    markStale(false);
     ctx.update({ seed: Number(f.seed.value) });
   } catch (e) {
     showError(e.message);
@@ -103,19 +150,35 @@ function tick() {
   }
   const secs = (performance.now() - startedAt) / 1000;
   const infeasible = Object.values(p.infeasible ?? {}).reduce((a, b) => a + b, 0);
-  $('#search-status').textContent = `generation ${p.generation}, ${formatCount(p.evaluations)} designs evaluated `
+  $('#search-status').textContent = `${run.state.net}: generation ${p.generation}, ${formatCount(p.evaluations)} designs evaluated `
     + `(${formatCount(p.evaluations / Math.max(secs, 1e-3))}/s), ${formatCount(infeasible)} infeasible, `
     + `front of ${p.front.length}` + (p.best ? `; best: ${formatCount(p.best.crossbars)} crossbars, `
-    + `${(p.best.area_um2 / 1e6).toFixed(1)} mm², ${(p.best.latency_ns / 1e3).toFixed(0)} µs` : '')
+    + `${fmt(p.best.area_um2 / 1e6, 1)} mm², ${fmt(p.best.latency_ns / 1e3, 0)} µs` : '')
     + (p.state === 'done' ? ` — done (${p.stop ?? 'finished'}) in ${secs.toFixed(2)} s` : '');
   drawFront(p.front, p.best);
   if (p.state === 'done') {
+    if (!p.best) $('#search-status').textContent += ` ${noDesignHint(p)}`;
     finish();
     $('#search-apply').disabled = !p.best;
-    ctx.root.dataset.searchDone = 'true';
+    root.dataset.searchDone = 'true';
   } else {
     requestAnimationFrame(tick);
   }
+}
+
+/** Plain words when no design met the constraints (counts and budget from the core). */
+function noDesignHint(p) {
+  const why = Object.entries(p.infeasible ?? {}).sort((a, b) => b[1] - a[1])[0]?.[0];
+  const budget = p.info?.budget_crossbars;
+  const advice = {
+    crossbar_budget: `every design needed more crossbars than the budget${budget ? ` of ${formatCount(budget)}` : ''}`
+      + (p.info?.dense32_crossbars ? ` (dense 32-bit: ${formatCount(p.info.dense32_crossbars)})` : '')
+      + '; raise the budget fraction, or use fewer weight bits or larger crossbars',
+    latency_cap: 'every design was slower than the latency cap; raise it',
+    chip_capacity: 'every design needed more tiles than the chip has; pick a larger preset',
+    mapping: 'the simulator could not map the designs on this hardware',
+  }[why] ?? 'no design met the constraints';
+  return `No feasible design: ${advice}.`;
 }
 
 function finish() {
@@ -125,16 +188,29 @@ function finish() {
 }
 
 function applyBest() {
+  if (!run || settingsKey(ctx.state, SEARCH_KEYS) !== run.key) return;
   const design = session?.bestDesign();
   if (!design) return;
-  onApply('searched', design, Number($('#search-form').elements.bits.value));
+  onApply('searched', design, run.bits, run.state.net);
 }
+
+/** 1234.5 -> "1,234.5" (fixed digits, thousands separators). */
+const fmt = (x, digits) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** Scatter of the front: area (mm², log) against latency (µs). */
 function drawFront(front, best) {
+  lastFront = { front, best };
   const c = $('#search-front');
+  const boxW = Math.max(280, Math.min(640, Math.round(c.parentElement.clientWidth)));
+  c.style.width = `${boxW}px`;
+  c.style.height = `${Math.round(boxW / 2)}px`;
+  const W = c.clientWidth || boxW, H = c.clientHeight || Math.round(boxW / 2); // inside the border
+  const dpr = window.devicePixelRatio || 1;
+  c.width = Math.round(W * dpr);
+  c.height = Math.round(H * dpr);
   const g = c.getContext('2d');
-  const W = c.width, H = c.height, L = 70, B = 42, T = 14, R = 14;
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const L = 70, B = 42, T = 14, R = 14;
   g.clearRect(0, 0, W, H);
   const ink = cssVar('--ink', '#222'), muted = cssVar('--muted', '#666'), accent = cssVar('--accent', '#1d4e89');
   g.strokeStyle = muted;
@@ -153,10 +229,13 @@ function drawFront(front, best) {
   const px = (x) => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R - 20) + 10;
   const py = (y) => H - B - ((y - y0) / (y1 - y0 || 1)) * (H - T - B - 20) - 10;
   g.fillStyle = muted;
-  g.fillText((10 ** x0).toPrecision(3), L, H - B + 14);
-  g.fillText((10 ** x1).toPrecision(3), W - R - 40, H - B + 14);
-  g.fillText(y1.toPrecision(4), 4, T + 12);
-  g.fillText(y0.toPrecision(4), 4, H - B);
+  const num = (x) => x.toLocaleString('en-US', { maximumSignificantDigits: 3 });
+  g.fillText(`${num(10 ** x0)} mm²`, L, H - B + 14);
+  g.textAlign = 'right';
+  g.fillText(`${num(10 ** x1)} mm²`, W - R, H - B + 14);
+  g.textAlign = 'left';
+  g.fillText(`${num(y1)} µs`, 4, T + 12);
+  g.fillText(`${num(y0)} µs`, 4, H - B);
   for (const p of front) {
     g.beginPath();
     g.arc(px(Math.log10(p.area_um2 / 1e6)), py(p.latency_ns / 1e3), best && p.id === best.id ? 6 : 4, 0, 2 * Math.PI);

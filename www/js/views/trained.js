@@ -5,6 +5,12 @@
 import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
 import { chartDataFromCompare, siValue } from '../costs-model.js';
+import { settingsKey } from '../store.js';
+import { drawCoreChart, onLayoutOrTheme } from '../chart.js';
+import { mnistModels, modelBytes } from '../models.js';
+
+/** The state keys the trained-model costs read (the hardware settings of the Costs form). */
+const HW_KEYS = ['preset', 'acc', 'xbar', 'cell', 'adc', 'base'];
 
 const TEMPLATE = `
   <h3>Trained MNIST models: crossbar area against accuracy</h3>
@@ -13,62 +19,67 @@ const TEMPLATE = `
     preset and knobs chosen above. Accuracy is each file's recorded accuracy on the 10,000 MNIST test images.</p>
   <div class="row"><button type="button" id="trained-run">Compare the trained models</button></div>
   <p id="trained-error" class="error" role="alert" hidden></p>
-  <p id="trained-status" class="hint" aria-live="polite"></p>
-  <figure hidden id="trained-fig"><canvas id="trained-chart" width="640" height="400" role="img"
-    aria-label="Crossbar area against test accuracy of the trained models"></canvas>
-    <figcaption class="hint">Area against accuracy; the Pareto front (less area, more accuracy) is filled.</figcaption></figure>
-  <div class="table-wrap"><table id="trained-table"></table></div>`;
+  <div id="trained-results" class="results">
+    <p id="trained-stale" class="stale-note" hidden></p>
+    <p id="trained-status" class="hint" aria-live="polite"></p>
+    <figure hidden id="trained-fig"><canvas id="trained-chart" width="640" height="400" role="img"
+      aria-label="Crossbar area against MNIST test accuracy of the trained models"></canvas>
+      <figcaption class="hint">Area against MNIST test accuracy; the Pareto front (less area, more accuracy) is filled.</figcaption></figure>
+    <p id="trained-comment" class="hint" aria-live="polite"></p>
+    <div class="table-wrap"><table id="trained-table"></table></div>
+  </div>`;
 
-let ctx, hardware, last = null;
-const $ = (sel) => ctx.root.querySelector(sel);
+let ctx, root, hardware, last = null; // last: {key, result}
+const $ = (sel) => root.querySelector(sel);
 
 /** `hardwareRequest()` returns the costs panel's `{preset, accounting, knobs, baseline}`. */
-export function initTrained(c, root, hardwareRequest) {
-  ctx = { ...c, root };
+export function initTrained(c, r, hardwareRequest) {
+  ctx = c; // keeps the store's getter
+  root = r;
   hardware = hardwareRequest;
   root.innerHTML = TEMPLATE;
   $('#trained-run').addEventListener('click', () => run());
-  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => draw());
+  onLayoutOrTheme($('#trained-results'), () => draw());
+  // Recomputes when the hardware settings change, once the reader has asked for it.
+  ctx.store.subscribe(HW_KEYS, () => { if (last) run(); });
 }
-
-/** Recomputes when the hardware settings change, once the user has asked for it. */
-export function refreshTrained() {
-  if (last) run();
-}
-
-let files = null;
 
 async function modelFiles() {
-  if (files) return files;
-  const res = await fetch('models/manifest.json');
-  if (!res.ok) throw new Error(`models/manifest.json: HTTP ${res.status}`);
-  const manifest = (await res.json()).filter((m) => (m.dataset ?? 'mnist') === 'mnist');
-  files = await Promise.all(manifest.map(async (m) => {
-    const r = await fetch(m.file);
-    if (!r.ok) throw new Error(`${m.file}: HTTP ${r.status}`);
-    return { label: m.label, bytes: new Uint8Array(await r.arrayBuffer()) };
-  }));
-  return files;
+  const manifest = await mnistModels();
+  return Promise.all(manifest.map(async (m) => ({ label: m.label, bytes: await modelBytes(m) })));
 }
 
 async function run() {
   const err = $('#trained-error');
   const status = $('#trained-status');
+  const key = settingsKey(ctx.state, HW_KEYS);
   try {
-    status.textContent = 'Loading the models…';
+    if (!last) status.textContent = 'Loading the models…';
     const models = await modelFiles();
     const t0 = performance.now();
     const { preset, accounting, knobs, baseline } = hardware();
-    last = await withCore((m) => m.compareModels({ preset, accounting, knobs, baseline, methods: [] }, models));
+    const result = await withCore((m) => m.compareModels({ preset, accounting, knobs, baseline, methods: [] }, models));
+    if (settingsKey(ctx.state, HW_KEYS) !== key) return;
+    last = { key, result };
     err.hidden = true;
-    status.textContent = `${models.length} models on ${last.preset} (${last.accounting} accounting), `
-      + `simulated in ${(performance.now() - t0).toFixed(0)} ms; ratios against ${last.baseline.method} of the dense model's network.`;
-    showTable(last);
+    $('#trained-results').dataset.stale = 'false';
+    $('#trained-stale').hidden = true;
+    status.textContent = `${models.length} MNIST models on ${result.preset} (${result.accounting} accounting), `
+      + `simulated in ${(performance.now() - t0).toFixed(0)} ms; ratios against ${result.baseline.method} of the dense model's network.`;
+    showTable(result);
+    comment(result);
     draw();
   } catch (e) {
+    if (settingsKey(ctx.state, HW_KEYS) !== key) return;
     err.textContent = e.message;
     err.hidden = false;
-    status.textContent = '';
+    if (last) {
+      $('#trained-results').dataset.stale = 'true';
+      $('#trained-stale').textContent = 'Out of date: the models below were costed for the previous hardware settings.';
+      $('#trained-stale').hidden = false;
+    } else {
+      status.textContent = '';
+    }
   }
 }
 
@@ -77,13 +88,12 @@ async function draw() {
   const core = await load();
   const canvas = $('#trained-chart');
   $('#trained-fig').hidden = false;
-  const data = chartDataFromCompare(last);
+  const data = chartDataFromCompare(last.result);
   data.rows = data.rows.filter((r) => r.accuracy_pct != null);
   data.baseline = null;
-  data.title = 'Trained MNIST models';
+  data.title = 'Trained MNIST models (accuracy on MNIST test images)';
   try {
-    const dark = matchMedia('(prefers-color-scheme: dark)').matches;
-    core.drawChart(canvas, data, 'pareto', { dark, width_px: canvas.width, height_px: canvas.height });
+    drawCoreChart(core, canvas, data, 'pareto');
   } catch (e) {
     if (isTrap(e)) reinstantiate(e.message);
     $('#trained-error').textContent = `Cannot draw: ${e.message}`;
@@ -91,11 +101,35 @@ async function draw() {
   }
 }
 
+/**
+ * The chart in plain words, whichever way the data falls: the most accurate and the
+ * smallest model, and the EPIM models beside them (values as the core gave them).
+ */
+function comment(r) {
+  const rows = r.rows.filter((x) => x.accuracy_pct != null);
+  if (!rows.length) return;
+  const fmt = (x) => `${x.method} (${x.accuracy_pct.toFixed(2)} %, ${siValue(x.area_um2 / 1e6, 'mm²')})`;
+  const best = rows.reduce((a, b) => (b.accuracy_pct > a.accuracy_pct ? b : a));
+  const small = rows.reduce((a, b) => (b.area_um2 < a.area_um2 ? b : a));
+  const epim = rows.filter((x) => /^EPIM/.test(x.method));
+  let text = best === small
+    ? `${fmt(best)} is both the most accurate and the smallest here.`
+    : `Most accurate: ${fmt(best)}. Smallest: ${fmt(small)}.`;
+  if (epim.length) {
+    const smallEpim = epim.reduce((a, b) => (b.area_um2 < a.area_um2 ? b : a));
+    text += smallEpim === small
+      ? ' The smallest model is an EPIM model.'
+      : ` The smallest EPIM model is ${fmt(smallEpim)}, larger than ${small.method} on this hardware`
+        + ' (crossbars come whole, so small differences in weights can vanish or flip). Filled points: the front, as the core computed it.';
+  }
+  $('#trained-comment').textContent = text;
+}
+
 function showTable(r) {
   const t = $('#trained-table');
   const cols = [
     ['Model', (x) => x.method],
-    ['Accuracy', (x) => `${x.accuracy_pct.toFixed(2)} %`],
+    ['MNIST accuracy', (x) => `${x.accuracy_pct.toFixed(2)} %`],
     ['Crossbars', (x) => formatCount(x.crossbars)],
     ['Area', (x) => siValue(x.area_um2 / 1e6, 'mm²')],
     ['Latency', (x) => siValue(x.latency_ns / 1e3, 'µs')],

@@ -1,25 +1,41 @@
-// Try it: draw a digit (mouse, pen or touch) or pick a test image, choose a model,
-// see class probabilities and the inference time; run the model over the test
-// subset with progress and cancel, next to its crossbar area.
+// Try it: draw a digit (mouse, pen or touch), or take an image of the MNIST test
+// subset (one is preloaded on a first visit); every shipped MNIST model classifies
+// it at once, one row per model with its prediction, confidence, crossbars, area and
+// recorded accuracy (all from the wasm core: `predict`, `compareModels`), so EPIM and
+// pruning sit side by side on the reader's own digit. The chosen model's class
+// probabilities and its accuracy on the test subset (in a Web Worker, with progress,
+// images/s and cancel) follow.
+//
+// State flow: the store's `model` and `img` keys say what is shown. Every result
+// carries the model and the input it was computed for, and is shown only while both
+// are still current: a model change re-shows that model's own result for the same
+// input, and cancels an accuracy run of another model.
 import { load, withCore } from '../wasm.js';
 import { preprocess, inkFromRgba, SIDE } from '../digit.js';
 import { formatCount } from '../format.js';
+import { mnistModels, modelBytes, datasetName, loadManifest } from '../models.js';
+import { SCHEMA } from '../state.js';
 
-const MANIFEST = 'models/manifest.json';
 const DATA = { images: 'data/mnist-test-images-idx3-ubyte', labels: 'data/mnist-test-labels-idx1-ubyte' };
-const CHUNK = 100; // images per step of the accuracy run
+const CHUNK = 100; // images per progress step of the accuracy run
+const COST_PRESET = 'mnsim2';
 
-let ctx, core, manifest = [], testSet = null;
+let ctx, manifest = [], testSet = null;
 const models = new Map(); // id -> core.Model
-let current = null; // {entry, model}
-let run = null; // the accuracy run in progress: {cancelled}
+const entries = new Map(); // id -> manifest entry (plus the reader's own files)
+let costs = new Map(); // label -> compareModels row {crossbars, area_um2, accuracy_pct, ...}
+// What the pad shows: {img (28x28 floats), version, index (test image) or -1, label}.
+let input = null;
+let version = 0;
+let results = new Map(); // model id -> {version, probs, ms}: predictions for input `version`
+let run = null; // the accuracy run in progress: {worker, model}
 
 const $ = (sel) => ctx.root.querySelector(sel);
 
 const TEMPLATE = `
-  <p class="hint">Draw a digit in the box (mouse, pen or finger), or pick a random image from the MNIST test
-    set. The image is preprocessed as MNIST was (fitted into a 20&times;20 box, centred by mass in 28&times;28) and
-    classified in your browser by the chosen model.</p>
+  <p class="hint try-intro">Draw a digit (mouse, pen or finger) or take a random MNIST test image: every trained model
+    classifies it in your browser. EPIM models sample their convolution weights from smaller epitomes, pruned
+    models drop weights: see what each costs in crossbars and what it gets right.</p>
   <div class="try">
     <div class="pad-wrap">
       <canvas id="try-pad" class="pad" width="280" height="280" tabindex="0"
@@ -27,15 +43,32 @@ const TEMPLATE = `
       <div class="row">
         <button type="button" id="try-clear">Clear</button>
         <button type="button" id="try-random">Random test image</button>
-        <canvas id="try-input" width="28" height="28" class="thumb" aria-label="What the model sees (28 by 28)"></canvas>
+        <canvas id="try-input" width="28" height="28" class="thumb" aria-label="What the models see (28 by 28)"></canvas>
       </div>
+      <p id="try-source" class="hint" aria-live="polite"></p>
     </div>
     <div class="try-out">
+      <p class="prediction" aria-live="polite"><span id="try-pred">&ndash;</span> <span id="try-time" class="hint"></span></p>
+      <p id="try-error" class="error" role="alert" hidden></p>
+      <p class="hint try-caption" id="try-all-caption">Your digit, every model. Crossbars and area on the ${COST_PRESET} preset
+        (physical accounting); accuracy as recorded on the 10,000 MNIST test images. Click a row for its details.</p>
+      <div class="table-wrap"><table id="try-all" class="try-all" aria-describedby="try-all-caption">
+        <thead><tr><th scope="col">Model</th><th scope="col" title="Predicted digit and its probability">Prediction</th>
+          <th scope="col" class="num">Cross&shy;bars</th><th scope="col" class="num">Area, mm²</th><th scope="col" class="num" title="Recorded accuracy on the 10,000 MNIST test images">Accuracy, %</th></tr></thead>
+        <tbody></tbody>
+      </table></div>
+      <p class="hint try-caption">Crossbars come whole: each layer takes a whole number of them, so models of different
+        sizes can need the same count; the area also counts the circuits around the crossbars (converters, buffers,
+        interconnect), so it can still differ. The Crossbar costs panel breaks both down.</p>
+    </div>
+  </div>
+  <div class="try try-detail">
+    <div>
       <label>Model <select id="try-model"></select></label>
       <p id="try-model-info" class="hint"></p>
-      <p id="try-error" class="error" role="alert" hidden></p>
-      <p class="prediction" aria-live="polite"><span id="try-pred">&ndash;</span> <span id="try-time" class="hint"></span></p>
       <ol id="try-bars" class="probs" start="0"></ol>
+    </div>
+    <div>
       <div class="row">
         <button type="button" id="try-eval">Accuracy on the test subset</button>
         <button type="button" id="try-cancel" hidden>Cancel</button>
@@ -50,12 +83,12 @@ const TEMPLATE = `
 export async function init(c) {
   ctx = c;
   document.getElementById('try-root').innerHTML = TEMPLATE;
-  core = await load();
+  await load();
   window.addEventListener('epim:reinstantiated', async () => {
-    // Model objects belonged to the dropped instance: rebuild from the files.
+    // Model objects belonged to the dropped instance: rebuild them from the files.
     models.clear();
-    core = await load();
-    if (current) await selectModel(current.entry.id);
+    await loadModels();
+    classifyAll();
   });
   const bars = $('#try-bars');
   for (let d = 0; d < 10; d++) {
@@ -64,100 +97,189 @@ export async function init(c) {
     bars.append(li);
   }
   wirePad();
-  $('#try-clear').addEventListener('click', clearPad);
+  $('#try-clear').addEventListener('click', () => {
+    ctx.update({ img: -1 });
+    clearPad();
+  });
   $('#try-random').addEventListener('click', randomImage);
-  $('#try-model').addEventListener('change', (ev) => selectModel(ev.target.value));
+  $('#try-model').addEventListener('change', (ev) => ctx.update({ model: ev.target.value }));
+  $('#try-all tbody').addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr[data-model]');
+    if (tr) ctx.update({ model: tr.dataset.model });
+  });
   $('#try-eval').addEventListener('click', evaluate);
-  $('#try-cancel').addEventListener('click', () => { if (run) run.cancelled = true; });
+  $('#try-cancel').addEventListener('click', () => cancelRun('Cancelled'));
   $('#try-file').addEventListener('change', (ev) => ev.target.files[0] && loadUserModel(ev.target.files[0]));
   try {
-    const res = await fetch(MANIFEST);
-    if (!res.ok) throw new Error(`${MANIFEST}: HTTP ${res.status}`);
-    // Handwritten digits: the MNIST models only (Fashion-MNIST models ship for the CLI).
-    manifest = (await res.json()).filter((m) => (m.dataset ?? 'mnist') === 'mnist');
+    manifest = await mnistModels();
+    if (!manifest.length) throw new Error('the manifest lists no MNIST model');
   } catch (e) {
     showError(`No trained models are available (${e.message}).`);
     return;
   }
+  for (const m of manifest) entries.set(m.id, m);
   const sel = $('#try-model');
   for (const m of manifest) sel.add(new Option(m.label, m.id));
-  const wanted = manifest.some((m) => m.id === ctx.state.model) ? ctx.state.model : manifest[0]?.id;
-  if (wanted) {
-    sel.value = wanted;
-    await selectModel(wanted);
+  if (!entries.has(ctx.state.model)) {
+    // main.js reports an unknown model; a known non-MNIST one is not offered here.
+    ctx.update({ model: manifest.some((m) => m.id === SCHEMA.model.default) ? SCHEMA.model.default : manifest[0].id });
+  }
+  try {
+    await loadModels();
+  } catch (e) {
+    showError(`Cannot load the models: ${e.message}`);
+    return;
+  }
+  buildRows();
+  ctx.store.subscribe(['model'], () => onModel());
+  ctx.store.subscribe(['img'], (s) => { if (s.img >= 0 && s.img !== input?.index) showTestImage(s.img); });
+  onModel();
+  // The linked test image, or a preloaded random one on a first visit.
+  const wanted = ctx.state.img;
+  if (wanted >= 0) await showTestImage(wanted, { fromLink: true });
+  else if (!dirty) randomImage(); // not awaited: the panel is usable meanwhile
+}
+
+/** Loads every MNIST model and their costs (one compareModels call: Rust computes them). */
+async function loadModels() {
+  const files = await Promise.all(manifest.map(async (m) => ({ entry: m, bytes: await modelBytes(m) })));
+  await withCore((core) => {
+    for (const { entry, bytes } of files) if (!models.has(entry.id)) models.set(entry.id, core.Model.load(bytes));
+  });
+  if (!costs.size) {
+    const r = await withCore((core) => core.compareModels(
+      { preset: COST_PRESET, accounting: 'physical', baseline: 'dense:bits=32', methods: [] },
+      files.map(({ entry, bytes }) => ({ label: entry.label, bytes })),
+    ));
+    costs = new Map(r.rows.map((row) => [row.method, row]));
   }
 }
 
-export function onState(state) {
-  if (current && state.model !== current.entry.id && manifest.some((m) => m.id === state.model)) {
-    $('#try-model').value = state.model;
-    selectModel(state.model);
+function buildRows() {
+  const body = $('#try-all tbody');
+  body.replaceChildren();
+  for (const m of manifest) {
+    const tr = body.insertRow();
+    tr.dataset.model = m.id;
+    tr.tabIndex = 0;
+    tr.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); ctx.update({ model: m.id }); } });
+    const cost = costs.get(m.label);
+    const cells = [m.label.replace(' fewer weights', ''), '–', cost ? formatCount(cost.crossbars) : '–', cost ? areaText(cost.area_um2).replace(' mm²', '') : '–',
+      cost?.accuracy_pct != null ? cost.accuracy_pct.toFixed(2) : '–'];
+    cells.forEach((v, i) => {
+      const td = tr.insertCell();
+      td.textContent = v;
+      if (i >= 2) td.className = 'num';
+      if (i === 1) td.className = 'pred';
+    });
   }
 }
 
-function showError(msg) {
+/** The chosen model changed (form, table, link): show its own result for the same input. */
+function onModel() {
+  const id = ctx.state.model;
+  const entry = entries.get(id);
+  if (!entry) {
+    // A model chosen elsewhere (the explorer's Fashion-MNIST layers): not a digit classifier.
+    loadManifest().then((all) => {
+      const other = all.find((m) => m.id === id);
+      $('#try-model').value = '';
+      for (const tr of $('#try-all tbody').rows) tr.classList.remove('chosen');
+      $('#try-model-info').textContent = other
+        ? `${other.label} is a ${datasetName(other.dataset)} model (chosen in the explorer); Try it classifies digits with the MNIST models: pick one.`
+        : '';
+      showChosen();
+    }).catch(() => {});
+    return;
+  }
+  $('#try-model').value = id;
+  for (const tr of $('#try-all tbody').rows) tr.classList.toggle('chosen', tr.dataset.model === id);
+  const cost = costs.get(entry.label);
+  $('#try-model-info').textContent = entry.summary + (cost ? `; ${costText(cost)}` : '');
+  if (run && run.model !== id) cancelRun(`Cancelled: the model changed to ${entry.label} before the run finished`);
+  else if (!run && $('#try-acc').dataset.model !== id) {
+    // A finished run belongs to its model: not shown under another one.
+    $('#try-acc').textContent = '';
+    delete $('#try-acc').dataset.accuracy;
+    delete $('#try-acc').dataset.model;
+  }
+  if (input && !results.has(id)) classifyAll();
+  else showChosen();
+}
+
+/**
+ * Shows (or, with '', clears) the panel's error. `source` names what reported it, so a
+ * success of one thing (a classification) never hides the error of another (a bad file).
+ */
+let errorSource = null;
+function showError(msg, source = 'other') {
   const el = $('#try-error');
+  if (!msg && errorSource !== source) return;
+  errorSource = msg ? source : null;
   el.textContent = msg;
   el.hidden = !msg;
 }
 
-async function getModel(entry) {
-  if (!models.has(entry.id)) {
-    const res = await fetch(entry.file);
-    if (!res.ok) throw new Error(`${entry.file}: HTTP ${res.status}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    models.set(entry.id, await withCore((m) => m.Model.load(bytes)));
-  }
-  return models.get(entry.id);
-}
-
-async function selectModel(id) {
-  const entry = manifest.find((m) => m.id === id);
-  if (!entry) return;
-  try {
-    const model = await getModel(entry);
-    current = { entry, model };
-    showError('');
-    ctx.update({ model: id });
-    if (!entry.cost) entry.cost = await withCore(() => model.cost('mnsim2'));
-    $('#try-model-info').textContent = `${entry.summary}; ${costText(entry.cost)}`;
-    $('#try-acc').textContent = '';
-    classify();
-  } catch (e) {
-    showError(`Cannot load model ${entry.label}: ${e.message}`);
-  }
+/** Plain words for a model file the core rejects (its message stays, shortened). */
+function plainModelError(e) {
+  const msg = String(e.message ?? e);
+  const short = msg.length > 160 ? `${msg.slice(0, 160)}…` : msg;
+  return `That file is not a usable model: it is not a model file written by this project (epim train, .safetensors) or it is damaged (${short.replace(/\d{12,}/g, (d) => `${d.slice(0, 6)}…`)}).`;
 }
 
 async function loadUserModel(file) {
   try {
+    if (file.size > 64 << 20) throw new Error(`${formatCount(file.size)} bytes; model files are at most 64 MB`);
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const model = await withCore((m) => m.Model.load(bytes));
-    const entry = { id: `file:${file.name}`, label: `Your file: ${file.name}`, summary: 'Loaded from your computer.' };
+    const { model, info } = await withCore((m) => {
+      const model = m.Model.load(bytes);
+      return { model, info: model.info() };
+    });
+    const dataset = info.metadata?.['epim.dataset'] ?? null;
+    if (model.classes !== 10 || info.arch?.input?.join?.(',') !== '1,28,28') {
+      model.free();
+      throw new Error(`it takes ${info.arch?.input?.join('x')} inputs and gives ${model.classes} classes, not 28x28 digits in 10 classes`);
+    }
+    const note = dataset && dataset !== 'mnist'
+      ? ` Trained on ${datasetName(dataset)}, not on digits: it classifies your digit as one of its own 10 classes (numbered 0-9).`
+      : '';
+    const entry = { id: `file:${file.name}`, label: `Your file: ${file.name}`, summary: `Loaded from your computer.${note}`, dataset, user: true, bytes };
+    models.get(entry.id)?.free?.();
     models.set(entry.id, model);
-    manifest.push(entry);
-    $('#try-model').add(new Option(entry.label, entry.id));
-    $('#try-model').value = entry.id;
-    current = { entry, model };
-    showError('');
-    $('#try-model-info').textContent = entry.summary;
-    classify();
+    if (!entries.has(entry.id)) $('#try-model').add(new Option(entry.label, entry.id));
+    entries.set(entry.id, entry);
+    results.delete(entry.id);
+    showError('', 'file');
+    // Not a link setting: the file exists only in this tab.
+    ctx.update({ model: entry.id });
+    onModel();
   } catch (e) {
-    showError(`That file is not a usable model: ${e.message}`);
+    showError(e.message.startsWith('it ') ? `That file is not a usable model: ${e.message}.` : plainModelError(e), 'file');
   }
 }
 
-// ---- drawing ----
-let drawing = false, last = null, dirty = false;
+// ---- input ----
+let drawing = false, last = null, dirty = false, pending = 0;
+
+function padContext() {
+  // Read back on every stroke: tell the browser so (no GPU readback warning).
+  return $('#try-pad').getContext('2d', { willReadFrequently: true });
+}
 
 function wirePad() {
   const pad = $('#try-pad');
-  const g = pad.getContext('2d');
+  const g = padContext();
   clearPad();
   const pos = (ev) => {
     const r = pad.getBoundingClientRect();
     return [(ev.clientX - r.left) * (pad.width / r.width), (ev.clientY - r.top) * (pad.height / r.height)];
   };
   pad.addEventListener('pointerdown', (ev) => {
+    if (!dirty) {
+      // A test image is shown: a new drawing starts on a clean pad.
+      g.clearRect(0, 0, pad.width, pad.height);
+      if (ctx.state.img !== -1) ctx.update({ img: -1 });
+    }
     drawing = true;
     last = pos(ev);
     pad.setPointerCapture(ev.pointerId);
@@ -168,16 +290,19 @@ function wirePad() {
     const p = pos(ev);
     stroke(g, last, p);
     last = p;
+    // Live: classify once per frame while drawing.
+    // Live: the chosen model classifies once per frame while drawing; all of them on release.
+    if (!pending) pending = requestAnimationFrame(() => { pending = 0; if (drawing) takeDrawing({ live: true }); });
   });
   const end = () => {
     if (!drawing) return;
     drawing = false;
-    classify();
+    takeDrawing();
   };
   pad.addEventListener('pointerup', end);
   pad.addEventListener('pointercancel', end);
   pad.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Delete' || ev.key === 'Backspace' || ev.key === 'Escape') clearPad();
+    if (ev.key === 'Delete' || ev.key === 'Backspace' || ev.key === 'Escape') { ctx.update({ img: -1 }); clearPad(); }
     if (ev.key === 'r') randomImage();
   });
   pad.addEventListener('dragover', (ev) => ev.preventDefault());
@@ -202,10 +327,29 @@ function stroke(g, a, b) {
 
 function clearPad() {
   const pad = $('#try-pad');
-  pad.getContext('2d').clearRect(0, 0, pad.width, pad.height);
+  padContext().clearRect(0, 0, pad.width, pad.height);
   dirty = false;
-  showInput(null);
-  showProbs(null);
+  setInput(null);
+}
+
+function takeDrawing({ live = false } = {}) {
+  const pad = $('#try-pad');
+  const px = padContext().getImageData(0, 0, pad.width, pad.height).data;
+  const img = preprocess(inkFromRgba(px), pad.width, pad.height);
+  if (img) setInput({ img, index: -1, label: null }, { live });
+}
+
+/** A new input: every model's result for the old one is dropped, then all classify it. */
+function setInput(next, { live = false } = {}) {
+  version += 1;
+  input = next ? { ...next, version } : null;
+  results = new Map();
+  showInput(input?.img ?? null);
+  $('#try-source').textContent = !input ? '' : input.index >= 0
+    ? `MNIST test image ${formatCount(input.index)} of the page's subset, labelled ${input.label}.`
+    : 'Your drawing.';
+  if (input) classifyAll(live ? [ctx.state.model] : null);
+  else showChosen();
 }
 
 function showInput(img) {
@@ -218,30 +362,55 @@ function showInput(img) {
   c.putImageData(data, 0, 0);
 }
 
-function padImage() {
-  const pad = $('#try-pad');
-  const px = pad.getContext('2d').getImageData(0, 0, pad.width, pad.height).data;
-  return preprocess(inkFromRgba(px), pad.width, pad.height);
+/** Every loaded model classifies the current input (and the chosen one, if it is the reader's file). */
+async function classifyAll(only = null) {
+  if (!input) return;
+  const mine = input;
+  const ids = only ?? [...manifest.map((m) => m.id)];
+  if (!only && entries.get(ctx.state.model)?.user) ids.push(ctx.state.model);
+  try {
+    await withCore(() => {
+      for (const id of ids) {
+        const model = models.get(id);
+        if (!model || results.get(id)?.version === mine.version) continue;
+        const t0 = performance.now();
+        const probs = model.predict(mine.img);
+        results.set(id, { version: mine.version, probs, ms: performance.now() - t0 });
+      }
+    });
+    showError('', 'classify');
+  } catch (e) {
+    showError(e.message, 'classify');
+  }
+  if (input === mine) showChosen();
 }
 
-async function classify(img = dirty ? padImage() : null) {
-  if (!current || !img) return;
-  showInput(img);
-  try {
-    const t0 = performance.now();
-    const probs = await withCore(() => current.model.predict(img));
-    const ms = performance.now() - t0;
-    showProbs(probs);
-    $('#try-time').textContent = `(${ms < 1 ? ms.toFixed(2) : ms.toFixed(1)} ms in wasm)`;
-  } catch (e) {
-    showError(e.message);
+/** Shows the results that belong to the current input and the chosen model (never others). */
+function showChosen() {
+  const cur = (id) => {
+    const r = results.get(id);
+    return r && input && r.version === input.version ? r : null;
+  };
+  for (const tr of $('#try-all tbody').rows) {
+    const r = cur(tr.dataset.model);
+    const best = r ? argmax(r.probs) : -1;
+    tr.cells[1].textContent = r ? `${best} (${(100 * r.probs[best]).toFixed(1)} %)` : '–';
+    tr.classList.toggle('wrong', Boolean(r && input.label != null && best !== input.label));
   }
+  const r = cur(ctx.state.model);
+  showProbs(r?.probs ?? null);
+  $('#try-time').textContent = r ? `(${formatMs(r.ms)} in wasm)` : '';
+  const pred = $('#try-pred');
+  pred.dataset.model = r ? ctx.state.model : '';
+  if (r && input.index >= 0) pred.textContent += ` (label ${input.label})`;
 }
+
+const argmax = (p) => p.indexOf(Math.max(...p));
+const formatMs = (ms) => (ms < 1 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
 
 function showProbs(probs) {
   const items = $('#try-bars').children;
-  let best = -1;
-  if (probs) best = probs.indexOf(Math.max(...probs));
+  const best = probs ? argmax(probs) : -1;
   for (let d = 0; d < 10; d++) {
     const p = probs ? probs[d] : 0;
     items[d].querySelector('.bar span').style.width = `${(100 * p).toFixed(1)}%`;
@@ -249,9 +418,9 @@ function showProbs(probs) {
     items[d].classList.toggle('best', d === best);
   }
   $('#try-pred').textContent = probs ? `Prediction: ${best}` : '–';
-  if (!probs) $('#try-time').textContent = '';
 }
 
+// ---- the test subset ----
 async function getTestSet() {
   if (!testSet) {
     const [im, lb] = await Promise.all([DATA.images, DATA.labels].map(async (u) => {
@@ -259,19 +428,35 @@ async function getTestSet() {
       if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
       return new Uint8Array(await res.arrayBuffer());
     }));
-    testSet = { images: idxPayload(im, 0x803, [SIDE, SIDE]), labels: idxPayload(lb, 0x801, []) };
-    if (testSet.images.length !== testSet.labels.length * SIDE * SIDE) throw new Error('the test subset files do not match');
+    const t = { images: idxPayload(im, 0x803, [SIDE, SIDE]), labels: idxPayload(lb, 0x801, []) };
+    if (t.images.length !== t.labels.length * SIDE * SIDE) throw new Error('the test subset files do not match');
+    testSet = t;
   }
   return testSet;
 }
 
 async function randomImage() {
   try {
-    const { images, labels } = await getTestSet();
+    const { labels } = await getTestSet();
     const k = Math.floor(Math.random() * labels.length);
+    await showTestImage(k);
+    ctx.update({ img: k }); // in the link too
+  } catch (e) {
+    showError(`Cannot load the test images: ${e.message}`);
+  }
+}
+
+async function showTestImage(k, { fromLink = false } = {}) {
+  try {
+    const { images, labels } = await getTestSet();
+    if (!(k < labels.length)) {
+      if (fromLink) ctx.reportLink([`img: the page's test subset has ${formatCount(labels.length)} images, numbered 0 to ${formatCount(labels.length - 1)} (got ${k}, using a random one)`]);
+      ctx.update({ img: -1 });
+      return randomImage();
+    }
     const img = Float32Array.from(images.subarray(k * 784, (k + 1) * 784), (v) => v / 255);
     const pad = $('#try-pad');
-    const g = pad.getContext('2d');
+    const g = padContext();
     g.clearRect(0, 0, pad.width, pad.height);
     const s = pad.width / SIDE;
     for (let i = 0; i < 784; i++) {
@@ -281,50 +466,83 @@ async function randomImage() {
       }
     }
     dirty = false;
-    $('#try-time').dataset.label = String(labels[k]);
-    await classify(img);
-    $('#try-pred').textContent += ` (label ${labels[k]})`;
+    setInput({ img, index: k, label: labels[k] });
   } catch (e) {
     showError(`Cannot load the test images: ${e.message}`);
   }
+  return undefined;
+}
+
+// ---- accuracy on the test subset, in a Web Worker ----
+function cancelRun(why) {
+  if (!run) return;
+  run.worker.terminate();
+  const { done, n } = run.progress;
+  run = null;
+  evalIdle();
+  $('#try-acc').textContent = `${why} (${formatCount(done)} of ${formatCount(n)} images done); no accuracy is shown for a partial run.`;
+  delete $('#try-acc').dataset.accuracy;
+}
+
+function evalIdle() {
+  $('#try-progress').hidden = true;
+  $('#try-cancel').hidden = true;
+  $('#try-eval').disabled = false;
 }
 
 async function evaluate() {
-  if (!current || run) return;
-  const token = { cancelled: false };
-  run = token;
-  const bar = $('#try-progress');
-  $('#try-cancel').hidden = false;
-  $('#try-eval').disabled = true;
-  bar.hidden = false;
+  if (run) return;
+  const id = ctx.state.model;
+  const entry = entries.get(id);
+  if (!entry) return;
+  const acc = $('#try-acc');
+  delete acc.dataset.accuracy;
+  delete acc.dataset.model;
   try {
-    const { images, labels } = await getTestSet();
-    const n = labels.length;
-    let correct = 0, done = 0;
-    const t0 = performance.now();
-    while (done < n && !token.cancelled) {
-      const m = Math.min(CHUNK, n - done);
-      const acc = await withCore(() => current.model.evaluate(images.subarray(done * 784, (done + m) * 784), labels.subarray(done, done + m)));
-      correct += Math.round(acc * m);
-      done += m;
-      bar.value = done / n;
-      $('#try-acc').textContent = `${formatCount(done)} / ${formatCount(n)} images…`;
-      await new Promise((r) => setTimeout(r, 0)); // let the page breathe between chunks
-    }
-    const secs = (performance.now() - t0) / 1000;
-    const e = current.entry;
-    const area = e.cost ? `; ${costText(e.cost)}` : '';
-    $('#try-acc').textContent = token.cancelled
-      ? `Cancelled after ${done} images: ${(100 * correct / done || 0).toFixed(1)} % so far.`
-      : `Accuracy ${(100 * correct / n).toFixed(2)} % on ${formatCount(n)} test images in ${secs.toFixed(1)} s${area}.`;
-    $('#try-acc').dataset.accuracy = String(correct / Math.max(done, 1));
+    const [{ images, labels }, bytes] = await Promise.all([getTestSet(), entry.user ? entry.bytes : modelBytes(entry)]);
+    const worker = new Worker(new URL('../eval-worker.js', import.meta.url), { type: 'module' });
+    const mine = { worker, model: id, progress: { done: 0, n: labels.length } };
+    run = mine;
+    $('#try-cancel').hidden = false;
+    $('#try-eval').disabled = true;
+    const bar = $('#try-progress');
+    bar.value = 0;
+    bar.hidden = false;
+    acc.textContent = `Loading ${entry.label} in a worker…`;
+    worker.onmessage = ({ data }) => {
+      if (run !== mine) return;
+      if (data.type === 'progress') {
+        mine.progress = data;
+        bar.value = data.done / data.n;
+        acc.textContent = `${formatCount(data.done)} / ${formatCount(data.n)} images, ${formatCount(data.done / Math.max(data.secs, 1e-3))} images/s…`;
+      } else if (data.type === 'done') {
+        run = null;
+        worker.terminate();
+        evalIdle();
+        const cost = costs.get(entry.label);
+        acc.textContent = `Accuracy ${(100 * data.accuracy).toFixed(2)} % on ${formatCount(data.n)} test images in `
+          + `${data.secs.toFixed(1)} s (${formatCount(data.n / Math.max(data.secs, 1e-3))} images/s, in a worker)${cost ? `; ${costText(cost)}` : ''}.`;
+        acc.dataset.accuracy = String(data.accuracy);
+        acc.dataset.model = id;
+      } else if (data.type === 'error') {
+        run = null;
+        worker.terminate();
+        evalIdle();
+        acc.textContent = '';
+        showError(data.message);
+      }
+    };
+    worker.onerror = (ev) => {
+      if (run !== mine) return;
+      run = null;
+      evalIdle();
+      acc.textContent = '';
+      showError(`The evaluation worker failed: ${ev.message ?? 'unknown error'}`);
+    };
+    // Copies: the page keeps its own test set and model bytes.
+    worker.postMessage({ bytes: bytes.slice(), images: images.slice(), labels: labels.slice(), chunk: CHUNK });
   } catch (e) {
     showError(e.message);
-  } finally {
-    run = null;
-    bar.hidden = true;
-    $('#try-cancel').hidden = true;
-    $('#try-eval').disabled = false;
   }
 }
 
@@ -342,7 +560,12 @@ export function idxPayload(bytes, magic, inner) {
   return payload;
 }
 
-/** "16 crossbars, 17.27 mm² (mnsim2, physical accounting)". */
+/** 30_612_345 µm² -> "30.61 mm²". */
+function areaText(um2) {
+  return `${(um2 / 1e6).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} mm²`;
+}
+
+/** "16 crossbars, 17.27 mm² (mnsim2 preset, physical accounting)", from a compareModels row. */
 function costText(c) {
-  return `${formatCount(c.crossbars)} crossbars, ${(c.area_um2 / 1e6).toFixed(2)} mm² (${c.preset} preset, physical accounting)`;
+  return `${formatCount(c.crossbars)} crossbars, ${areaText(c.area_um2)} (${COST_PRESET} preset, physical accounting)`;
 }
