@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod compare;
 mod epitome;
 mod eval;
+mod export;
 mod hardware;
 mod info;
 mod quantize;
@@ -42,6 +43,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Accuracy and images/s of a model file on a test set.
     Eval(eval::EvalArgs),
+    /// A model file as ONNX (build with --features onnx) or as JSON layers, for other runtimes.
+    Export(export::ExportArgs),
 }
 
 /// Parses the arguments, runs the command, prints its JSON on stdout; on error
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Export(args) => export::run(&args),
     };
     match result {
         Ok(json) => {
