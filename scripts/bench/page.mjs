@@ -53,7 +53,7 @@ main().then(
     document.getElementById('out').textContent = 'done';
   },
   (e) => {
-    window.benchResult = { error: String(e && e.stack ? e.stack : e) };
+    window.benchResult = { runtime: q.get('runtime'), error: String(e && e.stack ? e.stack : e) };
     document.getElementById('out').textContent = `error: ${e}`;
   },
 );
