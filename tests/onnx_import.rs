@@ -227,31 +227,30 @@ fn the_cli_imports_and_simulates_an_onnx_file() {
         .unwrap();
     let zoo: serde_json::Value = serde_json::from_slice(&zoo.stdout).unwrap();
     assert_eq!(from_onnx, zoo["totals"]);
-    // compare --net MODEL.onnx: magnitude pruning takes its masks from the file's
-    // weights, so it differs from the same method on the zoo network (ratio model).
-    let prune = |net: &str| {
+    // compare --net MODEL.onnx: crossbar pruning takes its masks from the file's
+    // weights (measured: which rows stay active changes the energy), the same
+    // network as JSON (no weights) uses the ratio model.
+    let prune = |net: &Path| {
         let o = Command::new(exe)
-            .args([
-                "compare",
-                "--json",
-                "--net",
-                net,
-                "--method",
-                "prune:kind=xcs,ratio=0.5,bits=8",
-            ])
+            .args(["compare", "--json", "--net"])
+            .arg(net)
+            .args(["--method", "prune:kind=crossbar,ratio=0.5,bits=8"])
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        v["rows"][0].clone()
+        (v["baseline"].clone(), v["rows"][0].clone())
     };
-    let measured = prune(model.to_str().unwrap());
-    let modelled = prune("resnet18-imagenet");
-    assert_eq!(measured["method"], modelled["method"]);
-    assert_ne!(measured["crossbars"], serde_json::Value::Null);
-    eprintln!(
-        "xcs 0.5: crossbars from the file's weights {}, ratio model {}",
-        measured["crossbars"], modelled["crossbars"]
+    let (base_measured, measured) = prune(&model);
+    let (base_modelled, modelled) = prune(&out);
+    assert_eq!(
+        base_measured, base_modelled,
+        "the dense baseline is the same"
+    );
+    assert_eq!(measured["crossbars"], modelled["crossbars"]);
+    assert_ne!(
+        measured["energy_pj"], modelled["energy_pj"],
+        "masks from the file's weights"
     );
 }
 
@@ -445,6 +444,61 @@ fn a_small_valid_graph_imports_and_its_hostile_variants_fail_naming_the_node() {
     let e = err(&rect.encode_to_vec(), &o);
     assert!(
         e.contains("node 'c1' (Conv)") && e.contains("square"),
+        "{e}"
+    );
+
+    // ceil_mode changes the output size: tract-onnx's shape and the simulator's
+    // disagree, and the import names the node.
+    let mut pool = node("p1", "MaxPool", &["y2"], &["z"]);
+    pool.attribute = vec![
+        ints("kernel_shape", &[3, 3]),
+        ints("strides", &[2, 2]),
+        AttributeProto {
+            name: "ceil_mode".into(),
+            i: 1,
+            r#type: 2,
+            ..Default::default()
+        },
+    ];
+    let e = err(&model(x(), vec![pool.clone()], "z"), &o);
+    assert!(
+        e.contains("node 'p1' (MaxPool)") && e.contains("tract-onnx infers"),
+        "{e}"
+    );
+    // Without ceil_mode the same pool imports.
+    pool.attribute.pop();
+    assert_eq!(
+        import_onnx(&model(x(), vec![pool], "z"), &o)
+            .unwrap()
+            .spec
+            .layers
+            .len(),
+        2
+    );
+
+    // A pool reading a map reshaped away from its conv's NCHW output.
+    let mut bytes = ModelProto::decode(
+        &model(
+            x(),
+            vec![node("rs", "Reshape", &["y2", "shape"], &["y3"]), {
+                let mut p = node("p2", "MaxPool", &["y3"], &["z"]);
+                p.attribute = vec![ints("kernel_shape", &[2, 2])];
+                p
+            }],
+            "z",
+        )[..],
+    )
+    .unwrap();
+    bytes.graph.as_mut().unwrap().initializer.push(TensorProto {
+        name: "shape".into(),
+        dims: vec![4],
+        data_type: DataType::Int64 as i32,
+        int64_data: vec![1, 8, 4, 8],
+        ..Default::default()
+    });
+    let e = err(&bytes.encode_to_vec(), &o);
+    assert!(
+        e.contains("node 'p2' (MaxPool)") && e.contains("reshaped"),
         "{e}"
     );
 

@@ -40,6 +40,8 @@ pub const MAX_FILE_BYTES: u64 = 1 << 31;
 pub const MAX_NODES: usize = 100_000;
 /// Most values in one constant tensor (1 GiB of float32).
 pub const MAX_TENSOR_VALUES: u64 = 1 << 28;
+/// Most inputs (and outputs) of one node.
+pub const MAX_NODE_INPUTS: usize = 1024;
 /// Longest node or tensor name echoed in an error.
 const MAX_ECHO: usize = 60;
 
@@ -380,6 +382,16 @@ fn check<'a>(graph: &'a pb::GraphProto, options: &ImportOptions) -> Result<Check
                 format!("subgraph attribute '{}' is not supported", echo(&sub.name)),
             ));
         }
+        if n.input.len() > MAX_NODE_INPUTS || n.output.len() > MAX_NODE_INPUTS {
+            return Err(Error::invalid(
+                label(),
+                format!(
+                    "{} inputs and {} outputs, more than {MAX_NODE_INPUTS}",
+                    n.input.len(),
+                    n.output.len()
+                ),
+            ));
+        }
         for v in n.input.iter().filter(|v| !v.is_empty()) {
             if !defined.contains(v.as_str()) {
                 return Err(Error::invalid(
@@ -665,8 +677,10 @@ fn convert(
             let d = in_dims(ins[j].0)?;
             if d.len() != 4 || d[0] != 1 || *origin != d {
                 return Err(err(format!(
-                    "reads a feature map of shape {d:?} that is a reshaped {origin:?}; the \
-                     simulator follows only NCHW maps as their layer produced them"
+                    "reads a feature map of shape {:?} that is a reshaped {:?}; the \
+                     simulator follows only NCHW maps as their layer produced them",
+                    &d[..d.len().min(8)],
+                    &origin[..origin.len().min(8)]
                 )));
             }
             Ok((*layer, [d[1], d[2], d[3]]))
@@ -746,12 +760,12 @@ fn convert(
                     ));
                 }
                 let d = in_dims(ins[0].0)?;
-                let k: usize = d.iter().product();
-                if d.len() != 2 || d[0] != 1 {
+                let [1, k] = d[..] else {
                     return Err(err(format!(
-                        "an fc reads a flattened [1, features] input, got {d:?} (add a Flatten)"
+                        "an fc reads a flattened [1, features] input, got {:?} (add a Flatten)",
+                        &d[..d.len().min(8)]
                     )));
-                }
+                };
                 let bt = ins
                     .get(1)
                     .and_then(|(v, _)| checked.consts.get(v))
