@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, idempotently and from the package
-# registries only (crates.io, npm, Debian). Safe to run again: each step checks
+# registries only (crates.io, npm, Debian, PyPI). Safe to run again: each step checks
 # first and does nothing when the tool is already at the right version.
 #
 #   scripts/setup.sh                  toolchain for building and serving the page

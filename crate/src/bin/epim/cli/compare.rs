@@ -63,7 +63,7 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
     let network = match (&args.net, models.first()) {
         (Some(net), _) if super::import::is_onnx(net) => {
             let imported = super::import::net_import(net)?;
-            weights = imported_weights(imported.weights);
+            weights = Some(imported.weights);
             NetworkRef::Spec(imported.spec)
         }
         (Some(net), _) => super::network_ref(net)?.0,
@@ -119,18 +119,6 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
     } else {
         Ok(out + &notes)
     }
-}
-
-/// The imported network's real weights (pruning masks from them).
-#[cfg(feature = "onnx")]
-fn imported_weights(w: Vec<Option<epim::nn::Tensor4>>) -> Option<Vec<Option<epim::nn::Tensor4>>> {
-    Some(w)
-}
-
-/// Without the feature there is no import (the import errors first).
-#[cfg(not(feature = "onnx"))]
-fn imported_weights(_: ()) -> Option<Vec<Option<epim::nn::Tensor4>>> {
-    None
 }
 
 fn all_rows(r: &CompareReport) -> impl Iterator<Item = &CompareRow> {

@@ -63,8 +63,9 @@ pub fn run(args: &ImportArgs) -> epim::Result<String> {
 #[cfg(feature = "onnx")]
 pub use epim::nets::onnx::{ImportOptions, Imported};
 
-/// Without the feature: the same options, and an error telling how to build.
+/// Without the feature: the same options (set, never read: the import errors).
 #[cfg(not(feature = "onnx"))]
+#[allow(dead_code)]
 pub struct ImportOptions {
     /// See the feature's type.
     pub input_shape: Option<Vec<usize>>,
@@ -82,7 +83,7 @@ pub struct Imported {
     /// The network.
     pub spec: epim::nets::NetworkSpec,
     /// No weights without the feature.
-    pub weights: (),
+    pub weights: Vec<Option<epim::nn::Tensor4>>,
     /// Operators that cost nothing.
     pub transparent: Vec<(String, usize)>,
 }
