@@ -1041,6 +1041,6 @@ mod tests {
         };
         let l = node_label(0, &n);
         assert!(l.len() < 100, "{l}");
-        assert!(l.ends_with("... (Conv)"), "{l}");
+        assert!(l.ends_with("...' (Conv)"), "{l}");
     }
 }
