@@ -287,7 +287,7 @@ def main():
         m = NETS[name]()
         onnx.checker.check_model(m)
         path = os.path.join(out_dir, f"{name}.onnx")
-        tmp = path + ".tmp"
+        tmp = f"{path}.{os.getpid()}.tmp"  # concurrent runs never share a temporary file
         onnx.save(m, tmp)
         os.replace(tmp, path)
         print(f"{path} ({os.path.getsize(path)} bytes)")

@@ -33,6 +33,12 @@ const SCRIPT: &[u8] = include_bytes!("../scripts/onnx-fixtures.py");
 /// The fixtures' directory (in the target dir, keyed by the script's hash so an
 /// edited script regenerates them); runs the script when a file is missing.
 fn fixtures() -> PathBuf {
+    // The tests run in parallel threads: one generates, the others wait.
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(generate).clone()
+}
+
+fn generate() -> PathBuf {
     let hash = SCRIPT.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
