@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, idempotently and from the package
-# registries only (crates.io, npm, Debian). Safe to run again: each step checks
+# registries only (crates.io, npm, Debian, PyPI). Safe to run again: each step checks
 # first and does nothing when the tool is already at the right version.
 #
 #   scripts/setup.sh                  toolchain for building and serving the page
 #   scripts/setup.sh --with-chromium  also Chromium + ChromeDriver (browser tests)
 #   scripts/setup.sh --with-datasets  also Debian's dataset-fashion-mnist (second training dataset)
+#   scripts/setup.sh --with-onnx      also PyPI's onnx + numpy for Python 3 (the ONNX import
+#                                     tests' fixtures, scripts/onnx-fixtures.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,10 +21,15 @@ fi
 
 with_chromium=0
 with_datasets=0
+with_onnx=0
+# The ONNX fixtures' Python packages (PyPI; exact pins).
+ONNX_PY_VERSION=1.17.0
+NUMPY_PY_VERSION=2.4.6
 for arg in "$@"; do
   case "$arg" in
     --with-chromium) with_chromium=1 ;;
     --with-datasets) with_datasets=1 ;;
+    --with-onnx) with_onnx=1 ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -75,4 +82,14 @@ if [ "$with_datasets" = 1 ]; then
   fi
 fi
 # --- end datasets ------------------------------------------------------------
+# --- onnx (--with-onnx) --------------------------------------------------------
+# scripts/onnx-fixtures.py writes the zoo architectures as ONNX files at test time
+# (tests/onnx_import.rs); it needs PyPI's onnx (and numpy, its dependency).
+if [ "$with_onnx" = 1 ]; then
+  if ! python3 -c "import sys, onnx, numpy; sys.exit(onnx.__version__ != '$ONNX_PY_VERSION' or numpy.__version__ != '$NUMPY_PY_VERSION')" >/dev/null 2>&1; then
+    say "installing onnx $ONNX_PY_VERSION and numpy $NUMPY_PY_VERSION from PyPI (pip --user)"
+    python3 -m pip install --user --disable-pip-version-check "onnx==$ONNX_PY_VERSION" "numpy==$NUMPY_PY_VERSION"
+  fi
+fi
+# --- end onnx --------------------------------------------------------------------
 say "ok (wasm-bindgen $WBG_VERSION, wasm-pack $WASM_PACK_VERSION)"

@@ -40,7 +40,7 @@ export function countTests(output) {
 const cargo = (...args) => ['cargo', args];
 // Native-only crate features whose code and tests `npm test` covers too (the
 // wasm32 build never enables them).
-export const nativeFeatures = ['train', 'burn', 'tract'];
+export const nativeFeatures = ['train', 'burn', 'tract', 'onnx'];
 const features = ['--features', nativeFeatures.join(',')];
 const tiers = [
   {
@@ -75,6 +75,13 @@ const tiers = [
       { label: 'wasm size budget', cmd: ['node', ['scripts/size.mjs', '--check']], check: true },
       { label: 'models and test data for the page', cmd: ['node', ['scripts/build-site.mjs']], check: true },
       { label: 'page in headless Chromium', cmd: ['node', ['--test', '--test-reporter=spec', 'tests/e2e/']] },
+      {
+        // The side-by-side benchmark on 300 images, one round: every runtime runs and they
+        // agree on the classes (timings printed, never asserted). The exporter is the epim
+        // binary the rust tier built with nativeFeatures (onnx among them).
+        label: 'benchmark smoke run (npm run bench -- --smoke)',
+        cmd: ['node', ['scripts/bench/bench.mjs', '--smoke', '--epim', path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug', 'epim')]],
+      },
     ],
   },
   {

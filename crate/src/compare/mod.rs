@@ -288,6 +288,18 @@ pub fn compare(req: &CompareRequest) -> Result<CompareReport> {
 /// take their masks from that model's real weights where its layers are plain
 /// dense ([`model_weights`]).
 pub fn compare_models(req: &CompareRequest, models: &[ModelEntry]) -> Result<CompareReport> {
+    compare_weighted(req, models, None)
+}
+
+/// [`compare_models`] with real weights for the request's network (one entry per
+/// layer of the built network, `None` where unknown; e.g. an imported ONNX
+/// file's): the pruning methods take their masks from them. They take precedence
+/// over the first model's weights.
+pub fn compare_weighted(
+    req: &CompareRequest,
+    models: &[ModelEntry],
+    weights: Option<Vec<Option<crate::nn::Tensor4>>>,
+) -> Result<CompareReport> {
     if req.methods.is_empty() && models.is_empty() {
         return Err(Error::invalid(
             "methods",
@@ -329,7 +341,9 @@ pub fn compare_models(req: &CompareRequest, models: &[ModelEntry]) -> Result<Com
     let arch = options.arch(&req.config.clone().unwrap_or_default())?;
     let accounting = options.accounting();
     let mut ctx = Context::new(&spec, &arch, accounting)?;
-    if let Some(first) = models.first() {
+    if let Some(w) = weights {
+        ctx = ctx.with_weights(w)?;
+    } else if let Some(first) = models.first() {
         if model_network(first.model.arch(), &spec.name)?
             .build()?
             .layers

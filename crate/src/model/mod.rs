@@ -2,7 +2,9 @@
 //! `.safetensors` file per model, [`safetensors`]), the validated [`Model`], its
 //! executor ([`runtime`]), its hardware cost under the simulator ([`cost`]), the
 //! trainable architectures as simulator networks ([`network`]) and, with the
-//! feature `tract` (native only), a second executor on tract-core (`tract`).
+//! feature `tract` (native only), a second executor on tract-core (`tract`); the
+//! model as plain float layers for other runtimes ([`export`]) and, with the
+//! feature `onnx`, as an ONNX file (`onnx`).
 //!
 //! File layout (docs/models.md): header metadata `epim.format` =
 //! [`FORMAT`], `epim.arch` = the [`ArchSpec`] as JSON, and optional
@@ -15,7 +17,10 @@
 //! else `[c_out, c_in, k, k]`. No other tensors are allowed.
 
 pub mod cost;
+pub mod export;
 pub mod network;
+#[cfg(all(feature = "onnx", not(target_arch = "wasm32")))]
+pub mod onnx;
 pub mod runtime;
 pub mod safetensors;
 #[cfg(all(feature = "tract", not(target_arch = "wasm32")))]

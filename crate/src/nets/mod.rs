@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+#[cfg(all(feature = "onnx", not(target_arch = "wasm32")))]
+pub mod onnx;
 mod zoo;
 
 pub use zoo::{builtin, builtin_names, ZooEntry, ZOO};

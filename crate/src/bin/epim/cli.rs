@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 mod compare;
 mod epitome;
 mod eval;
+mod export;
 mod hardware;
+mod import;
 mod info;
 mod quantize;
 mod search;
@@ -42,6 +44,10 @@ enum Command {
     Train(train::TrainArgs),
     /// Accuracy and images/s of a model file on a test set.
     Eval(eval::EvalArgs),
+    /// A model file as ONNX (build with --features onnx) or as JSON layers, for other runtimes.
+    Export(export::ExportArgs),
+    /// An ONNX CNN as the simulator's network JSON (build with --features onnx).
+    Import(import::ImportArgs),
 }
 
 /// Parses the arguments, runs the command, prints its JSON on stdout; on error
@@ -58,6 +64,8 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Import(args) => import::run(&args),
     };
     match result {
         Ok(json) => {
@@ -92,7 +100,8 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> epim
 
 /// The network named by `--net`: a trainable architecture (`cnn`, `tiny`) or a
 /// model file (`.safetensors`) as its simulator network, with its name and
-/// architecture; a network JSON file; else a zoo name.
+/// architecture; an ONNX file (`.onnx`, feature `onnx`: `epim import`'s network);
+/// a network JSON file; else a zoo name.
 pub fn network_ref(
     text: &str,
 ) -> epim::Result<(
@@ -103,6 +112,9 @@ pub fn network_ref(
     if let Some((name, arch)) = epim::model::network::trainable(text)? {
         let spec = epim::model::network::network_spec(&arch, &name)?;
         return Ok((NetworkRef::Spec(spec), Some((name, arch))));
+    }
+    if import::is_onnx(text) {
+        return Ok((NetworkRef::Spec(import::net_import(text)?.spec), None));
     }
     let path = std::path::Path::new(text);
     if text.ends_with(".json") || path.is_file() {

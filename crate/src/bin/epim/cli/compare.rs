@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use epim::compare::{
-    compare_models, CompareReport, CompareRequest, CompareRow, Method, ModelEntry,
+    compare_weighted, CompareReport, CompareRequest, CompareRow, Method, ModelEntry,
 };
 use epim::model::Model;
 use epim::sim::NetworkRef;
@@ -13,7 +13,8 @@ use epim::sim::NetworkRef;
 /// Arguments of `epim compare`.
 #[derive(Args)]
 pub struct CompareArgs {
-    /// Zoo network name (see `epim nets`), a network JSON file, a trainable
+    /// Zoo network name (see `epim nets`), a network JSON file, an ONNX file (.onnx; pruning masks
+    /// from its weights in compare), a trainable
     /// architecture (`cnn`, `tiny`) or a model file (.safetensors; its dense
     /// geometry) (default with --model: the first model's own network).
     #[arg(long, required_unless_present = "models")]
@@ -58,7 +59,13 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
         );
         models.push((format!("model:{stem}"), stem, model));
     }
+    let mut weights = None;
     let network = match (&args.net, models.first()) {
+        (Some(net), _) if super::import::is_onnx(net) => {
+            let imported = super::import::net_import(net)?;
+            weights = Some(imported.weights);
+            NetworkRef::Spec(imported.spec)
+        }
         (Some(net), _) => super::network_ref(net)?.0,
         (None, Some((_, stem, model))) => {
             NetworkRef::Spec(epim::compare::model_network(model.arch(), stem)?)
@@ -91,7 +98,7 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
         .iter()
         .map(|(label, _, model)| ModelEntry { label, model })
         .collect();
-    let report = compare_models(&req, &entries)?;
+    let report = compare_weighted(&req, &entries, weights)?;
     let mut notes = String::new();
     if let Some(dir) = &args.svg {
         let files = write_svgs(&report, dir)?;

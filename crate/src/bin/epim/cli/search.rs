@@ -24,7 +24,8 @@ use super::read_json;
 /// Arguments of `epim search`.
 #[derive(Args)]
 pub struct SearchArgs {
-    /// Zoo network name (see `epim nets`), a network JSON file, a trainable
+    /// Zoo network name (see `epim nets`), a network JSON file, an ONNX file (.onnx; pruning masks
+    /// from its weights in compare), a trainable
     /// architecture (`cnn`, `tiny`) or a model file (`.safetensors`; its layers).
     #[arg(long)]
     net: String,

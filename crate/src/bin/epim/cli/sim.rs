@@ -11,7 +11,8 @@ use serde_json::json;
 /// Arguments of `epim simulate`.
 #[derive(Args)]
 pub struct SimulateArgs {
-    /// Zoo network name (see `epim nets`), a network JSON file, a trainable
+    /// Zoo network name (see `epim nets`), a network JSON file, an ONNX file (.onnx; pruning masks
+    /// from its weights in compare), a trainable
     /// architecture (`cnn`, `tiny`) or a model file (`.safetensors`).
     #[arg(long)]
     net: String,

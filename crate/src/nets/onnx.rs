@@ -1,0 +1,1046 @@
+//! An ONNX CNN as a simulator network (feature `onnx`, native only): what
+//! `epim import` and `--net MODEL.onnx` do. docs/import.md is the user's view.
+//!
+//! Three passes over the graph, in the file's node order (ONNX requires it to be
+//! topologically sorted):
+//!
+//! 1. **Check** (before anything is allocated from the file's numbers): every
+//!    operator is one this module knows, every node input is a graph input, an
+//!    initializer or an earlier node's output (a cycle or an unsorted graph is an
+//!    error naming the node), every constant tensor is float32 / int32 / int64
+//!    with in-file data matching its dims, at most [`MAX_TENSOR_VALUES`] values,
+//!    and the input's dims are within the simulator's bounds.
+//! 2. **Shapes**: tract-onnx parses the checked graph and infers every tensor's
+//!    shape from the input shape (its `InferenceModel` analysis).
+//! 3. **Layers**: each node becomes a [`LayerSpec`] (conv, fc, pool, add) or is
+//!    transparent (activations, batch norm, dropout, flatten/reshape, bias adds,
+//!    scalings by a constant: they cost nothing, as the simulator drops them),
+//!    with relative `from` offsets. The built network's shapes are then checked
+//!    against tract-onnx's, layer by layer (two independent shape inferences).
+//!
+//! Real weights (OIHW; an fc as `[out, in, 1, 1]`) come along for plain
+//! convolutions and fc layers, so pruning methods can take their masks from them.
+
+use std::collections::HashMap;
+
+use prost::Message;
+use tract_onnx::pb::{
+    self, tensor_proto::DataType, tensor_shape_proto::dimension, type_proto, AttributeProto,
+    NodeProto, TensorProto,
+};
+use tract_onnx::prelude::{DatumType, InferenceFact, InferenceModelExt, OutletId, TVec};
+
+use super::{LayerSpec, NetworkSpec, PoolOp, Shape};
+use crate::error::{Error, Result};
+use crate::nn::Tensor4;
+
+/// Largest ONNX file read (the protobuf format's own limit is 2 GiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 31;
+/// Most nodes in the graph.
+pub const MAX_NODES: usize = 100_000;
+/// Most values in one constant tensor (1 GiB of float32).
+pub const MAX_TENSOR_VALUES: u64 = 1 << 28;
+/// Most inputs (and outputs) of one node.
+pub const MAX_NODE_INPUTS: usize = 1024;
+/// Longest node or tensor name echoed in an error.
+const MAX_ECHO: usize = 60;
+
+/// What ONNX does not say, and overrides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// The input shape `[1, c, h, w]` (required when the file's input has a
+    /// dynamic dimension other than the batch, which is taken as 1).
+    pub input_shape: Option<Vec<usize>>,
+    /// The network's name (default: the graph's name, else `onnx`).
+    pub name: Option<String>,
+    /// Weight bits (ONNX float weights say nothing; default 8).
+    pub w_bits: u32,
+    /// Activation bits (default 8).
+    pub a_bits: u32,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            input_shape: None,
+            name: None,
+            w_bits: 8,
+            a_bits: 8,
+        }
+    }
+}
+
+/// An imported network.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The network description (what `epim import` writes).
+    pub spec: NetworkSpec,
+    /// Real weights per layer of `spec` (OIHW; fc `[out, in, 1, 1]`), `None` for
+    /// pooling, add and grouped convolutions.
+    pub weights: Vec<Option<Tensor4>>,
+    /// Operators that were transparent (cost nothing), with their node counts.
+    pub transparent: Vec<(String, usize)>,
+}
+
+/// Operators that cost nothing: the simulator drops them (activations, batch
+/// norm folded into the convolution, dropout, layout). On a feature map they pass
+/// it through unchanged.
+const TRANSPARENT: &[&str] = &[
+    "Relu",
+    "LeakyRelu",
+    "PRelu",
+    "Clip",
+    "Sigmoid",
+    "HardSigmoid",
+    "HardSwish",
+    "Tanh",
+    "Elu",
+    "Selu",
+    "Softplus",
+    "Softmax",
+    "LogSoftmax",
+    "BatchNormalization",
+    "Dropout",
+    "Identity",
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+];
+
+/// Operators that only compute on constants and shapes (e.g. a Reshape's target).
+const SHAPE_OPS: &[&str] = &[
+    "Shape",
+    "Gather",
+    "Unsqueeze",
+    "Squeeze",
+    "Concat",
+    "Cast",
+    "Constant",
+];
+
+/// Operators that become layers.
+const LAYER_OPS: &[&str] = &[
+    "Conv",
+    "Gemm",
+    "MatMul",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "Add",
+    "Sum",
+    "Sub",
+    "Mul",
+    "Div",
+];
+
+/// The supported operators, for messages and docs.
+pub fn supported_operators() -> Vec<&'static str> {
+    let mut v: Vec<&str> = LAYER_OPS
+        .iter()
+        .chain(TRANSPARENT)
+        .chain(SHAPE_OPS)
+        .copied()
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn echo(s: &str) -> String {
+    if s.chars().count() <= MAX_ECHO {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(MAX_ECHO).collect();
+        t.push_str("...");
+        t
+    }
+}
+
+/// `node 'name' (Op)` for errors (the first output's name when unnamed).
+fn node_label(i: usize, n: &NodeProto) -> String {
+    let name = if !n.name.is_empty() {
+        n.name.as_str()
+    } else {
+        n.output.first().map_or("", String::as_str)
+    };
+    if name.is_empty() {
+        format!("node #{i} ({})", echo(&n.op_type))
+    } else {
+        format!("node '{}' ({})", echo(name), echo(&n.op_type))
+    }
+}
+
+/// Parses ONNX bytes into a network with weights.
+pub fn import_onnx(bytes: &[u8], options: &ImportOptions) -> Result<Imported> {
+    if bytes.is_empty() {
+        return Err(Error::parse("ONNX file", "the file is empty (0 bytes)"));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::parse(
+            "ONNX file",
+            format!("{} bytes, more than the limit of 2 GiB", bytes.len()),
+        ));
+    }
+    let proto = pb::ModelProto::decode(bytes).map_err(|e| {
+        Error::parse(
+            "ONNX file",
+            format!("not an ONNX protobuf (truncated or another format): {e}"),
+        )
+    })?;
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| Error::parse("ONNX file", "the model has no graph"))?;
+    let checked = check(graph, options)?;
+    let facts = infer_shapes(&proto, &checked)?;
+    let name = options
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| (!graph.name.trim().is_empty()).then(|| echo(graph.name.trim())))
+        .unwrap_or_else(|| "onnx".to_string());
+    convert(graph, &checked, &facts, name, options)
+}
+
+/// What pass 1 learned.
+struct Checked<'a> {
+    /// The graph input (name) that carries the image.
+    input: String,
+    /// `[1, c, h, w]`.
+    input_dims: [usize; 4],
+    /// Constant tensors by name (initializers and `Constant` outputs).
+    consts: HashMap<&'a str, &'a TensorProto>,
+}
+
+fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+    n.attribute.iter().find(|a| a.name == name)
+}
+
+fn attr_i(n: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(n, name).map_or(default, |a| a.i)
+}
+
+fn attr_ints<'a>(n: &'a NodeProto, name: &str) -> Option<&'a [i64]> {
+    attr(n, name).map(|a| a.ints.as_slice())
+}
+
+/// A constant tensor this module can read: float32, int32 or int64, dims >= 0,
+/// at most [`MAX_TENSOR_VALUES`] values, its data in the file and as long as its
+/// dims say.
+fn check_tensor(what: &str, t: &TensorProto) -> Result<()> {
+    let field = || format!("{what}: tensor '{}'", echo(&t.name));
+    if t.data_location == Some(pb::tensor_proto::DataLocation::External as i32) {
+        return Err(Error::invalid(
+            field(),
+            "external data files are not supported (save the model with its weights inside)",
+        ));
+    }
+    if t.dims.len() > 8 {
+        return Err(Error::invalid(
+            field(),
+            format!("rank {} > 8", t.dims.len()),
+        ));
+    }
+    let mut n: u64 = 1;
+    for &d in &t.dims {
+        if d < 0 {
+            return Err(Error::invalid(field(), format!("negative dimension {d}")));
+        }
+        n = n.saturating_mul(d as u64);
+    }
+    if n > MAX_TENSOR_VALUES {
+        return Err(Error::invalid(
+            field(),
+            format!(
+                "dims {:?}: more than 2^28 values",
+                &t.dims[..t.dims.len().min(8)]
+            ),
+        ));
+    }
+    let (width, typed_len) = match DataType::try_from(t.data_type) {
+        Ok(DataType::Float) => (4, t.float_data.len()),
+        Ok(DataType::Int32) => (4, t.int32_data.len()),
+        Ok(DataType::Int64) => (8, t.int64_data.len()),
+        _ => {
+            return Err(Error::invalid(
+                field(),
+                format!(
+                    "data type {} is not supported (float32, int32 or int64)",
+                    t.data_type
+                ),
+            ))
+        }
+    };
+    let ok = if !t.raw_data.is_empty() {
+        t.raw_data.len() as u64 == n * width
+    } else {
+        typed_len as u64 == n
+    };
+    if !ok {
+        return Err(Error::invalid(
+            field(),
+            format!(
+                "its data does not hold the {n} values its dims {:?} say",
+                t.dims
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The float32 values of a checked constant tensor.
+fn floats(t: &TensorProto) -> Option<Vec<f32>> {
+    if t.data_type != DataType::Float as i32 {
+        return None;
+    }
+    if t.raw_data.is_empty() {
+        return Some(t.float_data.clone());
+    }
+    Some(
+        t.raw_data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
+}
+
+/// Pass 1: operators, order, constants, input.
+fn check<'a>(graph: &'a pb::GraphProto, options: &ImportOptions) -> Result<Checked<'a>> {
+    if graph.node.is_empty() {
+        return Err(Error::parse("ONNX file", "the graph has no nodes"));
+    }
+    if graph.node.len() > MAX_NODES {
+        return Err(Error::parse(
+            "ONNX file",
+            format!("{} nodes, more than {MAX_NODES}", graph.node.len()),
+        ));
+    }
+    let mut consts: HashMap<&str, &TensorProto> = HashMap::new();
+    for t in &graph.initializer {
+        check_tensor("initializer", t)?;
+        consts.insert(t.name.as_str(), t);
+    }
+    let inputs: Vec<&pb::ValueInfoProto> = graph
+        .input
+        .iter()
+        .filter(|i| !consts.contains_key(i.name.as_str()))
+        .collect();
+    let input = match inputs.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(Error::parse(
+                "ONNX file",
+                "the graph has no (non-constant) input",
+            ))
+        }
+        many => {
+            return Err(Error::invalid(
+                "graph.input",
+                format!(
+                    "the simulator takes one image input, the graph has {} ('{}', '{}', ...)",
+                    many.len(),
+                    echo(&many[0].name),
+                    echo(&many[1].name)
+                ),
+            ))
+        }
+    };
+    let input_dims = input_dims(input, options)?;
+    let mut defined: std::collections::HashSet<&str> = consts.keys().copied().collect();
+    defined.insert(input.name.as_str());
+    for (i, n) in graph.node.iter().enumerate() {
+        let label = || node_label(i, n);
+        if !(n.domain.is_empty() || n.domain == "ai.onnx") {
+            return Err(Error::invalid(
+                label(),
+                format!(
+                    "operator domain '{}' cannot be placed on the simulator",
+                    echo(&n.domain)
+                ),
+            ));
+        }
+        let op = n.op_type.as_str();
+        if !(LAYER_OPS.contains(&op) || TRANSPARENT.contains(&op) || SHAPE_OPS.contains(&op)) {
+            return Err(Error::invalid(
+                label(),
+                format!(
+                    "operator '{}' cannot be placed on the simulator (supported: {})",
+                    echo(op),
+                    supported_operators().join(", ")
+                ),
+            ));
+        }
+        if let Some(sub) = n
+            .attribute
+            .iter()
+            .find(|a| a.g.is_some() || !a.graphs.is_empty())
+        {
+            return Err(Error::invalid(
+                label(),
+                format!("subgraph attribute '{}' is not supported", echo(&sub.name)),
+            ));
+        }
+        if n.input.len() > MAX_NODE_INPUTS || n.output.len() > MAX_NODE_INPUTS {
+            return Err(Error::invalid(
+                label(),
+                format!(
+                    "{} inputs and {} outputs, more than {MAX_NODE_INPUTS}",
+                    n.input.len(),
+                    n.output.len()
+                ),
+            ));
+        }
+        for v in n.input.iter().filter(|v| !v.is_empty()) {
+            if !defined.contains(v.as_str()) {
+                return Err(Error::invalid(
+                    label(),
+                    format!(
+                        "input '{}' is not a graph input, an initializer or an earlier node's \
+                         output (a cycle, or nodes not in topological order)",
+                        echo(v)
+                    ),
+                ));
+            }
+        }
+        if op == "Constant" {
+            let t = attr(n, "value").and_then(|a| a.t.as_ref()).ok_or_else(|| {
+                Error::invalid(
+                    label(),
+                    "only a Constant with a 'value' tensor is supported",
+                )
+            })?;
+            check_tensor(&label(), t)?;
+            if let Some(out) = n.output.first() {
+                consts.insert(out.as_str(), t);
+            }
+        }
+        for a in &n.attribute {
+            if let Some(t) = &a.t {
+                check_tensor(&label(), t)?;
+            }
+        }
+        for v in n.output.iter().filter(|v| !v.is_empty()) {
+            if !defined.insert(v.as_str()) {
+                return Err(Error::invalid(
+                    label(),
+                    format!("output '{}' is produced twice", echo(v)),
+                ));
+            }
+        }
+    }
+    for o in &graph.output {
+        if !defined.contains(o.name.as_str()) {
+            return Err(Error::invalid(
+                "graph.output",
+                format!("'{}' is produced by no node", echo(&o.name)),
+            ));
+        }
+    }
+    Ok(Checked {
+        input: input.name.clone(),
+        input_dims,
+        consts,
+    })
+}
+
+/// `[1, c, h, w]` from `--input-shape` or the file, bounded as the simulator's input.
+fn input_dims(input: &pb::ValueInfoProto, options: &ImportOptions) -> Result<[usize; 4]> {
+    let field = format!("graph input '{}'", echo(&input.name));
+    let dims: Vec<usize> = match &options.input_shape {
+        Some(d) => d.clone(),
+        None => {
+            let shape = match input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+                Some(type_proto::Value::TensorType(t)) => t.shape.as_ref(),
+                _ => None,
+            };
+            let shape = shape.ok_or_else(|| {
+                Error::invalid(
+                    field.clone(),
+                    "the file gives no shape; give --input-shape 1,C,H,W",
+                )
+            })?;
+            let mut d = Vec::with_capacity(shape.dim.len().min(8));
+            for (j, dim) in shape.dim.iter().enumerate().take(8) {
+                match &dim.value {
+                    Some(dimension::Value::DimValue(v)) if *v > 0 => d.push(*v as u64 as usize),
+                    // A symbolic batch is taken as 1 (the simulator runs one image).
+                    _ if j == 0 => d.push(1),
+                    other => {
+                        let what = match other {
+                            Some(dimension::Value::DimParam(p)) => format!("'{}'", echo(p)),
+                            Some(dimension::Value::DimValue(v)) => v.to_string(),
+                            None => "unknown".to_string(),
+                        };
+                        return Err(Error::invalid(
+                            field,
+                            format!(
+                                "dimension {j} is dynamic ({what}); give --input-shape 1,C,H,W"
+                            ),
+                        ));
+                    }
+                }
+            }
+            if shape.dim.len() > 8 {
+                return Err(Error::invalid(field, "rank > 8"));
+            }
+            d
+        }
+    };
+    let [n, c, h, w] = dims[..] else {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "the simulator takes an NCHW image, rank 4; got rank {}",
+                dims.len()
+            ),
+        ));
+    };
+    if n != 1 {
+        return Err(Error::invalid(
+            field,
+            format!("batch must be 1 (the simulator runs one image), got {n}"),
+        ));
+    }
+    if c == 0 || c > 1 << 20 {
+        return Err(Error::invalid(
+            field,
+            format!("channels must be in 1..=2^20, got {c}"),
+        ));
+    }
+    for v in [h, w] {
+        if v == 0 || v > 4096 {
+            return Err(Error::invalid(
+                field,
+                format!("height and width must be in 1..=4096, got {h}x{w}"),
+            ));
+        }
+    }
+    Ok([1, c, h, w])
+}
+
+/// Pass 2: tract-onnx's shapes of every node output, by value name.
+fn infer_shapes(
+    proto: &pb::ModelProto,
+    checked: &Checked<'_>,
+) -> Result<HashMap<String, Vec<usize>>> {
+    let tract_err = |e: String| {
+        Error::parse(
+            "ONNX file",
+            format!("tract-onnx shape inference failed: {}", echo_long(&e)),
+        )
+    };
+    let run = || -> std::result::Result<HashMap<String, Vec<usize>>, String> {
+        let onnx = tract_onnx::onnx();
+        let parsed = onnx.parse(proto, None).map_err(|e| format!("{e:#}"))?;
+        if !parsed.unresolved_inputs.is_empty() {
+            return Err(format!(
+                "unresolved inputs {:?}",
+                &parsed.unresolved_inputs[..parsed.unresolved_inputs.len().min(3)]
+            ));
+        }
+        let mut model = parsed.model;
+        let src = *parsed
+            .outlets_by_name
+            .get(&checked.input)
+            .ok_or("the input is not in the parsed model")?;
+        let ix = model
+            .input_outlets()
+            .map_err(|e| format!("{e:#}"))?
+            .iter()
+            .position(|o| *o == src)
+            .ok_or("the input is not a source of the parsed model")?;
+        let dims: TVec<usize> = checked.input_dims.iter().copied().collect();
+        model
+            .set_input_fact(ix, InferenceFact::dt_shape(DatumType::F32, dims))
+            .map_err(|e| format!("{e:#}"))?;
+        model.analyse(false).map_err(|e| format!("{e:#}"))?;
+        let mut out = HashMap::with_capacity(parsed.outlets_by_name.len());
+        for (name, outlet) in &parsed.outlets_by_name {
+            let o: OutletId = *outlet;
+            let fact = model.outlet_fact(o).map_err(|e| format!("{e:#}"))?;
+            if let Ok(Some(d)) = fact.shape.as_concrete_finite() {
+                out.insert(name.clone(), d.to_vec());
+            }
+        }
+        Ok(out)
+    };
+    // tract-onnx has a few `unimplemented!` paths; a panic there is an error here.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(r) => r.map_err(tract_err),
+        Err(_) => Err(tract_err("tract-onnx panicked on this graph".into())),
+    }
+}
+
+/// Errors from tract can be long (debug dumps of nodes): first line, bounded.
+fn echo_long(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("");
+    if line.chars().count() <= 300 {
+        line.to_string()
+    } else {
+        line.chars().take(300).collect::<String>() + "..."
+    }
+}
+
+/// A tensor during conversion.
+#[derive(Clone)]
+enum Val {
+    /// A feature map produced by layer `Some(l)` or the network input (`None`),
+    /// with the producer's own output dims (to detect reshapes a conv cannot follow).
+    Feature {
+        layer: Option<usize>,
+        origin: Vec<usize>,
+    },
+    /// A constant or a shape computation: costs nothing.
+    Aux,
+}
+
+/// Pass 3: layers.
+fn convert(
+    graph: &pb::GraphProto,
+    checked: &Checked<'_>,
+    facts: &HashMap<String, Vec<usize>>,
+    name: String,
+    options: &ImportOptions,
+) -> Result<Imported> {
+    let mut vals: HashMap<&str, Val> = HashMap::new();
+    for k in checked.consts.keys() {
+        vals.insert(k, Val::Aux);
+    }
+    vals.insert(
+        checked.input.as_str(),
+        Val::Feature {
+            layer: None,
+            origin: checked.input_dims.to_vec(),
+        },
+    );
+    let mut layers: Vec<LayerSpec> = Vec::new();
+    let mut weights: Vec<Option<Tensor4>> = Vec::new();
+    let mut layer_dims: Vec<Vec<usize>> = Vec::new();
+    let mut layer_node: Vec<String> = Vec::new();
+    let mut transparent: std::collections::BTreeMap<String, usize> = Default::default();
+    for (i, n) in graph.node.iter().enumerate() {
+        let label = node_label(i, n);
+        let err = |reason: String| Error::invalid(label.clone(), reason);
+        let ins: Vec<(&str, Val)> = n
+            .input
+            .iter()
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                (
+                    v.as_str(),
+                    vals.get(v.as_str()).cloned().unwrap_or(Val::Aux),
+                )
+            })
+            .collect();
+        let features: Vec<(usize, Option<usize>, Vec<usize>)> = ins
+            .iter()
+            .enumerate()
+            .filter_map(|(j, (_, v))| match v {
+                Val::Feature { layer, origin } => Some((j, *layer, origin.clone())),
+                Val::Aux => None,
+            })
+            .collect();
+        let out_name = n.output.first().map(String::as_str).unwrap_or("");
+        let out_dims = || -> Result<Vec<usize>> {
+            facts.get(out_name).cloned().ok_or_else(|| {
+                err(format!(
+                    "tract-onnx could not infer the shape of its output '{}'",
+                    echo(out_name)
+                ))
+            })
+        };
+        let in_dims = |v: &str| -> Result<Vec<usize>> {
+            facts.get(v).cloned().ok_or_else(|| {
+                err(format!(
+                    "tract-onnx could not infer the shape of '{}'",
+                    echo(v)
+                ))
+            })
+        };
+        let op = n.op_type.as_str();
+        let node_name = (!n.name.is_empty()).then(|| echo(&n.name));
+        if features.is_empty() || op == "Shape" {
+            // Constants and shape computations.
+            for o in n.output.iter().filter(|o| !o.is_empty()) {
+                vals.insert(o, Val::Aux);
+            }
+            continue;
+        }
+        // The image (4-D) a conv or pool reads must be its producer's output as is.
+        let image_in = |j: usize| -> Result<(Option<usize>, [usize; 3])> {
+            let (_, layer, origin) = features
+                .iter()
+                .find(|f| f.0 == j)
+                .ok_or_else(|| err(format!("input {j} must be a feature map")))?;
+            let d = in_dims(ins[j].0)?;
+            if d.len() != 4 || d[0] != 1 || *origin != d {
+                return Err(err(format!(
+                    "reads a feature map of shape {:?} that is a reshaped {:?}; the \
+                     simulator follows only NCHW maps as their layer produced them",
+                    &d[..d.len().min(8)],
+                    &origin[..origin.len().min(8)]
+                )));
+            }
+            Ok((*layer, [d[1], d[2], d[3]]))
+        };
+        let mut new_layer: Option<(LayerSpec, Option<Tensor4>)> = None;
+        let mut pass_through = false;
+        match op {
+            "Conv" => {
+                let (from, [c_in, _, _]) = image_in(0)?;
+                if features.len() != 1 {
+                    return Err(err("its weights must be a constant (an initializer)".into()));
+                }
+                let wt = ins
+                    .get(1)
+                    .and_then(|(v, _)| checked.consts.get(v))
+                    .ok_or_else(|| err("its weights must be a constant (an initializer)".into()))?;
+                let [m, cg, kh, kw] = wt.dims[..] else {
+                    return Err(err(format!(
+                        "2-D convolutions only (weights of rank 4), got dims {:?}",
+                        wt.dims
+                    )));
+                };
+                let (m, cg, kh, kw) = (m as usize, cg as usize, kh as usize, kw as usize);
+                if kh != kw {
+                    return Err(err(format!("square kernels only, got {kh}x{kw}")));
+                }
+                let group = attr_i(n, "group", 1);
+                let auto_pad = attr(n, "auto_pad")
+                    .map(|a| a.s.as_slice())
+                    .unwrap_or(b"NOTSET");
+                if !(auto_pad == b"NOTSET" || auto_pad == b"VALID" || auto_pad.is_empty()) {
+                    return Err(err(
+                        "auto_pad SAME_UPPER/SAME_LOWER is not supported; export with explicit pads"
+                            .into(),
+                    ));
+                }
+                let stride = equal_pair(&err, "strides", attr_ints(n, "strides"), 1)?;
+                let pad = symmetric_pads(&err, attr_ints(n, "pads"))?;
+                let dil = equal_pair(&err, "dilations", attr_ints(n, "dilations"), 1)?;
+                if dil != 1 {
+                    return Err(err(format!("dilation {dil} is not supported (1 only)")));
+                }
+                if group < 1 || cg.checked_mul(group as usize) != Some(c_in) {
+                    return Err(err(format!(
+                        "group {group} with {cg} input channels per group does not match \
+                         the {c_in} input channels"
+                    )));
+                }
+                let g = group as usize;
+                let w = if g == 1 {
+                    let data = floats(wt).ok_or_else(|| err("weights must be float32".into()))?;
+                    Some(Tensor4::new(
+                        &format!("{label}.weights"),
+                        [m, cg, kh, kw],
+                        data,
+                    )?)
+                } else {
+                    None
+                };
+                new_layer = Some((
+                    LayerSpec::Conv {
+                        name: node_name,
+                        c_out: m,
+                        kernel: kh,
+                        stride: (stride != 1).then_some(stride),
+                        padding: (pad != 0).then_some(pad),
+                        groups: (g != 1).then_some(g),
+                        from: offset(from, layers.len()),
+                    },
+                    w,
+                ));
+            }
+            "Gemm" | "MatMul" => {
+                if features.len() != 1 || features[0].0 != 0 {
+                    return Err(err(
+                        "the first input must be the feature map and the second a constant".into(),
+                    ));
+                }
+                let d = in_dims(ins[0].0)?;
+                let [1, k] = d[..] else {
+                    return Err(err(format!(
+                        "an fc reads a flattened [1, features] input, got {:?} (add a Flatten)",
+                        &d[..d.len().min(8)]
+                    )));
+                };
+                let bt = ins
+                    .get(1)
+                    .and_then(|(v, _)| checked.consts.get(v))
+                    .ok_or_else(|| err("its weights must be a constant (an initializer)".into()))?;
+                let trans_b = op == "Gemm" && attr_i(n, "transB", 0) != 0;
+                if op == "Gemm" && attr_i(n, "transA", 0) != 0 {
+                    return Err(err("transA = 1 is not supported".into()));
+                }
+                let [r, c] = bt.dims[..] else {
+                    return Err(err(format!("weights must be 2-D, got dims {:?}", bt.dims)));
+                };
+                let (r, c) = (r as usize, c as usize);
+                let (out, inn) = if trans_b { (r, c) } else { (c, r) };
+                if inn != k {
+                    return Err(err(format!(
+                        "weights {:?} do not match the {k} input features",
+                        bt.dims
+                    )));
+                }
+                let data = floats(bt).ok_or_else(|| err("weights must be float32".into()))?;
+                let data = if trans_b {
+                    data
+                } else {
+                    let mut t = vec![0f32; data.len()];
+                    for a in 0..r {
+                        for b in 0..c {
+                            t[b * r + a] = data[a * c + b];
+                        }
+                    }
+                    t
+                };
+                let w = Tensor4::new(&format!("{label}.weights"), [out, inn, 1, 1], data)?;
+                new_layer = Some((
+                    LayerSpec::Fc {
+                        name: node_name,
+                        out,
+                        from: offset(features[0].1, layers.len()),
+                    },
+                    Some(w),
+                ));
+            }
+            "MaxPool" | "AveragePool" => {
+                let (from, _) = image_in(0)?;
+                let k = equal_pair(&err, "kernel_shape", attr_ints(n, "kernel_shape"), 0)?;
+                let s = equal_pair(&err, "strides", attr_ints(n, "strides"), 1)?;
+                let p = symmetric_pads(&err, attr_ints(n, "pads"))?;
+                let dil = equal_pair(&err, "dilations", attr_ints(n, "dilations"), 1)?;
+                if dil != 1 {
+                    return Err(err(format!("dilation {dil} is not supported (1 only)")));
+                }
+                let auto_pad = attr(n, "auto_pad")
+                    .map(|a| a.s.as_slice())
+                    .unwrap_or(b"NOTSET");
+                if !(auto_pad == b"NOTSET" || auto_pad == b"VALID" || auto_pad.is_empty()) {
+                    return Err(err("auto_pad SAME_* is not supported".into()));
+                }
+                new_layer = Some((
+                    LayerSpec::Pool {
+                        name: node_name,
+                        kernel: k,
+                        stride: Some(s),
+                        padding: (p != 0).then_some(p),
+                        op: if op == "MaxPool" {
+                            PoolOp::Max
+                        } else {
+                            PoolOp::Avg
+                        },
+                        from: offset(from, layers.len()),
+                    },
+                    None,
+                ));
+            }
+            "GlobalAveragePool" | "GlobalMaxPool" => {
+                let (from, [_, h, w]) = image_in(0)?;
+                if h != w {
+                    return Err(err(format!(
+                        "global pooling over a {h}x{w} map: square maps only"
+                    )));
+                }
+                new_layer = Some((
+                    LayerSpec::Pool {
+                        name: node_name,
+                        kernel: h,
+                        stride: Some(1),
+                        padding: None,
+                        op: if op == "GlobalMaxPool" {
+                            PoolOp::Max
+                        } else {
+                            PoolOp::Avg
+                        },
+                        from: offset(from, layers.len()),
+                    },
+                    None,
+                ));
+            }
+            "Add" | "Sum" if features.len() >= 2 => {
+                let mut from = Vec::with_capacity(features.len());
+                let first = in_dims(ins[features[0].0].0)?;
+                for (j, layer, _) in &features {
+                    let (l, _) = image_in(*j).or_else(|e| {
+                        // An add of flat (fc) outputs: same dims, not NCHW.
+                        let d = in_dims(ins[*j].0)?;
+                        if d == first && d.len() == 2 {
+                            Ok((*layer, [0, 0, 0]))
+                        } else {
+                            Err(e)
+                        }
+                    })?;
+                    if in_dims(ins[*j].0)? != first {
+                        return Err(err(format!(
+                            "adds maps of different shapes {first:?} and {:?} (broadcasting \
+                             between feature maps is not supported)",
+                            in_dims(ins[*j].0)?
+                        )));
+                    }
+                    from.push(match l {
+                        Some(p) => p as i64 - layers.len() as i64,
+                        None => -(layers.len() as i64) - 1,
+                    });
+                }
+                new_layer = Some((
+                    LayerSpec::Add {
+                        name: node_name,
+                        from,
+                    },
+                    None,
+                ));
+            }
+            "Sub" | "Mul" | "Div" if features.len() >= 2 => {
+                return Err(err(format!(
+                    "{op} of two feature maps cannot be placed on the simulator (only Add is)"
+                )));
+            }
+            "Concat" => {
+                return Err(err(
+                    "Concat of feature maps cannot be placed: the simulator's network \
+                     description has no concatenation layer"
+                        .into(),
+                ));
+            }
+            // A bias add or a scaling by a constant, or a transparent operator.
+            "Add" | "Sum" | "Sub" | "Mul" | "Div" => pass_through = true,
+            _ if TRANSPARENT.contains(&op) => {
+                if features.len() != 1 || features[0].0 != 0 {
+                    return Err(err("its first input must be the only feature map".into()));
+                }
+                pass_through = true;
+            }
+            _ => {
+                return Err(err(format!(
+                    "operator '{}' on a feature map cannot be placed on the simulator",
+                    echo(op)
+                )))
+            }
+        }
+        if pass_through {
+            *transparent.entry(op.to_string()).or_default() += 1;
+            let (_, layer, origin) = features[0].clone();
+            if let Some(o) = n.output.first().filter(|o| !o.is_empty()) {
+                vals.insert(o, Val::Feature { layer, origin });
+            }
+            for o in n.output.iter().skip(1).filter(|o| !o.is_empty()) {
+                vals.insert(o, Val::Aux);
+            }
+        } else if let Some((spec, w)) = new_layer {
+            let d = out_dims()?;
+            if n.output.len() != 1 {
+                return Err(err(format!("{} outputs (one expected)", n.output.len())));
+            }
+            vals.insert(
+                out_name,
+                Val::Feature {
+                    layer: Some(layers.len()),
+                    origin: d.clone(),
+                },
+            );
+            layers.push(spec);
+            weights.push(w);
+            layer_dims.push(d);
+            layer_node.push(label);
+        }
+    }
+    if layers.is_empty() {
+        return Err(Error::invalid(
+            "graph",
+            "no node costs hardware (no Conv, Gemm, MatMul, pooling or Add on the input)",
+        ));
+    }
+    let [_, c, h, w] = checked.input_dims;
+    let spec = NetworkSpec {
+        name,
+        input: Shape { c, h, w },
+        w_bits: options.w_bits,
+        a_bits: options.a_bits,
+        layers,
+    };
+    let net = spec.build()?;
+    // The oracle: the simulator's own shape inference against tract-onnx's.
+    for (l, layer) in net.layers.iter().enumerate() {
+        let s = layer.out_shape;
+        let want: Vec<usize> = match layer.op {
+            super::Op::Fc { .. } => vec![1, s.c],
+            _ => vec![1, s.c, s.h, s.w],
+        };
+        if layer_dims[l] != want {
+            return Err(Error::invalid(
+                layer_node[l].clone(),
+                format!(
+                    "tract-onnx infers output {:?}, the simulator's layer {want:?} (ceil_mode \
+                     or asymmetric padding?)",
+                    layer_dims[l]
+                ),
+            ));
+        }
+    }
+    Ok(Imported {
+        spec,
+        weights,
+        transparent: transparent.into_iter().collect(),
+    })
+}
+
+/// Relative `from` of a single-input layer at index `at` reading `producer`.
+fn offset(producer: Option<usize>, at: usize) -> Option<Vec<i64>> {
+    let o = match producer {
+        Some(p) => p as i64 - at as i64,
+        None => -(at as i64) - 1,
+    };
+    (o != -1).then(|| vec![o])
+}
+
+/// Both entries of a 2-D attribute, which must be equal (default `default` when
+/// absent; 0 = required).
+fn equal_pair(
+    err: &dyn Fn(String) -> Error,
+    name: &str,
+    v: Option<&[i64]>,
+    default: usize,
+) -> Result<usize> {
+    match v {
+        None | Some([]) if default > 0 => Ok(default),
+        None | Some([]) => Err(err(format!("{name} is required"))),
+        Some([a, b]) if a == b && *a > 0 && *a <= 1 << 20 => Ok(*a as usize),
+        Some(v) => Err(err(format!(
+            "{name} {:?}: 2-D with equal entries only",
+            &v[..v.len().min(4)]
+        ))),
+    }
+}
+
+/// The one padding of symmetric 2-D `pads` `[top, left, bottom, right]`.
+fn symmetric_pads(err: &dyn Fn(String) -> Error, v: Option<&[i64]>) -> Result<usize> {
+    match v {
+        None | Some([]) => Ok(0),
+        Some([a, b, c, d]) if a == b && b == c && c == d && *a >= 0 && *a <= 64 => Ok(*a as usize),
+        Some(v) => Err(err(format!(
+            "pads {:?}: equal padding on every side only",
+            &v[..v.len().min(4)]
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_truncate_long_names() {
+        let n = NodeProto {
+            name: "x".repeat(1000),
+            op_type: "Conv".into(),
+            ..Default::default()
+        };
+        let l = node_label(0, &n);
+        assert!(l.len() < 100, "{l}");
+        assert!(l.ends_with("...' (Conv)"), "{l}");
+    }
+}
