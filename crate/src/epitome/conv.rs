@@ -1,6 +1,6 @@
 //! The fast epitome convolution: never materializes `W`.
 //!
-//! For each distinct offset pattern `(a, b, c)` (EPITOME.md section 5):
+//! For each distinct offset pattern `(a, b, c)` (docs/epitome.md#patterns-and-activations):
 //!
 //! 1. **Input reuse.** Every input channel `i` with `(a + i) % e_in == e` meets
 //!    the same epitome channel `e`, so those channels are summed first (into a

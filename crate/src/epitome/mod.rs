@@ -1,7 +1,6 @@
 //! Epitomes: small tensors from which convolution kernels are sampled.
 //!
-//! The definitions follow the project's spec (docs/epitome.md, from
-//! shared/spec/EPITOME.md):
+//! The definitions follow the project's definition in docs/epitome.md:
 //!
 //! - [`spec`]: shapes, offsets, validation and counts ([`EpitomeSpec`]);
 //! - [`sampler`]: the index map `W[o][i][y][x] -> E[..]` ([`Sampler`]);

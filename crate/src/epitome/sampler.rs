@@ -1,4 +1,4 @@
-//! The index map of EPITOME.md section 2: which epitome element feeds weight
+//! The index map of docs/epitome.md#sampling: which epitome element feeds weight
 //! `W[o][i][y][x]`.
 //!
 //! `W[o][i][y][x] = E[o % e_out][(a_g + i) % e_in][b_g + y][c_g + x]` with

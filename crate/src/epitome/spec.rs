@@ -1,4 +1,4 @@
-//! Epitome shapes, offsets and their counts (EPITOME.md sections 1 and 2).
+//! Epitome shapes, offsets and their counts (docs/epitome.md#shapes, docs/epitome.md#sampling).
 
 use std::collections::HashMap;
 
@@ -105,7 +105,7 @@ impl EpitomeSpec {
         }
     }
 
-    /// Checks every bound of EPITOME.md sections 1 and 2; the error names the
+    /// Checks every bound of docs/epitome.md#shapes and docs/epitome.md#sampling; the error names the
     /// field and the bound.
     pub fn validate(&self) -> Result<()> {
         let l = &self.layer;
@@ -229,7 +229,7 @@ impl EpitomeSpec {
         self.layer.c_out.div_ceil(self.epitome.e_out)
     }
 
-    /// The default offset of group `g` (EPITOME.md section 2).
+    /// The default offset of group `g` (docs/epitome.md#sampling).
     pub fn default_offset(&self, g: usize) -> Offset {
         let (l, e) = (&self.layer, &self.epitome);
         let groups = self.groups();

@@ -1,4 +1,4 @@
-//! The datapath tables IFAT, IFRT and OFAT (EPITOME.md section 5).
+//! The datapath tables IFAT, IFRT and OFAT (docs/epitome.md#datapath).
 //!
 //! Patterns are the distinct group offsets in order of first appearance
 //! ([`EpitomeSpec::patterns`]); pattern `p` is the table's first address

@@ -6,8 +6,8 @@
 //! in physical accounting):
 //! - a dense convolution: itself;
 //! - an epitome layer: a convolution with `e_in` input channels, `e_out` output
-//!   channels and an `e_h x e_w` kernel (the crossbars hold `E`, EPITOME.md
-//!   section 4); a non-square epitome (the simulator's kernels are square) as a
+//!   channels and an `e_h x e_w` kernel (the crossbars hold `E`,
+//!   docs/epitome.md#crossbar-mapping); a non-square epitome (the simulator's kernels are square) as a
 //!   1x1 convolution with `e_in*e_h*e_w` input channels, the same crossbar
 //!   matrix;
 //! - a row-pruned (`xrs`) layer: a fully connected layer with the kept rows
