@@ -196,9 +196,11 @@ function drawStrip(o) {
   const g = strip.getContext('2d');
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   const cw = w / c_out;
+  // Read the theme colours once: a style lookup per channel made a 65,536-channel layer take seconds.
+  const colors = [cssVar('--group-a', '#1d4e89'), cssVar('--group-b', '#9db4d3')];
   for (let ch = 0; ch < c_out; ch++) {
     const group = Math.floor(ch / e_out);
-    g.fillStyle = group % 2 ? cssVar('--group-b', '#9db4d3') : cssVar('--group-a', '#1d4e89');
+    g.fillStyle = colors[group % 2];
     g.fillRect(ch * cw, 3, Math.max(cw - (cw > 3 ? 1 : 0), 0.5), 12);
   }
   g.fillStyle = cssVar('--highlight', '#ff3d7f');
