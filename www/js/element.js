@@ -7,7 +7,7 @@
 // page in embed mode inside an iframe (its styles and the wasm module stay isolated)
 // and takes the panel's height (growing and shrinking), which the page reports with
 // postMessage. From another origin the host serving element.js must send CORS headers
-// for the module (see docs/embedding.md); scripts/serve.mjs does.
+// for the module (see README.md, "Embedding a panel"); scripts/serve.mjs does.
 import { hashFromAttributes, ATTRIBUTE_KEYS, PANELS } from './state.js';
 
 const PAGE = new URL('../index.html', import.meta.url);
