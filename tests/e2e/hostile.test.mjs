@@ -62,7 +62,7 @@ test('typing c_out = 268435456 shows the core error naming layer.c_out; the page
   assert.ok(!text.includes('\n') && text.length <= 300, text);
   await page.fill('#ex-form input[name="c_out"]', '64');
   await page.waitForSelector('#ex-error[hidden]', { state: 'attached' });
-  assert.equal(await page.textContent('#ex-result [data-field="compression"]'), '2.25×');
+  assert.equal(await page.textContent('#ex-result [data-field="compression"]'), '4.5×');
   await responsive(page);
   assert.deepEqual(problems, []);
   await page.close();
