@@ -34,6 +34,12 @@ export function countTests(output) {
     else failed += Number(m[2]);
     seen = true;
   }
+  // Our own scripts (the benchmark) end with a line "N passed, N failed".
+  for (const m of output.matchAll(/^(\d+) passed, (\d+) failed$/gm)) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+    seen = true;
+  }
   return { passed, failed, seen };
 }
 

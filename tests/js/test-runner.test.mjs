@@ -12,3 +12,8 @@ test('countTests sums libtest and node summaries', () => {
   assert.deepEqual(countTests(out), { passed: 14, failed: 1, seen: true });
   assert.deepEqual(countTests('nothing here'), { passed: 0, failed: 0, seen: false });
 });
+
+test('countTests reads the benchmark summary line', () => {
+  assert.deepEqual(countTests('table\n12 passed, 0 failed\n'), { passed: 12, failed: 0, seen: true });
+  assert.deepEqual(countTests('11 passed, 1 failed'), { passed: 11, failed: 1, seen: true });
+});
