@@ -3,13 +3,15 @@
 // health after each case (docs/limits.md, "Fuzzing").
 //
 //   node scripts/fuzz.mjs [--seconds 20] [--seed 1] [--pkg www/pkg] [--json out.json]
+//                         [--only urlState,Model.load]   (cases of these exports only)
 //
 // The package is loaded as the page loads it (www/js/wasm.js's harden()). A worker
 // thread runs the cases; the main thread kills it when one case runs longer than
 // --hang-ms (default 10000) and reports a hang. Outcomes per case:
 //   ok          the export returned
 //   error       it threw a JS Error whose message is one line of <= 300 characters
-//   bad-error   it threw something else, or a multi-line or longer message
+//   bad-error   it threw something else, or a multi-line or longer message, or the
+//               page's link decoder broke its contract (the urlState case)
 //   slow        it took longer than --slow-ms (default 2000)
 //   trap        WebAssembly.RuntimeError (or another error that kills the instance)
 //   unhealthy   the valid health-check call after the case failed
@@ -25,7 +27,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BAD = ['bad-error', 'slow', 'trap', 'unhealthy', 'hang', 'big-memory'];
 
 function parseArgs(argv) {
-  const o = { seconds: 20, seed: 1, pkg: path.join(root, 'www/pkg'), json: null, hangMs: 10000, slowMs: 2000 };
+  const o = { seconds: 20, seed: 1, pkg: path.join(root, 'www/pkg'), json: null, hangMs: 10000, slowMs: 2000, only: null };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (k === '--seconds') { o.seconds = Number(v); i++; }
@@ -34,6 +36,7 @@ function parseArgs(argv) {
     else if (k === '--json') { o.json = path.resolve(v); i++; }
     else if (k === '--hang-ms') { o.hangMs = Number(v); i++; }
     else if (k === '--slow-ms') { o.slowMs = Number(v); i++; }
+    else if (k === '--only') { o.only = v.split(','); i++; }
     else throw new Error(`unknown argument ${k}; see the header of scripts/fuzz.mjs`);
   }
   return o;
@@ -81,7 +84,7 @@ async function main() {
 /** Runs cases in a worker until the deadline or a hang/fatal outcome; resolves to its tallies. */
 function runWorker(o, seed, deadline) {
   return new Promise((resolve) => {
-    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { pkg: o.pkg, seed, deadline, slowMs: o.slowMs } });
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { pkg: o.pkg, seed, deadline, slowMs: o.slowMs, only: o.only } });
     const counts = {};
     const findings = [];
     const messages = new Map();
@@ -125,12 +128,13 @@ function runWorker(o, seed, deadline) {
 
 // ---------------------------------------------------------------- worker
 async function work() {
-  const { pkg, deadline, slowMs } = workerData;
+  const { pkg, deadline, slowMs, only } = workerData;
   let seed = workerData.seed;
   const m = await import(pathToFileURL(path.join(pkg, 'epim.js')).href);
   const wasmExports = await m.default({ module_or_path: fs.readFileSync(path.join(pkg, 'epim_bg.wasm')) });
   const { harden, isTrap } = await import(pathToFileURL(path.join(root, 'www/js/wasm.js')).href);
   harden(m);
+  const page = await pageModules();
   const memory = () => wasmExports.memory.buffer.byteLength;
   const modelBytes = new Uint8Array(fs.readFileSync(path.join(root, 'models/mnist-cnn-epim2.25-8b.safetensors')));
   const healthy = () => {
@@ -144,8 +148,9 @@ async function work() {
     const rng = mulberry32(seed);
     let c;
     try {
-      c = makeCase(rng, m, live, session, modelBytes);
-    } catch {
+      c = makeCase(rng, m, live, session, modelBytes, page, only);
+    } catch (e) {
+      if (String(e?.message).startsWith('--only')) throw e;
       seed += 1; // the generator itself tripped over a hostile value (a revoked Proxy): no case
       continue;
     }
@@ -158,6 +163,7 @@ async function work() {
       outcome = 'ok';
     } catch (e) {
       if (isTrap(e)) { outcome = 'trap'; detail = String(e?.message ?? e); }
+      else if (e instanceof ContractError) { outcome = 'bad-error'; detail = e.message; }
       else if (!(e instanceof Error)) { outcome = 'bad-error'; detail = `threw a non-Error: ${typeof e}`; }
       else if (e.message.includes('\n') || e.message.length > 300) { outcome = 'bad-error'; detail = `message of ${e.message.length} characters: ${e.message.slice(0, 120)}`; }
       else { outcome = 'error'; detail = e.message; }
@@ -262,40 +268,122 @@ function describe(v) {
 }
 
 /** One case: which export, a printable input, and the call. */
-function makeCase(rng, m, live, session, modelBytes) {
+function makeCase(rng, m, live, session, modelBytes, page, only) {
   const r = rng();
   const arg = (base) => (rng() < 0.85 ? mutate(rng, base) : hostile(rng));
   const cases = [
-    () => { const a = arg(SPEC); return ['epitomeInfo', a, () => m.epitomeInfo(a)]; },
-    () => { const a = arg(layerFile(rng)); return ['epitomeMaterialize', a, () => m.epitomeMaterialize(a)]; },
-    () => { const a = arg(layerFile(rng)); return ['epitomeTables', a, () => m.epitomeTables(a)]; },
-    () => { const a = arg(layerFile(rng)); return ['epitomeConv', a, () => m.epitomeConv(a)]; },
-    () => { const a = arg(layerFile(rng)), b = rng() < 0.5 ? hostile(rng) : 3; return ['quantize', [a, b], () => m.quantize(a, b)]; },
-    () => {
+    ['epitomeInfo', () => { const a = arg(SPEC); return ['epitomeInfo', a, () => m.epitomeInfo(a)]; }],
+    ['epitomeMaterialize', () => { const a = arg(layerFile(rng)); return ['epitomeMaterialize', a, () => m.epitomeMaterialize(a)]; }],
+    ['epitomeTables', () => { const a = arg(layerFile(rng)); return ['epitomeTables', a, () => m.epitomeTables(a)]; }],
+    ['epitomeConv', () => { const a = arg(layerFile(rng)); return ['epitomeConv', a, () => m.epitomeConv(a)]; }],
+    ['quantize', () => { const a = arg(layerFile(rng)), b = rng() < 0.5 ? hostile(rng) : 3; return ['quantize', [a, b], () => m.quantize(a, b)]; }],
+    ['simulate', () => {
       const n = rng() < 0.5 ? 'vgg8' : hostile(rng), c = rng() < 0.5 ? arg({ crossbar: { rows: 128, cols: 128 }, digital: { clock_mhz: 100 } }) : null, o = rng() < 0.3 ? arg({ accounting: 'physical' }) : undefined;
       return ['simulate', [n, c, o], () => m.simulate(n, c, o)];
-    },
-    () => { const a = arg(REQUEST); return ['compare', a, () => m.compare(a)]; },
-    () => {
+    }],
+    ['compare', () => { const a = arg(REQUEST); return ['compare', a, () => m.compare(a)]; }],
+    ['compareModels', () => {
       const a = arg({ baseline: 'dense:bits=32', methods: [] });
       const models = rng() < 0.6 ? [{ label: 'model:x', bytes: rng() < 0.5 ? modelBytes : mutateBytes(rng, modelBytes) }] : hostile(rng);
       return ['compareModels', [a, models], () => m.compareModels(a, models)];
-    },
-    () => { const b = rng() < 0.6 ? mutateBytes(rng, modelBytes) : hostile(rng); return ['Model.load', b, () => { m.Model.load(b).free(); }]; },
-    () => { const x = rng() < 0.3 ? new Float32Array(784) : hostile(rng); return ['Model.predict', x, () => live.model.predict(x)]; },
-    () => { const x = hostile(rng), y = hostile(rng); return ['Model.evaluate', [x, y], () => live.model.evaluate(x, y)]; },
-    () => { const x = rng() < 0.3 ? 'mnsim2' : hostile(rng); return ['Model.cost', x, () => live.model.cost(x)]; },
-    () => ['Model.info', null, () => { live.model.info(); return live.model.classes; }],
-    () => ['Model.free+use', null, () => { const md = live.model; live.model = m.Model.load(modelBytes); md.free(); md.free?.(); return md.predict(new Float32Array(784)); }],
-    () => { const a = arg(SEARCH); return ['SearchSession.new', a, () => { new m.SearchSession(a).free(); }]; },
-    () => { const g = rng() < 0.5 ? 1 : hostile(rng); return ['SearchSession.step', g, () => session().step(g)]; },
-    () => { const id = hostile(rng); const f = pick(rng, ['bestDesign', 'layers', 'exact']); return [`SearchSession.${f}`, id, () => session()[f](id)]; },
-    () => ['SearchSession.free+use', null, () => { const s = session(); live.session = null; s.free(); return s.step(1); }],
-    () => { const c = hostile(rng), d = arg({ title: 't', rows: [{ method: 'm', area_um2: 1, latency_ns: 1, energy_pj: 1, bits_per_weight: 8 }] }), k = rng() < 0.5 ? 'area' : hostile(rng); return ['drawChart', [c, d, k], () => m.drawChart(c, d, k, hostile(rng))]; },
-    () => ['listNetworks/listPresets/limits', null, () => { m.listNetworks(); m.listPresets(); m.limits(); m.version(); }],
+    }],
+    ['Model.load', () => { const b = rng() < 0.6 ? mutateBytes(rng, modelBytes) : hostile(rng); return ['Model.load', b, () => { m.Model.load(b).free(); }]; }],
+    ['Model.predict', () => { const x = rng() < 0.3 ? new Float32Array(784) : hostile(rng); return ['Model.predict', x, () => live.model.predict(x)]; }],
+    ['Model.evaluate', () => { const x = hostile(rng), y = hostile(rng); return ['Model.evaluate', [x, y], () => live.model.evaluate(x, y)]; }],
+    ['Model.cost', () => { const x = rng() < 0.3 ? 'mnsim2' : hostile(rng); return ['Model.cost', x, () => live.model.cost(x)]; }],
+    ['Model.info', () => ['Model.info', null, () => { live.model.info(); return live.model.classes; }]],
+    ['Model.free+use', () => ['Model.free+use', null, () => { const md = live.model; live.model = m.Model.load(modelBytes); md.free(); md.free?.(); return md.predict(new Float32Array(784)); }]],
+    ['SearchSession.new', () => { const a = arg(SEARCH); return ['SearchSession.new', a, () => { new m.SearchSession(a).free(); }]; }],
+    ['SearchSession.step', () => { const g = rng() < 0.5 ? 1 : hostile(rng); return ['SearchSession.step', g, () => session().step(g)]; }],
+    ['SearchSession.query', () => { const id = hostile(rng); const f = pick(rng, ['bestDesign', 'layers', 'exact']); return [`SearchSession.${f}`, id, () => session()[f](id)]; }],
+    ['SearchSession.free+use', () => ['SearchSession.free+use', null, () => { const s = session(); live.session = null; s.free(); return s.step(1); }]],
+    ['drawChart', () => { const c = hostile(rng), d = arg({ title: 't', rows: [{ method: 'm', area_um2: 1, latency_ns: 1, energy_pj: 1, bits_per_weight: 8 }] }), k = rng() < 0.5 ? 'area' : hostile(rng); return ['drawChart', [c, d, k], () => m.drawChart(c, d, k, hostile(rng))]; }],
+    ['listNetworks/listPresets/limits', () => ['listNetworks/listPresets/limits', null, () => { m.listNetworks(); m.listPresets(); m.limits(); m.version(); }]],
+    ['urlState', () => { const h = hostileHash(rng, page); return ['urlState', h, () => openLink(m, page, h)]; }],
   ];
-  const [name, input, run] = cases[Math.floor(r * cases.length)]();
+  const allowed = only ? cases.filter(([n]) => only.some((o) => n.startsWith(o))) : cases;
+  if (!allowed.length) throw new Error(`--only ${only.join(',')} matches no case (${cases.map(([n]) => n).join(', ')})`);
+  const [name, input, run] = allowed[Math.floor(r * allowed.length)][1]();
   return { export: name, input: () => describe(input), run };
+}
+
+// ------------------------------------------------------------ URL state
+// A link is input too: the page decodes the hash (www/js/state.js), checks names against
+// the core's lists, then the explorer and the Costs panel call the core with what it
+// decoded. The `urlState` case runs that path without a DOM, through the page's own
+// modules, and fails (bad-error) when the decoder breaks its contract: it throws, a
+// notice is not one line of <= 300 characters, or the state it returns does not survive
+// encode -> decode unchanged and without notices (a value the page would later reject).
+
+/** A broken contract of the page's own code (not an error the reader is shown). */
+class ContractError extends Error {}
+
+async function pageModules() {
+  const imp = (p) => import(pathToFileURL(path.join(root, p)).href);
+  const [state, format, explorer, costs] = await Promise.all([
+    imp('www/js/state.js'), imp('www/js/format.js'), imp('www/js/views/explorer.js'), imp('www/js/views/costs.js'),
+  ]);
+  return { ...state, specFromForm: format.specFromForm, shapeToValues: explorer.shapeToValues, request: costs.request };
+}
+
+const URL_VALUES = [
+  '', '0', '-1', '1', '3', '999', '1000', '99999', '1e309', 'NaN', 'Infinity', '0x10', '4.5', ' 1', '1 ',
+  '9'.repeat(40), '2147483648', '18446744073709551617', 'vgg8', 'lenet', 'resnet50-imagenet', 'isaac', 'mnsim2',
+  'not-a-net', 'mnist-cnn-dense-8b', 'costs', 'explorer', 'mnsim', 'physical', '<script>alert(1)</script>',
+  '%E0%A4%A', '%', '%%', '\u0000', '\ud800', 'é'.repeat(50), 'dense:bits=8', 'dense:bits=0', 'dense:bits=99',
+  'epitome:bits=3,ratio=2', 'epitome:bits=3,ratio=0', 'epitome:bits=3,e=1x1x1x1', 'prune:kind=xrs,ratio=1.5',
+  'design=x', 'epitome:design=d1', 'dense:bits=8 with space', '~', '~~~', 'dense:bits=3~dense:bits=4',
+  '262144,1,1,1/1,1,512,512', '999999,1,1,1/1,1,999,1001', '65536,1,1,1/1,1,256,256', '268435456,1,1,1/1,1,1,1',
+  '32,16,3,3/16,8,4,4', '1,1,1,1/1,1,1,1', '0,0,0,0/0,0,0,0', '64,64,3,3/128,64,3,3', '3,3,3,3/3,3,2,2',
+];
+
+/** A hash: a few settings (known or unknown keys, repeated keys) with hostile or valid values. */
+function hostileHash(rng, page) {
+  const keys = [...Object.keys(page.SCHEMA), 'x', 'panel', 'm', 'm', 'shape', 'shape'];
+  const p = [];
+  for (let i = 0, n = 1 + Math.floor(rng() * 6); i < n; i++) {
+    const k = pick(rng, keys);
+    let v;
+    const r = rng();
+    if (r < 0.05) v = Array.from({ length: 1 + Math.floor(rng() * 5000) }, () => pick(rng, URL_VALUES)).join('~');
+    else if (r < 0.1) v = 'x'.repeat(Math.floor(rng() * 200000));
+    else if (r < 0.2) v = String(Math.floor(rng() * 2 ** 31) - 2 ** 30);
+    else if (r < 0.3) v = Array.from({ length: 8 }, () => pick(rng, [1, 2, 3, 4, 8, 16, 64, 0, 512, 65536, 999999])).join(',').replace(/^((?:[^,]*,){3}[^,]*),/, '$1/');
+    else v = pick(rng, URL_VALUES);
+    p.push(`${encodeURIComponent(k)}=${rng() < 0.8 ? encodeURIComponent(v) : v}`);
+  }
+  return `${rng() < 0.5 ? '#' : ''}${p.join('&')}`;
+}
+
+/** Opens a link as the page does; throws an Error when the core rejects what the link held. */
+function openLink(m, page, hash) {
+  let decoded;
+  try {
+    decoded = page.decode(hash);
+  } catch (e) {
+    throw new ContractError(`decode threw: ${String(e?.message ?? e).slice(0, 100)}`); // a bad-error
+  }
+  const checked = page.checkNames(decoded.state, {
+    net: m.listNetworks().map((n) => n.name),
+    preset: m.listPresets().map((n) => n.name),
+  });
+  for (const msg of [...decoded.errors, ...checked.errors]) {
+    if (typeof msg !== 'string' || msg.includes('\n') || msg.length > 300) throw new ContractError(`notice is not one short line: ${String(msg).slice(0, 100)}`);
+  }
+  const again = page.decode(page.encode(checked.state));
+  if (again.errors.length || JSON.stringify(again.state) !== JSON.stringify(checked.state)) {
+    throw new ContractError(`state does not round-trip: ${again.errors.join('; ').slice(0, 100) || 'values differ'}`);
+  }
+  const s = checked.state;
+  // The explorer (www/js/views/explorer.js): the shape's info, and its sampling map when
+  // the page would draw it.
+  const info = m.epitomeInfo(page.specFromForm(page.shapeToValues(s.shape)));
+  if (info.weight_count <= 1 << 16) {
+    const { layer, epitome } = page.specFromForm(page.shapeToValues(s.shape));
+    m.epitomeMaterialize({ layer: { ...layer, stride: 1, padding: 0 }, epitome: { shape: [epitome.e_out, epitome.e_in, epitome.e_h, epitome.e_w], data: new Float32Array(info.param_count) } });
+  }
+  // The Costs panel.
+  return m.compare(page.request(s).request);
 }
 
 function mutateBytes(rng, bytes) {
