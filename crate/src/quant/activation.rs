@@ -74,10 +74,17 @@ pub fn calibrate(data: &[f32], bits: u32, method: Calibration) -> Result<Activat
         }
     };
     let params = ActivationParams { bits, scale: 0.0 };
-    Ok(ActivationParams {
-        scale: range / params.q_max() as f32,
-        ..params
-    })
+    let scale = range / params.q_max() as f32;
+    // A layer whose activations are all <= 0 (a dead ReLU) or so small that the scale
+    // underflows: every value quantizes to code 0 under any positive scale, so take the
+    // scale of a unit range rather than 0, which a model file may not hold (a zero scale
+    // would make the dequantized layer meaningless and the model fail to load).
+    let scale = if scale.is_normal() {
+        scale
+    } else {
+        1.0 / params.q_max() as f32
+    };
+    Ok(ActivationParams { scale, ..params })
 }
 
 /// `q = clamp(round(x / scale), 0, 2^bits - 1)`; all zeros when the scale is 0.
@@ -108,6 +115,17 @@ pub fn dequantize_activations(codes: &[u32], params: &ActivationParams) -> Vec<f
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_all_zero_layer_gets_a_positive_scale_and_quantizes_to_zero() {
+        for method in [Calibration::Max, Calibration::Percentile(99.0)] {
+            for data in [&[0.0f32, 0.0][..], &[-1.0, -2.0], &[1e-44, 0.0]] {
+                let p = calibrate(data, 4, method).unwrap();
+                assert!(p.scale.is_normal() && p.scale > 0.0, "{data:?}: {}", p.scale);
+                assert_eq!(quantize_activations(data, &p).unwrap(), vec![0; data.len()]);
+            }
+        }
+    }
 
     #[test]
     fn max_calibration_maps_the_maximum_to_the_top_code() {
