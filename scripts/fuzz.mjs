@@ -289,6 +289,14 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     }],
     ['Model.load', () => { const b = rng() < 0.6 ? mutateBytes(rng, modelBytes) : hostile(rng); return ['Model.load', b, () => { m.Model.load(b).free(); }]; }],
     ['Model.predict', () => { const x = rng() < 0.3 ? new Float32Array(784) : hostile(rng); return ['Model.predict', x, () => live.model.predict(x)]; }],
+    ['Model.logits', () => {
+      const k = 1 + Math.floor(rng() * 8), x = rng() < 0.4 ? new Float32Array(784 * k) : hostile(rng), n = rng() < 0.5 ? k : hostile(rng);
+      return ['Model.logits', [x, n], () => live.model.logits(x, n)];
+    }],
+    ['Model.classifyBatch', () => {
+      const k = 1 + Math.floor(rng() * 8), x = rng() < 0.4 ? new Float32Array(784 * k).fill(rng()) : hostile(rng), n = rng() < 0.5 ? k : hostile(rng);
+      return ['Model.classifyBatch', [x, n], () => live.model.classifyBatch(x, n)];
+    }],
     ['Model.evaluate', () => { const x = hostile(rng), y = hostile(rng); return ['Model.evaluate', [x, y], () => live.model.evaluate(x, y)]; }],
     ['Model.cost', () => { const x = rng() < 0.3 ? 'mnsim2' : hostile(rng); return ['Model.cost', x, () => live.model.cost(x)]; }],
     ['Model.info', () => ['Model.info', null, () => { live.model.info(); return live.model.classes; }]],
@@ -296,6 +304,7 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     ['SearchSession.new', () => { const a = arg(SEARCH); return ['SearchSession.new', a, () => { new m.SearchSession(a).free(); }]; }],
     ['SearchSession.step', () => { const g = rng() < 0.5 ? 1 : hostile(rng); return ['SearchSession.step', g, () => session().step(g)]; }],
     ['SearchSession.query', () => { const id = hostile(rng); const f = pick(rng, ['bestDesign', 'layers', 'exact']); return [`SearchSession.${f}`, id, () => session()[f](id)]; }],
+    ['SearchSession.state', () => { const f = pick(rng, ['front', 'progress', 'cancel']); return [`SearchSession.${f}`, null, () => session()[f]()]; }],
     ['SearchSession.free+use', () => ['SearchSession.free+use', null, () => { const s = session(); live.session = null; s.free(); return s.step(1); }]],
     ['drawChart', () => { const c = hostile(rng), d = arg({ title: 't', rows: [{ method: 'm', area_um2: 1, latency_ns: 1, energy_pj: 1, bits_per_weight: 8 }] }), k = rng() < 0.5 ? 'area' : hostile(rng); return ['drawChart', [c, d, k], () => m.drawChart(c, d, k, hostile(rng))]; }],
     ['listNetworks/listPresets/limits', () => ['listNetworks/listPresets/limits', null, () => { m.listNetworks(); m.listPresets(); m.limits(); m.version(); }]],

@@ -59,6 +59,18 @@ test('every reproducer is a one-line error naming the field, under a second', ()
     '300-digit number': fails(() => m.epitomeInfo({ ...SPEC, layer: { ...SPEC.layer, c_out: Number('9'.repeat(300)) } }), 'layer.c_out'),
     'link with 3,000 methods': fails(() => m.compare({ network: 'vgg8', baseline: 'dense:bits=32', methods: Array(3000).fill('dense:bits=8') }), 'invalid methods: at most 64'),
   };
+  // The batch entry points (found by the fuzzer's Model.logits / classifyBatch cases:
+  // `{length: -1}` trapped in wasm-bindgen's slice conversion).
+  const md = m.Model.load(modelBytes);
+  try {
+    times['logits({length:-1})'] = fails(() => md.logits({ length: -1 }, 1), 'images: must be a Float32Array or an array of numbers');
+    times['classifyBatch n=2^32'] = fails(() => md.classifyBatch(new Float32Array(784), 2 ** 32), 'invalid n: must be an integer in 1..=5349, got 4294967296');
+    times['logits wrong length'] = fails(() => md.logits(new Float32Array(785), 1), 'images');
+    times['logits NaN pixel'] = fails(() => md.logits(new Float32Array(784).fill(NaN), 1), 'images');
+    assert.equal(md.classifyBatch(new Float32Array(784 * 3), 3).length, 3);
+  } finally {
+    md.free();
+  }
   // A model whose activation scale is 0 (uniform noise before) does not load.
   // (The header is JSON inside the file: overwrite the first scale's digits in place.)
   const scaled = modelBytes.slice();

@@ -121,7 +121,11 @@ mod tests {
         for method in [Calibration::Max, Calibration::Percentile(99.0)] {
             for data in [&[0.0f32, 0.0][..], &[-1.0, -2.0], &[1e-44, 0.0]] {
                 let p = calibrate(data, 4, method).unwrap();
-                assert!(p.scale.is_normal() && p.scale > 0.0, "{data:?}: {}", p.scale);
+                assert!(
+                    p.scale.is_normal() && p.scale > 0.0,
+                    "{data:?}: {}",
+                    p.scale
+                );
                 assert_eq!(quantize_activations(data, &p).unwrap(), vec![0; data.len()]);
             }
         }

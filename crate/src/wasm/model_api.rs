@@ -41,17 +41,23 @@ impl WasmModel {
     /// benchmarks): `images` holds `n*c*h*w` floats (`[0, 1]` pixels, image
     /// after image); returns a `Float32Array` of `n * classes` logits. Throws
     /// when the length is not `n*c*h*w` or a value is not finite.
-    pub fn logits(&self, images: &[f32], n: usize) -> Result<Float32Array, JsError> {
-        let l = self.inner.logits(images, n)?;
+    pub fn logits(&self, images: JsValue, n: JsValue) -> Result<Float32Array, JsError> {
+        let (images, n) = self.batch(&images, &n)?;
+        let l = self.inner.logits(&images, n)?;
         Ok(Float32Array::from(l.as_slice()))
     }
 
     /// Predicted class of each of `n` images (`Uint32Array` of `n` values);
     /// `images` as for `logits`.
     #[wasm_bindgen(js_name = classifyBatch)]
-    pub fn classify_batch(&self, images: &[f32], n: usize) -> Result<js_sys::Uint32Array, JsError> {
+    pub fn classify_batch(
+        &self,
+        images: JsValue,
+        n: JsValue,
+    ) -> Result<js_sys::Uint32Array, JsError> {
         let classes = self.inner.arch().classes;
-        let l = self.inner.logits(images, n)?;
+        let (images, n) = self.batch(&images, &n)?;
+        let l = self.inner.logits(&images, n)?;
         let out: Vec<u32> = l
             .chunks(classes.max(1))
             .map(|c| crate::model::runtime::argmax(c) as u32)
@@ -99,5 +105,17 @@ impl WasmModel {
     #[wasm_bindgen(getter)]
     pub fn classes(&self) -> usize {
         self.inner.arch().classes
+    }
+}
+
+impl WasmModel {
+    /// `n` (an integer in `1..=limits().max_array_len / (c*h*w)`) and exactly
+    /// `n*c*h*w` finite floats from `images` (a `Float32Array` or an array of
+    /// numbers), both checked before anything is copied.
+    fn batch(&self, images: &JsValue, n: &JsValue) -> Result<(Vec<f32>, usize), JsError> {
+        let [c, h, w] = self.inner.arch().input;
+        let per_image = (c * h * w).max(1);
+        let n = convert::integer("n", n, 1, (MAX_JS_ARRAY_LEN / per_image).max(1) as u64)? as usize;
+        Ok((convert::f32s("images", images, n * per_image)?, n))
     }
 }
