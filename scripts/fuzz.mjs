@@ -308,6 +308,7 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     ['SearchSession.free+use', () => ['SearchSession.free+use', null, () => { const s = session(); live.session = null; s.free(); return s.step(1); }]],
     ['drawChart', () => { const c = hostile(rng), d = arg({ title: 't', rows: [{ method: 'm', area_um2: 1, latency_ns: 1, energy_pj: 1, bits_per_weight: 8 }] }), k = rng() < 0.5 ? 'area' : hostile(rng); return ['drawChart', [c, d, k], () => m.drawChart(c, d, k, hostile(rng))]; }],
     ['listNetworks/listPresets/limits', () => ['listNetworks/listPresets/limits', null, () => { m.listNetworks(); m.listPresets(); m.limits(); m.version(); }]],
+    ['checkMethod', () => { const t = rng() < 0.5 ? pick(rng, URL_VALUES) : hostile(rng); return ['checkMethod', t, () => m.checkMethod(t)]; }],
     ['urlState', () => { const h = hostileHash(rng, page); return ['urlState', h, () => openLink(m, page, h)]; }],
   ];
   const allowed = only ? cases.filter(([n]) => only.some((o) => n.startsWith(o))) : cases;
@@ -376,14 +377,15 @@ function openLink(m, page, hash) {
     net: m.listNetworks().map((n) => n.name),
     preset: m.listPresets().map((n) => n.name),
   });
-  for (const msg of [...decoded.errors, ...checked.errors]) {
+  const methods = page.checkMethods(checked.state, (text) => m.checkMethod(text));
+  for (const msg of [...decoded.errors, ...checked.errors, ...methods.errors]) {
     if (typeof msg !== 'string' || msg.includes('\n') || msg.length > 300) throw new ContractError(`notice is not one short line: ${String(msg).slice(0, 100)}`);
   }
-  const again = page.decode(page.encode(checked.state));
-  if (again.errors.length || JSON.stringify(again.state) !== JSON.stringify(checked.state)) {
+  const again = page.decode(page.encode(methods.state));
+  if (again.errors.length || JSON.stringify(again.state) !== JSON.stringify(methods.state)) {
     throw new ContractError(`state does not round-trip: ${again.errors.join('; ').slice(0, 100) || 'values differ'}`);
   }
-  const s = checked.state;
+  const s = methods.state;
   // The explorer (www/js/views/explorer.js): the shape's info, and its sampling map when
   // the page would draw it.
   const info = m.epitomeInfo(page.specFromForm(page.shapeToValues(s.shape)));

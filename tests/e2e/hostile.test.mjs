@@ -67,3 +67,20 @@ test('typing c_out = 268435456 shows the core error naming layer.c_out; the page
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('a link with methods the core rejects: each is named in the notice and dropped, the rest are costed', async () => {
+  const m = ['dense:bits=8', 'dense:bits=99', 'epitome:bits=3,ratio=2', 'fancy:bits=3'].map(encodeURIComponent).join('~');
+  const { page, problems } = await open(`#panel=costs&net=lenet&m=${m}&base=${encodeURIComponent('dense:bits=1')}`);
+  await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  const notice = await page.textContent('#link-errors');
+  assert.match(notice, /m: item 2 "dense:bits=99" dropped: invalid method 'dense:bits=99': bits/);
+  assert.match(notice, /m: item 4 "fancy:bits=3" dropped: unknown method/);
+  assert.match(notice, /base: "dense:bits=1" not used: .* \(using dense:bits=32\)/);
+  const methods = await page.$$eval('#costs-table tbody tr td:first-child', (t) => t.map((x) => x.textContent));
+  assert.deepEqual(methods, ['dense:bits=32', 'dense:bits=8', 'epitome:bits=3,ratio=2']);
+  // The link now holds what is shown.
+  const hash = decodeURIComponent(await page.evaluate(() => location.hash));
+  assert.ok(!hash.includes('bits=99') && !hash.includes('fancy'), hash);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

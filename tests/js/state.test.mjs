@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaults, encode, decode, hashFromAttributes, checkNames, SCHEMA, MAX_METHODS } from '../../www/js/state.js';
+import { defaults, encode, decode, hashFromAttributes, checkNames, checkMethods, SCHEMA, MAX_METHODS } from '../../www/js/state.js';
 
 test('defaults encode to an empty hash and decode back', () => {
   assert.equal(encode(defaults()), '');
@@ -94,4 +94,33 @@ test('checkNames leaves known names alone and falls back to the first name when 
   assert.equal(state.net, 'lenet');
   assert.equal(state.model, 'm1');
   assert.deepEqual(errors, ['model: no model named "nope" (using m1)']);
+});
+
+// A stand-in for the core's parser (core.checkMethod): bits must be 2..=32.
+const fakeCheck = (text) => {
+  const bits = Number(text.match(/bits=(\d+)/)?.[1] ?? 8);
+  if (!/^(dense|epitome|prune)(:|$)/.test(text)) throw new Error(`unknown method '${text}'; known: dense, epitome, prune`);
+  if (bits < 2 || bits > 32) throw new Error(`invalid method '${text}': bits: must be in 2..=32, got ${bits}`);
+};
+
+test('checkMethods drops the methods the core rejects and says why', () => {
+  const s = { ...defaults(), m: ['dense:bits=8', 'dense:bits=99', 'nope'], base: 'dense:bits=32' };
+  const { state, errors } = checkMethods(s, fakeCheck);
+  assert.deepEqual(state.m, ['dense:bits=8']);
+  assert.deepEqual(errors, [
+    "m: item 2 \"dense:bits=99\" dropped: invalid method 'dense:bits=99': bits: must be in 2..=32, got 99",
+    "m: item 3 \"nope\" dropped: unknown method 'nope'; known: dense, epitome, prune",
+  ]);
+  assert.deepEqual(s.m, ['dense:bits=8', 'dense:bits=99', 'nope'], 'the input state is not modified');
+});
+
+test('checkMethods falls back to the defaults when nothing usable is left, and checks the baseline', () => {
+  const { state, errors } = checkMethods({ ...defaults(), m: ['x', 'y'], base: 'dense:bits=1' }, fakeCheck);
+  assert.deepEqual(state.m, SCHEMA.m.default);
+  assert.equal(state.base, SCHEMA.base.default);
+  assert.equal(errors.length, 4);
+  assert.match(errors[2], /^m: no usable method left/);
+  assert.match(errors[3], /^base: "dense:bits=1" not used: .*got 1 \(using dense:bits=32\)$/);
+  // An empty list stays empty (the reader removed every method on purpose).
+  assert.deepEqual(checkMethods({ ...defaults(), m: [] }, fakeCheck).state.m, []);
 });

@@ -2,7 +2,7 @@
 // embed mode, the "settings not understood" notice, and lazy start of each panel's
 // view. Views subscribe to the keys they read. All computing happens in the wasm core.
 import { load } from './wasm.js';
-import { decode, encode, checkNames, PANELS } from './state.js';
+import { decode, encode, checkNames, checkMethods, PANELS } from './state.js';
 import { createStore } from './store.js';
 import { loadManifest } from './models.js';
 
@@ -50,8 +50,10 @@ function checkLinkNames(core, state, models = null) {
   const known = { net: core.listNetworks().map((n) => n.name), preset: core.listPresets().map((p) => p.name) };
   if (models) known.model = models;
   const checked = checkNames(state, known);
-  reportLink(checked.errors);
-  return checked.state;
+  // Methods are checked by the core's parser (the one `compare` uses).
+  const methods = checkMethods(checked.state, (text) => core.checkMethod(text));
+  reportLink([...checked.errors, ...methods.errors]);
+  return methods.state;
 }
 
 /** The model name is checked when the manifest arrives (not before the panel starts). */

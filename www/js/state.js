@@ -170,6 +170,46 @@ export function checkNames(state, known) {
   return { state: out, errors };
 }
 
+/**
+ * Checks the methods of a link (`m` and `base`) with the core's own parser
+ * (`check(text)` throws an Error for a method `compare` would reject): a bad item of
+ * `m` is dropped, a bad `base` replaced by the default, each reported with the core's
+ * reason. When no item of `m` is left, the default list is used. Returns
+ * {state, errors}; `state` is a new object.
+ */
+export function checkMethods(state, check) {
+  const out = { ...state };
+  const errors = [];
+  const reason = (text) => {
+    try {
+      check(text);
+      return null;
+    } catch (e) {
+      return String(e?.message ?? e).split('\n')[0].slice(0, 200);
+    }
+  };
+  const kept = [];
+  for (const [i, text] of (out.m ?? []).entries()) {
+    const why = reason(text);
+    if (why === null) kept.push(text);
+    else errors.push(`m: item ${i + 1} "${echo(text)}" dropped: ${why}`);
+  }
+  if (out.m?.length && !kept.length) {
+    errors.push('m: no usable method left (using the default list)');
+    out.m = structuredClone(SCHEMA.m.default);
+  } else {
+    out.m = kept;
+  }
+  if (out.base !== undefined) {
+    const why = reason(out.base);
+    if (why !== null) {
+      errors.push(`base: "${echo(out.base)}" not used: ${why} (using ${SCHEMA.base.default})`);
+      out.base = SCHEMA.base.default;
+    }
+  }
+  return { state: out, errors };
+}
+
 /** Attribute names of <epim-playground> that mirror the state: `network` for `net`, etc. */
 export const ATTRIBUTE_KEYS = {
   panel: 'panel', model: 'model', layer: 'layer', network: 'net', preset: 'preset',

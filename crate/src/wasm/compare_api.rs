@@ -101,3 +101,16 @@ pub fn compare_models(request: JsValue, models: JsValue) -> Result<JsValue, JsEr
 
 /// Most models in one `compareModels` call.
 const MAX_MODELS: usize = MAX_METHODS;
+
+/// `checkMethod(text)`: parses one method string (`"epitome:bits=3,ratio=2"`) as
+/// `compare` parses each of its `methods`, without simulating anything, so the
+/// page can check the methods of a link when it opens. Returns nothing; throws an
+/// `Error` naming the method and the key (`invalid method 'dense:bits=99': bits:
+/// must be in 2..=32, got 99`). A `design=NAME` method parses; whether the design
+/// exists is `compare`'s question.
+#[wasm_bindgen(js_name = checkMethod)]
+pub fn check_method(text: JsValue) -> Result<(), JsError> {
+    let text = string("method", &text)?;
+    crate::compare::Method::parse(&text)?;
+    Ok(())
+}
