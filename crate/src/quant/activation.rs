@@ -151,10 +151,10 @@ mod tests {
     }
 
     #[test]
-    fn zero_range_gives_zero_codes_and_bad_input_is_an_error() {
+    fn zero_range_gives_a_unit_range_scale_and_bad_input_is_an_error() {
         let p = calibrate(&[0.0, -1.0], 8, Calibration::Max).unwrap();
-        assert_eq!(p.scale, 0.0);
-        assert_eq!(quantize_activations(&[0.0, 3.0], &p).unwrap(), vec![0, 0]);
+        assert_eq!(p.scale, 1.0 / 255.0);
+        assert_eq!(quantize_activations(&[0.0, 3.0], &p).unwrap(), vec![0, 255]);
         assert!(calibrate(&[f32::NAN], 8, Calibration::Max).is_err());
         assert!(calibrate(&[], 8, Calibration::Max).is_err());
         assert!(calibrate(&[1.0], 0, Calibration::Max).is_err());
