@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use epim::data::files::{load, DatasetName, Split};
 use epim::data::Dataset;
 use epim::model::{LayerSpec, Model};
-use epim::train::{apply_design, architecture, epitome_design, parse_prune, Net, TrainConfig};
+use epim::train::{apply_design, architecture, epitome_design, parse_prune, Fit, Net, TrainConfig};
 
 fn data() -> (Dataset, Dataset) {
     let train = load(DatasetName::Mnist, Split::Train).unwrap().take(1200);
@@ -47,6 +47,57 @@ fn same_seed_gives_bit_identical_models_with_one_or_two_threads() {
     let mut c3 = cfg(Some(4), 1);
     c3.seed = 4;
     assert_ne!(a, train(&c3, Some(2.0), &tr).to_bytes().unwrap());
+}
+
+#[test]
+fn stepping_a_fit_batch_by_batch_gives_fits_model_even_across_a_pause() {
+    // The page's worker drives `Fit::step` between messages; resuming a copy of a run
+    // (and pruning at the last epoch) must change nothing.
+    let (tr, _) = data();
+    let tr = tr.take(320);
+    let mut c = cfg(Some(4), 2);
+    c.prune = Some(parse_prune("filter:0.25").unwrap());
+    let arch = apply_design(
+        &architecture("tiny").unwrap(),
+        &epitome_design(&architecture("tiny").unwrap(), 2.0).unwrap(),
+    )
+    .unwrap();
+    let mut by_fit = Net::new(&arch, c.w_bits, c.seed).unwrap();
+    let mut epochs = Vec::new();
+    let report = by_fit
+        .fit(&tr, &c, |_, _, _, _, _| {}, |e, _| epochs.push(e))
+        .unwrap();
+    assert_eq!(epochs, vec![0, 1]);
+
+    let mut net = Net::new(&arch, c.w_bits, c.seed).unwrap();
+    let mut run = Fit::new(&tr, &c).unwrap();
+    assert_eq!(run.total_steps(), 2 * (320 / 32));
+    for _ in 0..7 {
+        assert!(!run.step(&mut net).unwrap().done);
+    }
+    // A pause: the run and the network are set aside and resumed from copies.
+    let (mut run, mut net) = (run.clone(), net.clone());
+    let mut last = None;
+    while !run.is_done() {
+        last = Some(run.step(&mut net).unwrap());
+    }
+    let last = last.unwrap();
+    assert!(last.done && last.epoch_done && last.epoch == 1 && last.step == 9);
+    assert_eq!(
+        run.last_epoch(),
+        Some((report.last_loss, report.last_train_accuracy))
+    );
+    assert!(
+        run.step(&mut net).is_err(),
+        "a finished run takes no more steps"
+    );
+    let export = |n: &Net| {
+        n.export(&tr, 8, BTreeMap::new())
+            .unwrap()
+            .to_bytes()
+            .unwrap()
+    };
+    assert_eq!(export(&net), export(&by_fit));
 }
 
 #[test]

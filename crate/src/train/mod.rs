@@ -32,7 +32,7 @@ mod rng;
 pub use arch::{apply_design, architecture, epitome_design, ARCH_NAMES};
 pub use backend::{Backend, Evaluate, Trainer};
 pub use measure::{train_and_measure, Measured};
-pub use net::{Net, TrainReport};
+pub use net::{Fit, FitProgress, Net, TrainReport};
 pub use rng::Rng;
 
 use crate::data::Dataset;
