@@ -59,7 +59,7 @@ pub mod search;
 pub mod sim;
 pub mod units;
 
-#[cfg(all(feature = "train", not(target_arch = "wasm32")))]
+#[cfg(feature = "train")]
 pub mod train;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
