@@ -28,12 +28,14 @@ pub mod burn;
 mod measure;
 mod net;
 mod rng;
+mod settings;
 
 pub use arch::{apply_design, architecture, epitome_design, ARCH_NAMES};
 pub use backend::{Backend, Evaluate, Trainer};
 pub use measure::{train_and_measure, Measured};
 pub use net::{Fit, FitProgress, Net, TrainReport};
 pub use rng::Rng;
+pub use settings::{TrainPlan, TrainSettings, DATASETS};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};

@@ -74,37 +74,30 @@ pub fn run(_args: &TrainArgs) -> epim::Result<String> {
 #[cfg(feature = "train")]
 pub fn run(args: &TrainArgs) -> epim::Result<String> {
     use epim::data::files::{load, DatasetName, Split};
-    use epim::train::{apply_design, architecture, epitome_design, parse_prune, TrainConfig};
+    use epim::train::TrainSettings;
     use epim::Error;
-    use std::collections::BTreeMap;
 
-    let dataset = DatasetName::parse(&args.dataset)?;
-    let base = architecture(&args.arch)?;
-    let design = match (&args.epitome, &args.design) {
-        (Some(r), _) => Some(epitome_design(&base, *r)?),
-        (None, Some(path)) => Some(epim::design::EpitomeDesign::read(path)?),
-        (None, None) => None,
-    };
-    let prune = args.prune.as_deref().map(parse_prune).transpose()?;
-    if design.is_some() && prune.is_some() {
-        return Err(Error::invalid("prune", "cannot prune an epitome model"));
-    }
-    let arch = match &design {
-        Some(d) => apply_design(&base, d)?,
-        None => base.clone(),
-    };
-    let cfg = TrainConfig {
+    let settings = TrainSettings {
+        dataset: args.dataset.clone(),
+        arch: args.arch.clone(),
         epochs: args.epochs,
         w_bits: args.w_bits,
         a_bits: args.a_bits,
-        prune,
+        epitome: args.epitome,
+        design: args
+            .design
+            .as_deref()
+            .map(epim::design::EpitomeDesign::read)
+            .transpose()?,
+        prune: args.prune.clone(),
         seed: args.seed,
         batch: args.batch,
         lr: args.lr,
-        threads: args.threads.clamp(1, 2),
-        train_limit: args.limit,
+        limit: args.limit,
     };
-    cfg.validate()?;
+    let plan = settings.plan(args.threads)?;
+    let (arch, cfg) = (&plan.arch, &plan.config);
+    let dataset = DatasetName::parse(plan.dataset)?;
     let train = load(dataset, Split::Train)?;
     let test = load(dataset, Split::Test)?;
     let test = match args.test_limit {
@@ -112,8 +105,8 @@ pub fn run(args: &TrainArgs) -> epim::Result<String> {
         None => test,
     };
     let backend = epim::train::Backend::parse(&args.backend)?;
-    let mut net = epim::train::Trainer::new(backend, &arch, cfg.w_bits, cfg.seed)?;
-    let steps = epim_steps(&train, &cfg);
+    let mut net = epim::train::Trainer::new(backend, arch, cfg.w_bits, cfg.seed)?;
+    let steps = epim_steps(&train, cfg);
     let bar = indicatif::ProgressBar::new(steps as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
@@ -124,7 +117,7 @@ pub fn run(args: &TrainArgs) -> epim::Result<String> {
     let mut test_acc = Vec::new();
     let report = net.fit(
         &train,
-        &cfg,
+        cfg,
         |epoch, step, _, loss, acc| {
             bar.inc(1);
             if step % 20 == 0 {
@@ -151,27 +144,13 @@ pub fn run(args: &TrainArgs) -> epim::Result<String> {
         },
     )?;
     bar.finish_and_clear();
-    let mut meta = BTreeMap::new();
+    let mut meta = plan.metadata();
     let command: Vec<String> = std::env::args().skip(1).collect();
     meta.insert(
         "epim.train_command".into(),
         format!("epim {}", command.join(" ")),
     );
-    meta.insert("epim.dataset".into(), dataset.name().into());
-    meta.insert(
-        "epim.license".into(),
-        match dataset {
-            DatasetName::Mnist => {
-                "weights derived from MNIST (CC BY-SA 3.0; Y. LeCun, C. Cortes, C. J. C. Burges)"
-            }
-            DatasetName::FashionMnist => {
-                "weights derived from Fashion-MNIST (MIT; Zalando Research)"
-            }
-        }
-        .into(),
-    );
     meta.insert("epim.git_commit".into(), git_commit());
-    meta.insert("epim.seed".into(), cfg.seed.to_string());
     meta.insert(
         "epim.train_seconds".into(),
         format!("{:.1}", report.seconds),
