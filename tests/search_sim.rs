@@ -84,6 +84,36 @@ fn design_file_costs_equal_what_compare_reports() {
     assert_eq!(row.latency_ns, exact.latency_ns);
     assert_eq!(row.energy_pj, exact.energy_pj);
     assert!(exact.crossbars <= run.info().budget_crossbars.unwrap());
+    // The comparison's quality proxy (the Pareto chart's y axis) is the search's.
+    let best = run.search().best().unwrap().clone();
+    let search_proxy = best.objectives[3];
+    assert!(search_proxy > 0.0);
+    assert!(
+        (row.quality_proxy - search_proxy).abs() < 1e-12,
+        "compare {} vs search {search_proxy}",
+        row.quality_proxy
+    );
+    // Dense rows: 0 at 8 bits and more, ln(8 / b) below.
+    assert_eq!(report.baseline.quality_proxy, 0.0);
+    let dense = compare(&CompareRequest {
+        network: NetworkRef::Name("resnet18".into()),
+        preset: None,
+        accounting: None,
+        config: None,
+        knobs: Default::default(),
+        baseline: "dense:bits=8".into(),
+        methods: vec!["dense:bits=4".into(), "dense:bits=2".into()],
+        designs: Default::default(),
+    })
+    .unwrap();
+    assert_eq!(dense.baseline.quality_proxy, 0.0);
+    assert!((dense.rows[0].quality_proxy - 2f64.ln()).abs() < 1e-12);
+    assert!((dense.rows[1].quality_proxy - 4f64.ln()).abs() < 1e-12);
+    let chart = dense.chart_data();
+    assert_eq!(
+        chart.rows[1].quality_proxy,
+        Some(dense.rows[0].quality_proxy)
+    );
 }
 
 #[test]
@@ -337,7 +367,10 @@ mod seeding {
             for i in 0..ev.space().layers.len() {
                 let (fast_gene, fast) = ev.smallest_gene(i).unwrap();
                 let (_, slow) = ev.smallest_gene_exhaustive(i).unwrap();
-                assert_eq!(fast, slow, "{net} {preset} {xbar:?} mnsim={mnsim} layer {i}");
+                assert_eq!(
+                    fast, slow,
+                    "{net} {preset} {xbar:?} mnsim={mnsim} layer {i}"
+                );
                 let mut g = ev.space().all_dense(0);
                 g.0[i] = fast_gene;
                 sum += fast;
@@ -431,8 +464,14 @@ mod seeding {
             .unwrap()
             .to_string();
         assert!(msg.contains("budget_fraction_of_dense32"), "{msg}");
-        assert!(msg.contains(&format!("budget of {budget} crossbars")), "{msg}");
-        assert!(msg.contains(&format!("needs {}", info.min_crossbars)), "{msg}");
+        assert!(
+            msg.contains(&format!("budget of {budget} crossbars")),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&format!("needs {}", info.min_crossbars)),
+            "{msg}"
+        );
         assert!(!msg.ends_with("..."), "{msg}");
         // ... and it is true: the search finds nothing under it.
         run.step(usize::MAX).unwrap();
@@ -505,6 +544,9 @@ mod seeding {
         ]);
         assert!(!o.status.success());
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("no feasible design") && err.contains("latency_cap"), "{err}");
+        assert!(
+            err.contains("no feasible design") && err.contains("latency_cap"),
+            "{err}"
+        );
     }
 }

@@ -50,9 +50,6 @@ use crate::{Error, Result};
 /// Names of the objectives, in order.
 pub const OBJECTIVES: [&str; 4] = ["area_um2", "latency_ns", "energy_pj", "quality_proxy"];
 
-/// Bits of the reference layer of the quality proxy.
-const QUALITY_REF_BITS: f64 = 8.0;
-
 /// How objectives are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -473,9 +470,7 @@ impl Evaluator {
             LayerChoice::Dense { .. } => dense_params,
             LayerChoice::Epitome { shape, .. } => shape.len() as f64,
         };
-        let quality = ((dense_params * QUALITY_REF_BITS) / (stored * f64::from(w_bits)))
-            .ln()
-            .max(0.0);
+        let quality = crate::compare::quality_term(dense_params, stored, w_bits);
         Ok(Counts {
             crossbars,
             pes: map.pes,

@@ -92,7 +92,7 @@ pub struct SearchRun {
 }
 
 /// Mixed into the seed for the stream the first generation's seeds are drawn from.
-const SEED_STREAM: u64 = 0x5EED_0F_1A57_0001;
+const SEED_STREAM: u64 = 0x5EED_F1A5_7000_0001;
 
 impl SearchRun {
     /// Builds the evaluator and the search (score scales default to the dense network's).

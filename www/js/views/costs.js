@@ -28,7 +28,7 @@ const CHARTS = [
   { kind: 'energy', label: 'Energy per method' },
   { kind: 'area-breakdown', label: 'Area by component' },
   { kind: 'energy-breakdown', label: 'Energy by component' },
-  { kind: 'pareto', label: 'Area vs bits per weight (Pareto front)' },
+  { kind: 'pareto', label: 'Area vs quality proxy (Pareto front; the chart says what the proxy is)' },
 ];
 
 const TEMPLATE = `

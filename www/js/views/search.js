@@ -114,10 +114,12 @@ async function start() {
     budget_fraction_of_dense32: Number(f.budget.value),
     search: { seed: Number(f.seed.value), population: Number(f.population.value), generations: Number(f.generations.value) },
   };
+  let info;
   try {
     session?.free?.();
     session = null;
     session = new core.SearchSession(request);
+    info = session.progress().info;
     run = { key: settingsKey(state, SEARCH_KEYS), state, bits: request.bits };
     delete root.dataset.searchDone;
     markStale(false);
@@ -127,6 +129,11 @@ async function start() {
     return;
   }
   showError('');
+  if (!info.budget_reachable) {
+    // Nothing to search: no design of the space meets the budget (the core's count).
+    unreachable(info);
+    return;
+  }
   paused = false;
   startedAt = performance.now();
   $('#search-start').disabled = true;
@@ -139,6 +146,7 @@ async function start() {
 
 function tick() {
   if (!session || paused) return;
+  delete $('#search-status').dataset.unreachable;
   let p;
   try {
     p = session.step(1);
@@ -164,6 +172,34 @@ function tick() {
   } else {
     requestAnimationFrame(tick);
   }
+}
+
+/** The budget is below the smallest design the search can build: say so, with both counts. */
+function unreachable(info) {
+  session.free?.();
+  session = null;
+  lastFront = null;
+  drawFront([], null);
+  // Displayed rounded up, so the suggested fraction does reach the smallest design.
+  const frac = (Math.ceil(info.min_fraction_of_dense32 * 1e4) / 1e4).toFixed(4);
+  const status = $('#search-status');
+  status.textContent = `No design can meet a budget of ${formatCount(info.budget_crossbars)} crossbars here: `
+    + `the smallest design this search can build for ${info.network} needs ${formatCount(info.min_crossbars)} crossbars `
+    + `(every layer at its smallest epitome and fewest bits), a fraction ${frac} of the dense 32-bit network's `
+    + `${formatCount(info.dense32_crossbars)}. Raise the budget fraction to at least ${frac}, or choose larger crossbars. `;
+  const use = document.createElement('button');
+  use.type = 'button';
+  use.id = 'search-use-min';
+  use.textContent = `Use ${frac}`;
+  use.addEventListener('click', () => {
+    $('#search-form').elements.budget.value = frac;
+    start();
+  });
+  status.append(use);
+  status.dataset.unreachable = 'true';
+  root.dataset.searchDone = 'true';
+  finish();
+  $('#search-apply').disabled = true;
 }
 
 /** Plain words when no design met the constraints (counts and budget from the core). */
