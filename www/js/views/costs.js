@@ -36,7 +36,7 @@ const TEMPLATE = `
     MNSIM&nbsp;2.0's behaviour-level model; <em>physical</em> accounting counts the hardware as built, <em>mnsim</em>
     reproduces MNSIM's own numbers). Methods use this project's models of epitomes and pruning baselines.</p>
   <form id="costs-form" class="costs-controls" autocomplete="off">
-    <label>Network <select name="net" id="costs-net"></select></label>
+    <label class="span2">Network <select name="net" id="costs-net"></select></label>
     <label>Hardware preset <select name="preset" id="costs-preset"></select></label>
     <label>Accounting <select name="acc"><option value="physical">physical</option><option value="mnsim">mnsim (MNSIM 2.0)</option></select></label>
     <label>Crossbar size (rows = cols) <select name="xbar"><option value="0">preset</option><option>64</option><option>128</option><option>256</option><option>512</option></select></label>
