@@ -77,7 +77,7 @@ export async function init(c) {
   };
   motion.addEventListener?.('change', showPlay);
   showPlay();
-  new ResizeObserver(() => view && draw()).observe($('#ex-heat').parentElement);
+  new ResizeObserver(() => view && draw()).observe($('.ex-pair'));
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => view && draw());
   const linkedO = ctx.state.o;
   await layersListed; // a linked model layer is chosen before the first draw
@@ -270,12 +270,21 @@ function showInfo(info) {
   }
 }
 
+/** Tallest drawing of E or W (CSS px): the two sit side by side, on a screen. */
+const MAX_H = 420;
+
+/** Width each of E and W may take: half the explorer column when it is wide, else all of it. */
+function pairWidth() {
+  const w = $('.ex-pair')?.clientWidth || 600;
+  return w >= 520 ? Math.floor(w / 2 - 12) : w;
+}
+
 /** Geometry of the heat map: cell size and tile positions. */
 function layout() {
   const { e_out, e_in, e_h, e_w } = view.spec.epitome;
   const rows = Math.min(e_out, MAX_SHOWN), chans = Math.min(e_in, MAX_SHOWN);
-  const width = $('#ex-heat').parentElement.clientWidth || 600;
-  const cell = Math.max(2, Math.min(16, Math.floor(width / (chans * (e_w + 1)))));
+  const width = pairWidth();
+  const cell = Math.max(2, Math.min(16, Math.floor(width / (chans * (e_w + 1))), Math.floor(MAX_H / (rows * (e_h + 1)))));
   const tileW = (e_w + 1) * cell, tileH = (e_h + 1) * cell;
   return { rows, chans, cell, tileW, tileH, w: chans * tileW, h: rows * tileH };
 }
@@ -346,8 +355,8 @@ function draw() {
 function layoutW() {
   const { c_out, c_in, k_h, k_w } = view.spec.layer;
   const rows = Math.min(c_out, MAX_SHOWN), cols = Math.min(c_in, MAX_SHOWN);
-  const width = $('#ex-w').parentElement.clientWidth || 600;
-  const cell = Math.max(2, Math.min(10, Math.floor(width / (cols * (k_w + 1))), Math.floor(440 / (rows * (k_h + 1)))));
+  const width = pairWidth();
+  const cell = Math.max(2, Math.min(12, Math.floor(width / (cols * (k_w + 1))), Math.floor(MAX_H / (rows * (k_h + 1)))));
   const tileW = (k_w + 1) * cell, tileH = (k_h + 1) * cell;
   return { rows, cols, cell, tileW, tileH, w: cols * tileW, h: rows * tileH };
 }

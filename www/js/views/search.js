@@ -257,7 +257,7 @@ function drawFront(front, best) {
   g.save();
   g.translate(14, H / 2 + 30);
   g.rotate(-Math.PI / 2);
-  g.fillText('latency (µs)', 0, 0);
+  g.fillText('latency', 0, 0);
   g.restore();
   if (!front.length) return;
   const xs = front.map((p) => Math.log10(p.area_um2 / 1e6)), ys = front.map((p) => p.latency_ns / 1e3);
@@ -270,8 +270,10 @@ function drawFront(front, best) {
   g.textAlign = 'right';
   g.fillText(`${num(10 ** x1)} mm²`, W - R, H - B + 14);
   g.textAlign = 'left';
-  g.fillText(`${num(y1)} µs`, 4, T + 12);
-  g.fillText(`${num(y0)} µs`, 4, H - B);
+  // Long latencies in ms, so the tick labels fit left of the plot.
+  const lat = (us) => (y1 >= 1e4 ? `${num(us / 1e3)} ms` : `${num(us)} µs`);
+  g.fillText(lat(y1), 4, T + 12);
+  g.fillText(lat(y0), 4, H - B);
   for (const p of front) {
     g.beginPath();
     g.arc(px(Math.log10(p.area_um2 / 1e6)), py(p.latency_ns / 1e3), best && p.id === best.id ? 6 : 4, 0, 2 * Math.PI);
