@@ -161,7 +161,7 @@ function tick() {
   $('#search-status').textContent = `${run.state.net}: generation ${p.generation}, ${formatCount(p.evaluations)} designs evaluated `
     + `(${formatCount(p.evaluations / Math.max(secs, 1e-3))}/s), ${formatCount(infeasible)} infeasible, `
     + `front of ${p.front.length}` + (p.best ? `; best: ${formatCount(p.best.crossbars)} crossbars, `
-    + `${fmt(p.best.area_um2 / 1e6, 1)} mm², ${fmt(p.best.latency_ns / 1e3, 0)} µs` : '')
+    + `${fmt(p.best.area_um2 / 1e6, 1)} mm², ${p.best.latency_ns >= 1e7 ? `${fmt(p.best.latency_ns / 1e6, 1)} ms` : `${fmt(p.best.latency_ns / 1e3, 0)} µs`}` : '')
     + (p.state === 'done' ? ` — done (${p.stop ?? 'finished'}) in ${secs.toFixed(2)} s` : '');
   drawFront(p.front, p.best);
   if (p.state === 'done') {
