@@ -227,10 +227,12 @@ function formatMs(ms) {
 async function redraw() {
   if (!last) return;
   core = await load();
-  const data = chartDataFromCompare(last.result);
-  // A phone-width chart has room for the network's name only (the core centres the title).
-  if (($('#costs-charts').clientWidth || 640) < 480) data.title = last.result.network;
+  const full = chartDataFromCompare(last.result);
+  // A chart narrower than its full title (the charts sit two abreast on a desktop, one on a
+  // phone) gets the network's name only; the summary above says the preset and accounting.
+  const short = { ...full, title: last.result.network };
   for (const canvas of ctx.root.querySelectorAll('#costs-charts canvas')) {
+    const data = (canvas.clientWidth || 640) < 720 ? short : full;
     try {
       // Stacked breakdowns stay linear: segment lengths on a log axis would mislead.
       const stacked = canvas.dataset.kind.endsWith('-breakdown');
