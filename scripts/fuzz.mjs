@@ -276,6 +276,10 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     ['epitomeMaterialize', () => { const a = arg(layerFile(rng)); return ['epitomeMaterialize', a, () => m.epitomeMaterialize(a)]; }],
     ['epitomeTables', () => { const a = arg(layerFile(rng)); return ['epitomeTables', a, () => m.epitomeTables(a)]; }],
     ['epitomeConv', () => { const a = arg(layerFile(rng)); return ['epitomeConv', a, () => m.epitomeConv(a)]; }],
+    // The explorer's links (issue 15): spec, output/input channel, element.
+    ['epitomeSampling', () => { const a = arg(SPEC); return ['epitomeSampling', a, () => m.epitomeSampling(a)]; }],
+    ['epitomeWindow', () => { const a = arg(SPEC), o = rng() < 0.5 ? 5 : hostile(rng), i = rng() < 0.5 ? null : hostile(rng); return ['epitomeWindow', [a, o, i], () => m.epitomeWindow(a, o, i)]; }],
+    ['epitomeReaders', () => { const a = arg(SPEC), k = rng() < 0.5 ? 7 : hostile(rng); return ['epitomeReaders', [a, k], () => m.epitomeReaders(a, k)]; }],
     ['quantize', () => { const a = arg(layerFile(rng)), b = rng() < 0.5 ? hostile(rng) : 3; return ['quantize', [a, b], () => m.quantize(a, b)]; }],
     ['simulate', () => {
       const n = rng() < 0.5 ? 'vgg8' : hostile(rng), c = rng() < 0.5 ? arg({ crossbar: { rows: 128, cols: 128 }, digital: { clock_mhz: 100 } }) : null, o = rng() < 0.3 ? arg({ accounting: 'physical' }) : undefined;

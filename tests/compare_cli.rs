@@ -59,6 +59,7 @@ fn json_has_the_documented_keys_and_ratios() {
             "method",
             "pes",
             "power_mw",
+            "quality_proxy",
             "tiles"
         ]
     );

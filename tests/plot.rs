@@ -35,6 +35,7 @@ fn sample() -> ChartData {
             energy_pj: e,
             bits_per_weight: bits,
             accuracy_pct: Some(acc),
+            quality_proxy: None,
             area_breakdown_um2: vec![
                 ("crossbar".into(), a * (0.9 - adc_share) * 0.5),
                 ("adc".into(), a * adc_share),
@@ -448,6 +449,58 @@ fn pareto_by_bits_per_weight_minimises_bits() {
         let filled = count(&elements, "circle", "fill", &hex(series_rgb(i, false)));
         assert_eq!(filled, if i == 3 { 2 } else { 0 }, "row {i}");
     }
+}
+
+/// Rows with a quality proxy and only some measured accuracies: the proxy is the y axis
+/// (minimised), the chart says what it is, and only the measured rows carry an accuracy.
+#[test]
+fn pareto_by_quality_proxy_says_which_rows_have_measured_accuracy() {
+    let mut data = sample();
+    // (area, proxy): (420,0) (110,0) (45,0.98) (24,1.6) (60,0.7): dense:bits=32 is
+    // dominated by dense:bits=8 (same proxy, more area); every other row trades area
+    // against proxy, so it is on the front.
+    let proxies = [0.0, 0.0, 0.98, 1.6, 0.7];
+    for (r, q) in data.rows.iter_mut().zip(proxies) {
+        r.quality_proxy = Some(q);
+        r.accuracy_pct = None;
+    }
+    data.rows[4].accuracy_pct = Some(74.8);
+    let svg = render_svg(&data, ChartKind::Pareto, &opts()).unwrap();
+    let t = texts(&svg).join(" ");
+    assert!(t.contains("area vs quality proxy"), "{t}");
+    assert!(t.contains("quality proxy (lower is better)"), "{t}");
+    assert!(t.contains("ln(8-bit dense bits / stored bits)"), "{t}");
+    let measured = &data.rows[4].method;
+    assert!(t.contains("74.8 % measured: prune:"), "{t}");
+    assert!(
+        t.contains(&format!("Measured accuracy only for {measured}")),
+        "{t}"
+    );
+    for (i, r) in data.rows.iter().enumerate().filter(|(i, _)| *i != 4) {
+        assert!(
+            !t.contains(&format!("{} (", r.method)),
+            "row {i} has no accuracy: {t}"
+        );
+    }
+    let elements = parse_svg(&svg);
+    let on_front = [false, true, true, true, true];
+    for (i, front) in on_front.iter().enumerate() {
+        let filled = count(&elements, "circle", "fill", &hex(series_rgb(i, false)));
+        assert_eq!(filled, if *front { 2 } else { 0 }, "row {i}");
+    }
+    // No measured accuracy at all: said so.
+    data.rows[4].accuracy_pct = None;
+    let t = texts(&render_svg(&data, ChartKind::Pareto, &opts()).unwrap()).join(" ");
+    assert!(t.contains("No row here has a measured accuracy"), "{t}");
+    // Every row measured: the accuracy axis, no note.
+    let t = texts(&render_svg(&sample(), ChartKind::Pareto, &opts()).unwrap()).join(" ");
+    assert!(
+        t.contains("accuracy (%)") && !t.contains("Quality proxy"),
+        "{t}"
+    );
+    // A bad proxy is an error naming it.
+    data.rows[1].quality_proxy = Some(f64::NAN);
+    assert!(err(&data, ChartKind::Pareto, &opts()).contains("rows[1].quality_proxy"));
 }
 
 #[test]

@@ -473,3 +473,48 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn seeds_open_the_first_generation_in_order_without_repeats() {
+    let sp = space("lenet");
+    let cfg = SearchConfig {
+        population: 6,
+        generations: 1,
+        seed: 4,
+        ..SearchConfig::default()
+    };
+    let a = sp.all_dense(0);
+    let b = sp.all_dense(1);
+    let mut s = Search::seeded(
+        sp.clone(),
+        cfg.clone(),
+        vec![b.clone(), a.clone(), b.clone()],
+    )
+    .unwrap();
+    let mut asked = Vec::new();
+    while let Some(c) = s.ask() {
+        asked.push(c.genome);
+    }
+    assert_eq!(
+        asked.len(),
+        6,
+        "seeds, then random genomes up to the population"
+    );
+    assert_eq!((&asked[0], &asked[1]), (&b, &a));
+    assert_eq!(asked.iter().collect::<HashSet<_>>().len(), 6);
+    // More seeds than the population: the first `population` are used.
+    let many: Vec<Genome> = (0..sp.layers[0].bits.len())
+        .map(|b| sp.all_dense(b as u8))
+        .chain((0..20).map(|i| sp.random_genome(&mut epim::rng::Rng::new(i))))
+        .collect();
+    let mut s = Search::seeded(sp.clone(), cfg.clone(), many.clone()).unwrap();
+    let first: Vec<Genome> = std::iter::from_fn(|| s.ask()).map(|c| c.genome).collect();
+    assert_eq!(first, many[..6].to_vec());
+    // A seed outside the space names it.
+    let mut bad = sp.all_dense(0);
+    bad.0.pop();
+    let e = Search::seeded(sp, cfg, vec![a, bad])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("seeds[1]"), "{e}");
+}

@@ -18,6 +18,8 @@ mod epitome_info;
 
 #[path = "web/epitome_ops.rs"]
 mod epitome_ops;
+#[path = "web/explorer.rs"]
+mod explorer;
 #[path = "web/hostile.rs"]
 mod hostile;
 #[path = "web/model.rs"]

@@ -16,7 +16,7 @@ test('chartDataFromCompare puts the baseline first and keeps breakdowns as pairs
     network: 'lenet', preset: 'mnsim2', accounting: 'physical',
     baseline: { method: 'dense:bits=32', area_um2: 10, latency_ns: 5, energy_pj: 7, bits_per_weight: 32.1,
       breakdown: { area_um2: { crossbar: 6, adc: 4 }, energy_pj: { adc: 7 }, latency_ns: { adc: 5, bad: NaN } } },
-    rows: [{ method: 'dense:bits=8', area_um2: 3, latency_ns: 4, energy_pj: 2, bits_per_weight: 8.1, breakdown: {} }],
+    rows: [{ method: 'dense:bits=8', area_um2: 3, latency_ns: 4, energy_pj: 2, bits_per_weight: 8.1, quality_proxy: 0.25, breakdown: {} }],
   };
   const d = chartDataFromCompare(r);
   assert.equal(d.title, 'lenet on mnsim2 (physical)');
@@ -25,5 +25,7 @@ test('chartDataFromCompare puts the baseline first and keeps breakdowns as pairs
   assert.deepEqual(d.rows[0].latency_breakdown_ns, [['adc', 5]]);
   assert.deepEqual(d.rows[1].energy_breakdown_pj, []);
   assert.equal(d.rows[1].accuracy_pct, null);
+  assert.equal(d.rows[1].quality_proxy, 0.25, 'the core\'s proxy is passed through, never recomputed');
+  assert.equal(d.rows[0].quality_proxy, null);
   assert.equal(d.baseline, 'dense:bits=32');
 });

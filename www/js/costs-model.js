@@ -22,6 +22,7 @@ export function chartDataFromCompare(r) {
     energy_pj: x.energy_pj,
     bits_per_weight: x.bits_per_weight,
     accuracy_pct: x.accuracy_pct ?? null,
+    quality_proxy: x.quality_proxy ?? null,
     area_breakdown_um2: entries(x.breakdown?.area_um2),
     energy_breakdown_pj: entries(x.breakdown?.energy_pj),
     latency_breakdown_ns: entries(x.breakdown?.latency_ns),

@@ -199,6 +199,10 @@ pub struct CompareRow {
     /// Test accuracy in percent, when known (a trained model's recorded accuracy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy_pct: Option<f64>,
+    /// The compression-quality proxy ([`quality_proxy`]; lower is better): how much
+    /// the method squeezes the weights, a stand-in where no accuracy was measured.
+    #[serde(default)]
+    pub quality_proxy: f64,
 }
 
 /// The result of [`compare`] (the `epim compare --json` object).
@@ -233,6 +237,7 @@ impl CompareReport {
                 energy_pj: r.energy_pj,
                 bits_per_weight: r.bits_per_weight,
                 accuracy_pct: r.accuracy_pct,
+                quality_proxy: Some(r.quality_proxy),
                 area_breakdown_um2: r.breakdown.area_um2.entries(),
                 energy_breakdown_pj: r.breakdown.energy_pj.entries(),
                 latency_breakdown_ns: r.breakdown.latency_ns.entries(),
@@ -272,6 +277,8 @@ pub struct MethodResult {
     pub report: SimReport,
     /// Stored bits per dense weight.
     pub bits_per_weight: f64,
+    /// The compression-quality proxy of the plan ([`quality_proxy`]).
+    pub quality_proxy: f64,
     /// The per-layer plan that was simulated.
     pub plan: NetworkPlan,
 }
@@ -415,6 +422,7 @@ fn row(method: &str, r: &MethodResult, base: Option<&CompareRow>) -> CompareRow 
         energy_pj: en,
         power_mw: t.power_mw.value(),
         bits_per_weight: r.bits_per_weight,
+        quality_proxy: r.quality_proxy,
         area_ratio: ar,
         latency_ratio: lr,
         energy_ratio: er,
@@ -425,6 +433,58 @@ fn row(method: &str, r: &MethodResult, base: Option<&CompareRow>) -> CompareRow 
         },
         accuracy_pct: None,
     }
+}
+
+/// Bits of the reference layer of the quality proxy: an 8-bit dense layer scores 0.
+pub const QUALITY_REF_BITS: f64 = 8.0;
+
+/// One layer's term of the quality proxy: `max(0, ln((P_dense * 8) / (P_stored *
+/// w_bits)))`, the log of the layer's storage compression against an 8-bit dense
+/// layer (0 for a dense layer at 8 bits or more). The search's objective uses it too.
+pub fn quality_term(dense_params: f64, stored_params: f64, w_bits: u32) -> f64 {
+    let stored = stored_params.max(1.0) * f64::from(w_bits.max(1));
+    ((dense_params * QUALITY_REF_BITS) / stored).ln().max(0.0)
+}
+
+/// The compression-quality proxy of `plan` on `net`, against the weight layers of
+/// `reference` (`net` may be a filter-pruned rewrite of it, with the same layers): the mean
+/// over weight layers of [`quality_term`], with the stored parameters of each scheme
+/// (an epitome's elements, a pruned layer's non-zero weights). Not an accuracy: it
+/// grows with every halving of a layer's stored bits, and penalises one extremely
+/// squeezed layer more than the same compression spread over many (docs/search.md).
+pub fn quality_proxy(
+    reference: &Network,
+    net: &Network,
+    plan: &NetworkPlan,
+    arch: &Arch,
+    accounting: Accounting,
+) -> Result<f64> {
+    // A rewrite with other layers than the reference (never a filter pruning, which
+    // keeps them) is measured against itself.
+    let reference = if reference.layers.len() == net.layers.len() {
+        reference
+    } else {
+        net
+    };
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (l, (layer, ours)) in reference.layers.iter().zip(&net.layers).enumerate() {
+        let dense = layer.params() as f64;
+        if dense == 0.0 {
+            continue;
+        }
+        let stored = match &plan.layer(l).scheme {
+            LayerScheme::Dense => ours.params() as f64,
+            LayerScheme::Epitome(e) => e.shape.len() as f64,
+            LayerScheme::Pruned(spec) if spec.ratio == 0.0 => ours.params() as f64,
+            LayerScheme::Pruned(spec) => {
+                pruned_layer(ours, spec, arch, accounting)?.n_nonzero_weights as f64
+            }
+            LayerScheme::Measured(pl) => pl.n_nonzero_weights as f64,
+        };
+        sum += quality_term(dense, stored, plan.w_bits(net, l));
+        n += 1;
+    }
+    Ok(if n == 0 { 0.0 } else { sum / n as f64 })
 }
 
 /// A network spec on a chip in one accounting: evaluates methods.
@@ -481,9 +541,17 @@ impl<'a> Context<'a> {
         let (dense, arch) = self.dense_chip(&dense_plan)?;
         if let Method::Dense { .. } = method {
             let bpw = bits_per_weight(&self.net, &dense_plan, self.arch, self.accounting)?;
+            let quality = quality_proxy(
+                &self.net,
+                &self.net,
+                &dense_plan,
+                self.arch,
+                self.accounting,
+            )?;
             return Ok(MethodResult {
                 report: dense,
                 bits_per_weight: bpw,
+                quality_proxy: quality,
                 plan: dense_plan,
             });
         }
@@ -569,9 +637,11 @@ impl<'a> Context<'a> {
         // A rewritten network (filter pruning, a filter-pruned model): bits are
         // counted against this context's network's weights.
         let bpw = stored * weights(&net) as f64 / weights(&self.net).max(1) as f64;
+        let quality = quality_proxy(&self.net, &net, &plan, &arch, self.accounting)?;
         Ok(MethodResult {
             report,
             bits_per_weight: bpw,
+            quality_proxy: quality,
             plan,
         })
     }

@@ -16,6 +16,7 @@
 pub mod conv;
 pub mod executor;
 pub mod layer;
+pub mod links;
 pub mod materialize;
 pub mod report;
 pub mod sampler;

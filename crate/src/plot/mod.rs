@@ -13,8 +13,10 @@
 //!   vertical axis, as given), the value and, with a baseline, the ratio at the bar's end;
 //! - `area-breakdown`, `latency-breakdown`, `energy-breakdown`: one stacked bar per
 //!   method, one colour per component, with a legend;
-//! - `pareto`: area against accuracy (when every row has one) or against bits per weight,
-//!   the Pareto front (see [`pareto_front`]) filled and joined by a step line.
+//! - `pareto`: area against accuracy (when every row has a measured one), else against
+//!   the quality proxy (when every row has one; the chart says which rows have a
+//!   measured accuracy and what the proxy is), else against bits per weight; the Pareto
+//!   front (see [`pareto_front`]) filled and joined by a step line.
 //!
 //! Bad data (no rows, NaN, negative values, zero on a log axis, an unknown baseline) is a
 //! [`crate::Error`] naming the row and field, checked by [`validate`] before anything is
@@ -57,6 +59,7 @@ pub struct ChartData {
 ///
 /// JSON: `{"method": "epitome:bits=3,ratio=2", "area_um2": 1.2e7, "latency_ns": 3.4e5,
 /// "energy_pj": 5.6e7, "bits_per_weight": 1.6, "accuracy_pct": 71.6 | null,
+/// "quality_proxy": 1.2 | null,
 /// "area_breakdown_um2": [["crossbar", 4e6], ["adc", 6e6], ...],
 /// "energy_breakdown_pj": [...], "latency_breakdown_ns": [...]}`. The accuracy and the
 /// breakdowns may be omitted.
@@ -73,9 +76,14 @@ pub struct ChartRow {
     pub energy_pj: f64,
     /// Stored bits per weight, including index, mask and scale overheads.
     pub bits_per_weight: f64,
-    /// Accuracy in percent (0 to 100), where known.
+    /// Accuracy in percent (0 to 100), where measured.
     #[serde(default)]
     pub accuracy_pct: Option<f64>,
+    /// The compression-quality proxy of [`crate::compare::quality_proxy`] (>= 0, lower
+    /// is better), where known: the Pareto chart's y axis when not every row has a
+    /// measured accuracy.
+    #[serde(default)]
+    pub quality_proxy: Option<f64>,
     /// Area by component (name, µm²), for the `area-breakdown` chart.
     #[serde(default)]
     pub area_breakdown_um2: Vec<(String, f64)>,
@@ -525,9 +533,8 @@ pub fn validate(data: &ChartData, kind: ChartKind, options: &ChartOptions) -> Re
             for (i, row) in data.rows.iter().enumerate() {
                 check_value(i, row, "area_um2", row.area_um2, log)?;
             }
-            if all_have_accuracy(data) {
-                for (i, row) in data.rows.iter().enumerate() {
-                    let a = row.accuracy_pct.unwrap_or(f64::NAN);
+            for (i, row) in data.rows.iter().enumerate() {
+                if let Some(a) = row.accuracy_pct {
                     if !(0.0..=100.0).contains(&a) {
                         return Err(Error::invalid(
                             format!("rows[{i}].accuracy_pct"),
@@ -535,9 +542,18 @@ pub fn validate(data: &ChartData, kind: ChartKind, options: &ChartOptions) -> Re
                         ));
                     }
                 }
-            } else {
-                for (i, row) in data.rows.iter().enumerate() {
-                    check_value(i, row, "bits_per_weight", row.bits_per_weight, false)?;
+                match pareto_y(data) {
+                    ParetoY::Accuracy => {}
+                    ParetoY::Proxy => check_value(
+                        i,
+                        row,
+                        "quality_proxy",
+                        row.quality_proxy.unwrap_or(f64::NAN),
+                        false,
+                    )?,
+                    ParetoY::Bits => {
+                        check_value(i, row, "bits_per_weight", row.bits_per_weight, false)?
+                    }
                 }
             }
         }
@@ -553,8 +569,25 @@ fn metric_of(kind: ChartKind) -> Metric {
     }
 }
 
-fn all_have_accuracy(data: &ChartData) -> bool {
-    data.rows.iter().all(|r| r.accuracy_pct.is_some())
+/// The y axis of the Pareto chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParetoY {
+    /// Measured accuracy (%), maximised: every row has one.
+    Accuracy,
+    /// The quality proxy, minimised: every row has one, not every row an accuracy.
+    Proxy,
+    /// Bits per weight, minimised: neither is known for every row.
+    Bits,
+}
+
+pub(crate) fn pareto_y(data: &ChartData) -> ParetoY {
+    if data.rows.iter().all(|r| r.accuracy_pct.is_some()) {
+        ParetoY::Accuracy
+    } else if data.rows.iter().all(|r| r.quality_proxy.is_some()) {
+        ParetoY::Proxy
+    } else {
+        ParetoY::Bits
+    }
 }
 
 /// A value must be finite and >= 0, and > 0 when `positive` (a log axis).
@@ -658,8 +691,11 @@ fn caption_of(kind: ChartKind, data: &ChartData) -> &'static str {
         ChartKind::AreaBreakdown => "area by component",
         ChartKind::EnergyBreakdown => "energy by component",
         ChartKind::LatencyBreakdown => "latency by component",
-        ChartKind::Pareto if all_have_accuracy(data) => "area vs accuracy",
-        ChartKind::Pareto => "area vs bits per weight",
+        ChartKind::Pareto => match pareto_y(data) {
+            ParetoY::Accuracy => "area vs accuracy",
+            ParetoY::Proxy => "area vs quality proxy",
+            ParetoY::Bits => "area vs bits per weight",
+        },
     }
 }
 

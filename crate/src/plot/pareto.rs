@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::legend::{self, marker, Entry, Shape, Swatch};
-use super::{all_have_accuracy, backend_err, fmt_tick, ChartData, ChartOptions, Theme};
+use super::{backend_err, fmt_num, fmt_tick, pareto_y, ChartData, ChartOptions, ParetoY, Theme};
 use super::{LogAxis, DESC_PX, LABEL_PX, TITLE_PX, TRANSPARENT_LINE};
 use crate::error::Result;
 
@@ -61,9 +61,11 @@ fn padded(min: f64, max: f64, floor: f64) -> (f64, f64) {
     ((min - pad).max(floor), max + pad)
 }
 
-/// Area (x, mm²) against accuracy (y, %, maximised) when every row has one, else against
-/// bits per weight (minimised); front points filled and joined by a step line; every
-/// method in the legend with its marker.
+/// Area (x, mm²) against accuracy (y, %, maximised) when every row has a measured one,
+/// else against the quality proxy (minimised) when every row has one, else against bits
+/// per weight (minimised); front points filled and joined by a step line; every method in
+/// the legend with its marker. On the proxy axis a note under the plot says what the
+/// proxy is and which rows have a measured accuracy (their legend entries carry it).
 pub(crate) fn draw_pareto<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &ChartData,
@@ -71,15 +73,16 @@ pub(crate) fn draw_pareto<DB: DrawingBackend>(
     options: &ChartOptions,
     theme: &Theme,
 ) -> Result<()> {
-    let accuracy = all_have_accuracy(data);
+    let axis = pareto_y(data);
+    let accuracy = axis == ParetoY::Accuracy;
     let points: Vec<(f64, f64)> = data
         .rows
         .iter()
         .map(|r| {
-            let y = if accuracy {
-                r.accuracy_pct.unwrap_or(f64::NAN)
-            } else {
-                r.bits_per_weight
+            let y = match axis {
+                ParetoY::Accuracy => r.accuracy_pct.unwrap_or(f64::NAN),
+                ParetoY::Proxy => r.quality_proxy.unwrap_or(f64::NAN),
+                ParetoY::Bits => r.bits_per_weight,
             };
             (r.area_um2 / 1e6, y)
         })
@@ -96,8 +99,12 @@ pub(crate) fn draw_pareto<DB: DrawingBackend>(
         swatch: Swatch::Line(theme.axis),
     }];
     for (i, row) in data.rows.iter().enumerate() {
+        let label = match (axis, row.accuracy_pct) {
+            (ParetoY::Proxy, Some(a)) => format!("{} % measured: {}", fmt_num(a), row.method),
+            _ => row.method.clone(),
+        };
         entries.push(Entry {
-            label: row.method.clone(),
+            label,
             swatch: Swatch::Marker {
                 colour: theme.series(i),
                 shape: Shape::of(i),
@@ -113,16 +120,20 @@ pub(crate) fn draw_pareto<DB: DrawingBackend>(
     let lw = legend::width_px(&area, &entries, theme, w * 2 / 5)?;
     let (plot_area, side) = area.split_horizontally(w.saturating_sub(lw));
     legend::draw(&side, &entries, theme)?;
+    let plot_area = match axis {
+        ParetoY::Proxy => with_note(&plot_area, &proxy_note(data), theme)?,
+        _ => plot_area,
+    };
 
     let xmin = points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
     let xmax = points.iter().map(|p| p.0).fold(0.0, f64::max);
     let ymin = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let ymax = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     let (y_lo, y_hi) = padded(ymin, ymax, 0.0);
-    let y_desc = if accuracy {
-        "accuracy (%)"
-    } else {
-        "bits per weight (incl. overheads)"
+    let y_desc = match axis {
+        ParetoY::Accuracy => "accuracy (%)",
+        ParetoY::Proxy => "quality proxy (lower is better)",
+        ParetoY::Bits => "bits per weight (incl. overheads)",
     };
     let line: Vec<(f64, f64)> = step_line(&front.iter().map(|&i| points[i]).collect::<Vec<_>>());
     let scatter = Scatter {
@@ -149,6 +160,81 @@ pub(crate) fn draw_pareto<DB: DrawingBackend>(
         let (lo, hi) = padded(xmin, xmax, 0.0);
         scatter_on(&plot_area, lo..hi, y_lo..y_hi, &scatter, theme)
     }
+}
+
+/// What the proxy axis means, and which rows have a measured accuracy (never invented:
+/// only the rows' own `accuracy_pct`).
+pub(crate) fn proxy_note(data: &ChartData) -> String {
+    let measured: Vec<&str> = data
+        .rows
+        .iter()
+        .filter(|r| r.accuracy_pct.is_some())
+        .map(|r| r.method.as_str())
+        .collect();
+    let which = if measured.is_empty() {
+        "No row here has a measured accuracy (that needs a trained model).".to_string()
+    } else {
+        format!(
+            "Measured accuracy only for {} (in the legend); the rest have none.",
+            measured.join(", ")
+        )
+    };
+    format!(
+        "Quality proxy, not accuracy: mean over layers of ln(8-bit dense bits / stored bits), \
+         0 for 8-bit dense; more compression, higher. {which}"
+    )
+}
+
+/// Splits `note` into lines that fit `width` px in `font` (words are not broken).
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    note: &str,
+    font: &TextStyle,
+    width: u32,
+) -> Result<Vec<String>> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in note.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        let (w, _) = area
+            .estimate_text_size(&candidate, font)
+            .map_err(backend_err)?;
+        if w > width && !line.is_empty() {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        } else {
+            line = candidate;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+/// Draws `note` (wrapped) at the bottom of `area`; returns the area above it.
+fn with_note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    note: &str,
+    theme: &Theme,
+) -> Result<DrawingArea<DB, Shift>> {
+    let font = theme.font(LABEL_PX - 2);
+    let (w, h) = area.dim_in_pixel();
+    let lines = wrap(area, note, &font, w.saturating_sub(16))?;
+    let line_px = LABEL_PX + 2;
+    let note_px = (lines.len() as u32 * line_px + 8).min(h / 3);
+    let (plot, foot) = area.split_vertically(h.saturating_sub(note_px));
+    for (k, text) in lines.iter().enumerate() {
+        let y = 4 + (k as u32 * line_px) as i32;
+        if y as u32 + line_px > note_px {
+            break;
+        }
+        foot.draw_text(text, &font, (8, y)).map_err(backend_err)?;
+    }
+    Ok(plot)
 }
 
 struct Scatter<'a> {

@@ -34,11 +34,12 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::genome::{decode_gene, Gene, Genome, LayerChoice, SearchSpace, SpaceConfig};
+use super::genome::{decode_gene, idx, Gene, Genome, LayerChoice, SearchSpace, SpaceConfig};
 use super::{InfeasibleClass, Outcome, SearchConfig};
 use crate::compare::{DesignLayer, EpitomeDesign, Knobs, LayerRef};
 use crate::epitome::EpitomeShape;
 use crate::nets::{Layer, Network};
+use crate::rng::Rng;
 use crate::sim::plan::{map_planned, table_area_um2};
 use crate::sim::{
     simulate_plan, Accounting, Arch, ArchConfig, BufSize, EpitomeLayout, LayerPlan, LayerScheme,
@@ -48,9 +49,6 @@ use crate::{Error, Result};
 
 /// Names of the objectives, in order.
 pub const OBJECTIVES: [&str; 4] = ["area_um2", "latency_ns", "energy_pj", "quality_proxy"];
-
-/// Bits of the reference layer of the quality proxy.
-const QUALITY_REF_BITS: f64 = 8.0;
 
 /// How objectives are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -472,9 +470,7 @@ impl Evaluator {
             LayerChoice::Dense { .. } => dense_params,
             LayerChoice::Epitome { shape, .. } => shape.len() as f64,
         };
-        let quality = ((dense_params * QUALITY_REF_BITS) / (stored * f64::from(w_bits)))
-            .ln()
-            .max(0.0);
+        let quality = crate::compare::quality_term(dense_params, stored, w_bits);
         Ok(Counts {
             crossbars,
             pes: map.pes,
@@ -659,6 +655,174 @@ impl Evaluator {
     /// Crossbars of a genome (from the cache).
     pub fn crossbars(&mut self, genome: &Genome) -> Result<u64> {
         Ok(self.counts_sum(genome)?.2)
+    }
+
+    /// The gene of layer `i` that needs the fewest crossbars (ties: the lower quality
+    /// proxy, then the smaller area, then the first in menu order), and its counts.
+    ///
+    /// Fast: the mapping's crossbar count grows with every epitome axis and with the
+    /// weight bits (docs/epitome.md, crossbar mapping), so only the smallest shape
+    /// (index 0 of every ascending axis) is tried, at every replication and every bit
+    /// width, next to the dense layer at every bit width. The oracle,
+    /// [`Evaluator::smallest_gene_exhaustive`], tries the whole menu.
+    pub fn smallest_gene(&mut self, i: usize) -> Result<(Gene, u64)> {
+        let (g, c) = self.smallest_counts(i)?;
+        Ok((g, c.crossbars))
+    }
+
+    fn smallest_counts(&mut self, i: usize) -> Result<(Gene, Counts)> {
+        let m = self.layer_menu(i)?;
+        let mut genes: Vec<Gene> = (0..m.bits.len()).map(|b| Gene::dense(idx(b))).collect();
+        if m.epitome_allowed {
+            for b in 0..m.bits.len() {
+                for r in 0..m.rep.len() {
+                    genes.push(Gene {
+                        epitome: true,
+                        e_out: 0,
+                        e_in: 0,
+                        e_h: 0,
+                        e_w: 0,
+                        rep: idx(r),
+                        bits: idx(b),
+                    });
+                }
+            }
+        }
+        self.smallest_of(i, genes)
+    }
+
+    /// The slow oracle of the smallest gene: every gene of layer `i`'s menu, with the
+    /// same order of preference as the fast path.
+    pub fn smallest_gene_exhaustive(&mut self, i: usize) -> Result<(Gene, u64)> {
+        let m = self.layer_menu(i)?;
+        let mut genes: Vec<Gene> = (0..m.bits.len()).map(|b| Gene::dense(idx(b))).collect();
+        if m.epitome_allowed {
+            for b in 0..m.bits.len() {
+                for r in 0..m.rep.len() {
+                    for o in 0..m.e_out.len() {
+                        for n in 0..m.e_in.len() {
+                            for h in 0..m.e_h.len() {
+                                for w in 0..m.e_w.len() {
+                                    genes.push(Gene {
+                                        epitome: true,
+                                        e_out: idx(o),
+                                        e_in: idx(n),
+                                        e_h: idx(h),
+                                        e_w: idx(w),
+                                        rep: idx(r),
+                                        bits: idx(b),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let (g, c) = self.smallest_of(i, genes)?;
+        Ok((g, c.crossbars))
+    }
+
+    fn layer_menu(&self, i: usize) -> Result<&super::genome::LayerMenu> {
+        self.space.layers.get(i).ok_or_else(|| {
+            Error::invalid(
+                "layer",
+                format!(
+                    "index {i} is out of range: the space has {} layers",
+                    self.space.layers.len()
+                ),
+            )
+        })
+    }
+
+    fn smallest_of(&mut self, i: usize, genes: Vec<Gene>) -> Result<(Gene, Counts)> {
+        let mut best: Option<(Gene, Counts)> = None;
+        let mut last_err = None;
+        for g in genes {
+            // A gene the simulator cannot map (e.g. a spatial size larger than the
+            // crossbar in mnsim accounting) is skipped, as the search would skip it.
+            let c = match self.cached_counts(i, &g) {
+                Ok(c) => c,
+                Err(e) => {
+                    last_err = Some(e);
+                    continue;
+                }
+            };
+            let better = best.as_ref().is_none_or(|(_, b)| {
+                c.crossbars
+                    .cmp(&b.crossbars)
+                    .then(c.quality.total_cmp(&b.quality))
+                    .then(c.area_um2.total_cmp(&b.area_um2))
+                    .is_lt()
+            });
+            if better {
+                best = Some((g, c));
+            }
+        }
+        match (best, last_err) {
+            (Some(b), _) => Ok(b),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(Error::invalid(
+                format!("space.layers[{i}]"),
+                "has an empty menu",
+            )),
+        }
+    }
+
+    /// The design with the fewest crossbars the space holds (every layer at its
+    /// [smallest gene](Self::smallest_gene)) and that count: no design of this
+    /// search needs fewer crossbars (the counts are additive over layers).
+    pub fn smallest(&mut self) -> Result<(Genome, u64)> {
+        let mut genes = Vec::with_capacity(self.space.layers.len());
+        let mut xb = 0u64;
+        for i in 0..self.space.layers.len() {
+            let (g, c) = self.smallest_gene(i)?;
+            genes.push(g);
+            xb = xb.saturating_add(c);
+        }
+        Ok((Genome(genes), xb))
+    }
+
+    /// Repairs `genome` toward the crossbar budget: layers, in an order drawn from
+    /// `rng`, are replaced by their smallest gene until the design fits (or every layer
+    /// is at its smallest). A design that already fits, or a search without a budget,
+    /// is left as it is. The result meets the budget whenever any design does.
+    pub fn repair(&mut self, genome: &mut Genome, rng: &mut Rng) -> Result<()> {
+        let Some(budget) = self.budget_crossbars else {
+            return Ok(());
+        };
+        let mut xb = self.crossbars(genome)?;
+        let mut order: Vec<usize> = (0..genome.0.len()).collect();
+        for k in (1..order.len()).rev() {
+            order.swap(k, rng.below(k + 1));
+        }
+        for i in order {
+            if xb <= budget {
+                break;
+            }
+            let (small, c) = self.smallest_gene(i)?;
+            let old = self.cached_counts(i, &genome.0[i])?;
+            genome.0[i] = small;
+            xb = xb.saturating_sub(old.crossbars).saturating_add(c);
+        }
+        Ok(())
+    }
+
+    /// The first generation of a search under a crossbar budget: the smallest design,
+    /// then `n - 1` random designs, each repaired toward the budget
+    /// ([`Evaluator::repair`]), all drawn from `rng`. Without a budget, no seeds (the
+    /// search starts from random designs).
+    pub fn seeds(&mut self, n: usize, rng: &mut Rng) -> Result<Vec<Genome>> {
+        if self.budget_crossbars.is_none() || n == 0 {
+            return Ok(Vec::new());
+        }
+        let mut seeds = vec![self.smallest()?.0];
+        for _ in 1..n {
+            let mut g = self.space.random_genome(rng);
+            self.repair(&mut g, rng)?;
+            seeds.push(g);
+        }
+        Ok(seeds)
     }
 }
 

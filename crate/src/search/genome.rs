@@ -201,7 +201,8 @@ pub struct SearchSpace {
     pub layers: Vec<LayerMenu>,
 }
 
-fn idx(v: usize) -> u8 {
+/// A menu index as a gene index.
+pub(crate) fn idx(v: usize) -> u8 {
     // Menus are capped at 255 entries, so every index fits.
     v.min(255) as u8
 }

@@ -348,7 +348,21 @@ pub struct Search {
 impl Search {
     /// A search over `space`, with its first generation (random genomes) queued.
     pub fn new(space: SearchSpace, cfg: SearchConfig) -> Result<Self> {
+        Self::seeded(space, cfg, Vec::new())
+    }
+
+    /// A search whose first generation starts with `seeds` (in order, repeats
+    /// dropped, at most `population` of them) and is filled up with random genomes.
+    /// The caller picks seeds it knows are good starts, e.g. designs repaired to meet
+    /// a crossbar budget ([`SearchRun`]). A seed outside the space is an error naming
+    /// `seeds[i]`.
+    pub fn seeded(space: SearchSpace, cfg: SearchConfig, seeds: Vec<Genome>) -> Result<Self> {
         cfg.validate()?;
+        for (i, g) in seeds.iter().enumerate() {
+            space
+                .check(g)
+                .map_err(|e| Error::invalid(format!("seeds[{i}]"), e.to_string()))?;
+        }
         if space.layers.is_empty() {
             return Err(Error::invalid("space", "has no layers"));
         }
@@ -373,7 +387,16 @@ impl Search {
             improved: false,
             state: SearchState::Asking,
         };
-        for _ in 0..s.cfg.population {
+        let mut seeded = 0;
+        for g in seeds {
+            if seeded >= s.cfg.population {
+                break;
+            }
+            if s.enqueue(g) {
+                seeded += 1;
+            }
+        }
+        for _ in seeded..s.cfg.population {
             let mut placed = false;
             for _ in 0..=s.cfg.max_retries {
                 let g = s.space.random_genome(&mut s.rng);

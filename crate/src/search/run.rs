@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::evaluate::{Evaluator, ExactCosts, Fidelity, SearchRequest, OBJECTIVES};
 use super::{InfeasibleClass, LayerChoice, Search, SearchState, Solution, StopReason};
 use crate::compare::EpitomeDesign;
-use crate::Result;
+use crate::rng::Rng;
+use crate::{Error, Result};
 
 /// One point of the front, with named objectives.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,6 +65,14 @@ pub struct RunInfo {
     pub budget_crossbars: Option<u64>,
     /// Crossbars of the dense 32-bit network.
     pub dense32_crossbars: u64,
+    /// Crossbars of the smallest design in the space (every searched layer at the
+    /// gene with the fewest crossbars): no design needs fewer.
+    pub min_crossbars: u64,
+    /// `min_crossbars / dense32_crossbars`: the smallest budget fraction any design meets.
+    pub min_fraction_of_dense32: f64,
+    /// False when the budget is below `min_crossbars` (no design can meet it; the
+    /// search is not worth running).
+    pub budget_reachable: bool,
     /// Exact costs of the dense B-bit network.
     pub dense: ExactCosts,
     /// Searched layers.
@@ -79,18 +88,59 @@ pub struct RunInfo {
 pub struct SearchRun {
     search: Search,
     evaluator: Evaluator,
+    min_crossbars: u64,
 }
+
+/// Mixed into the seed for the stream the first generation's seeds are drawn from.
+const SEED_STREAM: u64 = 0x5EED_F1A5_7000_0001;
 
 impl SearchRun {
     /// Builds the evaluator and the search (score scales default to the dense network's).
+    ///
+    /// Under a crossbar budget the first generation is seeded
+    /// ([`Evaluator::seeds`]): the smallest design and random designs repaired toward
+    /// the budget, so a reachable budget is met from the first generation on. The
+    /// seeds come from their own RNG stream (derived from the seed), so the search's
+    /// own draws do not depend on them.
     pub fn new(req: &SearchRequest) -> Result<Self> {
-        let evaluator = Evaluator::new(req)?;
+        let mut evaluator = Evaluator::new(req)?;
         let mut cfg = req.search.clone();
+        cfg.validate()?;
         if cfg.scales.is_none() {
             cfg.scales = Some(evaluator.scales()?);
         }
-        let search = Search::new(evaluator.space().clone(), cfg)?;
-        Ok(SearchRun { search, evaluator })
+        let (_, min_crossbars) = evaluator.smallest()?;
+        let mut rng = Rng::new(cfg.seed ^ SEED_STREAM);
+        let seeds = evaluator.seeds(cfg.population, &mut rng)?;
+        let search = Search::seeded(evaluator.space().clone(), cfg, seeds)?;
+        Ok(SearchRun {
+            search,
+            evaluator,
+            min_crossbars,
+        })
+    }
+
+    /// An error naming the budget and the smallest reachable crossbar count when no
+    /// design of the space can meet the budget (`None` when one can, or without a
+    /// budget). `field` names the setting the reader gave (a CLI flag or a JSON field).
+    pub fn unreachable(&self, field: &str) -> Option<Error> {
+        let budget = self.evaluator.budget_crossbars()?;
+        if budget >= self.min_crossbars {
+            return None;
+        }
+        let info = self.info();
+        Some(Error::invalid(
+            field,
+            format!(
+                "no design can meet a budget of {budget} crossbars: the smallest this search \
+                 can build needs {} (each layer at its smallest epitome and fewest bits; \
+                 {:.4} of dense 32-bit's {}); raise the budget to at least {} crossbars",
+                self.min_crossbars,
+                info.min_fraction_of_dense32,
+                info.dense32_crossbars,
+                self.min_crossbars
+            ),
+        ))
     }
 
     /// The search.
@@ -133,6 +183,12 @@ impl SearchRun {
             bits: ev.bits(),
             budget_crossbars: ev.budget_crossbars(),
             dense32_crossbars: ev.dense32_crossbars(),
+            min_crossbars: self.min_crossbars,
+            min_fraction_of_dense32: self.min_crossbars as f64
+                / ev.dense32_crossbars().max(1) as f64,
+            budget_reachable: ev
+                .budget_crossbars()
+                .is_none_or(|b| b >= self.min_crossbars),
             dense: ev.dense(),
             layers: ev.space().layers.len(),
             log10_designs: ev.space().log10_size(),

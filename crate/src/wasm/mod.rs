@@ -13,6 +13,7 @@ mod chart_api;
 mod compare_api;
 mod convert;
 mod epitome_api;
+mod explorer_api;
 mod model_api;
 mod search_api;
 mod sim_api;
@@ -31,6 +32,7 @@ pub fn limits() -> Result<JsValue, JsError> {
     to_js(&crate::limits::LIMITS)
 }
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
+pub use explorer_api::{epitome_readers, epitome_sampling, epitome_window};
 pub use model_api::WasmModel;
 pub use search_api::SearchSession;
 pub use sim_api::{list_networks, list_presets, simulate};

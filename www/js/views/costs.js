@@ -28,7 +28,7 @@ const CHARTS = [
   { kind: 'energy', label: 'Energy per method' },
   { kind: 'area-breakdown', label: 'Area by component' },
   { kind: 'energy-breakdown', label: 'Energy by component' },
-  { kind: 'pareto', label: 'Area vs bits per weight (Pareto front)' },
+  { kind: 'pareto', label: 'Area vs quality proxy (Pareto front; the chart says what the proxy is)' },
 ];
 
 const TEMPLATE = `
@@ -36,7 +36,7 @@ const TEMPLATE = `
     MNSIM&nbsp;2.0's behaviour-level model; <em>physical</em> accounting counts the hardware as built, <em>mnsim</em>
     reproduces MNSIM's own numbers). Methods use this project's models of epitomes and pruning baselines.</p>
   <form id="costs-form" class="costs-controls" autocomplete="off">
-    <label>Network <select name="net" id="costs-net"></select></label>
+    <label class="span2">Network <select name="net" id="costs-net"></select></label>
     <label>Hardware preset <select name="preset" id="costs-preset"></select></label>
     <label>Accounting <select name="acc"><option value="physical">physical</option><option value="mnsim">mnsim (MNSIM 2.0)</option></select></label>
     <label>Crossbar size (rows = cols) <select name="xbar"><option value="0">preset</option><option>64</option><option>128</option><option>256</option><option>512</option></select></label>
@@ -227,10 +227,12 @@ function formatMs(ms) {
 async function redraw() {
   if (!last) return;
   core = await load();
-  const data = chartDataFromCompare(last.result);
-  // A phone-width chart has room for the network's name only (the core centres the title).
-  if (($('#costs-charts').clientWidth || 640) < 480) data.title = last.result.network;
+  const full = chartDataFromCompare(last.result);
+  // A chart narrower than its full title (the charts sit two abreast on a desktop, one on a
+  // phone) gets the network's name only; the summary above says the preset and accounting.
+  const short = { ...full, title: last.result.network };
   for (const canvas of ctx.root.querySelectorAll('#costs-charts canvas')) {
+    const data = (canvas.clientWidth || 640) < 720 ? short : full;
     try {
       // Stacked breakdowns stay linear: segment lengths on a log axis would mislead.
       const stacked = canvas.dataset.kind.endsWith('-breakdown');

@@ -1,5 +1,9 @@
 // Epitome explorer: the epitome as a heat map of how often each element is
-// sampled, the window each output channel reads, and the layer's IFAT/IFRT/OFAT.
+// sampled, the window each output channel reads, the kernels of W linked to E (click
+// a kernel: its window in E lights up; click an element of E: the kernels that read
+// it light up; the wrap-around of input channels played or stepped), and the layer's
+// IFAT/IFRT/OFAT. Every link (index map, windows, readers, groups, patterns) comes
+// from the wasm core (crate::epitome::links); this file only draws.
 import { call, withCore } from '../wasm.js';
 import { specFromForm, formatCount, formatRatio, LAYER_FIELDS, EPITOME_FIELDS } from '../format.js';
 import { viridis, cssVar } from '../colors.js';
@@ -11,8 +15,13 @@ const MAX_ELEMENTS = 1 << 22; // dense weights above this are not materialised i
 const MAX_TABLE_ROWS = 48;
 
 let ctx;
-let view = null; // {spec, info, counts, tables, maxCount}
+let view = null; // {spec, info, counts, tables, maxCount, coreSpec}
 let offsets = null; // offsets of the chosen model layer (null: the default schedule)
+// What is linked: the window of output channel o (always), and a selected kernel of W
+// or element of E (or neither). All three are the core's answers.
+let links = { channel: null, kernel: null, readers: null };
+let player = null; // the wrap-around animation's timer
+const reducedMotion = () => typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 const $ = (sel) => ctx.root.querySelector(sel);
 
@@ -50,14 +59,32 @@ export async function init(c) {
   });
   $('#ex-heat').addEventListener('mousemove', hover);
   $('#ex-heat').addEventListener('mouseleave', () => { $('#ex-hover').textContent = '\u00a0'; });
-  new ResizeObserver(() => view && draw()).observe($('#ex-heat').parentElement);
+  $('#ex-heat').addEventListener('click', (ev) => {
+    const k = elementAt(ev);
+    if (k !== null) selectElement(k);
+  });
+  $('#ex-w').addEventListener('click', (ev) => {
+    const at = kernelAt(ev);
+    if (at) selectKernel(at[0], at[1]);
+  });
+  $('#ex-w').addEventListener('keydown', kernelKeys);
+  $('#ex-play').addEventListener('click', () => (player ? stopPlaying() : play()));
+  $('#ex-step').addEventListener('click', () => stepKernel(1));
+  const motion = matchMedia('(prefers-reduced-motion: reduce)');
+  const showPlay = () => {
+    $('#ex-play').hidden = motion.matches;
+    if (motion.matches) stopPlaying();
+  };
+  motion.addEventListener?.('change', showPlay);
+  showPlay();
+  new ResizeObserver(() => view && draw()).observe($('.ex-pair'));
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => view && draw());
   const linkedO = ctx.state.o;
   await layersListed; // a linked model layer is chosen before the first draw
   if (!view) await recompute(Object.fromEntries(new FormData(form)));
   if (view && linkedO >= view.spec.layer.c_out) {
     ctx.reportLink([`o: must be below c_out = ${view.spec.layer.c_out} (got ${linkedO}, using 0)`]);
-    selectChannel(0);
+    await selectChannel(0);
   }
   ctx.store.subscribe(['shape'], (state) => {
     if (state.shape === valuesToShape(Object.fromEntries(new FormData($('#ex-form'))))) return;
@@ -70,14 +97,131 @@ export async function init(c) {
   });
 }
 
-function selectChannel(o) {
+/** Picks output channel `o` (clears a kernel or element selection unless `keep`). */
+async function selectChannel(o, keep = false) {
   if (!view || !Number.isInteger(o)) return;
   o = Math.max(0, Math.min(view.spec.layer.c_out - 1, o));
   $('#ex-o').value = o;
   $('#ex-o-range').value = o;
   if (o !== ctx.state.o) ctx.update({ o });
+  if (!keep) {
+    stopPlaying();
+    links.kernel = null;
+    links.readers = null;
+  }
+  const v = view;
+  const channel = await call('epitomeWindow', v.coreSpec, o, null);
+  if (v !== view) return; // the layer changed meanwhile
+  links.channel = channel;
   draw();
   showTables();
+  describeLink();
+}
+
+/** Kernel W[o][i]: its window in E lights up (the core's `epitomeWindow`). */
+async function selectKernel(o, i) {
+  if (!view) return;
+  const v = view;
+  const w = await call('epitomeWindow', v.coreSpec, o, i);
+  if (v !== view) return;
+  links.kernel = w;
+  links.readers = null;
+  await selectChannel(o, true);
+}
+
+/** Element k of E: the kernels of W that read it light up (the core's `epitomeReaders`). */
+async function selectElement(k) {
+  if (!view) return;
+  stopPlaying();
+  const v = view;
+  const r = await call('epitomeReaders', v.coreSpec, k);
+  if (v !== view) return;
+  links.readers = r;
+  links.kernel = null;
+  draw();
+  describeLink();
+}
+
+/** The next (or previous) input channel of the selected kernel, wrapping after c_in - 1. */
+function stepKernel(d) {
+  if (!view) return Promise.resolve();
+  const o = links.kernel?.o ?? Number($('#ex-o').value);
+  const c_in = view.spec.layer.c_in;
+  const i = links.kernel ? (links.kernel.i + d + c_in) % c_in : 0;
+  return selectKernel(o, i);
+}
+
+/** Plays the input channels of the selected output channel, one per 0.6 s, once round. */
+function play() {
+  if (!view || reducedMotion()) return;
+  stopPlaying();
+  const o = links.kernel?.o ?? Number($('#ex-o').value);
+  let i = 0;
+  const c_in = view.spec.layer.c_in;
+  $('#ex-play').textContent = 'Stop';
+  $('#ex-play').setAttribute('aria-pressed', 'true');
+  const tick = async () => {
+    if (!view || i >= c_in) return stopPlaying();
+    await selectKernel(o, i++);
+    if (player !== null) player = setTimeout(tick, 600);
+  };
+  player = 0;
+  tick();
+}
+
+function stopPlaying() {
+  if (player) clearTimeout(player);
+  player = null;
+  const b = ctx?.root.querySelector('#ex-play');
+  if (b) {
+    b.textContent = 'Play the wrap-around';
+    b.setAttribute('aria-pressed', 'false');
+  }
+}
+
+/** Arrow keys move the selected kernel of W; Enter or Space selects the first. */
+function kernelKeys(ev) {
+  if (!view) return;
+  const { c_out, c_in } = view.spec.layer;
+  const k = links.kernel ?? { o: Number($('#ex-o').value), i: 0 };
+  const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+  if (ev.key === 'Enter' || ev.key === ' ') {
+    ev.preventDefault();
+    selectKernel(k.o, k.i);
+  } else if (moves[ev.key]) {
+    ev.preventDefault();
+    const [dy, dx] = moves[ev.key];
+    selectKernel(Math.max(0, Math.min(c_out - 1, k.o + dy)), Math.max(0, Math.min(c_in - 1, k.i + dx)));
+  }
+}
+
+/** One sentence on the current link, with the core's numbers. */
+function describeLink() {
+  const out = $('#ex-link');
+  const heat = $('#ex-heat'), w = $('#ex-w');
+  const kernel = links.kernel, readers = links.readers;
+  heat.dataset.lit = JSON.stringify(kernel ? kernel.elements : readers ? [readers.element] : links.channel?.elements ?? []);
+  w.dataset.lit = JSON.stringify(readers ? readers.kernels : kernel ? [[kernel.o, kernel.i]] : []);
+  const span = (cells, d) => {
+    const v = cells.map((c) => c[d]);
+    const lo = Math.min(...v), hi = Math.max(...v);
+    return lo === hi ? `${lo}` : `${lo}-${hi}`;
+  };
+  if (kernel) {
+    const [a] = kernel.offset;
+    out.textContent = `W[${kernel.o}][${kernel.i}] reads E row ${kernel.row}, channel ${kernel.channel} `
+      + `= (a + i) mod e_in = (${a} + ${kernel.i}) mod ${view.spec.epitome.e_in}`
+      + (kernel.wraps ? `, after wrapping around ${kernel.wraps}x` : ', no wrap-around')
+      + `; rows ${span(kernel.cells, 2)}, columns ${span(kernel.cells, 3)} (group ${kernel.group}).`;
+  } else if (readers) {
+    const [r, ch, y, x] = readers.cell;
+    const n = readers.weights.length, k = readers.kernels.length;
+    const list = readers.kernels.slice(0, 8).map(([o, i]) => `W[${o}][${i}]`).join(', ');
+    out.textContent = `E[${r}][${ch}][${y}][${x}] is read by ${formatCount(n)} weight${n === 1 ? '' : 's'} in `
+      + `${formatCount(k)} kernel${k === 1 ? '' : 's'}${k ? `: ${list}${k > 8 ? ', …' : ''}` : ' (no weight reads it)'}.`;
+  } else {
+    out.textContent = 'Click a kernel of W to light its window in E, or an element of E to light the kernels that read it.';
+  }
 }
 
 async function recompute(values) {
@@ -93,26 +237,26 @@ async function recompute(values) {
     const layer = { ...spec.layer, stride: 1, padding: 0 };
     const epitome = { shape: [spec.epitome.e_out, spec.epitome.e_in, spec.epitome.e_h, spec.epitome.e_w] };
     const extra = offsets ? { offsets } : {};
-    // Materialising an epitome whose values are their own indices gives the sampling map.
-    const map = await call('epitomeMaterialize', { layer, ...extra, epitome: { ...epitome, data: Float32Array.from({ length: n }, (_, i) => i) } });
-    const counts = new Uint32Array(n);
-    for (const idx of map.data) counts[idx] += 1;
+    const coreSpec = { layer, epitome: spec.epitome, ...extra };
+    // The index map (weight -> epitome element) and each element's count, from the core.
+    const sampling = await call('epitomeSampling', coreSpec);
     const tables = await call('epitomeTables', { layer, ...extra, epitome: { ...epitome, data: new Float32Array(n) } });
-    let maxCount = 0;
-    for (const c of counts) maxCount = Math.max(maxCount, c);
-    view = { spec, info, counts, tables, maxCount };
+    stopPlaying();
+    links = { channel: null, kernel: null, readers: null };
+    view = { spec, info, counts: sampling.counts, index: sampling.index, tables, maxCount: sampling.max_count, coreSpec };
     err.hidden = true;
     showInfo(info);
     $('#ex-o').max = spec.layer.c_out - 1;
     $('#ex-o-range').max = spec.layer.c_out - 1;
-    selectChannel(Math.min(ctx.state.o, spec.layer.c_out - 1));
+    await selectChannel(Math.min(ctx.state.o, spec.layer.c_out - 1));
   } catch (e) {
     view = null;
     err.textContent = e.message;
     err.hidden = false;
     showInfo(null);
     $('#ex-tables').replaceChildren();
-    for (const id of ['#ex-heat', '#ex-channels']) {
+    links = { channel: null, kernel: null, readers: null };
+    for (const id of ['#ex-heat', '#ex-channels', '#ex-w']) {
       const c = $(id);
       c.getContext('2d').clearRect(0, 0, c.width, c.height);
     }
@@ -126,18 +270,27 @@ function showInfo(info) {
   }
 }
 
+/** Tallest drawing of E or W (CSS px): the two sit side by side, on a screen. */
+const MAX_H = 420;
+
+/** Width each of E and W may take: half the explorer column when it is wide, else all of it. */
+function pairWidth() {
+  const w = $('.ex-pair')?.clientWidth || 600;
+  return w >= 520 ? Math.floor(w / 2 - 12) : w;
+}
+
 /** Geometry of the heat map: cell size and tile positions. */
 function layout() {
   const { e_out, e_in, e_h, e_w } = view.spec.epitome;
   const rows = Math.min(e_out, MAX_SHOWN), chans = Math.min(e_in, MAX_SHOWN);
-  const width = $('#ex-heat').parentElement.clientWidth || 600;
-  const cell = Math.max(2, Math.min(16, Math.floor(width / (chans * (e_w + 1)))));
+  const width = pairWidth();
+  const cell = Math.max(2, Math.min(16, Math.floor(width / (chans * (e_w + 1))), Math.floor(MAX_H / (rows * (e_h + 1)))));
   const tileW = (e_w + 1) * cell, tileH = (e_h + 1) * cell;
   return { rows, chans, cell, tileW, tileH, w: chans * tileW, h: rows * tileH };
 }
 
 function draw() {
-  const { spec, info, counts, maxCount } = view;
+  const { spec, counts, maxCount } = view;
   const { e_in, e_h, e_w } = spec.epitome;
   const L = layout();
   const dpr = window.devicePixelRatio || 1;
@@ -160,28 +313,122 @@ function draw() {
       }
     }
   }
-  // The window of the selected output channel.
+  // The links (all from the core): the window of output channel o, thin; a selected
+  // kernel's window or a selected element, filled and outlined.
   const o = Number($('#ex-o').value);
-  const { e_out } = spec.epitome;
+  const highlight = cssVar('--highlight', '#ff3d7f');
+  const cellRect = ([r, ch, y, x]) => (r < L.rows && ch < L.chans ? [ch * L.tileW + x * L.cell, r * L.tileH + y * L.cell] : null);
+  g.strokeStyle = highlight;
+  const chosen = links.kernel?.cells ?? (links.readers ? [links.readers.cell] : []);
+  g.lineWidth = 1;
+  if (!chosen.length) g.lineWidth = Math.max(1.5, L.cell / 5);
+  for (const cell of links.channel?.cells ?? []) {
+    const at = cellRect(cell);
+    if (at) g.strokeRect(at[0] + 0.5, at[1] + 0.5, L.cell - 1, L.cell - 1);
+  }
+  g.globalAlpha = 0.55;
+  g.fillStyle = highlight;
+  for (const cell of chosen) {
+    const at = cellRect(cell);
+    if (at) g.fillRect(at[0], at[1], L.cell, L.cell);
+  }
+  g.globalAlpha = 1;
+  g.lineWidth = Math.max(2, L.cell / 4);
+  for (const cell of chosen) {
+    const at = cellRect(cell);
+    if (at) g.strokeRect(at[0], at[1], L.cell, L.cell);
+  }
+  heat.dataset.cell = String(L.cell);
+  drawStrip(o);
+  drawW();
+  $('#ex-max').textContent = formatCount(maxCount);
+  const ch = links.channel;
+  if (ch) {
+    const [a, b, c] = ch.offset;
+    const wraps = spec.layer.c_in > e_in ? `, input channels wrap around the epitome's ${e_in}` : '';
+    $('#ex-o-info').textContent = `group ${ch.group}, epitome row ${ch.row}, offset (a=${a}, b=${b}, c=${c})${wraps}`
+      + (spec.epitome.e_out > MAX_SHOWN || e_in > MAX_SHOWN ? ` — first ${MAX_SHOWN} rows/channels drawn` : '');
+  }
+}
+
+/** Geometry of the kernels of W: output channels down, input channels across. */
+function layoutW() {
+  const { c_out, c_in, k_h, k_w } = view.spec.layer;
+  const rows = Math.min(c_out, MAX_SHOWN), cols = Math.min(c_in, MAX_SHOWN);
+  const width = pairWidth();
+  const cell = Math.max(2, Math.min(12, Math.floor(width / (cols * (k_w + 1))), Math.floor(MAX_H / (rows * (k_h + 1)))));
+  const tileW = (k_w + 1) * cell, tileH = (k_h + 1) * cell;
+  return { rows, cols, cell, tileW, tileH, w: cols * tileW, h: rows * tileH };
+}
+
+/** W: each weight in the colour of the element of E it copies (the core's index map). */
+function drawW() {
+  const { spec, counts, index, maxCount } = view;
   const { c_in, k_h, k_w } = spec.layer;
-  const group = Math.floor(o / e_out), row = o % e_out;
-  const [a, b, c] = info.offsets[group];
-  g.strokeStyle = cssVar('--highlight', '#ff3d7f');
-  g.lineWidth = Math.max(1.5, L.cell / 4);
-  if (row < L.rows) {
-    const seen = new Set();
-    for (let i = 0; i < c_in; i++) {
-      const ch = (a + i) % e_in;
-      if (ch >= L.chans || seen.has(ch)) continue;
-      seen.add(ch);
-      g.strokeRect(ch * L.tileW + c * L.cell, row * L.tileH + b * L.cell, k_w * L.cell, k_h * L.cell);
+  const L = layoutW();
+  const dpr = window.devicePixelRatio || 1;
+  const c = $('#ex-w');
+  c.width = L.w * dpr;
+  c.height = L.h * dpr;
+  c.style.width = `${L.w}px`;
+  c.style.height = `${L.h}px`;
+  const g = c.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, L.w, L.h);
+  for (let o = 0; o < L.rows; o++) {
+    for (let i = 0; i < L.cols; i++) {
+      for (let y = 0; y < k_h; y++) {
+        for (let x = 0; x < k_w; x++) {
+          const k = index[((o * c_in + i) * k_h + y) * k_w + x];
+          g.fillStyle = viridis(maxCount ? counts[k] / maxCount : 0);
+          g.fillRect(i * L.tileW + x * L.cell, o * L.tileH + y * L.cell, L.cell, L.cell);
+        }
+      }
     }
   }
-  drawStrip(o);
-  $('#ex-max').textContent = formatCount(maxCount);
-  const wraps = c_in > e_in ? `, input channels wrap ${Math.ceil(c_in / e_in)}x` : '';
-  $('#ex-o-info').textContent = `group ${group}, epitome row ${row}, offset (a=${a}, b=${b}, c=${c})${wraps}`
-    + (spec.epitome.e_out > MAX_SHOWN || e_in > MAX_SHOWN ? ` — first ${MAX_SHOWN} rows/channels drawn` : '');
+  const highlight = cssVar('--highlight', '#ff3d7f');
+  const o = Number($('#ex-o').value);
+  if (o < L.rows) {
+    // The selected output channel: a bar at the left of its row.
+    g.fillStyle = highlight;
+    g.fillRect(0, o * L.tileH + L.tileH - L.cell, L.w, Math.max(1, L.cell / 3));
+  }
+  const lit = links.readers ? links.readers.kernels : links.kernel ? [[links.kernel.o, links.kernel.i]] : [];
+  g.strokeStyle = highlight;
+  g.lineWidth = Math.max(2, L.cell / 2);
+  for (const [ko, ki] of lit) {
+    if (ko >= L.rows || ki >= L.cols) continue;
+    g.strokeRect(ki * L.tileW - 1, ko * L.tileH - 1, k_w * L.cell + 2, k_h * L.cell + 2);
+  }
+  if (links.readers) {
+    // The weights that copy the element, filled.
+    g.fillStyle = highlight;
+    for (const [wo, wi, y, x] of links.readers.weights) {
+      if (wo < L.rows && wi < L.cols) g.fillRect(wi * L.tileW + x * L.cell, wo * L.tileH + y * L.cell, L.cell, L.cell);
+    }
+  }
+  c.dataset.cell = String(L.cell);
+  $('#ex-w-note').textContent = spec.layer.c_out > MAX_SHOWN || c_in > MAX_SHOWN
+    ? `First ${MAX_SHOWN} output and input channels drawn.` : '';
+}
+
+/** The kernel [o, i] under a pointer event on W, or null. */
+function kernelAt(ev) {
+  if (!view) return null;
+  const L = layoutW();
+  const i = Math.floor(ev.offsetX / L.tileW), o = Math.floor(ev.offsetY / L.tileH);
+  return o >= 0 && i >= 0 && o < L.rows && i < L.cols ? [o, i] : null;
+}
+
+/** The flat index of the element of E under a pointer event (row-major layout of E), or null. */
+function elementAt(ev) {
+  if (!view) return null;
+  const L = layout();
+  const { e_in, e_h, e_w } = view.spec.epitome;
+  const ch = Math.floor(ev.offsetX / L.tileW), r = Math.floor(ev.offsetY / L.tileH);
+  const x = Math.floor((ev.offsetX - ch * L.tileW) / L.cell), y = Math.floor((ev.offsetY - r * L.tileH) / L.cell);
+  if (ch >= L.chans || r >= L.rows || x >= e_w || y >= e_h || ch < 0 || r < 0) return null;
+  return ((r * e_in + ch) * e_h + y) * e_w + x;
 }
 
 function drawStrip(o) {
@@ -208,17 +455,15 @@ function drawStrip(o) {
 }
 
 function hover(ev) {
-  if (!view) return;
-  const L = layout();
-  const { e_in, e_h, e_w } = view.spec.epitome;
-  const ch = Math.floor(ev.offsetX / L.tileW), r = Math.floor(ev.offsetY / L.tileH);
-  const x = Math.floor((ev.offsetX - ch * L.tileW) / L.cell), y = Math.floor((ev.offsetY - r * L.tileH) / L.cell);
-  if (ch >= L.chans || r >= L.rows || x >= e_w || y >= e_h) {
+  const k = elementAt(ev);
+  if (k === null) {
     $('#ex-hover').textContent = '\u00a0';
     return;
   }
-  const n = view.counts[((r * e_in + ch) * e_h + y) * e_w + x];
-  $('#ex-hover').textContent = `E[${r}][${ch}][${y}][${x}] feeds ${n} weight${n === 1 ? '' : 's'} of W`;
+  const { e_in, e_h, e_w } = view.spec.epitome;
+  const [r, ch, y, x] = [Math.floor(k / (e_in * e_h * e_w)), Math.floor(k / (e_h * e_w)) % e_in, Math.floor(k / e_w) % e_h, k % e_w];
+  const n = view.counts[k];
+  $('#ex-hover').textContent = `E[${r}][${ch}][${y}][${x}] feeds ${n} weight${n === 1 ? '' : 's'} of W (click: which)`;
 }
 
 const pages = { IFAT: 0, IFRT: 0, OFAT: 0 }; // page shown of each table (reset when the pattern changes)
@@ -270,13 +515,9 @@ function table(caption, head, all) {
 
 function showTables() {
   const { spec, info, tables } = view;
-  const o = Number($('#ex-o').value);
-  const group = Math.floor(o / spec.epitome.e_out);
-  // Pattern ids follow first appearance of an offset over the groups.
-  // (A Map: linear in the number of groups, whatever the layer.)
-  const ids = new Map();
-  for (const off of info.offsets) if (!ids.has(off.join())) ids.set(off.join(), ids.size);
-  const pattern = ids.get(info.offsets[group].join());
+  if (!links.channel) return;
+  const group = links.channel.group;
+  const pattern = info.group_patterns[group]; // the core's pattern id of the group
   const at = `${JSON.stringify(spec)}/${pattern}`;
   if (at !== pagesFor) {
     pagesFor = at;

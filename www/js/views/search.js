@@ -114,10 +114,12 @@ async function start() {
     budget_fraction_of_dense32: Number(f.budget.value),
     search: { seed: Number(f.seed.value), population: Number(f.population.value), generations: Number(f.generations.value) },
   };
+  let info;
   try {
     session?.free?.();
     session = null;
     session = new core.SearchSession(request);
+    info = session.progress().info;
     run = { key: settingsKey(state, SEARCH_KEYS), state, bits: request.bits };
     delete root.dataset.searchDone;
     markStale(false);
@@ -127,6 +129,11 @@ async function start() {
     return;
   }
   showError('');
+  if (!info.budget_reachable) {
+    // Nothing to search: no design of the space meets the budget (the core's count).
+    unreachable(info);
+    return;
+  }
   paused = false;
   startedAt = performance.now();
   $('#search-start').disabled = true;
@@ -139,6 +146,7 @@ async function start() {
 
 function tick() {
   if (!session || paused) return;
+  delete $('#search-status').dataset.unreachable;
   let p;
   try {
     p = session.step(1);
@@ -153,7 +161,7 @@ function tick() {
   $('#search-status').textContent = `${run.state.net}: generation ${p.generation}, ${formatCount(p.evaluations)} designs evaluated `
     + `(${formatCount(p.evaluations / Math.max(secs, 1e-3))}/s), ${formatCount(infeasible)} infeasible, `
     + `front of ${p.front.length}` + (p.best ? `; best: ${formatCount(p.best.crossbars)} crossbars, `
-    + `${fmt(p.best.area_um2 / 1e6, 1)} mm², ${fmt(p.best.latency_ns / 1e3, 0)} µs` : '')
+    + `${fmt(p.best.area_um2 / 1e6, 1)} mm², ${p.best.latency_ns >= 1e7 ? `${fmt(p.best.latency_ns / 1e6, 1)} ms` : `${fmt(p.best.latency_ns / 1e3, 0)} µs`}` : '')
     + (p.state === 'done' ? ` — done (${p.stop ?? 'finished'}) in ${secs.toFixed(2)} s` : '');
   drawFront(p.front, p.best);
   if (p.state === 'done') {
@@ -164,6 +172,34 @@ function tick() {
   } else {
     requestAnimationFrame(tick);
   }
+}
+
+/** The budget is below the smallest design the search can build: say so, with both counts. */
+function unreachable(info) {
+  session.free?.();
+  session = null;
+  lastFront = null;
+  drawFront([], null);
+  // Displayed rounded up, so the suggested fraction does reach the smallest design.
+  const frac = (Math.ceil(info.min_fraction_of_dense32 * 1e4) / 1e4).toFixed(4);
+  const status = $('#search-status');
+  status.textContent = `No design can meet a budget of ${formatCount(info.budget_crossbars)} crossbars here: `
+    + `the smallest design this search can build for ${info.network} needs ${formatCount(info.min_crossbars)} crossbars `
+    + `(every layer at its smallest epitome and fewest bits), a fraction ${frac} of the dense 32-bit network's `
+    + `${formatCount(info.dense32_crossbars)}. Raise the budget fraction to at least ${frac}, or choose larger crossbars. `;
+  const use = document.createElement('button');
+  use.type = 'button';
+  use.id = 'search-use-min';
+  use.textContent = `Use ${frac}`;
+  use.addEventListener('click', () => {
+    $('#search-form').elements.budget.value = frac;
+    start();
+  });
+  status.append(use);
+  status.dataset.unreachable = 'true';
+  root.dataset.searchDone = 'true';
+  finish();
+  $('#search-apply').disabled = true;
 }
 
 /** Plain words when no design met the constraints (counts and budget from the core). */
@@ -221,7 +257,7 @@ function drawFront(front, best) {
   g.save();
   g.translate(14, H / 2 + 30);
   g.rotate(-Math.PI / 2);
-  g.fillText('latency (µs)', 0, 0);
+  g.fillText('latency', 0, 0);
   g.restore();
   if (!front.length) return;
   const xs = front.map((p) => Math.log10(p.area_um2 / 1e6)), ys = front.map((p) => p.latency_ns / 1e3);
@@ -234,8 +270,10 @@ function drawFront(front, best) {
   g.textAlign = 'right';
   g.fillText(`${num(10 ** x1)} mm²`, W - R, H - B + 14);
   g.textAlign = 'left';
-  g.fillText(`${num(y1)} µs`, 4, T + 12);
-  g.fillText(`${num(y0)} µs`, 4, H - B);
+  // Long latencies in ms, so the tick labels fit left of the plot.
+  const lat = (us) => (y1 >= 1e4 ? `${num(us / 1e3)} ms` : `${num(us)} µs`);
+  g.fillText(lat(y1), 4, T + 12);
+  g.fillText(lat(y0), 4, H - B);
   for (const p of front) {
     g.beginPath();
     g.arc(px(Math.log10(p.area_um2 / 1e6)), py(p.latency_ns / 1e3), best && p.id === best.id ? 6 : 4, 0, 2 * Math.PI);

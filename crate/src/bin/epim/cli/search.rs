@@ -505,6 +505,36 @@ fn table(out: &serde_json::Value) -> String {
     s.trim_end().to_string()
 }
 
+/// The error of a search that ended without a feasible design (the budget was
+/// reachable, so another constraint ruled every candidate out): the counts per
+/// constraint and what to change.
+fn no_design(info: &epim::search::RunInfo, p: &epim::search::RunProgress) -> epim::Error {
+    let counts: Vec<String> = p
+        .infeasible
+        .iter()
+        .map(|(class, n)| format!("{} {n}", class.name()))
+        .collect();
+    let budget = info.budget_crossbars.map_or(String::new(), |b| {
+        format!(
+            "; the budget is {b} crossbars, the smallest design needs {}",
+            info.min_crossbars
+        )
+    });
+    epim::Error::invalid(
+        "search",
+        format!(
+            "no feasible design in {} evaluations ({}){budget}; relax the latency cap or \
+             the chip size, or run more generations",
+            p.evaluations,
+            if counts.is_empty() {
+                "none infeasible".to_string()
+            } else {
+                format!("infeasible: {}", counts.join(", "))
+            }
+        ),
+    )
+}
+
 /// Runs the search; returns the JSON summary.
 pub fn run(args: &SearchArgs) -> epim::Result<String> {
     let (network, trainable) = super::network_ref(&args.net)?;
@@ -512,6 +542,15 @@ pub fn run(args: &SearchArgs) -> epim::Result<String> {
     let req = request(args, network)?;
     let mut run = SearchRun::new(&req)?;
     let info = run.info();
+    let budget_flag = match (args.budget_crossbars, args.budget_fraction) {
+        (Some(_), _) => "--budget-crossbars",
+        (None, Some(_)) => "--budget-fraction",
+        _ if req.budget_crossbars.is_some() => "budget_crossbars",
+        _ => "budget_fraction_of_dense32",
+    };
+    if let Some(e) = run.unreachable(budget_flag) {
+        return Err(e);
+    }
     if plan.is_some() {
         retrain::check(args, info.bits)?;
     }
@@ -542,6 +581,9 @@ pub fn run(args: &SearchArgs) -> epim::Result<String> {
     }
     let best_exact = run.exact(None)?;
     let design = run.design(None)?;
+    if design.is_none() {
+        return Err(no_design(&info, &progress));
+    }
     if let (Some(path), Some(d)) = (&args.out, &design) {
         std::fs::write(path, d.to_json()? + "\n").map_err(|e| {
             epim::Error::invalid("--out", format!("cannot write {}: {e}", path.display()))

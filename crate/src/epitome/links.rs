@@ -1,0 +1,374 @@
+//! The links between `W` and `E` the explorer draws, from the index map of
+//! [`Sampler`](crate::epitome::Sampler) (docs/epitome.md#sampling):
+//!
+//! - [`sampling`]: the whole map (weight -> epitome element) and how many weights
+//!   each element feeds (the heat map);
+//! - [`window`]: the epitome elements one kernel `W[o][i]` (or a whole output
+//!   channel `W[o]`) reads, with the wrap-around of the input channel;
+//! - [`readers`]: the reverse, every weight that reads one epitome element, found
+//!   from the offsets in O(groups + readers) time; [`readers_by_scan`] is its
+//!   obviously correct oracle (a scan of the whole map).
+//!
+//! Every function bounds the layer by [`crate::limits::MAX_MATERIALIZED_WEIGHTS`]
+//! (the explorer's limit), so no answer is larger than the layer's weight count.
+
+use serde::Serialize;
+
+use crate::epitome::sampler::Sampler;
+use crate::epitome::spec::{EpitomeSpec, Offset};
+use crate::error::{Error, Result};
+
+/// The index map and the per-element counts of a layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sampling {
+    /// Entry `((o*c_in + i)*k_h + y)*k_w + x`: the flat index into `E` of the element
+    /// weight `W[o][i][y][x]` copies.
+    pub index: Vec<u32>,
+    /// Entry `k`: how many weights copy element `k` of `E` (0 for an unused element).
+    pub counts: Vec<u32>,
+    /// The largest count.
+    pub max_count: u32,
+}
+
+/// The epitome elements a kernel (or an output channel) reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// The output channel.
+    pub o: usize,
+    /// The input channel (`None`: every input channel of `o`).
+    pub i: Option<usize>,
+    /// `o / e_out`.
+    pub group: usize,
+    /// The group's offset `(a, b, c)`.
+    pub offset: Offset,
+    /// The epitome row, `o % e_out`.
+    pub row: usize,
+    /// The epitome channel input channel `i` reads, `(a + i) % e_in` (`None` for a
+    /// whole output channel).
+    pub channel: Option<usize>,
+    /// How many times the input channel wrapped around the epitome's channels to
+    /// get there, `(a + i) / e_in` (0 for a whole output channel).
+    pub wraps: usize,
+    /// Flat indices into `E`, ascending, without repeats.
+    pub elements: Vec<usize>,
+    /// The same elements as `[r, ch, y, x]`.
+    pub cells: Vec<[usize; 4]>,
+}
+
+/// The weights that read one epitome element.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Readers {
+    /// The flat index into `E`.
+    pub element: usize,
+    /// The element as `[r, ch, y, x]`.
+    pub cell: [usize; 4],
+    /// Every weight `[o, i, y, x]` that copies it, in the map's (row-major) order.
+    pub weights: Vec<[usize; 4]>,
+    /// The kernels `[o, i]` among them, in the same order, without repeats.
+    pub kernels: Vec<[usize; 2]>,
+}
+
+/// Validates `spec` and bounds its weight count by the explorer's limit.
+fn checked(spec: &EpitomeSpec) -> Result<Sampler> {
+    spec.validate()?;
+    let max = crate::limits::MAX_MATERIALIZED_WEIGHTS;
+    if spec.weight_count() > max {
+        return Err(Error::invalid(
+            "layer",
+            format!(
+                "the links of a layer with c_out*c_in*k_h*k_w = {} weights are not drawn; at most {max}",
+                spec.weight_count()
+            ),
+        ));
+    }
+    Sampler::new(spec)
+}
+
+/// `[r, ch, y, x]` of flat epitome index `k`.
+fn cell(spec: &EpitomeSpec, k: usize) -> [usize; 4] {
+    let e = &spec.epitome;
+    [
+        k / (e.e_in * e.e_h * e.e_w),
+        (k / (e.e_h * e.e_w)) % e.e_in,
+        (k / e.e_w) % e.e_h,
+        k % e.e_w,
+    ]
+}
+
+/// The index map of `spec` and how many weights each epitome element feeds.
+pub fn sampling(spec: &EpitomeSpec) -> Result<Sampling> {
+    let sampler = checked(spec)?;
+    let mut counts = vec![0u32; spec.param_count()];
+    let index: Vec<u32> = sampler
+        .index_map()
+        .into_iter()
+        .map(|k| {
+            counts[k] += 1;
+            // Below MAX_MATERIALIZED_WEIGHTS elements are read, so k fits.
+            k as u32
+        })
+        .collect();
+    let max_count = counts.iter().copied().max().unwrap_or(0);
+    Ok(Sampling {
+        index,
+        counts,
+        max_count,
+    })
+}
+
+/// The elements kernel `W[o][i]` reads (`i` = `None`: every kernel of output channel `o`).
+pub fn window(spec: &EpitomeSpec, o: usize, i: Option<usize>) -> Result<Window> {
+    let sampler = checked(spec)?;
+    let (l, e) = (&spec.layer, &spec.epitome);
+    if o >= l.c_out {
+        return Err(Error::invalid(
+            "o",
+            format!("must be below c_out = {}, got {o}", l.c_out),
+        ));
+    }
+    if let Some(i) = i.filter(|&i| i >= l.c_in) {
+        return Err(Error::invalid(
+            "i",
+            format!("must be below c_in = {}, got {i}", l.c_in),
+        ));
+    }
+    let group = o / e.e_out;
+    let offset = spec.offset(group);
+    let inputs: Vec<usize> = match i {
+        Some(i) => vec![i],
+        None => (0..l.c_in).collect(),
+    };
+    let mut elements = Vec::with_capacity(inputs.len() * l.k_h * l.k_w);
+    for &i in &inputs {
+        for y in 0..l.k_h {
+            for x in 0..l.k_w {
+                elements.push(sampler.index(o, i, y, x));
+            }
+        }
+    }
+    elements.sort_unstable();
+    elements.dedup();
+    let (channel, wraps) = match i {
+        Some(i) => {
+            let ch = elements.first().map(|&k| cell(spec, k)[1]);
+            (ch, (offset[0] + i) / e.e_in)
+        }
+        None => (None, 0),
+    };
+    Ok(Window {
+        o,
+        i,
+        group,
+        offset,
+        row: o % e.e_out,
+        channel,
+        wraps,
+        cells: elements.iter().map(|&k| cell(spec, k)).collect(),
+        elements,
+    })
+}
+
+fn check_element(spec: &EpitomeSpec, element: usize) -> Result<()> {
+    if element >= spec.param_count() {
+        return Err(Error::invalid(
+            "element",
+            format!(
+                "must be below e_out*e_in*e_h*e_w = {}, got {element}",
+                spec.param_count()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn with_kernels(spec: &EpitomeSpec, element: usize, weights: Vec<[usize; 4]>) -> Readers {
+    let mut kernels: Vec<[usize; 2]> = Vec::new();
+    for w in &weights {
+        if kernels.last() != Some(&[w[0], w[1]]) {
+            kernels.push([w[0], w[1]]);
+        }
+    }
+    Readers {
+        element,
+        cell: cell(spec, element),
+        weights,
+        kernels,
+    }
+}
+
+/// Every weight that reads epitome element `element`, from the offsets: output
+/// channel `o = g*e_out + r` of each group `g`, at `y = p - b_g`, `x = q - c_g` when
+/// those fall in the kernel, and every input channel `i < c_in` with
+/// `(a_g + i) % e_in = ch`.
+pub fn readers(spec: &EpitomeSpec, element: usize) -> Result<Readers> {
+    checked(spec)?;
+    check_element(spec, element)?;
+    let (l, e) = (&spec.layer, &spec.epitome);
+    let [r, ch, p, q] = cell(spec, element);
+    let mut weights = Vec::new();
+    for g in 0..spec.groups() {
+        let o = g * e.e_out + r;
+        if o >= l.c_out {
+            continue;
+        }
+        let [a, b, c] = spec.offset(g);
+        let (Some(y), Some(x)) = (p.checked_sub(b), q.checked_sub(c)) else {
+            continue;
+        };
+        if y >= l.k_h || x >= l.k_w {
+            continue;
+        }
+        // (a + i) % e_in == ch  <=>  i = (ch - a) mod e_in + t * e_in.
+        let first = (ch + e.e_in - a % e.e_in) % e.e_in;
+        weights.extend((first..l.c_in).step_by(e.e_in).map(|i| [o, i, y, x]));
+    }
+    Ok(with_kernels(spec, element, weights))
+}
+
+/// The oracle of [`readers`]: scans the whole index map.
+pub fn readers_by_scan(spec: &EpitomeSpec, element: usize) -> Result<Readers> {
+    let sampler = checked(spec)?;
+    check_element(spec, element)?;
+    let l = &spec.layer;
+    let mut weights = Vec::new();
+    for (w, k) in sampler.index_map().into_iter().enumerate() {
+        if k == element {
+            weights.push([
+                w / (l.c_in * l.k_h * l.k_w),
+                (w / (l.k_h * l.k_w)) % l.c_in,
+                (w / l.k_w) % l.k_h,
+                w % l.k_w,
+            ]);
+        }
+    }
+    Ok(with_kernels(spec, element, weights))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::epitome::spec::{EpitomeShape, LayerGeometry};
+
+    fn spec(
+        c: [usize; 4],
+        e: [usize; 4],
+        offsets: Option<Vec<Offset>>,
+    ) -> std::result::Result<EpitomeSpec, String> {
+        let mut s = EpitomeSpec::new(
+            LayerGeometry {
+                c_out: c[0],
+                c_in: c[1],
+                k_h: c[2],
+                k_w: c[3],
+                stride: 1,
+                padding: 0,
+            },
+            EpitomeShape {
+                e_out: e[0],
+                e_in: e[1],
+                e_h: e[2],
+                e_w: e[3],
+            },
+        );
+        s.offsets = offsets;
+        s.validate().map_err(|e| e.to_string())?;
+        Ok(s)
+    }
+
+    #[test]
+    fn the_explorers_default_layer_wraps_input_channels() {
+        // 32x16x3x3 from 16x8x4x4: group 1 of the default schedule has a = 4.
+        let s = spec([32, 16, 3, 3], [16, 8, 4, 4], None).unwrap();
+        let [a, b, c] = s.offset(1);
+        let w = window(&s, 17, Some(6)).unwrap();
+        assert_eq!((w.group, w.row), (1, 1));
+        assert_eq!(w.channel, Some((a + 6) % 8));
+        assert_eq!(w.wraps, (a + 6) / 8);
+        assert_eq!(w.elements.len(), 9);
+        assert!(w
+            .cells
+            .iter()
+            .all(|&[r, ch, y, x]| r == 1 && ch == (a + 6) % 8 && y >= b && x >= c));
+        let all = window(&s, 17, None).unwrap();
+        assert_eq!(
+            all.elements.len(),
+            8 * 9,
+            "16 inputs over 8 epitome channels"
+        );
+        assert!(w.elements.iter().all(|k| all.elements.contains(k)));
+        // Reverse: the kernel is among the readers of each of its elements.
+        for &k in &w.elements {
+            let r = readers(&s, k).unwrap();
+            assert!(r.kernels.contains(&[17, 6]));
+        }
+    }
+
+    #[test]
+    fn sampling_counts_add_up_to_the_weights() {
+        let s = spec([8, 6, 3, 3], [4, 4, 4, 3], Some(vec![[1, 1, 0], [3, 0, 0]])).unwrap();
+        let m = sampling(&s).unwrap();
+        assert_eq!(m.index.len(), s.weight_count());
+        assert_eq!(
+            m.counts.iter().map(|&c| c as usize).sum::<usize>(),
+            s.weight_count()
+        );
+        for (k, &c) in m.counts.iter().enumerate() {
+            assert_eq!(c as usize, readers(&s, k).unwrap().weights.len(), "{k}");
+        }
+        assert_eq!(m.max_count, *m.counts.iter().max().unwrap());
+    }
+
+    #[test]
+    fn out_of_range_requests_name_the_field() {
+        let s = spec([8, 6, 3, 3], [4, 4, 4, 3], None).unwrap();
+        let msg = |e: Error| e.to_string();
+        assert!(msg(window(&s, 8, None).unwrap_err()).contains('o'));
+        assert!(msg(window(&s, 0, Some(6)).unwrap_err()).contains("i: must be below c_in = 6"));
+        assert!(msg(readers(&s, 192).unwrap_err()).contains("element"));
+        let big = spec([4096, 4096, 3, 3], [64, 64, 3, 3], None).unwrap();
+        assert!(msg(sampling(&big).unwrap_err()).contains("at most"));
+        assert!(msg(readers(&big, 0).unwrap_err()).contains("at most"));
+    }
+
+    /// Shapes and offsets vary (native only: proptest is not built for wasm).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+            #[test]
+            fn readers_equal_the_scan_and_invert_windows(
+                c_out in 1usize..12, c_in in 1usize..12, k in 1usize..4,
+                e_out_d in 1usize..4, e_in in 1usize..9, extra_h in 0usize..3, extra_w in 0usize..3,
+                offs in proptest::collection::vec((0usize..9, 0usize..3, 0usize..3), 0..5),
+                pick in 0usize..10_000,
+            ) {
+                let e_out = c_out.div_ceil(e_out_d);
+                let (e_h, e_w) = (k + extra_h, k + extra_w);
+                let offsets = if offs.is_empty() { None } else {
+                    Some(offs.iter().map(|&(a, b, c)| [a % e_in, b % (extra_h + 1), c % (extra_w + 1)]).collect())
+                };
+                let Ok(s) = spec([c_out, c_in, k, k], [e_out, e_in, e_h, e_w], offsets) else {
+                    return Ok(());
+                };
+                let element = pick % s.param_count();
+                prop_assert_eq!(readers(&s, element).unwrap(), readers_by_scan(&s, element).unwrap());
+                // Every kernel's window holds exactly the elements it is a reader of.
+                let o = pick % c_out;
+                let i = (pick / 7) % c_in;
+                let w = window(&s, o, Some(i)).unwrap();
+                let m = sampling(&s).unwrap();
+                let base = (o * c_in + i) * k * k;
+                let mut want: Vec<usize> = m.index[base..base + k * k].iter().map(|&x| x as usize).collect();
+                want.sort_unstable();
+                want.dedup();
+                prop_assert_eq!(&w.elements, &want);
+                for &el in &w.elements {
+                    prop_assert!(readers(&s, el).unwrap().kernels.contains(&[o, i]));
+                }
+            }
+        }
+    }
+}

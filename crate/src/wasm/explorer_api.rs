@@ -1,0 +1,67 @@
+//! The explorer's links between `W` and `E` for JS (crate::epitome::links): the
+//! page draws them and never re-derives the sampling rule.
+//!
+//! `spec` is the object of `epitomeInfo`: `{layer: {c_out, c_in, k_h, k_w}, epitome:
+//! {e_out, e_in, e_h, e_w}, offsets?, rep?}`; layers are bounded by
+//! `limits().max_materialized_weights`. Errors are thrown `Error`s naming the field.
+
+use js_sys::{Reflect, Uint32Array};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::convert::{from_js, integer, optional_integer, to_js};
+use crate::epitome::links;
+use crate::epitome::EpitomeSpec;
+use crate::limits::MAX_EPITOME_ELEMENTS;
+
+fn read(spec: &JsValue) -> Result<EpitomeSpec, JsError> {
+    from_js("epitome spec", spec)
+}
+
+#[derive(Serialize)]
+struct SamplingMeta {
+    max_count: u32,
+}
+
+/// `epitomeSampling(spec)` -> `{index: Uint32Array, counts: Uint32Array, max_count}`:
+/// `index[((o*c_in + i)*k_h + y)*k_w + x]` is the flat index into `E` of the element
+/// weight `W[o][i][y][x]` copies; `counts[k]` how many weights copy element `k`.
+#[wasm_bindgen(js_name = epitomeSampling)]
+pub fn epitome_sampling(spec: JsValue) -> Result<JsValue, JsError> {
+    let s = links::sampling(&read(&spec)?)?;
+    let obj = to_js(&SamplingMeta {
+        max_count: s.max_count,
+    })?;
+    for (key, data) in [("index", &s.index), ("counts", &s.counts)] {
+        Reflect::set(
+            &obj,
+            &JsValue::from_str(key),
+            &Uint32Array::from(data.as_slice()).into(),
+        )
+        .map_err(|_| JsError::new(&format!("cannot set property {key} on the result")))?;
+    }
+    Ok(obj)
+}
+
+/// `epitomeWindow(spec, o, i?)` -> `{o, i, group, offset: [a,b,c], row, channel, wraps,
+/// elements: [k...], cells: [[r,ch,y,x]...]}`: the epitome elements kernel `W[o][i]`
+/// reads (every kernel of output channel `o` when `i` is null or undefined; then
+/// `channel` is null and `wraps` 0). `channel` is `(a + i) % e_in`, `wraps` `(a + i) / e_in`.
+#[wasm_bindgen(js_name = epitomeWindow)]
+pub fn epitome_window(spec: JsValue, o: JsValue, i: JsValue) -> Result<JsValue, JsError> {
+    let spec = read(&spec)?;
+    let max = crate::limits::MAX_CHANNELS as u64;
+    let o = integer("o", &o, 0, max)? as usize;
+    let i = optional_integer("i", &i, max)?.map(|i| i as usize);
+    to_js(&links::window(&spec, o, i)?)
+}
+
+/// `epitomeReaders(spec, element)` -> `{element, cell: [r,ch,y,x], weights:
+/// [[o,i,y,x]...], kernels: [[o,i]...]}`: every weight of `W` that copies epitome
+/// element `element` (a flat index into `E`), and their kernels.
+#[wasm_bindgen(js_name = epitomeReaders)]
+pub fn epitome_readers(spec: JsValue, element: JsValue) -> Result<JsValue, JsError> {
+    let spec = read(&spec)?;
+    let element = integer("element", &element, 0, MAX_EPITOME_ELEMENTS as u64)? as usize;
+    to_js(&links::readers(&spec, element)?)
+}
