@@ -36,6 +36,28 @@ extern "C" {
     fn is_view(value: &JsValue) -> Result<bool, JsValue>;
 }
 
+/// `obj[key]` for a look ahead: `None` when `obj` is not an object or the read
+/// throws (a getter, a Proxy); the full conversion reports those.
+pub fn peek(obj: &JsValue, key: &str) -> Option<JsValue> {
+    if !obj.is_object() {
+        return None;
+    }
+    reflect_get(obj, &JsValue::from_str(key)).ok()
+}
+
+/// The `length` of an array or typed array, without reading its elements
+/// (`None` for anything else, or when asking throws).
+pub fn peek_len(value: &JsValue) -> Option<usize> {
+    let array = is_array(value).unwrap_or(false) || is_view(value).unwrap_or(false);
+    if !array {
+        return None;
+    }
+    peek(value, "length")?
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64)
+        .map(|n| n as usize)
+}
+
 // One JS call for an array of plain numbers (the common, large case: epitome data,
 // images) instead of one `Reflect.get` per element; the index of the first element
 // that is not a number otherwise (then the element-wise walk names it, or, for an
