@@ -59,6 +59,12 @@ test('every reproducer is a one-line error naming the field, under a second', ()
     '300-digit number': fails(() => m.epitomeInfo({ ...SPEC, layer: { ...SPEC.layer, c_out: Number('9'.repeat(300)) } }), 'layer.c_out'),
     'link with 3,000 methods': fails(() => m.compare({ network: 'vgg8', baseline: 'dense:bits=32', methods: Array(3000).fill('dense:bits=8') }), 'invalid methods: at most 64'),
   };
+  // The 1-hour fuzz run's slow cases (2-3 s): a million-element data array whose length
+  // cannot match its shape now fails before it is converted.
+  const million = Array.from({ length: 1 << 20 }, (_, i) => (i % 7) - 3);
+  times['materialize 2^20 values for [65536,4,3,3]'] = fails(() => m.epitomeMaterialize({ layer: { c_out: 65536, c_in: 300, k_h: 3, k_w: 3, stride: 1, padding: 1 }, epitome: { shape: [65536, 4, 3, 3], data: million } }),
+    'shape mismatch in epitome.data: expected 2359296 values for shape [65536, 4, 3, 3], got 1048576 values');
+  assert.ok(times['materialize 2^20 values for [65536,4,3,3]'] < 100);
   // The batch entry points (found by the fuzzer's Model.logits / classifyBatch cases:
   // `{length: -1}` trapped in wasm-bindgen's slice conversion).
   const md = m.Model.load(modelBytes);
