@@ -94,7 +94,7 @@ impl EpitomeDesign {
     /// Reads and parses a design file; errors name the file.
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let what = format!("design file {}", path.display());
-        let text = std::fs::read_to_string(path).map_err(|e| Error::parse(&what, e))?;
+        let text = crate::error::read_text(&what, path)?;
         crate::error::from_json_str(&what, &text)
     }
 
