@@ -33,6 +33,7 @@ use crate::{Error, Result};
 
 /// One layer of an [`EpitomeDesign`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct DesignLayer {
     /// The layer: its index in the network (as `epim simulate` lists them) or its name.
@@ -55,6 +56,7 @@ pub struct DesignLayer {
 
 /// A layer named by index or by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(untagged)]
 pub enum LayerRef {
     /// Index in the simulator network's layer list.
@@ -65,6 +67,7 @@ pub enum LayerRef {
 
 /// Per-layer epitome shapes (see the module docs for the format).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct EpitomeDesign {
     /// Network the design is for (checked when present).

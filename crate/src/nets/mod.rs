@@ -24,6 +24,7 @@ pub use zoo::{builtin, builtin_names, ZooEntry, ZOO};
 
 /// Channels, height and width of a feature map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct Shape {
     /// Channels.
@@ -43,6 +44,7 @@ impl Shape {
 
 /// Pooling operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum PoolOp {
     /// Max pooling.
@@ -54,6 +56,7 @@ pub enum PoolOp {
 
 /// One layer of a [`NetworkSpec`] (JSON: `{"kind": "conv", ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerSpec {
     /// Square-kernel 2-D convolution (bias-free; batch norm folded away).
@@ -121,6 +124,7 @@ pub enum LayerSpec {
 
 /// A network as the user writes it (JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// Name shown in reports.
