@@ -84,6 +84,9 @@ const tiers = [
     name: 'e2e',
     steps: [
       { label: 'build wasm (release)', cmd: ['bash', ['scripts/build-wasm.sh']], check: true },
+      // The generated www/pkg/epim.d.ts names real types (tsify-next): a TS user's example
+      // type-checks, and fails to if a report, request or option it reads is `any`.
+      { label: 'TypeScript types (tsc --noEmit -p tests/ts)', cmd: ['tsc', ['--noEmit', '-p', 'tests/ts']], check: true },
       { label: 'wasm size budget', cmd: ['node', ['scripts/size.mjs', '--check']], check: true },
       { label: 'models and test data for the page', cmd: ['node', ['scripts/build-site.mjs']], check: true },
       { label: 'page in headless Chromium', cmd: ['node', ['--test', '--test-reporter=spec', 'tests/e2e/']] },

@@ -38,5 +38,8 @@ fn info_rejects_bad_spec_with_one_line() {
     );
     let f = temp_file("garbage.json", "{not json");
     assert_clean_error(&epim(&["info", f.to_str().unwrap()]), "cannot parse");
-    assert_clean_error(&epim(&["info", "/nonexistent/x.json"]), "cannot parse");
+    assert_clean_error(
+        &epim(&["info", "/nonexistent/x.json"]),
+        "cannot read /nonexistent/x.json: ",
+    );
 }

@@ -110,7 +110,7 @@ fn bad_methods_are_one_line_errors_naming_the_key() {
         ("--method=prune:kind=xcs,ratio=2", "prune.ratio"),
         (
             "--method=epitome:bits=3,design=/nonexistent/d.json",
-            "/nonexistent/d.json",
+            "cannot read /nonexistent/d.json: ",
         ),
     ] {
         let out = epim(&["compare", "--net", "lenet", m]);
@@ -118,6 +118,36 @@ fn bad_methods_are_one_line_errors_naming_the_key() {
         assert!(!out.status.success());
         assert!(err.contains(needle), "{m}: {err}");
         assert!(!err.contains("panicked"));
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn missing_files_are_io_errors_naming_the_path() {
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["compare", "--model", "/nonexistent/m.safetensors"],
+            "cannot read /nonexistent/m.safetensors: ",
+        ),
+        (
+            // A regular file where the chart directory should be created.
+            &[
+                "compare",
+                "--net",
+                "lenet",
+                "--method=dense:bits=8",
+                "--svg",
+                "/dev/null/charts",
+            ],
+            "cannot create directory /dev/null/charts: ",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = epim(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("cannot parse"), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
 }

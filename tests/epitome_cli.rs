@@ -200,6 +200,6 @@ fn conv_without_input_and_bad_bits_fail_with_one_line() {
     );
     assert_clean_error(
         &epim(&["epitome", "tables", "/nonexistent/x.json"]),
-        "cannot parse",
+        "cannot read /nonexistent/x.json: ",
     );
 }

@@ -14,7 +14,6 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use epim::data::files::{load, DatasetName, Split};
 use epim::infer::kernel::{gemm, gemm_ref, pack_cols, pack_rows, LANES};
@@ -24,6 +23,10 @@ use epim::model::{ArchSpec, EpitomeDesc, LayerSpec, Model, WeightLayerSpec};
 use epim::quant::ActivationParams;
 use epim::rng::Rng;
 use proptest::prelude::*;
+
+#[path = "support/models.rs"]
+mod models;
+use models::shipped;
 
 /// Logit tolerance, relative to `max(1, |logit|)`, where all codes agree.
 const TOL: f32 = 1e-5;
@@ -244,23 +247,6 @@ proptest! {
         agreement(&m, plan, &x, n);
         prop_assert_eq!(plan.logits(&x, n).unwrap(), mat.logits(&x, n).unwrap());
     }
-}
-
-fn shipped() -> Vec<(String, Model)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "safetensors") {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            out.push((
-                name,
-                Model::from_bytes(&std::fs::read(&path).unwrap()).unwrap(),
-            ));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
 }
 
 /// Every shipped model runs on the plan, reaches exactly its recorded accuracy

@@ -21,30 +21,16 @@ use tract_onnx::prelude::{tvec, Framework, InferenceModelExt, IntoRunnable, Into
 mod support;
 use support::{assert_clean_error, epim, json_out};
 
+#[path = "support/models.rs"]
+mod models;
+use models::{max_abs_diff, shipped};
+
 /// Images per model (the first of its test set).
 const IMAGES: usize = 500;
 
 /// |ONNX logit - crate logit| accepted on an image whose quantized activations
 /// agree in both (see tests/tract.rs: a few ulps of summation order).
 const TOL_LOGIT_ABS: f32 = 1e-4;
-
-fn shipped() -> Vec<(String, Model)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
-    let mut out: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "safetensors"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (
-                name,
-                Model::from_bytes(&std::fs::read(&p).unwrap()).unwrap(),
-            )
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
 
 fn dataset_for(name: &str) -> DatasetName {
     if name.starts_with("fashion") && load(DatasetName::FashionMnist, Split::Test).is_ok() {
@@ -79,13 +65,6 @@ fn argmax(v: &[f32]) -> usize {
             |b, (i, &x)| if x > b.1 { (i, x) } else { b },
         )
         .0
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 #[test]

@@ -224,7 +224,7 @@ fn bad_input_gives_one_clean_line() {
     );
     assert_clean_error(
         &epim(&["simulate", "--net", "/nonexistent/net.json"]),
-        "cannot parse",
+        "cannot read /nonexistent/net.json: ",
     );
 }
 

@@ -8,7 +8,6 @@
 #![cfg(feature = "tract")]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use epim::data::files::{load, DatasetName, Split};
 use epim::data::Dataset;
@@ -19,6 +18,10 @@ use epim::nn::Tensor4;
 use epim::quant::ActivationParams;
 use epim::rng::Rng;
 use epim::Error;
+
+#[path = "support/models.rs"]
+mod models;
+use models::{max_abs_diff, shipped};
 
 /// Largest |tract logit - crate logit| accepted, absolute. The logits of the
 /// shipped models stay below 32 (at most 27.5 on their test sets), where an
@@ -52,31 +55,8 @@ fn images_to_compare() -> usize {
         .clamp(1, 10_000)
 }
 
-fn shipped() -> Vec<(String, Model)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "safetensors") {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            let m = Model::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
-            out.push((name, m));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
-
 fn images(test: &Dataset, start: usize, n: usize) -> Vec<f32> {
     (start..start + n).flat_map(|i| test.image_f32(i)).collect()
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 /// Where the engines part on one image, found by comparing the quantized

@@ -33,6 +33,7 @@ use crate::{Error, Result};
 
 /// One layer of an [`EpitomeDesign`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct DesignLayer {
     /// The layer: its index in the network (as `epim simulate` lists them) or its name.
@@ -55,6 +56,7 @@ pub struct DesignLayer {
 
 /// A layer named by index or by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(untagged)]
 pub enum LayerRef {
     /// Index in the simulator network's layer list.
@@ -65,6 +67,7 @@ pub enum LayerRef {
 
 /// Per-layer epitome shapes (see the module docs for the format).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct EpitomeDesign {
     /// Network the design is for (checked when present).
@@ -94,7 +97,7 @@ impl EpitomeDesign {
     /// Reads and parses a design file; errors name the file.
     pub fn read(path: &std::path::Path) -> Result<Self> {
         let what = format!("design file {}", path.display());
-        let text = std::fs::read_to_string(path).map_err(|e| Error::parse(&what, e))?;
+        let text = crate::error::read_text(&what, path)?;
         crate::error::from_json_str(&what, &text)
     }
 

@@ -44,6 +44,16 @@ pub enum Error {
         /// The parser's message.
         reason: String,
     },
+    /// A file or directory could not be read, written or created (missing,
+    /// unreadable, a directory where a file was expected, ...).
+    Io {
+        /// The file or directory, as given.
+        path: String,
+        /// What was being done: `read`, `write`, `create directory`, ...
+        action: String,
+        /// The operating system's message.
+        reason: String,
+    },
     /// A name (network, preset, method) is unknown.
     Unknown {
         /// What kind of name.
@@ -81,6 +91,11 @@ impl Error {
                 format!("non-finite value in {what} at index {index}: {value}")
             }
             Error::Parse { what, reason } => format!("cannot parse {what}: {reason}"),
+            Error::Io {
+                path,
+                action,
+                reason,
+            } => format!("cannot {action} {}: {reason}", crate::limits::echo(path)),
             Error::Unknown { kind, name, known } => format!(
                 "unknown {kind} '{}'; known: {known}",
                 crate::limits::echo(name)
@@ -144,6 +159,41 @@ impl Error {
             reason: reason.to_string(),
         }
     }
+}
+
+impl Error {
+    /// Shorthand for [`Error::Io`]: `action` (`read`, `write`, ...) failed on `path`.
+    pub fn io(action: &str, path: &std::path::Path, reason: impl fmt::Display) -> Self {
+        Error::Io {
+            path: path.display().to_string(),
+            action: action.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Reads a whole file; a missing or unreadable file is an [`Error::Io`] naming it.
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io("read", path, e))
+}
+
+/// Reads a whole UTF-8 text file: [`Error::Io`] if it cannot be read,
+/// [`Error::Parse`] naming `what` if it is not UTF-8.
+pub fn read_text(what: &str, path: &std::path::Path) -> Result<String> {
+    String::from_utf8(read_file(path)?).map_err(|e| Error::parse(what, e))
+}
+
+/// The size of a file in bytes (to bound it before reading); [`Error::Io`] if
+/// it cannot be inspected.
+pub fn file_len(path: &std::path::Path) -> Result<u64> {
+    Ok(std::fs::metadata(path)
+        .map_err(|e| Error::io("read", path, e))?
+        .len())
+}
+
+/// Writes a whole file; [`Error::Io`] naming it on failure.
+pub fn write_file(path: &std::path::Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::io("write", path, e))
 }
 
 /// Parses JSON text into `T`; a type error or unknown key names the field path
@@ -269,6 +319,58 @@ mod tests {
             "{e}"
         );
         assert!(from_json_str::<Outer>("f", r#"{"layer":{"c_out":1},"list":[]} x"#).is_err());
+    }
+
+    #[test]
+    fn missing_files_are_io_errors_naming_the_path_not_parse_errors() {
+        let dir = std::env::temp_dir().join(format!("epim-io-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.json");
+        let e = read_file(&missing).unwrap_err();
+        assert!(
+            matches!(&e, Error::Io { path, action, .. } if path == &missing.display().to_string() && action == "read"),
+            "{e:?}"
+        );
+        let m = e.to_string();
+        assert!(
+            m.starts_with(&format!("cannot read {}: ", missing.display())),
+            "{m}"
+        );
+        assert!(!m.contains("cannot parse"), "{m}");
+        assert!(matches!(file_len(&missing), Err(Error::Io { .. })));
+        // A directory where a file is expected: still an I/O error naming the path.
+        let e = read_text("design file", &dir).unwrap_err();
+        assert!(
+            matches!(&e, Error::Io { path, .. } if path == &dir.display().to_string()),
+            "{e:?}"
+        );
+        // Writing into a directory that does not exist.
+        let e = write_file(&dir.join("no/such/dir/out.json"), b"{}").unwrap_err();
+        assert!(e.to_string().starts_with("cannot write "), "{e}");
+        // A file that exists but is not UTF-8 is a parse error naming what it is.
+        let bin = dir.join("latin1.json");
+        write_file(&bin, [0xffu8, 0xfe, b'{']).unwrap();
+        assert_eq!(file_len(&bin).unwrap(), 3);
+        let e = read_text("design file", &bin).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot parse design file: invalid utf-8"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn io_messages_truncate_a_long_path() {
+        let long = std::path::PathBuf::from(format!("/{}", "d".repeat(5000)));
+        let m = Error::io("read", &long, "No such file or directory").to_string();
+        assert!(
+            m.chars().count() <= crate::limits::MAX_ERROR_CHARS,
+            "{}",
+            m.len()
+        );
+        assert!(m.starts_with("cannot read /ddd"), "{m}");
+        assert!(m.ends_with("No such file or directory"), "{m}");
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub const MIN_CONFIG_MAGNITUDE: f64 = 1e-12;
 
 /// The limits as one object (the wasm export `limits()`, `epim limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct Limits {
     /// [`MAX_CHANNELS`].
     pub max_channels: usize,

@@ -15,6 +15,7 @@ macro_rules! unit {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
         #[serde(transparent)]
+        #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
         pub struct $name(pub f64);
 
         impl $name {

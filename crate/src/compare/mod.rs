@@ -52,6 +52,7 @@ use crate::{Error, Result};
 /// Hardware and bit-width knobs of a comparison (the `simulate` knobs without
 /// preset and accounting).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct Knobs {
     /// Square crossbar size N.
@@ -77,6 +78,7 @@ pub struct Knobs {
 /// Everything a comparison needs. JSON / JS: `{network: name | spec, preset?,
 /// accounting?, config?, knobs?, baseline, methods: [...], designs?: {name: design}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct CompareRequest {
     /// A zoo name or a network spec.
@@ -104,6 +106,7 @@ pub struct CompareRequest {
 
 /// Area, latency and energy by component.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct Components {
     /// Crossbar arrays.
     pub crossbar: f64,
@@ -158,6 +161,7 @@ impl Components {
 /// The breakdowns of one row (latency: summed busy time per component, not
 /// wall-clock).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct RowBreakdown {
     /// Area, µm².
     pub area_um2: Components,
@@ -169,6 +173,7 @@ pub struct RowBreakdown {
 
 /// One method's totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct CompareRow {
     /// The method string as given.
     pub method: String,
@@ -207,6 +212,7 @@ pub struct CompareRow {
 
 /// The result of [`compare`] (the `epim compare --json` object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct CompareReport {
     /// Network name.
     pub network: String,

@@ -86,7 +86,7 @@ pub fn data_dir(name: DatasetName) -> Result<PathBuf> {
 /// Reads a file, decoding gzip when the name ends in `.gz`.
 pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
     let what = path.display().to_string();
-    let raw = std::fs::read(path).map_err(|e| Error::parse(&what, e))?;
+    let raw = crate::error::read_file(path)?;
     if path.extension().is_some_and(|e| e == "gz") {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())

@@ -145,48 +145,9 @@ pub fn execute(
     bias: Option<&[f32]>,
     cfg: &CrossbarConfig,
 ) -> Result<ExecReport> {
-    spec.validate()?;
-    cfg.validate(spec)?;
-    crate::quant::weights::check_weight_bits(weights.bits)?;
+    let (h_out, w_out) = check_execute(spec, tables, weights, input, bias, cfg)?;
     let (l, es) = (&spec.layer, &spec.epitome);
-    check_len("weights.codes", weights.codes.len(), spec.param_count())?;
-    check_len("weights.scales", weights.scales.len(), es.e_out)?;
-    if let Some(k) = weights.codes.iter().position(|q| q.abs() > weights.q_max()) {
-        return Err(Error::invalid(
-            format!("weights.codes[{k}]"),
-            format!("magnitude must be <= {}", weights.q_max()),
-        ));
-    }
     let [n, c_in, h_in, w_in] = input.shape;
-    if c_in != l.c_in {
-        return Err(Error::shape(
-            "input.shape[1] (channels)",
-            format!("c_in = {}", l.c_in),
-            c_in,
-        ));
-    }
-    check_len("input.codes", input.codes.len(), n * c_in * h_in * w_in)?;
-    if !(1..=16).contains(&input.params.bits) {
-        return Err(Error::invalid(
-            "activation bits",
-            format!("must be in 1..=16, got {}", input.params.bits),
-        ));
-    }
-    if let Some(k) = input.codes.iter().position(|&q| q > input.params.q_max()) {
-        return Err(Error::invalid(
-            format!("input.codes[{k}]"),
-            format!("must be <= {}", input.params.q_max()),
-        ));
-    }
-    if let Some(b) = bias {
-        check_len("bias", b.len(), l.c_out)?;
-    }
-    if *tables != DatapathTables::build(spec)? {
-        return Err(Error::invalid("tables", "were not built from this spec"));
-    }
-    let (h_out, w_out) = spec.output_size(h_in, w_in)?;
-    crate::nn::check_elements("output", &[n, l.c_out, h_out, w_out])?;
-
     let ehw = es.e_h * es.e_w;
     let n_wl = es.e_in * ehw;
     let rows_per_xbar = cfg.used_rows(spec);
@@ -198,22 +159,9 @@ pub fn execute(
     let in_bits = (u64::BITS - max_drive.leading_zeros()).max(1);
     let cycles = in_bits.div_ceil(cfg.dac_bits);
     let dac_mask = (1u64 << cfg.dac_bits) - 1;
-    let cell_mask = (1i64 << cfg.cell_bits) - 1;
     let adc_max = cfg.adc_bits.map(|b| (1u64 << b) - 1);
 
-    // Cell values [polarity][slice][column][word line], as stored.
-    let mut cells = vec![0u64; 2 * slices as usize * es.e_out * n_wl];
-    for r in 0..es.e_out {
-        for wl in 0..n_wl {
-            let q = i64::from(weights.codes[r * n_wl + wl]);
-            for (pol, mag) in [q.max(0), (-q).max(0)].into_iter().enumerate() {
-                for s in 0..slices as usize {
-                    let v = (mag >> (s as u32 * cfg.cell_bits)) & cell_mask;
-                    cells[((pol * slices as usize + s) * es.e_out + r) * n_wl + wl] = v as u64;
-                }
-            }
-        }
-    }
+    let cells = program_cells(weights, es.e_out, n_wl, slices, cfg.cell_bits);
 
     let mut out = Tensor4::zeros([n, l.c_out, h_out, w_out]);
     let mut drive = vec![0u64; n_wl];
@@ -297,4 +245,83 @@ pub fn execute(
     }
     report.output = out;
     Ok(report)
+}
+
+/// The checks [`execute`] makes before running: spec, crossbar, weight and input
+/// codes in range, lengths, tables built from `spec`. Returns the output size.
+fn check_execute(
+    spec: &EpitomeSpec,
+    tables: &DatapathTables,
+    weights: &QuantizedEpitome,
+    input: &QuantizedInput<'_>,
+    bias: Option<&[f32]>,
+    cfg: &CrossbarConfig,
+) -> Result<(usize, usize)> {
+    spec.validate()?;
+    cfg.validate(spec)?;
+    crate::quant::weights::check_weight_bits(weights.bits)?;
+    let (l, es) = (&spec.layer, &spec.epitome);
+    check_len("weights.codes", weights.codes.len(), spec.param_count())?;
+    check_len("weights.scales", weights.scales.len(), es.e_out)?;
+    if let Some(k) = weights.codes.iter().position(|q| q.abs() > weights.q_max()) {
+        return Err(Error::invalid(
+            format!("weights.codes[{k}]"),
+            format!("magnitude must be <= {}", weights.q_max()),
+        ));
+    }
+    let [n, c_in, h_in, w_in] = input.shape;
+    if c_in != l.c_in {
+        return Err(Error::shape(
+            "input.shape[1] (channels)",
+            format!("c_in = {}", l.c_in),
+            c_in,
+        ));
+    }
+    check_len("input.codes", input.codes.len(), n * c_in * h_in * w_in)?;
+    if !(1..=16).contains(&input.params.bits) {
+        return Err(Error::invalid(
+            "activation bits",
+            format!("must be in 1..=16, got {}", input.params.bits),
+        ));
+    }
+    if let Some(k) = input.codes.iter().position(|&q| q > input.params.q_max()) {
+        return Err(Error::invalid(
+            format!("input.codes[{k}]"),
+            format!("must be <= {}", input.params.q_max()),
+        ));
+    }
+    if let Some(b) = bias {
+        check_len("bias", b.len(), l.c_out)?;
+    }
+    if *tables != DatapathTables::build(spec)? {
+        return Err(Error::invalid("tables", "were not built from this spec"));
+    }
+    let (h_out, w_out) = spec.output_size(h_in, w_in)?;
+    crate::nn::check_elements("output", &[n, l.c_out, h_out, w_out])?;
+    Ok((h_out, w_out))
+}
+
+/// Cell values `[polarity][slice][column][word line]`, as stored: each weight's
+/// positive and negative part cut into `slices` slices of `cell_bits` bits.
+fn program_cells(
+    weights: &QuantizedEpitome,
+    e_out: usize,
+    n_wl: usize,
+    slices: u32,
+    cell_bits: u32,
+) -> Vec<u64> {
+    let cell_mask = (1i64 << cell_bits) - 1;
+    let mut cells = vec![0u64; 2 * slices as usize * e_out * n_wl];
+    for r in 0..e_out {
+        for wl in 0..n_wl {
+            let q = i64::from(weights.codes[r * n_wl + wl]);
+            for (pol, mag) in [q.max(0), (-q).max(0)].into_iter().enumerate() {
+                for s in 0..slices as usize {
+                    let v = (mag >> (s as u32 * cell_bits)) & cell_mask;
+                    cells[((pol * slices as usize + s) * e_out + r) * n_wl + wl] = v as u64;
+                }
+            }
+        }
+    }
+    cells
 }

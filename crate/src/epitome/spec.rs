@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 /// A fully connected layer is a 1x1 convolution on a 1x1 map (`k_h = k_w = 1`).
 /// Dilation is 1 and groups 1: grouped and depthwise convolutions stay dense.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct LayerGeometry {
     /// Output channels.
@@ -35,6 +36,7 @@ fn one() -> usize {
 
 /// Shape of an epitome `E[e_out][e_in][e_h][e_w]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct EpitomeShape {
     /// Epitome output rows (crossbar columns).
@@ -61,6 +63,7 @@ impl EpitomeShape {
 
 /// Offset triple `(a, b, c)` of one output-channel group: input-channel, row and
 /// column offset into the epitome.
+#[cfg_attr(target_arch = "wasm32", tsify_next::declare)]
 pub type Offset = [usize; 3];
 
 /// The distinct offset patterns of a spec and which groups use them
@@ -77,6 +80,7 @@ pub struct PatternIndex {
 
 /// A layer together with its epitome shape, offsets and replication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct EpitomeSpec {
     /// The layer the epitome replaces.

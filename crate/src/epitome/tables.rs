@@ -29,6 +29,7 @@ use crate::limits::MAX_TABLE_ENTRIES;
 
 /// IFAT: the input-feature addresses that drive one word line for one pattern.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct IfatEntry {
     /// Pattern id.
     pub pattern: usize,
@@ -42,6 +43,7 @@ pub struct IfatEntry {
 /// IFRT: a word line fed by several inputs (input wrapping); they are summed
 /// digitally before the DAC so the line is driven once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct IfrtEntry {
     /// Pattern id.
     pub pattern: usize,
@@ -55,6 +57,7 @@ pub struct IfrtEntry {
 
 /// OFAT: where column `r` of one pattern's result is written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct OfatEntry {
     /// Pattern id.
     pub pattern: usize,
@@ -67,6 +70,7 @@ pub struct OfatEntry {
 
 /// The three tables of one layer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct DatapathTables {
     /// Number of distinct patterns.
     pub patterns: usize,

@@ -29,6 +29,7 @@ use crate::sim::{simulate, Accounting, Arch};
 
 /// Cost of one weight layer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct LayerCost {
     /// Layer name.
     pub name: String,
@@ -46,6 +47,7 @@ pub struct LayerCost {
 
 /// Cost of a whole model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct ModelCost {
     /// Preset name.
     pub preset: String,

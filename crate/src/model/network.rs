@@ -170,7 +170,7 @@ pub fn network_spec(arch: &ArchSpec, name: &str) -> Result<NetworkSpec> {
 pub fn trainable(text: &str) -> Result<Option<(String, ArchSpec)>> {
     if text.ends_with(".safetensors") {
         let path = std::path::Path::new(text);
-        let bytes = std::fs::read(path).map_err(|e| Error::parse(text, e))?;
+        let bytes = crate::error::read_file(path)?;
         let model = Model::from_bytes(&bytes).map_err(|e| Error::parse(text, e))?;
         let arch = model.arch().clone();
         let name = match builtin_name(&arch) {

@@ -76,11 +76,29 @@ impl Model {
                 format!("{:?}", input.shape()),
             ));
         }
+        let x = self.run(input, |_| {})?;
+        let [_, classes, _, _] = x.shape();
+        debug_assert_eq!(classes * n, x.data().len());
+        Ok(x.into_data())
+    }
+
+    /// The input of every weight layer (after the previous layers, before this
+    /// layer's own activation quantization) for the batch `input`.
+    pub fn layer_inputs(&self, input: &Tensor4) -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::new();
+        self.run(input, |x| out.push(x.data().to_vec()))?;
+        Ok(out)
+    }
+
+    /// Runs every layer on `input` and returns the last output; `weight_input`
+    /// sees the input of each weight layer before its activation quantization.
+    fn run(&self, input: &Tensor4, mut weight_input: impl FnMut(&Tensor4)) -> Result<Tensor4> {
         let mut x = input.clone();
         let mut wi = 0usize;
         for layer in &self.arch().layers {
             x = match layer {
                 LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
+                    weight_input(&x);
                     let v = &self.values()[wi];
                     wi += 1;
                     if let Some(act) = &l.act {
@@ -104,44 +122,7 @@ impl Model {
                 }
             };
         }
-        let [_, classes, _, _] = x.shape();
-        debug_assert_eq!(classes * n, x.data().len());
-        Ok(x.into_data())
-    }
-
-    /// The input of every weight layer (after the previous layers, before this
-    /// layer's own activation quantization) for the batch `input`.
-    pub fn layer_inputs(&self, input: &Tensor4) -> Result<Vec<Vec<f32>>> {
-        let mut out = Vec::new();
-        let mut x = input.clone();
-        let mut wi = 0usize;
-        for layer in &self.arch().layers {
-            x = match layer {
-                LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
-                    out.push(x.data().to_vec());
-                    let v = &self.values()[wi];
-                    wi += 1;
-                    if let Some(act) = &l.act {
-                        fake_quantize_activations(x.data_mut(), act);
-                    }
-                    if matches!(layer, LayerSpec::Dense(_)) {
-                        dense(&x, &v.dense, &v.bias)?
-                    } else {
-                        Epitome::new(l.epitome_spec(), v.stored.clone())?.conv(&x, Some(&v.bias))?
-                    }
-                }
-                LayerSpec::Relu => {
-                    x.data_mut().iter_mut().for_each(|v| *v = v.max(0.0));
-                    x
-                }
-                LayerSpec::MaxPool { k } => max_pool(&x, *k)?,
-                LayerSpec::Flatten => {
-                    let [n, c, h, w] = x.shape();
-                    Tensor4::new("flatten", [n, c * h * w, 1, 1], x.into_data())?
-                }
-            };
-        }
-        Ok(out)
+        Ok(x)
     }
 
     /// Class probabilities (softmax of the logits) of one image given as

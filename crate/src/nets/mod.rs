@@ -24,6 +24,7 @@ pub use zoo::{builtin, builtin_names, ZooEntry, ZOO};
 
 /// Channels, height and width of a feature map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct Shape {
     /// Channels.
@@ -43,6 +44,7 @@ impl Shape {
 
 /// Pooling operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum PoolOp {
     /// Max pooling.
@@ -54,6 +56,7 @@ pub enum PoolOp {
 
 /// One layer of a [`NetworkSpec`] (JSON: `{"kind": "conv", ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerSpec {
     /// Square-kernel 2-D convolution (bias-free; batch norm folded away).
@@ -121,6 +124,7 @@ pub enum LayerSpec {
 
 /// A network as the user writes it (JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
     /// Name shown in reports.
@@ -309,8 +313,47 @@ fn out_size(field: &str, size: usize, k: usize, s: usize, p: usize) -> Result<us
 }
 
 impl NetworkSpec {
-    /// Validates the spec and infers every layer's shapes.
+    /// Validates the spec and infers every layer's shapes: the header, then each
+    /// layer's inputs, operation and size, then the reverse (output) links.
     pub fn build(&self) -> Result<Network> {
+        self.check_header()?;
+        let mut layers: Vec<Layer> = Vec::with_capacity(self.layers.len());
+        let mut counters = [0usize; 4];
+        for (l, spec) in self.layers.iter().enumerate() {
+            let (from, kind_idx, prefix, name) = match spec {
+                LayerSpec::Conv { from, name, .. } => (from.clone(), 0, "conv", name),
+                LayerSpec::Fc { from, name, .. } => (from.clone(), 1, "fc", name),
+                LayerSpec::Pool { from, name, .. } => (from.clone(), 2, "pool", name),
+                LayerSpec::Add { from, name } => (Some(from.clone()), 3, "add", name),
+            };
+            counters[kind_idx] += 1;
+            let inputs = from.unwrap_or_else(|| vec![-1]);
+            let shapes = self.input_shapes(l, &inputs, &layers)?;
+            let (op, out_shape) = layer_op(spec, l, &inputs, &shapes)?;
+            check_weight_count(l, &op)?;
+            layers.push(Layer {
+                name: name
+                    .clone()
+                    .unwrap_or_else(|| format!("{prefix}{}", counters[kind_idx])),
+                op,
+                inputs,
+                outputs: Vec::new(),
+                in_shape: shapes[0],
+                out_shape,
+            });
+        }
+        link_outputs(&mut layers);
+        Ok(Network {
+            name: self.name.clone(),
+            input: self.input,
+            w_bits: self.w_bits,
+            a_bits: self.a_bits,
+            layers,
+        })
+    }
+
+    /// The name, input shape, bit widths and layer list are in bounds.
+    fn check_header(&self) -> Result<()> {
         if self.name.trim().is_empty() {
             return Err(Error::invalid("name", "must not be empty"));
         }
@@ -331,204 +374,221 @@ impl NetworkSpec {
         if self.layers.is_empty() {
             return Err(Error::invalid("layers", "must not be empty"));
         }
-        let mut layers: Vec<Layer> = Vec::with_capacity(self.layers.len());
-        let mut counters = [0usize; 4];
-        for (l, spec) in self.layers.iter().enumerate() {
-            let at = |f: &str| format!("layers[{l}].{f}");
-            let (from, kind_idx, prefix) = match spec {
-                LayerSpec::Conv { from, .. } => (from.clone(), 0, "conv"),
-                LayerSpec::Fc { from, .. } => (from.clone(), 1, "fc"),
-                LayerSpec::Pool { from, .. } => (from.clone(), 2, "pool"),
-                LayerSpec::Add { from, .. } => (Some(from.clone()), 3, "add"),
-            };
-            counters[kind_idx] += 1;
-            let inputs = from.unwrap_or_else(|| vec![-1]);
-            if inputs.is_empty() {
-                return Err(Error::invalid(at("from"), "must name at least one input"));
-            }
-            let mut shapes = Vec::with_capacity(inputs.len());
-            for (j, &o) in inputs.iter().enumerate() {
-                if o >= 0 || (l as i64) + o < -1 {
-                    return Err(Error::invalid(
-                        format!("layers[{l}].from[{j}]"),
-                        format!(
-                            "must be in -{}..=-1 (an earlier layer or the input), got {o}",
-                            l + 1
-                        ),
-                    ));
-                }
-                let p = l as i64 + o;
-                shapes.push(if p < 0 {
-                    self.input
-                } else {
-                    layers[p as usize].out_shape
-                });
-            }
-            let in_shape = shapes[0];
-            let name_of = |n: &Option<String>| {
-                n.clone()
-                    .unwrap_or_else(|| format!("{prefix}{}", counters[kind_idx]))
-            };
-            let (name, op, out_shape) = match spec {
-                LayerSpec::Conv {
-                    name,
-                    c_out,
-                    kernel,
-                    stride,
-                    padding,
-                    groups,
-                    ..
-                } => {
-                    one_input(&inputs, &at("from"))?;
-                    let c_out = positive(at("c_out"), *c_out)?;
-                    let k = kernel_size(at("kernel"), *kernel)?;
-                    let s = positive(at("stride"), stride.unwrap_or(1))?;
-                    let p = padding.unwrap_or(0);
-                    if p >= k {
-                        return Err(Error::invalid(
-                            at("padding"),
-                            format!("must be < kernel = {k}, got {p}"),
-                        ));
-                    }
-                    let g = positive(at("groups"), groups.unwrap_or(1))?;
-                    if in_shape.c % g != 0 || c_out % g != 0 {
-                        return Err(Error::invalid(
-                            at("groups"),
-                            format!(
-                                "must divide c_in = {} and c_out = {c_out}, got {g}",
-                                in_shape.c
-                            ),
-                        ));
-                    }
-                    let h = out_size(&at("kernel"), in_shape.h, k, s, p)?;
-                    let w = out_size(&at("kernel"), in_shape.w, k, s, p)?;
-                    let geom = ConvGeom {
-                        c_in: in_shape.c,
-                        c_out,
-                        kernel: k,
-                        stride: s,
-                        padding: p,
-                        groups: g,
-                    };
-                    (name_of(name), Op::Conv(geom), Shape { c: c_out, h, w })
-                }
-                LayerSpec::Fc { name, out, .. } => {
-                    one_input(&inputs, &at("from"))?;
-                    let out = positive(at("out"), *out)?;
-                    let op = Op::Fc {
-                        in_features: in_shape.numel(),
-                        out_features: out,
-                    };
-                    (name_of(name), op, Shape { c: out, h: 1, w: 1 })
-                }
-                LayerSpec::Pool {
-                    name,
-                    kernel,
-                    stride,
-                    padding,
-                    op,
-                    ..
-                } => {
-                    one_input(&inputs, &at("from"))?;
-                    let k = kernel_size(at("kernel"), *kernel)?;
-                    let s = positive(at("stride"), stride.unwrap_or(k))?;
-                    let p = padding.unwrap_or(0);
-                    if 2 * p > k {
-                        return Err(Error::invalid(
-                            at("padding"),
-                            format!("must be <= kernel / 2 = {}, got {p}", k / 2),
-                        ));
-                    }
-                    let h = out_size(&at("kernel"), in_shape.h, k, s, p)?;
-                    let w = out_size(&at("kernel"), in_shape.w, k, s, p)?;
-                    let op = Op::Pool {
-                        kernel: k,
-                        stride: s,
-                        padding: p,
-                        op: *op,
-                    };
-                    (
-                        name_of(name),
-                        op,
-                        Shape {
-                            c: in_shape.c,
-                            h,
-                            w,
-                        },
-                    )
-                }
-                LayerSpec::Add { name, .. } => {
-                    if inputs.len() < 2 {
-                        return Err(Error::invalid(
-                            at("from"),
-                            "an add needs at least two inputs",
-                        ));
-                    }
-                    if let Some((j, s)) = shapes.iter().enumerate().find(|(_, s)| **s != in_shape) {
-                        return Err(Error::invalid(
-                            format!("layers[{l}].from[{j}]"),
-                            format!(
-                                "shape {}x{}x{} differs from the first input's {}x{}x{}",
-                                s.c, s.h, s.w, in_shape.c, in_shape.h, in_shape.w
-                            ),
-                        ));
-                    }
-                    let op = Op::Add {
-                        n_inputs: inputs.len(),
-                    };
-                    (name_of(name), op, in_shape)
-                }
-            };
-            let weights = match op {
-                Op::Conv(g) => (g.c_out as u64)
-                    .checked_mul((g.c_in / g.groups) as u64)
-                    .and_then(|v| v.checked_mul((g.kernel * g.kernel) as u64)),
-                Op::Fc {
-                    in_features,
-                    out_features,
-                } => (in_features as u64).checked_mul(out_features as u64),
-                _ => Some(0),
-            };
-            if weights.is_none_or(|w| w > MAX_LAYER_WEIGHTS) {
-                return Err(Error::invalid(
-                    format!("layers[{l}]"),
-                    "more than 2^40 weights in one layer",
-                ));
-            }
-            layers.push(Layer {
-                name,
-                op,
-                inputs,
-                outputs: Vec::new(),
-                in_shape,
-                out_shape,
-            });
-        }
-        for l in 0..layers.len() {
-            let ins = layers[l].inputs.clone();
-            for o in ins {
-                let p = l as i64 + o;
-                if p >= 0 {
-                    let rel = l - p as usize;
-                    let outs = &mut layers[p as usize].outputs;
-                    if !outs.contains(&rel) {
-                        outs.push(rel);
-                    }
-                }
-            }
-        }
-        for layer in &mut layers {
-            layer.outputs.sort_unstable();
-        }
-        Ok(Network {
-            name: self.name.clone(),
-            input: self.input,
-            w_bits: self.w_bits,
-            a_bits: self.a_bits,
-            layers,
-        })
+        Ok(())
     }
 
+    /// The shapes of layer `l`'s inputs (relative offsets into `built`, the layers
+    /// before it, or the network input); errors name `layers[l].from[j]`.
+    fn input_shapes(&self, l: usize, inputs: &[i64], built: &[Layer]) -> Result<Vec<Shape>> {
+        if inputs.is_empty() {
+            return Err(Error::invalid(
+                format!("layers[{l}].from"),
+                "must name at least one input",
+            ));
+        }
+        let mut shapes = Vec::with_capacity(inputs.len());
+        for (j, &o) in inputs.iter().enumerate() {
+            if o >= 0 || (l as i64) + o < -1 {
+                return Err(Error::invalid(
+                    format!("layers[{l}].from[{j}]"),
+                    format!(
+                        "must be in -{}..=-1 (an earlier layer or the input), got {o}",
+                        l + 1
+                    ),
+                ));
+            }
+            let p = l as i64 + o;
+            shapes.push(if p < 0 {
+                self.input
+            } else {
+                built[p as usize].out_shape
+            });
+        }
+        Ok(shapes)
+    }
+}
+
+/// Layer `l`'s operation and output shape from its spec and input shapes
+/// (`shapes[0]` is the first input's).
+fn layer_op(spec: &LayerSpec, l: usize, inputs: &[i64], shapes: &[Shape]) -> Result<(Op, Shape)> {
+    let at = |f: &str| format!("layers[{l}].{f}");
+    let in_shape = shapes[0];
+    match spec {
+        LayerSpec::Conv {
+            c_out,
+            kernel,
+            stride,
+            padding,
+            groups,
+            ..
+        } => {
+            one_input(inputs, &at("from"))?;
+            conv_op(&at, in_shape, *c_out, *kernel, (*stride, *padding, *groups))
+        }
+        LayerSpec::Fc { out, .. } => {
+            one_input(inputs, &at("from"))?;
+            let out = positive(at("out"), *out)?;
+            let op = Op::Fc {
+                in_features: in_shape.numel(),
+                out_features: out,
+            };
+            Ok((op, Shape { c: out, h: 1, w: 1 }))
+        }
+        LayerSpec::Pool {
+            kernel,
+            stride,
+            padding,
+            op,
+            ..
+        } => {
+            one_input(inputs, &at("from"))?;
+            pool_op(&at, in_shape, *kernel, (*stride, *padding), *op)
+        }
+        LayerSpec::Add { .. } => add_op(l, inputs, shapes),
+    }
+}
+
+/// A convolution's geometry and output shape; `at` names a field of the layer.
+fn conv_op(
+    at: &dyn Fn(&str) -> String,
+    in_shape: Shape,
+    c_out: usize,
+    kernel: usize,
+    (stride, padding, groups): (Option<usize>, Option<usize>, Option<usize>),
+) -> Result<(Op, Shape)> {
+    let c_out = positive(at("c_out"), c_out)?;
+    let k = kernel_size(at("kernel"), kernel)?;
+    let s = positive(at("stride"), stride.unwrap_or(1))?;
+    let p = padding.unwrap_or(0);
+    if p >= k {
+        return Err(Error::invalid(
+            at("padding"),
+            format!("must be < kernel = {k}, got {p}"),
+        ));
+    }
+    let g = positive(at("groups"), groups.unwrap_or(1))?;
+    if in_shape.c % g != 0 || c_out % g != 0 {
+        return Err(Error::invalid(
+            at("groups"),
+            format!(
+                "must divide c_in = {} and c_out = {c_out}, got {g}",
+                in_shape.c
+            ),
+        ));
+    }
+    let h = out_size(&at("kernel"), in_shape.h, k, s, p)?;
+    let w = out_size(&at("kernel"), in_shape.w, k, s, p)?;
+    let geom = ConvGeom {
+        c_in: in_shape.c,
+        c_out,
+        kernel: k,
+        stride: s,
+        padding: p,
+        groups: g,
+    };
+    Ok((Op::Conv(geom), Shape { c: c_out, h, w }))
+}
+
+/// A pooling window and its output shape; `at` names a field of the layer.
+fn pool_op(
+    at: &dyn Fn(&str) -> String,
+    in_shape: Shape,
+    kernel: usize,
+    (stride, padding): (Option<usize>, Option<usize>),
+    op: PoolOp,
+) -> Result<(Op, Shape)> {
+    let k = kernel_size(at("kernel"), kernel)?;
+    let s = positive(at("stride"), stride.unwrap_or(k))?;
+    let p = padding.unwrap_or(0);
+    if 2 * p > k {
+        return Err(Error::invalid(
+            at("padding"),
+            format!("must be <= kernel / 2 = {}, got {p}", k / 2),
+        ));
+    }
+    let h = out_size(&at("kernel"), in_shape.h, k, s, p)?;
+    let w = out_size(&at("kernel"), in_shape.w, k, s, p)?;
+    let op = Op::Pool {
+        kernel: k,
+        stride: s,
+        padding: p,
+        op,
+    };
+    let out = Shape {
+        c: in_shape.c,
+        h,
+        w,
+    };
+    Ok((op, out))
+}
+
+/// An element-wise add of layer `l`: two or more inputs of one shape.
+fn add_op(l: usize, inputs: &[i64], shapes: &[Shape]) -> Result<(Op, Shape)> {
+    let in_shape = shapes[0];
+    if inputs.len() < 2 {
+        return Err(Error::invalid(
+            format!("layers[{l}].from"),
+            "an add needs at least two inputs",
+        ));
+    }
+    if let Some((j, s)) = shapes.iter().enumerate().find(|(_, s)| **s != in_shape) {
+        return Err(Error::invalid(
+            format!("layers[{l}].from[{j}]"),
+            format!(
+                "shape {}x{}x{} differs from the first input's {}x{}x{}",
+                s.c, s.h, s.w, in_shape.c, in_shape.h, in_shape.w
+            ),
+        ));
+    }
+    let op = Op::Add {
+        n_inputs: inputs.len(),
+    };
+    Ok((op, in_shape))
+}
+
+/// At most [`MAX_LAYER_WEIGHTS`] weights in layer `l`.
+fn check_weight_count(l: usize, op: &Op) -> Result<()> {
+    let weights = match *op {
+        Op::Conv(g) => (g.c_out as u64)
+            .checked_mul((g.c_in / g.groups) as u64)
+            .and_then(|v| v.checked_mul((g.kernel * g.kernel) as u64)),
+        Op::Fc {
+            in_features,
+            out_features,
+        } => (in_features as u64).checked_mul(out_features as u64),
+        _ => Some(0),
+    };
+    if weights.is_none_or(|w| w > MAX_LAYER_WEIGHTS) {
+        return Err(Error::invalid(
+            format!("layers[{l}]"),
+            "more than 2^40 weights in one layer",
+        ));
+    }
+    Ok(())
+}
+
+/// Fills every layer's `outputs` (the readers' relative offsets, ascending) from
+/// the readers' `inputs`.
+fn link_outputs(layers: &mut [Layer]) {
+    for l in 0..layers.len() {
+        let ins = layers[l].inputs.clone();
+        for o in ins {
+            let p = l as i64 + o;
+            if p >= 0 {
+                let rel = l - p as usize;
+                let outs = &mut layers[p as usize].outputs;
+                if !outs.contains(&rel) {
+                    outs.push(rel);
+                }
+            }
+        }
+    }
+    for layer in layers.iter_mut() {
+        layer.outputs.sort_unstable();
+    }
+}
+
+impl NetworkSpec {
     /// Parses a network from JSON text.
     pub fn from_json(text: &str) -> Result<Self> {
         crate::error::from_json_str("network JSON", text)

@@ -596,33 +596,25 @@ enum Val {
     Aux,
 }
 
-/// Pass 3: layers.
-fn convert(
-    graph: &pb::GraphProto,
-    checked: &Checked<'_>,
-    facts: &HashMap<String, Vec<usize>>,
-    name: String,
-    options: &ImportOptions,
-) -> Result<Imported> {
-    let mut vals: HashMap<&str, Val> = HashMap::new();
-    for k in checked.consts.keys() {
-        vals.insert(k, Val::Aux);
-    }
-    vals.insert(
-        checked.input.as_str(),
-        Val::Feature {
-            layer: None,
-            origin: checked.input_dims.to_vec(),
-        },
-    );
-    let mut layers: Vec<LayerSpec> = Vec::new();
-    let mut weights: Vec<Option<Tensor4>> = Vec::new();
-    let mut layer_dims: Vec<Vec<usize>> = Vec::new();
-    let mut layer_node: Vec<String> = Vec::new();
-    let mut transparent: std::collections::BTreeMap<String, usize> = Default::default();
-    for (i, n) in graph.node.iter().enumerate() {
-        let label = node_label(i, n);
-        let err = |reason: String| Error::invalid(label.clone(), reason);
+/// One node being converted: its inputs, and how to name its errors and read the
+/// shapes tract-onnx inferred.
+struct Node<'g, 'f> {
+    n: &'g NodeProto,
+    label: String,
+    /// The non-empty inputs with what they carry.
+    ins: Vec<(&'g str, Val)>,
+    /// The feature-map inputs: (input index, producing layer, producer's dims).
+    features: Vec<(usize, Option<usize>, Vec<usize>)>,
+    facts: &'f HashMap<String, Vec<usize>>,
+}
+
+impl<'g, 'f> Node<'g, 'f> {
+    fn new(
+        i: usize,
+        n: &'g NodeProto,
+        vals: &HashMap<&'g str, Val>,
+        facts: &'f HashMap<String, Vec<usize>>,
+    ) -> Self {
         let ins: Vec<(&str, Val)> = n
             .input
             .iter()
@@ -634,7 +626,7 @@ fn convert(
                 )
             })
             .collect();
-        let features: Vec<(usize, Option<usize>, Vec<usize>)> = ins
+        let features = ins
             .iter()
             .enumerate()
             .filter_map(|(j, (_, v))| match v {
@@ -642,350 +634,465 @@ fn convert(
                 Val::Aux => None,
             })
             .collect();
-        let out_name = n.output.first().map(String::as_str).unwrap_or("");
-        let out_dims = || -> Result<Vec<usize>> {
-            facts.get(out_name).cloned().ok_or_else(|| {
-                err(format!(
-                    "tract-onnx could not infer the shape of its output '{}'",
-                    echo(out_name)
-                ))
-            })
-        };
-        let in_dims = |v: &str| -> Result<Vec<usize>> {
-            facts.get(v).cloned().ok_or_else(|| {
-                err(format!(
-                    "tract-onnx could not infer the shape of '{}'",
-                    echo(v)
-                ))
-            })
-        };
-        let op = n.op_type.as_str();
-        let node_name = (!n.name.is_empty()).then(|| echo(&n.name));
-        if features.is_empty() || op == "Shape" {
+        Node {
+            n,
+            label: node_label(i, n),
+            ins,
+            features,
+            facts,
+        }
+    }
+
+    fn err(&self, reason: String) -> Error {
+        Error::invalid(self.label.clone(), reason)
+    }
+
+    fn op(&self) -> &'g str {
+        self.n.op_type.as_str()
+    }
+
+    /// The node's name for its layer (none: the layer gets a default name).
+    fn layer_name(&self) -> Option<String> {
+        (!self.n.name.is_empty()).then(|| echo(&self.n.name))
+    }
+
+    fn out_name(&self) -> &'g str {
+        self.n.output.first().map(String::as_str).unwrap_or("")
+    }
+
+    fn out_dims(&self) -> Result<Vec<usize>> {
+        let out_name = self.out_name();
+        self.facts.get(out_name).cloned().ok_or_else(|| {
+            self.err(format!(
+                "tract-onnx could not infer the shape of its output '{}'",
+                echo(out_name)
+            ))
+        })
+    }
+
+    fn in_dims(&self, v: &str) -> Result<Vec<usize>> {
+        self.facts.get(v).cloned().ok_or_else(|| {
+            self.err(format!(
+                "tract-onnx could not infer the shape of '{}'",
+                echo(v)
+            ))
+        })
+    }
+
+    /// The image (4-D) a conv or pool reads at input `j`: its producer's output as is.
+    fn image_in(&self, j: usize) -> Result<(Option<usize>, [usize; 3])> {
+        let (_, layer, origin) = self
+            .features
+            .iter()
+            .find(|f| f.0 == j)
+            .ok_or_else(|| self.err(format!("input {j} must be a feature map")))?;
+        let d = self.in_dims(self.ins[j].0)?;
+        if d.len() != 4 || d[0] != 1 || *origin != d {
+            return Err(self.err(format!(
+                "reads a feature map of shape {:?} that is a reshaped {:?}; the \
+                 simulator follows only NCHW maps as their layer produced them",
+                &d[..d.len().min(8)],
+                &origin[..origin.len().min(8)]
+            )));
+        }
+        Ok((*layer, [d[1], d[2], d[3]]))
+    }
+
+    /// The constant (an initializer) at input `j`: a layer's weights.
+    fn weights<'c>(&self, checked: &'c Checked<'g>, j: usize) -> Result<&'c TensorProto> {
+        self.ins
+            .get(j)
+            .and_then(|(v, _)| checked.consts.get(v).copied())
+            .ok_or_else(|| self.err("its weights must be a constant (an initializer)".into()))
+    }
+
+    /// `auto_pad` is absent, NOTSET or VALID; `what` says what is not supported.
+    fn check_auto_pad(&self, what: &str) -> Result<()> {
+        let auto_pad = attr(self.n, "auto_pad")
+            .map(|a| a.s.as_slice())
+            .unwrap_or(b"NOTSET");
+        if !(auto_pad == b"NOTSET" || auto_pad == b"VALID" || auto_pad.is_empty()) {
+            return Err(self.err(what.into()));
+        }
+        Ok(())
+    }
+
+    /// The `dilations` attribute is 1 (or absent).
+    fn check_no_dilation(&self) -> Result<()> {
+        let err = |r: String| self.err(r);
+        let dil = equal_pair(&err, "dilations", attr_ints(self.n, "dilations"), 1)?;
+        if dil != 1 {
+            return Err(self.err(format!("dilation {dil} is not supported (1 only)")));
+        }
+        Ok(())
+    }
+}
+
+/// A layer the simulator places, with the weights it was imported with (if any).
+type Placed = (LayerSpec, Option<Tensor4>);
+
+/// The conversion's state: what each value carries, and the layers so far.
+struct Conversion<'g> {
+    vals: HashMap<&'g str, Val>,
+    layers: Vec<LayerSpec>,
+    weights: Vec<Option<Tensor4>>,
+    /// tract-onnx's output dims of each layer, for the final check.
+    layer_dims: Vec<Vec<usize>>,
+    /// The node label of each layer, to name it in errors.
+    layer_node: Vec<String>,
+    /// Transparent operators passed through, with their counts.
+    transparent: std::collections::BTreeMap<String, usize>,
+}
+
+/// Pass 3: layers. Each node is placed as a layer, passed through (transparent
+/// operators, bias adds, scalings) or rejected; then the simulator's shapes are
+/// checked against tract-onnx's.
+fn convert(
+    graph: &pb::GraphProto,
+    checked: &Checked<'_>,
+    facts: &HashMap<String, Vec<usize>>,
+    name: String,
+    options: &ImportOptions,
+) -> Result<Imported> {
+    let mut conv = Conversion {
+        vals: checked.consts.keys().map(|&k| (k, Val::Aux)).collect(),
+        layers: Vec::new(),
+        weights: Vec::new(),
+        layer_dims: Vec::new(),
+        layer_node: Vec::new(),
+        transparent: Default::default(),
+    };
+    conv.vals.insert(
+        checked.input.as_str(),
+        Val::Feature {
+            layer: None,
+            origin: checked.input_dims.to_vec(),
+        },
+    );
+    for (i, n) in graph.node.iter().enumerate() {
+        let node = Node::new(i, n, &conv.vals, facts);
+        conv.node(&node, checked)?;
+    }
+    conv.finish(checked, name, options)
+}
+
+impl<'g> Conversion<'g> {
+    /// Converts one node.
+    fn node(&mut self, node: &Node<'g, '_>, checked: &Checked<'g>) -> Result<()> {
+        let n = node.n;
+        if node.features.is_empty() || node.op() == "Shape" {
             // Constants and shape computations.
             for o in n.output.iter().filter(|o| !o.is_empty()) {
-                vals.insert(o, Val::Aux);
+                self.vals.insert(o, Val::Aux);
             }
-            continue;
+            return Ok(());
         }
-        // The image (4-D) a conv or pool reads must be its producer's output as is.
-        let image_in = |j: usize| -> Result<(Option<usize>, [usize; 3])> {
-            let (_, layer, origin) = features
-                .iter()
-                .find(|f| f.0 == j)
-                .ok_or_else(|| err(format!("input {j} must be a feature map")))?;
-            let d = in_dims(ins[j].0)?;
-            if d.len() != 4 || d[0] != 1 || *origin != d {
-                return Err(err(format!(
-                    "reads a feature map of shape {:?} that is a reshaped {:?}; the \
-                     simulator follows only NCHW maps as their layer produced them",
-                    &d[..d.len().min(8)],
-                    &origin[..origin.len().min(8)]
-                )));
+        match place(node, checked, self.layers.len())? {
+            None => {
+                *self.transparent.entry(node.op().to_string()).or_default() += 1;
+                let (_, layer, origin) = node.features[0].clone();
+                if let Some(o) = n.output.first().filter(|o| !o.is_empty()) {
+                    self.vals.insert(o, Val::Feature { layer, origin });
+                }
+                for o in n.output.iter().skip(1).filter(|o| !o.is_empty()) {
+                    self.vals.insert(o, Val::Aux);
+                }
             }
-            Ok((*layer, [d[1], d[2], d[3]]))
-        };
-        let mut new_layer: Option<(LayerSpec, Option<Tensor4>)> = None;
-        let mut pass_through = false;
-        match op {
-            "Conv" => {
-                let (from, [c_in, _, _]) = image_in(0)?;
-                if features.len() != 1 {
-                    return Err(err("its weights must be a constant (an initializer)".into()));
+            Some((spec, w)) => {
+                let d = node.out_dims()?;
+                if n.output.len() != 1 {
+                    return Err(node.err(format!("{} outputs (one expected)", n.output.len())));
                 }
-                let wt = ins
-                    .get(1)
-                    .and_then(|(v, _)| checked.consts.get(v))
-                    .ok_or_else(|| err("its weights must be a constant (an initializer)".into()))?;
-                let [m, cg, kh, kw] = wt.dims[..] else {
-                    return Err(err(format!(
-                        "2-D convolutions only (weights of rank 4), got dims {:?}",
-                        wt.dims
-                    )));
-                };
-                let (m, cg, kh, kw) = (m as usize, cg as usize, kh as usize, kw as usize);
-                if kh != kw {
-                    return Err(err(format!("square kernels only, got {kh}x{kw}")));
-                }
-                let group = attr_i(n, "group", 1);
-                let auto_pad = attr(n, "auto_pad")
-                    .map(|a| a.s.as_slice())
-                    .unwrap_or(b"NOTSET");
-                if !(auto_pad == b"NOTSET" || auto_pad == b"VALID" || auto_pad.is_empty()) {
-                    return Err(err(
-                        "auto_pad SAME_UPPER/SAME_LOWER is not supported; export with explicit pads"
-                            .into(),
-                    ));
-                }
-                let stride = equal_pair(&err, "strides", attr_ints(n, "strides"), 1)?;
-                let pad = symmetric_pads(&err, attr_ints(n, "pads"))?;
-                let dil = equal_pair(&err, "dilations", attr_ints(n, "dilations"), 1)?;
-                if dil != 1 {
-                    return Err(err(format!("dilation {dil} is not supported (1 only)")));
-                }
-                if group < 1 || cg.checked_mul(group as usize) != Some(c_in) {
-                    return Err(err(format!(
-                        "group {group} with {cg} input channels per group does not match \
-                         the {c_in} input channels"
-                    )));
-                }
-                let g = group as usize;
-                let w = if g == 1 {
-                    let data = floats(wt).ok_or_else(|| err("weights must be float32".into()))?;
-                    Some(Tensor4::new(
-                        &format!("{label}.weights"),
-                        [m, cg, kh, kw],
-                        data,
-                    )?)
-                } else {
-                    None
-                };
-                new_layer = Some((
-                    LayerSpec::Conv {
-                        name: node_name,
-                        c_out: m,
-                        kernel: kh,
-                        stride: (stride != 1).then_some(stride),
-                        padding: (pad != 0).then_some(pad),
-                        groups: (g != 1).then_some(g),
-                        from: offset(from, layers.len()),
+                self.vals.insert(
+                    node.out_name(),
+                    Val::Feature {
+                        layer: Some(self.layers.len()),
+                        origin: d.clone(),
                     },
-                    w,
-                ));
-            }
-            "Gemm" | "MatMul" => {
-                if features.len() != 1 || features[0].0 != 0 {
-                    return Err(err(
-                        "the first input must be the feature map and the second a constant".into(),
-                    ));
-                }
-                let d = in_dims(ins[0].0)?;
-                let [1, k] = d[..] else {
-                    return Err(err(format!(
-                        "an fc reads a flattened [1, features] input, got {:?} (add a Flatten)",
-                        &d[..d.len().min(8)]
-                    )));
-                };
-                let bt = ins
-                    .get(1)
-                    .and_then(|(v, _)| checked.consts.get(v))
-                    .ok_or_else(|| err("its weights must be a constant (an initializer)".into()))?;
-                let trans_b = op == "Gemm" && attr_i(n, "transB", 0) != 0;
-                if op == "Gemm" && attr_i(n, "transA", 0) != 0 {
-                    return Err(err("transA = 1 is not supported".into()));
-                }
-                let [r, c] = bt.dims[..] else {
-                    return Err(err(format!("weights must be 2-D, got dims {:?}", bt.dims)));
-                };
-                let (r, c) = (r as usize, c as usize);
-                let (out, inn) = if trans_b { (r, c) } else { (c, r) };
-                if inn != k {
-                    return Err(err(format!(
-                        "weights {:?} do not match the {k} input features",
-                        bt.dims
-                    )));
-                }
-                let data = floats(bt).ok_or_else(|| err("weights must be float32".into()))?;
-                let data = if trans_b {
-                    data
-                } else {
-                    let mut t = vec![0f32; data.len()];
-                    for a in 0..r {
-                        for b in 0..c {
-                            t[b * r + a] = data[a * c + b];
-                        }
-                    }
-                    t
-                };
-                let w = Tensor4::new(&format!("{label}.weights"), [out, inn, 1, 1], data)?;
-                new_layer = Some((
-                    LayerSpec::Fc {
-                        name: node_name,
-                        out,
-                        from: offset(features[0].1, layers.len()),
-                    },
-                    Some(w),
-                ));
-            }
-            "MaxPool" | "AveragePool" => {
-                let (from, _) = image_in(0)?;
-                let k = equal_pair(&err, "kernel_shape", attr_ints(n, "kernel_shape"), 0)?;
-                let s = equal_pair(&err, "strides", attr_ints(n, "strides"), 1)?;
-                let p = symmetric_pads(&err, attr_ints(n, "pads"))?;
-                let dil = equal_pair(&err, "dilations", attr_ints(n, "dilations"), 1)?;
-                if dil != 1 {
-                    return Err(err(format!("dilation {dil} is not supported (1 only)")));
-                }
-                let auto_pad = attr(n, "auto_pad")
-                    .map(|a| a.s.as_slice())
-                    .unwrap_or(b"NOTSET");
-                if !(auto_pad == b"NOTSET" || auto_pad == b"VALID" || auto_pad.is_empty()) {
-                    return Err(err("auto_pad SAME_* is not supported".into()));
-                }
-                new_layer = Some((
-                    LayerSpec::Pool {
-                        name: node_name,
-                        kernel: k,
-                        stride: Some(s),
-                        padding: (p != 0).then_some(p),
-                        op: if op == "MaxPool" {
-                            PoolOp::Max
-                        } else {
-                            PoolOp::Avg
-                        },
-                        from: offset(from, layers.len()),
-                    },
-                    None,
-                ));
-            }
-            "GlobalAveragePool" | "GlobalMaxPool" => {
-                let (from, [_, h, w]) = image_in(0)?;
-                if h != w {
-                    return Err(err(format!(
-                        "global pooling over a {h}x{w} map: square maps only"
-                    )));
-                }
-                new_layer = Some((
-                    LayerSpec::Pool {
-                        name: node_name,
-                        kernel: h,
-                        stride: Some(1),
-                        padding: None,
-                        op: if op == "GlobalMaxPool" {
-                            PoolOp::Max
-                        } else {
-                            PoolOp::Avg
-                        },
-                        from: offset(from, layers.len()),
-                    },
-                    None,
-                ));
-            }
-            "Add" | "Sum" if features.len() >= 2 => {
-                let mut from = Vec::with_capacity(features.len());
-                let first = in_dims(ins[features[0].0].0)?;
-                for (j, layer, _) in &features {
-                    let (l, _) = image_in(*j).or_else(|e| {
-                        // An add of flat (fc) outputs: same dims, not NCHW.
-                        let d = in_dims(ins[*j].0)?;
-                        if d == first && d.len() == 2 {
-                            Ok((*layer, [0, 0, 0]))
-                        } else {
-                            Err(e)
-                        }
-                    })?;
-                    if in_dims(ins[*j].0)? != first {
-                        return Err(err(format!(
-                            "adds maps of different shapes {first:?} and {:?} (broadcasting \
-                             between feature maps is not supported)",
-                            in_dims(ins[*j].0)?
-                        )));
-                    }
-                    from.push(match l {
-                        Some(p) => p as i64 - layers.len() as i64,
-                        None => -(layers.len() as i64) - 1,
-                    });
-                }
-                new_layer = Some((
-                    LayerSpec::Add {
-                        name: node_name,
-                        from,
-                    },
-                    None,
-                ));
-            }
-            "Sub" | "Mul" | "Div" if features.len() >= 2 => {
-                return Err(err(format!(
-                    "{op} of two feature maps cannot be placed on the simulator (only Add is)"
-                )));
-            }
-            "Concat" => {
-                return Err(err(
-                    "Concat of feature maps cannot be placed: the simulator's network \
-                     description has no concatenation layer"
-                        .into(),
-                ));
-            }
-            // A bias add or a scaling by a constant, or a transparent operator.
-            "Add" | "Sum" | "Sub" | "Mul" | "Div" => pass_through = true,
-            _ if TRANSPARENT.contains(&op) => {
-                if features.len() != 1 || features[0].0 != 0 {
-                    return Err(err("its first input must be the only feature map".into()));
-                }
-                pass_through = true;
-            }
-            _ => {
-                return Err(err(format!(
-                    "operator '{}' on a feature map cannot be placed on the simulator",
-                    echo(op)
-                )))
+                );
+                self.layers.push(spec);
+                self.weights.push(w);
+                self.layer_dims.push(d);
+                self.layer_node.push(node.label.clone());
             }
         }
-        if pass_through {
-            *transparent.entry(op.to_string()).or_default() += 1;
-            let (_, layer, origin) = features[0].clone();
-            if let Some(o) = n.output.first().filter(|o| !o.is_empty()) {
-                vals.insert(o, Val::Feature { layer, origin });
-            }
-            for o in n.output.iter().skip(1).filter(|o| !o.is_empty()) {
-                vals.insert(o, Val::Aux);
-            }
-        } else if let Some((spec, w)) = new_layer {
-            let d = out_dims()?;
-            if n.output.len() != 1 {
-                return Err(err(format!("{} outputs (one expected)", n.output.len())));
-            }
-            vals.insert(
-                out_name,
-                Val::Feature {
-                    layer: Some(layers.len()),
-                    origin: d.clone(),
-                },
-            );
-            layers.push(spec);
-            weights.push(w);
-            layer_dims.push(d);
-            layer_node.push(label);
-        }
+        Ok(())
     }
-    if layers.is_empty() {
-        return Err(Error::invalid(
-            "graph",
-            "no node costs hardware (no Conv, Gemm, MatMul, pooling or Add on the input)",
-        ));
-    }
-    let [_, c, h, w] = checked.input_dims;
-    let spec = NetworkSpec {
-        name,
-        input: Shape { c, h, w },
-        w_bits: options.w_bits,
-        a_bits: options.a_bits,
-        layers,
-    };
-    let net = spec.build()?;
-    // The oracle: the simulator's own shape inference against tract-onnx's.
-    for (l, layer) in net.layers.iter().enumerate() {
-        let s = layer.out_shape;
-        let want: Vec<usize> = match layer.op {
-            super::Op::Fc { .. } => vec![1, s.c],
-            _ => vec![1, s.c, s.h, s.w],
-        };
-        if layer_dims[l] != want {
+
+    /// The network: built, and its shapes checked against tract-onnx's.
+    fn finish(
+        self,
+        checked: &Checked<'_>,
+        name: String,
+        options: &ImportOptions,
+    ) -> Result<Imported> {
+        if self.layers.is_empty() {
             return Err(Error::invalid(
-                layer_node[l].clone(),
-                format!(
-                    "tract-onnx infers output {:?}, the simulator's layer {want:?} (ceil_mode \
-                     or asymmetric padding?)",
-                    layer_dims[l]
-                ),
+                "graph",
+                "no node costs hardware (no Conv, Gemm, MatMul, pooling or Add on the input)",
             ));
         }
+        let [_, c, h, w] = checked.input_dims;
+        let spec = NetworkSpec {
+            name,
+            input: Shape { c, h, w },
+            w_bits: options.w_bits,
+            a_bits: options.a_bits,
+            layers: self.layers,
+        };
+        let net = spec.build()?;
+        // The oracle: the simulator's own shape inference against tract-onnx's.
+        for (l, layer) in net.layers.iter().enumerate() {
+            let s = layer.out_shape;
+            let want: Vec<usize> = match layer.op {
+                super::Op::Fc { .. } => vec![1, s.c],
+                _ => vec![1, s.c, s.h, s.w],
+            };
+            if self.layer_dims[l] != want {
+                return Err(Error::invalid(
+                    self.layer_node[l].clone(),
+                    format!(
+                        "tract-onnx infers output {:?}, the simulator's layer {want:?} (ceil_mode \
+                         or asymmetric padding?)",
+                        self.layer_dims[l]
+                    ),
+                ));
+            }
+        }
+        Ok(Imported {
+            spec,
+            weights: self.weights,
+            transparent: self.transparent.into_iter().collect(),
+        })
     }
-    Ok(Imported {
-        spec,
-        weights,
-        transparent: transparent.into_iter().collect(),
-    })
+}
+
+/// What a node on a feature map becomes: a layer (`Some`) placed at index `at`,
+/// passed through (`None`), or an error saying why it cannot be placed.
+fn place(node: &Node<'_, '_>, checked: &Checked<'_>, at: usize) -> Result<Option<Placed>> {
+    let op = node.op();
+    let two_maps = node.features.len() >= 2;
+    let placed = match op {
+        "Conv" => conv_layer(node, checked, at)?,
+        "Gemm" | "MatMul" => fc_layer(node, checked, at)?,
+        "MaxPool" | "AveragePool" => pool_layer(node, at)?,
+        "GlobalAveragePool" | "GlobalMaxPool" => global_pool_layer(node, at)?,
+        "Add" | "Sum" if two_maps => add_layer(node, at)?,
+        "Sub" | "Mul" | "Div" if two_maps => {
+            return Err(node.err(format!(
+                "{op} of two feature maps cannot be placed on the simulator (only Add is)"
+            )));
+        }
+        "Concat" => {
+            return Err(node.err(
+                "Concat of feature maps cannot be placed: the simulator's network \
+                 description has no concatenation layer"
+                    .into(),
+            ));
+        }
+        // A bias add or a scaling by a constant, or a transparent operator.
+        "Add" | "Sum" | "Sub" | "Mul" | "Div" => return Ok(None),
+        _ if TRANSPARENT.contains(&op) => {
+            if node.features.len() != 1 || node.features[0].0 != 0 {
+                return Err(node.err("its first input must be the only feature map".into()));
+            }
+            return Ok(None);
+        }
+        _ => {
+            return Err(node.err(format!(
+                "operator '{}' on a feature map cannot be placed on the simulator",
+                echo(op)
+            )))
+        }
+    };
+    Ok(Some(placed))
+}
+
+/// `Conv`: a conv layer (weights kept for ungrouped convolutions).
+fn conv_layer(node: &Node<'_, '_>, checked: &Checked<'_>, at: usize) -> Result<Placed> {
+    let (n, err) = (node.n, |r: String| node.err(r));
+    let (from, [c_in, _, _]) = node.image_in(0)?;
+    if node.features.len() != 1 {
+        return Err(err("its weights must be a constant (an initializer)".into()));
+    }
+    let wt = node.weights(checked, 1)?;
+    let [m, cg, kh, kw] = wt.dims[..] else {
+        return Err(err(format!(
+            "2-D convolutions only (weights of rank 4), got dims {:?}",
+            wt.dims
+        )));
+    };
+    let (m, cg, kh, kw) = (m as usize, cg as usize, kh as usize, kw as usize);
+    if kh != kw {
+        return Err(err(format!("square kernels only, got {kh}x{kw}")));
+    }
+    let group = attr_i(n, "group", 1);
+    node.check_auto_pad(
+        "auto_pad SAME_UPPER/SAME_LOWER is not supported; export with explicit pads",
+    )?;
+    let stride = equal_pair(&err, "strides", attr_ints(n, "strides"), 1)?;
+    let pad = symmetric_pads(&err, attr_ints(n, "pads"))?;
+    node.check_no_dilation()?;
+    if group < 1 || cg.checked_mul(group as usize) != Some(c_in) {
+        return Err(err(format!(
+            "group {group} with {cg} input channels per group does not match \
+             the {c_in} input channels"
+        )));
+    }
+    let g = group as usize;
+    let w = if g == 1 {
+        let data = floats(wt).ok_or_else(|| err("weights must be float32".into()))?;
+        Some(Tensor4::new(
+            &format!("{}.weights", node.label),
+            [m, cg, kh, kw],
+            data,
+        )?)
+    } else {
+        None
+    };
+    let spec = LayerSpec::Conv {
+        name: node.layer_name(),
+        c_out: m,
+        kernel: kh,
+        stride: (stride != 1).then_some(stride),
+        padding: (pad != 0).then_some(pad),
+        groups: (g != 1).then_some(g),
+        from: offset(from, at),
+    };
+    Ok((spec, w))
+}
+
+/// `Gemm` / `MatMul` on a flattened map: an fc layer, weights as `[out, in]`.
+fn fc_layer(node: &Node<'_, '_>, checked: &Checked<'_>, at: usize) -> Result<Placed> {
+    let (n, err, op) = (node.n, |r: String| node.err(r), node.op());
+    if node.features.len() != 1 || node.features[0].0 != 0 {
+        return Err(err(
+            "the first input must be the feature map and the second a constant".into(),
+        ));
+    }
+    let d = node.in_dims(node.ins[0].0)?;
+    let [1, k] = d[..] else {
+        return Err(err(format!(
+            "an fc reads a flattened [1, features] input, got {:?} (add a Flatten)",
+            &d[..d.len().min(8)]
+        )));
+    };
+    let bt = node.weights(checked, 1)?;
+    let trans_b = op == "Gemm" && attr_i(n, "transB", 0) != 0;
+    if op == "Gemm" && attr_i(n, "transA", 0) != 0 {
+        return Err(err("transA = 1 is not supported".into()));
+    }
+    let [r, c] = bt.dims[..] else {
+        return Err(err(format!("weights must be 2-D, got dims {:?}", bt.dims)));
+    };
+    let (r, c) = (r as usize, c as usize);
+    let (out, inn) = if trans_b { (r, c) } else { (c, r) };
+    if inn != k {
+        return Err(err(format!(
+            "weights {:?} do not match the {k} input features",
+            bt.dims
+        )));
+    }
+    let data = floats(bt).ok_or_else(|| err("weights must be float32".into()))?;
+    let data = if trans_b {
+        data
+    } else {
+        let mut t = vec![0f32; data.len()];
+        for a in 0..r {
+            for b in 0..c {
+                t[b * r + a] = data[a * c + b];
+            }
+        }
+        t
+    };
+    let w = Tensor4::new(&format!("{}.weights", node.label), [out, inn, 1, 1], data)?;
+    let spec = LayerSpec::Fc {
+        name: node.layer_name(),
+        out,
+        from: offset(node.features[0].1, at),
+    };
+    Ok((spec, Some(w)))
+}
+
+/// `MaxPool` / `AveragePool`: a pool layer.
+fn pool_layer(node: &Node<'_, '_>, at: usize) -> Result<Placed> {
+    let (n, err) = (node.n, |r: String| node.err(r));
+    let (from, _) = node.image_in(0)?;
+    let k = equal_pair(&err, "kernel_shape", attr_ints(n, "kernel_shape"), 0)?;
+    let s = equal_pair(&err, "strides", attr_ints(n, "strides"), 1)?;
+    let p = symmetric_pads(&err, attr_ints(n, "pads"))?;
+    node.check_no_dilation()?;
+    node.check_auto_pad("auto_pad SAME_* is not supported")?;
+    let spec = LayerSpec::Pool {
+        name: node.layer_name(),
+        kernel: k,
+        stride: Some(s),
+        padding: (p != 0).then_some(p),
+        op: if node.op() == "MaxPool" {
+            PoolOp::Max
+        } else {
+            PoolOp::Avg
+        },
+        from: offset(from, at),
+    };
+    Ok((spec, None))
+}
+
+/// `GlobalAveragePool` / `GlobalMaxPool` of a square map: a pool over the whole map.
+fn global_pool_layer(node: &Node<'_, '_>, at: usize) -> Result<Placed> {
+    let (from, [_, h, w]) = node.image_in(0)?;
+    if h != w {
+        return Err(node.err(format!(
+            "global pooling over a {h}x{w} map: square maps only"
+        )));
+    }
+    let spec = LayerSpec::Pool {
+        name: node.layer_name(),
+        kernel: h,
+        stride: Some(1),
+        padding: None,
+        op: if node.op() == "GlobalMaxPool" {
+            PoolOp::Max
+        } else {
+            PoolOp::Avg
+        },
+        from: offset(from, at),
+    };
+    Ok((spec, None))
+}
+
+/// `Add` / `Sum` of two or more equally shaped feature maps: an add layer.
+fn add_layer(node: &Node<'_, '_>, at: usize) -> Result<Placed> {
+    let ins = &node.ins;
+    let mut from = Vec::with_capacity(node.features.len());
+    let first = node.in_dims(ins[node.features[0].0].0)?;
+    for (j, layer, _) in &node.features {
+        let (l, _) = node.image_in(*j).or_else(|e| {
+            // An add of flat (fc) outputs: same dims, not NCHW.
+            let d = node.in_dims(ins[*j].0)?;
+            if d == first && d.len() == 2 {
+                Ok((*layer, [0, 0, 0]))
+            } else {
+                Err(e)
+            }
+        })?;
+        if node.in_dims(ins[*j].0)? != first {
+            return Err(node.err(format!(
+                "adds maps of different shapes {first:?} and {:?} (broadcasting \
+                 between feature maps is not supported)",
+                node.in_dims(ins[*j].0)?
+            )));
+        }
+        from.push(match l {
+            Some(p) => p as i64 - at as i64,
+            None => -(at as i64) - 1,
+        });
+    }
+    let spec = LayerSpec::Add {
+        name: node.layer_name(),
+        from,
+    };
+    Ok((spec, None))
 }
 
 /// Relative `from` of a single-input layer at index `at` reading `producer`.

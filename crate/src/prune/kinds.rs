@@ -155,59 +155,20 @@ pub fn prune_weights(
             kept.iter().filter_map(|&i| dense[i].take()).collect()
         }
         Some(PruneKind::Xcs) => {
-            // Per channel-granular row block, keep the strongest columns and
-            // compact them into as few crossbars as possible.
             let rows_per_block = geom.channels_per_xbar(&shape) * k_h * k_w;
-            let mut out = Vec::new();
-            let mut entries = 0;
-            for rows in all_rows.chunks(rows_per_block) {
-                let kept = keep_strongest(&all_cols, spec.ratio, |c| l1(&m, rows, &[c]));
-                entries += kept.len() as u64;
-                for cols in chunks(&kept, geom.cols) {
-                    out.push(Block {
-                        rows: rows.to_vec(),
-                        cols,
-                    });
-                }
-            }
-            output_index = IndexTable::new(entries, c_out);
+            let (out, index) = xcs_blocks(&m, geom, spec.ratio, rows_per_block, c_out);
+            output_index = index;
             out
         }
         Some(PruneKind::Xrs) => {
-            // Per column block, keep the strongest rows and compact them row by row.
-            let mut out = Vec::new();
-            let mut entries = 0;
-            for cols in all_cols.chunks(geom.cols) {
-                let kept = keep_strongest(&all_rows, spec.ratio, |r| l1(&m, &[r], cols));
-                entries += kept.len() as u64;
-                for rows in chunks(&kept, geom.rows) {
-                    out.push(Block {
-                        rows,
-                        cols: cols.to_vec(),
-                    });
-                }
-            }
-            input_index = IndexTable::new(entries, m.rows);
+            let (out, index) = xrs_blocks(&m, geom, spec.ratio, c_out);
+            input_index = index;
             out
         }
         Some(PruneKind::PimPrune) => {
-            let r1 = pim_prune_step_ratio(spec.ratio);
-            let mut out = Vec::new();
-            let (mut in_entries, mut out_entries) = (0, 0);
-            for cols in all_cols.chunks(geom.cols) {
-                let rows = keep_strongest(&all_rows, r1, |r| l1(&m, &[r], cols));
-                let kept_cols = keep_strongest(cols, r1, |c| l1(&m, &rows, &[c]));
-                in_entries += rows.len() as u64;
-                out_entries += kept_cols.len() as u64;
-                for rows in chunks(&rows, geom.rows) {
-                    out.push(Block {
-                        rows,
-                        cols: kept_cols.clone(),
-                    });
-                }
-            }
-            input_index = IndexTable::new(in_entries, m.rows);
-            output_index = IndexTable::new(out_entries, c_out);
+            let (out, inputs, outputs) = pim_prune_blocks(&m, geom, spec.ratio, c_out);
+            input_index = inputs;
+            output_index = outputs;
             out
         }
     };
@@ -220,7 +181,103 @@ pub fn prune_weights(
         kept_out_channels,
         ..PrunedLayer::empty(spec, &shape, n_blocks_dense)
     };
-    for b in &blocks {
+    count_blocks(&mut layer, &blocks, &m, zeroed.as_deref(), spec);
+    Ok(layer)
+}
+
+/// XCS: per channel-granular row block, keep the strongest columns and compact
+/// them into as few crossbars as possible; returns the blocks and the output index.
+fn xcs_blocks(
+    m: &Matrix,
+    geom: &XbarGeometry,
+    ratio: f64,
+    rows_per_block: usize,
+    c_out: usize,
+) -> (Vec<Block>, IndexTable) {
+    let all_rows: Vec<usize> = (0..m.rows).collect();
+    let all_cols: Vec<usize> = (0..c_out).collect();
+    let mut out = Vec::new();
+    let mut entries = 0;
+    for rows in all_rows.chunks(rows_per_block) {
+        let kept = keep_strongest(&all_cols, ratio, |c| l1(m, rows, &[c]));
+        entries += kept.len() as u64;
+        for cols in chunks(&kept, geom.cols) {
+            out.push(Block {
+                rows: rows.to_vec(),
+                cols,
+            });
+        }
+    }
+    (out, IndexTable::new(entries, c_out))
+}
+
+/// XRS: per column block, keep the strongest rows and compact them row by row;
+/// returns the blocks and the input index.
+fn xrs_blocks(
+    m: &Matrix,
+    geom: &XbarGeometry,
+    ratio: f64,
+    c_out: usize,
+) -> (Vec<Block>, IndexTable) {
+    let all_rows: Vec<usize> = (0..m.rows).collect();
+    let all_cols: Vec<usize> = (0..c_out).collect();
+    let mut out = Vec::new();
+    let mut entries = 0;
+    for cols in all_cols.chunks(geom.cols) {
+        let kept = keep_strongest(&all_rows, ratio, |r| l1(m, &[r], cols));
+        entries += kept.len() as u64;
+        for rows in chunks(&kept, geom.rows) {
+            out.push(Block {
+                rows,
+                cols: cols.to_vec(),
+            });
+        }
+    }
+    (out, IndexTable::new(entries, m.rows))
+}
+
+/// PIM-Prune: per column block, the strongest rows, then of those the strongest
+/// columns; returns the blocks, the input index and the output index.
+fn pim_prune_blocks(
+    m: &Matrix,
+    geom: &XbarGeometry,
+    ratio: f64,
+    c_out: usize,
+) -> (Vec<Block>, IndexTable, IndexTable) {
+    let all_rows: Vec<usize> = (0..m.rows).collect();
+    let all_cols: Vec<usize> = (0..c_out).collect();
+    let r1 = pim_prune_step_ratio(ratio);
+    let mut out = Vec::new();
+    let (mut in_entries, mut out_entries) = (0, 0);
+    for cols in all_cols.chunks(geom.cols) {
+        let rows = keep_strongest(&all_rows, r1, |r| l1(m, &[r], cols));
+        let kept_cols = keep_strongest(cols, r1, |c| l1(m, &rows, &[c]));
+        in_entries += rows.len() as u64;
+        out_entries += kept_cols.len() as u64;
+        for rows in chunks(&rows, geom.rows) {
+            out.push(Block {
+                rows,
+                cols: kept_cols.clone(),
+            });
+        }
+    }
+    (
+        out,
+        IndexTable::new(in_entries, m.rows),
+        IndexTable::new(out_entries, c_out),
+    )
+}
+
+/// Adds the crossbar counts of the kept `blocks` to `layer`; a weight counts as
+/// nonzero unless it is zero or masked by `zeroed` (column-major, like `m`).
+fn count_blocks(
+    layer: &mut PrunedLayer,
+    blocks: &[Block],
+    m: &Matrix,
+    zeroed: Option<&[bool]>,
+    spec: &PruneSpec,
+) {
+    for b in blocks {
         layer.max_block_rows = layer.max_block_rows.max(b.rows.len());
         layer.max_block_cols = layer.max_block_cols.max(b.cols.len());
         layer.n_stored_weights += (b.rows.len() * b.cols.len()) as u64;
@@ -229,14 +286,13 @@ pub fn prune_weights(
         layer.n_cols_read_per_pixel += b.cols.len() as u64;
         for &c in &b.cols {
             for &r in &b.rows {
-                let pruned = zeroed.as_ref().is_some_and(|z| z[c * m.rows + r]);
+                let pruned = zeroed.is_some_and(|z| z[c * m.rows + r]);
                 if !pruned && m.at(r, c) != 0.0 {
                     layer.n_nonzero_weights += 1;
                 }
             }
         }
     }
-    Ok(layer)
 }
 
 /// PIM-Prune's per-step ratio: rows and columns each at `1 - sqrt(1 - ratio)`, so

@@ -52,6 +52,7 @@ pub const OBJECTIVES: [&str; 4] = ["area_um2", "latency_ns", "energy_pj", "quali
 
 /// How objectives are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Fidelity {
     /// Sums of cached per-layer costs (fast: the browser's default).
@@ -64,6 +65,7 @@ pub enum Fidelity {
 
 /// Everything a search on the simulator needs (JSON / JS; unknown keys are errors).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
     /// A zoo name or a network spec.
@@ -153,6 +155,7 @@ struct Counts {
 
 /// Exact totals of a design (full simulator).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct ExactCosts {
     /// Physical crossbars.
     pub crossbars: u64,

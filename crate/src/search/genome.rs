@@ -14,6 +14,7 @@ use crate::{Error, Result};
 
 /// How the menus are derived from a network (all optional in JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields, default)]
 pub struct SpaceConfig {
     /// Weight bits a layer may use (signed, including the sign bit; 2..=32).
@@ -166,6 +167,7 @@ pub struct Genome(pub Vec<Gene>);
 
 /// The concrete design of one layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerChoice {
     /// The ordinary convolution / fc layer at `w_bits`.

@@ -48,6 +48,7 @@ pub use run::{FrontPoint, RunInfo, RunProgress, SearchRun};
 
 /// Why a candidate is infeasible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum InfeasibleClass {
     /// Needs more crossbars than the budget.
@@ -121,6 +122,7 @@ pub struct Solution {
 
 /// Pareto (multi-objective) or scalarised (weighted sum) selection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Mode {
     /// Non-dominated sorting and crowding distance (NSGA-II).
@@ -134,6 +136,7 @@ pub enum Mode {
 
 /// Search parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields, default)]
 pub struct SearchConfig {
     /// Seed of the one RNG.
@@ -261,6 +264,7 @@ impl SearchConfig {
 
 /// Why a search stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// `generations` generations completed.

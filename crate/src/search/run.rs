@@ -12,6 +12,7 @@ use crate::{Error, Result};
 
 /// One point of the front, with named objectives.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct FrontPoint {
     /// Candidate id.
     pub id: u64,
@@ -35,6 +36,8 @@ pub struct FrontPoint {
 
 /// What a step reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+#[cfg_attr(target_arch = "wasm32", tsify(hashmap_as_object, missing_as_null))]
 pub struct RunProgress {
     /// Completed generations.
     pub generation: usize,
@@ -54,6 +57,8 @@ pub struct RunProgress {
 
 /// Fixed facts of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+#[cfg_attr(target_arch = "wasm32", tsify(missing_as_null))]
 pub struct RunInfo {
     /// Network name.
     pub network: String,

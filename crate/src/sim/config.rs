@@ -21,6 +21,7 @@ macro_rules! level {
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
         #[serde(deny_unknown_fields)]
         pub struct $params {
             $( $(#[$fdoc])* pub $field: $ty, )*
@@ -28,6 +29,7 @@ macro_rules! level {
 
         #[doc = concat!("Optional overrides of [`", stringify!($params), "`]; `None` keeps the preset's value.")]
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
         #[serde(deny_unknown_fields)]
         pub struct $cfg {
             $( $(#[$fdoc])* #[serde(default, skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>, )*
@@ -44,6 +46,7 @@ macro_rules! level {
 
 /// Memory cell technology.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub enum CellType {
     /// One transistor, one resistor.
     #[serde(rename = "1T1R")]
@@ -55,6 +58,7 @@ pub enum CellType {
 
 /// Order in which tile numbers are laid out on the chip grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Placement {
     /// Row-major.
@@ -236,6 +240,7 @@ level! {
 
 /// A hardware description as the user writes it: a base preset plus overrides.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct ArchConfig {
     /// Base preset (default `mnsim2`).
@@ -269,6 +274,7 @@ pub struct ArchConfig {
 
 /// A complete, validated hardware description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct Arch {
     /// Name of the preset it came from.

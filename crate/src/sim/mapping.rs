@@ -10,6 +10,7 @@ use crate::{Error, Result};
 
 /// How hardware is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Accounting {
     /// MNSIM 2.0's behaviour-level model, quirks included (reproduces its numbers).

@@ -53,6 +53,7 @@ pub fn simulate_plan(
 /// Knobs that override the preset, the config and the network (CLI flags,
 /// `simulate()` options in the browser). `None` keeps the value underneath.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct SimOptions {
     /// `mnsim` or `physical` (default physical).
@@ -136,6 +137,7 @@ impl SimOptions {
 
 /// A network given by zoo name or as a full spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(untagged)]
 pub enum NetworkRef {
     /// A built-in network.

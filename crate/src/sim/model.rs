@@ -13,7 +13,7 @@ use super::report::{
     AccumulatorReport, Details, LayerReport, MappingReport, Parts, SimReport, Totals,
 };
 use super::tech;
-use crate::nets::{Network, Op};
+use crate::nets::{Layer, Network, Op};
 use crate::units::{AreaUm2, EnergyPj, PowerMw, TimeNs};
 use crate::{Error, Result};
 
@@ -195,6 +195,20 @@ struct Events {
     cases: Vec<(u64, P, f64)>,
     /// Buffer bytes per case: (PE in write, PE in read, out write, out read) for physical energy.
     traffic: Vec<[f64; 4]>,
+}
+
+impl Events {
+    /// The cases with the buffer bytes of each: its own PE-input `(write, read)`
+    /// bytes, then the layer's `[out write, out read]` bytes, the same for every case.
+    fn new(cases: Vec<(u64, P, f64)>, traffic: &[[f64; 2]], out_bytes: [f64; 2]) -> Self {
+        Events {
+            cases,
+            traffic: traffic
+                .iter()
+                .map(|t| [t[0], t[1], out_bytes[0], out_bytes[1]])
+                .collect(),
+        }
+    }
 }
 
 /// PE and joint-module latency terms of one conv/fc event (docs/mnsim-model.md#pe-terms,
@@ -401,204 +415,226 @@ fn layer_events(
     l: usize,
     m: &LayerMap,
     pl: &Place,
-    (gather, send): (f64, f64),
+    hops: (f64, f64),
 ) -> Events {
-    let (hw, arch, a_bits) = (ctx.hw, ctx.arch, ctx.a_bits[l]);
     let layer = &net.layers[l];
-    let b = f64::from(a_bits);
-    let bw_e = arch.tile.inter_tile_bandwidth_gbps;
-    let bw_i = arch.tile.intra_tile_bandwidth_gbps;
-    let npe = hw.npe;
-    let t_clk = hw.t_clk;
-    let (oh, ow) = (layer.out_shape.h, layer.out_shape.w);
+    let a_bits = ctx.a_bits[l];
     match layer.op {
-        Op::Conv(_) | Op::Fc { .. } => {
-            // Wrapped inputs summed before the DAC need extra input bits (IFRT).
-            let (mut base, _mt) =
-                conv_like_terms(hw, m, pl.max_pe, a_bits.saturating_add(m.extra_input_bits));
-            let c = m.max_col as f64;
-            let m_pe = pl.max_pe as f64;
-            let lev = m_pe.log2().ceil();
-            let ltot = (npe as f64).log2().ceil();
-            let adc_bits = f64::from(hw.adc.bits);
-            base.intra_tile = (ltot * (adc_bits + lev) - lev * (lev + 1.0) / 2.0) * c / bw_i;
-            let out_w_bytes = (adc_bits + lev) * c * m_pe / 8.0;
-            let out_r_bytes = c * b * m_pe / 8.0;
-            let mut tile_w = hw.lat(out_w_bytes);
-            // An epitome layer repeats the crossbar activation and the tile's partial-sum
-            // path once per round (ceil(patterns / rep)); inputs arrive and results
-            // leave once per pixel.
-            let rounds = m.rounds.max(1);
-            if rounds > 1 {
-                let k = rounds as f64;
-                for v in [
-                    &mut base.xbar,
-                    &mut base.dac,
-                    &mut base.adc,
-                    &mut base.ireg,
-                    &mut base.shiftreg,
-                    &mut base.input_demux,
-                    &mut base.adder,
-                    &mut base.output_mux,
-                    &mut base.oreg,
-                    &mut base.jointmodule,
-                    &mut base.intra_tile,
-                ] {
-                    *v *= k;
-                }
-                tile_w *= k;
-            }
-            // Table lookups: one access of the input-side tables (IFAT and IFRT read in
-            // parallel, or a pruned layer's input index) before the DACs and one of the
-            // output-side table after the ADCs, per round.
-            if m.has_tables() {
-                let t_in = if m.tables[0].read_bits > 0 || m.tables[1].read_bits > 0 {
-                    hw.cycle
-                } else {
-                    0.0
-                };
-                let t_out = if m.tables[2].read_bits > 0 {
-                    hw.cycle
-                } else {
-                    0.0
-                };
-                base.tables = rounds as f64 * (t_in + t_out);
-            }
-            let tile_r = hw.lat(out_r_bytes);
-            let c_out = layer.out_shape.c as f64;
-            base.merge = tile_r + gather * (t_clk + c * m_pe * b / bw_e);
-            base.transfer = send * (c_out * b / bw_e);
-            let computing = base.dac + base.xbar + base.adc;
-            let pe_digital = base.ireg
-                + base.shiftreg
-                + base.input_demux
-                + base.adder
-                + base.output_mux
-                + base.oreg;
-            let event = |indata: f64, rdata: f64| -> (P, f64) {
-                let pe_w = hw.lat(indata);
-                let pe_r = hw.lat(rdata);
-                let pe_latency = pe_w + pe_r + computing + pe_digital;
-                let tile_latency =
-                    pe_latency + base.jointmodule + base.intra_tile + tile_w + base.tables;
-                let d = tile_latency + base.merge + base.transfer;
-                let mut p = base;
-                p.buffer_read = tile_r + pe_r;
-                p.buffer_write = tile_w + pe_w;
-                (p, d)
-            };
-            match layer.op {
-                Op::Conv(geom) => {
-                    let k = geom.kernel as f64;
-                    let s = geom.stride as f64;
-                    let kp = (k - geom.padding as f64).max(0.0);
-                    let cpe = m.max_row as f64 / (k * k);
-                    let row = m.max_row as f64 * b / 8.0;
-                    let skc = s * k * cpe * b / 8.0;
-                    let traffic = vec![
-                        [cpe * kp * kp * b / 8.0, row],
-                        [cpe * s * kp * b / 8.0, row],
-                        [cpe * s * k * b / 8.0, skc],
-                        [cpe * s * s * b / 8.0, skc],
-                    ];
-                    let (oh1, ow1) = ((oh - 1) as u64, (ow - 1) as u64);
-                    let counts = [1, oh1, ow1, oh1 * ow1];
-                    let mut cases = Vec::with_capacity(4);
-                    for (cnt, tr) in counts.iter().zip(&traffic) {
-                        let (p, d) = event(tr[0], tr[1]);
-                        cases.push((*cnt, p, d));
-                    }
-                    Events {
-                        cases,
-                        traffic: traffic
-                            .iter()
-                            .map(|t| [t[0], t[1], out_w_bytes, out_r_bytes])
-                            .collect(),
-                    }
-                }
-                _ => {
-                    let bytes = m.max_row as f64 * b / 8.0;
-                    let (p, d) = event(bytes, bytes);
-                    Events {
-                        cases: vec![(1, p, d)],
-                        traffic: vec![[bytes, bytes, out_w_bytes, out_r_bytes]],
-                    }
-                }
-            }
-        }
+        Op::Conv(_) | Op::Fc { .. } => conv_like_events(ctx, layer, a_bits, m, pl, hops),
         Op::Pool {
             kernel,
             stride,
             padding,
             ..
-        } => {
-            let c_in = layer.in_shape.c as f64;
-            let c_out = layer.out_shape.c as f64;
-            let k = kernel as f64;
-            let s = stride as f64;
-            let kp = (k - padding as f64).max(0.0);
-            let unit = arch.tile.pool_step_latency_ns
-                * (c_in / f64::from(arch.tile.pool_units)).ceil()
-                * (k * k / f64::from(arch.tile.pool_window)).ceil();
-            let out_w_bytes = c_in * b / 8.0;
-            let out_r_bytes = c_out * b / 8.0;
-            let out_w = hw.lat(out_w_bytes);
-            let out_r = hw.lat(out_r_bytes);
-            let transfer = send * (c_out * b / bw_e);
-            let traffic = [
-                [c_in * kp * kp * b / 8.0, c_in * k * k * b / 8.0],
-                [c_in * s * kp * b / 8.0, c_in * k * k * b / 8.0],
-                [c_in * s * s * b / 8.0, s * k * c_in * b / 8.0],
+        } => pool_events(ctx, layer, a_bits, (kernel, stride, padding), hops.1),
+        Op::Add { n_inputs } => add_events(ctx, net, l, n_inputs, hops.1),
+    }
+}
+
+/// The crossbar activation and the tile's partial-sum path of an epitome layer run
+/// once per round: their latency parts times `rounds`.
+fn repeat_per_round(base: &mut P, rounds: f64) {
+    for v in [
+        &mut base.xbar,
+        &mut base.dac,
+        &mut base.adc,
+        &mut base.ireg,
+        &mut base.shiftreg,
+        &mut base.input_demux,
+        &mut base.adder,
+        &mut base.output_mux,
+        &mut base.oreg,
+        &mut base.jointmodule,
+        &mut base.intra_tile,
+    ] {
+        *v *= rounds;
+    }
+}
+
+/// Table lookups: one access of the input-side tables (IFAT and IFRT read in
+/// parallel, or a pruned layer's input index) before the DACs and one of the
+/// output-side table after the ADCs, per round.
+fn table_lookup_ns(hw: &Hw, m: &LayerMap, rounds: u64) -> f64 {
+    let t_in = if m.tables[0].read_bits > 0 || m.tables[1].read_bits > 0 {
+        hw.cycle
+    } else {
+        0.0
+    };
+    let t_out = if m.tables[2].read_bits > 0 {
+        hw.cycle
+    } else {
+        0.0
+    };
+    rounds as f64 * (t_in + t_out)
+}
+
+/// Events of a conv or fc layer: the PE, tile and merge terms, then one case per
+/// pixel position (conv) or a single case (fc).
+fn conv_like_events(
+    ctx: &Ctx,
+    layer: &Layer,
+    a_bits: u32,
+    m: &LayerMap,
+    pl: &Place,
+    (gather, send): (f64, f64),
+) -> Events {
+    let (hw, arch) = (ctx.hw, ctx.arch);
+    let b = f64::from(a_bits);
+    let bw_e = arch.tile.inter_tile_bandwidth_gbps;
+    let bw_i = arch.tile.intra_tile_bandwidth_gbps;
+    // Wrapped inputs summed before the DAC need extra input bits (IFRT).
+    let (mut base, _mt) =
+        conv_like_terms(hw, m, pl.max_pe, a_bits.saturating_add(m.extra_input_bits));
+    let c = m.max_col as f64;
+    let m_pe = pl.max_pe as f64;
+    let lev = m_pe.log2().ceil();
+    let ltot = (hw.npe as f64).log2().ceil();
+    let adc_bits = f64::from(hw.adc.bits);
+    base.intra_tile = (ltot * (adc_bits + lev) - lev * (lev + 1.0) / 2.0) * c / bw_i;
+    let out_w_bytes = (adc_bits + lev) * c * m_pe / 8.0;
+    let out_r_bytes = c * b * m_pe / 8.0;
+    let mut tile_w = hw.lat(out_w_bytes);
+    // An epitome layer repeats the crossbar activation and the tile's partial-sum
+    // path once per round (ceil(patterns / rep)); inputs arrive and results
+    // leave once per pixel.
+    let rounds = m.rounds.max(1);
+    if rounds > 1 {
+        let k = rounds as f64;
+        repeat_per_round(&mut base, k);
+        tile_w *= k;
+    }
+    if m.has_tables() {
+        base.tables = table_lookup_ns(hw, m, rounds);
+    }
+    let tile_r = hw.lat(out_r_bytes);
+    let c_out = layer.out_shape.c as f64;
+    base.merge = tile_r + gather * (hw.t_clk + c * m_pe * b / bw_e);
+    base.transfer = send * (c_out * b / bw_e);
+    let computing = base.dac + base.xbar + base.adc;
+    let pe_digital =
+        base.ireg + base.shiftreg + base.input_demux + base.adder + base.output_mux + base.oreg;
+    let event = |indata: f64, rdata: f64| -> (P, f64) {
+        let pe_w = hw.lat(indata);
+        let pe_r = hw.lat(rdata);
+        let pe_latency = pe_w + pe_r + computing + pe_digital;
+        let tile_latency = pe_latency + base.jointmodule + base.intra_tile + tile_w + base.tables;
+        let d = tile_latency + base.merge + base.transfer;
+        let mut p = base;
+        p.buffer_read = tile_r + pe_r;
+        p.buffer_write = tile_w + pe_w;
+        (p, d)
+    };
+    let (traffic, counts) = match layer.op {
+        Op::Conv(geom) => {
+            let k = geom.kernel as f64;
+            let s = geom.stride as f64;
+            let kp = (k - geom.padding as f64).max(0.0);
+            let cpe = m.max_row as f64 / (k * k);
+            let row = m.max_row as f64 * b / 8.0;
+            let skc = s * k * cpe * b / 8.0;
+            let traffic = vec![
+                [cpe * kp * kp * b / 8.0, row],
+                [cpe * s * kp * b / 8.0, row],
+                [cpe * s * k * b / 8.0, skc],
+                [cpe * s * s * b / 8.0, skc],
             ];
-            let counts = [1, (oh - 1) as u64, (oh * (ow - 1)) as u64];
-            let cases = counts
-                .iter()
-                .zip(&traffic)
-                .map(|(&cnt, tr)| {
-                    let in_w = hw.lat(tr[0]);
-                    let in_r = hw.lat(tr[1]);
-                    let pool_latency = in_w + in_r + unit + out_r + out_w;
-                    let d = pool_latency + out_r + transfer;
-                    let p = P {
-                        buffer_read: in_r + out_r,
-                        buffer_write: in_w + out_w,
-                        pooling: unit,
-                        merge: out_r,
-                        transfer,
-                        ..P::default()
-                    };
-                    (cnt, p, d)
-                })
-                .collect();
-            Events {
-                cases,
-                traffic: traffic
-                    .iter()
-                    .map(|t| [t[0], t[1], out_w_bytes, out_r_bytes])
-                    .collect(),
-            }
+            let (oh1, ow1) = (
+                (layer.out_shape.h - 1) as u64,
+                (layer.out_shape.w - 1) as u64,
+            );
+            (traffic, vec![1, oh1, ow1, oh1 * ow1])
         }
-        Op::Add { n_inputs } => {
-            let src = src_of(net, l);
-            let ch = src.map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c) as f64;
-            let transfer = send * (ch * b / bw_e);
-            let bytes = n_inputs as f64 * b * ch / 8.0;
-            let gl = hw.lat(bytes);
-            let add_t = arch.digital.add_latency_ns;
-            let d = add_t + 0.0 + transfer + gl + gl;
+        _ => {
+            let bytes = m.max_row as f64 * b / 8.0;
+            (vec![[bytes, bytes]], vec![1])
+        }
+    };
+    let cases = counts
+        .iter()
+        .zip(&traffic)
+        .map(|(&cnt, tr)| {
+            let (p, d) = event(tr[0], tr[1]);
+            (cnt, p, d)
+        })
+        .collect();
+    Events::new(cases, &traffic, [out_w_bytes, out_r_bytes])
+}
+
+/// Events of a pooling layer: one case per pixel position.
+fn pool_events(
+    ctx: &Ctx,
+    layer: &Layer,
+    a_bits: u32,
+    (kernel, stride, padding): (usize, usize, usize),
+    send: f64,
+) -> Events {
+    let (hw, arch) = (ctx.hw, ctx.arch);
+    let b = f64::from(a_bits);
+    let bw_e = arch.tile.inter_tile_bandwidth_gbps;
+    let (oh, ow) = (layer.out_shape.h, layer.out_shape.w);
+    let c_in = layer.in_shape.c as f64;
+    let c_out = layer.out_shape.c as f64;
+    let k = kernel as f64;
+    let s = stride as f64;
+    let kp = (k - padding as f64).max(0.0);
+    let unit = arch.tile.pool_step_latency_ns
+        * (c_in / f64::from(arch.tile.pool_units)).ceil()
+        * (k * k / f64::from(arch.tile.pool_window)).ceil();
+    let out_w_bytes = c_in * b / 8.0;
+    let out_r_bytes = c_out * b / 8.0;
+    let out_w = hw.lat(out_w_bytes);
+    let out_r = hw.lat(out_r_bytes);
+    let transfer = send * (c_out * b / bw_e);
+    let traffic = [
+        [c_in * kp * kp * b / 8.0, c_in * k * k * b / 8.0],
+        [c_in * s * kp * b / 8.0, c_in * k * k * b / 8.0],
+        [c_in * s * s * b / 8.0, s * k * c_in * b / 8.0],
+    ];
+    let counts = [1, (oh - 1) as u64, (oh * (ow - 1)) as u64];
+    let cases = counts
+        .iter()
+        .zip(&traffic)
+        .map(|(&cnt, tr)| {
+            let in_w = hw.lat(tr[0]);
+            let in_r = hw.lat(tr[1]);
+            let pool_latency = in_w + in_r + unit + out_r + out_w;
+            let d = pool_latency + out_r + transfer;
             let p = P {
-                buffer_read: gl,
-                buffer_write: gl,
-                accumulator: add_t,
+                buffer_read: in_r + out_r,
+                buffer_write: in_w + out_w,
+                pooling: unit,
+                merge: out_r,
                 transfer,
                 ..P::default()
             };
-            Events {
-                cases: vec![((oh * ow) as u64, p, d)],
-                traffic: vec![[bytes, bytes, 0.0, 0.0]],
-            }
-        }
-    }
+            (cnt, p, d)
+        })
+        .collect();
+    Events::new(cases, &traffic, [out_w_bytes, out_r_bytes])
+}
+
+/// Events of an element-wise add: one case for every output pixel.
+fn add_events(ctx: &Ctx, net: &Network, l: usize, n_inputs: usize, send: f64) -> Events {
+    let (hw, arch) = (ctx.hw, ctx.arch);
+    let layer = &net.layers[l];
+    let b = f64::from(ctx.a_bits[l]);
+    let bw_e = arch.tile.inter_tile_bandwidth_gbps;
+    let src = src_of(net, l);
+    let ch = src.map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c) as f64;
+    let transfer = send * (ch * b / bw_e);
+    let bytes = n_inputs as f64 * b * ch / 8.0;
+    let gl = hw.lat(bytes);
+    let add_t = arch.digital.add_latency_ns;
+    let d = add_t + 0.0 + transfer + gl + gl;
+    let p = P {
+        buffer_read: gl,
+        buffer_write: gl,
+        accumulator: add_t,
+        transfer,
+        ..P::default()
+    };
+    let pixels = (layer.out_shape.h * layer.out_shape.w) as u64;
+    Events::new(vec![(pixels, p, d)], &[[bytes, bytes]], [0.0, 0.0])
 }
 
 /// Simulates `net` on `arch`, every layer dense.
@@ -607,7 +643,8 @@ pub fn evaluate(net: &Network, arch: &Arch, accounting: Accounting) -> Result<Si
 }
 
 /// Simulates `net` on `arch` with a per-layer plan (dense, epitome or pruned layers,
-/// per-layer bits).
+/// per-layer bits): map, place, size the buffers, build the tile, run the pixel
+/// pipeline, then account area, power and energy per layer and in total.
 pub fn evaluate_plan(
     net: &Network,
     arch: &Arch,
@@ -616,24 +653,69 @@ pub fn evaluate_plan(
 ) -> Result<SimReport> {
     plan.validate(net)?;
     let hw = Hw::new(arch)?;
-    let n = net.layers.len();
-    let a_bits: Vec<u32> = (0..n).map(|l| plan.a_bits(net, l)).collect();
-    let bl = |l: usize| f64::from(a_bits[l]);
-    let npe = hw.npe;
+    let a_bits: Vec<u32> = (0..net.layers.len()).map(|l| plan.a_bits(net, l)).collect();
+    let maps = map_layers(net, arch, accounting, plan)?;
+    let tables = table_buffers(&maps, arch)?;
+    let (mut places, tiles_used) = assign_tiles(net, arch, accounting, &maps, hw.npe)?;
+    check_event_bound(net)?;
+    place_cells(net, arch, accounting, &mut places, tiles_used);
+    let cells: Vec<Vec<Cell>> = places.iter().map(|p| p.cells.clone()).collect();
+    let dist = distances(net, &cells, arch.chip.tiles_x);
+    let bufs = size_buffers(net, arch, &maps, &places, &a_bits)?;
+    let tile_area = tile_area(&hw, arch, &bufs);
+    let ctx = Ctx {
+        hw: &hw,
+        arch,
+        a_bits: &a_bits,
+    };
+    let (finish, timed) = run_pipeline(&ctx, net, &maps, &places, &dist);
+    let sim = Simulated {
+        net,
+        arch,
+        accounting,
+        hw: &hw,
+        a_bits: &a_bits,
+        maps: &maps,
+        tables: &tables,
+        places: &places,
+        dist: &dist,
+        bufs: &bufs,
+        tile_area,
+        tiles_used,
+        entire: entire_latency(&finish),
+        finish: &finish,
+        total_pe_slots: maps.iter().map(|m| m.pes).sum(),
+        last_pe_layer: maps.iter().rposition(|m| m.pes > 0),
+    };
+    let layers = timed
+        .iter()
+        .enumerate()
+        .map(|(l, t)| sim.layer_report(l, t))
+        .collect();
+    Ok(sim.report(layers))
+}
 
-    // 1. Counts: mapping.
+/// Step 1, counts: every layer mapped onto crossbars and PEs as its plan says.
+fn map_layers(
+    net: &Network,
+    arch: &Arch,
+    accounting: Accounting,
+    plan: &NetworkPlan,
+) -> Result<Vec<LayerMap>> {
     let dense = LayerPlan::default();
-    let maps: Vec<LayerMap> = net
-        .layers
+    net.layers
         .iter()
         .enumerate()
         .map(|(i, l)| {
             let p = plan.layers.get(i).unwrap_or(&dense);
             map_planned(i, l, p, plan.w_bits(net, i), arch, accounting)
         })
-        .collect::<Result<_>>()?;
-    let tables: Vec<[Buf; 3]> = maps
-        .iter()
+        .collect()
+}
+
+/// The SRAM of each layer's three lookup tables (IFAT, IFRT, output side).
+fn table_buffers(maps: &[LayerMap], arch: &Arch) -> Result<Vec<[Buf; 3]>> {
+    maps.iter()
         .map(|m| -> Result<[Buf; 3]> {
             let mut out = [Buf::default(); 3];
             for (o, t) in out.iter_mut().zip(&m.tables) {
@@ -643,14 +725,23 @@ pub fn evaluate_plan(
             }
             Ok(out)
         })
-        .collect::<Result<_>>()?;
+        .collect()
+}
 
-    // 2. Tiles.
-    let mut places = vec![Place::default(); n];
+/// Step 2, tiles: each layer's first tile, tile count and PEs per tile, and the
+/// tiles used in all; errors if the chip has fewer.
+fn assign_tiles(
+    net: &Network,
+    arch: &Arch,
+    accounting: Accounting,
+    maps: &[LayerMap],
+    npe: u64,
+) -> Result<(Vec<Place>, u64)> {
+    let mut places = vec![Place::default(); maps.len()];
     let tiles_used = match accounting {
         Accounting::Mnsim => {
             let mut start = 0;
-            for (p, m) in places.iter_mut().zip(&maps) {
+            for (p, m) in places.iter_mut().zip(maps) {
                 p.start = start;
                 p.tiles = m.pe_slots.div_ceil(npe);
                 p.max_pe = m.pe_slots.min(npe);
@@ -660,7 +751,7 @@ pub fn evaluate_plan(
         }
         Accounting::Physical => {
             let mut slot = 0;
-            for (p, m) in places.iter_mut().zip(&maps) {
+            for (p, m) in places.iter_mut().zip(maps) {
                 if m.pes > 0 {
                     p.start = slot / npe;
                     p.tiles = slot.saturating_add(m.pes).div_ceil(npe) - slot / npe;
@@ -684,7 +775,11 @@ pub fn evaluate_plan(
             ),
         });
     }
-    // One finish time is kept per output pixel: bound the memory.
+    Ok((places, tiles_used))
+}
+
+/// One finish time is kept per output pixel: bound the memory.
+fn check_event_bound(net: &Network) -> Result<()> {
     let events: u64 = net
         .layers
         .iter()
@@ -702,6 +797,18 @@ pub fn evaluate_plan(
             ),
         });
     }
+    Ok(())
+}
+
+/// The chip cells of every layer's tiles (sorted); in the physical accounting,
+/// pooling and adds run next to their producer: its last tile.
+fn place_cells(
+    net: &Network,
+    arch: &Arch,
+    accounting: Accounting,
+    places: &mut [Place],
+    tiles_used: u64,
+) {
     let grid: Vec<Cell> = (0..tiles_used)
         .map(|t| position(t, arch.chip.placement, arch.chip.tiles_x, arch.chip.tiles_y))
         .collect();
@@ -712,8 +819,7 @@ pub fn evaluate_plan(
         p.cells.sort_unstable();
     }
     if accounting == Accounting::Physical {
-        // Pooling and adds run next to their producer: its last tile.
-        for l in 0..n {
+        for l in 0..places.len() {
             if places[l].tiles == 0 {
                 let producer = net.layers[l]
                     .inputs
@@ -724,19 +830,42 @@ pub fn evaluate_plan(
             }
         }
     }
-    let cells: Vec<Vec<Cell>> = places.iter().map(|p| p.cells.clone()).collect();
-    let dist = distances(net, &cells, arch.chip.tiles_x);
+}
 
-    // 3. Buffer sizes.
+/// The chip's buffers and global accumulator.
+struct Buffers {
+    /// PE input buffer.
+    inbuf: Buf,
+    /// Tile output buffer.
+    outbuf: Buf,
+    /// Global buffer of the element-wise adds.
+    gbuf: Buf,
+    /// Its size before the SRAM lookup.
+    gbuf_kb: f64,
+    /// Adders of the global accumulator.
+    g_adders: u64,
+    /// Power and area of one global adder.
+    p_gadd: f64,
+    a_gadd: f64,
+}
+
+/// Step 3, buffer sizes (docs/mnsim-model.md#buffer-sizes-and-the-global-accumulator):
+/// the largest need of any layer unless the architecture fixes a size.
+fn size_buffers(
+    net: &Network,
+    arch: &Arch,
+    maps: &[LayerMap],
+    places: &[Place],
+    a_bits: &[u32],
+) -> Result<Buffers> {
     let mut max_in: f64 = 0.0;
     let mut max_out: f64 = 0.0;
     let mut gbuf_kb = 0.0;
     let mut g_adders: u64 = 0;
     let mut g_bits: u32 = 8;
-    let src_of = |l: usize| src_of(net, l);
     for (l, layer) in net.layers.iter().enumerate() {
         let m = &maps[l];
-        let b = bl(l);
+        let b = f64::from(a_bits[l]);
         let tiles = places[l].tiles.max(1) as f64;
         let (data_in, data_out) = match layer.op {
             Op::Conv(g) => (
@@ -748,7 +877,7 @@ pub fn evaluate_plan(
                 out_features,
             } => (in_features as f64 * b / 8.0, out_features as f64 * b / 8.0),
             Op::Add { n_inputs } => {
-                let ch = src_of(l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
+                let ch = src_of(net, l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
                 let bytes = (ch * n_inputs) as f64 * b / 8.0;
                 gbuf_kb += pow2_kb(bytes);
                 g_adders += (ch * n_inputs / 2) as u64;
@@ -770,13 +899,19 @@ pub fn evaluate_plan(
         BufSize::Auto => max_out,
         BufSize::Kb(v) => v,
     };
-    let inbuf = buffer(inbuf_kb, arch, "PE input buffer")?;
-    let outbuf = buffer(outbuf_kb, arch, "tile output buffer")?;
-    let gbuf = buffer(gbuf_kb, arch, "global buffer")?;
-    let p_gadd = tech::adder_power(arch.digital.adder_tech_nm, g_bits).value();
-    let a_gadd = tech::adder_area(arch.digital.adder_tech_nm, g_bits).value();
+    Ok(Buffers {
+        inbuf: buffer(inbuf_kb, arch, "PE input buffer")?,
+        outbuf: buffer(outbuf_kb, arch, "tile output buffer")?,
+        gbuf: buffer(gbuf_kb, arch, "global buffer")?,
+        gbuf_kb,
+        g_adders,
+        p_gadd: tech::adder_power(arch.digital.adder_tech_nm, g_bits).value(),
+        a_gadd: tech::adder_area(arch.digital.adder_tech_nm, g_bits).value(),
+    })
+}
 
-    // 4. Tile area (docs/mnsim-model.md#area).
+/// Step 4, the area of one tile by component (docs/mnsim-model.md#area).
+fn tile_area(hw: &Hw, arch: &Arch, bufs: &Buffers) -> P {
     let g = f64::from(arch.pe.groups);
     let rows = f64::from(arch.crossbar.rows);
     let cols = f64::from(arch.crossbar.cols);
@@ -799,42 +934,60 @@ pub fn evaluate_plan(
         oreg: n_adc * hw.a_reg,
         input_demux: hw.a_demux * n_dac,
         output_mux: hw.a_mux * n_adc,
-        buffer_read: inbuf.area,
+        buffer_read: bufs.inbuf.area,
         ..P::default()
     };
     let mut n_jm = 0u64;
-    let mut t = npe;
+    let mut t = hw.npe;
     while t > 1 {
         n_jm += t / 2 + t % 2;
         t /= 2;
     }
-    let mut tile_area = pe_area.scale(npe as f64);
+    let mut tile_area = pe_area.scale(hw.npe as f64);
     tile_area.jointmodule = n_jm as f64 * n_adc * hw.a_jm;
-    tile_area.buffer_read += outbuf.area;
+    tile_area.buffer_read += bufs.outbuf.area;
     tile_area.pooling = hw.a_pool;
-    let tile_area_total = tile_area.total();
+    tile_area
+}
 
-    // 5. Per-layer events and the pipeline.
+/// A layer's events with their schedule (the finish times kept apart).
+struct Timed {
+    ev: Events,
+    last: f64,
+    first_finish: f64,
+    occupancy: f64,
+}
+
+/// Step 5, per-layer events and the pipeline: one event per output pixel (one per
+/// fc layer). Returns every layer's finish times and its timed events.
+fn run_pipeline(
+    ctx: &Ctx,
+    net: &Network,
+    maps: &[LayerMap],
+    places: &[Place],
+    dist: &[(f64, f64)],
+) -> (Vec<Vec<f64>>, Vec<Timed>) {
+    let n = net.layers.len();
     let mut finish: Vec<Vec<f64>> = Vec::with_capacity(n);
-    let mut layer_out = Vec::with_capacity(n);
-    let ctx = Ctx {
-        hw: &hw,
-        arch,
-        a_bits: &a_bits,
-    };
+    let mut timed = Vec::with_capacity(n);
     for l in 0..n {
-        let ev = layer_events(&ctx, net, l, &maps[l], &places[l], dist[l]);
-
-        // The pipeline: one event per output pixel (one per fc layer).
+        let ev = layer_events(ctx, net, l, &maps[l], &places[l], dist[l]);
         let t = schedule_layer(net, l, &ev, &finish);
-        let (fin, last, first_finish, occupancy) = (t.finish, t.last, t.first_finish, t.occupancy);
-        finish.push(fin);
-        layer_out.push((ev, last, first_finish, occupancy));
+        finish.push(t.finish);
+        timed.push(Timed {
+            ev,
+            last: t.last,
+            first_finish: t.first_finish,
+            occupancy: t.occupancy,
+        });
     }
+    (finish, timed)
+}
 
-    // Entire latency: Python's max(max(list_of_lists)), a lexicographic maximum.
+/// Entire latency: Python's max(max(list_of_lists)), a lexicographic maximum.
+fn entire_latency(finish: &[Vec<f64>]) -> f64 {
     let mut top: Option<&Vec<f64>> = None;
-    for f in &finish {
+    for f in finish {
         top = match top {
             None => Some(f),
             Some(t) => {
@@ -846,23 +999,40 @@ pub fn evaluate_plan(
             }
         };
     }
-    let entire = top
-        .map(|v| v.iter().copied().fold(0.0, f64::max))
-        .unwrap_or(0.0);
+    top.map(|v| v.iter().copied().fold(0.0, f64::max))
+        .unwrap_or(0.0)
+}
 
-    // 6. Power, energy, area per layer.
-    let mut reports = Vec::with_capacity(n);
-    let total_pes_slots: u64 = maps.iter().map(|m| m.pes).sum();
-    let last_pe_layer = maps.iter().rposition(|m| m.pes > 0);
-    for (l, layer) in net.layers.iter().enumerate() {
-        let m = &maps[l];
-        let pl = &places[l];
-        let b = bl(l);
-        let in_bits = a_bits[l].saturating_add(m.extra_input_bits);
-        let cycles = (f64::from(in_bits) / f64::from(hw.dac.bits)).ceil();
-        let tab = &tables[l];
-        let tables_area: f64 = tab.iter().map(|t| t.area).sum();
-        let (ev, last, first_finish, occupancy) = &layer_out[l];
+/// Everything step 6 (power, energy and area per layer, then the totals) reads.
+struct Simulated<'a> {
+    net: &'a Network,
+    arch: &'a Arch,
+    accounting: Accounting,
+    hw: &'a Hw,
+    a_bits: &'a [u32],
+    maps: &'a [LayerMap],
+    tables: &'a [[Buf; 3]],
+    places: &'a [Place],
+    dist: &'a [(f64, f64)],
+    bufs: &'a Buffers,
+    tile_area: P,
+    tiles_used: u64,
+    finish: &'a [Vec<f64>],
+    /// The whole inference's latency, ns.
+    entire: f64,
+    total_pe_slots: u64,
+    last_pe_layer: Option<usize>,
+}
+
+impl Simulated<'_> {
+    /// Step 6, one layer's report: latency parts from its events, area, power and
+    /// energy in the chosen accounting.
+    fn layer_report(&self, l: usize, timed: &Timed) -> LayerReport {
+        let (net, arch) = (self.net, self.arch);
+        let layer = &net.layers[l];
+        let m = &self.maps[l];
+        let pl = &self.places[l];
+        let ev = &timed.ev;
         let lat_parts: P = ev
             .cases
             .iter()
@@ -875,74 +1045,19 @@ pub fn evaluate_plan(
             .first()
             .and_then(|&o| net.producer(l, o))
             .map_or(0.0, |p| {
-                finish[p].iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                self.finish[p]
+                    .iter()
+                    .copied()
+                    .fold(f64::NEG_INFINITY, f64::max)
             });
-        let layer_latency = if l == 0 { *last } else { last - producer_last };
-
-        let (area, power, energy) = match accounting {
-            Accounting::Mnsim => {
-                let tile_power =
-                    mnsim_tile_power(&hw, arch, m, pl.max_pe, &layer.op, &inbuf, &outbuf);
-                let tiles = pl.tiles as f64;
-                let mut power = tile_power.scale(tiles);
-                // The layer's lookup tables: read power while busy, as MNSIM's buffers.
-                power.tables = tab.iter().map(|t| t.p_read).sum();
-                let mut energy = power.zip(lat_parts, |p, t| p * t);
-                // MNSIM leaves the PE adder out of the energy total (E_digital omits it).
-                energy.adder = 0.0;
-                let mut area = tile_area.scale(tiles);
-                area.tables = tables_area;
-                (area, power, energy)
-            }
-            Accounting::Physical => {
-                let mut share = m.pes as f64 / npe as f64;
-                if Some(l) == last_pe_layer {
-                    share += (tiles_used * npe - total_pes_slots) as f64 / npe as f64;
-                }
-                let mut area = tile_area.scale(share);
-                area.tables = tables_area;
-                let add_elems = match layer.op {
-                    Op::Add { n_inputs } => {
-                        let ch = src_of(l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
-                        (ch * (n_inputs - 1)) as f64
-                    }
-                    _ => 0.0,
-                };
-                let mut energy = physical_energy(
-                    &hw, m, pl, &layer.op, ev, events, cycles, &inbuf, &outbuf, &gbuf, p_gadd,
-                    add_elems,
-                );
-                // Leakage of the buffers this layer owns, for the whole inference.
-                energy.buffer_read +=
-                    (m.pes as f64 * inbuf.leak_mw + share * outbuf.leak_mw) * entire;
-                // Lookup tables: bus words read per copy activation, plus leakage.
-                if m.has_tables() {
-                    let acts = (events * m.acts.max(1)) as f64;
-                    for (t, buf) in m.tables.iter().zip(tab) {
-                        let words = (t.read_bits as f64 / hw.buf_w_bits).ceil();
-                        energy.tables += acts * words * buf.read_pj + buf.leak_mw * entire;
-                    }
-                }
-                if let Op::Add { n_inputs } = layer.op {
-                    let ch = src_of(l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
-                    let adders = (ch * n_inputs / 2) as f64;
-                    let bytes = (ch * n_inputs) as f64 * b / 8.0;
-                    let frac = if gbuf_kb > 0.0 {
-                        pow2_kb(bytes) / gbuf_kb
-                    } else {
-                        0.0
-                    };
-                    area.accumulator += adders * a_gadd;
-                    area.buffer_read += frac * gbuf.area;
-                    energy.buffer_read += frac * gbuf.leak_mw * entire;
-                }
-                let power = if entire > 0.0 {
-                    energy.scale(1.0 / entire)
-                } else {
-                    P::default()
-                };
-                (area, power, energy)
-            }
+        let layer_latency = if l == 0 {
+            timed.last
+        } else {
+            timed.last - producer_last
+        };
+        let (area, power, energy) = match self.accounting {
+            Accounting::Mnsim => self.mnsim_costs(l, lat_parts),
+            Accounting::Physical => self.physical_costs(l, ev, events),
         };
         let crossbars = m.pes * u64::from(arch.pe.groups) * u64::from(arch.pe.polarity);
         let allocated = crossbars * u64::from(arch.crossbar.rows) * u64::from(arch.crossbar.cols);
@@ -952,7 +1067,7 @@ pub fn evaluate_plan(
             power_mw: power.map(PowerMw),
             energy_pj: energy.map(EnergyPj),
         };
-        reports.push(LayerReport {
+        LayerReport {
             index: l,
             name: layer.name.clone(),
             kind: layer.op.kind().to_string(),
@@ -964,9 +1079,9 @@ pub fn evaluate_plan(
             power_mw: PowerMw(power.total()),
             energy_pj: EnergyPj(energy.total()),
             busy_ns: TimeNs(busy),
-            first_finish_ns: TimeNs(*first_finish),
-            last_finish_ns: TimeNs(*last),
-            occupancy_0_to_1: *occupancy,
+            first_finish_ns: TimeNs(timed.first_finish),
+            last_finish_ns: TimeNs(timed.last),
+            occupancy_0_to_1: timed.occupancy,
             utilization_0_to_1: ratio(m.used_cells, allocated),
             mapping: MappingReport {
                 mx: m.mx,
@@ -976,61 +1091,162 @@ pub fn evaluate_plan(
                 max_col: m.max_col,
                 max_pe: pl.max_pe,
                 start_tile: pl.start,
-                gather_hops: dist[l].0 as u64,
-                send_hops: dist[l].1 as u64,
+                gather_hops: self.dist[l].0 as u64,
+                send_hops: self.dist[l].1 as u64,
                 events,
             },
             breakdown: detail.breakdowns(),
             detail,
-        });
+        }
     }
 
-    let detail = reports
-        .iter()
-        .map(|r| r.detail)
-        .fold(Details::default(), |a, d| a + d);
-    let acc_area = g_adders as f64 * a_gadd + gbuf.area;
-    let acc_power = p_gadd * g_adders as f64 + gbuf.p_write + gbuf.p_read;
-    let used: u64 = maps.iter().map(|m| m.used_cells).sum();
-    let crossbars: u64 = reports.iter().map(|r| r.crossbars).sum();
-    let alloc = crossbars * u64::from(arch.crossbar.rows) * u64::from(arch.crossbar.cols);
-    let totals = Totals {
-        pes: reports.iter().map(|r| r.pes).sum(),
-        crossbars,
-        tiles: tiles_used,
-        area_um2: reports.iter().map(|r| r.area_um2).sum(),
-        latency_ns: TimeNs(entire),
-        power_mw: reports.iter().map(|r| r.power_mw).sum(),
-        energy_pj: reports.iter().map(|r| r.energy_pj).sum(),
-        utilization_0_to_1: ratio(used, alloc),
-        tile_area_um2: AreaUm2(tile_area_total),
-        pe_inbuf_kb: inbuf.kb,
-        tile_outbuf_kb: outbuf.kb,
-        accumulator: AccumulatorReport {
-            adders: g_adders,
-            buffer_kb: gbuf.kb,
-            area_um2: AreaUm2(acc_area),
-            adders_area_um2: AreaUm2(g_adders as f64 * a_gadd),
-            power_mw: PowerMw(acc_power),
-            adders_power_mw: PowerMw(p_gadd * g_adders as f64),
-            buffer_read_power_mw: PowerMw(gbuf.p_read),
-            buffer_write_power_mw: PowerMw(gbuf.p_write),
-            adders_energy_pj: EnergyPj(match accounting {
-                Accounting::Mnsim => p_gadd * g_adders as f64 / arch.digital.clock_mhz,
-                Accounting::Physical => 0.0,
-            }),
-            in_totals: accounting == Accounting::Physical,
-        },
-        breakdown: detail.breakdowns(),
-        detail,
-    };
-    Ok(SimReport {
-        network: net.name.clone(),
-        preset: arch.preset.clone(),
-        accounting: accounting.name().into(),
-        totals,
-        layers: reports,
-    })
+    /// Area, power and energy of layer `l` as MNSIM counts them: whole tiles, all
+    /// components powered while the layer is busy.
+    fn mnsim_costs(&self, l: usize, lat_parts: P) -> (P, P, P) {
+        let (m, pl, tab) = (&self.maps[l], &self.places[l], &self.tables[l]);
+        let op = &self.net.layers[l].op;
+        let bufs = self.bufs;
+        let tile_power = mnsim_tile_power(
+            self.hw,
+            self.arch,
+            m,
+            pl.max_pe,
+            op,
+            &bufs.inbuf,
+            &bufs.outbuf,
+        );
+        let tiles = pl.tiles as f64;
+        let mut power = tile_power.scale(tiles);
+        // The layer's lookup tables: read power while busy, as MNSIM's buffers.
+        power.tables = tab.iter().map(|t| t.p_read).sum();
+        let mut energy = power.zip(lat_parts, |p, t| p * t);
+        // MNSIM leaves the PE adder out of the energy total (E_digital omits it).
+        energy.adder = 0.0;
+        let mut area = self.tile_area.scale(tiles);
+        area.tables = tab.iter().map(|t| t.area).sum();
+        (area, power, energy)
+    }
+
+    /// Area, power and energy of layer `l` in the physical accounting: its share of
+    /// the tiles, energy per action plus the leakage of what it owns.
+    fn physical_costs(&self, l: usize, ev: &Events, events: u64) -> (P, P, P) {
+        let (net, hw, bufs, entire) = (self.net, self.hw, self.bufs, self.entire);
+        let layer = &net.layers[l];
+        let (m, pl, tab) = (&self.maps[l], &self.places[l], &self.tables[l]);
+        let npe = hw.npe;
+        let in_bits = self.a_bits[l].saturating_add(m.extra_input_bits);
+        let cycles = (f64::from(in_bits) / f64::from(hw.dac.bits)).ceil();
+        let mut share = m.pes as f64 / npe as f64;
+        if Some(l) == self.last_pe_layer {
+            share += (self.tiles_used * npe - self.total_pe_slots) as f64 / npe as f64;
+        }
+        let mut area = self.tile_area.scale(share);
+        area.tables = tab.iter().map(|t| t.area).sum();
+        let add_ch = |n_inputs: usize| -> usize {
+            let ch = src_of(net, l).map_or(layer.in_shape.c, |p| net.layers[p].out_shape.c);
+            ch * n_inputs
+        };
+        let add_elems = match layer.op {
+            Op::Add { n_inputs } => (add_ch(n_inputs - 1)) as f64,
+            _ => 0.0,
+        };
+        let mut energy = physical_energy(
+            hw,
+            m,
+            pl,
+            &layer.op,
+            ev,
+            events,
+            cycles,
+            &bufs.inbuf,
+            &bufs.outbuf,
+            &bufs.gbuf,
+            bufs.p_gadd,
+            add_elems,
+        );
+        // Leakage of the buffers this layer owns, for the whole inference.
+        energy.buffer_read +=
+            (m.pes as f64 * bufs.inbuf.leak_mw + share * bufs.outbuf.leak_mw) * entire;
+        // Lookup tables: bus words read per copy activation, plus leakage.
+        if m.has_tables() {
+            let acts = (events * m.acts.max(1)) as f64;
+            for (t, buf) in m.tables.iter().zip(tab) {
+                let words = (t.read_bits as f64 / hw.buf_w_bits).ceil();
+                energy.tables += acts * words * buf.read_pj + buf.leak_mw * entire;
+            }
+        }
+        if let Op::Add { n_inputs } = layer.op {
+            let adders = (add_ch(n_inputs) / 2) as f64;
+            let bytes = add_ch(n_inputs) as f64 * f64::from(self.a_bits[l]) / 8.0;
+            let frac = if bufs.gbuf_kb > 0.0 {
+                pow2_kb(bytes) / bufs.gbuf_kb
+            } else {
+                0.0
+            };
+            area.accumulator += adders * bufs.a_gadd;
+            area.buffer_read += frac * bufs.gbuf.area;
+            energy.buffer_read += frac * bufs.gbuf.leak_mw * entire;
+        }
+        let power = if entire > 0.0 {
+            energy.scale(1.0 / entire)
+        } else {
+            P::default()
+        };
+        (area, power, energy)
+    }
+
+    /// The report: the layers and the chip's totals, the global accumulator apart.
+    fn report(&self, reports: Vec<LayerReport>) -> SimReport {
+        let (arch, bufs) = (self.arch, self.bufs);
+        let (g_adders, p_gadd, a_gadd, gbuf) =
+            (bufs.g_adders, bufs.p_gadd, bufs.a_gadd, &bufs.gbuf);
+        let detail = reports
+            .iter()
+            .map(|r| r.detail)
+            .fold(Details::default(), |a, d| a + d);
+        let acc_area = g_adders as f64 * a_gadd + gbuf.area;
+        let acc_power = p_gadd * g_adders as f64 + gbuf.p_write + gbuf.p_read;
+        let used: u64 = self.maps.iter().map(|m| m.used_cells).sum();
+        let crossbars: u64 = reports.iter().map(|r| r.crossbars).sum();
+        let alloc = crossbars * u64::from(arch.crossbar.rows) * u64::from(arch.crossbar.cols);
+        let totals = Totals {
+            pes: reports.iter().map(|r| r.pes).sum(),
+            crossbars,
+            tiles: self.tiles_used,
+            area_um2: reports.iter().map(|r| r.area_um2).sum(),
+            latency_ns: TimeNs(self.entire),
+            power_mw: reports.iter().map(|r| r.power_mw).sum(),
+            energy_pj: reports.iter().map(|r| r.energy_pj).sum(),
+            utilization_0_to_1: ratio(used, alloc),
+            tile_area_um2: AreaUm2(self.tile_area.total()),
+            pe_inbuf_kb: bufs.inbuf.kb,
+            tile_outbuf_kb: bufs.outbuf.kb,
+            accumulator: AccumulatorReport {
+                adders: g_adders,
+                buffer_kb: gbuf.kb,
+                area_um2: AreaUm2(acc_area),
+                adders_area_um2: AreaUm2(g_adders as f64 * a_gadd),
+                power_mw: PowerMw(acc_power),
+                adders_power_mw: PowerMw(p_gadd * g_adders as f64),
+                buffer_read_power_mw: PowerMw(gbuf.p_read),
+                buffer_write_power_mw: PowerMw(gbuf.p_write),
+                adders_energy_pj: EnergyPj(match self.accounting {
+                    Accounting::Mnsim => p_gadd * g_adders as f64 / arch.digital.clock_mhz,
+                    Accounting::Physical => 0.0,
+                }),
+                in_totals: self.accounting == Accounting::Physical,
+            },
+            breakdown: detail.breakdowns(),
+            detail,
+        };
+        SimReport {
+            network: self.net.name.clone(),
+            preset: arch.preset.clone(),
+            accounting: self.accounting.name().into(),
+            totals,
+            layers: reports,
+        }
+    }
 }
 
 fn ratio(num: u64, den: u64) -> f64 {

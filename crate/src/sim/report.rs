@@ -11,6 +11,7 @@ macro_rules! parts {
     ($($(#[$d:meta])* $f:ident),* $(,)?) => {
         /// One value per hardware component (MNSIM's finest breakdown).
         #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+        #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
         pub struct Parts<T> {
             $( $(#[$d])* pub $f: T, )*
         }
@@ -131,6 +132,7 @@ impl<T: Copy + Add<Output = T> + Default> std::iter::Sum for Parts<T> {
 
 /// The named breakdown every report carries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct Breakdown<T> {
     /// Crossbar arrays.
     pub crossbar: T,
@@ -150,6 +152,7 @@ pub struct Breakdown<T> {
 
 /// Breakdowns of the four quantities.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct Breakdowns {
     /// Area.
     pub area_um2: Breakdown<AreaUm2>,
@@ -163,6 +166,7 @@ pub struct Breakdowns {
 
 /// Per-component detail of the four quantities.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct Details {
     /// Area.
     pub area_um2: Parts<AreaUm2>,
@@ -200,6 +204,7 @@ impl Add for Details {
 
 /// How a layer was placed on the hardware.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct MappingReport {
     /// PEs along the outputs (bit-slices x column blocks).
     pub mx: u64,
@@ -225,6 +230,7 @@ pub struct MappingReport {
 
 /// One layer's results.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct LayerReport {
     /// Position in the network.
     pub index: usize,
@@ -266,6 +272,7 @@ pub struct LayerReport {
 
 /// Area, power and energy of the global accumulator (element-wise adds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct AccumulatorReport {
     /// Adders.
     pub adders: u64,
@@ -292,6 +299,7 @@ pub struct AccumulatorReport {
 
 /// Network totals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct Totals {
     /// PEs of conv and fc layers (MNSIM's "Total crossbar number").
     pub pes: u64,
@@ -325,6 +333,7 @@ pub struct Totals {
 
 /// The result of one simulation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct SimReport {
     /// Network name.
     pub network: String,

@@ -409,23 +409,13 @@ impl Net {
     pub fn quick_accuracy(&self, data: &Dataset, n: usize) -> Result<f64> {
         let w = self.effective_weights()?;
         let b = self.biases();
-        let n = n.min(data.len()).max(1);
-        let mut correct = 0;
-        let classes = self.arch.classes;
-        for start in (0..n).step_by(200) {
-            let end = (start + 200).min(n);
+        crate::train::backend::batched_accuracy(data, n, self.arch.classes, |start, end| {
             let mut x = Vec::new();
             for i in start..end {
                 x.extend(data.image(i).iter().map(|&p| f32::from(p) / 255.0));
             }
-            let (logits, _) = self.forward(&w, &b, x, end - start, false);
-            for (s, z) in logits.chunks(classes).enumerate() {
-                if crate::model::runtime::argmax(z) == usize::from(data.label(start + s)) {
-                    correct += 1;
-                }
-            }
-        }
-        Ok(correct as f64 / n as f64)
+            Ok(self.forward(&w, &b, x, end - start, false).0)
+        })
     }
 
     /// The trained model: quantized weights (`w_bits`), filter-pruned channels

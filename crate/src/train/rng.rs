@@ -1,4 +1,6 @@
-//! A seeded, portable random number generator (SplitMix64).
+//! The trainers' random numbers: the SplitMix64 stream of [`crate::rng::splitmix64`]
+//! itself (not the search's xoshiro256**), so a model's recorded `train_command`
+//! reproduces it bit for bit.
 
 /// SplitMix64: the same sequence on every platform for a given seed.
 #[derive(Debug, Clone)]
@@ -12,11 +14,7 @@ impl Rng {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        crate::rng::splitmix64(&mut self.0)
     }
 
     /// Uniform in `[0, 1)`.

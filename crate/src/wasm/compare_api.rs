@@ -18,8 +18,10 @@ use crate::Error;
 /// power_mw, bits_per_weight, area_ratio, latency_ratio, energy_ratio, breakdown:
 /// {area_um2: {...}, latency_ns: {...}, energy_pj: {...}}}`. Throws an `Error` naming
 /// the problem (unknown method key, network, preset; invalid config).
-#[wasm_bindgen(js_name = compare)]
-pub fn compare(request: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = compare, unchecked_return_type = "CompareReport")]
+pub fn compare(
+    #[wasm_bindgen(unchecked_param_type = "CompareRequest")] request: JsValue,
+) -> Result<JsValue, JsError> {
     if !request.is_object() {
         return Err(JsError::new(
             "compare request must be an object {network, baseline, methods, ...}",
@@ -36,8 +38,15 @@ pub fn compare(request: JsValue) -> Result<JsValue, JsError> {
 /// reference) and `methods` may be empty. Model rows are costed as stored
 /// (epitomes, pruning masks from their real weights) and carry `accuracy_pct`, the
 /// file's recorded test accuracy. Throws an `Error` naming the bad model or field.
-#[wasm_bindgen(js_name = compareModels)]
-pub fn compare_models(request: JsValue, models: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = compareModels, unchecked_return_type = "CompareReport")]
+pub fn compare_models(
+    #[wasm_bindgen(
+        unchecked_param_type = "Omit<CompareRequest, \"network\"> & { network?: NetworkRef }"
+    )]
+    request: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ label: string; bytes: Uint8Array }[]")]
+    models: JsValue,
+) -> Result<JsValue, JsError> {
     use crate::compare::{compare_models as run, model_network, ModelEntry};
     use crate::model::Model;
     use crate::sim::NetworkRef;

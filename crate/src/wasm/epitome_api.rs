@@ -91,7 +91,7 @@ pub fn epitome_materialize(layer: JsValue) -> Result<JsValue, JsError> {
 /// `epitomeTables(layer)` -> `{patterns, ifat: [{pattern, word_line, inputs:
 /// [[i,dy,dx],...]}], ifrt: [{pattern, word_line, fan_in, extra_bits}], ofat:
 /// [{pattern, column, channels}]}`.
-#[wasm_bindgen(js_name = epitomeTables)]
+#[wasm_bindgen(js_name = epitomeTables, unchecked_return_type = "DatapathTables")]
 pub fn epitome_tables(layer: JsValue) -> Result<JsValue, JsError> {
     to_js(&read_layer(layer)?.tables()?)
 }

@@ -27,7 +27,7 @@ pub use convert::{from_js, to_js};
 /// max_epitome_spatial, max_layer_weights, max_tensor_elements,
 /// max_materialized_weights, max_epitome_elements, max_table_entries, max_model_bytes,
 /// max_array_len, max_string_len, max_methods, max_error_chars}`.
-#[wasm_bindgen]
+#[wasm_bindgen(unchecked_return_type = "Limits")]
 pub fn limits() -> Result<JsValue, JsError> {
     to_js(&crate::limits::LIMITS)
 }
@@ -36,6 +36,11 @@ pub use explorer_api::{epitome_readers, epitome_sampling, epitome_window};
 pub use model_api::WasmModel;
 pub use search_api::SearchSession;
 pub use sim_api::{list_networks, list_presets, simulate};
+
+// A buffer size crosses as `"auto"` or a number of KB (`BufSize`'s serde
+// `try_from`/`into`, which the Tsify derive cannot see): declared by hand.
+#[wasm_bindgen(typescript_custom_section)]
+const BUF_SIZE_TS: &str = r#"export type BufSize = "auto" | number;"#;
 
 /// Runs once when the module is instantiated: installs the panic hook so a bug
 /// shows a Rust message in the console instead of a bare `unreachable`.
@@ -53,6 +58,7 @@ pub fn version() -> String {
 
 /// What [`epitome_info`] returns.
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 struct EpitomeInfo {
     weight_count: usize,
     param_count: usize,
@@ -68,8 +74,10 @@ struct EpitomeInfo {
 /// `{weight_count, param_count, compression, groups, patterns, offsets, group_patterns}`
 /// (`group_patterns[g]`: the pattern id of group `g`, the datapath tables' `pattern`).
 /// Throws an `Error` naming the field for an invalid spec.
-#[wasm_bindgen(js_name = epitomeInfo)]
-pub fn epitome_info(spec: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = epitomeInfo, unchecked_return_type = "EpitomeInfo")]
+pub fn epitome_info(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeSpec")] spec: JsValue,
+) -> Result<JsValue, JsError> {
     let spec: EpitomeSpec = from_js("epitome spec", &spec)?;
     spec.validate()?;
     to_js(&EpitomeInfo {

@@ -19,7 +19,9 @@ impl WasmModel {
     /// `Model.load(bytes: Uint8Array)`; throws an `Error` naming the problem for
     /// a malformed, truncated or inconsistent file, or one larger than
     /// `limits().max_model_bytes` (checked before anything is copied).
-    pub fn load(bytes: JsValue) -> Result<WasmModel, JsError> {
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<WasmModel, JsError> {
         let bytes = convert::bytes("bytes", &bytes, MAX_MODEL_BYTES)?;
         Ok(WasmModel {
             inner: crate::model::Model::from_bytes(&bytes)?,
@@ -30,7 +32,10 @@ impl WasmModel {
     /// one image: `c*h*w` floats in `[0, 1]` (28*28 for the MNIST models).
     /// `image` is a `Float32Array` or an array of numbers; its length is checked
     /// before it is copied, and NaN or infinite values are errors.
-    pub fn predict(&self, image: JsValue) -> Result<Float32Array, JsError> {
+    pub fn predict(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] image: JsValue,
+    ) -> Result<Float32Array, JsError> {
         let [c, h, w] = self.inner.arch().input;
         let image = convert::f32s("image", &image, c * h * w)?;
         let p = self.inner.predict(&image)?;
@@ -68,7 +73,11 @@ impl WasmModel {
     /// Accuracy in `[0, 1]` on `images` (`n*h*w` bytes, 0..255) with `labels`
     /// (`n` bytes, 0..9).
     /// Both are `Uint8Array`s, at most `limits().max_array_len` bytes.
-    pub fn evaluate(&self, images: JsValue, labels: JsValue) -> Result<f64, JsError> {
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] labels: JsValue,
+    ) -> Result<f64, JsError> {
         let [_, h, w] = self.inner.arch().input;
         let images = convert::bytes("images", &images, MAX_JS_ARRAY_LEN)?;
         let labels = convert::bytes("labels", &labels, MAX_JS_ARRAY_LEN)?;
@@ -95,7 +104,11 @@ impl WasmModel {
     /// Crossbar cost of the model on a hardware preset (physical accounting):
     /// `{preset, crossbars, area_um2, stored_bits, dense_weights, layers: [...]}`.
     /// Throws for an unknown preset.
-    pub fn cost(&self, preset: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "ModelCost")]
+    pub fn cost(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] preset: JsValue,
+    ) -> Result<JsValue, JsError> {
         let preset = convert::string("preset", &preset)?;
         let cost = crate::model::cost::model_cost(self.inner.arch(), &preset)?;
         super::convert::to_js(&cost)

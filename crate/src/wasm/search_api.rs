@@ -21,6 +21,7 @@ const MAX_ID: u64 = 1 << 53;
 
 /// What `step` returns: the progress plus the run's fixed facts.
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 struct StepReport<'a> {
     #[serde(flatten)]
     progress: RunProgress,
@@ -43,7 +44,9 @@ impl SearchSession {
     /// crossover_rate, mutation_rate, max_retries, mode: {kind: "pareto"} |
     /// {kind: "scalarised", weights}, scales}}`. Throws an `Error` naming the field.
     #[wasm_bindgen(constructor)]
-    pub fn new(request: JsValue) -> Result<SearchSession, JsError> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "SearchRequest")] request: JsValue,
+    ) -> Result<SearchSession, JsError> {
         let req: SearchRequest = from_js("search request", &request)?;
         let run = SearchRun::new(&req)?;
         let info = run.info();
@@ -55,13 +58,18 @@ impl SearchSession {
     /// front: [{id, generation, area_um2, latency_ns, energy_pj, quality_proxy,
     /// crossbars, score, epitome_layers}], info}`.
     /// `generations` is an integer in 0..=10000.
-    pub fn step(&mut self, generations: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "StepReport")]
+    pub fn step(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "number")] generations: JsValue,
+    ) -> Result<JsValue, JsError> {
         let generations = integer("generations", &generations, 0, 10_000)?;
         self.run.step(generations as usize)?;
         self.progress()
     }
 
     /// The same object as `step` without running anything.
+    #[wasm_bindgen(unchecked_return_type = "StepReport")]
     pub fn progress(&mut self) -> Result<JsValue, JsError> {
         let progress = self.run.progress()?;
         to_js(&StepReport {
@@ -72,6 +80,7 @@ impl SearchSession {
 
     /// The front: `[{id, generation, area_um2, latency_ns, energy_pj, quality_proxy,
     /// crossbars, score, epitome_layers}]`, sorted by area.
+    #[wasm_bindgen(unchecked_return_type = "FrontPoint[]")]
     pub fn front(&mut self) -> Result<JsValue, JsError> {
         to_js(&self.run.front()?)
     }
@@ -83,22 +92,33 @@ impl SearchSession {
 
     /// The design file (`epim compare --method epitome:bits=B,design=FILE.json`) of
     /// the best design, or of front point `id`; `null` when there is none.
-    #[wasm_bindgen(js_name = bestDesign)]
-    pub fn best_design(&self, id: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(js_name = bestDesign, unchecked_return_type = "EpitomeDesign | null")]
+    pub fn best_design(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] id: JsValue,
+    ) -> Result<JsValue, JsError> {
         let id = optional_integer("id", &id, MAX_ID)?;
         to_js(&self.run.design(id)?)
     }
 
     /// Per-layer choices `[[name, {kind, e_out?, e_in?, e_h?, e_w?, rep?, w_bits}]]` of
     /// the best design or of front point `id`; `null` when there is none.
-    pub fn layers(&self, id: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "[string, LayerChoice][] | null")]
+    pub fn layers(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] id: JsValue,
+    ) -> Result<JsValue, JsError> {
         let id = optional_integer("id", &id, MAX_ID)?;
         to_js(&self.run.choices(id))
     }
 
     /// Full-simulator totals `{crossbars, tiles, area_um2, latency_ns, energy_pj}` of
     /// the best design or of front point `id`; `null` when there is none.
-    pub fn exact(&self, id: JsValue) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(unchecked_return_type = "ExactCosts | null")]
+    pub fn exact(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] id: JsValue,
+    ) -> Result<JsValue, JsError> {
         let id = optional_integer("id", &id, MAX_ID)?;
         to_js(&self.run.exact(id)?)
     }

@@ -10,6 +10,7 @@ use crate::sim::{simulate_with, Arch, ArchConfig, NetworkRef, SimOptions, PRESET
 
 /// One entry of [`list_networks`].
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 struct NetworkInfo {
     name: &'static str,
     description: &'static str,
@@ -23,6 +24,7 @@ struct NetworkInfo {
 
 /// One entry of [`list_presets`].
 #[derive(Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 struct PresetInfo {
     name: &'static str,
     description: &'static str,
@@ -31,7 +33,7 @@ struct PresetInfo {
 
 /// The built-in networks: `[{name, description, input: {c, h, w}, w_bits, a_bits,
 /// layers, params, macs}]`.
-#[wasm_bindgen(js_name = listNetworks)]
+#[wasm_bindgen(js_name = listNetworks, unchecked_return_type = "NetworkInfo[]")]
 pub fn list_networks() -> Result<JsValue, JsError> {
     let mut out = Vec::with_capacity(ZOO.len());
     for e in ZOO {
@@ -52,7 +54,7 @@ pub fn list_networks() -> Result<JsValue, JsError> {
 
 /// The hardware presets: `[{name, description, arch}]`, `arch` being the full
 /// resolved hardware description (the fields a config may override).
-#[wasm_bindgen(js_name = listPresets)]
+#[wasm_bindgen(js_name = listPresets, unchecked_return_type = "PresetInfo[]")]
 pub fn list_presets() -> Result<JsValue, JsError> {
     let out: Vec<PresetInfo> = PRESETS
         .iter()
@@ -72,8 +74,12 @@ pub fn list_presets() -> Result<JsValue, JsError> {
 /// a_bits?}`. Returns the same object as `epim simulate --json` (snake_case keys).
 /// Throws an `Error` naming the problem for unknown names, invalid configs and
 /// networks that do not fit on the chip.
-#[wasm_bindgen]
-pub fn simulate(network: JsValue, config: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(unchecked_return_type = "SimReport")]
+pub fn simulate(
+    #[wasm_bindgen(unchecked_param_type = "string | NetworkSpec")] network: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ArchConfig | null")] config: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "SimOptions | null")] options: JsValue,
+) -> Result<JsValue, JsError> {
     let network: NetworkRef = if network.is_string() {
         NetworkRef::Name(string("network", &network)?)
     } else if network.is_object() {

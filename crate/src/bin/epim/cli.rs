@@ -82,9 +82,7 @@ pub fn main() -> ExitCode {
 /// Reads a JSON file into `T`, with the file name in every error.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> epim::Result<T> {
     let what = path.display().to_string();
-    let len = std::fs::metadata(path)
-        .map_err(|e| epim::Error::parse(&what, e))?
-        .len();
+    let len = epim::error::file_len(path)?;
     if len > epim::limits::MAX_JSON_BYTES {
         return Err(epim::Error::parse(
             &what,
@@ -94,7 +92,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> epim
             ),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| epim::Error::parse(&what, e))?;
+    let text = epim::error::read_text(&what, path)?;
     epim::error::from_json_str(&what, &text)
 }
 

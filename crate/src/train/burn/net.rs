@@ -216,20 +216,10 @@ impl BurnNet {
     pub fn quick_accuracy(&self, data: &Dataset, n: usize) -> Result<f64> {
         let params = self.params.valid();
         let device = self.device.clone().without_autodiff();
-        let n = n.min(data.len()).max(1);
-        let classes = self.arch.classes;
-        let mut correct = 0;
-        for start in (0..n).step_by(200) {
-            let end = (start + 200).min(n);
+        crate::train::backend::batched_accuracy(data, n, self.arch.classes, |start, end| {
             let idx: Vec<usize> = (start..end).collect();
-            let z = read(self.forward(&params, self.batch(data, &idx, &device)))?;
-            for (s, row) in z.chunks(classes).enumerate() {
-                if argmax(row) == usize::from(data.label(start + s)) {
-                    correct += 1;
-                }
-            }
-        }
-        Ok(correct as f64 / n as f64)
+            read(self.forward(&params, self.batch(data, &idx, &device)))
+        })
     }
 
     /// The trained model in the crate's format, exactly as

@@ -49,8 +49,7 @@ pub struct CompareArgs {
 pub fn run(args: &CompareArgs) -> epim::Result<String> {
     let mut models = Vec::with_capacity(args.models.len());
     for path in &args.models {
-        let bytes =
-            std::fs::read(path).map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
+        let bytes = epim::error::read_file(path)?;
         let model = Model::from_bytes(&bytes)
             .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
         let stem = path.file_stem().map_or_else(
@@ -222,21 +221,19 @@ pub fn csv(r: &CompareReport) -> String {
 /// returns how many.
 fn write_svgs(r: &CompareReport, dir: &Path) -> epim::Result<usize> {
     use epim::plot::{render_svg, ChartKind, ChartOptions};
-    std::fs::create_dir_all(dir).map_err(|e| epim::Error::parse(dir.display().to_string(), e))?;
+    std::fs::create_dir_all(dir).map_err(|e| epim::Error::io("create directory", dir, e))?;
     let data = r.chart_data();
     let options = ChartOptions::default();
     for kind in ChartKind::ALL {
         let svg = render_svg(&data, kind, &options)?;
         let path = dir.join(format!("{}.svg", kind.name()));
-        std::fs::write(&path, svg)
-            .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
+        epim::error::write_file(&path, svg)?;
     }
     let mut n = ChartKind::ALL.len();
     if let Some(acc) = r.accuracy_chart_data() {
         let svg = render_svg(&acc, ChartKind::Pareto, &options)?;
         let path = dir.join("area-vs-accuracy.svg");
-        std::fs::write(&path, svg)
-            .map_err(|e| epim::Error::parse(path.display().to_string(), e))?;
+        epim::error::write_file(&path, svg)?;
         n += 1;
     }
     Ok(n)

@@ -54,8 +54,7 @@ pub struct EvalArgs {
 /// Runs `epim eval`.
 pub fn run(args: &EvalArgs) -> epim::Result<String> {
     let dataset = DatasetName::parse(&args.dataset)?;
-    let bytes = std::fs::read(&args.model)
-        .map_err(|e| Error::parse(args.model.display().to_string(), e))?;
+    let bytes = epim::error::read_file(&args.model)?;
     let model =
         Model::from_bytes(&bytes).map_err(|e| Error::parse(args.model.display().to_string(), e))?;
     // Built before the data load, so a missing feature fails fast.

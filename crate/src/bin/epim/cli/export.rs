@@ -37,7 +37,7 @@ pub struct ExportArgs {
 /// Runs `epim export`; prints `{"model","out","format","bytes"}`.
 pub fn run(args: &ExportArgs) -> epim::Result<String> {
     let name = args.model.display().to_string();
-    let bytes = std::fs::read(&args.model).map_err(|e| Error::parse(name.clone(), e))?;
+    let bytes = epim::error::read_file(&args.model)?;
     let model = Model::from_bytes(&bytes).map_err(|e| Error::parse(name.clone(), e))?;
     let out = match args.format {
         ExportFormat::Onnx => onnx_bytes(&model, !args.no_act_quant)?,

@@ -94,16 +94,14 @@ pub struct Imported {
 pub fn import_file(path: &Path, mut options: ImportOptions) -> epim::Result<Imported> {
     use epim::nets::onnx::{import_onnx, MAX_FILE_BYTES};
     let name = path.display().to_string();
-    let len = std::fs::metadata(path)
-        .map_err(|e| epim::Error::parse(name.clone(), e))?
-        .len();
+    let len = epim::error::file_len(path)?;
     if len > MAX_FILE_BYTES {
         return Err(epim::Error::parse(
             name,
             format!("{len} bytes, more than the limit of 2 GiB"),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| epim::Error::parse(name.clone(), e))?;
+    let bytes = epim::error::read_file(path)?;
     if options.name.is_none() {
         options.name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
     }

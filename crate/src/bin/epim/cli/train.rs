@@ -160,8 +160,7 @@ pub fn run(args: &TrainArgs) -> epim::Result<String> {
     model.set_metadata("epim.accuracy_0_to_1", format!("{acc:.4}"));
     model.set_metadata("epim.test_images", test.len().to_string());
     let bytes = model.to_bytes()?;
-    std::fs::write(&args.out, &bytes)
-        .map_err(|e| Error::parse(args.out.display().to_string(), e))?;
+    epim::error::write_file(&args.out, &bytes)?;
     let cost = epim::model::cost::model_cost(model.arch(), "mnsim2")?;
     Ok(serde_json::json!({
         "out": args.out.display().to_string(),

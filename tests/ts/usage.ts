@@ -1,0 +1,128 @@
+// A TypeScript user of the wasm package (www/pkg, built by scripts/build-wasm.sh):
+// `tsc --noEmit -p tests/ts` type-checks it against the generated epim.d.ts (the e2e
+// tier runs it right after the build). Besides using the API as a TS user would, it
+// fails to compile if a report, request or option it touches is typed `any`.
+import init, {
+  compare,
+  epitomeInfo,
+  limits,
+  listNetworks,
+  listPresets,
+  simulate,
+  SearchSession,
+  type CompareReport,
+  type CompareRequest,
+  type CompareRow,
+  type EpitomeInfo,
+  type FrontPoint,
+  type Limits,
+  type NetworkSpec,
+  type SearchRequest,
+  type SimOptions,
+  type SimReport,
+  type StepReport,
+} from '../../www/pkg/epim.js';
+
+// `true` only for `any` (nothing else is assignable both ways to 0 and 1).
+type IsAny<T> = 0 extends 1 & T ? true : false;
+// Compiles only when `T` is not `any`.
+type NotAny<T> = IsAny<T> extends true ? never : true;
+const notAny = <T>(_witness: NotAny<T>): void => {};
+
+notAny<SimReport>(true);
+notAny<SimReport['totals']>(true);
+notAny<SimReport['layers'][number]['breakdown']['energy_pj']>(true);
+notAny<SimReport['totals']['area_um2']>(true);
+notAny<CompareReport>(true);
+notAny<CompareRow['breakdown']['area_um2']>(true);
+notAny<CompareRequest>(true);
+notAny<CompareRequest['config']>(true);
+notAny<SimOptions>(true);
+notAny<Limits>(true);
+notAny<ReturnType<typeof simulate>>(true);
+notAny<ReturnType<typeof compare>>(true);
+notAny<ReturnType<typeof listNetworks>>(true);
+notAny<ReturnType<typeof listPresets>>(true);
+notAny<ReturnType<typeof limits>>(true);
+notAny<Parameters<typeof simulate>[0]>(true);
+notAny<Parameters<typeof simulate>[2]>(true);
+notAny<Parameters<typeof compare>[0]>(true);
+notAny<EpitomeInfo>(true);
+notAny<Parameters<typeof epitomeInfo>[0]>(true);
+notAny<StepReport>(true);
+notAny<StepReport['info']>(true);
+notAny<FrontPoint>(true);
+notAny<SearchRequest>(true);
+notAny<ReturnType<SearchSession['step']>>(true);
+notAny<ReturnType<SearchSession['exact']>>(true);
+notAny<ReturnType<SearchSession['bestDesign']>>(true);
+
+export async function main(): Promise<string[]> {
+  await init();
+  const lines: string[] = [];
+
+  // A network of one's own: the spec object is checked field by field.
+  const net: NetworkSpec = {
+    name: 'tiny',
+    input: { c: 1, h: 28, w: 28 },
+    w_bits: 8,
+    a_bits: 8,
+    layers: [
+      { kind: 'conv', c_out: 8, kernel: 3, padding: 1 },
+      { kind: 'pool', kernel: 2 },
+      { kind: 'fc', out: 10 },
+    ],
+  };
+  const options: SimOptions = { accounting: 'physical', crossbar_size: 128 };
+  const report: SimReport = simulate(net, { preset: 'mnsim2', device: { cell_bits: 2 }, pe: { inbuf_kb: 'auto' } }, options);
+  const area_um2: number = report.totals.area_um2;
+  const energy_pj: number = report.totals.energy_pj;
+  lines.push(`${report.network}: ${area_um2.toFixed(0)} um2, ${energy_pj.toFixed(1)} pJ`);
+  for (const layer of report.layers) {
+    const adc_pj: number = layer.breakdown.energy_pj.adc;
+    lines.push(`  ${layer.name} (${layer.kind}): ${layer.crossbars} crossbars, ADC ${adc_pj.toFixed(2)} pJ`);
+  }
+  // A zoo network by name, options and config left out.
+  const vgg: SimReport = simulate('vgg8');
+  lines.push(`vgg8: ${vgg.totals.tiles} tiles`);
+
+  const request: CompareRequest = {
+    network: 'lenet',
+    baseline: 'dense:bits=32',
+    methods: ['dense:bits=8', 'epitome:bits=8,ratio=2'],
+    knobs: { crossbar_size: 256 },
+  };
+  const cmp: CompareReport = compare(request);
+  for (const row of [cmp.baseline, ...cmp.rows]) {
+    const ratio: number = row.area_ratio;
+    const acc: number | undefined = row.accuracy_pct;
+    lines.push(`${row.method}: area x${ratio.toFixed(2)}${acc === undefined ? '' : `, ${acc}%`}`);
+  }
+
+  const info: EpitomeInfo = epitomeInfo({
+    layer: { c_out: 8, c_in: 4, k_h: 3, k_w: 3, stride: 1, padding: 1 },
+    epitome: { e_out: 4, e_in: 2, e_h: 4, e_w: 4 },
+    offsets: [[0, 0, 0], [1, 1, 1]],
+  });
+  lines.push(`epitome: ${info.compression}x smaller, patterns ${info.group_patterns.join(',')}`);
+
+  const max_kernel: number = limits().max_kernel;
+  lines.push(`largest kernel ${max_kernel}`);
+  for (const n of listNetworks()) lines.push(`${n.name}: ${n.params} params`);
+  for (const p of listPresets()) lines.push(`${p.name}: ${p.arch.crossbar.rows} rows`);
+  const search = new SearchSession({
+    network: 'lenet',
+    budget_fraction_of_dense32: 0.1,
+    search: { population: 8, generations: 2, seed: 1, mode: { kind: 'pareto' } },
+  });
+  let step: StepReport = search.step(1);
+  while (step.state !== 'done') step = search.step(1);
+  const best: FrontPoint | null = step.best;
+  if (best) lines.push(`best: ${best.crossbars} crossbars, ${best.area_um2.toFixed(0)} um2`);
+  const budget: number | null = step.info.budget_crossbars;
+  lines.push(`dense: ${step.info.dense.crossbars} crossbars, budget ${budget}; stopped: ${step.stop}`);
+  const design = search.bestDesign();
+  if (design) lines.push(`design: ${design.layers.length} epitome layers`);
+  search.free();
+  return lines;
+}
