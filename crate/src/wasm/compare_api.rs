@@ -118,7 +118,9 @@ const MAX_MODELS: usize = MAX_METHODS;
 /// must be in 2..=32, got 99`). A `design=NAME` method parses; whether the design
 /// exists is `compare`'s question.
 #[wasm_bindgen(js_name = checkMethod)]
-pub fn check_method(text: JsValue) -> Result<(), JsError> {
+pub fn check_method(
+    #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+) -> Result<(), JsError> {
     let text = string("method", &text)?;
     crate::compare::Method::parse(&text)?;
     Ok(())

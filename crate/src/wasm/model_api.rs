@@ -46,7 +46,11 @@ impl WasmModel {
     /// benchmarks): `images` holds `n*c*h*w` floats (`[0, 1]` pixels, image
     /// after image); returns a `Float32Array` of `n * classes` logits. Throws
     /// when the length is not `n*c*h*w` or a value is not finite.
-    pub fn logits(&self, images: JsValue, n: JsValue) -> Result<Float32Array, JsError> {
+    pub fn logits(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    ) -> Result<Float32Array, JsError> {
         let (images, n) = self.batch(&images, &n)?;
         let l = self.inner.logits(&images, n)?;
         Ok(Float32Array::from(l.as_slice()))
@@ -57,8 +61,8 @@ impl WasmModel {
     #[wasm_bindgen(js_name = classifyBatch)]
     pub fn classify_batch(
         &self,
-        images: JsValue,
-        n: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
     ) -> Result<js_sys::Uint32Array, JsError> {
         let classes = self.inner.arch().classes;
         let (images, n) = self.batch(&images, &n)?;
