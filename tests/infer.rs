@@ -115,6 +115,28 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The plan's libcall-free input quantization is bit-identical to the
+    /// reference's `clamp(round(x / s), 0, q_max)` (with `x * (1/s)`), ties,
+    /// negatives, values above `q_max` and bit widths 1..8 included.
+    #[test]
+    fn quantize_equals_round_then_clamp(
+        code in -300i32..600,
+        frac in prop_oneof![Just(0.5f32), Just(0.0f32), Just(0.49999997f32), Just(0.50000006f32), 0.0f32..1.0],
+        scale in prop_oneof![Just(1.0f32), Just(1.0 / 255.0), 1e-4f32..2.0],
+        bits in 1u32..9,
+    ) {
+        let inv = 1.0 / scale;
+        let qm = ((1u32 << bits) - 1) as f32;
+        for x in [(code as f32 + frac) * scale, code as f32 + frac] {
+            let want = (x * inv).round().clamp(0.0, qm) as i16;
+            prop_assert_eq!(epim::infer::plan::quantize(x, inv, qm), want, "x {}", x);
+        }
+    }
+}
+
 /// A random conv (maybe an epitome layer) + ReLU [+ pool] + conv + flatten +
 /// dense model with quantized weights and inputs.
 #[allow(clippy::too_many_arguments)]

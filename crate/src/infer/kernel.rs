@@ -73,7 +73,9 @@ fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
-    use core::arch::wasm32::{i16x8, i32x4_add, i32x4_dot_i16x8, i32x4_extract_lane, v128};
+    use core::arch::wasm32::{
+        i16x8, i32x4_add, i32x4_dot_i16x8, i32x4_extract_lane, i32x4_shuffle, v128,
+    };
     #[inline(always)]
     fn load(a: &Lanes) -> v128 {
         i16x8(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
@@ -93,14 +95,26 @@ fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
             }
         }
     }
+    // Transposing reduction: the four row sums of pixel j in one vector.
     let mut out = [[0i32; NR]; MR];
-    for (o, a) in out.iter_mut().zip(&acc) {
-        for (v, s) in o.iter_mut().zip(a) {
-            *v = i32x4_extract_lane::<0>(*s)
-                + i32x4_extract_lane::<1>(*s)
-                + i32x4_extract_lane::<2>(*s)
-                + i32x4_extract_lane::<3>(*s);
-        }
+    for j in 0..NR {
+        let [a0, a1, a2, a3] = [acc[0][j], acc[1][j], acc[2][j], acc[3][j]];
+        let s01 = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
+            i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
+        );
+        let s23 = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a2, a3),
+            i32x4_shuffle::<2, 6, 3, 7>(a2, a3),
+        );
+        let r = i32x4_add(
+            i32x4_shuffle::<0, 1, 4, 5>(s01, s23),
+            i32x4_shuffle::<2, 3, 6, 7>(s01, s23),
+        );
+        out[0][j] = i32x4_extract_lane::<0>(r);
+        out[1][j] = i32x4_extract_lane::<1>(r);
+        out[2][j] = i32x4_extract_lane::<2>(r);
+        out[3][j] = i32x4_extract_lane::<3>(r);
     }
     out
 }

@@ -333,7 +333,7 @@ impl GemmLayer {
         let n_in = c_in * h * w;
         let (inv, qm) = (self.inv_scale, self.q_max);
         for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
-            *q = (*x * inv).round().clamp(0.0, qm) as i16;
+            *q = quantize(*x, inv, qm);
         }
         let (hp, wp) = (h + 2 * pad, w + 2 * pad);
         let p = self.h_out * self.w_out;
@@ -351,22 +351,22 @@ impl GemmLayer {
             }
             // im2col into the packed column layout.
             let cb = &mut cols[..p_pad * u.k8];
-            cb.fill([0; LANES]);
-            for oy in 0..self.h_out {
-                for ox in 0..self.w_out {
-                    let px = oy * self.w_out + ox;
-                    let col = cb[kernel::col_index(px, 0, u.k8)..][..u.k8].as_flattened_mut();
-                    let mut dst = col.chunks_exact_mut(k);
-                    for ch in 0..u.v_in {
-                        for y in 0..k {
-                            let row = &xs[(ch * hp + oy * st + y) * wp + ox * st..][..k];
-                            if let Some(d) = dst.next() {
-                                d.copy_from_slice(row);
-                            }
-                        }
-                    }
-                }
+            let geo = Im2col {
+                v_in: u.v_in,
+                hp,
+                wp,
+                stride: st,
+                h_out: self.h_out,
+                w_out: self.w_out,
+                k8: u.k8,
+            };
+            match k {
+                1 => geo.run::<1>(xs, cb),
+                3 => geo.run::<3>(xs, cb),
+                5 => geo.run::<5>(xs, cb),
+                _ => geo.run_dyn(k, xs, cb),
             }
+            cb[p * u.k8..].fill([0; LANES]);
             let ac = &mut acc[..u.rows_pad * p_pad];
             kernel::gemm(&u.weights, cb, u.k8, u.rows_pad, p_pad, ac);
             for r in 0..u.rows {
@@ -385,6 +385,81 @@ impl GemmLayer {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The input code of `x`: `clamp(round(x * inv), 0, qm)` with `f32::round`'s
+/// ties away from zero, without its libcall (wasm has no such instruction):
+/// after the clamp `v` is in `[0, qm]`, `qm < 2^23`, so `v - trunc(v)` is exact
+/// and rounding half up is rounding half away from zero. A NaN gives 0.
+#[inline(always)]
+pub fn quantize(x: f32, inv: f32, qm: f32) -> i16 {
+    let v = (x * inv).max(0.0).min(qm);
+    let t = v as i32;
+    (t + i32::from(v - t as f32 >= 0.5)) as i16
+}
+
+/// The im2col geometry of one GEMM: writes, for every output pixel, the
+/// `v_in * k * k` window values (channel, row, column order) of the padded
+/// codes into its packed column, and zeros to the column's padding.
+struct Im2col {
+    v_in: usize,
+    hp: usize,
+    wp: usize,
+    stride: usize,
+    h_out: usize,
+    w_out: usize,
+    k8: usize,
+}
+
+impl Im2col {
+    /// Kernel size known at compile time: the row copies are inlined.
+    #[inline(always)]
+    fn run<const K: usize>(&self, xs: &[i16], cb: &mut [Lanes]) {
+        let (hp, wp, st) = (self.hp, self.wp, self.stride);
+        let plane = hp * wp;
+        let used = self.v_in * K * K;
+        for oy in 0..self.h_out {
+            for ox in 0..self.w_out {
+                let px = oy * self.w_out + ox;
+                let col = cb[kernel::col_index(px, 0, self.k8)..][..self.k8].as_flattened_mut();
+                let (head, tail) = col.split_at_mut(used.min(col.len()));
+                let mut dst = head.chunks_exact_mut(K);
+                let base = oy * st * wp + ox * st;
+                for ch in 0..self.v_in {
+                    for y in 0..K {
+                        let off = ch * plane + base + y * wp;
+                        if let (Some(d), Some(r)) = (dst.next(), xs.get(off..off + K)) {
+                            d.copy_from_slice(r);
+                        }
+                    }
+                }
+                tail.fill(0);
+            }
+        }
+    }
+
+    /// Any kernel size.
+    fn run_dyn(&self, k: usize, xs: &[i16], cb: &mut [Lanes]) {
+        let (hp, wp, st) = (self.hp, self.wp, self.stride);
+        let used = self.v_in * k * k;
+        for oy in 0..self.h_out {
+            for ox in 0..self.w_out {
+                let px = oy * self.w_out + ox;
+                let col = cb[kernel::col_index(px, 0, self.k8)..][..self.k8].as_flattened_mut();
+                let (head, tail) = col.split_at_mut(used.min(col.len()));
+                let mut dst = head.chunks_exact_mut(k.max(1));
+                for ch in 0..self.v_in {
+                    for y in 0..k {
+                        let row = &xs[(ch * hp + oy * st + y) * wp + ox * st..][..k];
+                        if let Some(d) = dst.next() {
+                            d.copy_from_slice(row);
+                        }
+                    }
+                }
+                tail.fill(0);
             }
         }
     }
