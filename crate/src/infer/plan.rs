@@ -289,7 +289,7 @@ impl Plan {
                     g.run(s);
                     std::mem::swap(&mut s.a, &mut s.b);
                 }
-                Step::Relu => s.a.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Step::Relu => s.a.iter_mut().for_each(|v| *v = relu(*v)),
                 Step::MaxPool { k, c, h, w } => {
                     max_pool(&s.a, &mut s.b, *k, *c, *h, *w);
                     std::mem::swap(&mut s.a, &mut s.b);
@@ -309,7 +309,7 @@ fn max_pool(x: &[f32], out: &mut [f32], k: usize, c: usize, h: usize, w: usize) 
                 let mut m = f32::NEG_INFINITY;
                 for y in 0..k {
                     for v in &plane[(oy * k + y) * w + ox * k..][..k] {
-                        m = m.max(*v);
+                        m = if *v > m { *v } else { m };
                     }
                 }
                 out[(ch * ho + oy) * wo + ox] = m;
@@ -377,7 +377,7 @@ impl GemmLayer {
                     let dst = &mut b[o * p..][..p];
                     if self.relu {
                         for (d, v) in dst.iter_mut().zip(sums) {
-                            *d = (*v as f32 * m + bias).max(0.0);
+                            *d = relu(*v as f32 * m + bias);
                         }
                     } else {
                         for (d, v) in dst.iter_mut().zip(sums) {
@@ -390,13 +390,25 @@ impl GemmLayer {
     }
 }
 
+/// `max(v, 0)` as a compare and select: `f32::max` is a libcall in wasm
+/// (its NaN rule is not `f32.max`'s); values here are finite, a NaN gives 0.
+#[inline(always)]
+fn relu(v: f32) -> f32 {
+    if v > 0.0 {
+        v
+    } else {
+        0.0
+    }
+}
+
 /// The input code of `x`: `clamp(round(x * inv), 0, qm)` with `f32::round`'s
 /// ties away from zero, without its libcall (wasm has no such instruction):
 /// after the clamp `v` is in `[0, qm]`, `qm < 2^23`, so `v - trunc(v)` is exact
 /// and rounding half up is rounding half away from zero. A NaN gives 0.
 #[inline(always)]
 pub fn quantize(x: f32, inv: f32, qm: f32) -> i16 {
-    let v = (x * inv).max(0.0).min(qm);
+    let v = relu(x * inv);
+    let v = if v < qm { v } else { qm };
     let t = v as i32;
     (t + i32::from(v - t as f32 >= 0.5)) as i16
 }
