@@ -250,9 +250,11 @@ proptest! {
     /// reference executor, and the two layouts give identical logits.
     #[test]
     fn plan_agrees_with_the_reference_executor(
-        seed in any::<u64>(), c_in in 1usize..6, hw in 3usize..10, c1 in 1usize..10,
+        // 8 and 16 (virtual) input channels take the channel-last im2col.
+        seed in any::<u64>(), c_in in prop_oneof![1usize..6, Just(8usize), Just(16usize)],
+        hw in 3usize..10, c1 in prop_oneof![1usize..10, Just(16usize)],
         k in 1usize..4, stride in 1usize..3, pad in 0usize..2,
-        epitome in proptest::option::of((1usize..6, 1usize..5, 0usize..3)),
+        epitome in proptest::option::of((1usize..6, prop_oneof![1usize..5, Just(8usize)], 0usize..3)),
         w_bits in 2u32..9, a_bits in 1u32..9, pool in any::<bool>(),
     ) {
         let m = random_model(seed, c_in, hw, c1, k, stride, pad, epitome, w_bits, a_bits, pool);

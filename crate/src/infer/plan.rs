@@ -45,6 +45,10 @@ struct Unit {
     slot: Vec<usize>,
     /// Virtual input channels.
     v_in: usize,
+    /// The reduction is ordered (row, column, channel) over channel-last padded
+    /// codes (`v_in` a multiple of 8: a column is `k` copies of `k * v_in`
+    /// contiguous codes), else (channel, row, column) over channel-first ones.
+    hwc: bool,
     /// Packed blocks per row (reduction `v_in * k * k` padded to [`LANES`]).
     k8: usize,
     /// Real rows and rows padded to [`MR`].
@@ -342,11 +346,26 @@ impl GemmLayer {
             // Pre-sum the input channels of each virtual channel, zero-padded.
             let xs = &mut padded[..u.v_in * hp * wp];
             xs.fill(0);
-            for (i, &slot) in u.slot.iter().enumerate() {
-                for y in 0..h {
-                    let src = &codes[(i * h + y) * w..][..w];
-                    let dst = &mut xs[(slot * hp + y + pad) * wp + pad..][..w];
-                    dst.iter_mut().zip(src).for_each(|(d, v)| *d += *v);
+            if u.hwc {
+                let v_in = u.v_in;
+                for (i, &slot) in u.slot.iter().enumerate() {
+                    for y in 0..h {
+                        let src = &codes[(i * h + y) * w..][..w];
+                        let row = &mut xs[((y + pad) * wp + pad) * v_in..][..w * v_in];
+                        for (px, v) in row.chunks_exact_mut(v_in).zip(src) {
+                            if let Some(d) = px.get_mut(slot) {
+                                *d += *v;
+                            }
+                        }
+                    }
+                }
+            } else {
+                for (i, &slot) in u.slot.iter().enumerate() {
+                    for y in 0..h {
+                        let src = &codes[(i * h + y) * w..][..w];
+                        let dst = &mut xs[(slot * hp + y + pad) * wp + pad..][..w];
+                        dst.iter_mut().zip(src).for_each(|(d, v)| *d += *v);
+                    }
                 }
             }
             // im2col into the packed column layout.
@@ -361,6 +380,7 @@ impl GemmLayer {
                 k8: u.k8,
             };
             match k {
+                _ if u.hwc => geo.run_hwc(k, xs, cb),
                 1 => geo.run::<1>(xs, cb),
                 3 => geo.run::<3>(xs, cb),
                 5 => geo.run::<5>(xs, cb),
@@ -445,6 +465,31 @@ impl Im2col {
                         let off = ch * plane + base + y * wp;
                         if let (Some(d), Some(r)) = (dst.next(), xs.get(off..off + K)) {
                             d.copy_from_slice(r);
+                        }
+                    }
+                }
+                tail.fill(0);
+            }
+        }
+    }
+
+    /// Channel-last codes (`v_in` a multiple of 8): each of the `k` window
+    /// rows of a column is one contiguous run of `k * v_in` codes, copied in
+    /// blocks of 8 (inline moves, no `memcpy` call per row).
+    fn run_hwc(&self, k: usize, xs: &[i16], cb: &mut [Lanes]) {
+        let (wp, st, v) = (self.wp, self.stride, self.v_in);
+        let run = k * v;
+        let used = k * run;
+        for oy in 0..self.h_out {
+            for ox in 0..self.w_out {
+                let px = oy * self.w_out + ox;
+                let col = cb[kernel::col_index(px, 0, self.k8)..][..self.k8].as_flattened_mut();
+                let (head, tail) = col.split_at_mut(used.min(col.len()));
+                for (y, dst) in head.chunks_exact_mut(run.max(1)).enumerate() {
+                    let off = ((oy * st + y) * wp + ox * st) * v;
+                    if let Some(src) = xs.get(off..off + run) {
+                        for (d8, s8) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {
+                            d8.copy_from_slice(s8);
                         }
                     }
                 }
@@ -639,10 +684,24 @@ fn unit(
         return None;
     }
     let rows = mul.len();
+    let hwc = v_in % 8 == 0 && v_in > 0;
+    let reordered;
+    let m = if hwc {
+        // (channel, row, column) -> (row, column, channel) within every row.
+        let kk = kdim / v_in;
+        reordered = m
+            .chunks_exact(kdim.max(1))
+            .flat_map(|r| (0..kk).flat_map(move |t| (0..v_in).map(move |c| r[c * kk + t])))
+            .collect::<Vec<i16>>();
+        &reordered[..]
+    } else {
+        m
+    };
     let (weights, rows_pad) = kernel::pack_rows(m, rows, kdim);
     Some(Unit {
         slot,
         v_in,
+        hwc,
         k8: kdim.div_ceil(LANES),
         rows,
         rows_pad,
