@@ -270,6 +270,37 @@ proptest! {
     }
 }
 
+/// The channel-last im2col (8 or 16 virtual input channels) on fixed shapes,
+/// so it runs whatever the proptest draws: dense and epitome (e_in 8) first
+/// layers, strides 1 and 2, kernels 1 to 3, against the reference executor
+/// and between reuse and materialized weights.
+#[test]
+fn channel_last_im2col_agrees_with_the_reference() {
+    let mut ran = 0;
+    for (seed, c_in, k, stride, epitome) in [
+        (1, 16, 3, 1, None),
+        (2, 8, 3, 2, None),
+        (3, 16, 1, 1, None),
+        (4, 16, 3, 1, Some((4, 8, 1))),
+        (5, 16, 2, 1, Some((6, 8, 2))),
+    ] {
+        let Some(m) = random_model(seed, c_in, 7, 16, k, stride, 1, epitome, 8, 8, true) else {
+            continue;
+        };
+        let plan = m.plan().expect("quantized model has a plan");
+        let mat = Plan::with_mode(&m, EpitomeMode::Materialize)
+            .unwrap()
+            .unwrap();
+        let mut rng = Rng::new(seed ^ 7);
+        let n = 4;
+        let x: Vec<f32> = (0..n * c_in * 49).map(|_| rng.unit_f64() as f32).collect();
+        agreement(&m, plan, &x, n);
+        assert_eq!(plan.logits(&x, n).unwrap(), mat.logits(&x, n).unwrap());
+        ran += 1;
+    }
+    assert!(ran >= 4, "only {ran} of the fixed models could be built");
+}
+
 fn shipped() -> Vec<(String, Model)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
     let mut out = Vec::new();
