@@ -118,6 +118,28 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The plan's libcall-free input quantization is bit-identical to the
+    /// reference's `clamp(round(x / s), 0, q_max)` (with `x * (1/s)`), ties,
+    /// negatives, values above `q_max` and bit widths 1..8 included.
+    #[test]
+    fn quantize_equals_round_then_clamp(
+        code in -300i32..600,
+        frac in prop_oneof![Just(0.5f32), Just(0.0f32), Just(0.49999997f32), Just(0.50000006f32), 0.0f32..1.0],
+        scale in prop_oneof![Just(1.0f32), Just(1.0 / 255.0), 1e-4f32..2.0],
+        bits in 1u32..9,
+    ) {
+        let inv = 1.0 / scale;
+        let qm = ((1u32 << bits) - 1) as f32;
+        for x in [(code as f32 + frac) * scale, code as f32 + frac] {
+            let want = (x * inv).round().clamp(0.0, qm) as i16;
+            prop_assert_eq!(epim::infer::plan::quantize(x, inv, qm), want, "x {}", x);
+        }
+    }
+}
+
 /// A random conv (maybe an epitome layer) + ReLU [+ pool] + conv + flatten +
 /// dense model with quantized weights and inputs.
 #[allow(clippy::too_many_arguments)]
@@ -231,9 +253,11 @@ proptest! {
     /// reference executor, and the two layouts give identical logits.
     #[test]
     fn plan_agrees_with_the_reference_executor(
-        seed in any::<u64>(), c_in in 1usize..6, hw in 3usize..10, c1 in 1usize..10,
+        // 8 and 16 (virtual) input channels take the channel-last im2col.
+        seed in any::<u64>(), c_in in prop_oneof![1usize..6, Just(8usize), Just(16usize)],
+        hw in 3usize..10, c1 in prop_oneof![1usize..10, Just(16usize)],
         k in 1usize..4, stride in 1usize..3, pad in 0usize..2,
-        epitome in proptest::option::of((1usize..6, 1usize..5, 0usize..3)),
+        epitome in proptest::option::of((1usize..6, prop_oneof![1usize..5, Just(8usize)], 0usize..3)),
         w_bits in 2u32..9, a_bits in 1u32..9, pool in any::<bool>(),
     ) {
         let m = random_model(seed, c_in, hw, c1, k, stride, pad, epitome, w_bits, a_bits, pool);
@@ -247,6 +271,37 @@ proptest! {
         agreement(&m, plan, &x, n);
         prop_assert_eq!(plan.logits(&x, n).unwrap(), mat.logits(&x, n).unwrap());
     }
+}
+
+/// The channel-last im2col (8 or 16 virtual input channels) on fixed shapes,
+/// so it runs whatever the proptest draws: dense and epitome (e_in 8) first
+/// layers, strides 1 and 2, kernels 1 to 3, against the reference executor
+/// and between reuse and materialized weights.
+#[test]
+fn channel_last_im2col_agrees_with_the_reference() {
+    let mut ran = 0;
+    for (seed, c_in, k, stride, epitome) in [
+        (1, 16, 3, 1, None),
+        (2, 8, 3, 2, None),
+        (3, 16, 1, 1, None),
+        (4, 16, 3, 1, Some((4, 8, 1))),
+        (5, 16, 2, 1, Some((6, 8, 2))),
+    ] {
+        let Some(m) = random_model(seed, c_in, 7, 16, k, stride, 1, epitome, 8, 8, true) else {
+            continue;
+        };
+        let plan = m.plan().expect("quantized model has a plan");
+        let mat = Plan::with_mode(&m, EpitomeMode::Materialize)
+            .unwrap()
+            .unwrap();
+        let mut rng = Rng::new(seed ^ 7);
+        let n = 4;
+        let x: Vec<f32> = (0..n * c_in * 49).map(|_| rng.unit_f64() as f32).collect();
+        agreement(&m, plan, &x, n);
+        assert_eq!(plan.logits(&x, n).unwrap(), mat.logits(&x, n).unwrap());
+        ran += 1;
+    }
+    assert!(ran >= 4, "only {ran} of the fixed models could be built");
 }
 
 /// Every shipped model runs on the plan, reaches exactly its recorded accuracy

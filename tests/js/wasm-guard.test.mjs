@@ -51,3 +51,20 @@ test('harden: a freed or foreign object throws in JS before reaching wasm', () =
   assert.throws(() => m.SearchSession.prototype.step.call({ __wbg_ptr: 8 }), /this is not a SearchSession/);
   assert.equal(calls, 2);
 });
+
+test('wasm SIMD: the probe module validates in this engine, and without SIMD the page says so plainly', async () => {
+  const { simdSupported, NO_SIMD_MESSAGE, load } = await import('../../www/js/wasm.js');
+  assert.equal(simdSupported(), true, 'Node 20 runs simd128: the probe module must validate');
+  // The probe really uses SIMD: an engine that rejects the 0xfd prefix rejects it.
+  const noSimd = (bytes) => !bytes.includes(0xfd) && WebAssembly.validate(bytes);
+  assert.equal(simdSupported(noSimd), false);
+  assert.equal(simdSupported(() => { throw new Error('no WebAssembly'); }), false);
+  const real = WebAssembly.validate;
+  WebAssembly.validate = noSimd;
+  try {
+    await assert.rejects(load(), (e) => e.message === NO_SIMD_MESSAGE);
+  } finally {
+    WebAssembly.validate = real;
+  }
+  assert.match(NO_SIMD_MESSAGE, /lacks WebAssembly SIMD/);
+});

@@ -19,8 +19,33 @@
 let generation = 0;
 let ready = null;
 
+// The smallest module using a wasm SIMD (simd128) instruction: a function
+// `() -> v128` whose body is `i32.const 0; i8x16.splat`. The core is built with
+// simd128 (its inference GEMM); an engine without it cannot compile the core.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x0b, // code: i32.const 0, i8x16.splat, end
+]);
+
+/** The message shown instead of the page when the engine lacks wasm SIMD. */
+export const NO_SIMD_MESSAGE = 'This browser cannot run the WebAssembly core: it lacks WebAssembly SIMD '
+  + '(simd128), which the core needs. Use a current Chrome, Edge (91 or later), Firefox (89 or later) '
+  + 'or Safari (16.4 or later), or turn WebAssembly SIMD back on if it was disabled.';
+
+/** True when this engine validates a module using wasm SIMD (`validate` is injectable for tests). */
+export function simdSupported(validate = (b) => WebAssembly.validate(b)) {
+  try {
+    return typeof WebAssembly === 'object' && validate(SIMD_PROBE) === true;
+  } catch {
+    return false;
+  }
+}
+
 /** Instantiates the module (once per generation); resolves to its exports. */
 export function load() {
+  if (!ready && !simdSupported()) return Promise.reject(new Error(NO_SIMD_MESSAGE));
   if (!ready) {
     const url = generation === 0 ? '../pkg/epim.js' : `../pkg/epim.js?instance=${generation}`;
     ready = import(url)

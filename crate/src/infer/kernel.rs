@@ -11,15 +11,23 @@
 //! In wasm with `simd128` a tile of `MR x NR` outputs keeps its sums in
 //! registers for the whole reduction, a step being `i32x4.dot_i16x8_s` (8
 //! products, pairwise added into 4 `i32` lanes). Natively each output is a
-//! dot product with eight vertical `i32` lanes, which LLVM vectorizes (a
+//! dot product with sixteen vertical `i32` lanes, which LLVM vectorizes (a
 //! register-tiled portable version did not; x86 intrinsics would need `unsafe`,
 //! which the workspace forbids). Products of a `u8`
 //! activation code and an `i8` weight code, and the sums the plan allows
 //! (`crate::infer::plan` bounds them), never overflow `i32`, so the result is
 //! exact and the same on every target.
 
-/// Values per packed block.
+/// Values per packed block: one `v128` in wasm; natively two SSE registers,
+/// so each step of the dot product is two `pmaddwd` (LLVM vectorizes the
+/// 16-lane loop that way, the 8-lane one into one per iteration).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub const LANES: usize = 8;
+/// Values per packed block: one `v128` in wasm; natively two SSE registers,
+/// so each step of the dot product is two `pmaddwd` (LLVM vectorizes the
+/// 16-lane loop that way, the 8-lane one into one per iteration).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub const LANES: usize = 16;
 /// One packed block of `i16` values.
 pub type Lanes = [i16; LANES];
 /// Weight rows per tile.
@@ -56,7 +64,7 @@ fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
     let mut out = [[0i32; NR]; MR];
     for (o, wr) in out.iter_mut().zip(wblock.chunks_exact(k8)) {
         for (v, xc) in o.iter_mut().zip(xblock.chunks_exact(k8)) {
-            // Eight vertical lanes: LLVM vectorizes this without reordering.
+            // LANES vertical lanes: LLVM vectorizes this without reordering.
             let mut acc = [0i32; LANES];
             for (a, b) in wr.iter().zip(xc) {
                 for l in 0..LANES {
@@ -73,7 +81,9 @@ fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
-    use core::arch::wasm32::{i16x8, i32x4_add, i32x4_dot_i16x8, i32x4_extract_lane, v128};
+    use core::arch::wasm32::{
+        i16x8, i32x4_add, i32x4_dot_i16x8, i32x4_extract_lane, i32x4_shuffle, v128,
+    };
     #[inline(always)]
     fn load(a: &Lanes) -> v128 {
         i16x8(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])
@@ -93,14 +103,26 @@ fn tile(wblock: &[Lanes], xblock: &[Lanes], k8: usize) -> [[i32; NR]; MR] {
             }
         }
     }
+    // Transposing reduction: the four row sums of pixel j in one vector.
     let mut out = [[0i32; NR]; MR];
-    for (o, a) in out.iter_mut().zip(&acc) {
-        for (v, s) in o.iter_mut().zip(a) {
-            *v = i32x4_extract_lane::<0>(*s)
-                + i32x4_extract_lane::<1>(*s)
-                + i32x4_extract_lane::<2>(*s)
-                + i32x4_extract_lane::<3>(*s);
-        }
+    for j in 0..NR {
+        let [a0, a1, a2, a3] = [acc[0][j], acc[1][j], acc[2][j], acc[3][j]];
+        let s01 = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a0, a1),
+            i32x4_shuffle::<2, 6, 3, 7>(a0, a1),
+        );
+        let s23 = i32x4_add(
+            i32x4_shuffle::<0, 4, 1, 5>(a2, a3),
+            i32x4_shuffle::<2, 6, 3, 7>(a2, a3),
+        );
+        let r = i32x4_add(
+            i32x4_shuffle::<0, 1, 4, 5>(s01, s23),
+            i32x4_shuffle::<2, 3, 6, 7>(s01, s23),
+        );
+        out[0][j] = i32x4_extract_lane::<0>(r);
+        out[1][j] = i32x4_extract_lane::<1>(r);
+        out[2][j] = i32x4_extract_lane::<2>(r);
+        out[3][j] = i32x4_extract_lane::<3>(r);
     }
     out
 }

@@ -45,6 +45,10 @@ struct Unit {
     slot: Vec<usize>,
     /// Virtual input channels.
     v_in: usize,
+    /// The reduction is ordered (row, column, channel) over channel-last padded
+    /// codes (`v_in` a multiple of 8: a column is `k` copies of `k * v_in`
+    /// contiguous codes), else (channel, row, column) over channel-first ones.
+    hwc: bool,
     /// Packed blocks per row (reduction `v_in * k * k` padded to [`LANES`]).
     k8: usize,
     /// Real rows and rows padded to [`MR`].
@@ -289,7 +293,7 @@ impl Plan {
                     g.run(s);
                     std::mem::swap(&mut s.a, &mut s.b);
                 }
-                Step::Relu => s.a.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Step::Relu => s.a.iter_mut().for_each(|v| *v = relu(*v)),
                 Step::MaxPool { k, c, h, w } => {
                     max_pool(&s.a, &mut s.b, *k, *c, *h, *w);
                     std::mem::swap(&mut s.a, &mut s.b);
@@ -309,7 +313,7 @@ fn max_pool(x: &[f32], out: &mut [f32], k: usize, c: usize, h: usize, w: usize) 
                 let mut m = f32::NEG_INFINITY;
                 for y in 0..k {
                     for v in &plane[(oy * k + y) * w + ox * k..][..k] {
-                        m = m.max(*v);
+                        m = if *v > m { *v } else { m };
                     }
                 }
                 out[(ch * ho + oy) * wo + ox] = m;
@@ -333,7 +337,7 @@ impl GemmLayer {
         let n_in = c_in * h * w;
         let (inv, qm) = (self.inv_scale, self.q_max);
         for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
-            *q = (*x * inv).round().clamp(0.0, qm) as i16;
+            *q = quantize(*x, inv, qm);
         }
         let (hp, wp) = (h + 2 * pad, w + 2 * pad);
         let p = self.h_out * self.w_out;
@@ -342,31 +346,47 @@ impl GemmLayer {
             // Pre-sum the input channels of each virtual channel, zero-padded.
             let xs = &mut padded[..u.v_in * hp * wp];
             xs.fill(0);
-            for (i, &slot) in u.slot.iter().enumerate() {
-                for y in 0..h {
-                    let src = &codes[(i * h + y) * w..][..w];
-                    let dst = &mut xs[(slot * hp + y + pad) * wp + pad..][..w];
-                    dst.iter_mut().zip(src).for_each(|(d, v)| *d += *v);
-                }
-            }
-            // im2col into the packed column layout.
-            let cb = &mut cols[..p_pad * u.k8];
-            cb.fill([0; LANES]);
-            for oy in 0..self.h_out {
-                for ox in 0..self.w_out {
-                    let px = oy * self.w_out + ox;
-                    let col = cb[kernel::col_index(px, 0, u.k8)..][..u.k8].as_flattened_mut();
-                    let mut dst = col.chunks_exact_mut(k);
-                    for ch in 0..u.v_in {
-                        for y in 0..k {
-                            let row = &xs[(ch * hp + oy * st + y) * wp + ox * st..][..k];
-                            if let Some(d) = dst.next() {
-                                d.copy_from_slice(row);
+            if u.hwc {
+                let v_in = u.v_in;
+                for (i, &slot) in u.slot.iter().enumerate() {
+                    for y in 0..h {
+                        let src = &codes[(i * h + y) * w..][..w];
+                        let row = &mut xs[((y + pad) * wp + pad) * v_in..][..w * v_in];
+                        for (px, v) in row.chunks_exact_mut(v_in).zip(src) {
+                            if let Some(d) = px.get_mut(slot) {
+                                *d += *v;
                             }
                         }
                     }
                 }
+            } else {
+                for (i, &slot) in u.slot.iter().enumerate() {
+                    for y in 0..h {
+                        let src = &codes[(i * h + y) * w..][..w];
+                        let dst = &mut xs[(slot * hp + y + pad) * wp + pad..][..w];
+                        dst.iter_mut().zip(src).for_each(|(d, v)| *d += *v);
+                    }
+                }
             }
+            // im2col into the packed column layout.
+            let cb = &mut cols[..p_pad * u.k8];
+            let geo = Im2col {
+                v_in: u.v_in,
+                hp,
+                wp,
+                stride: st,
+                h_out: self.h_out,
+                w_out: self.w_out,
+                k8: u.k8,
+            };
+            match k {
+                _ if u.hwc => geo.run_hwc(k, xs, cb),
+                1 => geo.run::<1>(xs, cb),
+                3 => geo.run::<3>(xs, cb),
+                5 => geo.run::<5>(xs, cb),
+                _ => geo.run_dyn(k, xs, cb),
+            }
+            cb[p * u.k8..].fill([0; LANES]);
             let ac = &mut acc[..u.rows_pad * p_pad];
             kernel::gemm(&u.weights, cb, u.k8, u.rows_pad, p_pad, ac);
             for r in 0..u.rows {
@@ -377,7 +397,7 @@ impl GemmLayer {
                     let dst = &mut b[o * p..][..p];
                     if self.relu {
                         for (d, v) in dst.iter_mut().zip(sums) {
-                            *d = (*v as f32 * m + bias).max(0.0);
+                            *d = relu(*v as f32 * m + bias);
                         }
                     } else {
                         for (d, v) in dst.iter_mut().zip(sums) {
@@ -385,6 +405,118 @@ impl GemmLayer {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// `max(v, 0)` as a compare and select: `f32::max` is a libcall in wasm
+/// (its NaN rule is not `f32.max`'s); values here are finite, a NaN gives 0.
+#[inline(always)]
+fn relu(v: f32) -> f32 {
+    if v > 0.0 {
+        v
+    } else {
+        0.0
+    }
+}
+
+/// The input code of `x`: `clamp(round(x * inv), 0, qm)` with `f32::round`'s
+/// ties away from zero, without its libcall (wasm has no such instruction):
+/// after the clamp `v` is in `[0, qm]`, `qm < 2^23`, so `v - trunc(v)` is exact
+/// and rounding half up is rounding half away from zero. A NaN gives 0.
+#[inline(always)]
+pub fn quantize(x: f32, inv: f32, qm: f32) -> i16 {
+    let v = relu(x * inv);
+    let v = if v < qm { v } else { qm };
+    let t = v as i32;
+    (t + i32::from(v - t as f32 >= 0.5)) as i16
+}
+
+/// The im2col geometry of one GEMM: writes, for every output pixel, the
+/// `v_in * k * k` window values (channel, row, column order) of the padded
+/// codes into its packed column, and zeros to the column's padding.
+struct Im2col {
+    v_in: usize,
+    hp: usize,
+    wp: usize,
+    stride: usize,
+    h_out: usize,
+    w_out: usize,
+    k8: usize,
+}
+
+impl Im2col {
+    /// Kernel size known at compile time: the row copies are inlined.
+    #[inline(always)]
+    fn run<const K: usize>(&self, xs: &[i16], cb: &mut [Lanes]) {
+        let (hp, wp, st) = (self.hp, self.wp, self.stride);
+        let plane = hp * wp;
+        let used = self.v_in * K * K;
+        for oy in 0..self.h_out {
+            for ox in 0..self.w_out {
+                let px = oy * self.w_out + ox;
+                let col = cb[kernel::col_index(px, 0, self.k8)..][..self.k8].as_flattened_mut();
+                let (head, tail) = col.split_at_mut(used.min(col.len()));
+                let mut dst = head.chunks_exact_mut(K);
+                let base = oy * st * wp + ox * st;
+                for ch in 0..self.v_in {
+                    for y in 0..K {
+                        let off = ch * plane + base + y * wp;
+                        if let (Some(d), Some(r)) = (dst.next(), xs.get(off..off + K)) {
+                            d.copy_from_slice(r);
+                        }
+                    }
+                }
+                tail.fill(0);
+            }
+        }
+    }
+
+    /// Channel-last codes (`v_in` a multiple of 8): each of the `k` window
+    /// rows of a column is one contiguous run of `k * v_in` codes, copied in
+    /// blocks of 8 (inline moves, no `memcpy` call per row).
+    fn run_hwc(&self, k: usize, xs: &[i16], cb: &mut [Lanes]) {
+        let (wp, st, v) = (self.wp, self.stride, self.v_in);
+        let run = k * v;
+        let used = k * run;
+        for oy in 0..self.h_out {
+            for ox in 0..self.w_out {
+                let px = oy * self.w_out + ox;
+                let col = cb[kernel::col_index(px, 0, self.k8)..][..self.k8].as_flattened_mut();
+                let (head, tail) = col.split_at_mut(used.min(col.len()));
+                for (y, dst) in head.chunks_exact_mut(run.max(1)).enumerate() {
+                    let off = ((oy * st + y) * wp + ox * st) * v;
+                    if let Some(src) = xs.get(off..off + run) {
+                        for (d8, s8) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {
+                            d8.copy_from_slice(s8);
+                        }
+                    }
+                }
+                tail.fill(0);
+            }
+        }
+    }
+
+    /// Any kernel size.
+    fn run_dyn(&self, k: usize, xs: &[i16], cb: &mut [Lanes]) {
+        let (hp, wp, st) = (self.hp, self.wp, self.stride);
+        let used = self.v_in * k * k;
+        for oy in 0..self.h_out {
+            for ox in 0..self.w_out {
+                let px = oy * self.w_out + ox;
+                let col = cb[kernel::col_index(px, 0, self.k8)..][..self.k8].as_flattened_mut();
+                let (head, tail) = col.split_at_mut(used.min(col.len()));
+                let mut dst = head.chunks_exact_mut(k.max(1));
+                for ch in 0..self.v_in {
+                    for y in 0..k {
+                        let row = &xs[(ch * hp + oy * st + y) * wp + ox * st..][..k];
+                        if let Some(d) = dst.next() {
+                            d.copy_from_slice(row);
+                        }
+                    }
+                }
+                tail.fill(0);
             }
         }
     }
@@ -552,10 +684,24 @@ fn unit(
         return None;
     }
     let rows = mul.len();
+    let hwc = v_in % 8 == 0 && v_in > 0;
+    let reordered;
+    let m = if hwc {
+        // (channel, row, column) -> (row, column, channel) within every row.
+        let kk = kdim / v_in;
+        reordered = m
+            .chunks_exact(kdim.max(1))
+            .flat_map(|r| (0..kk).flat_map(move |t| (0..v_in).map(move |c| r[c * kk + t])))
+            .collect::<Vec<i16>>();
+        &reordered[..]
+    } else {
+        m
+    };
     let (weights, rows_pad) = kernel::pack_rows(m, rows, kdim);
     Some(Unit {
         slot,
         v_in,
+        hwc,
         k8: kdim.div_ceil(LANES),
         rows,
         rows_pad,
