@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 mod bars;
+pub mod curve;
 mod legend;
 mod pareto;
 
