@@ -94,6 +94,9 @@ pub struct Chip {
     g: Vec<Vec<i32>>,
     /// Per layer: column sums need `i64`.
     wide: Vec<bool>,
+    /// Per layer, when every conversion of the layer is exact (see
+    /// [`Chip::linear_layers`]): the effective integer weights `rows x cols`.
+    linear: Vec<Option<Vec<i64>>>,
     inv_step: Vec<Vec<f64>>,
 }
 
@@ -101,6 +104,17 @@ impl Chip {
     /// The seed the chip was drawn with.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// How many layers read exactly: every ADC step is one level, no column
+    /// sum can reach the top code and every conductance is a whole number of
+    /// levels (no variation, infinite on/off ratio; stuck cells allowed). Each
+    /// conversion then returns its sum, and shift-and-add over cycles and
+    /// slices gives `sum_r x_r * w_eff[r][c]` with
+    /// `w_eff = sum_j 2^(j*cell_bits) * (G+_j - G-_j)` in levels: such a
+    /// layer runs as one integer product with `w_eff`, with the same result.
+    pub fn linear_layers(&self) -> usize {
+        self.linear.iter().filter(|l| l.is_some()).count()
     }
 }
 
@@ -351,12 +365,20 @@ impl PimModel {
     /// Draws the chip of `seed`: every cell's conductance
     /// ([`cell_conductance`]) and every row block's ADC step.
     pub fn program(&self, seed: u64) -> Chip {
+        self.program_with(seed, true)
+    }
+
+    /// [`PimModel::program`]; with `exact_shortcut` false every layer reads
+    /// bit-serially even where its conversions are exact
+    /// ([`Chip::linear_layers`]), for testing the bit-serial path.
+    pub fn program_with(&self, seed: u64, exact_shortcut: bool) -> Chip {
         let k = &self.knobs;
         let cb = k.cell_bits;
         let mask = k.max_level() as i32;
         let mut g = Vec::new();
         let mut inv_step = Vec::new();
         let mut wide = Vec::new();
+        let mut linear = Vec::new();
         let dmax = i64::from((1u32 << k.dac_bits) - 1);
         for l in self.xbar_layers() {
             let width = l.cols * l.slices * 2;
@@ -385,18 +407,23 @@ impl PimModel {
             let g_max = gl.iter().copied().max().unwrap_or(0);
             let bound = i64::from(g_max) * (l.rows.min(k.crossbar_rows) as i64) * dmax;
             wide.push(bound > i64::from(i32::MAX));
-            g.push(gl);
             let n = k.crossbar_rows;
-            inv_step.push(
-                (0..l.rows.div_ceil(n).max(1))
-                    .map(|b| adc_inv_step(k, (l.rows - b * n).min(n)))
-                    .collect(),
-            );
+            let inv: Vec<f64> = (0..l.rows.div_ceil(n).max(1))
+                .map(|b| adc_inv_step(k, (l.rows - b * n).min(n)))
+                .collect();
+            linear.push(if exact_shortcut {
+                l.linear_weights(k, &gl, &inv)
+            } else {
+                None
+            });
+            g.push(gl);
+            inv_step.push(inv);
         }
         Chip {
             seed,
             g,
             wide,
+            linear,
             inv_step,
         }
     }
@@ -432,13 +459,16 @@ impl PimModel {
         for step in &self.steps {
             match step {
                 Step::Layer(l) => {
-                    l.run(
-                        &self.knobs,
-                        &chip.g[li],
-                        &chip.inv_step[li],
-                        chip.wide[li],
-                        s,
-                    );
+                    match &chip.linear[li] {
+                        Some(weff) => l.run_linear(weff, s),
+                        None => l.run(
+                            &self.knobs,
+                            &chip.g[li],
+                            &chip.inv_step[li],
+                            chip.wide[li],
+                            s,
+                        ),
+                    }
                     li += 1;
                     std::mem::swap(&mut s.a, &mut s.b);
                 }
@@ -506,6 +536,111 @@ fn max_pool(x: &[f32], out: &mut [f32], k: usize, c: usize, h: usize, w: usize) 
 }
 
 impl XbarLayer {
+    /// The effective weights when every conversion of this layer is exact
+    /// ([`Chip::linear_layers`]), else `None`.
+    fn linear_weights(&self, k: &PimKnobs, g: &[i32], inv: &[f64]) -> Option<Vec<i64>> {
+        let one = 1i64 << crate::pim::CONDUCTANCE_FRACTION_BITS;
+        if inv.iter().any(|&v| step_levels(v) != 1.0) || g.iter().any(|&v| i64::from(v) % one != 0)
+        {
+            return None;
+        }
+        let width = self.cols * self.slices * 2;
+        let dmax = i64::from((1u32 << k.dac_bits) - 1);
+        let top = max_code(k);
+        for r0 in (0..self.rows).step_by(k.crossbar_rows) {
+            let r1 = (r0 + k.crossbar_rows).min(self.rows);
+            for w in 0..width {
+                let s: i64 = (r0..r1).map(|r| i64::from(g[r * width + w])).sum();
+                // The largest sum converts below the top code (one level is `one`).
+                if s * dmax >= top * one {
+                    return None;
+                }
+            }
+        }
+        let mut weff = vec![0i64; self.rows * self.cols];
+        for r in 0..self.rows {
+            for c in 0..self.cols {
+                let mut v = 0i64;
+                for j in 0..self.slices {
+                    let w = r * width + (c * self.slices + j) * 2;
+                    let levels = (i64::from(g[w]) - i64::from(g[w + 1])) / one;
+                    v += levels << (j as u32 * k.cell_bits);
+                }
+                weff[r * self.cols + c] = v;
+            }
+        }
+        Some(weff)
+    }
+
+    /// [`XbarLayer::run`] for a layer whose conversions are all exact: one
+    /// integer product per output pixel.
+    fn run_linear(&self, weff: &[i64], s: &mut Scratch) {
+        let Scratch {
+            a,
+            b,
+            codes,
+            drive,
+            col,
+            ..
+        } = s;
+        let (h, w) = (self.h, self.w);
+        let n_in = self.c_in * h * w;
+        for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
+            *q = (*x * self.inv_scale).round().clamp(0.0, self.q_max) as u32;
+        }
+        let p_len = self.h_out * self.w_out;
+        let mut acc = vec![0i64; self.cols];
+        for u in &self.units {
+            for oy in 0..self.h_out {
+                for ox in 0..self.w_out {
+                    self.drive(u, codes, oy, ox, drive);
+                    acc.fill(0);
+                    for (r, &x) in drive[..self.rows].iter().enumerate() {
+                        if x == 0 {
+                            continue;
+                        }
+                        let x = i64::from(x);
+                        for (a, wv) in acc.iter_mut().zip(&weff[r * self.cols..][..self.cols]) {
+                            *a += x * wv;
+                        }
+                    }
+                    for (cv, a) in col[..self.cols].iter_mut().zip(&acc) {
+                        *cv = *a as f64;
+                    }
+                    self.write(u, col, oy, ox, p_len, b);
+                }
+            }
+        }
+    }
+
+    /// The drive of every word line of pattern `u` at output pixel `(oy, ox)`.
+    fn drive(&self, u: &Unit, codes: &[u32], oy: usize, ox: usize, drive: &mut [u32]) {
+        let (h, w) = (self.h, self.w);
+        for (d, taps) in drive[..self.rows].iter_mut().zip(&u.taps) {
+            let mut v = 0u32;
+            for &(ch, dy, dx) in taps {
+                let y = (oy * self.stride + dy as usize).wrapping_sub(self.pad);
+                let x = (ox * self.stride + dx as usize).wrapping_sub(self.pad);
+                if y < h && x < w {
+                    v += codes[(ch as usize * h + y) * w + x];
+                }
+            }
+            *d = v;
+        }
+    }
+
+    /// Dequantizes the column results of pattern `u` at one pixel into `b`.
+    fn write(&self, u: &Unit, col: &[f64], oy: usize, ox: usize, p_len: usize, b: &mut [f32]) {
+        let px = oy * self.w_out + ox;
+        for (c, outs) in u.outs.iter().enumerate() {
+            let m = (col[c] as f32) * self.mul[c];
+            for &o in outs {
+                let y = m + self.bias[o];
+                b[o * p_len + px] = if self.relu { y.max(0.0) } else { y };
+            }
+        }
+    }
+
     /// `s.a` (input) -> `s.b` (`[c_out, h_out, w_out]`).
     fn run(&self, knobs: &PimKnobs, g: &[i32], inv_step: &[f64], wide: bool, s: &mut Scratch) {
         let Scratch {
@@ -531,18 +666,7 @@ impl XbarLayer {
         for u in &self.units {
             for oy in 0..self.h_out {
                 for ox in 0..self.w_out {
-                    // The drive of every word line.
-                    for (d, taps) in drive[..self.rows].iter_mut().zip(&u.taps) {
-                        let mut v = 0u32;
-                        for &(ch, dy, dx) in taps {
-                            let y = (oy * self.stride + dy as usize).wrapping_sub(self.pad);
-                            let x = (ox * self.stride + dx as usize).wrapping_sub(self.pad);
-                            if y < h && x < w {
-                                v += codes[(ch as usize * h + y) * w + x];
-                            }
-                        }
-                        *d = v;
-                    }
+                    self.drive(u, codes, oy, ox, drive);
                     col[..self.cols].fill(0.0);
                     for (bi, r0) in (0..self.rows).step_by(block).enumerate() {
                         let r1 = (r0 + block).min(self.rows);
@@ -564,14 +688,7 @@ impl XbarLayer {
                             rd.block(&mut sums32[..self.cycles * width], &mut col[..self.cols]);
                         }
                     }
-                    let px = oy * self.w_out + ox;
-                    for (c, outs) in u.outs.iter().enumerate() {
-                        let m = (col[c] as f32) * self.mul[c];
-                        for &o in outs {
-                            let y = m + self.bias[o];
-                            b[o * p_len + px] = if self.relu { y.max(0.0) } else { y };
-                        }
-                    }
+                    self.write(u, col, oy, ox, p_len, b);
                 }
             }
         }
