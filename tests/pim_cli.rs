@@ -6,7 +6,10 @@ mod support;
 use support::{assert_clean_error, epim, json_out, temp_file};
 
 fn model(name: &str) -> String {
-    format!("{}/../models/{name}.safetensors", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../models/{name}.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 #[test]
@@ -14,8 +17,18 @@ fn json_reports_mean_and_spread_over_seeds_per_model() {
     let dense = model("mnist-cnn-dense-8b");
     let epim_m = model("mnist-cnn-epim2.25-3b");
     let out = epim(&[
-        "pim-eval", "--model", &dense, "--model", &epim_m, "--limit", "40", "--seeds", "3",
-        "--variation", "0.3", "--json",
+        "pim-eval",
+        "--model",
+        &dense,
+        "--model",
+        &epim_m,
+        "--limit",
+        "40",
+        "--seeds",
+        "3",
+        "--variation",
+        "0.3",
+        "--json",
     ]);
     let v = json_out(&out);
     assert_eq!(v["dataset"], "mnist");
@@ -38,15 +51,26 @@ fn json_reports_mean_and_spread_over_seeds_per_model() {
         assert_eq!(r["images"], 40);
     }
     assert_eq!(models[0]["model"], "mnist-cnn-dense-8b");
-    assert_eq!(models[0]["result"]["crossbars"], 98, "README: 98 crossbars under mnsim2");
+    assert_eq!(
+        models[0]["result"]["crossbars"], 98,
+        "README: 98 crossbars under mnsim2"
+    );
     assert_eq!(models[1]["result"]["crossbars"], 16);
 }
 
 #[test]
 fn the_ideal_preset_gives_the_digital_accuracy() {
     let out = epim(&[
-        "pim-eval", "--model", &model("mnist-cnn-xrs0.556-8b"), "--preset", "ideal", "--limit",
-        "60", "--seeds", "2", "--json",
+        "pim-eval",
+        "--model",
+        &model("mnist-cnn-xrs0.556-8b"),
+        "--preset",
+        "ideal",
+        "--limit",
+        "60",
+        "--seeds",
+        "2",
+        "--json",
     ]);
     let v = json_out(&out);
     let m = &v["models"][0];
@@ -59,9 +83,22 @@ fn a_sweep_gives_a_curve_and_an_svg_with_every_model() {
     let svg = temp_file("sweep.svg", "");
     let svg_s = svg.to_str().unwrap();
     let out = epim(&[
-        "pim-eval", "--model", &model("mnist-cnn-dense-8b"), "--model",
-        &model("mnist-cnn-filter0.5625-8b"), "--preset", "ideal", "--sweep", "adc-bits=2..4",
-        "--limit", "30", "--seeds", "1", "--json", "--svg", svg_s,
+        "pim-eval",
+        "--model",
+        &model("mnist-cnn-dense-8b"),
+        "--model",
+        &model("mnist-cnn-filter0.5625-8b"),
+        "--preset",
+        "ideal",
+        "--sweep",
+        "adc-bits=2..4",
+        "--limit",
+        "30",
+        "--seeds",
+        "1",
+        "--json",
+        "--svg",
+        svg_s,
     ]);
     let v = json_out(&out);
     assert_eq!(v["sweep"]["knob"], "adc-bits");
@@ -75,13 +112,24 @@ fn a_sweep_gives_a_curve_and_an_svg_with_every_model() {
     }
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"), "{}", &text[..40.min(text.len())]);
-    for label in ["mnist-cnn-dense-8b", "mnist-cnn-filter0.5625-8b", "adc-bits"] {
+    for label in [
+        "mnist-cnn-dense-8b",
+        "mnist-cnn-filter0.5625-8b",
+        "adc-bits",
+    ] {
         assert!(text.contains(label), "svg lacks {label}");
     }
     // Text output: one line per point.
     let out = epim(&[
-        "pim-eval", "--model", &model("mnist-cnn-dense-8b"), "--sweep", "stuck=0,0.05",
-        "--limit", "10", "--seeds", "1",
+        "pim-eval",
+        "--model",
+        &model("mnist-cnn-dense-8b"),
+        "--sweep",
+        "stuck=0,0.05",
+        "--limit",
+        "10",
+        "--seeds",
+        "1",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
@@ -102,13 +150,32 @@ fn bad_knobs_and_flags_are_one_line_errors_naming_the_knob() {
         (&["--preset", "nope"], "--preset"),
     ];
     for (extra, needle) in cases {
-        let mut args = vec!["pim-eval", "--model", m.as_str(), "--limit", "5", "--seeds", "1"];
+        let mut args = vec![
+            "pim-eval",
+            "--model",
+            m.as_str(),
+            "--limit",
+            "5",
+            "--seeds",
+            "1",
+        ];
         args.extend_from_slice(extra);
         assert_clean_error(&epim(&args), needle);
     }
     assert_clean_error(
-        &epim(&["pim-eval", "--model", &m, "--sweep", "adc-bits=0..2", "--limit", "5"]),
+        &epim(&[
+            "pim-eval",
+            "--model",
+            &m,
+            "--sweep",
+            "adc-bits=0..2",
+            "--limit",
+            "5",
+        ]),
         "adc_bits",
     );
-    assert_clean_error(&epim(&["pim-eval", "--model", "/nonexistent.safetensors"]), "/nonexistent");
+    assert_clean_error(
+        &epim(&["pim-eval", "--model", "/nonexistent.safetensors"]),
+        "/nonexistent",
+    );
 }
