@@ -141,7 +141,7 @@ fn bad_knobs_and_flags_are_one_line_errors_naming_the_knob() {
     let m = model("mnist-cnn-dense-8b");
     let cases: [(&[&str], &str); 8] = [
         (&["--adc-bits", "0"], "adc_bits"),
-        (&["--variation", "-0.1"], "variation_sigma"),
+        (&["--variation=-0.1"], "variation_sigma"),
         (&["--sa1", "0.9"], "sa1_0_to_1"),
         (&["--on-off", "1"], "on_off_ratio"),
         (&["--crossbar-size", "5000"], "crossbar_rows"),
