@@ -21,6 +21,7 @@
 //! - [`nn`]: plain tensors and the reference convolution (the oracle).
 //! - [`quant`]: epitome-aware weight and activation quantization.
 //! - [`nets`]: network descriptions for the simulator and the built-in zoo.
+//! - [`pim`]: accuracy of a trained model on crossbars (ADC, variation, faults).
 //! - [`plot`]: backend-generic charts of a method comparison (bars, breakdowns, Pareto).
 //! - [`rng`]: a seeded, portable RNG (xoshiro256**), the same sequence natively and in wasm.
 //! - [`search`]: ask/tell evolutionary search over layer-wise epitome designs.
@@ -51,6 +52,7 @@ pub mod limits;
 pub mod model;
 pub mod nets;
 pub mod nn;
+pub mod pim;
 pub mod plot;
 pub mod prune;
 pub mod quant;

@@ -86,6 +86,34 @@ pub const MAX_CONFIG_MAGNITUDE: f64 = 1e12;
 /// Smallest positive magnitude a hardware parameter may have where it must be > 0.
 pub const MIN_CONFIG_MAGNITUDE: f64 = 1e-12;
 
+/// Most word lines per crossbar in the crossbar accuracy model (`pim`,
+/// `crossbar_rows`).
+pub const MAX_PIM_CROSSBAR_ROWS: usize = 1024;
+
+/// Most bits per cell in the crossbar accuracy model (`cell_bits`).
+pub const MAX_PIM_CELL_BITS: u32 = 4;
+
+/// Most ADC bits in the crossbar accuracy model (`adc_bits`).
+pub const MAX_PIM_ADC_BITS: u32 = 16;
+
+/// Largest lognormal conductance sigma in the crossbar accuracy model
+/// (`variation_sigma`).
+pub const MAX_PIM_VARIATION_SIGMA: f64 = 1.0;
+
+/// Largest stuck-at-0 or stuck-at-1 cell fraction (`sa0_0_to_1`, `sa1_0_to_1`).
+pub const MAX_PIM_FAULT_FRACTION: f64 = 0.5;
+
+/// Smallest and largest on/off conductance ratio (`on_off_ratio`).
+pub const MIN_PIM_ON_OFF_RATIO: f64 = 2.0;
+/// See [`MIN_PIM_ON_OFF_RATIO`].
+pub const MAX_PIM_ON_OFF_RATIO: f64 = 1e9;
+
+/// Most seeds of one crossbar accuracy evaluation (`--seeds`).
+pub const MAX_PIM_SEEDS: usize = 64;
+
+/// Most points of one knob sweep (`--sweep`).
+pub const MAX_PIM_SWEEP_POINTS: usize = 64;
+
 /// The limits as one object (the wasm export `limits()`, `epim limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]

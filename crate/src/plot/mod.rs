@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 mod bars;
+pub mod curve;
 mod legend;
 mod pareto;
 

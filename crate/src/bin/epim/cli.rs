@@ -11,6 +11,7 @@ mod export;
 mod hardware;
 mod import;
 mod info;
+mod pim;
 mod quantize;
 mod search;
 mod sim;
@@ -44,6 +45,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Accuracy and images/s of a model file on a test set.
     Eval(eval::EvalArgs),
+    /// Accuracy of model files on ReRAM crossbars (ADC, variation, stuck-at faults), over seeds.
+    PimEval(pim::PimEvalArgs),
     /// A model file as ONNX (build with --features onnx) or as JSON layers, for other runtimes.
     Export(export::ExportArgs),
     /// An ONNX CNN as the simulator's network JSON (build with --features onnx).
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::PimEval(args) => pim::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Import(args) => import::run(&args),
     };

@@ -1,0 +1,825 @@
+//! The mapping of a model onto crossbars and the fast path.
+//!
+//! Built once per model and knobs ([`PimModel::new`]): per weight layer, the
+//! stored code matrix (rows: word lines, `(e*e_h + p)*e_w + q` for epitome
+//! element `(e, p, q)`, or `(i*k + y)*k + x` for a dense kernel; a row-pruned
+//! (`xrs`) layer keeps only the rows holding a non-zero code, compacted in
+//! order; columns: stored output rows), the word-line drive map of every
+//! offset pattern (which input codes each word line sums) and the output
+//! channels of every column. Per seed ([`PimModel::program`]): the fixed-point
+//! conductance of every cell. Per image ([`PimModel::logits`]): for every
+//! pattern, output pixel and row block, the rows with a non-zero drive add
+//! their conductance rows into one accumulator per input cycle (so zero inputs
+//! and zero input bits cost nothing), then each (cycle, slice, polarity,
+//! column) sum is converted once and shifted into the column's block result.
+
+use crate::error::{check_finite, Error, Result};
+use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
+use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
+use crate::pim::PimKnobs;
+use crate::prune::PruneKind;
+
+/// Most cells (all slices and polarities) of one model's mapping.
+pub const MAX_PIM_CELLS: usize = 1 << 26;
+
+/// One offset pattern of a layer: the drive of every matrix row and the output
+/// channels of every column.
+#[derive(Debug, Clone)]
+struct Unit {
+    /// Per matrix row: the `(channel, dy, dx)` input taps it sums.
+    taps: Vec<Vec<(u32, u32, u32)>>,
+    /// Per column: the output channels it is written to (empty: unused).
+    outs: Vec<Vec<usize>>,
+}
+
+/// A weight layer on crossbars.
+#[derive(Debug, Clone)]
+pub(crate) struct XbarLayer {
+    index: usize,
+    c_in: usize,
+    h: usize,
+    w: usize,
+    stride: usize,
+    pad: usize,
+    h_out: usize,
+    w_out: usize,
+    c_out: usize,
+    inv_scale: f32,
+    q_max: f32,
+    /// Matrix rows and columns.
+    rows: usize,
+    cols: usize,
+    /// Signed codes, `rows x cols`.
+    codes: Vec<i32>,
+    /// Cells per code per polarity.
+    slices: usize,
+    /// Input cycles per read, `ceil(in_bits / dac_bits)`.
+    cycles: usize,
+    /// `s_x * s_w[col]`.
+    mul: Vec<f32>,
+    units: Vec<Unit>,
+    bias: Vec<f32>,
+    relu: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Layer(Box<XbarLayer>),
+    Relu,
+    MaxPool {
+        k: usize,
+        c: usize,
+        h: usize,
+        w: usize,
+    },
+}
+
+/// A model mapped onto crossbars under fixed knobs ([`PimModel::new`]).
+#[derive(Debug, Clone)]
+pub struct PimModel {
+    knobs: PimKnobs,
+    input: [usize; 3],
+    classes: usize,
+    steps: Vec<Step>,
+    /// Largest activation buffer.
+    act_len: usize,
+}
+
+/// The conductances of one chip: per weight layer, `rows x (cols*slices*2)`
+/// fixed-point values, column-major within a row as `(col*slices + slice)*2 +
+/// polarity`; and one ADC `1/step` per row block.
+#[derive(Debug, Clone)]
+pub struct Chip {
+    seed: u64,
+    g: Vec<Vec<i32>>,
+    /// Per layer: column sums need `i64`.
+    wide: Vec<bool>,
+    /// Per layer, when every conversion of the layer is exact (see
+    /// [`Chip::linear_layers`]): the effective integer weights `rows x cols`.
+    linear: Vec<Option<Vec<i64>>>,
+    inv_step: Vec<Vec<f64>>,
+}
+
+impl Chip {
+    /// The seed the chip was drawn with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// How many layers read exactly: every ADC step is one level, no column
+    /// sum can reach the top code and every conductance is a whole number of
+    /// levels (no variation, infinite on/off ratio; stuck cells allowed). Each
+    /// conversion then returns its sum, and shift-and-add over cycles and
+    /// slices gives `sum_r x_r * w_eff[r][c]` with
+    /// `w_eff = sum_j 2^(j*cell_bits) * (G+_j - G-_j)` in levels: such a
+    /// layer runs as one integer product with `w_eff`, with the same result.
+    pub fn linear_layers(&self) -> usize {
+        self.linear.iter().filter(|l| l.is_some()).count()
+    }
+}
+
+/// The size of one layer's mapping ([`PimModel::layers`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LayerMapping {
+    /// Weight layer index.
+    pub index: usize,
+    /// Word lines (matrix rows) and weight columns.
+    pub rows: usize,
+    /// Weight columns (stored output rows).
+    pub cols: usize,
+    /// Cells per code per polarity.
+    pub slices: usize,
+    /// Input cycles per read.
+    pub cycles: usize,
+    /// Row blocks (`ceil(rows / crossbar_rows)`).
+    pub row_blocks: usize,
+    /// Crossbars: row blocks x column blocks x slices x 2.
+    pub crossbars: usize,
+    /// Offset patterns (activations per output pixel).
+    pub patterns: usize,
+}
+
+/// Bits of `v` (at least 1).
+fn bits_of(v: u64) -> u32 {
+    (64 - v.leading_zeros()).max(1)
+}
+
+/// The matrix rows of a layer that are kept on the crossbars: all, or for a
+/// row-pruned (`xrs`) layer the rows with a non-zero code.
+pub(crate) fn kept_rows(l: &WeightLayerSpec, codes: &[i32], rows: usize, cols: usize) -> Vec<bool> {
+    let xrs = l
+        .prune
+        .as_ref()
+        .is_some_and(|p| p.kind == PruneKind::Xrs && p.ratio > 0.0);
+    (0..rows)
+        .map(|r| !xrs || (0..cols).any(|c| codes[c * rows + r] != 0))
+        .collect()
+}
+
+fn xbar_layer(
+    index: usize,
+    l: &WeightLayerSpec,
+    v: &WeightValues,
+    [c, h, w]: [usize; 3],
+    relu: bool,
+    knobs: &PimKnobs,
+) -> Result<XbarLayer> {
+    let at = |f: &str| format!("{}.{f}", l.name);
+    let act = l.act.ok_or_else(|| {
+        Error::invalid(
+            at("act"),
+            "the crossbar model needs quantized inputs (a model with activation bits)",
+        )
+    })?;
+    let q = v.codes.as_ref().ok_or_else(|| {
+        Error::invalid(
+            at("w_bits"),
+            "the crossbar model needs quantized weights (a model with w_bits)",
+        )
+    })?;
+    if c != l.c_in {
+        return Err(Error::shape(at("c_in"), l.c_in, c));
+    }
+    let spec = l.epitome_spec();
+    let (h_out, w_out) = spec.output_size(h, w)?;
+    let es = spec.epitome;
+    let (e_in, e_h, e_w) = (es.e_in, es.e_h, es.e_w);
+    // The stored tensor as a matrix: column r = stored row r, row = its element.
+    let full_rows = e_in * e_h * e_w;
+    let cols = es.e_out;
+    if q.codes.len() != full_rows * cols {
+        return Err(Error::shape(at("codes"), full_rows * cols, q.codes.len()));
+    }
+    let keep = kept_rows(l, &q.codes, full_rows, cols);
+    let mut compact = vec![usize::MAX; full_rows];
+    let mut rows = 0usize;
+    for (r, k) in keep.iter().enumerate() {
+        if *k {
+            compact[r] = rows;
+            rows += 1;
+        }
+    }
+    let mut codes = vec![0i32; rows * cols];
+    for col in 0..cols {
+        for r in 0..full_rows {
+            if compact[r] != usize::MAX {
+                codes[compact[r] * cols + col] = q.codes[col * full_rows + r];
+            }
+        }
+    }
+    let slices = ((q.bits - 1).div_ceil(knobs.cell_bits)) as usize;
+    let pidx = spec.pattern_index();
+    let k = l.k;
+    let mut units = Vec::with_capacity(pidx.patterns.len());
+    let mut fan_in = 1usize;
+    for (pid, &[a, b, cc]) in pidx.patterns.iter().enumerate() {
+        let mut taps: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); rows];
+        // Fan-in of a word line: the input channels sharing its epitome channel.
+        let mut per_channel = vec![0usize; e_in];
+        for i in 0..l.c_in {
+            per_channel[(a + i) % e_in] += 1;
+        }
+        fan_in = fan_in.max(per_channel.iter().copied().max().unwrap_or(1));
+        for i in 0..l.c_in {
+            let e = (a + i) % e_in;
+            for y in 0..k {
+                for x in 0..k {
+                    let r = (e * e_h + b + y) * e_w + cc + x;
+                    let cr = compact.get(r).copied().unwrap_or(usize::MAX);
+                    if cr != usize::MAX {
+                        taps[cr].push((i as u32, y as u32, x as u32));
+                    }
+                }
+            }
+        }
+        let mut outs = vec![Vec::new(); cols];
+        for (g, &gp) in pidx.group_pattern.iter().enumerate() {
+            if gp == pid {
+                for (col, o) in outs.iter_mut().enumerate() {
+                    let ch = g * cols + col;
+                    if ch < l.c_out {
+                        o.push(ch);
+                    }
+                }
+            }
+        }
+        units.push(Unit { taps, outs });
+    }
+    let in_bits = bits_of(fan_in as u64 * u64::from(act.q_max()));
+    let cycles = in_bits.div_ceil(knobs.dac_bits) as usize;
+    let mul = q.scales.iter().map(|s| act.scale * s).collect();
+    Ok(XbarLayer {
+        index,
+        c_in: l.c_in,
+        h,
+        w,
+
+        stride: l.stride,
+        pad: l.padding,
+        h_out,
+        w_out,
+        c_out: l.c_out,
+        inv_scale: if act.scale > 0.0 {
+            1.0 / act.scale
+        } else {
+            0.0
+        },
+        q_max: act.q_max() as f32,
+        rows,
+        cols,
+        codes,
+        slices,
+        cycles,
+        mul,
+        units,
+        bias: v.bias.clone(),
+        relu,
+    })
+}
+
+impl PimModel {
+    /// Maps `model` onto crossbars under `knobs` (validated). Errors: a knob
+    /// out of bounds (named), a layer without quantized weights or inputs, or a
+    /// mapping over [`MAX_PIM_CELLS`] cells.
+    pub fn new(model: &Model, knobs: &PimKnobs) -> Result<Self> {
+        knobs.validate()?;
+        let arch = model.arch();
+        let [mut c, mut h, mut w] = arch.input;
+        let mut steps = Vec::new();
+        let mut wi = 0usize;
+        let mut act_len = c * h * w;
+        let mut cells = 0usize;
+        let mut layers = arch.layers.iter().peekable();
+        while let Some(layer) = layers.next() {
+            match layer {
+                LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
+                    let v = model.values().get(wi).ok_or_else(|| {
+                        Error::invalid("model", "fewer weight values than layers")
+                    })?;
+                    let relu = matches!(layers.peek(), Some(LayerSpec::Relu));
+                    if relu {
+                        layers.next();
+                    }
+                    let x = xbar_layer(wi, l, v, [c, h, w], relu, knobs)?;
+                    wi += 1;
+                    cells = cells.saturating_add(x.rows * x.cols * x.slices * 2);
+                    if cells > MAX_PIM_CELLS {
+                        return Err(Error::invalid(
+                            "model",
+                            format!("maps to more than {MAX_PIM_CELLS} crossbar cells"),
+                        ));
+                    }
+                    [c, h, w] = [x.c_out, x.h_out, x.w_out];
+                    steps.push(Step::Layer(Box::new(x)));
+                }
+                LayerSpec::Relu => steps.push(Step::Relu),
+                LayerSpec::MaxPool { k } => {
+                    steps.push(Step::MaxPool { k: *k, c, h, w });
+                    [h, w] = [h / k, w / k];
+                }
+                LayerSpec::Flatten => [c, h, w] = [c * h * w, 1, 1],
+            }
+            act_len = act_len.max(c * h * w);
+        }
+        Ok(PimModel {
+            knobs: *knobs,
+            input: arch.input,
+            classes: arch.classes,
+            steps,
+            act_len,
+        })
+    }
+
+    /// The knobs the model was mapped with.
+    pub fn knobs(&self) -> &PimKnobs {
+        &self.knobs
+    }
+
+    fn xbar_layers(&self) -> impl Iterator<Item = &XbarLayer> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Layer(l) => Some(l.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The size of every weight layer's mapping.
+    pub fn layers(&self) -> Vec<LayerMapping> {
+        let n = self.knobs.crossbar_rows;
+        self.xbar_layers()
+            .map(|l| {
+                let row_blocks = l.rows.div_ceil(n).max(1);
+                LayerMapping {
+                    index: l.index,
+                    rows: l.rows,
+                    cols: l.cols,
+                    slices: l.slices,
+                    cycles: l.cycles,
+                    row_blocks,
+                    crossbars: row_blocks * l.cols.div_ceil(n) * l.slices * 2,
+                    patterns: l.units.len(),
+                }
+            })
+            .collect()
+    }
+
+    /// Draws the chip of `seed`: every cell's conductance
+    /// ([`cell_conductance`]) and every row block's ADC step.
+    pub fn program(&self, seed: u64) -> Chip {
+        self.program_with(seed, true)
+    }
+
+    /// [`PimModel::program`]; with `exact_shortcut` false every layer reads
+    /// bit-serially even where its conversions are exact
+    /// ([`Chip::linear_layers`]), for testing the bit-serial path.
+    pub fn program_with(&self, seed: u64, exact_shortcut: bool) -> Chip {
+        let k = &self.knobs;
+        let cb = k.cell_bits;
+        let mask = k.max_level() as i32;
+        let mut g = Vec::new();
+        let mut inv_step = Vec::new();
+        let mut wide = Vec::new();
+        let mut linear = Vec::new();
+        let dmax = i64::from((1u32 << k.dac_bits) - 1);
+        for l in self.xbar_layers() {
+            let width = l.cols * l.slices * 2;
+            let mut gl = vec![0i32; l.rows * width];
+            for r in 0..l.rows {
+                for c in 0..l.cols {
+                    let code = l.codes[r * l.cols + c];
+                    for j in 0..l.slices {
+                        for p in 0..2 {
+                            let mag = if p == 0 { code.max(0) } else { (-code).max(0) };
+                            let level = ((mag >> (j as u32 * cb)) & mask) as u32;
+                            let addr = CellAddr {
+                                layer: l.index,
+                                row: r,
+                                col: c,
+                                slice: j,
+                                pol: p,
+                            };
+                            let v = cell_conductance(k, seed, addr, level);
+                            gl[r * width + (c * l.slices + j) * 2 + p] =
+                                i32::try_from(v).unwrap_or(i32::MAX);
+                        }
+                    }
+                }
+            }
+            let g_max = gl.iter().copied().max().unwrap_or(0);
+            let bound = i64::from(g_max) * (l.rows.min(k.crossbar_rows) as i64) * dmax;
+            wide.push(bound > i64::from(i32::MAX));
+            let n = k.crossbar_rows;
+            let inv: Vec<f64> = (0..l.rows.div_ceil(n).max(1))
+                .map(|b| adc_inv_step(k, (l.rows - b * n).min(n)))
+                .collect();
+            linear.push(if exact_shortcut {
+                l.linear_weights(k, &gl, &inv)
+            } else {
+                None
+            });
+            g.push(gl);
+            inv_step.push(inv);
+        }
+        Chip {
+            seed,
+            g,
+            wide,
+            linear,
+            inv_step,
+        }
+    }
+
+    /// Logits `[n, classes]` (flat) of `n` images (flat `[n, c, h, w]`) on
+    /// `chip`. Errors: the image buffer has the wrong length or a non-finite
+    /// value, or `chip` was not drawn from this model.
+    pub fn logits(&self, chip: &Chip, images: &[f32], n: usize) -> Result<Vec<f32>> {
+        let [c, h, w] = self.input;
+        let len = c * h * w;
+        if n.checked_mul(len) != Some(images.len()) {
+            return Err(Error::shape(
+                "images",
+                format!("{n} x {c} x {h} x {w} floats"),
+                images.len(),
+            ));
+        }
+        check_finite("images", images)?;
+        if chip.g.len() != self.xbar_layers().count() {
+            return Err(Error::invalid("chip", "was programmed from another model"));
+        }
+        let mut s = Scratch::new(self);
+        let mut out = Vec::with_capacity(n * self.classes);
+        for img in images.chunks_exact(len) {
+            out.extend_from_slice(self.run_image(chip, &mut s, img));
+        }
+        Ok(out)
+    }
+
+    fn run_image<'a>(&self, chip: &Chip, s: &'a mut Scratch, image: &[f32]) -> &'a [f32] {
+        s.a[..image.len()].copy_from_slice(image);
+        let mut li = 0usize;
+        for step in &self.steps {
+            match step {
+                Step::Layer(l) => {
+                    match &chip.linear[li] {
+                        Some(weff) => l.run_linear(weff, s),
+                        None => l.run(
+                            &self.knobs,
+                            &chip.g[li],
+                            &chip.inv_step[li],
+                            chip.wide[li],
+                            s,
+                        ),
+                    }
+                    li += 1;
+                    std::mem::swap(&mut s.a, &mut s.b);
+                }
+                Step::Relu => s.a.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Step::MaxPool { k, c, h, w } => {
+                    max_pool(&s.a, &mut s.b, *k, *c, *h, *w);
+                    std::mem::swap(&mut s.a, &mut s.b);
+                }
+            }
+        }
+        &s.a[..self.classes]
+    }
+}
+
+/// Buffers of one forward pass.
+#[derive(Debug)]
+struct Scratch {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    codes: Vec<u32>,
+    drive: Vec<u32>,
+    sums32: Vec<i32>,
+    sums64: Vec<i64>,
+    col: Vec<f64>,
+}
+
+impl Scratch {
+    fn new(m: &PimModel) -> Self {
+        let mut drive = 0;
+        let mut sums = 0;
+        let mut col = 0;
+        for l in m.xbar_layers() {
+            drive = drive.max(l.rows);
+            sums = sums.max(l.cycles * l.cols * l.slices * 2);
+            col = col.max(l.cols);
+        }
+        Scratch {
+            a: vec![0.0; m.act_len],
+            b: vec![0.0; m.act_len],
+            codes: vec![0; m.act_len],
+            drive: vec![0; drive],
+            sums32: vec![0; sums],
+            sums64: vec![0; sums],
+            col: vec![0.0; col],
+        }
+    }
+}
+
+fn max_pool(x: &[f32], out: &mut [f32], k: usize, c: usize, h: usize, w: usize) {
+    let (ho, wo) = (h / k, w / k);
+    for ch in 0..c {
+        let plane = &x[ch * h * w..][..h * w];
+        for oy in 0..ho {
+            for ox in 0..wo {
+                let mut m = f32::NEG_INFINITY;
+                for y in 0..k {
+                    for v in &plane[(oy * k + y) * w + ox * k..][..k] {
+                        m = m.max(*v);
+                    }
+                }
+                out[(ch * ho + oy) * wo + ox] = m;
+            }
+        }
+    }
+}
+
+impl XbarLayer {
+    /// The effective weights when every conversion of this layer is exact
+    /// ([`Chip::linear_layers`]), else `None`.
+    fn linear_weights(&self, k: &PimKnobs, g: &[i32], inv: &[f64]) -> Option<Vec<i64>> {
+        let one = 1i64 << crate::pim::CONDUCTANCE_FRACTION_BITS;
+        if inv.iter().any(|&v| step_levels(v) != 1.0) || g.iter().any(|&v| i64::from(v) % one != 0)
+        {
+            return None;
+        }
+        let width = self.cols * self.slices * 2;
+        let dmax = i64::from((1u32 << k.dac_bits) - 1);
+        let top = max_code(k);
+        for r0 in (0..self.rows).step_by(k.crossbar_rows) {
+            let r1 = (r0 + k.crossbar_rows).min(self.rows);
+            for w in 0..width {
+                let s: i64 = (r0..r1).map(|r| i64::from(g[r * width + w])).sum();
+                // The largest sum converts below the top code (one level is `one`).
+                if s * dmax >= top * one {
+                    return None;
+                }
+            }
+        }
+        let mut weff = vec![0i64; self.rows * self.cols];
+        for r in 0..self.rows {
+            for c in 0..self.cols {
+                let mut v = 0i64;
+                for j in 0..self.slices {
+                    let w = r * width + (c * self.slices + j) * 2;
+                    let levels = (i64::from(g[w]) - i64::from(g[w + 1])) / one;
+                    v += levels << (j as u32 * k.cell_bits);
+                }
+                weff[r * self.cols + c] = v;
+            }
+        }
+        Some(weff)
+    }
+
+    /// [`XbarLayer::run`] for a layer whose conversions are all exact: one
+    /// integer product per output pixel.
+    fn run_linear(&self, weff: &[i64], s: &mut Scratch) {
+        let Scratch {
+            a,
+            b,
+            codes,
+            drive,
+            col,
+            ..
+        } = s;
+        let (h, w) = (self.h, self.w);
+        let n_in = self.c_in * h * w;
+        for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
+            *q = (*x * self.inv_scale).round().clamp(0.0, self.q_max) as u32;
+        }
+        let p_len = self.h_out * self.w_out;
+        let mut acc = vec![0i64; self.cols];
+        for u in &self.units {
+            for oy in 0..self.h_out {
+                for ox in 0..self.w_out {
+                    self.drive(u, codes, oy, ox, drive);
+                    acc.fill(0);
+                    for (r, &x) in drive[..self.rows].iter().enumerate() {
+                        if x == 0 {
+                            continue;
+                        }
+                        let x = i64::from(x);
+                        for (a, wv) in acc.iter_mut().zip(&weff[r * self.cols..][..self.cols]) {
+                            *a += x * wv;
+                        }
+                    }
+                    for (cv, a) in col[..self.cols].iter_mut().zip(&acc) {
+                        *cv = *a as f64;
+                    }
+                    self.write(u, col, oy, ox, p_len, b);
+                }
+            }
+        }
+    }
+
+    /// The drive of every word line of pattern `u` at output pixel `(oy, ox)`.
+    fn drive(&self, u: &Unit, codes: &[u32], oy: usize, ox: usize, drive: &mut [u32]) {
+        let (h, w) = (self.h, self.w);
+        for (d, taps) in drive[..self.rows].iter_mut().zip(&u.taps) {
+            let mut v = 0u32;
+            for &(ch, dy, dx) in taps {
+                let y = (oy * self.stride + dy as usize).wrapping_sub(self.pad);
+                let x = (ox * self.stride + dx as usize).wrapping_sub(self.pad);
+                if y < h && x < w {
+                    v += codes[(ch as usize * h + y) * w + x];
+                }
+            }
+            *d = v;
+        }
+    }
+
+    /// Dequantizes the column results of pattern `u` at one pixel into `b`.
+    fn write(&self, u: &Unit, col: &[f64], oy: usize, ox: usize, p_len: usize, b: &mut [f32]) {
+        let px = oy * self.w_out + ox;
+        for (c, outs) in u.outs.iter().enumerate() {
+            let m = (col[c] as f32) * self.mul[c];
+            for &o in outs {
+                let y = m + self.bias[o];
+                b[o * p_len + px] = if self.relu { y.max(0.0) } else { y };
+            }
+        }
+    }
+
+    /// `s.a` (input) -> `s.b` (`[c_out, h_out, w_out]`).
+    fn run(&self, knobs: &PimKnobs, g: &[i32], inv_step: &[f64], wide: bool, s: &mut Scratch) {
+        let Scratch {
+            a,
+            b,
+            codes,
+            drive,
+            sums32,
+            sums64,
+            col,
+        } = s;
+        let (h, w) = (self.h, self.w);
+        let n_in = self.c_in * h * w;
+        for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
+            *q = (*x * self.inv_scale).round().clamp(0.0, self.q_max) as u32;
+        }
+        let width = self.cols * self.slices * 2;
+        let dac = knobs.dac_bits;
+        let cb = knobs.cell_bits;
+        let top = max_code(knobs);
+        let block = knobs.crossbar_rows;
+        let p_len = self.h_out * self.w_out;
+        for u in &self.units {
+            for oy in 0..self.h_out {
+                for ox in 0..self.w_out {
+                    self.drive(u, codes, oy, ox, drive);
+                    col[..self.cols].fill(0.0);
+                    for (bi, r0) in (0..self.rows).step_by(block).enumerate() {
+                        let r1 = (r0 + block).min(self.rows);
+                        let rd = Read {
+                            drive: &drive[r0..r1],
+                            g: &g[r0 * width..r1 * width],
+                            width,
+                            cycles: self.cycles,
+                            dac,
+                            slices: self.slices,
+                            cb,
+                            inv: inv_step[bi],
+                            top,
+                            outs: &u.outs,
+                        };
+                        if wide {
+                            rd.block(&mut sums64[..self.cycles * width], &mut col[..self.cols]);
+                        } else {
+                            rd.block(&mut sums32[..self.cycles * width], &mut col[..self.cols]);
+                        }
+                    }
+                    self.write(u, col, oy, ox, p_len, b);
+                }
+            }
+        }
+    }
+}
+
+/// A column-sum accumulator: `i32` when no sum of the layer can overflow it
+/// (faster), else `i64`.
+trait Acc:
+    Copy + Default + std::ops::AddAssign + std::ops::Mul<Output = Self> + From<i32> + Into<i64>
+{
+}
+impl Acc for i32 {}
+impl Acc for i64 {}
+
+/// One row block of one output pixel: the word lines' drives, their
+/// conductance rows and how to read the columns.
+struct Read<'a> {
+    drive: &'a [u32],
+    g: &'a [i32],
+    width: usize,
+    cycles: usize,
+    dac: u32,
+    slices: usize,
+    cb: u32,
+    inv: f64,
+    top: i64,
+    outs: &'a [Vec<usize>],
+}
+
+impl Read<'_> {
+    /// Sums the driven rows per input cycle into `acc` (`cycles x width`),
+    /// converts every (cycle, slice, polarity) sum of the used columns and adds
+    /// the shifted codes, times the ADC step, to `col`.
+    fn block<A: Acc>(&self, acc: &mut [A], col: &mut [f64]) {
+        let (width, dac) = (self.width, self.dac);
+        let dmask = (1u32 << dac) - 1;
+        acc.fill(A::default());
+        let mut used = 0u64;
+        for (r, &x) in self.drive.iter().enumerate() {
+            if x == 0 {
+                continue;
+            }
+            let grow = &self.g[r * width..][..width];
+            for t in 0..self.cycles {
+                let d = (x >> (t as u32 * dac)) & dmask;
+                if d == 0 {
+                    continue;
+                }
+                used |= 1 << t;
+                let dst = &mut acc[t * width..][..width];
+                if d == 1 {
+                    add_row(dst, grow);
+                } else {
+                    mul_add_row(dst, grow, A::from(d as i32));
+                }
+            }
+        }
+        if used == 0 {
+            return;
+        }
+        let step = step_levels(self.inv);
+        let sl2 = self.slices * 2;
+        for (c, colv) in col.iter_mut().enumerate() {
+            if self.outs[c].is_empty() {
+                continue;
+            }
+            let mut v = 0i64;
+            for t in 0..self.cycles {
+                if used & (1 << t) == 0 {
+                    continue;
+                }
+                let row = &acc[t * width + c * sl2..][..sl2];
+                for j in 0..self.slices {
+                    let shift = t as u32 * dac + j as u32 * self.cb;
+                    let pos = adc_code(row[2 * j].into(), self.inv, self.top);
+                    let neg = adc_code(row[2 * j + 1].into(), self.inv, self.top);
+                    v += (pos - neg) << shift;
+                }
+            }
+            *colv += v as f64 * step;
+        }
+    }
+}
+
+/// Lanes of the row additions: blocks of fixed-size arrays, which LLVM
+/// vectorizes even at the release profile's `opt-level = "s"`.
+const ROW_LANES: usize = 8;
+
+/// `dst += src`, element-wise.
+#[inline]
+fn add_row<A: Acc>(dst: &mut [A], src: &[i32]) {
+    let mut d = dst.chunks_exact_mut(ROW_LANES);
+    let mut s = src.chunks_exact(ROW_LANES);
+    for (dc, sc) in (&mut d).zip(&mut s) {
+        let dc: &mut [A; ROW_LANES] = match dc.try_into() {
+            Ok(a) => a,
+            Err(_) => return,
+        };
+        let sc: &[i32; ROW_LANES] = match sc.try_into() {
+            Ok(a) => a,
+            Err(_) => return,
+        };
+        for i in 0..ROW_LANES {
+            dc[i] += A::from(sc[i]);
+        }
+    }
+    for (x, y) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *x += A::from(*y);
+    }
+}
+
+/// `dst += k * src`, element-wise.
+#[inline]
+fn mul_add_row<A: Acc>(dst: &mut [A], src: &[i32], k: A) {
+    let mut d = dst.chunks_exact_mut(ROW_LANES);
+    let mut s = src.chunks_exact(ROW_LANES);
+    for (dc, sc) in (&mut d).zip(&mut s) {
+        let dc: &mut [A; ROW_LANES] = match dc.try_into() {
+            Ok(a) => a,
+            Err(_) => return,
+        };
+        let sc: &[i32; ROW_LANES] = match sc.try_into() {
+            Ok(a) => a,
+            Err(_) => return,
+        };
+        for i in 0..ROW_LANES {
+            dc[i] += k * A::from(sc[i]);
+        }
+    }
+    for (x, y) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *x += k * A::from(*y);
+    }
+}

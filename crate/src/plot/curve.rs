@@ -1,0 +1,264 @@
+//! Line charts: one or more series of `(x, y ± spread)` points on shared axes
+//! (the crossbar accuracy curves of `epim pim-eval --sweep` and the page's PIM
+//! accuracy view). Each series has a colour and marker of the shared palette and
+//! a legend entry; the spread is drawn as a vertical bar.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::legend::{self, marker, Entry, Shape, Swatch};
+use super::{
+    backend_err, fmt_tick, ChartOptions, Theme, DESC_PX, LABEL_PX, TITLE_PX, TRANSPARENT_LINE,
+};
+use crate::error::{Error, Result};
+
+/// Most series and points per series of one curve chart.
+pub const MAX_CURVE_SERIES: usize = 64;
+/// See [`MAX_CURVE_SERIES`].
+pub const MAX_CURVE_POINTS: usize = 256;
+
+/// One point: `x`, `y` and the half-height of its spread bar (0: none).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurvePoint {
+    /// Horizontal value.
+    pub x: f64,
+    /// Vertical value.
+    pub y: f64,
+    /// Spread drawn as `y - spread ..= y + spread` (e.g. one standard deviation).
+    #[serde(default)]
+    pub spread: f64,
+}
+
+/// One series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurveSeries {
+    /// Legend label.
+    pub label: String,
+    /// Points, drawn joined in this order.
+    pub points: Vec<CurvePoint>,
+}
+
+/// A curve chart's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurveData {
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+    /// Horizontal axis description (with its unit).
+    pub x_desc: String,
+    /// Vertical axis description (with its unit).
+    pub y_desc: String,
+    /// The series.
+    pub series: Vec<CurveSeries>,
+}
+
+/// Checks the data: 1..=[`MAX_CURVE_SERIES`] series of 1..=[`MAX_CURVE_POINTS`]
+/// finite points with non-negative spreads; errors name the field.
+pub fn validate_curve(data: &CurveData) -> Result<()> {
+    if data.series.is_empty() || data.series.len() > MAX_CURVE_SERIES {
+        return Err(Error::invalid(
+            "series",
+            format!(
+                "must have 1..={MAX_CURVE_SERIES} series, got {}",
+                data.series.len()
+            ),
+        ));
+    }
+    for (i, s) in data.series.iter().enumerate() {
+        if s.points.is_empty() || s.points.len() > MAX_CURVE_POINTS {
+            return Err(Error::invalid(
+                format!("series[{i}].points"),
+                format!(
+                    "must have 1..={MAX_CURVE_POINTS} points, got {}",
+                    s.points.len()
+                ),
+            ));
+        }
+        for (j, p) in s.points.iter().enumerate() {
+            if !(p.x.is_finite() && p.y.is_finite() && p.spread.is_finite() && p.spread >= 0.0) {
+                return Err(Error::invalid(
+                    format!("series[{i}].points[{j}]"),
+                    "x, y must be finite and spread finite and >= 0",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Draws `data` filling `area`: series joined by lines with markers, spread
+/// bars, a legend on the right.
+pub fn draw_curve<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &CurveData,
+    options: &ChartOptions,
+) -> Result<()> {
+    validate_curve(data)?;
+    let theme = Theme::new(options.dark);
+    area.fill(&theme.bg).map_err(backend_err)?;
+    let entries: Vec<Entry> = data
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Entry {
+            label: s.label.clone(),
+            swatch: Swatch::Marker {
+                colour: theme.series(i),
+                shape: Shape::of(i),
+                filled: true,
+            },
+        })
+        .collect();
+    let (w, _) = area.dim_in_pixel();
+    let area = if data.title.trim().is_empty() {
+        area.clone()
+    } else {
+        area.titled(&data.title, theme.font(TITLE_PX))
+            .map_err(backend_err)?
+    };
+    let lw = legend::width_px(&area, &entries, &theme, w * 2 / 5)?;
+    let (plot_area, side) = area.split_horizontally(w.saturating_sub(lw));
+    legend::draw(&side, &entries, &theme)?;
+    let pts = data.series.iter().flat_map(|s| s.points.iter());
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for p in pts {
+        x0 = x0.min(p.x);
+        x1 = x1.max(p.x);
+        y0 = y0.min(p.y - p.spread);
+        y1 = y1.max(p.y + p.spread);
+    }
+    let pad = |lo: f64, hi: f64| {
+        let d = if hi > lo {
+            (hi - lo) * 0.05
+        } else {
+            lo.abs().max(1.0) * 0.05
+        };
+        (lo - d, hi + d)
+    };
+    let (x0, x1) = pad(x0, x1);
+    let (y0, y1) = pad(y0, y1);
+    let mut chart = ChartBuilder::on(&plot_area)
+        .margin(10)
+        .margin_right(20)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(backend_err)?;
+    let fmt = |v: &f64| fmt_tick(*v);
+    chart
+        .configure_mesh()
+        .x_labels(8)
+        .y_labels(6)
+        .x_desc(data.x_desc.as_str())
+        .y_desc(data.y_desc.as_str())
+        .x_label_formatter(&fmt)
+        .y_label_formatter(&fmt)
+        .label_style(theme.font(LABEL_PX))
+        .axis_desc_style(theme.font(DESC_PX))
+        .axis_style(theme.axis)
+        .bold_line_style(theme.grid)
+        .light_line_style(TRANSPARENT_LINE)
+        .draw()
+        .map_err(backend_err)?;
+    for (i, s) in data.series.iter().enumerate() {
+        let colour = theme.series(i);
+        let line: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.y)).collect();
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                line,
+                colour.stroke_width(2),
+            )))
+            .map_err(backend_err)?;
+        for p in &s.points {
+            if p.spread > 0.0 {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(p.x, p.y - p.spread), (p.x, p.y + p.spread)],
+                        colour.stroke_width(1),
+                    )))
+                    .map_err(backend_err)?;
+            }
+            chart
+                .draw_series(std::iter::once(marker(
+                    (p.x, p.y),
+                    Shape::of(i),
+                    colour,
+                    true,
+                )))
+                .map_err(backend_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`draw_curve`] as an SVG document of `options.width_px` x `options.height_px`.
+pub fn render_curve_svg(data: &CurveData, options: &ChartOptions) -> Result<String> {
+    let (w, h) = (options.width_px, options.height_px);
+    if !(super::MIN_SIZE_PX.0..=super::MAX_SIZE_PX).contains(&w)
+        || !(super::MIN_SIZE_PX.1..=super::MAX_SIZE_PX).contains(&h)
+    {
+        return Err(Error::invalid(
+            "width_px/height_px",
+            format!("{w}x{h} px is outside the chart size bounds"),
+        ));
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        draw_curve(&root, data, options)?;
+        root.present().map_err(backend_err)?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(n: usize) -> CurveData {
+        CurveData {
+            title: "t".into(),
+            x_desc: "ADC bits".into(),
+            y_desc: "accuracy (%)".into(),
+            series: (0..n)
+                .map(|i| CurveSeries {
+                    label: format!("model {i}"),
+                    points: (3..9)
+                        .map(|x| CurvePoint {
+                            x: f64::from(x),
+                            y: 50.0 + f64::from(x) * i as f64,
+                            spread: 1.0,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn svg_has_every_series_in_the_legend() {
+        let svg = render_curve_svg(&data(3), &ChartOptions::default()).unwrap();
+        for i in 0..3 {
+            assert!(svg.contains(&format!("model {i}")), "model {i}");
+        }
+        assert!(svg.contains("ADC bits"));
+    }
+
+    #[test]
+    fn bad_points_are_named() {
+        let mut d = data(2);
+        d.series[1].points[2].y = f64::NAN;
+        let e = validate_curve(&d).unwrap_err().to_string();
+        assert!(e.contains("series[1].points[2]"), "{e}");
+        assert!(validate_curve(&data(0)).is_err());
+    }
+}

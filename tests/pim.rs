@@ -1,0 +1,316 @@
+//! The crossbar accuracy model (`epim::pim`): with ideal devices and an ADC
+//! that neither rounds nor clips it returns exactly the digital integer
+//! executor's logits (every shipped model, every test image), and its fast
+//! path equals the per-cell, per-bit reference on random small models and
+//! random knobs. Needs the datasets (`npm ci`, `scripts/setup.sh --with-datasets`).
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use epim::data::files::{load, DatasetName, Split};
+use epim::model::{ArchSpec, EpitomeDesc, LayerSpec, Model, WeightLayerSpec};
+use epim::pim::eval::images_f32;
+use epim::pim::reference::reference_logits;
+use epim::pim::{evaluate, PimKnobs, PimModel};
+use epim::prune::{PruneKind, PruneSpec};
+use epim::quant::ActivationParams;
+use epim::rng::Rng;
+use proptest::prelude::*;
+
+fn shipped() -> Vec<(String, Model)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            out.push((
+                name,
+                Model::from_bytes(&std::fs::read(&path).unwrap()).unwrap(),
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// 4-bit cells, 4-bit DACs, 256-row crossbars and a 16-bit ADC: a column sum
+/// is at most 256 * 15 * 15 = 57,600 < 2^16, so the ADC reads it exactly.
+fn exact_knobs() -> PimKnobs {
+    PimKnobs {
+        cell_bits: 4,
+        dac_bits: 4,
+        adc_bits: 16,
+        ..PimKnobs::default()
+    }
+}
+
+/// Every shipped model: on every test image, the crossbar model with an exact
+/// ADC gives the digital executor's accuracy, bit-identical logits on the
+/// first 1,000 images, and the `ideal` preset (mnsim2's 1-bit cells and DACs)
+/// read bit-serially (no exact shortcut) gives the same logits on the first 30.
+#[test]
+fn ideal_crossbars_reproduce_the_digital_executor_on_every_shipped_model() {
+    let mnist = load(DatasetName::Mnist, Split::Test).unwrap();
+    let fashion = load(DatasetName::FashionMnist, Split::Test).unwrap();
+    let models = shipped();
+    assert_eq!(models.len(), 14, "the 9 MNIST and 5 Fashion-MNIST models");
+    for (name, m) in &models {
+        let test = match m.metadata()["epim.dataset"].as_str() {
+            "fashion-mnist" => &fashion,
+            _ => &mnist,
+        };
+        let digital_acc = m.accuracy(test, None).unwrap();
+        let r = evaluate(m, &exact_knobs(), test, test.len(), 1, 2).unwrap();
+        assert_eq!(
+            r.mean_0_to_1, digital_acc,
+            "{name}: accuracy on {} images",
+            r.images
+        );
+        // The recorded accuracy (reference executor) is within 2 images of it.
+        let recorded = m.recorded_accuracy().unwrap();
+        assert!(
+            (digital_acc - recorded).abs() <= 2.0 / test.len() as f64,
+            "{name}"
+        );
+        let n = 1000;
+        let (x, _) = images_f32(test, n);
+        let digital = m.logits(&x, n).unwrap();
+        let pm = PimModel::new(m, &exact_knobs()).unwrap();
+        let chip = pm.program(1);
+        assert_eq!(
+            chip.linear_layers(),
+            4,
+            "{name}: exact conversions take the shortcut"
+        );
+        let ours = pm.logits(&chip, &x, n).unwrap();
+        let diff = digital
+            .iter()
+            .zip(&ours)
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count();
+        assert_eq!(
+            diff, 0,
+            "{name}: {diff} logits differ from the digital executor"
+        );
+        let ideal = PimModel::new(m, &PimKnobs::preset("ideal").unwrap()).unwrap();
+        let chip = ideal.program_with(7, false);
+        assert_eq!(chip.linear_layers(), 0);
+        let k = 30;
+        let got = ideal.logits(&chip, &x[..k * 784], k).unwrap();
+        assert_eq!(
+            got,
+            digital[..k * 10].to_vec(),
+            "{name}: ideal preset, bit-serial"
+        );
+        eprintln!(
+            "{name}: accuracy {digital_acc} on {} images, logits bit-identical",
+            test.len()
+        );
+    }
+}
+
+/// Under the mnsim2 preset (6-bit ADC) and with faults the accuracy moves, and
+/// stays a valid fraction; more stuck cells never help much on average.
+#[test]
+fn non_idealities_cost_accuracy_on_a_shipped_model() {
+    let mnist = load(DatasetName::Mnist, Split::Test).unwrap();
+    let models = shipped();
+    let (_, m) = models
+        .iter()
+        .find(|(n, _)| n == "mnist-cnn-dense-8b.safetensors")
+        .unwrap();
+    let digital = m.accuracy(&mnist, Some(300)).unwrap();
+    let ideal = evaluate(m, &exact_knobs(), &mnist, 300, 1, 2).unwrap();
+    assert_eq!(ideal.mean_0_to_1, digital);
+    let faulty = PimKnobs {
+        sa0_0_to_1: 0.05,
+        sa1_0_to_1: 0.05,
+        variation_sigma: 0.2,
+        ..exact_knobs()
+    };
+    let r = evaluate(m, &faulty, &mnist, 300, 3, 2).unwrap();
+    assert_eq!(r.accuracy_per_seed.len(), 3);
+    assert!(
+        r.mean_0_to_1 < digital - 0.05,
+        "{} vs {digital}",
+        r.mean_0_to_1
+    );
+    assert!(r.std_0_to_1 >= 0.0 && r.min_0_to_1 <= r.max_0_to_1);
+    // A 2-bit ADC with mnsim2's 256 rows reads every column sum in steps of
+    // 85 levels: the model collapses.
+    let coarse = PimKnobs {
+        adc_bits: 2,
+        ..PimKnobs::default()
+    };
+    let c = evaluate(m, &coarse, &mnist, 300, 1, 2).unwrap();
+    assert!(c.mean_0_to_1 < 0.5, "{}", c.mean_0_to_1);
+}
+
+/// A random small model: conv (maybe an epitome layer, maybe row-pruned
+/// zeros) + ReLU [+ pool] + flatten + dense, with quantized weights and inputs.
+#[allow(clippy::too_many_arguments)]
+fn random_model(
+    seed: u64,
+    c_in: usize,
+    hw: usize,
+    c1: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+    epitome: Option<(usize, usize, usize)>,
+    xrs: bool,
+    w_bits: u32,
+    a_bits: u32,
+    pool: bool,
+) -> Option<Model> {
+    let mut rng = Rng::new(seed);
+    let act = |s: f32| {
+        Some(ActivationParams {
+            bits: a_bits,
+            scale: s,
+        })
+    };
+    let ep = epitome.map(|(e_out, e_in, extra)| {
+        let e_out = e_out.min(c1);
+        let groups = c1.div_ceil(e_out);
+        let offsets = (0..groups)
+            .map(|_| [rng.below(e_in), rng.below(extra + 1), rng.below(extra + 1)])
+            .collect();
+        EpitomeDesc {
+            e_out,
+            e_in,
+            e_h: k + extra,
+            e_w: k + extra,
+            offsets,
+        }
+    });
+    let prune = (xrs && ep.is_none()).then(|| PruneSpec::new(PruneKind::Xrs, 0.5));
+    let conv1 = WeightLayerSpec {
+        name: "c1".into(),
+        c_in,
+        c_out: c1,
+        k,
+        stride,
+        padding: pad,
+        epitome: ep,
+        w_bits: Some(w_bits),
+        act: act(1.0 / 255.0),
+        prune,
+    };
+    let h1 = (hw + 2 * pad).checked_sub(k)? / stride + 1;
+    let mut layers = vec![LayerSpec::Conv(conv1.clone()), LayerSpec::Relu];
+    let mut h2 = h1;
+    if pool && h1 >= 2 {
+        layers.push(LayerSpec::MaxPool { k: 2 });
+        h2 = h1 / 2;
+    }
+    let dense = WeightLayerSpec {
+        name: "fc".into(),
+        c_in: c1 * h2 * h2,
+        c_out: 3,
+        k: 1,
+        stride: 1,
+        padding: 0,
+        epitome: None,
+        w_bits: Some(w_bits),
+        act: act(0.02),
+        prune,
+    };
+    layers.extend([LayerSpec::Flatten, LayerSpec::Dense(dense.clone())]);
+    let arch = ArchSpec {
+        input: [c_in, hw, hw],
+        classes: 3,
+        layers,
+    };
+    let mut weights = Vec::new();
+    for l in [&conv1, &dense] {
+        let n = l.stored_len();
+        let rows = n / l.stored_shape()[0];
+        let scale = 4.0 / (l.c_in * l.k * l.k) as f32;
+        // Row-pruned layers: zero every third matrix row (all columns).
+        let w = (0..n)
+            .map(|i| {
+                if xrs && (i % rows) % 3 == 0 {
+                    0.0
+                } else {
+                    ((rng.unit_f64() as f32) - 0.4) * scale
+                }
+            })
+            .collect();
+        let b = (0..l.c_out)
+            .map(|_| (rng.unit_f64() as f32) * 0.1 - 0.05)
+            .collect();
+        weights.push((w, b));
+    }
+    Model::from_float(arch, weights, BTreeMap::new()).ok()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The fast path equals the per-cell, per-bit reference bit for bit, on
+    /// random models and random knobs (faults, variation, on/off ratio, ADC
+    /// widths that round and clip, row blocks smaller than the layer).
+    #[test]
+    fn fast_path_equals_the_per_cell_reference(
+        seed in any::<u64>(), c_in in 1usize..4, hw in 2usize..6, c1 in 1usize..6,
+        k in 1usize..4, stride in 1usize..3, pad in 0usize..2,
+        epitome in proptest::option::of((1usize..5, 1usize..4, 0usize..2)),
+        xrs in any::<bool>(), w_bits in 2u32..9, a_bits in 1u32..9, pool in any::<bool>(),
+        rows in 1usize..40, cell_bits in 1u32..4, dac_bits in 1u32..4, adc_bits in 1u32..12,
+        range in 0.05f64..1.0, sigma in prop_oneof![Just(0.0), 0.0f64..0.5],
+        sa0 in prop_oneof![Just(0.0), 0.0f64..0.2], sa1 in prop_oneof![Just(0.0), 0.0f64..0.2],
+        on_off in proptest::option::of(2.0f64..1000.0), chip_seed in 0u64..1000,
+    ) {
+        let m = random_model(seed, c_in, hw, c1, k, stride, pad, epitome, xrs, w_bits, a_bits, pool);
+        prop_assume!(m.is_some());
+        let m = m.unwrap();
+        let knobs = PimKnobs {
+            crossbar_rows: rows, cell_bits, dac_bits, adc_bits, adc_range_0_to_1: range,
+            variation_sigma: sigma, sa0_0_to_1: sa0, sa1_0_to_1: sa1, on_off_ratio: on_off,
+        };
+        let mut rng = Rng::new(seed ^ 1);
+        let n = 2;
+        let x: Vec<f32> = (0..n * c_in * hw * hw).map(|_| rng.unit_f64() as f32).collect();
+        let pm = PimModel::new(&m, &knobs).unwrap();
+        let slow = reference_logits(&m, &knobs, chip_seed, &x, n).unwrap();
+        let serial = pm.logits(&pm.program_with(chip_seed, false), &x, n).unwrap();
+        prop_assert_eq!(&serial, &slow);
+        // With the exact shortcut where it applies.
+        let fast = pm.logits(&pm.program(chip_seed), &x, n).unwrap();
+        prop_assert_eq!(fast, slow);
+    }
+}
+
+#[test]
+fn bad_knobs_are_named_and_float_models_are_refused() {
+    let (_, m) = shipped().into_iter().next().unwrap();
+    let e = PimModel::new(
+        &m,
+        &PimKnobs {
+            adc_bits: 0,
+            ..PimKnobs::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("adc_bits"), "{e}");
+    let mut arch = m.arch().clone();
+    for l in &mut arch.layers {
+        if let LayerSpec::Conv(w) | LayerSpec::Dense(w) = l {
+            w.w_bits = None;
+        }
+    }
+    let weights = m
+        .values()
+        .iter()
+        .map(|v| (v.stored.clone(), v.bias.clone()))
+        .collect();
+    let float = Model::from_float(arch, weights, BTreeMap::new()).unwrap();
+    let e = PimModel::new(&float, &PimKnobs::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("w_bits"), "{e}");
+}

@@ -1,0 +1,181 @@
+//! `epim pim-eval`, driven as a user would (needs the MNIST test set, `npm ci`).
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "support/cli.rs"]
+mod support;
+use support::{assert_clean_error, epim, json_out, temp_file};
+
+fn model(name: &str) -> String {
+    format!(
+        "{}/../models/{name}.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn json_reports_mean_and_spread_over_seeds_per_model() {
+    let dense = model("mnist-cnn-dense-8b");
+    let epim_m = model("mnist-cnn-epim2.25-3b");
+    let out = epim(&[
+        "pim-eval",
+        "--model",
+        &dense,
+        "--model",
+        &epim_m,
+        "--limit",
+        "40",
+        "--seeds",
+        "3",
+        "--variation",
+        "0.3",
+        "--json",
+    ]);
+    let v = json_out(&out);
+    assert_eq!(v["dataset"], "mnist");
+    assert_eq!(v["knobs"]["variation_sigma"], 0.3);
+    assert_eq!(v["knobs"]["adc_bits"], 6, "the mnsim2 preset by default");
+    let models = v["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    for m in models {
+        let r = &m["result"];
+        let per: Vec<f64> = r["accuracy_per_seed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_f64().unwrap())
+            .collect();
+        assert_eq!(per.len(), 3);
+        let mean = per.iter().sum::<f64>() / 3.0;
+        assert!((r["mean_0_to_1"].as_f64().unwrap() - mean).abs() < 1e-12);
+        assert!(per.iter().all(|a| (0.0..=1.0).contains(a)));
+        assert_eq!(r["images"], 40);
+    }
+    assert_eq!(models[0]["model"], "mnist-cnn-dense-8b");
+    assert_eq!(
+        models[0]["result"]["crossbars"], 98,
+        "README: 98 crossbars under mnsim2"
+    );
+    assert_eq!(models[1]["result"]["crossbars"], 16);
+}
+
+#[test]
+fn the_ideal_preset_gives_the_digital_accuracy() {
+    let out = epim(&[
+        "pim-eval",
+        "--model",
+        &model("mnist-cnn-xrs0.556-8b"),
+        "--preset",
+        "ideal",
+        "--limit",
+        "60",
+        "--seeds",
+        "2",
+        "--json",
+    ]);
+    let v = json_out(&out);
+    let m = &v["models"][0];
+    assert_eq!(m["result"]["mean_0_to_1"], m["digital_0_to_1"]);
+    assert_eq!(m["result"]["std_0_to_1"], 0.0);
+}
+
+#[test]
+fn a_sweep_gives_a_curve_and_an_svg_with_every_model() {
+    let svg = temp_file("sweep.svg", "");
+    let svg_s = svg.to_str().unwrap();
+    let out = epim(&[
+        "pim-eval",
+        "--model",
+        &model("mnist-cnn-dense-8b"),
+        "--model",
+        &model("mnist-cnn-filter0.5625-8b"),
+        "--preset",
+        "ideal",
+        "--sweep",
+        "adc-bits=2..4",
+        "--limit",
+        "30",
+        "--seeds",
+        "1",
+        "--json",
+        "--svg",
+        svg_s,
+    ]);
+    let v = json_out(&out);
+    assert_eq!(v["sweep"]["knob"], "adc-bits");
+    for m in v["models"].as_array().unwrap() {
+        let pts = m["points"].as_array().unwrap();
+        let xs: Vec<f64> = pts.iter().map(|p| p["value"].as_f64().unwrap()).collect();
+        assert_eq!(xs, [2.0, 3.0, 4.0]);
+        // Two ADC bits for 256-row column sums: far below the digital accuracy.
+        let at2 = pts[0]["result"]["mean_0_to_1"].as_f64().unwrap();
+        assert!(at2 < m["digital_0_to_1"].as_f64().unwrap() - 0.2, "{at2}");
+    }
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"), "{}", &text[..40.min(text.len())]);
+    for label in [
+        "mnist-cnn-dense-8b",
+        "mnist-cnn-filter0.5625-8b",
+        "adc-bits",
+    ] {
+        assert!(text.contains(label), "svg lacks {label}");
+    }
+    // Text output: one line per point.
+    let out = epim(&[
+        "pim-eval",
+        "--model",
+        &model("mnist-cnn-dense-8b"),
+        "--sweep",
+        "stuck=0,0.05",
+        "--limit",
+        "10",
+        "--seeds",
+        "1",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("stuck = 0.05:"), "{text}");
+}
+
+#[test]
+fn bad_knobs_and_flags_are_one_line_errors_naming_the_knob() {
+    let m = model("mnist-cnn-dense-8b");
+    let cases: [(&[&str], &str); 8] = [
+        (&["--adc-bits", "0"], "adc_bits"),
+        (&["--variation=-0.1"], "variation_sigma"),
+        (&["--sa1", "0.9"], "sa1_0_to_1"),
+        (&["--on-off", "1"], "on_off_ratio"),
+        (&["--crossbar-size", "5000"], "crossbar_rows"),
+        (&["--sweep", "bogus=1..2"], "bogus"),
+        (&["--svg", "/tmp/x.svg"], "--svg"),
+        (&["--preset", "nope"], "--preset"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec![
+            "pim-eval",
+            "--model",
+            m.as_str(),
+            "--limit",
+            "5",
+            "--seeds",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        assert_clean_error(&epim(&args), needle);
+    }
+    assert_clean_error(
+        &epim(&[
+            "pim-eval",
+            "--model",
+            &m,
+            "--sweep",
+            "adc-bits=0..2",
+            "--limit",
+            "5",
+        ]),
+        "adc_bits",
+    );
+    assert_clean_error(
+        &epim(&["pim-eval", "--model", "/nonexistent.safetensors"]),
+        "/nonexistent",
+    );
+}
