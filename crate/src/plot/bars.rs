@@ -15,7 +15,7 @@ use super::legend::{self, Entry, Swatch};
 use super::{
     backend_err, fmt_num, fmt_tick, ChartData, ChartOptions, Metric, Theme, DESC_PX, LABEL_PX,
 };
-use super::{LogAxis, TITLE_PX, TRANSPARENT_LINE};
+use super::{titled, LogAxis, TRANSPARENT_LINE};
 use crate::error::Result;
 
 /// Half the height of a bar, in rows (each row is 1.0 high).
@@ -171,9 +171,7 @@ fn hbars<DB: DrawingBackend>(
     theme: &Theme,
 ) -> Result<()> {
     let (w, _) = area.dim_in_pixel();
-    let area = area
-        .titled(&bars.caption, theme.font(TITLE_PX))
-        .map_err(backend_err)?;
+    let area = titled(area, &bars.caption, theme)?;
     let plot_area = if bars.legend.is_empty() {
         area
     } else {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::legend::{self, marker, Entry, Shape, Swatch};
 use super::{
-    backend_err, fmt_tick, ChartOptions, Theme, DESC_PX, LABEL_PX, TITLE_PX, TRANSPARENT_LINE,
+    backend_err, fmt_tick, titled, ChartOptions, Theme, DESC_PX, LABEL_PX, TRANSPARENT_LINE,
 };
 use crate::error::{Error, Result};
 
@@ -117,8 +117,7 @@ pub fn draw_curve<DB: DrawingBackend>(
     let area = if data.title.trim().is_empty() {
         area.clone()
     } else {
-        area.titled(&data.title, theme.font(TITLE_PX))
-            .map_err(backend_err)?
+        titled(area, &data.title, &theme)?
     };
     let lw = legend::width_px(&area, &entries, &theme, w * 2 / 5)?;
     let (plot_area, side) = area.split_horizontally(w.saturating_sub(lw));

@@ -265,6 +265,45 @@ impl Theme {
     }
 }
 
+/// `area` with `title` drawn on top in the theme's title font, the title cut with an
+/// ellipsis when it is wider than the area (a long network and preset name on a chart
+/// two abreast or on a phone was clipped at both edges).
+pub(crate) fn titled<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    theme: &Theme,
+) -> Result<DrawingArea<DB, Shift>> {
+    let font = theme.font(TITLE_PX);
+    let room = area.dim_in_pixel().0.saturating_sub(16);
+    let text = fit_text(title, room, |t| {
+        area.estimate_text_size(t, &font)
+            .map(|(w, _)| w)
+            .unwrap_or(0)
+    });
+    area.titled(&text, font).map_err(backend_err)
+}
+
+/// The longest prefix of `text` (whole characters) that, with an ellipsis, is at
+/// most `room` wide as `width` measures it; `text` itself when it fits. Measures
+/// O(log n) candidates.
+pub(crate) fn fit_text(text: &str, room: u32, width: impl Fn(&str) -> u32) -> String {
+    if width(text) <= room {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let cut = |n: usize| format!("{}…", chars[..n].iter().collect::<String>().trim_end());
+    let (mut lo, mut hi) = (0, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if width(&cut(mid)) <= room {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    cut(lo)
+}
+
 /// Font sizes (px) shared by the charts.
 pub(crate) const TITLE_PX: u32 = 20;
 pub(crate) const LABEL_PX: u32 = 14;
@@ -724,6 +763,16 @@ pub fn render_svg(data: &ChartData, kind: ChartKind, options: &ChartOptions) -> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn titles_too_wide_are_cut_with_an_ellipsis() {
+        let w = |t: &str| 10 * t.chars().count() as u32;
+        assert_eq!(fit_text("vgg8", 100, w), "vgg8");
+        let cut = fit_text("resnet50-imagenet on isaac (physical)", 100, w);
+        assert_eq!(cut, "resnet50-…");
+        assert!(w(&cut) <= 100);
+        assert_eq!(fit_text("abc", 5, w), "…");
+    }
+
     use super::*;
 
     #[test]

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::legend::{self, marker, Entry, Shape, Swatch};
 use super::{backend_err, fmt_num, fmt_tick, pareto_y, ChartData, ChartOptions, ParetoY, Theme};
-use super::{LogAxis, DESC_PX, LABEL_PX, TITLE_PX, TRANSPARENT_LINE};
+use super::{titled, LogAxis, DESC_PX, LABEL_PX, TRANSPARENT_LINE};
 use crate::error::Result;
 
 /// Indices of the Pareto-optimal points when **both coordinates are minimised**, sorted by
@@ -114,9 +114,7 @@ pub(crate) fn draw_pareto<DB: DrawingBackend>(
     }
 
     let (w, _) = area.dim_in_pixel();
-    let area = area
-        .titled(caption, theme.font(TITLE_PX))
-        .map_err(backend_err)?;
+    let area = titled(&area, caption, theme)?;
     let lw = legend::width_px(&area, &entries, theme, w * 2 / 5)?;
     let (plot_area, side) = area.split_horizontally(w.saturating_sub(lw));
     legend::draw(&side, &entries, theme)?;
