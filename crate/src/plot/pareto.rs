@@ -114,7 +114,7 @@ pub(crate) fn draw_pareto<DB: DrawingBackend>(
     }
 
     let (w, _) = area.dim_in_pixel();
-    let area = titled(&area, caption, theme)?;
+    let area = titled(area, caption, theme)?;
     let lw = legend::width_px(&area, &entries, theme, w * 2 / 5)?;
     let (plot_area, side) = area.split_horizontally(w.saturating_sub(lw));
     legend::draw(&side, &entries, theme)?;
