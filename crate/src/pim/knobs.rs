@@ -9,6 +9,7 @@ use crate::limits;
 /// in units of one cell level (the conductance step between two adjacent
 /// programmed levels).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct PimKnobs {
     /// Word lines per crossbar (rows of one column sum), 1..=[`limits::MAX_PIM_CROSSBAR_ROWS`].
