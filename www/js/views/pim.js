@@ -20,12 +20,14 @@ const DATA = { images: 'data/mnist-test-images-idx3-ubyte', labels: 'data/mnist-
 /** Models evaluated by default (manifest ids). */
 const DEFAULT_MODELS = ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-8b', 'mnist-cnn-xrs0.556-8b'];
 /** Images per worker step: a small first step (an early estimate), then larger ones. */
-const STEPS = [20, 60];
+const STEPS = [20, 40];
+/** Steps of background (curve) jobs: small, so a newer slider position takes the worker over quickly. */
+const FILL_STEPS = [20, 20];
 const DEBOUNCE_MS = 120;
 
 /** The sliders: the knob (CLI name, as `pimCurve` takes it), its range, and the values a curve is filled with. */
 const SLIDERS = [
-  { knob: 'adc-bits', label: 'ADC resolution (bits)', min: 3, max: 10, step: 1, curve: [3, 4, 5, 6, 7, 8, 9, 10] },
+  { knob: 'adc-bits', label: 'ADC resolution (bits)', min: 3, max: 16, step: 1, curve: [3, 4, 5, 6, 7, 8, 9, 10] },
   { knob: 'variation', label: 'Conductance variation (lognormal σ)', min: 0, max: 0.3, step: 0.02, curve: [0, 0.06, 0.1, 0.16, 0.2, 0.3] },
   { knob: 'stuck', label: 'Stuck cells (fraction; half at 0, half at 1)', min: 0, max: 0.1, step: 0.005, curve: [0, 0.01, 0.02, 0.05, 0.1] },
 ];
@@ -67,7 +69,8 @@ let knobs = null; // the current PimKnobs
 let seeds = 1, chosen = [...DEFAULT_MODELS], curveKnob = 'adc-bits';
 const workers = new Map(); // model id -> {worker, job: {id, key} | null, ready: Promise}
 const results = new Map(); // `${model}|${key}` -> {result, secs, done}
-let movedAt = 0, measured = null, timer = 0, testSet = null;
+const failed = new Set(); // `${model}|${key}` of jobs that threw (not retried)
+let movedAt = 0, measured = null, ran = false, timer = 0, testSet = null;
 const $ = (sel) => root.querySelector(sel);
 
 /** The key of a knob setting (what a result was computed for). */
@@ -189,6 +192,7 @@ function readForm() {
   seeds = s;
   movedAt = performance.now();
   measured = null;
+  ran = false;
   clearTimeout(timer);
   timer = setTimeout(schedule, DEBOUNCE_MS);
   show();
@@ -236,12 +240,14 @@ async function schedule() {
     const entry = manifest.find((m) => m.id === id);
     if (!entry) continue;
     const w = workerFor(entry);
-    const next = wanted().find((j) => !results.get(`${id}|${j.key}`)?.done);
+    const next = wanted().find((j) => !results.get(`${id}|${j.key}`)?.done && !failed.has(`${id}|${j.key}`));
     if (!next) {
       if (w.job) w.worker.postMessage({ type: 'cancel', id: w.job.id });
       w.job = null;
       continue;
     }
+    const current = next.key === keyOf(knobs);
+    if (current) ran = true;
     if (w.job?.key === next.key) continue; // already on it
     const job = { id: `${id}|${next.key}`, key: next.key };
     w.job = job;
@@ -252,7 +258,7 @@ async function schedule() {
       continue;
     }
     if (w.job !== job) continue;
-    w.worker.postMessage({ type: 'job', id: job.id, knobs: next.k, seeds: next.seeds, images: PIM_IMAGES, steps: STEPS });
+    w.worker.postMessage({ type: 'job', id: job.id, knobs: next.k, seeds: next.seeds, images: PIM_IMAGES, steps: current ? STEPS : FILL_STEPS });
   }
 }
 
@@ -260,6 +266,7 @@ function onResult(entry, w, msg) {
   if (!w.job || msg.id !== w.job.id) return; // a job replaced since
   if (msg.type === 'error') {
     w.job = null;
+    failed.add(msg.id);
     // The knobs were checked before: this is the model or the worker.
     showError(`${entry.label}: ${msg.message}`);
     return;
@@ -327,9 +334,9 @@ function show() {
   if (!n) {
     status.textContent = 'Choose at least one model.';
   } else if (done === n) {
-    if (!measured && movedAt) measured = (performance.now() - movedAt) / 1000;
+    if (measured == null && movedAt && ran) measured = (performance.now() - movedAt) / 1000;
     status.textContent = `${n} models on ${formatCount(PIM_IMAGES)} images, ${seeds} chip${seeds > 1 ? 's' : ''} each`
-      + (measured != null ? `; ${measured.toFixed(2)} s from the last change to the last result.` : '.');
+      + (measured != null ? `; ${measured.toFixed(2)} s from the last change to the last result.` : ' (computed before).');
     if (measured != null) $('#pim-results').dataset.seconds = measured.toFixed(3);
   } else {
     status.textContent = `Computing ${n - done} of ${n} models (… marks a running estimate over the images done so far).`;
@@ -354,7 +361,7 @@ function drawCurve() {
     }
     if (points.length) series.push({ label: entry.label, points });
   }
-  $('#pim-caption').textContent = `Accuracy against ${spec.label.toLowerCase()}, the other knobs as set above; `
+  $('#pim-caption').textContent = `Accuracy against ${spec.label}, the other knobs as set above; `
     + `${series.reduce((a, s) => a + s.points.length, 0)} of ${values.length * chosen.length} points computed so far.`;
   canvas.dataset.points = String(series.reduce((a, s) => a + s.points.length, 0));
   canvas.dataset.knob = curveKnob;
