@@ -70,7 +70,7 @@ let seeds = 1, chosen = [...DEFAULT_MODELS], curveKnob = 'adc-bits';
 const workers = new Map(); // model id -> {worker, job: {id, key} | null, ready: Promise}
 const results = new Map(); // `${model}|${key}` -> {result, secs, done}
 const failed = new Set(); // `${model}|${key}` of jobs that threw (not retried)
-let movedAt = 0, measured = null, ran = false, timer = 0, testSet = null;
+let movedAt = 0, measured = null, firstAt = null, ran = false, timer = 0, testSet = null;
 const $ = (sel) => root.querySelector(sel);
 
 /** The key of a knob setting (what a result was computed for). */
@@ -192,6 +192,7 @@ function readForm() {
   seeds = s;
   movedAt = performance.now();
   measured = null;
+  firstAt = null;
   ran = false;
   clearTimeout(timer);
   timer = setTimeout(schedule, DEBOUNCE_MS);
@@ -302,7 +303,7 @@ function show() {
     head.append(th);
   }
   const body = t.createTBody();
-  let done = 0;
+  let done = 0, started = 0;
   for (const id of chosen) {
     const entry = manifest.find((m) => m.id === id);
     if (!entry) continue;
@@ -328,9 +329,15 @@ function show() {
       tr.dataset.done = String(r.done);
     }
     if (r?.done) done += 1;
+    if (r) started += 1;
   }
-  const status = $('#pim-status');
   const n = chosen.filter((id) => manifest.some((m) => m.id === id)).length;
+  const status = $('#pim-status');
+  // The time to a first estimate of every model (the first worker step), for the record.
+  if (firstAt == null && movedAt && ran && n && started === n) {
+    firstAt = (performance.now() - movedAt) / 1000;
+    $('#pim-results').dataset.firstSeconds = firstAt.toFixed(3);
+  }
   if (!n) {
     status.textContent = 'Choose at least one model.';
   } else if (done === n) {
