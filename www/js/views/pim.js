@@ -102,7 +102,11 @@ export async function initPim(c, r) {
   for (const m of manifest) {
     const l = document.createElement('label');
     l.className = 'inline';
-    l.innerHTML = `<input type="checkbox" value="${m.id}"${chosen.includes(m.id) ? ' checked' : ''}> ${m.label}`;
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.value = m.id;
+    input.checked = chosen.includes(m.id);
+    l.append(input, ` ${m.label}`);
     box.append(l);
   }
   fillForm();
@@ -197,6 +201,7 @@ function readForm() {
   clearTimeout(timer);
   timer = setTimeout(schedule, DEBOUNCE_MS);
   show();
+  drawCurve();
 }
 
 async function getTestSet() {
@@ -237,6 +242,13 @@ function wanted() {
 
 /** Gives every chosen model's worker its most wanted job not yet done. */
 async function schedule() {
+  // Models no longer chosen stop at their next step.
+  for (const [id, w] of workers) {
+    if (!chosen.includes(id) && w.job) {
+      w.worker.postMessage({ type: 'cancel', id: w.job.id });
+      w.job = null;
+    }
+  }
   for (const id of chosen) {
     const entry = manifest.find((m) => m.id === id);
     if (!entry) continue;
