@@ -81,7 +81,7 @@ test('moving a slider recomputes the accuracy and the curve; bad knobs get inlin
   await page.waitForFunction(() => Number(document.querySelector('#pim-chart').dataset.points) >= 6);
   const after = await page.$eval('#pim-chart', (c) => c.toDataURL());
   assert.notEqual(after, before);
-  assert.match(await page.textContent("#pim-caption"), /Stuck cells/);
+  assert.match(await page.textContent('#pim-caption'), /Stuck cells/);
   const secs = Number(await page.$eval('#pim-results', (r) => r.dataset.seconds));
   assert.ok(secs > 0, 'the slider-to-result time is reported');
   console.log(`pim e2e: stuck 0.1 on 500 images, 3 models: ${secs.toFixed(2)} s from the slider to the last result`);
