@@ -1,4 +1,5 @@
-// End to end: the PIM accuracy section of Crossbar costs. Opens it, starts from
+// End to end: the PIM accuracy section of Crossbar costs. Opens it, checks that the
+// ADC resolution moves the simulator's area (or says the table has no such ADC), starts from
 // the `ideal` knobs (an exact ADC: the fast path, so the test takes seconds),
 // moves the stuck-cells slider and sees the accuracy and the curve change; a bad
 // knob value gets the core's inline error naming the knob; screenshots of the
@@ -61,6 +62,20 @@ const slide = (page, name, value) => page.$eval(`#pim-form input[name="${name}"]
 
 test('moving a slider recomputes the accuracy and the curve; bad knobs get inline errors', async () => {
   const { page, problems } = await openSection();
+  // The simulator's side of the ADC trade: area and energy with an ADC of the chosen resolution.
+  const areas = () => page.$$eval('#pim-table tbody tr', (rows) => rows.map((r) => r.cells[6].textContent));
+  await page.waitForFunction(() => /own 6-bit ADC/.test(document.querySelector('#pim-cost-note').textContent));
+  const area6 = await areas();
+  assert.equal(area6.length, 3);
+  for (const a of area6) assert.match(a, /^[\d.,]+ mm²$/);
+  await slide(page, 'adc-bits', 8);
+  await page.waitForFunction(() => /ADC choice \d of MNSIM's table \(8 bits\)/.test(document.querySelector('#pim-cost-note').textContent));
+  const area8 = await areas();
+  assert.notDeepEqual(area8, area6);
+  await slide(page, 'adc-bits', 5);
+  await page.waitForFunction(() => /no 5-bit ADC/.test(document.querySelector('#pim-cost-note').textContent));
+  assert.deepEqual(await areas(), ['–', '–', '–']);
+
   await page.selectOption('#pim-preset', 'ideal');
   const ideal = await complete(page);
   const models = Object.keys(ideal.accuracy);

@@ -9,6 +9,7 @@
 // done, the workers fill in the other points of that knob's curve in the background.
 import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
+import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
 import { fitCanvas, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
@@ -58,13 +59,16 @@ const TEMPLATE = `
   <div id="pim-results" class="results">
     <p id="pim-status" class="hint" aria-live="polite"></p>
     <div class="table-wrap"><table id="pim-table"></table></div>
+    <p id="pim-cost-note" class="hint" aria-live="polite"></p>
     <figure><canvas id="pim-chart" width="640" height="400" role="img"
       aria-label="Accuracy against the knob last moved, per model"></canvas>
       <figcaption class="hint" id="pim-caption">Accuracy against the knob last moved (the others as set above); points
         appear as they are computed.</figcaption></figure>
   </div>`;
 
-let root, core, presets = {}, manifest = [];
+let root, core, presets = {}, manifest = [], presetName = 'mnsim2';
+/** The simulator's side of the trade: {key, rows: Map(label -> row) | null, note}. */
+let cost = null;
 let knobs = null; // the current PimKnobs
 let seeds = 1, chosen = [...DEFAULT_MODELS], curveKnob = 'adc-bits';
 const workers = new Map(); // model id -> {worker, job: {id, key} | null, ready: Promise}
@@ -123,6 +127,7 @@ export async function initPim(c, r) {
   form.addEventListener('change', (ev) => {
     const t = ev.target;
     if (t.name === 'preset') {
+      presetName = t.value;
       knobs = { ...presets[t.value] };
       fillForm();
       readForm();
@@ -202,6 +207,7 @@ function readForm() {
   timer = setTimeout(schedule, DEBOUNCE_MS);
   show();
   drawCurve();
+  updateCost();
 }
 
 async function getTestSet() {
@@ -308,7 +314,7 @@ function show() {
   const t = $('#pim-table');
   t.replaceChildren();
   const head = t.createTHead().insertRow();
-  for (const h of ['Model', 'Accuracy (these knobs)', 'Spread over chips', 'Ideal crossbars', 'Crossbars', 'Images']) {
+  for (const h of ['Model', 'Accuracy (these knobs)', 'Spread over chips', 'Ideal crossbars', 'Crossbars', 'Images', 'Area (simulator)', 'Energy (simulator)']) {
     const th = document.createElement('th');
     th.scope = 'col';
     th.textContent = h;
@@ -321,6 +327,7 @@ function show() {
     if (!entry) continue;
     const r = results.get(`${id}|${key}`);
     const ideal = results.get(`${id}|${idealKey}`);
+    const c = cost?.rows?.get(entry.label);
     const tr = body.insertRow();
     tr.dataset.model = id;
     const cells = [
@@ -330,6 +337,8 @@ function show() {
       ideal?.done ? pct(ideal.result.mean_0_to_1) : '…',
       r ? formatCount(r.result.crossbars) : '–',
       r ? `${formatCount(r.result.images)} / ${formatCount(PIM_IMAGES)}` : '–',
+      c ? siValue(c.area_um2 / 1e6, 'mm²') : '–',
+      c ? siValue(c.energy_pj / 1e6, 'µJ') : '–',
     ];
     cells.forEach((text, i) => {
       const td = tr.insertCell();
@@ -409,4 +418,42 @@ function drawCurve() {
     if (isTrap(e)) reinstantiate(e.message);
     showError(`Cannot draw the curve: ${e.message}`);
   }
+}
+
+/**
+ * The other side of the ADC trade: the simulator's area and energy of the chosen models
+ * (`compareModels`, physical accounting) with an ADC of the chosen resolution from MNSIM's
+ * table (`pimAdcChoices`; the preset's own ADC when it has that resolution), the cell bits
+ * and crossbar rows as set. No row of the table has every resolution: then it says so.
+ */
+async function updateCost() {
+  const k = knobs;
+  const simPreset = presetName === 'ideal' ? 'mnsim2' : presetName;
+  const key = JSON.stringify([simPreset, k.adc_bits, k.cell_bits, k.crossbar_rows, chosen]);
+  if (cost?.key === key) return;
+  const mine = { key, rows: null, note: '' };
+  cost = mine;
+  try {
+    const choices = core.pimAdcChoices(k.adc_bits);
+    const own = presets[simPreset]?.adc_bits === k.adc_bits;
+    if (!own && !choices.length) {
+      mine.note = `MNSIM's ADC table has no ${k.adc_bits}-bit ADC, so the simulator's area and energy are not shown for this resolution.`;
+    } else {
+      const entries = manifest.filter((m) => chosen.includes(m.id));
+      const models = await Promise.all(entries.map(async (m) => ({ label: m.label, bytes: await modelBytes(m) })));
+      if (cost !== mine) return;
+      const hw = { cell_bits: k.cell_bits, crossbar_size: k.crossbar_rows, ...(own ? {} : { adc_choice: choices[0] }) };
+      const r = core.compareModels({ preset: simPreset, accounting: 'physical', knobs: hw, baseline: 'dense:bits=32', methods: [] }, models);
+      mine.rows = new Map(r.rows.map((row) => [row.method, row]));
+      mine.note = `Area and energy: the simulator on the ${simPreset} preset (physical accounting) with `
+        + `${own ? `the preset's own ${k.adc_bits}-bit ADC` : `ADC choice ${choices[0]} of MNSIM's table (${k.adc_bits} bits)`}, `
+        + `${k.cell_bits}-bit cells and ${k.crossbar_rows}-row crossbars; energy per image.`;
+    }
+  } catch (e) {
+    if (isTrap(e)) reinstantiate(e.message);
+    mine.note = `The simulator cannot cost these knobs: ${e.message}`;
+  }
+  if (cost !== mine) return;
+  $('#pim-cost-note').textContent = mine.note;
+  show();
 }
