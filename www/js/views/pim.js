@@ -23,7 +23,7 @@ const DEFAULT_MODELS = ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-8b', 'mnist-cn
 /** Images per worker step: a small first step (an early estimate), then larger ones. */
 const STEPS = [20, 40];
 /** Steps of background (curve) jobs: small, so a newer slider position takes the worker over quickly. */
-const FILL_STEPS = [20, 20];
+const FILL_STEPS = [10, 10];
 const DEBOUNCE_MS = 120;
 
 /** The sliders: the knob (CLI name, as `pimCurve` takes it), its range, and the values a curve is filled with. */
@@ -137,6 +137,8 @@ export async function initPim(c, r) {
     }
   });
   onLayoutOrTheme($('#pim-results'), () => drawCurve());
+  // A trap elsewhere replaces the page's instance: use the new one.
+  window.addEventListener('epim:reinstantiated', async () => { core = await load(); });
   // Starts when the section scrolls into view (the workers load wasm and the models).
   const io = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) {
@@ -286,6 +288,9 @@ function onResult(entry, w, msg) {
   if (msg.type === 'error') {
     w.job = null;
     failed.add(msg.id);
+    // The worker's instance may have trapped: the next job gets a fresh worker.
+    w.worker.terminate();
+    workers.delete(entry.id);
     // The knobs were checked before: this is the model or the worker.
     showError(`${entry.label}: ${msg.message}`);
     return;
