@@ -258,6 +258,9 @@ function layerFile(rng) {
   };
 }
 const REQUEST = { network: 'vgg8', preset: 'mnsim2', baseline: 'dense:bits=32', methods: ['dense:bits=8', 'epitome:bits=3,ratio=2'], knobs: { crossbar_size: 128 } };
+// The PIM accuracy exports (issue 14): mnsim2 knobs with a 5-bit ADC and variation.
+const PIM_KNOBS = { crossbar_rows: 256, cell_bits: 1, dac_bits: 1, adc_bits: 5, adc_range_0_to_1: 1, variation_sigma: 0.1, sa0_0_to_1: 0.01, sa1_0_to_1: 0, on_off_ratio: null };
+const PIM_SERIES = [{ label: 'a', points: [{ value: 4, mean_0_to_1: 0.5, std_0_to_1: 0.1 }, { value: 3, mean_0_to_1: 0.2 }] }];
 const SEARCH = { network: 'vgg8', budget_fraction_of_dense32: 0.1, search: { population: 4, generations: 2, seed: 1 } };
 
 function describe(v) {
@@ -313,6 +316,21 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     ['drawChart', () => { const c = hostile(rng), d = arg({ title: 't', rows: [{ method: 'm', area_um2: 1, latency_ns: 1, energy_pj: 1, bits_per_weight: 8 }] }), k = rng() < 0.5 ? 'area' : hostile(rng); return ['drawChart', [c, d, k], () => m.drawChart(c, d, k, hostile(rng))]; }],
     ['listNetworks/listPresets/limits', () => ['listNetworks/listPresets/limits', null, () => { m.listNetworks(); m.listPresets(); m.limits(); m.version(); }]],
     ['checkMethod', () => { const t = rng() < 0.5 ? pick(rng, URL_VALUES) : hostile(rng); return ['checkMethod', t, () => m.checkMethod(t)]; }],
+    // One or two images per case: a bit-serial image costs tens of ms.
+    ['pimEvaluate', () => {
+      const b = rng() < 0.8 ? modelBytes : rng() < 0.5 ? mutateBytes(rng, modelBytes) : hostile(rng), k = arg(PIM_KNOBS), n = 1 + Math.floor(rng() * 2);
+      const x = rng() < 0.8 ? new Uint8Array(784 * n).fill(200) : hostile(rng), y = rng() < 0.8 ? new Uint8Array(n).fill(3) : hostile(rng), s = rng() < 0.7 ? 2 : hostile(rng);
+      return ['pimEvaluate', [k, s], () => m.pimEvaluate(b, k, x, y, s)];
+    }],
+    ['pimRun', () => {
+      const k = arg(PIM_KNOBS), c = rng() < 0.6 ? 1 : hostile(rng);
+      return ['pimRun', [k, c], () => { const r = new m.PimRun(modelBytes, k, new Uint8Array(784 * 2), new Uint8Array(2), 1); try { r.step(c); r.step(c); return r.done + r.total; } finally { r.free(); } }];
+    }],
+    ['pimCurve', () => { const kn = rng() < 0.6 ? pick(rng, ['adc-bits', 'variation', 'stuck']) : hostile(rng), d = arg(PIM_SERIES), t = rng() < 0.5 ? undefined : hostile(rng); return ['pimCurve', [kn, d, t], () => m.pimCurve(kn, d, t)]; }],
+    ['pimPresetKnobs', () => { const n = rng() < 0.5 ? pick(rng, ['mnsim2', 'isaac', 'ideal']) : hostile(rng); return ['pimPresetKnobs', n, () => m.pimPresetKnobs(n)]; }],
+    ['pimAdcChoices', () => { const b = rng() < 0.5 ? Math.floor(rng() * 18) : hostile(rng); return ['pimAdcChoices', b, () => m.pimAdcChoices(b)]; }],
+    ['pimCheckKnobs', () => { const k = arg(PIM_KNOBS); return ['pimCheckKnobs', k, () => m.pimCheckKnobs(k)]; }],
+    ['pimDrawCurve', () => { const c = hostile(rng), d = arg({ title: 't', x_desc: 'x', y_desc: 'y', series: [{ label: 'a', points: [{ x: 1, y: 2, spread: 0 }] }] }); return ['pimDrawCurve', [c, d], () => m.drawCurve(c, d, hostile(rng))]; }],
     ['urlState', () => { const h = hostileHash(rng, page); return ['urlState', h, () => openLink(m, page, h)]; }],
   ];
   const allowed = only ? cases.filter(([n]) => only.some((o) => n.startsWith(o))) : cases;

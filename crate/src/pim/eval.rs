@@ -15,6 +15,7 @@ const CHUNK_IMAGES: usize = 50;
 
 /// Accuracy of one model under one set of knobs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct EvalResult {
     /// Images evaluated per seed.
     pub images: usize,
@@ -172,6 +173,134 @@ pub fn evaluate(
     })
 }
 
+/// An evaluation done a few images at a time (the page's worker reports after
+/// each step): the chips of seeds `1..=seeds` are programmed once, every
+/// [`Progressive::step`] classifies the next images on every chip and returns
+/// the result over the images done so far. After the last step the result
+/// equals [`evaluate`]'s on the same images (tested).
+pub struct Progressive {
+    pm: PimModel,
+    chips: Vec<Chip>,
+    seeds: Vec<u64>,
+    images: Vec<f32>,
+    labels: Vec<u8>,
+    image_len: usize,
+    done: usize,
+    correct: Vec<usize>,
+}
+
+impl Progressive {
+    /// Maps `model` under `knobs` and programs the chips of seeds `1..=seeds`
+    /// for `images` (`labels.len()` images of the model's input size, pixels
+    /// in `[0, 1]`). Errors name the knob, `seeds`, `images` or `labels`.
+    pub fn new(
+        model: &Model,
+        knobs: &PimKnobs,
+        images: Vec<f32>,
+        labels: Vec<u8>,
+        seeds: usize,
+    ) -> Result<Self> {
+        if seeds == 0 || seeds > crate::limits::MAX_PIM_SEEDS {
+            return Err(Error::invalid(
+                "seeds",
+                format!(
+                    "must be in 1..={}, got {seeds}",
+                    crate::limits::MAX_PIM_SEEDS
+                ),
+            ));
+        }
+        if labels.is_empty() {
+            return Err(Error::invalid("labels", "no images to evaluate"));
+        }
+        let [c, h, w] = model.arch().input;
+        let image_len = c * h * w;
+        if images.len() != labels.len() * image_len {
+            return Err(Error::shape(
+                "images",
+                format!(
+                    "{} values ({} images of {c} x {h} x {w})",
+                    labels.len() * image_len,
+                    labels.len()
+                ),
+                images.len().to_string(),
+            ));
+        }
+        let pm = PimModel::new(model, knobs)?;
+        // Every chip holds one conductance per cell: bound them all together.
+        let cells: usize = pm
+            .layers()
+            .iter()
+            .map(|l| l.rows * l.cols * l.slices * 2)
+            .sum();
+        if cells.saturating_mul(seeds) > crate::pim::layer::MAX_PIM_CELLS {
+            return Err(Error::invalid(
+                "seeds",
+                format!(
+                    "{seeds} chips of {cells} cells exceed {} cells in all; use fewer seeds",
+                    crate::pim::layer::MAX_PIM_CELLS
+                ),
+            ));
+        }
+        let seed_list: Vec<u64> = (1..=seeds as u64).collect();
+        let chips = seed_list.iter().map(|&s| pm.program(s)).collect();
+        Ok(Progressive {
+            pm,
+            chips,
+            seeds: seed_list,
+            images,
+            labels,
+            image_len,
+            done: 0,
+            correct: vec![0; seeds],
+        })
+    }
+
+    /// Images classified so far (on every chip).
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
+    /// Images in all.
+    pub fn total(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Classifies the next `count` images (at least one, at most those left)
+    /// on every chip; returns the result over all images done so far.
+    pub fn step(&mut self, count: usize) -> Result<EvalResult> {
+        let a = self.done;
+        let b = (a + count.max(1)).min(self.labels.len());
+        if b > a {
+            let (images, labels) = (
+                &self.images[a * self.image_len..b * self.image_len],
+                &self.labels[a..b],
+            );
+            for (chip, c) in self.chips.iter().zip(&mut self.correct) {
+                *c += correct(&self.pm, chip, images, labels)?;
+            }
+            self.done = b;
+        }
+        Ok(self.result())
+    }
+
+    /// The result over the images done so far (all zero before the first step).
+    pub fn result(&self) -> EvalResult {
+        let n = self.done.max(1) as f64;
+        let acc: Vec<f64> = self.correct.iter().map(|&c| c as f64 / n).collect();
+        let (mean, std, min, max) = stats(&acc);
+        EvalResult {
+            images: self.done,
+            seeds: self.seeds.clone(),
+            accuracy_per_seed: acc,
+            mean_0_to_1: mean,
+            std_0_to_1: std,
+            min_0_to_1: min,
+            max_0_to_1: max,
+            crossbars: self.pm.layers().iter().map(|l| l.crossbars).sum(),
+        }
+    }
+}
+
 /// A knob swept over values: `NAME=a..b[:step]` (`step` 1 by default) or
 /// `NAME=v1,v2,...`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -289,6 +418,56 @@ pub fn sweep(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progressive_steps_end_at_evaluate() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../models/mnist-cnn-epim2.25-3b.safetensors"
+        );
+        let model = Model::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+        // Arbitrary images (a hash of the index): the equality is what matters.
+        let px: Vec<u8> = (0..37u32 * 784)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let labels: Vec<u8> = (0..37u8).map(|i| i % 10).collect();
+        let data = Dataset::new(28, 28, px, labels).unwrap();
+        let knobs = PimKnobs {
+            adc_bits: 5,
+            variation_sigma: 0.1,
+            sa0_0_to_1: 0.01,
+            ..PimKnobs::default()
+        };
+        let want = evaluate(&model, &knobs, &data, 37, 3, 1).unwrap();
+        let (px, labels) = images_f32(&data, 37);
+        let mut p = Progressive::new(&model, &knobs, px, labels, 3).unwrap();
+        let mut last = p.result();
+        assert_eq!(last.images, 0);
+        for count in [1, 10, 7, 100] {
+            last = p.step(count).unwrap();
+        }
+        assert_eq!((p.done(), p.total()), (37, 37));
+        assert_eq!(last, want);
+        assert!(Progressive::new(&model, &knobs, vec![0.0; 10], vec![1], 1)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("images"));
+        assert!(Progressive::new(
+            &model,
+            &PimKnobs {
+                adc_bits: 0,
+                ..knobs
+            },
+            vec![0.0; 784],
+            vec![1],
+            1
+        )
+        .err()
+        .unwrap()
+        .to_string()
+        .contains("adc_bits"));
+    }
 
     #[test]
     fn sweeps_parse_ranges_lists_and_reject_nonsense() {

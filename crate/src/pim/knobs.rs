@@ -9,6 +9,7 @@ use crate::limits;
 /// in units of one cell level (the conductance step between two adjacent
 /// programmed levels).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct PimKnobs {
     /// Word lines per crossbar (rows of one column sum), 1..=[`limits::MAX_PIM_CROSSBAR_ROWS`].
@@ -220,6 +221,19 @@ impl PimKnobs {
     }
 }
 
+/// The simulator's ADC choices (1-based rows of MNSIM's ADC table,
+/// [`crate::sim::tech::ADC_TABLE`]) whose resolution is `bits`, in table order;
+/// empty when the table has no ADC of that resolution. Joins the `adc_bits`
+/// knob to the simulator's area and energy (the page's PIM accuracy section).
+pub fn adc_choices(bits: u32) -> Vec<u32> {
+    crate::sim::tech::ADC_TABLE
+        .iter()
+        .zip(1u32..)
+        .filter(|((b, ..), _)| *b == bits)
+        .map(|(_, choice)| choice)
+        .collect()
+}
+
 /// Names accepted by [`PimKnobs::set`] (`stuck` sets half of the fraction as
 /// stuck-at-0 and half as stuck-at-1).
 pub const KNOB_NAMES: [&str; 10] = [
@@ -238,6 +252,23 @@ pub const KNOB_NAMES: [&str; 10] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adc_choices_are_the_table_rows_of_that_resolution() {
+        for bits in 0..=16 {
+            let got = adc_choices(bits);
+            for &c in &got {
+                assert_eq!(crate::sim::tech::adc(c).unwrap().bits, bits);
+            }
+            let all = (1..=crate::sim::tech::ADC_TABLE.len() as u32)
+                .filter(|&c| crate::sim::tech::adc(c).unwrap().bits == bits)
+                .count();
+            assert_eq!(got.len(), all, "{bits} bits");
+        }
+        // mnsim2's own 6-bit ADC is one of the 6-bit rows.
+        assert!(!adc_choices(6).is_empty());
+        assert!(adc_choices(5).is_empty());
+    }
 
     #[test]
     fn presets_follow_the_simulator_and_validate() {

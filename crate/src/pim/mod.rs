@@ -30,6 +30,6 @@ pub mod layer;
 pub mod reference;
 
 pub use cell::{adc_code, cell_conductance, CONDUCTANCE_FRACTION_BITS};
-pub use eval::{evaluate, sweep, EvalResult, SweepKnob, SweepPoint, SweepSeries};
+pub use eval::{evaluate, sweep, EvalResult, Progressive, SweepKnob, SweepPoint, SweepSeries};
 pub use knobs::{PimKnobs, PIM_PRESETS};
 pub use layer::PimModel;

@@ -20,6 +20,7 @@ pub const MAX_CURVE_POINTS: usize = 256;
 
 /// One point: `x`, `y` and the half-height of its spread bar (0: none).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct CurvePoint {
     /// Horizontal value.
@@ -33,6 +34,7 @@ pub struct CurvePoint {
 
 /// One series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct CurveSeries {
     /// Legend label.
@@ -43,6 +45,7 @@ pub struct CurveSeries {
 
 /// A curve chart's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct CurveData {
     /// Title.

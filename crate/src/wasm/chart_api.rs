@@ -37,6 +37,15 @@ pub fn draw_chart(
     let data: ChartData = from_js("chart data", &data)?;
     let options: ChartOptions = optional("chart options", &options)?;
     plot::validate(&data, kind, &options)?;
+    let root = measured_canvas(canvas)?.into_drawing_area();
+    plot::draw(&root, &data, kind, &options)?;
+    root.present().map_err(plot::backend_err)?;
+    Ok(())
+}
+
+/// `canvas` as a plotters backend whose text is measured by the canvas itself;
+/// an error when it is not a canvas or has no 2D context.
+pub(super) fn measured_canvas(canvas: JsValue) -> Result<MeasuredCanvas, JsError> {
     let canvas: HtmlCanvasElement = canvas
         .dyn_into()
         .map_err(|_| Error::invalid("canvas", "must be an HTMLCanvasElement"))?;
@@ -54,11 +63,7 @@ pub fn draw_chart(
     let inner = CanvasBackend::with_canvas_object(canvas).ok_or_else(|| {
         Error::Plot("the canvas has no 2D context (is it already used for WebGL?)".into())
     })?;
-    let backend = MeasuredCanvas { inner, context };
-    let root = backend.into_drawing_area();
-    plot::draw(&root, &data, kind, &options)?;
-    root.present().map_err(plot::backend_err)?;
-    Ok(())
+    Ok(MeasuredCanvas { inner, context })
 }
 
 /// plotters-canvas with text measured by the canvas itself.
@@ -68,7 +73,7 @@ pub fn draw_chart(
 /// of other content got multi-line title heights and too-narrow label areas (labels cut
 /// off on the left). `measureText` with the font the canvas draws with has no such
 /// dependence. Every drawing call goes to the inner backend unchanged.
-struct MeasuredCanvas {
+pub(super) struct MeasuredCanvas {
     inner: CanvasBackend,
     context: CanvasRenderingContext2d,
 }

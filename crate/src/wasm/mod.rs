@@ -15,6 +15,7 @@ mod convert;
 mod epitome_api;
 mod explorer_api;
 mod model_api;
+mod pim_api;
 mod search_api;
 mod sim_api;
 
@@ -34,6 +35,10 @@ pub fn limits() -> Result<JsValue, JsError> {
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use explorer_api::{epitome_readers, epitome_sampling, epitome_window};
 pub use model_api::WasmModel;
+pub use pim_api::{
+    draw_curve_js, pim_adc_choices, pim_check_knobs, pim_curve, pim_evaluate, pim_preset_knobs,
+    PimRun,
+};
 pub use search_api::SearchSession;
 pub use sim_api::{list_networks, list_presets, simulate};
 

@@ -14,6 +14,7 @@ import { drawCoreChart, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { initSearch } from './search.js';
 import { initTrained } from './trained.js';
 import { initPaper } from './paper.js';
+import { initPim } from './pim.js';
 import { initMethodEditor } from './methods.js';
 
 /** The state keys the comparison reads. */
@@ -62,6 +63,7 @@ const TEMPLATE = `
   </div>
   <section id="paper-root" class="subpanel" aria-label="The paper's setting"></section>
   <section id="trained-root" class="subpanel" aria-label="Trained models"></section>
+  <section id="pim-root" class="subpanel" aria-label="PIM accuracy"></section>
   <section id="search-root" class="subpanel" aria-label="Design search"></section>`;
 
 /** Designs found by the search, by name: {design, network}, for `epitome:bits=B,design=NAME` methods. */
@@ -108,6 +110,9 @@ export async function init(c) {
   initTrained(ctx, $('#trained-root'), () => {
     const { preset, accounting, knobs, baseline } = request(ctx.state).request;
     return { preset, accounting, knobs, baseline };
+  });
+  initPim(ctx, $('#pim-root')).catch((e) => {
+    $('#pim-root').textContent = `The PIM accuracy section could not start: ${e.message}`;
   });
   $('#costs-form').addEventListener('submit', (ev) => ev.preventDefault());
   // The method rows report through their own (debounced) path.

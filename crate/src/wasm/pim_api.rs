@@ -1,0 +1,275 @@
+//! Accuracy on crossbars for JS (`crate::pim`, docs/pim-accuracy.md):
+//! `pimPresetKnobs`, `pimEvaluate`, the step-by-step `PimRun` (the page's
+//! worker reports after each step), `pimCurve` (the chart data of accuracy
+//! against one knob) and `drawCurve`.
+
+use plotters::prelude::IntoDrawingArea;
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use super::convert::{bytes, from_js, integer, optional, string, to_js};
+use crate::data::Dataset;
+use crate::error::Error;
+use crate::limits::{MAX_JS_ARRAY_LEN, MAX_MODEL_BYTES, MAX_PIM_SEEDS};
+use crate::pim::eval::images_f32;
+use crate::pim::{PimKnobs, Progressive};
+use crate::plot::curve::{draw_curve, validate_curve, CurveData, CurvePoint, CurveSeries};
+use crate::plot::ChartOptions;
+
+/// The knobs of a PIM preset (`"mnsim2"`, `"isaac"` or `"ideal"`). Throws for
+/// an unknown name (the error lists the known ones).
+#[wasm_bindgen(js_name = pimPresetKnobs, unchecked_return_type = "PimKnobs")]
+pub fn pim_preset_knobs(
+    #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+) -> Result<JsValue, JsError> {
+    let name = string("preset", &name)?;
+    to_js(&PimKnobs::preset(&name)?)
+}
+
+/// Checks a `PimKnobs` object: returns it as the core reads it, or throws an
+/// `Error` naming the bad knob (`invalid adc_bits: must be an integer in
+/// 1..=16, got 0`), so the page can mark the field before any work starts.
+#[wasm_bindgen(js_name = pimCheckKnobs, unchecked_return_type = "PimKnobs")]
+pub fn pim_check_knobs(
+    #[wasm_bindgen(unchecked_param_type = "PimKnobs")] knobs: JsValue,
+) -> Result<JsValue, JsError> {
+    let knobs: PimKnobs = from_js("knobs", &knobs)?;
+    knobs.validate()?;
+    to_js(&knobs)
+}
+
+/// The simulator's ADC choices (rows of MNSIM's ADC table, 1-based, as
+/// `compare`'s `knobs.adc_choice` takes them) with a resolution of `bits`
+/// bits, in table order: an array, empty when the table has none. Throws for
+/// `bits` not an integer in `1..=16`.
+#[wasm_bindgen(js_name = pimAdcChoices, unchecked_return_type = "number[]")]
+pub fn pim_adc_choices(
+    #[wasm_bindgen(unchecked_param_type = "number")] bits: JsValue,
+) -> Result<JsValue, JsError> {
+    let bits = integer("bits", &bits, 1, u64::from(crate::limits::MAX_PIM_ADC_BITS))? as u32;
+    to_js(&crate::pim::knobs::adc_choices(bits))
+}
+
+/// Model, knobs, images and labels from JS, checked: the model file (at most
+/// `limits().max_model_bytes`), `PimKnobs` (every field; bounds errors name
+/// the knob), `images` (`n*h*w` bytes) and `labels` (`n` bytes), `seeds` in
+/// `1..=64`.
+fn inputs(
+    model_bytes: &JsValue,
+    knobs: &JsValue,
+    images: &JsValue,
+    labels: &JsValue,
+    seeds: &JsValue,
+) -> Result<Progressive, JsError> {
+    let model =
+        crate::model::Model::from_bytes(&bytes("modelBytes", model_bytes, MAX_MODEL_BYTES)?)?;
+    let knobs: PimKnobs = from_js("knobs", knobs)?;
+    knobs.validate()?;
+    let seeds = integer("seeds", seeds, 1, MAX_PIM_SEEDS as u64)? as usize;
+    let [c, h, w] = model.arch().input;
+    if c != 1 {
+        return Err(Error::invalid(
+            "modelBytes",
+            format!("the model takes {c} input channels; images are single-channel"),
+        )
+        .into());
+    }
+    let images = bytes("images", images, MAX_JS_ARRAY_LEN)?;
+    let labels = bytes("labels", labels, MAX_JS_ARRAY_LEN)?;
+    let data = Dataset::new(h, w, images, labels)?;
+    let (px, labels) = images_f32(&data, data.len());
+    Ok(Progressive::new(&model, &knobs, px, labels, seeds)?)
+}
+
+/// Accuracy of a model on crossbars: `modelBytes` (a model file, as
+/// `Model.load` takes it), `knobs` (a `PimKnobs` object, see
+/// `pimPresetKnobs`), `images` (`Uint8Array` of `n*28*28` pixels, 0..255),
+/// `labels` (`Uint8Array` of `n`), `seeds` (chips `1..=seeds`, at most 64).
+/// Returns `{images, seeds, accuracy_per_seed, mean_0_to_1, std_0_to_1,
+/// min_0_to_1, max_0_to_1, crossbars}`. Throws an `Error` naming the field
+/// (`knobs.adc_bits`, `seeds`, `labels`, ...).
+#[wasm_bindgen(js_name = pimEvaluate, unchecked_return_type = "EvalResult")]
+pub fn pim_evaluate(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model_bytes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PimKnobs")] knobs: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] images: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] labels: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] seeds: JsValue,
+) -> Result<JsValue, JsError> {
+    let mut run = inputs(&model_bytes, &knobs, &images, &labels, &seeds)?;
+    let total = run.total();
+    to_js(&run.step(total)?)
+}
+
+/// [`pim_evaluate`] a few images at a time: `new PimRun(modelBytes, knobs,
+/// images, labels, seeds)` maps the model and programs the chips once;
+/// `step(count)` classifies the next `count` images on every chip and returns
+/// the result over the images done so far (after the last step, what
+/// `pimEvaluate` returns).
+#[wasm_bindgen]
+pub struct PimRun {
+    inner: Progressive,
+}
+
+#[wasm_bindgen]
+impl PimRun {
+    /// See [`PimRun`]; throws as `pimEvaluate` does.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model_bytes: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PimKnobs")] knobs: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] labels: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] seeds: JsValue,
+    ) -> Result<PimRun, JsError> {
+        Ok(PimRun {
+            inner: inputs(&model_bytes, &knobs, &images, &labels, &seeds)?,
+        })
+    }
+
+    /// Classifies the next `count` images (an integer >= 1; fewer when fewer
+    /// are left); returns the `EvalResult` over all images done so far.
+    #[wasm_bindgen(unchecked_return_type = "EvalResult")]
+    pub fn step(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let count = integer("count", &count, 1, MAX_JS_ARRAY_LEN as u64)? as usize;
+        to_js(&self.inner.step(count)?)
+    }
+
+    /// Images classified so far.
+    #[wasm_bindgen(getter)]
+    pub fn done(&self) -> usize {
+        self.inner.done()
+    }
+
+    /// Images in all.
+    #[wasm_bindgen(getter)]
+    pub fn total(&self) -> usize {
+        self.inner.total()
+    }
+}
+
+/// One model's points for [`pim_curve`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CurveIn {
+    label: String,
+    points: Vec<PointIn>,
+}
+
+/// One evaluated knob value: the knob's value and the result's mean and
+/// standard deviation (fractions, as `EvalResult` has them).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PointIn {
+    value: f64,
+    mean_0_to_1: f64,
+    #[serde(default)]
+    std_0_to_1: f64,
+}
+
+/// The axis description of a knob (CLI name), with its unit.
+fn knob_desc(knob: &str) -> Result<&'static str, Error> {
+    Ok(match knob {
+        "adc-bits" => "ADC resolution (bits)",
+        "dac-bits" => "DAC resolution (input bits per cycle)",
+        "cell-bits" => "bits per cell",
+        "crossbar-size" => "crossbar rows (word lines per column sum)",
+        "adc-range" => "ADC full scale (fraction of the theoretical maximum)",
+        "variation" => "conductance variation (lognormal sigma)",
+        "sa0" => "stuck-at-0 cells (fraction)",
+        "sa1" => "stuck-at-1 cells (fraction)",
+        "stuck" => "stuck cells (fraction; half at 0, half at 1)",
+        "on-off" => "on/off conductance ratio",
+        _ => {
+            return Err(Error::Unknown {
+                kind: "knob".into(),
+                name: crate::limits::echo(knob),
+                known: crate::pim::knobs::KNOB_NAMES.join(", "),
+            })
+        }
+    })
+}
+
+/// Chart data of accuracy against one knob: `knob` (a CLI knob name:
+/// `"adc-bits"`, `"variation"`, `"stuck"`, ...), `series` (`[{label, points:
+/// [{value, mean_0_to_1, std_0_to_1?}]}]`, the results of each model at the
+/// knob values evaluated, any order), `title` (string or undefined). Returns
+/// the `CurveData` for `drawCurve`: points sorted by value, accuracy in
+/// percent, the spread one standard deviation over seeds. Throws naming the
+/// field (`series[1].points[0].mean_0_to_1`) for a value that is not a
+/// fraction, an unknown knob or too many series or points.
+#[wasm_bindgen(js_name = pimCurve, unchecked_return_type = "CurveData")]
+pub fn pim_curve(
+    #[wasm_bindgen(unchecked_param_type = "string")] knob: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "{ label: string; points: { value: number; mean_0_to_1: number; std_0_to_1?: number }[] }[]"
+    )]
+    series: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | undefined")] title: JsValue,
+) -> Result<JsValue, JsError> {
+    let knob = string("knob", &knob)?;
+    let x_desc = knob_desc(&knob)?;
+    let series: Vec<CurveIn> = from_js("series", &series)?;
+    let title = if title.is_undefined() || title.is_null() {
+        String::new()
+    } else {
+        string("title", &title)?
+    };
+    let mut out = Vec::with_capacity(series.len());
+    for (i, s) in series.into_iter().enumerate() {
+        let mut points = Vec::with_capacity(s.points.len());
+        for (j, p) in s.points.iter().enumerate() {
+            let at = format!("series[{i}].points[{j}]");
+            let frac = |name: &str, v: f64| {
+                if v.is_finite() && (0.0..=1.0).contains(&v) {
+                    Ok(100.0 * v)
+                } else {
+                    Err(Error::invalid(
+                        format!("{at}.{name}"),
+                        format!("must be a fraction in [0, 1], got {v}"),
+                    ))
+                }
+            };
+            points.push(CurvePoint {
+                x: p.value,
+                y: frac("mean_0_to_1", p.mean_0_to_1)?,
+                spread: frac("std_0_to_1", p.std_0_to_1)?,
+            });
+        }
+        points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        out.push(CurveSeries {
+            label: s.label,
+            points,
+        });
+    }
+    let data = CurveData {
+        title,
+        x_desc: x_desc.into(),
+        y_desc: "accuracy (%), mean ± sd over chips".into(),
+        series: out,
+    };
+    validate_curve(&data)?;
+    to_js(&data)
+}
+
+/// Draws a `CurveData` (from `pimCurve`) onto `canvas`, filling its current
+/// size; `options` is `null`/`undefined` or `{dark?}`. The data is checked
+/// before the canvas is touched; throws naming the field.
+#[wasm_bindgen(js_name = drawCurve)]
+pub fn draw_curve_js(
+    #[wasm_bindgen(unchecked_param_type = "HTMLCanvasElement")] canvas: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CurveData")] data: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ dark?: boolean } | null | undefined")]
+    options: JsValue,
+) -> Result<(), JsError> {
+    let data: CurveData = from_js("curve data", &data)?;
+    let options: ChartOptions = optional("chart options", &options)?;
+    validate_curve(&data)?;
+    let root = super::chart_api::measured_canvas(canvas)?.into_drawing_area();
+    draw_curve(&root, &data, &options)?;
+    root.present().map_err(crate::plot::backend_err)?;
+    Ok(())
+}

@@ -1,0 +1,464 @@
+// PIM accuracy inside the Crossbar costs panel: chosen trained MNIST models run
+// through the core's functional crossbar model (crate/src/pim, docs/pim-accuracy.md)
+// on the first 500 images of the page's test subset, one Web Worker per model
+// (www/js/pim-worker.js). Moving a slider starts a job per model (debounced; a newer
+// job replaces the running one between steps); results arrive a few images at a time
+// and carry the knobs they were computed for (settingsKey). The curve "accuracy
+// against the knob last moved" is drawn by the core (`pimCurve` makes the chart
+// data, `drawCurve` draws it) from the finished points; once the current point is
+// done, the workers fill in the other points of that knob's curve in the background.
+import { load, isTrap, reinstantiate } from '../wasm.js';
+import { formatCount } from '../format.js';
+import { siValue } from '../costs-model.js';
+import { settingsKey } from '../store.js';
+import { fitCanvas, drawMessage, onLayoutOrTheme } from '../chart.js';
+import { mnistModels, modelBytes } from '../models.js';
+import { idxPayload } from './tryit.js';
+
+/** Images of the page's test subset each point is evaluated on. */
+export const PIM_IMAGES = 500;
+const DATA = { images: 'data/mnist-test-images-idx3-ubyte', labels: 'data/mnist-test-labels-idx1-ubyte' };
+/** Models evaluated by default (manifest ids). */
+const DEFAULT_MODELS = ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-8b', 'mnist-cnn-xrs0.556-8b'];
+/** Images per worker step: a small first step (an early estimate), then larger ones. */
+const STEPS = [20, 40];
+/** Steps of background (curve) jobs: small, so a newer slider position takes the worker over quickly. */
+const FILL_STEPS = [10, 10];
+const DEBOUNCE_MS = 120;
+
+/** The sliders: the knob (CLI name, as `pimCurve` takes it), its range, and the values a curve is filled with. */
+const SLIDERS = [
+  { knob: 'adc-bits', label: 'ADC resolution (bits)', min: 3, max: 16, step: 1, curve: [3, 4, 5, 6, 7, 8, 9, 10] },
+  { knob: 'variation', label: 'Conductance variation (lognormal σ)', min: 0, max: 0.3, step: 0.02, curve: [0, 0.06, 0.1, 0.16, 0.2, 0.3] },
+  { knob: 'stuck', label: 'Stuck cells (fraction; half at 0, half at 1)', min: 0, max: 0.1, step: 0.005, curve: [0, 0.01, 0.02, 0.05, 0.1] },
+];
+/** The fields (knob field of PimKnobs). */
+const FIELDS = [
+  { field: 'cell_bits', label: 'Cell bits' },
+  { field: 'dac_bits', label: 'DAC bits (input bits per cycle)' },
+  { field: 'crossbar_rows', label: 'Crossbar rows' },
+  { field: 'on_off_ratio', label: 'On/off ratio (empty: infinite)' },
+];
+
+const TEMPLATE = `
+  <h3>PIM accuracy: trained models on imperfect crossbars</h3>
+  <p class="hint">Each chosen MNIST model is mapped onto crossbars as the simulator maps it (its epitome, its kept rows,
+    its dense weights as bit-sliced cells on two polarities) and run through ADCs, DACs and faulty, varying cells, all in
+    this project's model (the repository's <code>docs/pim-accuracy.md</code> says what is and is not modelled: no IR drop,
+    read noise or drift, among others). Accuracy is on the first ${PIM_IMAGES} images of the page's MNIST test subset,
+    computed in your browser (one worker per model); the spread is over simulated chips.</p>
+  <form id="pim-form" class="costs-controls" autocomplete="off">
+    <label>Start from <select name="preset" id="pim-preset"></select></label>
+    ${SLIDERS.map((s) => `<label class="span2">${s.label}: <output id="pim-${s.knob}-out"></output>
+      <input type="range" name="${s.knob}" min="${s.min}" max="${s.max}" step="${s.step}" aria-label="${s.label}"></label>`).join('')}
+    ${FIELDS.map((f) => `<label>${f.label} <input type="number" name="${f.field}" step="any" inputmode="decimal"></label>`).join('')}
+    <label>Chips (seeds) <input type="number" name="seeds" step="1" value="1"></label>
+    <fieldset class="wide" id="pim-models"><legend>Models</legend></fieldset>
+  </form>
+  <p id="pim-error" class="error" role="alert" hidden></p>
+  <div id="pim-results" class="results">
+    <p id="pim-status" class="hint" aria-live="polite"></p>
+    <div class="table-wrap"><table id="pim-table"></table></div>
+    <p id="pim-cost-note" class="hint" aria-live="polite"></p>
+    <figure><canvas id="pim-chart" width="640" height="400" role="img"
+      aria-label="Accuracy against the knob last moved, per model"></canvas>
+      <figcaption class="hint" id="pim-caption">Accuracy against the knob last moved (the others as set above); points
+        appear as they are computed.</figcaption></figure>
+  </div>`;
+
+let root, core, presets = {}, manifest = [], presetName = 'mnsim2';
+/** The simulator's side of the trade: {key, rows: Map(label -> row) | null, note}. */
+let cost = null;
+let knobs = null; // the current PimKnobs
+let seeds = 1, chosen = [...DEFAULT_MODELS], curveKnob = 'adc-bits';
+const workers = new Map(); // model id -> {worker, job: {id, key} | null, ready: Promise}
+const results = new Map(); // `${model}|${key}` -> {result, secs, done}
+const failed = new Set(); // `${model}|${key}` of jobs that threw (not retried)
+let movedAt = 0, measured = null, firstAt = null, ran = false, timer = 0, testSet = null;
+const $ = (sel) => root.querySelector(sel);
+
+/** The key of a knob setting (what a result was computed for). */
+const keyOf = (k, s = seeds) => settingsKey({ ...k, seeds: s, images: PIM_IMAGES }, [...Object.keys(k).sort(), 'seeds', 'images']);
+
+/** `knobs` with one slider knob set (as `PimKnobs::set` does for `stuck`). */
+function withKnob(k, knob, v) {
+  if (knob === 'adc-bits') return { ...k, adc_bits: v };
+  if (knob === 'variation') return { ...k, variation_sigma: v };
+  return { ...k, sa0_0_to_1: v / 2, sa1_0_to_1: v / 2 };
+}
+function knobValue(k, knob) {
+  if (knob === 'adc-bits') return k.adc_bits;
+  if (knob === 'variation') return k.variation_sigma;
+  return k.sa0_0_to_1 + k.sa1_0_to_1;
+}
+
+export async function initPim(c, r) {
+  root = r;
+  root.innerHTML = TEMPLATE;
+  core = await load();
+  for (const p of ['mnsim2', 'isaac', 'ideal']) {
+    presets[p] = core.pimPresetKnobs(p);
+    $('#pim-preset').add(new Option(p, p));
+  }
+  knobs = { ...presets.mnsim2 };
+  manifest = await mnistModels();
+  const box = $('#pim-models');
+  for (const m of manifest) {
+    const l = document.createElement('label');
+    l.className = 'inline';
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.value = m.id;
+    input.checked = chosen.includes(m.id);
+    l.append(input, ` ${m.label}`);
+    box.append(l);
+  }
+  fillForm();
+  const form = $('#pim-form');
+  form.addEventListener('submit', (ev) => ev.preventDefault());
+  form.addEventListener('input', (ev) => {
+    const t = ev.target;
+    if (t.type === 'range') {
+      curveKnob = t.name;
+      $(`#pim-${t.name}-out`).textContent = t.value;
+    }
+    if (t.type === 'range' || t.type === 'number') readForm();
+  });
+  form.addEventListener('change', (ev) => {
+    const t = ev.target;
+    if (t.name === 'preset') {
+      presetName = t.value;
+      knobs = { ...presets[t.value] };
+      fillForm();
+      readForm();
+    } else if (t.type === 'checkbox') {
+      chosen = [...box.querySelectorAll('input:checked')].map((x) => x.value);
+      readForm();
+    }
+  });
+  onLayoutOrTheme($('#pim-results'), () => drawCurve());
+  // A trap elsewhere replaces the page's instance: use the new one.
+  window.addEventListener('epim:reinstantiated', async () => { core = await load(); });
+  // Starts when the section scrolls into view (the workers load wasm and the models).
+  const io = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) {
+      io.disconnect();
+      readForm();
+    }
+  });
+  io.observe(root);
+}
+
+function fillForm() {
+  const f = $('#pim-form').elements;
+  for (const s of SLIDERS) {
+    f[s.knob].value = String(knobValue(knobs, s.knob));
+    $(`#pim-${s.knob}-out`).textContent = f[s.knob].value;
+  }
+  for (const { field } of FIELDS) f[field].value = knobs[field] == null ? '' : String(knobs[field]);
+  f.seeds.value = String(seeds);
+}
+
+/** Reads the form into knobs (checked by the core); shows a bad value inline, or schedules the work. */
+function readForm() {
+  const f = $('#pim-form').elements;
+  let k = { ...knobs };
+  for (const s of SLIDERS) k = withKnob(k, s.knob, Number(f[s.knob].value));
+  const bad = [];
+  for (const { field } of FIELDS) {
+    const text = f[field].value.trim();
+    f[field].removeAttribute('aria-invalid');
+    if (field === 'on_off_ratio' && text === '') k[field] = null;
+    // A field the browser cannot read as a number (empty, "1e") is sent as the text, so the core names it.
+    else k[field] = f[field].validity.badInput || text === '' ? text : Number(text);
+  }
+  f.seeds.removeAttribute('aria-invalid');
+  const err = $('#pim-error');
+  let message = '';
+  try {
+    k = core.pimCheckKnobs(k);
+  } catch (e) {
+    if (isTrap(e)) reinstantiate(e.message);
+    message = e.message;
+    const field = FIELDS.find((x) => message.includes(x.field));
+    if (field) bad.push(f[field.field]);
+  }
+  const s = Number(f.seeds.value);
+  if (!message && !(Number.isInteger(s) && s >= 1 && s <= 8)) {
+    bad.push(f.seeds);
+    message = `invalid seeds: the number of chips must be a whole number in 1..=8, got ${f.seeds.value.slice(0, 20) || 'nothing'}`;
+  }
+  if (message) {
+    for (const b of bad) b.setAttribute('aria-invalid', 'true');
+    err.textContent = message;
+    err.hidden = false;
+    $('#pim-results').dataset.stale = 'true';
+    $('#pim-status').textContent = 'Out of date: the results below are for the last valid knobs.';
+    return;
+  }
+  err.hidden = true;
+  err.textContent = '';
+  $('#pim-results').dataset.stale = 'false';
+  knobs = k;
+  seeds = s;
+  movedAt = performance.now();
+  measured = null;
+  firstAt = null;
+  ran = false;
+  clearTimeout(timer);
+  timer = setTimeout(schedule, DEBOUNCE_MS);
+  show();
+  drawCurve();
+  updateCost();
+}
+
+async function getTestSet() {
+  if (!testSet) {
+    const [im, lb] = await Promise.all([DATA.images, DATA.labels].map(async (u) => {
+      const res = await fetch(u);
+      if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    }));
+    testSet = { images: idxPayload(im, 0x803, [28, 28]), labels: idxPayload(lb, 0x801, []) };
+  }
+  return testSet;
+}
+
+/** The worker of a model (created once; it keeps its wasm instance, model and images). */
+function workerFor(entry) {
+  if (!workers.has(entry.id)) {
+    const worker = new Worker(new URL('../pim-worker.js', import.meta.url), { type: 'module' });
+    const w = { worker, job: null };
+    w.ready = Promise.all([getTestSet(), modelBytes(entry)]).then(([t, bytes]) => {
+      const n = Math.min(PIM_IMAGES, t.labels.length);
+      worker.postMessage({ type: 'data', bytes: bytes.slice(), images: t.images.slice(0, n * 784), labels: t.labels.slice(0, n) });
+    });
+    worker.onmessage = ({ data }) => onResult(entry, w, data);
+    worker.onerror = (ev) => onResult(entry, w, { type: 'error', id: w.job?.id, message: `the PIM worker failed: ${ev.message ?? 'unknown error'}` });
+    workers.set(entry.id, w);
+  }
+  return workers.get(entry.id);
+}
+
+/** The knob settings a model still needs, most wanted first: the current one, the ideal reference, the curve. */
+function wanted() {
+  const list = [knobs, { ...presets.ideal }];
+  const spec = SLIDERS.find((s) => s.knob === curveKnob);
+  for (const v of spec.curve) list.push(withKnob(knobs, curveKnob, v));
+  return list.map((k) => ({ k, key: keyOf(k, k === list[1] ? 1 : seeds), seeds: k === list[1] ? 1 : seeds }));
+}
+
+/** Gives every chosen model's worker its most wanted job not yet done. */
+async function schedule() {
+  // Models no longer chosen stop at their next step.
+  for (const [id, w] of workers) {
+    if (!chosen.includes(id) && w.job) {
+      w.worker.postMessage({ type: 'cancel', id: w.job.id });
+      w.job = null;
+    }
+  }
+  for (const id of chosen) {
+    const entry = manifest.find((m) => m.id === id);
+    if (!entry) continue;
+    const w = workerFor(entry);
+    const next = wanted().find((j) => !results.get(`${id}|${j.key}`)?.done && !failed.has(`${id}|${j.key}`));
+    if (!next) {
+      if (w.job) w.worker.postMessage({ type: 'cancel', id: w.job.id });
+      w.job = null;
+      continue;
+    }
+    const current = next.key === keyOf(knobs);
+    if (current) ran = true;
+    if (w.job?.key === next.key) continue; // already on it
+    const job = { id: `${id}|${next.key}`, key: next.key };
+    w.job = job;
+    try {
+      await w.ready;
+    } catch (e) {
+      showError(`Cannot load ${entry.label} or the test images: ${e.message}`);
+      continue;
+    }
+    if (w.job !== job) continue;
+    w.worker.postMessage({ type: 'job', id: job.id, knobs: next.k, seeds: next.seeds, images: PIM_IMAGES, steps: current ? STEPS : FILL_STEPS });
+  }
+}
+
+function onResult(entry, w, msg) {
+  if (!w.job || msg.id !== w.job.id) return; // a job replaced since
+  if (msg.type === 'error') {
+    w.job = null;
+    failed.add(msg.id);
+    // The worker's instance may have trapped: the next job gets a fresh worker.
+    w.worker.terminate();
+    workers.delete(entry.id);
+    // The knobs were checked before: this is the model or the worker.
+    showError(`${entry.label}: ${msg.message}`);
+    return;
+  }
+  results.set(msg.id, { result: msg.result, secs: msg.secs, done: msg.type === 'done' });
+  if (msg.type === 'done') {
+    w.job = null;
+    schedule();
+  }
+  show();
+  if (msg.type === 'done') drawCurve();
+}
+
+function showError(text) {
+  const err = $('#pim-error');
+  err.textContent = text;
+  err.hidden = false;
+}
+
+const pct = (x) => `${(100 * x).toFixed(1)} %`;
+
+/** The table for the current knobs, and the time from the last slider move to the full result. */
+function show() {
+  const key = keyOf(knobs);
+  const idealKey = keyOf(presets.ideal, 1);
+  const t = $('#pim-table');
+  t.replaceChildren();
+  const head = t.createTHead().insertRow();
+  for (const h of ['Model', 'Accuracy (these knobs)', 'Spread over chips', 'Ideal crossbars', 'Crossbars', 'Images', 'Area (simulator)', 'Energy (simulator)']) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = t.createTBody();
+  let done = 0, started = 0;
+  for (const id of chosen) {
+    const entry = manifest.find((m) => m.id === id);
+    if (!entry) continue;
+    const r = results.get(`${id}|${key}`);
+    const ideal = results.get(`${id}|${idealKey}`);
+    const c = cost?.rows?.get(entry.label);
+    const tr = body.insertRow();
+    tr.dataset.model = id;
+    const cells = [
+      entry.label,
+      r ? `${pct(r.result.mean_0_to_1)}${r.done ? '' : ' …'}` : 'computing…',
+      r && r.result.seeds.length > 1 ? `± ${pct(r.result.std_0_to_1)} (${pct(r.result.min_0_to_1)} to ${pct(r.result.max_0_to_1)})` : '–',
+      ideal?.done ? pct(ideal.result.mean_0_to_1) : '…',
+      r ? formatCount(r.result.crossbars) : '–',
+      r ? `${formatCount(r.result.images)} / ${formatCount(PIM_IMAGES)}` : '–',
+      c ? siValue(c.area_um2 / 1e6, 'mm²') : '–',
+      c ? siValue(c.energy_pj / 1e6, 'µJ') : '–',
+    ];
+    cells.forEach((text, i) => {
+      const td = tr.insertCell();
+      td.textContent = text;
+      if (i > 0) td.className = 'num';
+    });
+    if (r) {
+      tr.dataset.accuracy = String(r.result.mean_0_to_1);
+      tr.dataset.done = String(r.done);
+    }
+    if (r?.done) done += 1;
+    if (r) started += 1;
+  }
+  const n = chosen.filter((id) => manifest.some((m) => m.id === id)).length;
+  const status = $('#pim-status');
+  // The time to a first estimate of every model (the first worker step), for the record.
+  if (firstAt == null && movedAt && ran && n && started === n) {
+    firstAt = (performance.now() - movedAt) / 1000;
+    $('#pim-results').dataset.firstSeconds = firstAt.toFixed(3);
+  }
+  if (!n) {
+    status.textContent = 'Choose at least one model.';
+  } else if (done === n) {
+    if (measured == null && movedAt && ran) measured = (performance.now() - movedAt) / 1000;
+    status.textContent = `${n} models on ${formatCount(PIM_IMAGES)} images, ${seeds} chip${seeds > 1 ? 's' : ''} each`
+      + (measured != null ? `; ${measured.toFixed(2)} s from the last change to the last result.` : ' (computed before).');
+    if (measured != null) $('#pim-results').dataset.seconds = measured.toFixed(3);
+  } else {
+    status.textContent = `Computing ${n - done} of ${n} models (… marks a running estimate over the images done so far).`;
+  }
+  $('#pim-results').dataset.key = key;
+  $('#pim-results').dataset.complete = String(n > 0 && done === n);
+}
+
+/** The curve of accuracy against the knob last moved: chart data from the core, drawn by the core. */
+function drawCurve() {
+  const canvas = $('#pim-chart');
+  const spec = SLIDERS.find((s) => s.knob === curveKnob);
+  const values = [...new Set([...spec.curve, knobValue(knobs, curveKnob)])];
+  const series = [];
+  for (const id of chosen) {
+    const entry = manifest.find((m) => m.id === id);
+    if (!entry) continue;
+    const points = [];
+    for (const v of values) {
+      const r = results.get(`${id}|${keyOf(withKnob(knobs, curveKnob, v))}`);
+      if (r?.done) points.push({ value: v, mean_0_to_1: r.result.mean_0_to_1, std_0_to_1: r.result.std_0_to_1 });
+    }
+    if (points.length) series.push({ label: entry.label, points });
+  }
+  $('#pim-caption').textContent = `Accuracy against ${spec.label}, the other knobs as set above; `
+    + `${series.reduce((a, s) => a + s.points.length, 0)} of ${values.length * chosen.length} points computed so far.`;
+  canvas.dataset.points = String(series.reduce((a, s) => a + s.points.length, 0));
+  canvas.dataset.knob = curveKnob;
+  if (!series.length) {
+    drawMessage(canvas, 'The curve appears as points are computed…', '#666');
+    return;
+  }
+  try {
+    const data = core.pimCurve(curveKnob, series, `MNIST, first ${PIM_IMAGES} test images`);
+    const { w, h, dpr } = fitCanvas(canvas);
+    const g = canvas.getContext('2d');
+    g.setTransform(1, 0, 0, 1, 0, 0);
+    g.clearRect(0, 0, canvas.width, canvas.height);
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    // The core fills the canvas's reported size: report the CSS size while it draws (as chart.js does).
+    Object.defineProperty(canvas, 'width', { configurable: true, get: () => w });
+    Object.defineProperty(canvas, 'height', { configurable: true, get: () => h });
+    try {
+      core.drawCurve(canvas, data, { dark: matchMedia('(prefers-color-scheme: dark)').matches });
+    } finally {
+      delete canvas.width;
+      delete canvas.height;
+      g.setTransform(1, 0, 0, 1, 0, 0);
+    }
+  } catch (e) {
+    if (isTrap(e)) reinstantiate(e.message);
+    showError(`Cannot draw the curve: ${e.message}`);
+  }
+}
+
+/**
+ * The other side of the ADC trade: the simulator's area and energy of the chosen models
+ * (`compareModels`, physical accounting) with an ADC of the chosen resolution from MNSIM's
+ * table (`pimAdcChoices`; the preset's own ADC when it has that resolution), the cell bits
+ * and crossbar rows as set. No row of the table has every resolution: then it says so.
+ */
+async function updateCost() {
+  const k = knobs;
+  const simPreset = presetName === 'ideal' ? 'mnsim2' : presetName;
+  const key = JSON.stringify([simPreset, k.adc_bits, k.cell_bits, k.crossbar_rows, chosen]);
+  if (cost?.key === key) return;
+  const mine = { key, rows: null, note: '' };
+  cost = mine;
+  try {
+    const choices = core.pimAdcChoices(k.adc_bits);
+    const own = presets[simPreset]?.adc_bits === k.adc_bits;
+    if (!own && !choices.length) {
+      mine.note = `MNSIM's ADC table has no ${k.adc_bits}-bit ADC, so the simulator's area and energy are not shown for this resolution.`;
+    } else {
+      const entries = manifest.filter((m) => chosen.includes(m.id));
+      const models = await Promise.all(entries.map(async (m) => ({ label: m.label, bytes: await modelBytes(m) })));
+      if (cost !== mine) return;
+      const hw = { cell_bits: k.cell_bits, crossbar_size: k.crossbar_rows, ...(own ? {} : { adc_choice: choices[0] }) };
+      const r = core.compareModels({ preset: simPreset, accounting: 'physical', knobs: hw, baseline: 'dense:bits=32', methods: [] }, models);
+      mine.rows = new Map(r.rows.map((row) => [row.method, row]));
+      mine.note = `Area and energy: the simulator on the ${simPreset} preset (physical accounting) with `
+        + `${own ? `the preset's own ${k.adc_bits}-bit ADC` : `ADC choice ${choices[0]} of MNSIM's table (${k.adc_bits} bits)`}, `
+        + `${k.cell_bits}-bit cells and ${k.crossbar_rows}-row crossbars; energy per image.`;
+    }
+  } catch (e) {
+    if (isTrap(e)) reinstantiate(e.message);
+    mine.note = `The simulator cannot cost these knobs: ${e.message}`;
+  }
+  if (cost !== mine) return;
+  $('#pim-cost-note').textContent = mine.note;
+  show();
+}
