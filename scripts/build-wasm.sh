@@ -13,4 +13,5 @@ mode=--release
 # .cargo/config.toml.
 export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-3}"
 # --out-dir is resolved from crate/.
-wasm-pack build crate --target web --out-dir ../www/pkg --mode no-install "$mode"
+# The trainer (feature `train`) is in the package: the page trains in a worker.
+wasm-pack build crate --target web --out-dir ../www/pkg --mode no-install "$mode" -- --features train

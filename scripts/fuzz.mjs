@@ -270,6 +270,24 @@ function describe(v) {
   } catch (e) { return `<${typeof v}: ${String(e?.message ?? e).slice(0, 40)}>`; }
 }
 
+/** Training settings the fuzzer starts from: the tiny network on 128 images (two batches). */
+const TRAIN_SETTINGS = { dataset: 'mnist', arch: 'tiny', epochs: 1, w_bits: 8, epitome: 2.25, seed: 1, limit: 128 };
+/** 128 generated 28x28 images and labels as IDX files. */
+const TRAIN_IDX = (() => {
+  const n = 128, images = new Uint8Array(16 + n * 784), labels = new Uint8Array(8 + n);
+  new DataView(images.buffer).setUint32(0, 0x803);
+  new DataView(images.buffer).setUint32(4, n);
+  new DataView(images.buffer).setUint32(8, 28);
+  new DataView(images.buffer).setUint32(12, 28);
+  new DataView(labels.buffer).setUint32(0, 0x801);
+  new DataView(labels.buffer).setUint32(4, n);
+  for (let i = 0; i < n; i++) {
+    labels[8 + i] = i % 10;
+    for (let p = 0; p < 784; p++) images[16 + i * 784 + p] = (p * 7 + i * 13) % 251;
+  }
+  return { images, labels };
+})();
+
 /** One case: which export, a printable input, and the call. */
 function makeCase(rng, m, live, session, modelBytes, page, only) {
   const r = rng();
@@ -332,6 +350,17 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     ['pimCheckKnobs', () => { const k = arg(PIM_KNOBS); return ['pimCheckKnobs', k, () => m.pimCheckKnobs(k)]; }],
     ['pimDrawCurve', () => { const c = hostile(rng), d = arg({ title: 't', x_desc: 'x', y_desc: 'y', series: [{ label: 'a', points: [{ x: 1, y: 2, spread: 0 }] }] }); return ['pimDrawCurve', [c, d], () => m.drawCurve(c, d, hostile(rng))]; }],
     ['urlState', () => { const h = hostileHash(rng, page); return ['urlState', h, () => openLink(m, page, h)]; }],
+    // Training (docs/training.md): settings, then a run on 128 generated images, a few batches.
+    ['checkTrainSettings', () => { const a = arg(TRAIN_SETTINGS); return ['checkTrainSettings', a, () => m.checkTrainSettings(a)]; }],
+    ['TrainRun', () => {
+      const a = rng() < 0.5 ? { ...TRAIN_SETTINGS } : arg(TRAIN_SETTINGS), c = rng() < 0.6 ? 2 : hostile(rng);
+      const im = rng() < 0.8 ? TRAIN_IDX.images : rng() < 0.5 ? mutateBytes(rng, TRAIN_IDX.images) : hostile(rng);
+      const lb = rng() < 0.8 ? TRAIN_IDX.labels : hostile(rng);
+      return ['TrainRun', [a, c], () => {
+        const r = new m.TrainRun(a, im, lb);
+        try { r.step(c); r.setHeldOut(TRAIN_IDX.images, TRAIN_IDX.labels, rng() < 0.5 ? 16 : hostile(rng)); r.heldOutAccuracy(); return r.chart(rng() < 0.7 ? 'loss' : hostile(rng)); } finally { r.free(); }
+      }];
+    }],
   ];
   const allowed = only ? cases.filter(([n]) => only.some((o) => n.startsWith(o))) : cases;
   if (!allowed.length) throw new Error(`--only ${only.join(',')} matches no case (${cases.map(([n]) => n).join(', ')})`);

@@ -21,6 +21,7 @@ const TYPES = {
   '.woff2': 'font/woff2',
   '.safetensors': 'application/octet-stream',
   '.bin': 'application/octet-stream',
+  '.gz': 'application/gzip',
   '.txt': 'text/plain; charset=utf-8',
   '.md': 'text/markdown; charset=utf-8',
 };

@@ -114,6 +114,10 @@ pub const MAX_PIM_SEEDS: usize = 64;
 /// Most points of one knob sweep (`--sweep`).
 pub const MAX_PIM_SWEEP_POINTS: usize = 64;
 
+/// Most training images of one run in the page (`TrainRun`): the 60,000 of
+/// MNIST's and Fashion-MNIST's training sets.
+pub const MAX_TRAIN_IMAGES: usize = 60_000;
+
 /// The limits as one object (the wasm export `limits()`, `epim limits`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]

@@ -124,3 +124,17 @@ test('checkMethods falls back to the defaults when nothing usable is left, and c
   // An empty list stays empty (the reader removed every method on purpose).
   assert.deepEqual(checkMethods({ ...defaults(), m: [] }, fakeCheck).state.m, []);
 });
+
+test('training settings in links: decimals, lists and bounds checked, defaults otherwise', () => {
+  const { state, errors } = decode('#panel=train&tarch=cnn&tm=xrs&tr=0.5&tlr=1e-3&tn=60000&tb=64&tep=3');
+  assert.deepEqual(errors, []);
+  assert.equal(state.panel, 'train');
+  assert.deepEqual([state.tarch, state.tm, state.tr, state.tlr, state.tn, state.tb, state.tep], ['cnn', 'xrs', 0.5, 0.001, 60000, 64, 3]);
+  assert.equal(decode(`#${encode(state)}`).state.tlr, 0.001);
+  const bad = decode('#tr=abc&tlr=2&tn=0&tb=7&tm=magic&tds=cifar');
+  assert.equal(bad.errors.length, 6);
+  assert.match(bad.errors.join('\n'), /tr: must be a decimal number/);
+  assert.match(bad.errors.join('\n'), /tlr: must be between 0 and 1/);
+  assert.match(bad.errors.join('\n'), /tn: must be one of 1000, 2000/);
+  assert.deepEqual([bad.state.tr, bad.state.tlr, bad.state.tn, bad.state.tb, bad.state.tm, bad.state.tds], [2.25, 0.01, 10000, 32, 'epitome', 'mnist']);
+});

@@ -11,6 +11,7 @@ const VIEWS = {
   try: () => import('./views/tryit.js'),
   explorer: () => import('./views/explorer.js'),
   costs: () => import('./views/costs.js'),
+  train: () => import('./views/train.js'),
   about: null,
 };
 

@@ -41,6 +41,16 @@ const T = {
     },
     write: String,
   }),
+  // A decimal number in [min, max] ("2.25", "0.002", "1e-3").
+  num: (min, max) => ({
+    parse: (s) => {
+      if (!/^\d{1,9}(\.\d{1,9})?(e-?\d{1,2})?$/.test(s)) throw new Error('must be a decimal number');
+      const n = Number(s);
+      if (!(n >= min && n <= max)) throw new Error(`must be between ${min} and ${max}`);
+      return n;
+    },
+    write: String,
+  }),
   name: () => ({
     parse: (s) => {
       if (!/^[A-Za-z0-9_.:=,+-]{1,80}$/.test(s)) throw new Error('is not a valid name');
@@ -82,7 +92,13 @@ const T = {
   }),
 };
 
-export const PANELS = ['try', 'explorer', 'costs', 'about'];
+export const PANELS = ['try', 'explorer', 'costs', 'train', 'about'];
+/** Training methods the Train panel offers (docs/training.md). */
+export const TRAIN_METHODS = ['dense', 'epitome', 'filter', 'xrs'];
+/** Training-image counts the Train panel offers. */
+export const TRAIN_IMAGES = [1000, 2000, 5000, 10000, 20000, 30000, 60000];
+/** Mini-batch sizes the Train panel offers. */
+export const TRAIN_BATCHES = [16, 32, 64, 128];
 export const ACCOUNTINGS = ['physical', 'mnsim'];
 /** Crossbar sizes (rows = columns) the Costs form offers; 0 is the preset's own. */
 export const CROSSBAR_SIZES = [0, 64, 128, 256, 512];
@@ -110,6 +126,17 @@ export const SCHEMA = {
   },
   seed: { type: T.int(0, 2 ** 31 - 1), default: 1 },
   img: { type: T.int(-1, 99999), default: -1 }, // test image shown in Try it (-1: a drawing or none)
+  // Training (the Train panel): a course page can link "train this model".
+  tds: { type: T.enum(['mnist', 'fashion-mnist']), default: 'mnist' },
+  tarch: { type: T.enum(['cnn', 'tiny']), default: 'tiny' },
+  tm: { type: T.enum(TRAIN_METHODS), default: 'epitome' },
+  tr: { type: T.num(0, 64), default: 2.25 }, // compression x (epitome) or fraction pruned
+  twb: { type: T.int(1, 16), default: 8 }, // the core checks 2..=8
+  tep: { type: T.int(1, 100), default: 1 },
+  tn: { type: T.choice(TRAIN_IMAGES), default: 10000 },
+  tb: { type: T.choice(TRAIN_BATCHES), default: 32 },
+  tlr: { type: T.num(0, 1), default: 0.01 },
+  tseed: { type: T.int(0, 2 ** 31 - 1), default: 1 },
 };
 
 /** A fresh state holding every default. */

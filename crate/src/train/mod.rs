@@ -25,6 +25,7 @@ pub mod arch;
 mod backend;
 #[cfg(feature = "burn")]
 pub mod burn;
+mod history;
 mod measure;
 mod net;
 mod rng;
@@ -32,6 +33,7 @@ mod settings;
 
 pub use arch::{apply_design, architecture, epitome_design, ARCH_NAMES};
 pub use backend::{Backend, Evaluate, Trainer};
+pub use history::TrainHistory;
 pub use measure::{train_and_measure, Measured};
 pub use net::{Fit, FitProgress, Net, TrainReport};
 pub use rng::Rng;
@@ -90,7 +92,8 @@ impl TrainConfig {
             ));
         }
         if let Some(b) = self.w_bits {
-            crate::quant::weights::check_weight_bits(b)?;
+            crate::quant::weights::check_weight_bits(b)
+                .map_err(|_| Error::invalid("w_bits", format!("must be in 2..=8, got {b}")))?;
         }
         if !(2..=16).contains(&self.a_bits) {
             return Err(Error::invalid(

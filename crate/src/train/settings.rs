@@ -17,6 +17,7 @@ pub const DATASETS: [&str; 2] = ["mnist", "fashion-mnist"];
 
 /// One training run's settings, with `epim train`'s defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainSettings {
     /// `mnist` or `fashion-mnist`.
@@ -133,6 +134,44 @@ impl TrainSettings {
     }
 }
 
+impl TrainSettings {
+    /// The `epim train` command that trains these settings natively (a design
+    /// is read from `design.json`, which the caller saves beside the model).
+    pub fn command(&self) -> String {
+        let mut c = format!(
+            "epim train --dataset {} --arch {} --epochs {}",
+            self.dataset, self.arch, self.epochs
+        );
+        if let Some(b) = self.w_bits {
+            c += &format!(" --w-bits {b}");
+        }
+        if self.a_bits != TrainConfig::default().a_bits {
+            c += &format!(" --a-bits {}", self.a_bits);
+        }
+        if let Some(r) = self.epitome {
+            c += &format!(" --epitome {r}");
+        }
+        if self.design.is_some() {
+            c += " --design design.json";
+        }
+        if let Some(p) = &self.prune {
+            c += &format!(" --prune {p}");
+        }
+        c += &format!(" --seed {}", self.seed);
+        let d = TrainConfig::default();
+        if self.batch != d.batch {
+            c += &format!(" --batch {}", self.batch);
+        }
+        if self.lr != d.lr {
+            c += &format!(" --lr {}", self.lr);
+        }
+        if let Some(n) = self.limit {
+            c += &format!(" --limit {n}");
+        }
+        c + " --out model.safetensors"
+    }
+}
+
 impl TrainPlan {
     /// The metadata every trained model file carries: dataset, licence of the
     /// weights (derived from the dataset), seed.
@@ -161,6 +200,28 @@ mod tests {
         assert_eq!(p.config.batch, 64);
         assert_eq!(p.arch, architecture("cnn").unwrap());
         assert_eq!(p.metadata()["epim.dataset"], "mnist");
+    }
+
+    #[test]
+    fn the_command_gives_the_settings_back() {
+        let s = TrainSettings {
+            epochs: 1,
+            w_bits: Some(8),
+            epitome: Some(2.25),
+            limit: Some(2000),
+            lr: 0.004,
+            ..TrainSettings::default()
+        };
+        assert_eq!(
+            s.command(),
+            "epim train --dataset mnist --arch cnn --epochs 1 --w-bits 8 --epitome 2.25 \
+             --seed 1 --lr 0.004 --limit 2000 --out model.safetensors"
+        );
+        let p = TrainSettings {
+            prune: Some("xrs:0.5".into()),
+            ..TrainSettings::default()
+        };
+        assert!(p.command().contains(" --prune xrs:0.5 "), "{}", p.command());
     }
 
     #[test]

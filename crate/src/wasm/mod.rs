@@ -18,6 +18,8 @@ mod model_api;
 mod pim_api;
 mod search_api;
 mod sim_api;
+#[cfg(feature = "train")]
+mod train_api;
 
 pub use chart_api::draw_chart;
 pub use compare_api::{compare, compare_models};
@@ -41,6 +43,8 @@ pub use pim_api::{
 };
 pub use search_api::SearchSession;
 pub use sim_api::{list_networks, list_presets, simulate};
+#[cfg(feature = "train")]
+pub use train_api::{check_train_settings, TrainRun};
 
 // A buffer size crosses as `"auto"` or a number of KB (`BufSize`'s serde
 // `try_from`/`into`, which the Tsify derive cannot see): declared by hand.

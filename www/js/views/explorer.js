@@ -8,7 +8,7 @@ import { call, withCore } from '../wasm.js';
 import { specFromForm, formatCount, formatRatio, LAYER_FIELDS, EPITOME_FIELDS } from '../format.js';
 import { viridis, cssVar } from '../colors.js';
 import { SCHEMA } from '../state.js';
-import { loadManifest, modelBytes, datasetName } from '../models.js';
+import { loadManifest, modelBytes, datasetName, trainedModels } from '../models.js';
 
 const MAX_SHOWN = 32; // epitome rows and channels drawn (the rest is summarised)
 const MAX_ELEMENTS = 1 << 22; // dense weights above this are not materialised in the page
@@ -546,27 +546,9 @@ async function listModelLayers() {
   } catch {
     return; // no models: the shape form is the only source
   }
-  const sel = $('#ex-source');
-  for (const entry of manifest) {
-    try {
-      const bytes = await modelBytes(entry);
-      const info = await withCore((m) => {
-        const model = m.Model.load(bytes);
-        try { return model.info(); } finally { model.free(); }
-      });
-      const group = document.createElement('optgroup');
-      group.label = `${datasetName(entry.dataset)}: ${entry.label}`;
-      info.arch.layers.forEach((l, i) => {
-        if (!l.epitome) return;
-        const value = `${entry.id}/${i}`;
-        modelLayers.set(value, { entry, layer: l });
-        group.append(new Option(`${l.name}: ${l.c_out}x${l.c_in}x${l.k}x${l.k} from ${l.epitome.e_out}x${l.epitome.e_in}x${l.epitome.e_h}x${l.epitome.e_w}`, value));
-      });
-      if (group.children.length) sel.append(group);
-    } catch {
-      // A model that cannot be read is skipped here; the Try it panel reports it.
-    }
-  }
+  for (const entry of [...manifest, ...trainedModels()]) await addModelLayers(entry);
+  // A model trained later in the Train panel adds its epitome layers.
+  window.addEventListener('epim:models-changed', (ev) => addModelLayers(ev.detail));
   const { model, layer, shape } = ctx.state;
   const wanted = `${model}/${layer}`;
   const found = modelLayers.get(wanted);
@@ -582,6 +564,29 @@ async function listModelLayers() {
       + `${fallback === undefined ? 'using the shape below' : `using layer ${fallback}`})`]);
     if (fallback !== undefined && shape === SCHEMA.shape.default) await chooseModelLayer(`${model}/${fallback}`);
     else ctx.update({ layer: SCHEMA.layer.default });
+  }
+}
+
+/** The epitome layers of one model, as a group of the layer list (skipped when it has none or cannot be read). */
+async function addModelLayers(entry) {
+  if ([...modelLayers.values()].some((v) => v.entry.id === entry.id)) return;
+  try {
+    const bytes = await modelBytes(entry);
+    const info = await withCore((m) => {
+      const model = m.Model.load(bytes);
+      try { return model.info(); } finally { model.free(); }
+    });
+    const group = document.createElement('optgroup');
+    group.label = `${datasetName(entry.dataset)}: ${entry.label}`;
+    info.arch.layers.forEach((l, i) => {
+      if (!l.epitome) return;
+      const value = `${entry.id}/${i}`;
+      modelLayers.set(value, { entry, layer: l });
+      group.append(new Option(`${l.name}: ${l.c_out}x${l.c_in}x${l.k}x${l.k} from ${l.epitome.e_out}x${l.epitome.e_in}x${l.epitome.e_h}x${l.epitome.e_w}`, value));
+    });
+    if (group.children.length) $('#ex-source').append(group);
+  } catch {
+    // A model that cannot be read is skipped here; the Try it panel reports it.
   }
 }
 

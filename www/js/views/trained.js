@@ -42,6 +42,8 @@ export function initTrained(c, r, hardwareRequest) {
   onLayoutOrTheme($('#trained-results'), () => draw());
   // Recomputes when the hardware settings change, once the reader has asked for it.
   ctx.store.subscribe(HW_KEYS, () => { if (last) run(); });
+  // A model trained in the Train panel joins the comparison (recomputed if it is shown).
+  window.addEventListener('epim:models-changed', (ev) => { if (last && (ev.detail.dataset ?? 'mnist') === 'mnist') run(); });
 }
 
 async function modelFiles() {

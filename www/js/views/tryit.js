@@ -90,6 +90,8 @@ export async function init(c) {
     await loadModels();
     classifyAll();
   });
+  // A model trained in the Train panel joins the list and classifies the current input.
+  window.addEventListener('epim:models-changed', (ev) => addTrainedEntry(ev.detail).catch((e) => showError(e.message, 'file')));
   const bars = $('#try-bars');
   for (let d = 0; d < 10; d++) {
     const li = document.createElement('li');
@@ -153,6 +155,25 @@ async function loadModels() {
     ));
     costs = new Map(r.rows.map((row) => [row.method, row]));
   }
+}
+
+/** Adds a model trained in this tab (models.js addTrainedModel) once the panel is running. */
+async function addTrainedEntry(entry) {
+  if (!manifest.length || (entry.dataset ?? 'mnist') !== 'mnist' || entries.has(entry.id)) return;
+  manifest.push(entry);
+  entries.set(entry.id, entry);
+  $('#try-model').add(new Option(entry.label, entry.id));
+  await withCore((core) => {
+    models.set(entry.id, core.Model.load(entry.bytes));
+    const r = core.compareModels(
+      { preset: COST_PRESET, accounting: 'physical', baseline: 'dense:bits=32', methods: [] },
+      [{ label: entry.label, bytes: entry.bytes }],
+    );
+    for (const row of r.rows) costs.set(row.method, row);
+  });
+  buildRows();
+  if (input) classifyAll();
+  else showChosen();
 }
 
 function buildRows() {

@@ -1,0 +1,115 @@
+// TrainRun (training in the page's worker, docs/training.md) against the built package
+// in Node: a tiny run trains, its history charts are the core's, the exported file loads
+// back with its settings, and bad settings or data fail with one-line errors naming the
+// setting or the file part. Needs `npm run build:wasm` and `node scripts/build-data.mjs`.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pkg = path.join(root, 'www/pkg');
+const data = path.join(root, 'www/data/train');
+let m, train, test10k;
+
+/** The first `n` images of an IDX pair, as IDX bytes. */
+function firstIdx(images, labels, n) {
+  const im = new Uint8Array(images.subarray(0, 16 + n * 784));
+  const lb = new Uint8Array(labels.subarray(0, 8 + n));
+  new DataView(im.buffer).setUint32(4, n);
+  new DataView(lb.buffer).setUint32(4, n);
+  return { images: im, labels: lb };
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(pkg, 'epim_bg.wasm')), 'www/pkg is built (npm run build:wasm)');
+  assert.ok(fs.existsSync(path.join(data, 'datasets.json')), 'www/data/train is built (node scripts/build-data.mjs)');
+  m = await import(pathToFileURL(path.join(pkg, 'epim.js')).href);
+  await m.default({ module_or_path: fs.readFileSync(path.join(pkg, 'epim_bg.wasm')) });
+  const read = (f) => gunzipSync(fs.readFileSync(path.join(data, f)));
+  train = firstIdx(read('mnist-train-images-idx3-ubyte.gz'), read('mnist-train-labels-idx1-ubyte.gz'), 1024);
+  test10k = firstIdx(read('mnist-test-images-idx3-ubyte.gz'), read('mnist-test-labels-idx1-ubyte.gz'), 500);
+});
+
+const SETTINGS = { dataset: 'mnist', arch: 'tiny', epochs: 2, w_bits: 8, epitome: 2.25, seed: 3, limit: 1024 };
+
+test('a tiny run trains step by step; charts and the exported model come from the core', () => {
+  const check = m.checkTrainSettings(SETTINGS);
+  assert.match(check.command, /^epim train --dataset mnist --arch tiny --epochs 2 --w-bits 8 --epitome 2.25 --seed 3 --limit 1024 /);
+  const run = new m.TrainRun(SETTINGS, train.images, train.labels);
+  run.setHeldOut(test10k.images, test10k.labels, 200);
+  assert.equal(run.totalSteps, 2 * Math.floor(1024 / 64));
+  let p, epochs = 0;
+  const held = [];
+  while (!(p = run.step(5)).done) {
+    assert.equal(p.steps_done, run.stepsDone);
+    if (p.epoch_done) { epochs += 1; held.push(run.heldOutAccuracy()); }
+  }
+  if (p.epoch_done) { epochs += 1; held.push(run.heldOutAccuracy()); }
+  assert.equal(epochs, 2);
+  assert.equal(p.steps_done, run.totalSteps);
+  assert.throws(() => run.step(1), /finished/);
+  const loss = run.chart('loss');
+  assert.equal(loss.series[0].points.length, run.totalSteps);
+  assert.equal(loss.series[0].points.at(-1).y, p.mean_loss);
+  const acc = run.chart('accuracy');
+  assert.deepEqual(acc.series[1].points.map((q) => q.y), held.map((a) => 100 * a));
+  assert.throws(() => run.chart('speed'), /chart kind.*loss, accuracy/);
+  const out = run.finish(test10k.images, test10k.labels);
+  assert.equal(out.test_images, 500);
+  assert.equal(out.accuracy_0_to_1, out.correct / 500);
+  assert.ok(out.accuracy_0_to_1 > 0.5, `accuracy ${out.accuracy_0_to_1}`);
+  const model = m.Model.load(out.bytes);
+  const meta = model.info().metadata;
+  assert.equal(meta['epim.trained_in'], 'browser (wasm)');
+  assert.deepEqual(JSON.parse(meta['epim.train_settings']).limit, 1024);
+  assert.equal(meta['epim.accuracy_0_to_1'], out.accuracy_0_to_1.toFixed(4));
+  // The model the engine loads classifies as the run measured it.
+  assert.equal(model.evaluate(test10k.images.subarray(16), test10k.labels.subarray(8)), out.accuracy_0_to_1);
+  model.free();
+  run.free();
+});
+
+test('the same seed gives the same model; another seed another', () => {
+  const small = { ...SETTINGS, epochs: 1, limit: 256 };
+  const bytes = (s) => {
+    const run = new m.TrainRun(s, train.images, train.labels);
+    while (!run.step(100).done);
+    const out = run.finish(test10k.images, test10k.labels);
+    run.free();
+    return out;
+  };
+  const a = bytes(small), b = bytes(small), c = bytes({ ...small, seed: 4 });
+  assert.deepEqual(a.bytes, b.bytes);
+  assert.notDeepEqual(a.bytes, c.bytes);
+});
+
+test('bad settings and data: one-line errors naming the setting or the file part', () => {
+  const fails = (f, needle) => {
+    let err;
+    try { f(); } catch (e) { err = e; }
+    assert.ok(err instanceof Error, `expected an Error containing ${needle}`);
+    assert.match(err.message, needle);
+    assert.ok(!err.message.includes('\n') && err.message.length <= 300, err.message);
+  };
+  fails(() => m.checkTrainSettings({ ...SETTINGS, w_bits: 1 }), /w_bits/);
+  fails(() => m.checkTrainSettings({ ...SETTINGS, epochs: 0 }), /epochs/);
+  fails(() => m.checkTrainSettings({ ...SETTINGS, epitome: 0.5 }), /epitome/);
+  fails(() => m.checkTrainSettings({ ...SETTINGS, limit: 0 }), /limit/);
+  fails(() => m.checkTrainSettings({ ...SETTINGS, limit: 10 }), /limit: .*batch|invalid limit/);
+  fails(() => m.checkTrainSettings({ ...SETTINGS, dataset: 'cifar' }), /dataset/);
+  fails(() => m.checkTrainSettings({ ...SETTINGS, prune: 'xrs:0.5' }), /prune/);
+  fails(() => m.checkTrainSettings({ ...SETTINGS, epochs: NaN }), /epochs/);
+  fails(() => m.checkTrainSettings({ ...SETTINGS, colour: 'red' }), /colour/);
+  fails(() => new m.TrainRun(SETTINGS, train.images.subarray(0, 100), train.labels), /train/);
+  fails(() => new m.TrainRun({ ...SETTINGS, limit: 5000 }, train.images, train.labels), /limit.*1024/);
+  fails(() => new m.TrainRun(SETTINGS, new Uint8Array(8), train.labels), /train\.images|train/);
+  const run = new m.TrainRun({ ...SETTINGS, epochs: 1, limit: 128 }, train.images, train.labels);
+  fails(() => run.heldOutAccuracy(), /setHeldOut/);
+  fails(() => run.chart('loss'), /no batch/);
+  fails(() => run.finish(test10k.images, test10k.labels), /not finished/);
+  fails(() => run.step(0), /count/);
+  run.free();
+});
