@@ -271,7 +271,7 @@ function describe(v) {
 }
 
 /** Training settings the fuzzer starts from: the tiny network on 128 images (two batches). */
-const TRAIN_SETTINGS = { dataset: 'mnist', arch: 'tiny', epochs: 1, w_bits: 8, epitome: 2.25, seed: 1, limit: 128 };
+const TRAIN_SETTINGS = { dataset: 'mnist', arch: 'tiny', epochs: 1, w_bits: 8, epitome: 2.25, seed: 1, batch: 16, limit: 128 };
 /** 128 generated 28x28 images and labels as IDX files. */
 const TRAIN_IDX = (() => {
   const n = 128, images = new Uint8Array(16 + n * 784), labels = new Uint8Array(8 + n);
@@ -353,7 +353,7 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     // Training (docs/training.md): settings, then a run on 128 generated images, a few batches.
     ['checkTrainSettings', () => { const a = arg(TRAIN_SETTINGS); return ['checkTrainSettings', a, () => m.checkTrainSettings(a)]; }],
     ['TrainRun', () => {
-      const a = rng() < 0.5 ? { ...TRAIN_SETTINGS } : arg(TRAIN_SETTINGS), c = rng() < 0.6 ? 2 : hostile(rng);
+      const a = rng() < 0.5 ? { ...TRAIN_SETTINGS } : arg(TRAIN_SETTINGS), c = rng() < 0.6 ? 1 : hostile(rng);
       const im = rng() < 0.8 ? TRAIN_IDX.images : rng() < 0.5 ? mutateBytes(rng, TRAIN_IDX.images) : hostile(rng);
       const lb = rng() < 0.8 ? TRAIN_IDX.labels : hostile(rng);
       return ['TrainRun', [a, c], () => {

@@ -111,5 +111,6 @@ test('bad settings and data: one-line errors naming the setting or the file part
   fails(() => run.chart('loss'), /no batch/);
   fails(() => run.finish(test10k.images, test10k.labels), /not finished/);
   fails(() => run.step(0), /count/);
+  fails(() => run.step(65), /count: must be an integer in 1..=64/);
   run.free();
 });

@@ -782,12 +782,6 @@ fn im2col(
     cols
 }
 
-/// Columns per tile of the training GEMMs: a tile of `cols` (`rows x TILE`
-/// floats) stays in cache while every output channel reads it, and one output
-/// row's tile stays in L1 while the rows are added into it. Tiling does not
-/// change the order in which any one output element is summed.
-const TILE: usize = 256;
-
 /// `out[s][o][p] = b[o] + sum_r W[o][r] cols[r][s*P + p]` (NCHW output).
 fn gemm_forward(w: &[f32], b: &[f32], cols: &[f32], n: usize, l: &WLayer) -> Vec<f32> {
     let rows = l.rows();
@@ -795,19 +789,16 @@ fn gemm_forward(w: &[f32], b: &[f32], cols: &[f32], n: usize, l: &WLayer) -> Vec
     let p = l.out_hw[0] * l.out_hw[1];
     let np = n * p;
     let mut om = vec![0.0f32; c_out * np];
-    for p0 in (0..np).step_by(TILE) {
-        let p1 = (p0 + TILE).min(np);
-        for o in 0..c_out {
-            let dst = &mut om[o * np + p0..o * np + p1];
-            dst.iter_mut().for_each(|v| *v = b[o]);
-            for r in 0..rows {
-                let wv = w[o * rows + r];
-                if wv == 0.0 {
-                    continue;
-                }
-                let src = &cols[r * np + p0..r * np + p1];
-                dst.iter_mut().zip(src).for_each(|(d, s)| *d += wv * s);
+    for o in 0..c_out {
+        let dst = &mut om[o * np..(o + 1) * np];
+        dst.iter_mut().for_each(|v| *v = b[o]);
+        for r in 0..rows {
+            let wv = w[o * rows + r];
+            if wv == 0.0 {
+                continue;
             }
+            let src = &cols[r * np..(r + 1) * np];
+            dst.iter_mut().zip(src).for_each(|(d, s)| *d += wv * s);
         }
     }
     // [o][s][p] -> [s][o][p]
@@ -844,37 +835,29 @@ fn gemm_backward(
     }
     let mut dw = vec![0.0f32; c_out * rows];
     let mut db = vec![0.0f32; c_out];
-    for (o, d) in db.iter_mut().enumerate() {
-        *d = dm[o * np..(o + 1) * np].iter().sum();
-    }
-    // dW tile by tile: each (o, r) sum is the tiles' partial dot products in order.
-    for p0 in (0..np).step_by(TILE) {
-        let p1 = (p0 + TILE).min(np);
-        for o in 0..c_out {
-            let g = &dm[o * np + p0..o * np + p1];
-            for r in 0..rows {
-                dw[o * rows + r] += dot(g, &cols[r * np + p0..r * np + p1]);
-            }
+    for o in 0..c_out {
+        let g = &dm[o * np..(o + 1) * np];
+        db[o] = g.iter().sum();
+        for r in 0..rows {
+            let src = &cols[r * np..(r + 1) * np];
+            dw[o * rows + r] = dot(g, src);
         }
     }
     if !need_dx {
         return (dw, db, Vec::new());
     }
     let mut dcols = vec![0.0f32; rows * np];
-    for p0 in (0..np).step_by(TILE) {
-        let p1 = (p0 + TILE).min(np);
-        for o in 0..c_out {
-            let g = &dm[o * np + p0..o * np + p1];
-            for r in 0..rows {
-                let wv = w[o * rows + r];
-                if wv == 0.0 {
-                    continue;
-                }
-                dcols[r * np + p0..r * np + p1]
-                    .iter_mut()
-                    .zip(g)
-                    .for_each(|(d, g)| *d += wv * g);
+    for o in 0..c_out {
+        let g = &dm[o * np..(o + 1) * np];
+        for r in 0..rows {
+            let wv = w[o * rows + r];
+            if wv == 0.0 {
+                continue;
             }
+            dcols[r * np..(r + 1) * np]
+                .iter_mut()
+                .zip(g)
+                .for_each(|(d, g)| *d += wv * g);
         }
     }
     // col2im

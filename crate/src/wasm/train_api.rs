@@ -16,6 +16,9 @@ use crate::train::{Fit, Net, TrainHistory, TrainPlan, TrainSettings};
 /// Most bytes of an image IDX file the page may pass: [`MAX_TRAIN_IMAGES`]
 /// 28x28 images and a header.
 const MAX_IDX_BYTES: usize = MAX_TRAIN_IMAGES * 28 * 28 + 16;
+/// Most batches one `TrainRun.step` call trains (the page's worker asks for a
+/// slice of about 150 ms, at most this many).
+const MAX_STEP_BATCHES: u64 = 64;
 /// Images the exported model's activations are calibrated on (the first of
 /// the training images, as `epim train` does).
 const CALIB_IMAGES: usize = 256;
@@ -120,8 +123,8 @@ impl TrainRun {
         })
     }
 
-    /// Trains the next `count` batches (an integer >= 1; fewer when fewer are
-    /// left). Returns `{epoch, step, steps_per_epoch, mean_loss,
+    /// Trains the next `count` batches (an integer in `1..=64`, so one call
+    /// stays short; fewer when fewer are left). Returns `{epoch, step, steps_per_epoch, mean_loss,
     /// train_accuracy, epoch_done, done, steps_done, total_steps}` after the
     /// last of them; `epoch_done` when one of them ended an epoch.
     #[wasm_bindgen(unchecked_return_type = "TrainProgress")]
@@ -129,7 +132,7 @@ impl TrainRun {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
     ) -> Result<JsValue, JsError> {
-        let count = integer("count", &count, 1, 1 << 20)? as usize;
+        let count = integer("count", &count, 1, MAX_STEP_BATCHES)? as usize;
         let mut last = None;
         let mut epoch_done = false;
         for _ in 0..count {
