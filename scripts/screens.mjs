@@ -12,7 +12,7 @@ import { serve } from './serve.mjs';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'test-results', 'screens');
 fs.mkdirSync(out, { recursive: true });
-const panels = process.argv.slice(2).length ? process.argv.slice(2) : ['try', 'explorer', 'costs', 'about'];
+const panels = process.argv.slice(2).length ? process.argv.slice(2) : ['try', 'explorer', 'costs', 'train', 'about'];
 const { server, url } = await serve(path.join(root, 'www'));
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
 try {

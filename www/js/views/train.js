@@ -249,6 +249,7 @@ function onMessage(worker, msg) {
 function onProgress(msg) {
   const p = msg.progress;
   job.charts = { loss: msg.loss, accuracy: msg.accuracy };
+  job.rate = msg.images_per_s;
   if (msg.heldOut !== undefined) (job.heldOut ??= []).push(msg.heldOut);
   const left = (p.total_steps - p.steps_done) * (msg.secs / Math.max(1, p.steps_done));
   const held = job.heldOut?.length ? `; held-out accuracy after epoch ${job.heldOut.length}: ${(100 * job.heldOut.at(-1)).toFixed(2)} %` : '';
@@ -265,6 +266,7 @@ function onDone(msg) {
   const { model } = msg;
   const settings = job.settings;
   const charts = job.charts;
+  const rate = job.rate;
   job.worker.terminate();
   job = null;
   setRunning(false);
@@ -274,7 +276,7 @@ function onDone(msg) {
   const label = `Trained here #${trained}: ${settings.arch}, ${method}, ${settings.w_bits}-bit, ${datasetName(settings.dataset)}`;
   const entry = addTrainedModel({ label, dataset: settings.dataset, bytes: model.bytes, accuracy_0_to_1: model.accuracy_0_to_1 });
   lastModel = { entry, bytes: model.bytes };
-  $('#train-status').textContent = `Done in ${msg.secs.toFixed(1)} s (${msg.train_secs.toFixed(1)} s of training).`;
+  $('#train-status').textContent = `Done in ${msg.secs.toFixed(1)} s (${msg.train_secs.toFixed(1)} s of training, ${formatCount(Math.round(rate))} images/s).`;
   $('#train-summary').textContent = `${label}: ${formatCount(model.correct)} of ${formatCount(model.test_images)} `
     + `${datasetName(settings.dataset)} test images right (${(100 * model.accuracy_0_to_1).toFixed(2)} %). `
     + 'It is now in Try it, in the explorer\'s layer list (epitome layers) and in the trained-model comparison of Crossbar costs.';
