@@ -76,7 +76,7 @@ test('the same seed gives the same model; another seed another', () => {
   const small = { ...SETTINGS, epochs: 1, limit: 256 };
   const bytes = (s) => {
     const run = new m.TrainRun(s, train.images, train.labels);
-    while (!run.step(100).done);
+    while (!run.step(64).done);
     const out = run.finish(test10k.images, test10k.labels);
     run.free();
     return out;
