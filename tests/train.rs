@@ -186,3 +186,42 @@ fn bad_settings_are_errors() {
     );
     assert!(matches!(arch.layers[0], LayerSpec::Conv(_)));
 }
+
+/// The page trains with this code compiled to wasm (`TrainRun`, docs/training.md).
+/// This writes the model the native trainer makes for the settings that
+/// tests/wasm-node/train.test.mjs trains in wasm (to
+/// `test-results/native-tiny-epim.safetensors`); that test compares the two
+/// models' logits (within 1e-5) and classes.
+#[test]
+fn native_reference_of_the_wasm_training_test() {
+    use epim::train::TrainSettings;
+    let settings = TrainSettings {
+        dataset: "mnist".into(),
+        arch: "tiny".into(),
+        epochs: 1,
+        w_bits: Some(8),
+        epitome: Some(2.25),
+        seed: 5,
+        batch: 32,
+        lr: 0.01,
+        limit: Some(512),
+        ..TrainSettings::default()
+    };
+    let plan = settings.plan(1).unwrap();
+    let train = load(DatasetName::Mnist, Split::Train).unwrap();
+    let (_, test) = data();
+    let mut net = Net::new(&plan.arch, plan.config.w_bits, plan.config.seed).unwrap();
+    net.fit(&train, &plan.config, |_, _, _, _, _| {}, |_, _| {})
+        .unwrap();
+    let model = net
+        .export(&train.take(256), plan.config.a_bits, plan.metadata())
+        .unwrap();
+    assert!(model.accuracy(&test, None).unwrap() > 0.5);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-results");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("native-tiny-epim.safetensors"),
+        model.to_bytes().unwrap(),
+    )
+    .unwrap();
+}
