@@ -23,7 +23,7 @@ const METHOD_LABELS = {
 const TEMPLATE = `
   <p class="hint">Train a small CNN on handwritten digits (or Fashion-MNIST) right here, with epitomes, pruning
     or neither, and see where it lands. Training runs in a background worker on this computer; the page stays
-    usable. The first run downloads the training images (about 10 MB for MNIST).</p>
+    usable. The first run downloads the training images (11.5 MB for MNIST).</p>
   <form id="train-form" class="train-form" novalidate>
     <label>Dataset <select name="tds"><option value="mnist">MNIST digits</option>
       <option value="fashion-mnist">Fashion-MNIST</option></select></label>
