@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -70,6 +71,21 @@ test('a tiny run trains step by step; charts and the exported model come from th
   assert.equal(model.evaluate(test10k.images.subarray(16), test10k.labels.subarray(8)), out.accuracy_0_to_1);
   model.free();
   run.free();
+  // The command line takes the downloaded file too (the debug binary the rust tier builds).
+  const bin = path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug', 'epim');
+  if (!fs.existsSync(bin)) {
+    assert.ok(!process.env.CI, `${bin} is missing: the rust tier builds it`);
+    return;
+  }
+  const file = path.join(root, 'test-results', 'trained-in-wasm.safetensors');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, out.bytes);
+  const ev = JSON.parse(execFileSync(bin, ['eval', '--model', file, '--dataset', 'mnist', '--limit', '500', '--json'], { encoding: 'utf8' }));
+  assert.equal(ev.images, 500);
+  assert.equal(ev.accuracy, out.accuracy_0_to_1);
+  const cmp = JSON.parse(execFileSync(bin, ['compare', '--model', file, '--json'], { encoding: 'utf8' }));
+  assert.equal(cmp.rows.length, 1);
+  assert.equal(cmp.rows[0].accuracy_pct.toFixed(2), (100 * out.accuracy_0_to_1).toFixed(2));
 });
 
 test('the same seed gives the same model; another seed another', () => {
