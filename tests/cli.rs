@@ -43,3 +43,22 @@ fn info_rejects_bad_spec_with_one_line() {
         "cannot read /nonexistent/x.json: ",
     );
 }
+
+/// `epim ... | head`: a reader that closes the pipe before the output is written
+/// is not an error (it was a panic with a backtrace).
+#[test]
+fn a_closed_stdout_pipe_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_epim"))
+        .args(["nets"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the child writes.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}
