@@ -66,6 +66,15 @@ test('bad settings get an inline error naming the setting; Train is disabled unt
   await page.waitForFunction(() => !document.querySelector('#train-error').hidden);
   assert.match(await page.textContent('#train-error'), /epitome|ratio/);
   assert.equal(await page.getAttribute('#train-form [name="tr"]', 'aria-invalid'), 'true');
+  // A per-layer design for another network, then one for this network's layers.
+  await set('tm', 'design');
+  await page.waitForSelector('#train-form [name="td"]', { state: 'visible' });
+  await set('td', '{"network": "vgg8", "layers": [{"layer": "conv2", "epitome": [4, 2, 3, 3]}]}');
+  await page.waitForFunction(() => /design.network: the design is for 'vgg8', the network is 'tiny'/.test(document.querySelector('#train-error').textContent));
+  assert.equal(await page.getAttribute('#train-form [name="td"]', 'aria-invalid'), 'true');
+  await set('td', '{"layers": [{"layer": "conv2", "epitome": [4, 2, 3, 3]}]}');
+  await page.waitForFunction(() => document.querySelector('#train-error').hidden);
+  assert.match(await page.textContent('#train-command'), /--design design.json/);
   await page.close();
   // A link with 0 training images is reported and the default used.
   const linked = await open('panel=train&tn=0');

@@ -41,6 +41,14 @@ const T = {
     },
     write: String,
   }),
+  // Free text of at most `max` characters (checked by the core where it is used).
+  text: (max) => ({
+    parse: (s) => {
+      if (s.length > max) throw new Error(`is longer than ${max} characters`);
+      return s;
+    },
+    write: String,
+  }),
   // A decimal number in [min, max] ("2.25", "0.002", "1e-3").
   num: (min, max) => ({
     parse: (s) => {
@@ -94,7 +102,7 @@ const T = {
 
 export const PANELS = ['try', 'explorer', 'costs', 'train', 'about'];
 /** Training methods the Train panel offers (docs/training.md). */
-export const TRAIN_METHODS = ['dense', 'epitome', 'filter', 'xrs'];
+export const TRAIN_METHODS = ['dense', 'epitome', 'design', 'filter', 'xrs'];
 /** Training-image counts the Train panel offers. */
 export const TRAIN_IMAGES = [1000, 2000, 5000, 10000, 20000, 30000, 60000];
 /** Mini-batch sizes the Train panel offers. */
@@ -131,6 +139,7 @@ export const SCHEMA = {
   tarch: { type: T.enum(['cnn', 'tiny']), default: 'tiny' },
   tm: { type: T.enum(TRAIN_METHODS), default: 'epitome' },
   tr: { type: T.num(0, 64), default: 2.25 }, // compression x (epitome) or fraction pruned
+  td: { type: T.text(2000), default: '' }, // per-layer epitome design (JSON), method `design`
   twb: { type: T.int(1, 16), default: 8 }, // the core checks 2..=8
   tep: { type: T.int(1, 100), default: 1 },
   tn: { type: T.choice(TRAIN_IMAGES), default: 10000 },

@@ -4,7 +4,7 @@
 // at a time); the loss and accuracy charts are the core's chart data drawn by the
 // core (`drawCurve`). The finished model joins Try it, the explorer and the
 // trained-model comparison (models.js `addTrainedModel`) and can be downloaded.
-// The settings live in the URL hash (keys tds, tarch, tm, tr, twb, tep, tn, tlr, tseed).
+// The settings live in the URL hash (keys tds, tarch, tm, tr, td, twb, tep, tn, tb, tlr, tseed).
 import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
 import { fitCanvas, drawMessage, onLayoutOrTheme } from '../chart.js';
@@ -12,10 +12,11 @@ import { addTrainedModel, datasetName } from '../models.js';
 import { TRAIN_BATCHES, TRAIN_IMAGES, TRAIN_METHODS } from '../state.js';
 
 const $ = (sel) => document.querySelector(sel);
-const KEYS = ['tds', 'tarch', 'tm', 'tr', 'twb', 'tep', 'tn', 'tb', 'tlr', 'tseed'];
+const KEYS = ['tds', 'tarch', 'tm', 'tr', 'td', 'twb', 'tep', 'tn', 'tb', 'tlr', 'tseed'];
 const METHOD_LABELS = {
   dense: 'dense (no compression)',
   epitome: 'EPIM: epitomes',
+  design: 'EPIM: per-layer epitome shapes',
   filter: 'filter pruning',
   xrs: 'crossbar-row pruning (XRS)',
 };
@@ -32,6 +33,9 @@ const TEMPLATE = `
     <label>Method <select name="tm">${TRAIN_METHODS.map((m) => `<option value="${m}">${METHOD_LABELS[m]}</option>`).join('')}</select></label>
     <label id="train-ratio-label"><span id="train-ratio-name">Compression x</span>
       <input name="tr" type="number" step="any" min="0" inputmode="decimal"></label>
+    <label id="train-design-label" class="train-design">Epitome design (JSON: <code>{"layers": [{"layer": "conv2", "epitome": [16, 8, 3, 3]}]}</code>,
+      as <code>epim search --out</code> writes it or the design search's "Train this design" fills it in)
+      <textarea name="td" rows="3" spellcheck="false"></textarea></label>
     <label>Weight bits <input name="twb" type="number" min="2" max="8" step="1"></label>
     <label>Epochs <input name="tep" type="number" min="1" max="100" step="1"></label>
     <label>Training images <select name="tn">${TRAIN_IMAGES.map((n) => `<option value="${n}">${formatCount(n)}</option>`).join('')}</select></label>
@@ -86,7 +90,8 @@ function fillForm() {
   const f = $('#train-form').elements;
   for (const k of KEYS) if (f[k] && document.activeElement !== f[k]) f[k].value = String(ctx.state[k]);
   const m = ctx.state.tm;
-  $('#train-ratio-label').hidden = m === 'dense';
+  $('#train-ratio-label').hidden = m === 'dense' || m === 'design';
+  $('#train-design-label').hidden = m !== 'design';
   $('#train-ratio-name').textContent = m === 'epitome' ? 'Compression x (weights / epitome size)' : 'Fraction pruned (0-1)';
 }
 
@@ -94,8 +99,8 @@ function fillForm() {
 function readField(el) {
   if (!KEYS.includes(el.name)) return;
   const text = el.value.trim();
-  const value = el.tagName === 'SELECT' && !['tn', 'tb'].includes(el.name) ? text : Number(text);
-  if (el.tagName !== 'SELECT' && (text === '' || !Number.isFinite(value))) {
+  const value = el.tagName === 'TEXTAREA' || (el.tagName === 'SELECT' && !['tn', 'tb'].includes(el.name)) ? text : Number(text);
+  if (el.tagName === 'INPUT' && (text === '' || !Number.isFinite(value))) {
     el.setAttribute('aria-invalid', 'true');
     showError(`${el.name === 'tr' ? 'ratio' : fieldLabel(el.name)}: "${text.slice(0, 20)}" is not a number`);
     return;
@@ -104,6 +109,7 @@ function readField(el) {
   // A ratio that means something for the new method.
   if (el.name === 'tm' && value !== ctx.state.tm) {
     if (value === 'epitome') next.tr = 2.25;
+    else if (value === 'design' && !ctx.state.td) next.td = '{"layers": [{"layer": "conv2", "epitome": [4, 2, 3, 3]}]}';
     else if (value !== 'dense') next.tr = 0.5;
     // Pruning trains, then prunes and fine-tunes: at least 2 epochs (the core says so otherwise).
     if ((value === 'filter' || value === 'xrs') && ctx.state.tep < 2) next.tep = 2;
@@ -119,12 +125,19 @@ function fieldLabel(key) {
 export function settingsOf(s) {
   const out = { dataset: s.tds, arch: s.tarch, epochs: s.tep, w_bits: s.twb, seed: s.tseed, batch: s.tb, lr: s.tlr, limit: s.tn };
   if (s.tm === 'epitome') out.epitome = s.tr;
+  if (s.tm === 'design') {
+    try {
+      out.design = JSON.parse(s.td || 'null');
+    } catch (e) {
+      throw new Error(`invalid design: not JSON (${e.message.slice(0, 80)})`);
+    }
+  }
   if (s.tm === 'filter' || s.tm === 'xrs') out.prune = `${s.tm}:${s.tr}`;
   return out;
 }
 
 /** The setting a core error names -> the form field to mark. */
-const FIELD_OF = { dataset: 'tds', arch: 'tarch', epochs: 'tep', w_bits: 'twb', epitome: 'tr', prune: 'tr', limit: 'tn', batch: 'tb', lr: 'tlr', seed: 'tseed', 'train data': 'tn' };
+const FIELD_OF = { design: 'td', dataset: 'tds', arch: 'tarch', epochs: 'tep', w_bits: 'twb', epitome: 'tr', prune: 'tr', limit: 'tn', batch: 'tb', lr: 'tlr', seed: 'tseed', 'train data': 'tn' };
 
 function showError(message) {
   const err = $('#train-error');
@@ -272,7 +285,7 @@ function onDone(msg) {
   setRunning(false);
   $('#train-progress').hidden = true;
   trained += 1;
-  const method = settings.epitome ? `EPIM ${settings.epitome}x` : settings.prune ? settings.prune.replace(':', ' ') : 'dense';
+  const method = settings.epitome ? `EPIM ${settings.epitome}x` : settings.design ? 'EPIM design' : settings.prune ? settings.prune.replace(':', ' ') : 'dense';
   const label = `Trained here #${trained}: ${settings.arch}, ${method}, ${settings.w_bits}-bit, ${datasetName(settings.dataset)}`;
   const entry = addTrainedModel({ label, dataset: settings.dataset, bytes: model.bytes, accuracy_0_to_1: model.accuracy_0_to_1 });
   lastModel = { entry, bytes: model.bytes };
