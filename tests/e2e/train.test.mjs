@@ -84,7 +84,7 @@ test('bad settings get an inline error naming the setting; Train is disabled unt
   assert.deepEqual(problems, []);
 });
 
-test('cancelling a run leaves the page usable', async () => {
+test('cancelling a run leaves the page usable; a crashed worker is reported and the next run works', async () => {
   const { page, problems } = await open(SMALL);
   await page.click('#train-start');
   await page.waitForFunction(() => Number(document.querySelector('#train-status').dataset.stepsDone ?? 0) > 0, null, { timeout: 60000 });
@@ -92,8 +92,19 @@ test('cancelling a run leaves the page usable', async () => {
   await page.waitForFunction(() => /Cancelled/.test(document.querySelector('#train-status').textContent));
   assert.equal(await page.isDisabled('#train-start'), false);
   assert.equal(await page.isDisabled('#train-form [name="twb"]'), false);
+  // A worker that crashes: reported, and the next run works.
+  await page.route('**/train-worker.js', (r) => r.fulfill({ contentType: 'text/javascript', body: "throw new Error('simulated crash');" }));
+  await page.click('#train-start');
+  await page.waitForFunction(() => /training worker crashed/.test(document.querySelector('#train-error').textContent), null, { timeout: 30000 });
+  assert.equal(await page.isDisabled('#train-start'), false);
+  await page.unroute('**/train-worker.js');
+  await page.click('#train-start');
+  await page.waitForFunction(() => Number(document.querySelector('#train-status').dataset.stepsDone ?? 0) > 0, null, { timeout: 60000 });
+  assert.equal(await page.isHidden('#train-error'), true);
+  await page.click('#train-cancel');
   await page.close();
-  assert.deepEqual(problems, []);
+  // The simulated crash is the one error the console saw.
+  assert.ok(problems.every((p) => /simulated crash/.test(p)), problems.join('\n'));
 });
 
 test('a small run trains, lands in Try it, the explorer and the comparison, and downloads a file that loads back', async () => {

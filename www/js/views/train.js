@@ -236,9 +236,14 @@ function finishJob(message, isError) {
   job = null;
   setRunning(false);
   $('#train-progress').hidden = true;
-  if (isError) showError(message);
-  else $('#train-status').textContent = message;
+  // The settings are checked again first, so the run's error is not cleared by a valid form.
   check();
+  if (isError) {
+    showError(message);
+    $('#train-status').textContent = '';
+  } else {
+    $('#train-status').textContent = message;
+  }
 }
 
 function onMessage(worker, msg) {
