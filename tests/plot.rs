@@ -802,3 +802,44 @@ fn front_chart_bad_data_is_an_error_naming_the_field() {
         assert!(e.contains(needle), "{e}");
     }
 }
+
+/// A phone-wide front chart labels its log area axis sparsely (the labels overlapped at
+/// six ticks in 390 px).
+#[test]
+fn a_narrow_front_chart_has_few_area_labels() {
+    use epim::plot::front::{render_front_svg, FrontChart, FrontChartPoint};
+    let points = [135.0, 200.0, 300.0, 450.0, 590.0]
+        .map(|a| FrontChartPoint {
+            area_um2: a * 1e6,
+            latency_ns: 1.4e8,
+        })
+        .to_vec();
+    let data = FrontChart {
+        title: String::new(),
+        points,
+        best: None,
+    };
+    let labels = |w: u32| {
+        let svg = render_front_svg(
+            &data,
+            &ChartOptions {
+                width_px: w,
+                ..opts()
+            },
+        )
+        .unwrap();
+        // Area tick labels sit under the plot and centred (latency labels are right-aligned).
+        svg.split("<text")
+            .skip(1)
+            .filter(|t| t.contains("text-anchor=\"middle\""))
+            .filter_map(|t| {
+                t.split_once('>')
+                    .and_then(|(_, rest)| rest.split_once("</text>"))
+            })
+            .filter(|(body, _)| body.trim().parse::<f64>().is_ok())
+            .count()
+    };
+    let (narrow, wide) = (labels(340), labels(1000));
+    assert!(narrow <= 3, "{narrow} labels in 340 px");
+    assert!(wide > narrow, "{wide} labels in 1000 px");
+}

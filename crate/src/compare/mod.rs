@@ -272,8 +272,9 @@ impl CompareReport {
         {
             data.baseline = None;
         }
-        data.title = format!("{}: trained models", data.title);
-        data.short_title = Some(format!("{}: trained models", self.network));
+        // The rows are models, each its own network: the title names the hardware.
+        data.title = format!("Trained models on {} ({})", self.preset, self.accounting);
+        data.short_title = Some("Trained models".into());
         Some(data)
     }
 }

@@ -161,9 +161,11 @@ pub fn draw_front<DB: DrawingBackend>(
         .map_err(backend_err)?;
     let fmt = |v: &f64| fmt_tick(*v);
     let y_desc = format!("latency ({})", scale.unit);
+    // About one area label per 90 px, so a phone-wide chart's labels do not overlap.
+    let x_labels = (plot_area.dim_in_pixel().0 as usize / 90).clamp(2, 6);
     chart
         .configure_mesh()
-        .x_labels(6)
+        .x_labels(x_labels)
         .y_labels(6)
         .x_desc(super::bars::axis_desc("area", "mm²", true))
         .y_desc(y_desc.as_str())
