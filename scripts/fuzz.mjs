@@ -296,6 +296,7 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     }],
     ['Model.load', () => { const b = rng() < 0.6 ? mutateBytes(rng, modelBytes) : hostile(rng); return ['Model.load', b, () => { m.Model.load(b).free(); }]; }],
     ['Model.predict', () => { const x = rng() < 0.3 ? new Float32Array(784) : hostile(rng); return ['Model.predict', x, () => live.model.predict(x)]; }],
+    ['Model.classifyImage', () => { const x = rng() < 0.3 ? new Float32Array(784).fill(rng()) : hostile(rng); return ['Model.classifyImage', x, () => live.model.classifyImage(x).class]; }],
     ['Model.logits', () => {
       const k = 1 + Math.floor(rng() * 8), x = rng() < 0.4 ? new Float32Array(784 * k) : hostile(rng), n = rng() < 0.5 ? k : hostile(rng);
       return ['Model.logits', [x, n], () => live.model.logits(x, n)];

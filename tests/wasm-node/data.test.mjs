@@ -72,3 +72,25 @@ test('EvalRun counts in chunks exactly what Model.evaluate measures on the test 
   assert.equal(t.accuracy, t.correct / n);
   assert.ok(t.accuracy > 0.9, `${t.accuracy}`);
 });
+
+test('Model.classifyImage gives the class classifyBatch gives, with predict\'s probabilities', () => {
+  const dir = path.join(root, 'www/data');
+  const d = m.readIdxDataset(
+    new Uint8Array(fs.readFileSync(path.join(dir, 'mnist-test-images-idx3-ubyte'))),
+    new Uint8Array(fs.readFileSync(path.join(dir, 'mnist-test-labels-idx1-ubyte'))),
+  );
+  const model = m.Model.load(new Uint8Array(fs.readFileSync(path.join(root, 'models/mnist-cnn-dense-8b.safetensors'))));
+  const n = 40;
+  const images = Float32Array.from(d.images.subarray(0, n * 784), (v) => v / 255);
+  const batch = model.classifyBatch(images, n);
+  let right = 0;
+  for (let k = 0; k < n; k++) {
+    const img = images.subarray(k * 784, (k + 1) * 784);
+    const r = model.classifyImage(img);
+    assert.equal(r.class, batch[k], `image ${k}`);
+    assert.deepEqual([...r.probs], [...model.predict(img)]);
+    if (r.class === d.labels[k]) right += 1;
+  }
+  model.free();
+  assert.ok(right >= 36, `${right} of ${n} right`);
+});

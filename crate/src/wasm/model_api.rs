@@ -42,6 +42,29 @@ impl WasmModel {
         Ok(Float32Array::from(p.as_slice()))
     }
 
+    /// The predicted class and the class probabilities of one image (`image` as for
+    /// `predict`): `{class, probs: Float32Array}`, `class` the index of the largest
+    /// probability (the first on ties), as `classifyBatch` and `evaluate` count it.
+    #[wasm_bindgen(js_name = classifyImage, unchecked_return_type = "{ class: number; probs: Float32Array }")]
+    pub fn classify_image(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] image: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let [c, h, w] = self.inner.arch().input;
+        let image = convert::f32s("image", &image, c * h * w)?;
+        let p = self.inner.predict(&image)?;
+        let class = crate::model::runtime::argmax(&p) as u32;
+        let out = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            js_sys::Reflect::set(&out, &key.into(), &value)
+                .map(|_| ())
+                .map_err(|_| JsError::new("cannot build the prediction object"))
+        };
+        set("class", class.into())?;
+        set("probs", Float32Array::from(p.as_slice()).into())?;
+        Ok(out.into())
+    }
+
     /// Logits of `n` images at once (the compiled plan; the batch API for
     /// benchmarks): `images` holds `n*c*h*w` floats (`[0, 1]` pixels, image
     /// after image); returns a `Float32Array` of `n * classes` logits. Throws

@@ -27,7 +27,7 @@ let costs = new Map(); // label -> compareModels row {crossbars, area_um2, accur
 // What the pad shows: {img (28x28 floats), version, index (test image) or -1, label}.
 let input = null;
 let version = 0;
-let results = new Map(); // model id -> {version, probs, ms}: predictions for input `version`
+let results = new Map(); // model id -> {version, probs, best, ms}: predictions for input `version`
 let run = null; // the accuracy run in progress: {worker, model}
 
 const $ = (sel) => ctx.root.querySelector(sel);
@@ -374,8 +374,8 @@ async function classifyAll(only = null) {
         const model = models.get(id);
         if (!model || results.get(id)?.version === mine.version) continue;
         const t0 = performance.now();
-        const probs = model.predict(mine.img);
-        results.set(id, { version: mine.version, probs, ms: performance.now() - t0 });
+        const { class: best, probs } = model.classifyImage(mine.img); // the core's class and probabilities
+        results.set(id, { version: mine.version, probs, best, ms: performance.now() - t0 });
       }
     });
     showError('', 'classify');
@@ -393,24 +393,22 @@ function showChosen() {
   };
   for (const tr of $('#try-all tbody').rows) {
     const r = cur(tr.dataset.model);
-    const best = r ? argmax(r.probs) : -1;
+    const best = r ? r.best : -1;
     tr.cells[1].textContent = r ? `${best} (${(100 * r.probs[best]).toFixed(1)} %)` : '–';
     tr.classList.toggle('wrong', Boolean(r && input.label != null && best !== input.label));
   }
   const r = cur(ctx.state.model);
-  showProbs(r?.probs ?? null);
+  showProbs(r?.probs ?? null, r?.best ?? -1);
   $('#try-time').textContent = r ? `(${formatMs(r.ms)} in wasm)` : '';
   const pred = $('#try-pred');
   pred.dataset.model = r ? ctx.state.model : '';
   if (r && input.index >= 0) pred.textContent += ` (label ${input.label})`;
 }
 
-const argmax = (p) => p.indexOf(Math.max(...p));
 const formatMs = (ms) => (ms < 1 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
 
-function showProbs(probs) {
+function showProbs(probs, best) {
   const items = $('#try-bars').children;
-  const best = probs ? argmax(probs) : -1;
   for (let d = 0; d < 10; d++) {
     const p = probs ? probs[d] : 0;
     items[d].querySelector('.bar span').style.width = `${(100 * p).toFixed(1)}%`;
