@@ -94,3 +94,11 @@ test('Model.classifyImage gives the class classifyBatch gives, with predict\'s p
   model.free();
   assert.ok(right >= 36, `${right} of ${n} right`);
 });
+
+test('epitomeSampling gives every output channel its group, as epitomeWindow does', () => {
+  const spec = { layer: { c_out: 10, c_in: 4, k_h: 3, k_w: 3 }, epitome: { e_out: 4, e_in: 2, e_h: 4, e_w: 4 } };
+  const s = m.epitomeSampling(spec);
+  assert.ok(s.groups instanceof Uint32Array);
+  assert.deepEqual([...s.groups], [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]);
+  for (let o = 0; o < 10; o++) assert.equal(s.groups[o], m.epitomeWindow(spec, o, null).group);
+});
