@@ -843,3 +843,35 @@ fn a_narrow_front_chart_has_few_area_labels() {
     assert!(narrow <= 3, "{narrow} labels in 340 px");
     assert!(wide > narrow, "{wide} labels in 1000 px");
 }
+
+/// Bar and scatter charts too: few value labels on a phone-wide chart, more on a wide one.
+#[test]
+fn narrow_bar_and_pareto_charts_have_few_value_labels() {
+    let data = sample();
+    for kind in [
+        ChartKind::Area,
+        ChartKind::Energy,
+        ChartKind::AreaBreakdown,
+        ChartKind::Pareto,
+    ] {
+        let labels = |w: u32| {
+            let o = ChartOptions {
+                width_px: w,
+                log_scale: kind != ChartKind::AreaBreakdown,
+                ..opts()
+            };
+            let svg = render_svg(&data, kind, &o).unwrap();
+            svg.split("<text")
+                .skip(1)
+                .filter(|t| t.contains("text-anchor=\"middle\""))
+                .filter_map(|t| t.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
+                .filter(|(body, _)| body.trim().parse::<f64>().is_ok())
+                .count()
+        };
+        let narrow = labels(320);
+        assert!(
+            (1..=3).contains(&narrow),
+            "{kind}: {narrow} labels in 320 px"
+        );
+    }
+}

@@ -161,8 +161,7 @@ pub fn draw_front<DB: DrawingBackend>(
         .map_err(backend_err)?;
     let fmt = |v: &f64| fmt_tick(*v);
     let y_desc = format!("latency ({})", scale.unit);
-    // About one area label per 90 px, so a phone-wide chart's labels do not overlap.
-    let x_labels = (plot_area.dim_in_pixel().0 as usize / 90).clamp(2, 6);
+    let x_labels = super::x_label_count(chart.plotting_area().dim_in_pixel().0);
     chart
         .configure_mesh()
         .x_labels(x_labels)

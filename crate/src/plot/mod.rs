@@ -313,6 +313,12 @@ pub(crate) fn fit_text(text: &str, room: u32, width: impl Fn(&str) -> u32) -> St
     cut(lo)
 }
 
+/// How many value labels a horizontal axis `plot_px` wide gets: about one per 90 px,
+/// 2 to 6, so a phone-wide chart's labels do not run into each other.
+pub(crate) fn x_label_count(plot_px: u32) -> usize {
+    (plot_px as usize / 90).clamp(2, 6)
+}
+
 /// Font sizes (px) shared by the charts.
 pub(crate) const TITLE_PX: u32 = 20;
 pub(crate) const LABEL_PX: u32 = 14;
