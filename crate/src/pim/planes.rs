@@ -12,11 +12,16 @@
 //! `sum_r d_r l_r = sum_b sum_k 2^(b+k) popcount(P_b & B_k)` and
 //! `sum_r d_r = sum_b 2^b popcount(P_b)`: the exact integer the per-cell
 //! reference adds up, so the ADC code is the same. With `g0 = 0` the code of
-//! every possible sum is looked up in a table per row block.
+//! every possible sum is looked up in a table per row block (shared by blocks
+//! of the same size).
 //!
 //! [`PlaneLayer::new`] checks the whole-level condition on the programmed
 //! conductances themselves (it does not assume what the cell model did) and
-//! returns `None` when it does not hold; the layer then reads row by row.
+//! returns `None` when it does not hold, or when the bit-planes would take
+//! more than one 64-bit word per cell (tiny row blocks with multi-bit levels);
+//! the layer then reads row by row.
+
+use std::sync::Arc;
 
 use crate::pim::cell::{adc_code, step_levels, CONDUCTANCE_FRACTION_BITS};
 
@@ -25,6 +30,9 @@ const ONE: i64 = 1 << CONDUCTANCE_FRACTION_BITS;
 
 /// Most entries of a row block's ADC table (larger sums convert directly).
 const MAX_TABLE: usize = 1 << 14;
+
+/// Words of bit-planes a layer may hold beyond one per cell.
+const MAX_EXTRA_WORDS: usize = 1 << 16;
 
 /// Largest whole level (above `g0`) the bit-plane read accepts.
 const MAX_LEVEL: i64 = 255;
@@ -44,6 +52,8 @@ pub(crate) struct PlaneLayer {
 /// One row block.
 #[derive(Debug, Clone)]
 struct PlaneBlock {
+    /// Word lines.
+    rows: usize,
     /// 64-bit words per bit-plane (`ceil(rows / 64)`).
     words: usize,
     /// `[level bit][word][column]`.
@@ -51,8 +61,8 @@ struct PlaneBlock {
     /// ADC `1/step` of the block.
     inv: f64,
     /// With `g0 = 0`: the code of column sum `ONE * n` at index `n`, for every
-    /// `n` the block can produce (empty: convert directly).
-    table: Vec<u16>,
+    /// `n` the block can produce (`None`: convert directly).
+    table: Option<Arc<[u16]>>,
 }
 
 /// Buffers of the bit-plane read ([`PlaneLayer::read_block`]).
@@ -107,8 +117,18 @@ impl PlaneLayer {
             lmax = lmax.max(d / ONE);
         }
         let level_bits = (64 - lmax.leading_zeros()).max(1);
-        let mut blocks = Vec::new();
-        for (bi, r0) in (0..rows).step_by(block_rows.max(1)).enumerate() {
+        // Memory: at most one 64-bit word per cell (twice `g`) beyond a small
+        // allowance; tiny row blocks with multi-bit levels read row by row.
+        let block_rows = block_rows.max(1);
+        let words_all: usize = (0..rows)
+            .step_by(block_rows)
+            .map(|r0| (rows - r0).min(block_rows).div_ceil(64))
+            .sum();
+        if level_bits as usize * words_all * width > g.len() + MAX_EXTRA_WORDS {
+            return None;
+        }
+        let mut blocks: Vec<PlaneBlock> = Vec::new();
+        for (bi, r0) in (0..rows).step_by(block_rows).enumerate() {
             let n = (rows - r0).min(block_rows);
             let words = n.div_ceil(64);
             let mut bits = vec![0u64; level_bits as usize * words * width];
@@ -125,14 +145,18 @@ impl PlaneLayer {
             }
             let inv = *inv.get(bi)?;
             let largest = n as i64 * lmax * dmax;
-            let table = if g0 == 0 && (largest as usize) < MAX_TABLE {
-                (0..=largest)
-                    .map(|s| adc_code(s * ONE, inv, top) as u16)
-                    .collect()
-            } else {
-                Vec::new()
+            // Blocks of the same rows share one table (all but maybe the last).
+            let table = match blocks.last() {
+                Some(b) if b.inv == inv && b.rows == n => b.table.clone(),
+                _ if g0 == 0 && (largest as usize) < MAX_TABLE => Some(
+                    (0..=largest)
+                        .map(|s| adc_code(s * ONE, inv, top) as u16)
+                        .collect(),
+                ),
+                _ => None,
             };
             blocks.push(PlaneBlock {
+                rows: n,
                 words,
                 bits,
                 inv,
@@ -218,14 +242,14 @@ impl PlaneLayer {
             }
             // Every (slice, polarity) column's code, shifted into its cycle.
             let shift = (t * dac) as u32;
-            if blk.table.is_empty() {
+            if let Some(table) = &blk.table {
+                for (sum, &n) in sums.iter_mut().zip(counts.iter()) {
+                    *sum += i64::from(table[n as usize]) << shift;
+                }
+            } else {
                 let (g0, inv, top) = (self.g0, blk.inv, rd.top);
                 for (sum, &n) in sums.iter_mut().zip(counts.iter()) {
                     *sum += adc_code(i64::from(n) * ONE + g0 * driven, inv, top) << shift;
-                }
-            } else {
-                for (sum, &n) in sums.iter_mut().zip(counts.iter()) {
-                    *sum += i64::from(blk.table[n as usize]) << shift;
                 }
             }
         }
@@ -242,5 +266,37 @@ impl PlaneLayer {
             }
             *colv += v as f64 * step;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rows x width` cells at levels 0..=3 (two level bits).
+    fn cells(rows: usize, width: usize) -> Vec<i32> {
+        (0..rows * width)
+            .map(|i| (i % 4) as i32 * ONE as i32)
+            .collect()
+    }
+
+    #[test]
+    fn tiny_blocks_of_multi_bit_levels_are_refused_and_tables_are_shared() {
+        let (rows, width) = (300, 300);
+        let g = cells(rows, width);
+        let inv = |block: usize| vec![1.0 / (4.0 * ONE as f64); rows.div_ceil(block)];
+        // One word per 1-row block per level bit: twice `g`'s cells, over the bound.
+        assert!(PlaneLayer::new(&g, rows, width, 1, &inv(1), 63, 1).is_none());
+        let p = PlaneLayer::new(&g, rows, width, 128, &inv(128), 63, 1).unwrap();
+        assert_eq!(p.level_bits, 2);
+        assert_eq!(p.blocks.len(), 3);
+        let t: Vec<_> = p.blocks.iter().map(|b| b.table.clone().unwrap()).collect();
+        // Two full blocks share a table; the 44-row block has its own.
+        assert!(Arc::ptr_eq(&t[0], &t[1]) && !Arc::ptr_eq(&t[1], &t[2]));
+        assert_eq!((t[0].len(), t[2].len()), (128 * 3 + 1, 44 * 3 + 1));
+        // A conductance off the whole levels: no bit-planes.
+        let mut g = g;
+        g[5] += 1;
+        assert!(PlaneLayer::new(&g, rows, width, 128, &inv(128), 63, 1).is_none());
     }
 }
