@@ -314,6 +314,7 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     }],
     ['Model.load', () => { const b = rng() < 0.6 ? mutateBytes(rng, modelBytes) : hostile(rng); return ['Model.load', b, () => { m.Model.load(b).free(); }]; }],
     ['Model.predict', () => { const x = rng() < 0.3 ? new Float32Array(784) : hostile(rng); return ['Model.predict', x, () => live.model.predict(x)]; }],
+    ['Model.classifyImage', () => { const x = rng() < 0.3 ? new Float32Array(784).fill(rng()) : hostile(rng); return ['Model.classifyImage', x, () => live.model.classifyImage(x).class]; }],
     ['Model.logits', () => {
       const k = 1 + Math.floor(rng() * 8), x = rng() < 0.4 ? new Float32Array(784 * k) : hostile(rng), n = rng() < 0.5 ? k : hostile(rng);
       return ['Model.logits', [x, n], () => live.model.logits(x, n)];
@@ -332,6 +333,16 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     ['SearchSession.state', () => { const f = pick(rng, ['front', 'progress', 'cancel']); return [`SearchSession.${f}`, null, () => session()[f]()]; }],
     ['SearchSession.free+use', () => ['SearchSession.free+use', null, () => { const s = session(); live.session = null; s.free(); return s.step(1); }]],
     ['drawChart', () => { const c = hostile(rng), d = arg({ title: 't', rows: [{ method: 'm', area_um2: 1, latency_ns: 1, energy_pj: 1, bits_per_weight: 8 }] }), k = rng() < 0.5 ? 'area' : hostile(rng); return ['drawChart', [c, d, k], () => m.drawChart(c, d, k, hostile(rng))]; }],
+    ['drawFront', () => { const c = hostile(rng), d = arg({ title: 't', points: [{ area_um2: 1e6, latency_ns: 1e3 }], best: 0 }); return ['drawFront', [c, d], () => m.drawFront(c, d, hostile(rng))]; }],
+    ['readIdxDataset', () => {
+      const im = rng() < 0.6 ? mutateBytes(rng, IDX_IMAGES) : hostile(rng), lb = rng() < 0.6 ? mutateBytes(rng, IDX_LABELS) : hostile(rng);
+      return ['readIdxDataset', [im, lb], () => m.readIdxDataset(im, lb).count];
+    }],
+    ['EvalRun', () => {
+      const b = rng() < 0.7 ? modelBytes : rng() < 0.5 ? mutateBytes(rng, modelBytes) : hostile(rng), x = rng() < 0.7 ? new Uint8Array(784 * 2).fill(90) : hostile(rng);
+      const y = rng() < 0.7 ? new Uint8Array(2).fill(4) : hostile(rng), c = rng() < 0.6 ? 1 : hostile(rng);
+      return ['EvalRun', [x, y, c], () => { const r = new m.EvalRun(b, x, y); try { r.step(c); return r.step(c).correct; } finally { r.free(); } }];
+    }],
     ['listNetworks/listPresets/limits', () => ['listNetworks/listPresets/limits', null, () => { m.listNetworks(); m.listPresets(); m.limits(); m.version(); }]],
     ['checkMethod', () => { const t = rng() < 0.5 ? pick(rng, URL_VALUES) : hostile(rng); return ['checkMethod', t, () => m.checkMethod(t)]; }],
     // One or two images per case: a bit-serial image costs tens of ms.
@@ -447,6 +458,10 @@ function openLink(m, page, hash) {
   // The Costs panel.
   return m.compare(page.request(s).request);
 }
+
+/** A valid IDX pair: 3 images of 28x28 and their labels (the page's test subset format). */
+const IDX_IMAGES = new Uint8Array([0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 28, 0, 0, 0, 28, ...new Array(3 * 784).fill(7)]);
+const IDX_LABELS = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]);
 
 function mutateBytes(rng, bytes) {
   const b = bytes.slice(0, rng() < 0.2 ? Math.floor(rng() * bytes.length) : bytes.length);

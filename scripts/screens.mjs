@@ -1,6 +1,7 @@
 // Screenshots of every panel at 1280x800 and 390x844, light and dark, for a person
 // to look at: test-results/screens/<panel>-<width>-<scheme>.png (the first screen)
-// and ...-full.png (the whole page). Needs the built page (npm run build:wasm,
+// and ...-full.png (the whole page); for costs also ...-search.png and ...-trained.png
+// (a 6-generation search's front and the trained models' chart). Needs the built page (npm run build:wasm,
 // node scripts/build-site.mjs) and Debian's /usr/bin/chromium.
 //   node scripts/screens.mjs [panel ...]
 import fs from 'node:fs';
@@ -34,8 +35,20 @@ try {
           await page.click('#ex-w', { position: { x: 6 * 4 * cell + cell, y: 17 * 4 * cell + cell } });
           await page.waitForFunction(() => document.querySelector('#ex-w').dataset.lit === '[[17,6]]');
         }
+        if (panel === 'costs') {
+          // The trained models' chart and a short search, so their core-drawn charts are seen too.
+          await page.click('#trained-run');
+          await page.fill('#search-form input[name="generations"]', '6');
+          await page.click('#search-start');
+          await page.waitForFunction(() => document.querySelector('#search-root').dataset.searchDone === 'true', null, { timeout: 120000 });
+          await page.waitForFunction(() => document.querySelectorAll('#trained-table tbody tr').length > 0, null, { timeout: 60000 });
+        }
         await page.waitForTimeout(400);
         const name = `${panel}-${width}-${scheme}`;
+        if (panel === 'costs') {
+          await page.locator('#search-results').screenshot({ path: path.join(out, `${name}-search.png`) });
+          await page.locator('#trained-results').screenshot({ path: path.join(out, `${name}-trained.png`) });
+        }
         await page.screenshot({ path: path.join(out, `${name}.png`) });
         await page.screenshot({ path: path.join(out, `${name}-full.png`), fullPage: true });
         console.log(`${name}${errors.length ? `: ${errors.join('; ')}` : ''}`);

@@ -196,3 +196,63 @@ fn svg_dir_gets_one_chart_per_kind() {
     }
     assert!(String::from_utf8_lossy(&out.stdout).contains("wrote 7 charts"));
 }
+
+/// `--svg DIR` writes the chart data it drew from (`chart-data.json`, the data the page
+/// draws: tests/wasm-node/charts.test.mjs compares it with the wasm `compare`), every SVG
+/// is that data rendered, and a repeated method (or one equal to the baseline) is drawn
+/// once.
+#[test]
+fn svg_dir_holds_the_chart_data_the_charts_are_drawn_from() {
+    use epim::compare::{compare, CompareCharts, CompareRequest};
+    use epim::plot::{render_svg, ChartKind, ChartOptions};
+    let dir = std::env::temp_dir().join(format!("epim-compare-data-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.display().to_string();
+    let methods = [
+        "dense:bits=8",
+        "epitome:bits=3,ratio=2",
+        "dense:bits=8",
+        "dense:bits=32",
+    ];
+    let mut args = vec!["compare", "--net", "lenet", "--preset", "mnsim2"];
+    for m in methods {
+        args.extend(["--method", m]);
+    }
+    args.extend(["--svg", &d]);
+    let out = epim(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("chart-data.json")).unwrap();
+    let req: CompareRequest = serde_json::from_value(serde_json::json!({
+        "network": "lenet", "preset": "mnsim2", "baseline": "dense:bits=32", "methods": methods,
+    }))
+    .unwrap();
+    let charts = compare(&req).unwrap().charts();
+    // Compared as text: serde_json writes floats exactly (shortest round trip), but
+    // reads them back only to within an ulp.
+    assert_eq!(text, serde_json::to_string_pretty(&charts).unwrap());
+    let drawn: Vec<&str> = charts
+        .chart
+        .rows
+        .iter()
+        .map(|r| r.method.as_str())
+        .collect();
+    assert_eq!(
+        drawn,
+        ["dense:bits=32", "dense:bits=8", "epitome:bits=3,ratio=2"]
+    );
+    assert_eq!(charts.accuracy_chart, None, "no row has an accuracy");
+    let written: CompareCharts = serde_json::from_str(&text).unwrap();
+    assert_eq!(written.chart.rows.len(), 3);
+    for kind in ChartKind::ALL {
+        let svg = std::fs::read_to_string(dir.join(format!("{}.svg", kind.name()))).unwrap();
+        let again = render_svg(&charts.chart, kind, &ChartOptions::default()).unwrap();
+        assert_eq!(
+            svg, again,
+            "{kind} is drawn from the data in chart-data.json"
+        );
+    }
+}

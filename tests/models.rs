@@ -233,3 +233,32 @@ fn eval_cli_engine_tract_reports_the_crate_accuracy() {
     assert_eq!(theirs["accuracy"], ours["accuracy"]);
     assert!(theirs["images_per_s"].as_f64().unwrap() > 0.0);
 }
+
+/// `Tally` (the page's accuracy worker: a chunk per step) counts what `accuracy`
+/// counts, whatever the chunk size, and stops at the dataset's end.
+#[test]
+fn tally_in_chunks_counts_what_accuracy_counts() {
+    use epim::model::runtime::Tally;
+    let test = load(DatasetName::Mnist, Split::Test).unwrap().take(250);
+    let (_, model) = &shipped()[0];
+    let acc = model.accuracy(&test, None).unwrap();
+    for chunk in [1, 7, 100, 1000] {
+        let mut t = Tally::new(test.len());
+        assert_eq!(t.accuracy, None);
+        let mut steps = 0;
+        while t.done < t.total {
+            let before = t.done;
+            let now = t.step(model, &test, chunk).unwrap();
+            assert_eq!(now.done, (before + chunk).min(test.len()));
+            steps += 1;
+        }
+        assert_eq!(steps, test.len().div_ceil(chunk));
+        assert_eq!(t.correct as f64 / 250.0, acc);
+        assert_eq!(t.accuracy, Some(acc));
+        assert_eq!(
+            t.step(model, &test, chunk).unwrap().done,
+            250,
+            "nothing past the end"
+        );
+    }
+}

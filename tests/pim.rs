@@ -12,6 +12,7 @@ use epim::data::files::{load, DatasetName, Split};
 use epim::data::Dataset;
 use epim::model::{ArchSpec, EpitomeDesc, LayerSpec, Model, WeightLayerSpec};
 use epim::pim::eval::images_f32;
+use epim::pim::layer::ReadPaths;
 use epim::pim::reference::reference_logits;
 use epim::pim::{evaluate, PimKnobs, PimModel};
 use epim::prune::{PruneKind, PruneSpec};
@@ -100,12 +101,26 @@ fn ideal_crossbars_reproduce_the_digital_executor_on_every_shipped_model() {
         let ideal = PimModel::new(m, &PimKnobs::preset("ideal").unwrap()).unwrap();
         let chip = ideal.program_with(7, false);
         assert_eq!(chip.linear_layers(), 0);
+        assert_eq!(
+            chip.plane_layers(),
+            4,
+            "{name}: whole levels read by bit-planes"
+        );
         let k = 30;
         let got = ideal.logits(&chip, &x[..k * 784], k).unwrap();
         assert_eq!(
             got,
             digital[..k * 10].to_vec(),
-            "{name}: ideal preset, bit-serial"
+            "{name}: ideal preset, bit-serial by bit-planes"
+        );
+        let rows_only = ideal.program_paths(7, ROWS_ONLY);
+        assert_eq!(rows_only.linear_layers() + rows_only.plane_layers(), 0);
+        let k = 10;
+        let got = ideal.logits(&rows_only, &x[..k * 784], k).unwrap();
+        assert_eq!(
+            got,
+            digital[..k * 10].to_vec(),
+            "{name}: ideal preset, bit-serial row by row"
         );
         eprintln!(
             "{name}: accuracy {digital_acc} on {} images, logits bit-identical",
@@ -150,6 +165,18 @@ fn non_idealities_cost_accuracy_on_a_shipped_model() {
     let c = evaluate(m, &coarse, &mnist, 300, 1, 2).unwrap();
     assert!(c.mean_0_to_1 < 0.5, "{}", c.mean_0_to_1);
 }
+
+/// Every layer read row by row (no exact shortcut, no bit-planes).
+const ROWS_ONLY: ReadPaths = ReadPaths {
+    exact_shortcut: false,
+    bit_planes: false,
+};
+
+/// Bit-planes where the cells are whole levels, no exact shortcut.
+const PLANES: ReadPaths = ReadPaths {
+    exact_shortcut: false,
+    bit_planes: true,
+};
 
 /// A random small model: conv (maybe an epitome layer, maybe row-pruned
 /// zeros) + ReLU [+ pool] + flatten + dense, with quantized weights and inputs.
@@ -279,11 +306,53 @@ proptest! {
         let x: Vec<f32> = (0..n * c_in * hw * hw).map(|_| rng.unit_f64() as f32).collect();
         let pm = PimModel::new(&m, &knobs).unwrap();
         let slow = reference_logits(&m, &knobs, chip_seed, &x, n).unwrap();
-        let serial = pm.logits(&pm.program_with(chip_seed, false), &x, n).unwrap();
+        let serial = pm.logits(&pm.program_paths(chip_seed, ROWS_ONLY), &x, n).unwrap();
         prop_assert_eq!(&serial, &slow);
+        // By bit-planes where the cells are whole levels (no variation).
+        let planes = pm.program_paths(chip_seed, PLANES);
+        if sigma == 0.0 && on_off.is_none() {
+            prop_assert_eq!(planes.plane_layers(), 2);
+        }
+        prop_assert_eq!(&pm.logits(&planes, &x, n).unwrap(), &slow);
         // With the exact shortcut where it applies.
         let fast = pm.logits(&pm.program(chip_seed), &x, n).unwrap();
         prop_assert_eq!(fast, slow);
+    }
+
+    /// The bit-plane read equals the reference where it applies: no variation,
+    /// with stuck cells, finite on/off ratios, 1..=4-bit cells, 1..=8-bit DACs,
+    /// ADCs of 1..=16 bits that round and clip, row blocks of up to 300 rows
+    /// (several 64-bit words per bit-plane); every layer reads by bit-planes.
+    #[test]
+    fn bit_planes_equal_the_per_cell_reference(
+        seed in any::<u64>(), c_in in 1usize..4, hw in 2usize..7, c1 in 1usize..6,
+        k in 1usize..4, stride in 1usize..3, pad in 0usize..2,
+        epitome in proptest::option::of((1usize..5, 1usize..4, 0usize..2)),
+        xrs in any::<bool>(), w_bits in 2u32..9, a_bits in 1u32..9, pool in any::<bool>(),
+        rows in prop_oneof![1usize..70, 60usize..300], cell_bits in 1u32..5,
+        dac_bits in 1u32..9, adc_bits in 1u32..17,
+        range in prop_oneof![Just(1.0), 0.05f64..1.0],
+        sa0 in prop_oneof![Just(0.0), 0.0f64..0.3], sa1 in prop_oneof![Just(0.0), 0.0f64..0.3],
+        on_off in proptest::option::of(prop_oneof![2.0f64..20.0, 20.0f64..1e9]),
+        chip_seed in 0u64..1000,
+    ) {
+        let m = random_model(seed, c_in, hw, c1, k, stride, pad, epitome, xrs, w_bits, a_bits, pool);
+        prop_assume!(m.is_some());
+        let m = m.unwrap();
+        let knobs = PimKnobs {
+            crossbar_rows: rows, cell_bits, dac_bits, adc_bits, adc_range_0_to_1: range,
+            variation_sigma: 0.0, sa0_0_to_1: sa0, sa1_0_to_1: sa1, on_off_ratio: on_off,
+        };
+        let mut rng = Rng::new(seed ^ 2);
+        let n = 2;
+        let x: Vec<f32> = (0..n * c_in * hw * hw).map(|_| rng.unit_f64() as f32).collect();
+        let pm = PimModel::new(&m, &knobs).unwrap();
+        let slow = reference_logits(&m, &knobs, chip_seed, &x, n).unwrap();
+        let planes = pm.program_paths(chip_seed, PLANES);
+        if on_off.is_none() {
+            prop_assert_eq!(planes.plane_layers(), 2);
+        }
+        prop_assert_eq!(pm.logits(&planes, &x, n).unwrap(), slow);
     }
 }
 

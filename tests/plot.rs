@@ -61,6 +61,7 @@ fn sample() -> ChartData {
     }
     ChartData {
         title: "resnet50-imagenet on mnsim2 (illustrative)".into(),
+        short_title: None,
         rows: vec![
             row("dense:bits=32", 420.0, 3.1, 9.8, 32.0, 76.1, 0.5),
             row("dense:bits=8", 110.0, 2.2, 3.0, 8.0, 75.9, 0.5),
@@ -549,6 +550,7 @@ fn err(data: &ChartData, kind: ChartKind, o: &ChartOptions) -> String {
 fn empty_rows_is_error_not_panic() {
     let data = ChartData {
         title: "x".into(),
+        short_title: None,
         rows: vec![],
         baseline: None,
     };
@@ -679,5 +681,197 @@ proptest! {
         }
         prop_assert!(front.windows(2).all(|w| pts[w[0]].0 <= pts[w[1]].0));
         prop_assert!(pts.is_empty() || !front.is_empty());
+    }
+}
+
+#[test]
+fn a_narrow_chart_draws_the_short_title_a_wide_one_the_full() {
+    let mut data = sample();
+    data.short_title = Some("resnet50-imagenet".into());
+    let with = |w: u32| {
+        let o = ChartOptions {
+            width_px: w,
+            ..opts()
+        };
+        render_svg(&data, ChartKind::Area, &o).unwrap()
+    };
+    let wide = with(1600);
+    assert!(wide.contains("\nresnet50-imagenet on mnsim2 (illustrative): area per method\n"));
+    let narrow = with(320);
+    assert!(narrow.contains("\nresnet50-imagenet: area"), "{narrow}");
+    assert!(!narrow.contains("(illustrative)"));
+}
+
+/// The search front: one filled circle per design in the front colour, the best one a
+/// square in the highlight colour (plus one legend swatch each); area on a log axis.
+#[test]
+fn front_chart_draws_every_design_and_highlights_the_best() {
+    use epim::plot::front::{render_front_svg, FrontChart, FrontChartPoint};
+    let pt = |a: f64, l: f64| FrontChartPoint {
+        area_um2: a * 1e6,
+        latency_ns: l * 1e6,
+    };
+    let data = FrontChart {
+        title: "vgg8: search front".into(),
+        points: vec![pt(2.0, 9.0), pt(5.0, 4.0), pt(40.0, 1.5), pt(300.0, 1.2)],
+        best: Some(1),
+    };
+    for dark in [false, true] {
+        let o = ChartOptions { dark, ..opts() };
+        let svg = render_front_svg(&data, &o).unwrap();
+        let elements = parse_svg(&svg);
+        let front = hex(series_rgb(0, dark));
+        let best = hex(series_rgb(3, dark));
+        assert_eq!(
+            count(&elements, "circle", "fill", &front),
+            3 + 1,
+            "3 designs + legend"
+        );
+        assert_eq!(
+            count(&elements, "rect", "fill", &best),
+            1 + 1,
+            "the best + legend"
+        );
+        assert!(svg.contains("area (mm², log scale)") && svg.contains("latency (ms)"));
+        assert!(svg.contains("vgg8: search front: area vs latency"));
+    }
+    let mut none = data.clone();
+    none.best = None;
+    let svg = render_front_svg(&none, &opts()).unwrap();
+    assert_eq!(
+        count(
+            &parse_svg(&svg),
+            "circle",
+            "fill",
+            &hex(series_rgb(0, false))
+        ),
+        5
+    );
+    assert!(!svg.contains("best by score"));
+    let empty = FrontChart {
+        title: String::new(),
+        points: vec![],
+        best: None,
+    };
+    assert!(render_front_svg(&empty, &opts())
+        .unwrap()
+        .contains("no feasible design on the front yet"));
+}
+
+#[test]
+fn front_chart_bad_data_is_an_error_naming_the_field() {
+    use epim::plot::front::{render_front_svg, FrontChart, FrontChartPoint};
+    let ok = FrontChartPoint {
+        area_um2: 1e6,
+        latency_ns: 1e3,
+    };
+    let cases = [
+        (
+            vec![
+                ok,
+                FrontChartPoint {
+                    area_um2: 0.0,
+                    ..ok
+                },
+            ],
+            None,
+            "points[1].area_um2",
+        ),
+        (
+            vec![FrontChartPoint {
+                latency_ns: f64::NAN,
+                ..ok
+            }],
+            None,
+            "points[0].latency_ns",
+        ),
+        (vec![ok], Some(1), "best"),
+        (
+            vec![ok; epim::plot::front::MAX_FRONT_POINTS + 1],
+            None,
+            "at most",
+        ),
+    ];
+    for (points, best, needle) in cases {
+        let data = FrontChart {
+            title: String::new(),
+            points,
+            best,
+        };
+        let e = render_front_svg(&data, &opts()).unwrap_err().to_string();
+        assert!(e.contains(needle), "{e}");
+    }
+}
+
+/// A phone-wide front chart labels its log area axis sparsely (the labels overlapped at
+/// six ticks in 390 px).
+#[test]
+fn a_narrow_front_chart_has_few_area_labels() {
+    use epim::plot::front::{render_front_svg, FrontChart, FrontChartPoint};
+    let points = [135.0, 200.0, 300.0, 450.0, 590.0]
+        .map(|a| FrontChartPoint {
+            area_um2: a * 1e6,
+            latency_ns: 1.4e8,
+        })
+        .to_vec();
+    let data = FrontChart {
+        title: String::new(),
+        points,
+        best: None,
+    };
+    let labels = |w: u32| {
+        let svg = render_front_svg(
+            &data,
+            &ChartOptions {
+                width_px: w,
+                ..opts()
+            },
+        )
+        .unwrap();
+        // Area tick labels sit under the plot and centred (latency labels are right-aligned).
+        svg.split("<text")
+            .skip(1)
+            .filter(|t| t.contains("text-anchor=\"middle\""))
+            .filter_map(|t| {
+                t.split_once('>')
+                    .and_then(|(_, rest)| rest.split_once("</text>"))
+            })
+            .filter(|(body, _)| body.trim().parse::<f64>().is_ok())
+            .count()
+    };
+    let (narrow, wide) = (labels(340), labels(1000));
+    assert!(narrow <= 3, "{narrow} labels in 340 px");
+    assert!(wide > narrow, "{wide} labels in 1000 px");
+}
+
+/// Bar and scatter charts too: few value labels on a phone-wide chart, more on a wide one.
+#[test]
+fn narrow_bar_and_pareto_charts_have_few_value_labels() {
+    let data = sample();
+    for kind in [
+        ChartKind::Area,
+        ChartKind::Energy,
+        ChartKind::AreaBreakdown,
+        ChartKind::Pareto,
+    ] {
+        let labels = |w: u32| {
+            let o = ChartOptions {
+                width_px: w,
+                log_scale: kind != ChartKind::AreaBreakdown,
+                ..opts()
+            };
+            let svg = render_svg(&data, kind, &o).unwrap();
+            svg.split("<text")
+                .skip(1)
+                .filter(|t| t.contains("text-anchor=\"middle\""))
+                .filter_map(|t| t.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
+                .filter(|(body, _)| body.trim().parse::<f64>().is_ok())
+                .count()
+        };
+        let narrow = labels(320);
+        assert!(
+            (1..=3).contains(&narrow),
+            "{kind}: {narrow} labels in 320 px"
+        );
     }
 }

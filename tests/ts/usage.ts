@@ -4,12 +4,16 @@
 // fails to compile if a report, request or option it touches is typed `any`.
 import init, {
   compare,
+  drawChart,
+  drawFront,
+  EvalRun,
   epitomeInfo,
   limits,
   listNetworks,
   listPresets,
   simulate,
   SearchSession,
+  type ChartData,
   type CompareReport,
   type CompareRequest,
   type CompareRow,
@@ -41,6 +45,11 @@ notAny<SimOptions>(true);
 notAny<Limits>(true);
 notAny<ReturnType<typeof simulate>>(true);
 notAny<ReturnType<typeof compare>>(true);
+notAny<ReturnType<typeof compare>['chart']['rows'][number]>(true);
+notAny<StepReport['chart']>(true);
+notAny<Parameters<typeof drawChart>[1]>(true);
+notAny<Parameters<typeof drawFront>[1]>(true);
+notAny<ReturnType<EvalRun['step']>>(true);
 notAny<ReturnType<typeof listNetworks>>(true);
 notAny<ReturnType<typeof listPresets>>(true);
 notAny<ReturnType<typeof limits>>(true);
@@ -98,6 +107,9 @@ export async function main(): Promise<string[]> {
     const acc: number | undefined = row.accuracy_pct;
     lines.push(`${row.method}: area x${ratio.toFixed(2)}${acc === undefined ? '' : `, ${acc}%`}`);
   }
+  // The chart data `epim compare --svg` draws, for drawChart as it is.
+  const chart: ChartData = compare(request).chart;
+  lines.push(`${chart.title}: ${chart.rows.length} rows drawn`);
 
   const info: EpitomeInfo = epitomeInfo({
     layer: { c_out: 8, c_in: 4, k_h: 3, k_w: 3, stride: 1, padding: 1 },

@@ -30,6 +30,13 @@ export function fitCanvas(canvas, { aspect = 0.625, minHeight = 240, maxHeight =
  * Throws what drawChart throws.
  */
 export function drawCoreChart(core, canvas, data, kind, options = {}, fit = {}) {
+  withCssSize(canvas, fit, (w, h) => {
+    core.drawChart(canvas, data, kind, { ...options, dark: dark(), width_px: w, height_px: h });
+  });
+}
+
+/** Fits `canvas`, then runs `draw(w, h)` while the canvas reports its CSS size, the context scaled by the pixel ratio. */
+function withCssSize(canvas, fit, draw) {
   const { w, h, dpr } = fitCanvas(canvas, fit);
   const g = canvas.getContext('2d');
   g.setTransform(1, 0, 0, 1, 0, 0);
@@ -38,12 +45,19 @@ export function drawCoreChart(core, canvas, data, kind, options = {}, fit = {}) 
   Object.defineProperty(canvas, 'width', { configurable: true, get: () => w });
   Object.defineProperty(canvas, 'height', { configurable: true, get: () => h });
   try {
-    core.drawChart(canvas, data, kind, { ...options, dark: dark(), width_px: w, height_px: h });
+    draw(w, h);
   } finally {
     delete canvas.width;
     delete canvas.height;
     g.setTransform(1, 0, 0, 1, 0, 0);
   }
+}
+
+/** Draws a search front (`SearchSession.step(...).chart`) with the core onto `canvas`, sized to its box. */
+export function drawCoreFront(core, canvas, data) {
+  withCssSize(canvas, { aspect: 0.5, minHeight: 240, maxHeight: 400 }, (w, h) => {
+    core.drawFront(canvas, data, { dark: dark(), width_px: w, height_px: h });
+  });
 }
 
 /** Writes `msg` into the canvas in place of a chart. */

@@ -251,6 +251,7 @@ impl CompareReport {
         }
         crate::plot::ChartData {
             title: format!("{} on {} ({})", self.network, self.preset, self.accounting),
+            short_title: Some(self.network.clone()),
             rows,
             baseline: Some(self.baseline.method.clone()),
         }
@@ -271,8 +272,55 @@ impl CompareReport {
         {
             data.baseline = None;
         }
-        data.title = format!("{}: trained models", data.title);
+        // The rows are models, each its own network: the title names the hardware.
+        data.title = format!("Trained models on {} ({})", self.preset, self.accounting);
+        data.short_title = Some("Trained models".into());
         Some(data)
+    }
+}
+
+/// The chart data of a report, as [`CompareReport::charts`] builds it: what `epim
+/// compare --svg DIR` draws (and writes next to the SVGs as `chart-data.json`) and what
+/// the page draws, unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct CompareCharts {
+    /// Every cost chart's data ([`CompareReport::chart_data`]).
+    pub chart: crate::plot::ChartData,
+    /// The area-vs-accuracy chart's data ([`CompareReport::accuracy_chart_data`]);
+    /// `null` when fewer than two rows have an accuracy.
+    pub accuracy_chart: Option<crate::plot::ChartData>,
+}
+
+/// A report with its chart data: what the wasm `compare` and `compareModels` return
+/// (`{...report, chart, accuracy_chart}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct CompareView {
+    /// The report.
+    #[serde(flatten)]
+    pub report: CompareReport,
+    /// Its chart data.
+    #[serde(flatten)]
+    pub charts: CompareCharts,
+}
+
+impl CompareReport {
+    /// Both charts' data.
+    pub fn charts(&self) -> CompareCharts {
+        CompareCharts {
+            chart: self.chart_data(),
+            accuracy_chart: self.accuracy_chart_data(),
+        }
+    }
+
+    /// The report with its chart data.
+    pub fn with_charts(self) -> CompareView {
+        let charts = self.charts();
+        CompareView {
+            report: self,
+            charts,
+        }
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Sampling {
     pub counts: Vec<u32>,
     /// The largest count.
     pub max_count: u32,
+    /// Entry `o`: the group of output channel `o` ([`EpitomeSpec::group_of`]).
+    pub groups: Vec<u32>,
 }
 
 /// The epitome elements a kernel (or an output channel) reads.
@@ -109,10 +111,15 @@ pub fn sampling(spec: &EpitomeSpec) -> Result<Sampling> {
         })
         .collect();
     let max_count = counts.iter().copied().max().unwrap_or(0);
+    // Groups are at most c_out <= MAX_CHANNELS, so they fit in u32.
+    let groups = (0..spec.layer.c_out)
+        .map(|o| spec.group_of(o) as u32)
+        .collect();
     Ok(Sampling {
         index,
         counts,
         max_count,
+        groups,
     })
 }
 
@@ -132,7 +139,7 @@ pub fn window(spec: &EpitomeSpec, o: usize, i: Option<usize>) -> Result<Window> 
             format!("must be below c_in = {}, got {i}", l.c_in),
         ));
     }
-    let group = o / e.e_out;
+    let group = spec.group_of(o);
     let offset = spec.offset(group);
     let inputs: Vec<usize> = match i {
         Some(i) => vec![i],
@@ -316,6 +323,16 @@ mod tests {
             assert_eq!(c as usize, readers(&s, k).unwrap().weights.len(), "{k}");
         }
         assert_eq!(m.max_count, *m.counts.iter().max().unwrap());
+        // Each output channel's group is the group its window reports.
+        assert_eq!(m.groups.len(), 8);
+        for o in 0..8 {
+            assert_eq!(
+                m.groups[o] as usize,
+                window(&s, o, None).unwrap().group,
+                "{o}"
+            );
+        }
+        assert_eq!(m.groups, [0, 0, 0, 0, 1, 1, 1, 1]);
     }
 
     #[test]

@@ -233,6 +233,12 @@ impl EpitomeSpec {
         self.layer.c_out.div_ceil(self.epitome.e_out)
     }
 
+    /// The group of output channel `o`, `o / e_out` (channels `g*e_out .. (g+1)*e_out`
+    /// share group `g`'s offset).
+    pub fn group_of(&self, o: usize) -> usize {
+        o / self.epitome.e_out
+    }
+
     /// The default offset of group `g` (docs/epitome.md#sampling).
     pub fn default_offset(&self, g: usize) -> Offset {
         let (l, e) = (&self.layer, &self.epitome);

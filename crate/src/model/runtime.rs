@@ -199,6 +199,18 @@ pub trait Engine {
         Ok(out)
     }
 
+    /// How many of the images `data[start..start+n]` (clipped to the dataset) are
+    /// classified as labelled.
+    fn count_correct(&self, data: &Dataset, start: usize, n: usize) -> Result<usize> {
+        let pred = self.classify(data, start, n)?;
+        let labels = data.labels().get(start..).unwrap_or(&[]);
+        Ok(pred
+            .iter()
+            .zip(labels)
+            .filter(|(p, l)| **p == usize::from(**l))
+            .count())
+    }
+
     /// Fraction of the first `limit` images (all when `None`) classified
     /// correctly, in `[0, 1]`. Errors on an empty dataset.
     fn accuracy(&self, data: &Dataset, limit: Option<usize>) -> Result<f64> {
@@ -206,13 +218,47 @@ pub trait Engine {
         if n == 0 {
             return Err(Error::invalid("dataset", "no images to evaluate"));
         }
-        let pred = self.classify(data, 0, n)?;
-        let correct = pred
-            .iter()
-            .zip(data.labels())
-            .filter(|(p, l)| **p == usize::from(**l))
-            .count();
-        Ok(correct as f64 / n as f64)
+        Ok(self.count_correct(data, 0, n)? as f64 / n as f64)
+    }
+}
+
+/// A running count of correct classifications over a dataset, advanced a chunk of
+/// images at a time ([`Tally::step`]; the page's accuracy worker shows progress and
+/// can be cancelled between chunks).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct Tally {
+    /// Images classified so far.
+    pub done: usize,
+    /// Images in the dataset.
+    pub total: usize,
+    /// Of `done`, classified as labelled.
+    pub correct: usize,
+    /// `correct / done` in `[0, 1]`; `null` before the first image.
+    pub accuracy: Option<f64>,
+}
+
+impl Tally {
+    /// Nothing counted yet of `total` images.
+    pub fn new(total: usize) -> Tally {
+        Tally {
+            done: 0,
+            total,
+            correct: 0,
+            accuracy: None,
+        }
+    }
+
+    /// Classifies the next `n` images (fewer at the end) of `data` (the dataset this
+    /// tally was made for) with `engine`.
+    pub fn step(&mut self, engine: &impl Engine, data: &Dataset, n: usize) -> Result<Tally> {
+        let n = n.min(self.total.saturating_sub(self.done));
+        if n > 0 {
+            self.correct += engine.count_correct(data, self.done, n)?;
+            self.done += n;
+            self.accuracy = Some(self.correct as f64 / self.done as f64);
+        }
+        Ok(*self)
     }
 }
 

@@ -71,6 +71,17 @@ fn correct(pm: &PimModel, chip: &Chip, images: &[f32], labels: &[u8]) -> Result<
         .count())
 }
 
+/// Per chip: whether it has the first chip's conductances (then it classifies
+/// every image as the first does and is not run again). Without variation or
+/// faults every seed draws the same chip.
+fn same_as_first(chips: &[Chip]) -> Vec<bool> {
+    chips
+        .iter()
+        .enumerate()
+        .map(|(i, c)| i > 0 && c.same_cells(&chips[0]))
+        .collect()
+}
+
 /// Accuracy of `model` on crossbars under `knobs` on the first `limit`
 /// images of `data`, for the chips of seeds `1..=seeds`, on up to `threads`
 /// threads (1: this thread only).
@@ -107,9 +118,11 @@ pub fn evaluate(
     let (images, labels) = images_f32(data, n);
     let seed_list: Vec<u64> = (1..=seeds as u64).collect();
     let chips: Vec<Chip> = seed_list.iter().map(|&s| pm.program(s)).collect();
+    let same = same_as_first(&chips);
     let len = c * h * w;
     let chunks = n.div_ceil(CHUNK_IMAGES);
     let items: Vec<(usize, usize)> = (0..seeds)
+        .filter(|&s| !same[s])
         .flat_map(|s| (0..chunks).map(move |k| (s, k)))
         .collect();
     let run = |&(s, k): &(usize, usize)| -> Result<usize> {
@@ -159,6 +172,11 @@ pub fn evaluate(
             }
         }
     }
+    for s in 1..seeds {
+        if same[s] {
+            counts[s] = counts[0];
+        }
+    }
     let acc: Vec<f64> = counts.iter().map(|&c| c as f64 / n as f64).collect();
     let (mean, std, min, max) = stats(&acc);
     Ok(EvalResult {
@@ -181,6 +199,8 @@ pub fn evaluate(
 pub struct Progressive {
     pm: PimModel,
     chips: Vec<Chip>,
+    /// Per chip: the first chip's conductances ([`same_as_first`]).
+    same: Vec<bool>,
     seeds: Vec<u64>,
     images: Vec<f32>,
     labels: Vec<u8>,
@@ -242,9 +262,10 @@ impl Progressive {
             ));
         }
         let seed_list: Vec<u64> = (1..=seeds as u64).collect();
-        let chips = seed_list.iter().map(|&s| pm.program(s)).collect();
+        let chips: Vec<Chip> = seed_list.iter().map(|&s| pm.program(s)).collect();
         Ok(Progressive {
             pm,
+            same: same_as_first(&chips),
             chips,
             seeds: seed_list,
             images,
@@ -275,8 +296,17 @@ impl Progressive {
                 &self.images[a * self.image_len..b * self.image_len],
                 &self.labels[a..b],
             );
-            for (chip, c) in self.chips.iter().zip(&mut self.correct) {
-                *c += correct(&self.pm, chip, images, labels)?;
+            let mut first = 0;
+            for (i, (chip, c)) in self.chips.iter().zip(&mut self.correct).enumerate() {
+                let k = if self.same[i] {
+                    first
+                } else {
+                    correct(&self.pm, chip, images, labels)?
+                };
+                if i == 0 {
+                    first = k;
+                }
+                *c += k;
             }
             self.done = b;
         }
@@ -467,6 +497,43 @@ mod tests {
         .unwrap()
         .to_string()
         .contains("adc_bits"));
+    }
+
+    #[test]
+    fn chips_without_random_knobs_are_one_chip_run_once() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../models/mnist-cnn-xrs0.556-3b.safetensors"
+        );
+        let model = Model::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+        let px: Vec<u8> = (0..23u32 * 784)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let labels: Vec<u8> = (0..23u8).map(|i| i % 10).collect();
+        let data = Dataset::new(28, 28, px, labels).unwrap();
+        let fixed = PimKnobs {
+            adc_bits: 5,
+            on_off_ratio: Some(10.0),
+            ..PimKnobs::default()
+        };
+        let random = PimKnobs {
+            sa0_0_to_1: 0.01,
+            ..fixed
+        };
+        let pm = PimModel::new(&model, &fixed).unwrap();
+        let chips: Vec<Chip> = (1..=3).map(|s| pm.program(s)).collect();
+        assert_eq!(same_as_first(&chips), vec![false, true, true]);
+        let pm = PimModel::new(&model, &random).unwrap();
+        let chips: Vec<Chip> = (1..=3).map(|s| pm.program(s)).collect();
+        assert_eq!(same_as_first(&chips), vec![false, false, false]);
+        // The copied counts are the first chip's; steps end at `evaluate`.
+        let one = evaluate(&model, &fixed, &data, 23, 1, 1).unwrap();
+        let three = evaluate(&model, &fixed, &data, 23, 3, 2).unwrap();
+        assert_eq!(three.accuracy_per_seed, vec![one.mean_0_to_1; 3]);
+        let (px, labels) = images_f32(&data, 23);
+        let mut p = Progressive::new(&model, &fixed, px, labels, 3).unwrap();
+        p.step(10).unwrap();
+        assert_eq!(p.step(100).unwrap(), three);
     }
 
     #[test]

@@ -16,6 +16,7 @@
 use crate::error::{check_finite, Error, Result};
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
+use crate::pim::planes::{PlaneLayer, PlaneRead, PlaneScratch};
 use crate::pim::PimKnobs;
 use crate::prune::PruneKind;
 
@@ -97,7 +98,20 @@ pub struct Chip {
     /// Per layer, when every conversion of the layer is exact (see
     /// [`Chip::linear_layers`]): the effective integer weights `rows x cols`.
     linear: Vec<Option<Vec<i64>>>,
+    /// Per layer, when every conductance is a whole number of levels above
+    /// one common offset (see [`Chip::plane_layers`]): its bit-planes.
+    planes: Vec<Option<PlaneLayer>>,
     inv_step: Vec<Vec<f64>>,
+}
+
+/// Which faster reads a chip may use ([`PimModel::program_paths`]); every
+/// one gives the same logits as the row-by-row read (tested).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadPaths {
+    /// The exact shortcut ([`Chip::linear_layers`]).
+    pub exact_shortcut: bool,
+    /// The bit-plane read ([`Chip::plane_layers`]).
+    pub bit_planes: bool,
 }
 
 impl Chip {
@@ -115,6 +129,25 @@ impl Chip {
     /// layer runs as one integer product with `w_eff`, with the same result.
     pub fn linear_layers(&self) -> usize {
         self.linear.iter().filter(|l| l.is_some()).count()
+    }
+
+    /// How many layers (not taking the exact shortcut) read by bit-planes:
+    /// every cell conducts a whole number of levels above one offset common
+    /// to the layer (no variation; stuck cells and a finite on/off ratio
+    /// allowed), so a column sum is a sum of popcounts (`crate::pim::planes`).
+    pub fn plane_layers(&self) -> usize {
+        self.linear
+            .iter()
+            .zip(&self.planes)
+            .filter(|(l, p)| l.is_none() && p.is_some())
+            .count()
+    }
+
+    /// Whether `other` has the same conductances (then it classifies every
+    /// image the same way: a chip without random knobs is the same chip
+    /// whatever its seed).
+    pub fn same_cells(&self, other: &Chip) -> bool {
+        self.g == other.g
     }
 }
 
@@ -372,6 +405,18 @@ impl PimModel {
     /// bit-serially even where its conversions are exact
     /// ([`Chip::linear_layers`]), for testing the bit-serial path.
     pub fn program_with(&self, seed: u64, exact_shortcut: bool) -> Chip {
+        self.program_paths(
+            seed,
+            ReadPaths {
+                exact_shortcut,
+                bit_planes: true,
+            },
+        )
+    }
+
+    /// [`PimModel::program`] with only the faster reads in `paths` (for
+    /// testing each read against the reference).
+    pub fn program_paths(&self, seed: u64, paths: ReadPaths) -> Chip {
         let k = &self.knobs;
         let cb = k.cell_bits;
         let mask = k.max_level() as i32;
@@ -379,6 +424,7 @@ impl PimModel {
         let mut inv_step = Vec::new();
         let mut wide = Vec::new();
         let mut linear = Vec::new();
+        let mut planes = Vec::new();
         let dmax = i64::from((1u32 << k.dac_bits) - 1);
         for l in self.xbar_layers() {
             let width = l.cols * l.slices * 2;
@@ -411,11 +457,17 @@ impl PimModel {
             let inv: Vec<f64> = (0..l.rows.div_ceil(n).max(1))
                 .map(|b| adc_inv_step(k, (l.rows - b * n).min(n)))
                 .collect();
-            linear.push(if exact_shortcut {
+            let lin = if paths.exact_shortcut {
                 l.linear_weights(k, &gl, &inv)
             } else {
                 None
+            };
+            planes.push(if paths.bit_planes && lin.is_none() {
+                PlaneLayer::new(&gl, l.rows, width, n, &inv, max_code(k), dmax)
+            } else {
+                None
             });
+            linear.push(lin);
             g.push(gl);
             inv_step.push(inv);
         }
@@ -424,6 +476,7 @@ impl PimModel {
             g,
             wide,
             linear,
+            planes,
             inv_step,
         }
     }
@@ -459,9 +512,10 @@ impl PimModel {
         for step in &self.steps {
             match step {
                 Step::Layer(l) => {
-                    match &chip.linear[li] {
-                        Some(weff) => l.run_linear(weff, s),
-                        None => l.run(
+                    match (&chip.linear[li], &chip.planes[li]) {
+                        (Some(weff), _) => l.run_linear(weff, s),
+                        (None, Some(p)) => l.run_planes(&self.knobs, p, s),
+                        (None, None) => l.run(
                             &self.knobs,
                             &chip.g[li],
                             &chip.inv_step[li],
@@ -493,6 +547,7 @@ struct Scratch {
     sums32: Vec<i32>,
     sums64: Vec<i64>,
     col: Vec<f64>,
+    planes: PlaneScratch,
 }
 
 impl Scratch {
@@ -513,6 +568,7 @@ impl Scratch {
             sums32: vec![0; sums],
             sums64: vec![0; sums],
             col: vec![0.0; col],
+            planes: PlaneScratch::default(),
         }
     }
 }
@@ -651,6 +707,7 @@ impl XbarLayer {
             sums32,
             sums64,
             col,
+            ..
         } = s;
         let (h, w) = (self.h, self.w);
         let n_in = self.c_in * h * w;
@@ -695,6 +752,52 @@ impl XbarLayer {
     }
 }
 
+impl XbarLayer {
+    /// [`XbarLayer::run`] for a layer read by bit-planes
+    /// ([`Chip::plane_layers`]): the same conversions, counted by popcounts.
+    fn run_planes(&self, knobs: &PimKnobs, p: &PlaneLayer, s: &mut Scratch) {
+        let Scratch {
+            a,
+            b,
+            codes,
+            drive,
+            col,
+            planes,
+            ..
+        } = s;
+        let n_in = self.c_in * self.h * self.w;
+        for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
+            *q = (*x * self.inv_scale).round().clamp(0.0, self.q_max) as u32;
+        }
+        p.fit(planes, self.cycles, knobs.dac_bits);
+        let block = knobs.crossbar_rows;
+        let p_len = self.h_out * self.w_out;
+        for u in &self.units {
+            for oy in 0..self.h_out {
+                for ox in 0..self.w_out {
+                    self.drive(u, codes, oy, ox, drive);
+                    col[..self.cols].fill(0.0);
+                    for (bi, r0) in (0..self.rows).step_by(block).enumerate() {
+                        let r1 = (r0 + block).min(self.rows);
+                        let rd = PlaneRead {
+                            block: bi,
+                            drive: &drive[r0..r1],
+                            cycles: self.cycles,
+                            dac: knobs.dac_bits,
+                            slices: self.slices,
+                            cb: knobs.cell_bits,
+                            top: max_code(knobs),
+                            outs: &u.outs,
+                        };
+                        p.read_block(&rd, planes, &mut col[..self.cols]);
+                    }
+                    self.write(u, col, oy, ox, p_len, b);
+                }
+            }
+        }
+    }
+}
+
 /// A column-sum accumulator: `i32` when no sum of the layer can overflow it
 /// (faster), else `i64`.
 trait Acc:
@@ -722,7 +825,9 @@ struct Read<'a> {
 impl Read<'_> {
     /// Sums the driven rows per input cycle into `acc` (`cycles x width`),
     /// converts every (cycle, slice, polarity) sum of the used columns and adds
-    /// the shifted codes, times the ADC step, to `col`.
+    /// the shifted codes, times the ADC step, to `col`. Not inlined, as
+    /// [`PlaneLayer::read_block`].
+    #[inline(never)]
     fn block<A: Acc>(&self, acc: &mut [A], col: &mut [f64]) {
         let (width, dac) = (self.width, self.dac);
         let dmask = (1u32 << dac) - 1;

@@ -20,6 +20,7 @@
 //! - [`knobs`]: the knobs ([`PimKnobs`]) with units, bounds and presets;
 //! - [`cell`]: the seeded cell model (levels, on/off ratio, variation, faults);
 //! - [`layer`]: the mapping of a model and the fast path ([`PimModel`]);
+//! - `planes`: the bit-plane read of layers whose cells are whole levels;
 //! - [`reference`]: the slow per-cell, per-bit oracle of the fast path;
 //! - [`eval`]: accuracy over seeds and sweeps.
 
@@ -27,9 +28,10 @@ pub mod cell;
 pub mod eval;
 pub mod knobs;
 pub mod layer;
+pub(crate) mod planes;
 pub mod reference;
 
 pub use cell::{adc_code, cell_conductance, CONDUCTANCE_FRACTION_BITS};
 pub use eval::{evaluate, sweep, EvalResult, Progressive, SweepKnob, SweepPoint, SweepSeries};
 pub use knobs::{PimKnobs, PIM_PRESETS};
-pub use layer::PimModel;
+pub use layer::{PimModel, ReadPaths};

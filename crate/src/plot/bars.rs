@@ -315,10 +315,11 @@ where
             .unwrap_or_default()
     };
     let fmt_x = |v: &f64| fmt_tick(*v);
+    let x_labels = super::x_label_count(chart.plotting_area().dim_in_pixel().0);
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .x_labels(6)
+        .x_labels(x_labels)
         .x_desc(bars.x_desc.as_str())
         .x_label_formatter(&fmt_x)
         .y_label_formatter(&name_of)

@@ -34,6 +34,7 @@ use crate::error::{Error, Result};
 
 mod bars;
 pub mod curve;
+pub mod front;
 mod legend;
 mod pareto;
 
@@ -43,6 +44,7 @@ pub use pareto::pareto_front;
 ///
 /// JSON: `{"title": "...", "rows": [ChartRow, ...], "baseline": "dense:bits=32" | null}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct ChartData {
     /// Chart title (e.g. the network and preset); the chart kind is appended.
@@ -54,6 +56,11 @@ pub struct ChartData {
     /// `baseline / row` next to each bar. Must name a row when given.
     #[serde(default)]
     pub baseline: Option<String>,
+    /// A shorter title, drawn instead of `title` when the full caption does not fit
+    /// the chart's width (a phone, charts two abreast); the full one is cut with "…"
+    /// when this is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_title: Option<String>,
 }
 
 /// One method's totals and breakdowns, in the simulator's units.
@@ -65,6 +72,7 @@ pub struct ChartData {
 /// "energy_breakdown_pj": [...], "latency_breakdown_ns": [...]}`. The accuracy and the
 /// breakdowns may be omitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct ChartRow {
     /// The method as the comparison table names it (e.g. `prune:kind=xcs,ratio=0.5,bits=8`).
@@ -168,6 +176,7 @@ impl FromStr for ChartKind {
 ///
 /// JSON: `{"log_scale": false, "dark": false, "width_px": 800, "height_px": 480}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(default, deny_unknown_fields)]
 pub struct ChartOptions {
     /// Logarithmic value axis (bars) or area axis (pareto). Needs positive values.
@@ -302,6 +311,12 @@ pub(crate) fn fit_text(text: &str, room: u32, width: impl Fn(&str) -> u32) -> St
         }
     }
     cut(lo)
+}
+
+/// How many value labels a horizontal axis `plot_px` wide gets: about one per 90 px,
+/// 2 to 6, so a phone-wide chart's labels do not run into each other.
+pub(crate) fn x_label_count(plot_px: u32) -> usize {
+    (plot_px as usize / 90).clamp(2, 6)
 }
 
 /// Font sizes (px) shared by the charts.
@@ -707,11 +722,7 @@ pub fn draw<DB: DrawingBackend>(
     }
     let theme = Theme::new(options.dark);
     area.fill(&theme.bg).map_err(backend_err)?;
-    let caption = if data.title.trim().is_empty() {
-        caption_of(kind, data).to_string()
-    } else {
-        format!("{}: {}", data.title, caption_of(kind, data))
-    };
+    let caption = caption_text(area, data, kind, &theme);
     match kind {
         ChartKind::Area | ChartKind::Latency | ChartKind::Energy => {
             bars::draw_totals(area, data, metric_of(kind), &caption, options, &theme)
@@ -720,6 +731,35 @@ pub fn draw<DB: DrawingBackend>(
             bars::draw_breakdown(area, data, metric_of(kind), &caption, options, &theme)
         }
         ChartKind::Pareto => pareto::draw_pareto(area, data, &caption, options, &theme),
+    }
+}
+
+/// `title: caption of the kind`, with the short title when the full one does not fit.
+fn caption_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &ChartData,
+    kind: ChartKind,
+    theme: &Theme,
+) -> String {
+    let with = |title: &str| {
+        if title.trim().is_empty() {
+            caption_of(kind, data).to_string()
+        } else {
+            format!("{title}: {}", caption_of(kind, data))
+        }
+    };
+    let full = with(&data.title);
+    let Some(short) = &data.short_title else {
+        return full;
+    };
+    let room = area.dim_in_pixel().0.saturating_sub(16);
+    let fits = area
+        .estimate_text_size(&full, &theme.font(TITLE_PX))
+        .map_or(true, |(w, _)| w <= room);
+    if fits {
+        full
+    } else {
+        with(short)
     }
 }
 

@@ -263,9 +263,10 @@ where
         .build_cartesian_2d(x_spec, y_range)
         .map_err(backend_err)?;
     let fmt = |v: &f64| fmt_tick(*v);
+    let x_labels = super::x_label_count(chart.plotting_area().dim_in_pixel().0);
     chart
         .configure_mesh()
-        .x_labels(6)
+        .x_labels(x_labels)
         .y_labels(6)
         .x_desc(s.x_desc.as_str())
         .y_desc(s.y_desc)

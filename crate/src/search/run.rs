@@ -49,10 +49,39 @@ pub struct RunProgress {
     pub stop: Option<StopReason>,
     /// Infeasible candidates per class.
     pub infeasible: std::collections::BTreeMap<InfeasibleClass, u64>,
+    /// Infeasible candidates in all classes.
+    pub infeasible_total: u64,
     /// The lowest-score design so far.
     pub best: Option<FrontPoint>,
     /// The front, sorted by area.
     pub front: Vec<FrontPoint>,
+}
+
+impl RunProgress {
+    /// The front's chart data ([`crate::plot::front`]): every front design, the best by
+    /// score highlighted (added when it is not on the front).
+    pub fn front_chart(&self, title: &str) -> crate::plot::front::FrontChart {
+        use crate::plot::front::{FrontChart, FrontChartPoint};
+        let point = |p: &FrontPoint| FrontChartPoint {
+            area_um2: p.area_um2,
+            latency_ns: p.latency_ns,
+        };
+        let mut points: Vec<FrontChartPoint> = self.front.iter().map(point).collect();
+        let best = self.best.as_ref().map(|b| {
+            self.front
+                .iter()
+                .position(|p| p.id == b.id)
+                .unwrap_or_else(|| {
+                    points.push(point(b));
+                    points.len() - 1
+                })
+        });
+        FrontChart {
+            title: title.to_string(),
+            points,
+            best,
+        }
+    }
 }
 
 /// Fixed facts of a run.
@@ -242,6 +271,7 @@ impl SearchRun {
             state,
             stop,
             infeasible: self.search.infeasible_counts().clone(),
+            infeasible_total: self.search.infeasible_counts().values().sum(),
             best,
             front: self.front()?,
         })
@@ -283,5 +313,47 @@ impl SearchRun {
             Some(s) => Ok(Some(self.evaluator.exact(&s.genome)?.0)),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(id: u64, area_um2: f64, latency_ns: f64) -> FrontPoint {
+        FrontPoint {
+            id,
+            generation: 0,
+            area_um2,
+            latency_ns,
+            energy_pj: 1.0,
+            quality_proxy: 0.0,
+            crossbars: 1,
+            score: 0.0,
+            epitome_layers: 0,
+        }
+    }
+
+    #[test]
+    fn front_chart_marks_the_best_by_id_and_adds_it_when_off_the_front() {
+        let mut p = RunProgress {
+            generation: 1,
+            evaluations: 3,
+            state: "asking",
+            stop: None,
+            infeasible: Default::default(),
+            infeasible_total: 0,
+            best: Some(point(7, 2.0, 5.0)),
+            front: vec![point(3, 1.0, 9.0), point(7, 2.0, 5.0), point(9, 4.0, 1.0)],
+        };
+        let c = p.front_chart("t");
+        assert_eq!(c.best, Some(1));
+        assert_eq!(c.points.len(), 3);
+        assert_eq!((c.points[2].area_um2, c.points[2].latency_ns), (4.0, 1.0));
+        p.best = Some(point(11, 3.0, 3.0));
+        let c = p.front_chart("t");
+        assert_eq!((c.best, c.points.len()), (Some(3), 4));
+        p.best = None;
+        assert_eq!(p.front_chart("t").best, None);
     }
 }

@@ -12,6 +12,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::convert::{from_js, optional, string};
 use crate::error::Error;
+use crate::plot::front::FrontChart;
 use crate::plot::{self, ChartData, ChartKind, ChartOptions};
 
 /// Draws chart `kind` (`"area"`, `"latency"`, `"energy"`, `"area-breakdown"`,
@@ -29,9 +30,9 @@ use crate::plot::{self, ChartData, ChartKind, ChartOptions};
 #[wasm_bindgen(js_name = drawChart)]
 pub fn draw_chart(
     canvas: JsValue,
-    data: JsValue,
-    kind: JsValue,
-    options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ChartData")] data: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ChartOptions | null | undefined")] options: JsValue,
 ) -> Result<(), JsError> {
     let kind: ChartKind = string("kind", &kind)?.parse()?;
     let data: ChartData = from_js("chart data", &data)?;
@@ -39,6 +40,26 @@ pub fn draw_chart(
     plot::validate(&data, kind, &options)?;
     let root = measured_canvas(canvas)?.into_drawing_area();
     plot::draw(&root, &data, kind, &options)?;
+    root.present().map_err(plot::backend_err)?;
+    Ok(())
+}
+
+/// Draws a design search's front (`SearchSession.step(...).chart`, a `FrontChart`:
+/// `{title, points: [{area_um2, latency_ns}], best}`) onto `canvas`: area (mm², log
+/// scale) against latency, the best design highlighted. `options` as for `drawChart`
+/// (`log_scale` is ignored: the area axis is always logarithmic). Throws an `Error`
+/// naming the problem for bad data or a canvas without a 2D context.
+#[wasm_bindgen(js_name = drawFront)]
+pub fn draw_front(
+    canvas: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "FrontChart")] data: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ChartOptions | null | undefined")] options: JsValue,
+) -> Result<(), JsError> {
+    let data: FrontChart = from_js("front chart", &data)?;
+    let options: ChartOptions = optional("chart options", &options)?;
+    plot::front::validate_front(&data)?;
+    let root = measured_canvas(canvas)?.into_drawing_area();
+    plot::front::draw_front(&root, &data, &options)?;
     root.present().map_err(plot::backend_err)?;
     Ok(())
 }

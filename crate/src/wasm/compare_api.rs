@@ -16,9 +16,12 @@ use crate::Error;
 /// --json` object `{network, preset, accounting, baseline: row, rows: [row, ...]}`,
 /// each row `{method, crossbars, pes, tiles, area_um2, latency_ns, energy_pj,
 /// power_mw, bits_per_weight, area_ratio, latency_ratio, energy_ratio, breakdown:
-/// {area_um2: {...}, latency_ns: {...}, energy_pj: {...}}}`. Throws an `Error` naming
-/// the problem (unknown method key, network, preset; invalid config).
-#[wasm_bindgen(js_name = compare, unchecked_return_type = "CompareReport")]
+/// {area_um2: {...}, latency_ns: {...}, energy_pj: {...}}}`, plus `chart` and
+/// `accuracy_chart`: the chart data `epim compare --svg` draws
+/// ([`CompareReport::charts`](crate::compare::CompareReport::charts)), for `drawChart`
+/// unchanged. Throws an `Error` naming the problem (unknown method key, network,
+/// preset; invalid config).
+#[wasm_bindgen(js_name = compare, unchecked_return_type = "CompareView")]
 pub fn compare(
     #[wasm_bindgen(unchecked_param_type = "CompareRequest")] request: JsValue,
 ) -> Result<JsValue, JsError> {
@@ -28,7 +31,7 @@ pub fn compare(
         ));
     }
     let req: CompareRequest = from_js("compare request", &request)?;
-    to_js(&run_compare(&req)?)
+    to_js(&run_compare(&req)?.with_charts())
 }
 
 /// `compareModels(request, models)`: [`compare`] plus one row per trained model.
@@ -37,8 +40,9 @@ pub fn compare(
 /// `network` may be omitted (then the first model's own network is the
 /// reference) and `methods` may be empty. Model rows are costed as stored
 /// (epitomes, pruning masks from their real weights) and carry `accuracy_pct`, the
-/// file's recorded test accuracy. Throws an `Error` naming the bad model or field.
-#[wasm_bindgen(js_name = compareModels, unchecked_return_type = "CompareReport")]
+/// file's recorded test accuracy; `accuracy_chart` is the area-vs-accuracy chart's data.
+/// Throws an `Error` naming the bad model or field.
+#[wasm_bindgen(js_name = compareModels, unchecked_return_type = "CompareView")]
 pub fn compare_models(
     #[wasm_bindgen(
         unchecked_param_type = "Omit<CompareRequest, \"network\"> & { network?: NetworkRef }"
@@ -105,7 +109,7 @@ pub fn compare_models(
         .iter()
         .map(|(label, model)| ModelEntry { label, model })
         .collect();
-    to_js(&run(&req, &entries)?)
+    to_js(&run(&req, &entries)?.with_charts())
 }
 
 /// Most models in one `compareModels` call.

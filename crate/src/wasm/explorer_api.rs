@@ -23,16 +23,21 @@ struct SamplingMeta {
     max_count: u32,
 }
 
-/// `epitomeSampling(spec)` -> `{index: Uint32Array, counts: Uint32Array, max_count}`:
-/// `index[((o*c_in + i)*k_h + y)*k_w + x]` is the flat index into `E` of the element
-/// weight `W[o][i][y][x]` copies; `counts[k]` how many weights copy element `k`.
+/// `epitomeSampling(spec)` -> `{index: Uint32Array, counts: Uint32Array, groups:
+/// Uint32Array, max_count}`: `index[((o*c_in + i)*k_h + y)*k_w + x]` is the flat index
+/// into `E` of the element weight `W[o][i][y][x]` copies; `counts[k]` how many weights
+/// copy element `k`; `groups[o]` the group of output channel `o`.
 #[wasm_bindgen(js_name = epitomeSampling)]
 pub fn epitome_sampling(spec: JsValue) -> Result<JsValue, JsError> {
     let s = links::sampling(&read(&spec)?)?;
     let obj = to_js(&SamplingMeta {
         max_count: s.max_count,
     })?;
-    for (key, data) in [("index", &s.index), ("counts", &s.counts)] {
+    for (key, data) in [
+        ("index", &s.index),
+        ("counts", &s.counts),
+        ("groups", &s.groups),
+    ] {
         Reflect::set(
             &obj,
             &JsValue::from_str(key),

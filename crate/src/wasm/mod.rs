@@ -21,7 +21,7 @@ mod sim_api;
 #[cfg(feature = "train")]
 mod train_api;
 
-pub use chart_api::draw_chart;
+pub use chart_api::{draw_chart, draw_front};
 pub use compare_api::{compare, compare_models};
 pub use convert::{from_js, to_js};
 
@@ -36,7 +36,7 @@ pub fn limits() -> Result<JsValue, JsError> {
 }
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use explorer_api::{epitome_readers, epitome_sampling, epitome_window};
-pub use model_api::WasmModel;
+pub use model_api::{read_idx_dataset, EvalRun, WasmModel};
 pub use pim_api::{
     draw_curve_js, pim_adc_choices, pim_check_knobs, pim_curve, pim_evaluate, pim_preset_knobs,
     PimRun,

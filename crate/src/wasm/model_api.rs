@@ -42,6 +42,29 @@ impl WasmModel {
         Ok(Float32Array::from(p.as_slice()))
     }
 
+    /// The predicted class and the class probabilities of one image (`image` as for
+    /// `predict`): `{class, probs: Float32Array}`, `class` the index of the largest
+    /// probability (the first on ties), as `classifyBatch` and `evaluate` count it.
+    #[wasm_bindgen(js_name = classifyImage, unchecked_return_type = "{ class: number; probs: Float32Array }")]
+    pub fn classify_image(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] image: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let [c, h, w] = self.inner.arch().input;
+        let image = convert::f32s("image", &image, c * h * w)?;
+        let p = self.inner.predict(&image)?;
+        let class = crate::model::runtime::argmax(&p) as u32;
+        let out = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| {
+            js_sys::Reflect::set(&out, &key.into(), &value)
+                .map(|_| ())
+                .map_err(|_| JsError::new("cannot build the prediction object"))
+        };
+        set("class", class.into())?;
+        set("probs", Float32Array::from(p.as_slice()).into())?;
+        Ok(out.into())
+    }
+
     /// Logits of `n` images at once (the compiled plan; the batch API for
     /// benchmarks): `images` holds `n*c*h*w` floats (`[0, 1]` pixels, image
     /// after image); returns a `Float32Array` of `n * classes` logits. Throws
@@ -134,5 +157,92 @@ impl WasmModel {
         let per_image = (c * h * w).max(1);
         let n = convert::integer("n", n, 1, (MAX_JS_ARRAY_LEN / per_image).max(1) as u64)? as usize;
         Ok((convert::f32s("images", images, n * per_image)?, n))
+    }
+}
+
+/// What [`read_idx_dataset`] returns.
+#[derive(serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct IdxDataset {
+    /// Number of images.
+    pub count: usize,
+    /// Image height.
+    pub rows: usize,
+    /// Image width.
+    pub cols: usize,
+}
+
+/// `readIdxDataset(images, labels)`: the test images of an image IDX file and a label
+/// IDX file (`Uint8Array`s of at most `limits().max_model_bytes` each, uncompressed),
+/// parsed strictly by the core (`crate::data::idx`: magic, type, dimensions, no
+/// truncated or trailing bytes; equal counts; labels 0..=9). Returns `{count, rows,
+/// cols, images: Uint8Array (count*rows*cols), labels: Uint8Array (count)}`; throws an
+/// `Error` naming the file (`cannot parse images (IDX file): truncated: ...`).
+#[wasm_bindgen(js_name = readIdxDataset, unchecked_return_type = "IdxDataset & { images: Uint8Array; labels: Uint8Array }")]
+pub fn read_idx_dataset(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] images: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] labels: JsValue,
+) -> Result<JsValue, JsError> {
+    let images = convert::bytes("images", &images, MAX_MODEL_BYTES)?;
+    let labels = convert::bytes("labels", &labels, MAX_MODEL_BYTES)?;
+    let data = Dataset::from_idx(&images, &labels)?;
+    let out = super::convert::to_js(&IdxDataset {
+        count: data.len(),
+        rows: data.rows(),
+        cols: data.cols(),
+    })?;
+    let set = |key: &str, bytes: &[u8]| {
+        js_sys::Reflect::set(&out, &key.into(), &js_sys::Uint8Array::from(bytes))
+            .map(|_| ())
+            .map_err(|_| JsError::new("cannot build the dataset object"))
+    };
+    set("images", data.pixels())?;
+    set("labels", data.labels())?;
+    Ok(out)
+}
+
+/// Accuracy of a model on a dataset, a chunk of images per `step` (the page's
+/// accuracy worker: progress between chunks, cancel by dropping the run). The core
+/// counts: `step` returns `{done, total, correct, accuracy}` (`accuracy`: `correct /
+/// done`, `null` before the first image).
+#[wasm_bindgen]
+pub struct EvalRun {
+    model: crate::model::Model,
+    data: Dataset,
+    tally: crate::model::runtime::Tally,
+}
+
+#[wasm_bindgen]
+impl EvalRun {
+    /// `new EvalRun(modelBytes, images, labels)`: a model file (as `Model.load`
+    /// takes it) and `n*h*w` image bytes with `n` labels (0..=9), `h x w` the model's
+    /// input (each array at most `limits().max_array_len` bytes). Throws an `Error`
+    /// naming the problem.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] images: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] labels: JsValue,
+    ) -> Result<EvalRun, JsError> {
+        let model = convert::bytes("model", &model, MAX_MODEL_BYTES)?;
+        let model = crate::model::Model::from_bytes(&model)?;
+        let [_, h, w] = model.arch().input;
+        let images = convert::bytes("images", &images, MAX_JS_ARRAY_LEN)?;
+        let labels = convert::bytes("labels", &labels, MAX_JS_ARRAY_LEN)?;
+        let data = Dataset::new(h, w, images, labels)?;
+        let tally = crate::model::runtime::Tally::new(data.len());
+        Ok(EvalRun { model, data, tally })
+    }
+
+    /// Classifies the next `n` images (an integer in 1..=100000; fewer at the end);
+    /// returns `{done, total, correct, accuracy}`.
+    #[wasm_bindgen(unchecked_return_type = "Tally")]
+    pub fn step(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let n = convert::integer("n", &n, 1, 100_000)? as usize;
+        let t = self.tally.step(&self.model, &self.data, n)?;
+        super::convert::to_js(&t)
     }
 }

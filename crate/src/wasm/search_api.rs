@@ -14,6 +14,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{from_js, integer, optional_integer, to_js};
+use crate::plot::front::FrontChart;
 use crate::search::{RunInfo, RunProgress, SearchRequest, SearchRun};
 
 /// Largest front point id accepted (ids are evaluation counters).
@@ -26,6 +27,8 @@ struct StepReport<'a> {
     #[serde(flatten)]
     progress: RunProgress,
     info: &'a RunInfo,
+    /// The front's chart data, for `drawFront` unchanged.
+    chart: FrontChart,
 }
 
 /// An evolutionary design search on the simulator (see docs/search.md).
@@ -56,7 +59,8 @@ impl SearchSession {
     /// Runs up to `generations` more generations; returns `{generation, evaluations,
     /// state: "asking" | "waiting" | "done", stop, infeasible: {class: n}, best,
     /// front: [{id, generation, area_um2, latency_ns, energy_pj, quality_proxy,
-    /// crossbars, score, epitome_layers}], info}`.
+    /// crossbars, score, epitome_layers}], info, chart}` (`chart`: the front's chart
+    /// data for `drawFront`, the best design highlighted).
     /// `generations` is an integer in 0..=10000.
     #[wasm_bindgen(unchecked_return_type = "StepReport")]
     pub fn step(
@@ -72,9 +76,11 @@ impl SearchSession {
     #[wasm_bindgen(unchecked_return_type = "StepReport")]
     pub fn progress(&mut self) -> Result<JsValue, JsError> {
         let progress = self.run.progress()?;
+        let chart = progress.front_chart(&format!("{}: search front", self.info.network));
         to_js(&StepReport {
             progress,
             info: &self.info,
+            chart,
         })
     }
 

@@ -8,7 +8,7 @@
 // marked out of date (data-stale), never passed off as the current one.
 import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
-import { chartDataFromCompare, siValue } from '../costs-model.js';
+import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
 import { drawCoreChart, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { initSearch } from './search.js';
@@ -232,12 +232,10 @@ function formatMs(ms) {
 async function redraw() {
   if (!last) return;
   core = await load();
-  const full = chartDataFromCompare(last.result);
-  // A chart narrower than its full title (the charts sit two abreast on a desktop, one on a
-  // phone) gets the network's name only; the summary above says the preset and accounting.
-  const short = { ...full, title: last.result.network };
+  // The core's chart data, as `epim compare --svg` draws it (a chart too narrow for the
+  // full title draws its short one, the network's name; the summary says the rest).
+  const data = last.result.chart;
   for (const canvas of ctx.root.querySelectorAll('#costs-charts canvas')) {
-    const data = (canvas.clientWidth || 640) < 720 ? short : full;
     try {
       // Stacked breakdowns stay linear: segment lengths on a log axis would mislead.
       const stacked = canvas.dataset.kind.endsWith('-breakdown');

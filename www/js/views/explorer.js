@@ -15,7 +15,7 @@ const MAX_ELEMENTS = 1 << 22; // dense weights above this are not materialised i
 const MAX_TABLE_ROWS = 48;
 
 let ctx;
-let view = null; // {spec, info, counts, tables, maxCount, coreSpec}
+let view = null; // {spec, info, counts, index, groups, tables, maxCount, coreSpec}: the core's sampling and tables
 let offsets = null; // offsets of the chosen model layer (null: the default schedule)
 // What is linked: the window of output channel o (always), and a selected kernel of W
 // or element of E (or neither). All three are the core's answers.
@@ -243,7 +243,7 @@ async function recompute(values) {
     const tables = await call('epitomeTables', { layer, ...extra, epitome: { ...epitome, data: new Float32Array(n) } });
     stopPlaying();
     links = { channel: null, kernel: null, readers: null };
-    view = { spec, info, counts: sampling.counts, index: sampling.index, tables, maxCount: sampling.max_count, coreSpec };
+    view = { spec, info, counts: sampling.counts, index: sampling.index, groups: sampling.groups, tables, maxCount: sampling.max_count, coreSpec };
     err.hidden = true;
     showInfo(info);
     $('#ex-o').max = spec.layer.c_out - 1;
@@ -433,7 +433,6 @@ function elementAt(ev) {
 
 function drawStrip(o) {
   const { c_out } = view.spec.layer;
-  const e_out = view.spec.epitome.e_out;
   const strip = $('#ex-channels');
   const w = strip.parentElement.clientWidth || 600;
   const dpr = window.devicePixelRatio || 1;
@@ -446,8 +445,7 @@ function drawStrip(o) {
   // Read the theme colours once: a style lookup per channel made a 65,536-channel layer take seconds.
   const colors = [cssVar('--group-a', '#1d4e89'), cssVar('--group-b', '#9db4d3')];
   for (let ch = 0; ch < c_out; ch++) {
-    const group = Math.floor(ch / e_out);
-    g.fillStyle = colors[group % 2];
+    g.fillStyle = colors[view.groups[ch] % 2]; // the core's group of the channel
     g.fillRect(ch * cw, 3, Math.max(cw - (cw > 3 ? 1 : 0), 0.5), 12);
   }
   g.fillStyle = cssVar('--highlight', '#ff3d7f');

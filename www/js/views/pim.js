@@ -13,11 +13,10 @@ import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
 import { fitCanvas, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
-import { idxPayload } from './tryit.js';
+import { testSet } from '../testset.js';
 
 /** Images of the page's test subset each point is evaluated on. */
 export const PIM_IMAGES = 500;
-const DATA = { images: 'data/mnist-test-images-idx3-ubyte', labels: 'data/mnist-test-labels-idx1-ubyte' };
 /** Models evaluated by default (manifest ids). */
 const DEFAULT_MODELS = ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-8b', 'mnist-cnn-xrs0.556-8b'];
 /** Images per worker step: a small first step (an early estimate), then larger ones. */
@@ -74,7 +73,7 @@ let seeds = 1, chosen = [...DEFAULT_MODELS], curveKnob = 'adc-bits';
 const workers = new Map(); // model id -> {worker, job: {id, key} | null, ready: Promise}
 const results = new Map(); // `${model}|${key}` -> {result, secs, done}
 const failed = new Set(); // `${model}|${key}` of jobs that threw (not retried)
-let movedAt = 0, measured = null, firstAt = null, ran = false, timer = 0, testSet = null;
+let movedAt = 0, measured = null, firstAt = null, ran = false, timer = 0;
 const $ = (sel) => root.querySelector(sel);
 
 /** The key of a knob setting (what a result was computed for). */
@@ -212,24 +211,12 @@ function readForm() {
   updateCost();
 }
 
-async function getTestSet() {
-  if (!testSet) {
-    const [im, lb] = await Promise.all([DATA.images, DATA.labels].map(async (u) => {
-      const res = await fetch(u);
-      if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
-      return new Uint8Array(await res.arrayBuffer());
-    }));
-    testSet = { images: idxPayload(im, 0x803, [28, 28]), labels: idxPayload(lb, 0x801, []) };
-  }
-  return testSet;
-}
-
 /** The worker of a model (created once; it keeps its wasm instance, model and images). */
 function workerFor(entry) {
   if (!workers.has(entry.id)) {
     const worker = new Worker(new URL('../pim-worker.js', import.meta.url), { type: 'module' });
     const w = { worker, job: null };
-    w.ready = Promise.all([getTestSet(), modelBytes(entry)]).then(([t, bytes]) => {
+    w.ready = Promise.all([testSet(), modelBytes(entry)]).then(([t, bytes]) => {
       const n = Math.min(PIM_IMAGES, t.labels.length);
       worker.postMessage({ type: 'data', bytes: bytes.slice(), images: t.images.slice(0, n * 784), labels: t.labels.slice(0, n) });
     });

@@ -6,10 +6,9 @@
 // is clicked); when the Costs form moves away from them, a running search stops and
 // a finished one is marked out of date, and its design cannot be added.
 import { load, isTrap, reinstantiate } from '../wasm.js';
-import { cssVar } from '../colors.js';
 import { formatCount } from '../format.js';
 import { settingsKey } from '../store.js';
-import { onLayoutOrTheme } from '../chart.js';
+import { drawCoreFront, drawMessage, onLayoutOrTheme } from '../chart.js';
 
 /** The state keys a search depends on. */
 const SEARCH_KEYS = ['net', 'preset', 'acc', 'xbar', 'cell', 'adc'];
@@ -44,7 +43,7 @@ const TEMPLATE = `
 
 let ctx, session = null, paused = false, startedAt = 0, onApply;
 let run = null; // {key, state, bits}: what the current/last search was started for
-let lastFront = null; // {front, best} last drawn
+let lastFront = null; // the front chart data last drawn
 const $ = (sel) => root.querySelector(sel);
 let root;
 
@@ -66,7 +65,7 @@ export function initSearch(c, r, apply) {
     }
     markStale(true);
   });
-  onLayoutOrTheme($('#search-results'), () => lastFront && drawFront(lastFront.front, lastFront.best));
+  onLayoutOrTheme($('#search-results'), () => lastFront && drawFront(lastFront));
   $('#search-form').elements.seed.value = c.state.seed;
   $('#search-start').addEventListener('click', start);
   $('#search-pause').addEventListener('click', () => {
@@ -157,13 +156,12 @@ function tick() {
     return;
   }
   const secs = (performance.now() - startedAt) / 1000;
-  const infeasible = Object.values(p.infeasible ?? {}).reduce((a, b) => a + b, 0);
   $('#search-status').textContent = `${run.state.net}: generation ${p.generation}, ${formatCount(p.evaluations)} designs evaluated `
-    + `(${formatCount(p.evaluations / Math.max(secs, 1e-3))}/s), ${formatCount(infeasible)} infeasible, `
+    + `(${formatCount(p.evaluations / Math.max(secs, 1e-3))}/s), ${formatCount(p.infeasible_total)} infeasible, `
     + `front of ${p.front.length}` + (p.best ? `; best: ${formatCount(p.best.crossbars)} crossbars, `
     + `${fmt(p.best.area_um2 / 1e6, 1)} mm², ${p.best.latency_ns >= 1e7 ? `${fmt(p.best.latency_ns / 1e6, 1)} ms` : `${fmt(p.best.latency_ns / 1e3, 0)} µs`}` : '')
     + (p.state === 'done' ? ` — done (${p.stop ?? 'finished'}) in ${secs.toFixed(2)} s` : '');
-  drawFront(p.front, p.best);
+  drawFront(p.chart);
   if (p.state === 'done') {
     if (!p.best) $('#search-status').textContent += ` ${noDesignHint(p)}`;
     finish();
@@ -178,8 +176,7 @@ function tick() {
 function unreachable(info) {
   session.free?.();
   session = null;
-  lastFront = null;
-  drawFront([], null);
+  drawFront(null);
   // Displayed rounded up, so the suggested fraction does reach the smallest design.
   const frac = (Math.ceil(info.min_fraction_of_dense32 * 1e4) / 1e4).toFixed(4);
   const status = $('#search-status');
@@ -233,51 +230,19 @@ function applyBest() {
 /** 1234.5 -> "1,234.5" (fixed digits, thousands separators). */
 const fmt = (x, digits) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-/** Scatter of the front: area (mm², log) against latency (µs). */
-function drawFront(front, best) {
-  lastFront = { front, best };
+/** The core's front chart (`step(...).chart`), drawn by the core: area (mm², log) against latency. */
+async function drawFront(chart) {
+  lastFront = chart;
   const c = $('#search-front');
-  const boxW = Math.max(280, Math.min(640, Math.round(c.parentElement.clientWidth)));
-  c.style.width = `${boxW}px`;
-  c.style.height = `${Math.round(boxW / 2)}px`;
-  const W = c.clientWidth || boxW, H = c.clientHeight || Math.round(boxW / 2); // inside the border
-  const dpr = window.devicePixelRatio || 1;
-  c.width = Math.round(W * dpr);
-  c.height = Math.round(H * dpr);
-  const g = c.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  const L = 70, B = 42, T = 14, R = 14;
-  g.clearRect(0, 0, W, H);
-  const ink = cssVar('--ink', '#222'), muted = cssVar('--muted', '#666'), accent = cssVar('--accent', '#1d4e89');
-  g.strokeStyle = muted;
-  g.strokeRect(L, T, W - L - R, H - T - B);
-  g.fillStyle = ink;
-  g.font = '12px system-ui, sans-serif';
-  g.fillText('area (mm², log scale)', W / 2 - 50, H - 8);
-  g.save();
-  g.translate(14, H / 2 + 30);
-  g.rotate(-Math.PI / 2);
-  g.fillText('latency', 0, 0);
-  g.restore();
-  if (!front.length) return;
-  const xs = front.map((p) => Math.log10(p.area_um2 / 1e6)), ys = front.map((p) => p.latency_ns / 1e3);
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)], [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  const px = (x) => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R - 20) + 10;
-  const py = (y) => H - B - ((y - y0) / (y1 - y0 || 1)) * (H - T - B - 20) - 10;
-  g.fillStyle = muted;
-  const num = (x) => x.toLocaleString('en-US', { maximumSignificantDigits: 3 });
-  g.fillText(`${num(10 ** x0)} mm²`, L, H - B + 14);
-  g.textAlign = 'right';
-  g.fillText(`${num(10 ** x1)} mm²`, W - R, H - B + 14);
-  g.textAlign = 'left';
-  // Long latencies in ms, so the tick labels fit left of the plot.
-  const lat = (us) => (y1 >= 1e4 ? `${num(us / 1e3)} ms` : `${num(us)} µs`);
-  g.fillText(lat(y1), 4, T + 12);
-  g.fillText(lat(y0), 4, H - B);
-  for (const p of front) {
-    g.beginPath();
-    g.arc(px(Math.log10(p.area_um2 / 1e6)), py(p.latency_ns / 1e3), best && p.id === best.id ? 6 : 4, 0, 2 * Math.PI);
-    g.fillStyle = best && p.id === best.id ? cssVar('--highlight', '#e0115f') : accent;
-    g.fill();
+  if (!chart) {
+    c.getContext('2d').clearRect(0, 0, c.width, c.height);
+    return;
+  }
+  const core = await load();
+  try {
+    drawCoreFront(core, c, chart);
+  } catch (e) {
+    if (isTrap(e)) reinstantiate(e.message);
+    drawMessage(c, `Cannot draw: ${e.message}`);
   }
 }

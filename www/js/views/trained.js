@@ -4,7 +4,7 @@
 // accuracy (Pareto front) and a table. Loaded on demand (about 130 kB of models).
 import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
-import { chartDataFromCompare, siValue } from '../costs-model.js';
+import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
 import { drawCoreChart, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
@@ -89,11 +89,11 @@ async function draw() {
   if (!last) return;
   const core = await load();
   const canvas = $('#trained-chart');
-  $('#trained-fig').hidden = false;
-  const data = chartDataFromCompare(last.result);
-  data.rows = data.rows.filter((r) => r.accuracy_pct != null);
-  data.baseline = null;
-  data.title = 'Trained MNIST models (accuracy on MNIST test images)';
+  // The core's area-vs-accuracy data (`epim compare --model ... --svg`'s), null with fewer
+  // than two models that have an accuracy.
+  const data = last.result.accuracy_chart;
+  $('#trained-fig').hidden = !data;
+  if (!data) return;
   try {
     drawCoreChart(core, canvas, data, 'pareto');
   } catch (e) {

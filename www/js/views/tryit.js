@@ -15,19 +15,19 @@ import { preprocess, inkFromRgba, SIDE } from '../digit.js';
 import { formatCount } from '../format.js';
 import { mnistModels, modelBytes, datasetName, loadManifest } from '../models.js';
 import { SCHEMA } from '../state.js';
+import { testSet } from '../testset.js';
 
-const DATA = { images: 'data/mnist-test-images-idx3-ubyte', labels: 'data/mnist-test-labels-idx1-ubyte' };
 const CHUNK = 100; // images per progress step of the accuracy run
 const COST_PRESET = 'mnsim2';
 
-let ctx, manifest = [], testSet = null;
+let ctx, manifest = [];
 const models = new Map(); // id -> core.Model
 const entries = new Map(); // id -> manifest entry (plus the reader's own files)
 let costs = new Map(); // label -> compareModels row {crossbars, area_um2, accuracy_pct, ...}
 // What the pad shows: {img (28x28 floats), version, index (test image) or -1, label}.
 let input = null;
 let version = 0;
-let results = new Map(); // model id -> {version, probs, ms}: predictions for input `version`
+let results = new Map(); // model id -> {version, probs, best, ms}: predictions for input `version`
 let run = null; // the accuracy run in progress: {worker, model}
 
 const $ = (sel) => ctx.root.querySelector(sel);
@@ -395,8 +395,8 @@ async function classifyAll(only = null) {
         const model = models.get(id);
         if (!model || results.get(id)?.version === mine.version) continue;
         const t0 = performance.now();
-        const probs = model.predict(mine.img);
-        results.set(id, { version: mine.version, probs, ms: performance.now() - t0 });
+        const { class: best, probs } = model.classifyImage(mine.img); // the core's class and probabilities
+        results.set(id, { version: mine.version, probs, best, ms: performance.now() - t0 });
       }
     });
     showError('', 'classify');
@@ -414,24 +414,22 @@ function showChosen() {
   };
   for (const tr of $('#try-all tbody').rows) {
     const r = cur(tr.dataset.model);
-    const best = r ? argmax(r.probs) : -1;
+    const best = r ? r.best : -1;
     tr.cells[1].textContent = r ? `${best} (${(100 * r.probs[best]).toFixed(1)} %)` : '–';
     tr.classList.toggle('wrong', Boolean(r && input.label != null && best !== input.label));
   }
   const r = cur(ctx.state.model);
-  showProbs(r?.probs ?? null);
+  showProbs(r?.probs ?? null, r?.best ?? -1);
   $('#try-time').textContent = r ? `(${formatMs(r.ms)} in wasm)` : '';
   const pred = $('#try-pred');
   pred.dataset.model = r ? ctx.state.model : '';
   if (r && input.index >= 0) pred.textContent += ` (label ${input.label})`;
 }
 
-const argmax = (p) => p.indexOf(Math.max(...p));
 const formatMs = (ms) => (ms < 1 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
 
-function showProbs(probs) {
+function showProbs(probs, best) {
   const items = $('#try-bars').children;
-  const best = probs ? argmax(probs) : -1;
   for (let d = 0; d < 10; d++) {
     const p = probs ? probs[d] : 0;
     items[d].querySelector('.bar span').style.width = `${(100 * p).toFixed(1)}%`;
@@ -442,23 +440,9 @@ function showProbs(probs) {
 }
 
 // ---- the test subset ----
-async function getTestSet() {
-  if (!testSet) {
-    const [im, lb] = await Promise.all([DATA.images, DATA.labels].map(async (u) => {
-      const res = await fetch(u);
-      if (!res.ok) throw new Error(`${u}: HTTP ${res.status}`);
-      return new Uint8Array(await res.arrayBuffer());
-    }));
-    const t = { images: idxPayload(im, 0x803, [SIDE, SIDE]), labels: idxPayload(lb, 0x801, []) };
-    if (t.images.length !== t.labels.length * SIDE * SIDE) throw new Error('the test subset files do not match');
-    testSet = t;
-  }
-  return testSet;
-}
-
 async function randomImage() {
   try {
-    const { labels } = await getTestSet();
+    const { labels } = await testSet();
     const k = Math.floor(Math.random() * labels.length);
     await showTestImage(k);
     ctx.update({ img: k }); // in the link too
@@ -469,7 +453,7 @@ async function randomImage() {
 
 async function showTestImage(k, { fromLink = false } = {}) {
   try {
-    const { images, labels } = await getTestSet();
+    const { images, labels } = await testSet();
     if (!(k < labels.length)) {
       if (fromLink) ctx.reportLink([`img: the page's test subset has ${formatCount(labels.length)} images, numbered 0 to ${formatCount(labels.length - 1)} (got ${k}, using a random one)`]);
       ctx.update({ img: -1 });
@@ -520,7 +504,7 @@ async function evaluate() {
   delete acc.dataset.accuracy;
   delete acc.dataset.model;
   try {
-    const [{ images, labels }, bytes] = await Promise.all([getTestSet(), entry.user ? entry.bytes : modelBytes(entry)]);
+    const [{ images, labels }, bytes] = await Promise.all([testSet(), entry.user ? entry.bytes : modelBytes(entry)]);
     const worker = new Worker(new URL('../eval-worker.js', import.meta.url), { type: 'module' });
     const mine = { worker, model: id, progress: { done: 0, n: labels.length } };
     run = mine;
@@ -565,20 +549,6 @@ async function evaluate() {
   } catch (e) {
     showError(e.message);
   }
-}
-
-/** The u8 payload of an IDX file, after checking its magic number and dimensions. */
-export function idxPayload(bytes, magic, inner) {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dims = 1 + inner.length;
-  if (bytes.length < 4 + 4 * dims || dv.getUint32(0) !== magic) throw new Error('not an IDX file of the expected kind');
-  const n = dv.getUint32(4);
-  inner.forEach((d, i) => {
-    if (dv.getUint32(8 + 4 * i) !== d) throw new Error(`IDX dimension ${i + 1} is not ${d}`);
-  });
-  const payload = bytes.subarray(4 + 4 * dims);
-  if (payload.length !== n * inner.reduce((a, b) => a * b, 1)) throw new Error('IDX file is truncated');
-  return payload;
 }
 
 /** 30_612_345 µm² -> "30.61 mm²". */

@@ -217,21 +217,26 @@ pub fn csv(r: &CompareReport) -> String {
 }
 
 /// Writes one SVG per chart kind (`area.svg`, `area-breakdown.svg`, `pareto.svg`, ...),
-/// and `area-vs-accuracy.svg` (the rows with an accuracy) when models were compared;
-/// returns how many.
+/// and `area-vs-accuracy.svg` (the rows with an accuracy) when models were compared,
+/// all drawn from `chart-data.json` ([`CompareReport::charts`], which the page draws
+/// too), written alongside; returns how many charts.
 fn write_svgs(r: &CompareReport, dir: &Path) -> epim::Result<usize> {
     use epim::plot::{render_svg, ChartKind, ChartOptions};
     std::fs::create_dir_all(dir).map_err(|e| epim::Error::io("create directory", dir, e))?;
-    let data = r.chart_data();
+    let charts = r.charts();
+    let json =
+        serde_json::to_string_pretty(&charts).map_err(|e| epim::Error::parse("charts", e))?;
+    epim::error::write_file(&dir.join("chart-data.json"), json)?;
+    let data = &charts.chart;
     let options = ChartOptions::default();
     for kind in ChartKind::ALL {
-        let svg = render_svg(&data, kind, &options)?;
+        let svg = render_svg(data, kind, &options)?;
         let path = dir.join(format!("{}.svg", kind.name()));
         epim::error::write_file(&path, svg)?;
     }
     let mut n = ChartKind::ALL.len();
-    if let Some(acc) = r.accuracy_chart_data() {
-        let svg = render_svg(&acc, ChartKind::Pareto, &options)?;
+    if let Some(acc) = &charts.accuracy_chart {
+        let svg = render_svg(acc, ChartKind::Pareto, &options)?;
         let path = dir.join("area-vs-accuracy.svg");
         epim::error::write_file(&path, svg)?;
         n += 1;

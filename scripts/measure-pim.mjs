@@ -1,0 +1,63 @@
+// Measures the PIM accuracy section (Crossbar costs) as a reader gets it: the time from a
+// slider move to a first estimate of every chosen model (the page's data-first-seconds) and
+// to the last model's result on all 500 images (data-seconds), in headless Chromium.
+// Prints numbers with the load average; asserts nothing (speed is measured, not tested).
+// Usage: node scripts/measure-pim.mjs [--runs N] [--case I]   (needs www/pkg and the site: npm run build:wasm)
+//   --case I: only the I-th case below (0-based).
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from './serve.mjs';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'www');
+const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const runs = Number(arg('--runs')) || 1;
+const only = arg('--case');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// [label, preset, slider moves before the measured one, the measured move]
+const CASES = [
+  ['mnsim2 array, ADC 6 -> 7 bits (bit-serial)', 'mnsim2', [], ['adc-bits', 7]],
+  ['mnsim2 array, variation 0.1, 9-bit ADC (bit-serial)', 'mnsim2', [['adc-bits', 9]], ['variation', 0.1]],
+  ['mnsim2 array, ADC 9 bits (exact shortcut)', 'mnsim2', [], ['adc-bits', 9]],
+  ['ideal, stuck 2 %', 'ideal', [], ['stuck', 0.02]],
+  ['ideal, stuck 5 %', 'ideal', [], ['stuck', 0.05]],
+];
+
+const slide = (page, name, value) => page.$eval(`#pim-form input[name="${name}"]`, (el, v) => {
+  el.value = v;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+}, String(value));
+const complete = (page, notKey) => page.waitForFunction((k) => {
+  const r = document.querySelector('#pim-results');
+  return r.dataset.complete === 'true' && r.dataset.key !== k;
+}, notKey, { timeout: 300000, polling: 20 });
+const key = (page) => page.$eval('#pim-results', (r) => r.dataset.key);
+
+const { server, url } = await serve(root);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+console.log(`load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}, ${os.cpus().length} cores`);
+for (const [label, preset, before, [knob, value]] of only === undefined ? CASES : [CASES[Number(only)]]) {
+  for (let i = 0; i < runs; i++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${url}#panel=costs`);
+    await page.waitForSelector('#pim-preset option[value="ideal"]', { state: 'attached', timeout: 30000 });
+    await page.$eval('#pim-root', (el) => el.scrollIntoView());
+    if (preset !== 'mnsim2') await page.selectOption('#pim-preset', preset);
+    await complete(page, null);
+    for (const [k, v] of before) {
+      const old = await key(page);
+      await slide(page, k, v);
+      await complete(page, old);
+    }
+    const old = await key(page);
+    await slide(page, knob, value);
+    await complete(page, old);
+    const r = await page.$eval('#pim-results', (el) => [el.dataset.firstSeconds, el.dataset.seconds]);
+    console.log(`${label}: first estimate ${r[0]} s, all 500 images ${r[1]} s (load ${os.loadavg()[0].toFixed(2)})`);
+    await page.close();
+  }
+}
+await browser.close();
+server.close();

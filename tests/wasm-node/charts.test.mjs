@@ -1,0 +1,86 @@
+// The page and `epim compare --svg` draw one request's charts from the same chart data:
+// the wasm `compare`/`compareModels` return `chart`/`accuracy_chart` (the page hands them
+// to drawChart unchanged, www/js/views/costs.js and trained.js), and `--svg DIR` writes
+// the data its SVGs are drawn from to DIR/chart-data.json (tests/compare_cli.rs checks
+// that every SVG is that data rendered). Here the two are compared for the same
+// requests. Needs the built package (npm run build:wasm) and the native binary
+// (`cargo build -p epim`, or the rust tier's; EPIM_BIN overrides the path).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pkg = path.join(root, 'www/pkg');
+const bin = process.env.EPIM_BIN
+  ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'debug', 'epim');
+let m;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(pkg, 'epim_bg.wasm')), 'www/pkg is built (npm run build:wasm)');
+  assert.ok(fs.existsSync(bin), `the epim binary exists at ${bin} (cargo build -p epim, or set EPIM_BIN)`);
+  m = await import(pathToFileURL(path.join(pkg, 'epim.js')).href);
+  await m.default({ module_or_path: fs.readFileSync(path.join(pkg, 'epim_bg.wasm')) });
+});
+
+/** Runs `epim compare ARGS --svg DIR`; returns DIR/chart-data.json and the SVG file names. */
+function cliCharts(args) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'epim-charts-'));
+  try {
+    execFileSync(bin, ['compare', ...args, '--svg', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const data = JSON.parse(fs.readFileSync(path.join(dir, 'chart-data.json'), 'utf8'));
+    return { data, svgs: fs.readdirSync(dir).filter((f) => f.endsWith('.svg')).sort() };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The CLI flags of a wasm compare request (no config or designs here). */
+function flags(req) {
+  const out = ['--baseline', req.baseline];
+  if (req.network) out.push('--net', req.network);
+  if (req.preset) out.push('--preset', req.preset);
+  if (req.accounting) out.push('--accounting', req.accounting);
+  for (const [k, v] of Object.entries(req.knobs ?? {})) out.push(`--${k.replaceAll('_', '-')}`, String(v));
+  for (const x of req.methods) out.push('--method', x);
+  return out;
+}
+
+const requests = [
+  // Repeated methods and one equal to the baseline: drawn once (the copy in JS did not).
+  { network: 'lenet', preset: 'mnsim2', baseline: 'dense:bits=32', methods: ['dense:bits=8', 'epitome:bits=3,ratio=2', 'dense:bits=8', 'dense:bits=32'] },
+  {
+    network: 'vgg8', preset: 'isaac', accounting: 'mnsim', knobs: { crossbar_size: 256, cell_bits: 2 }, baseline: 'dense:bits=16',
+    methods: ['dense:bits=8', 'epitome:bits=4,ratio=4', 'prune:kind=xrs,ratio=0.5,bits=8', 'prune:kind=filter,ratio=0.5,bits=8'],
+  },
+];
+
+for (const req of requests) {
+  test(`compare(${req.network}, ${req.methods.length} methods): the page's chart data is what --svg draws`, () => {
+    const page = m.compare(req);
+    const cli = cliCharts(flags(req));
+    assert.deepEqual(page.chart, cli.data.chart);
+    assert.equal(page.accuracy_chart, null);
+    assert.equal(cli.data.accuracy_chart, null);
+    const methods = page.chart.rows.map((r) => r.method);
+    assert.deepEqual(methods, [...new Set([req.baseline, ...req.methods])], 'baseline first, each method once');
+    assert.equal(cli.svgs.length, 7);
+  });
+}
+
+test('compareModels: the trained-models chart is what `epim compare --model ... --svg` draws', () => {
+  const stems = ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-3b', 'mnist-cnn-xrs0.556-8b'];
+  const files = stems.map((s) => path.join(root, 'models', `${s}.safetensors`));
+  const models = stems.map((s, i) => ({ label: `model:${s}`, bytes: new Uint8Array(fs.readFileSync(files[i])) }));
+  const req = { preset: 'mnsim2', baseline: 'dense:bits=32', methods: [] };
+  const page = m.compareModels(req, models);
+  const cli = cliCharts(['--preset', 'mnsim2', ...files.flatMap((f) => ['--model', f])]);
+  assert.deepEqual(page.chart, cli.data.chart);
+  assert.deepEqual(page.accuracy_chart, cli.data.accuracy_chart);
+  assert.deepEqual(page.accuracy_chart.rows.map((r) => r.method), models.map((x) => x.label));
+  assert.ok(page.accuracy_chart.rows.every((r) => r.accuracy_pct > 90));
+  assert.ok(cli.svgs.includes('area-vs-accuracy.svg'));
+});
