@@ -35,6 +35,11 @@ export function drawCoreChart(core, canvas, data, kind, options = {}, fit = {}) 
   });
 }
 
+/** Draws a curve chart (`CurveData`: PIM accuracy, training loss) with the core onto `canvas`, sized to its box. */
+export function drawCoreCurve(core, canvas, data, fit = {}) {
+  withCssSize(canvas, fit, () => core.drawCurve(canvas, data, { dark: dark() }));
+}
+
 /** Fits `canvas`, then runs `draw(w, h)` while the canvas reports its CSS size, the context scaled by the pixel ratio. */
 function withCssSize(canvas, fit, draw) {
   const { w, h, dpr } = fitCanvas(canvas, fit);

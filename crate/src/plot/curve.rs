@@ -18,7 +18,7 @@ pub const MAX_CURVE_SERIES: usize = 64;
 /// See [`MAX_CURVE_SERIES`].
 pub const MAX_CURVE_POINTS: usize = 256;
 /// Series with more points than this are drawn as lines without a marker per
-/// point (only the last point is marked).
+/// point (only the last point and points with a spread are marked).
 const MARKER_POINTS: usize = 40;
 
 /// One point: `x`, `y` and the half-height of its spread bar (0: none).
@@ -183,7 +183,7 @@ pub fn draw_curve<DB: DrawingBackend>(
                 colour.stroke_width(2),
             )))
             .map_err(backend_err)?;
-        for p in &s.points {
+        for (j, p) in s.points.iter().enumerate() {
             if p.spread > 0.0 {
                 chart
                     .draw_series(std::iter::once(PathElement::new(
@@ -193,7 +193,8 @@ pub fn draw_curve<DB: DrawingBackend>(
                     .map_err(backend_err)?;
             }
             // A dense series (a training curve) is a line; markers would merge into a band.
-            if s.points.len() <= MARKER_POINTS || p.spread > 0.0 {
+            let last = j + 1 == s.points.len();
+            if s.points.len() <= MARKER_POINTS || p.spread > 0.0 || last {
                 chart
                     .draw_series(std::iter::once(marker(
                         (p.x, p.y),
@@ -203,17 +204,6 @@ pub fn draw_curve<DB: DrawingBackend>(
                     )))
                     .map_err(backend_err)?;
             }
-        }
-        // Its last point is marked, so the legend's marker finds it.
-        if let Some(p) = s.points.last().filter(|_| s.points.len() > MARKER_POINTS) {
-            chart
-                .draw_series(std::iter::once(marker(
-                    (p.x, p.y),
-                    Shape::of(i),
-                    colour,
-                    true,
-                )))
-                .map_err(backend_err)?;
         }
     }
     Ok(())

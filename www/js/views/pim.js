@@ -11,7 +11,7 @@ import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
 import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
-import { fitCanvas, drawMessage, onLayoutOrTheme } from '../chart.js';
+import { drawCoreCurve, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
 import { testSet } from '../testset.js';
 
@@ -391,21 +391,7 @@ function drawCurve() {
   }
   try {
     const data = core.pimCurve(curveKnob, series, `MNIST, first ${PIM_IMAGES} test images`);
-    const { w, h, dpr } = fitCanvas(canvas);
-    const g = canvas.getContext('2d');
-    g.setTransform(1, 0, 0, 1, 0, 0);
-    g.clearRect(0, 0, canvas.width, canvas.height);
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    // The core fills the canvas's reported size: report the CSS size while it draws (as chart.js does).
-    Object.defineProperty(canvas, 'width', { configurable: true, get: () => w });
-    Object.defineProperty(canvas, 'height', { configurable: true, get: () => h });
-    try {
-      core.drawCurve(canvas, data, { dark: matchMedia('(prefers-color-scheme: dark)').matches });
-    } finally {
-      delete canvas.width;
-      delete canvas.height;
-      g.setTransform(1, 0, 0, 1, 0, 0);
-    }
+    drawCoreCurve(core, canvas, data);
   } catch (e) {
     if (isTrap(e)) reinstantiate(e.message);
     showError(`Cannot draw the curve: ${e.message}`);

@@ -7,7 +7,7 @@
 // The settings live in the URL hash (keys tds, tarch, tm, tr, td, twb, tep, tn, tb, tlr, tseed).
 import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
-import { fitCanvas, drawMessage, onLayoutOrTheme } from '../chart.js';
+import { drawCoreCurve, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { addTrainedModel, datasetName } from '../models.js';
 import { TRAIN_BATCHES, TRAIN_IMAGES, TRAIN_METHODS } from '../state.js';
 
@@ -314,7 +314,7 @@ function drawCharts() {
   for (const [id, data] of [['#train-loss', charts.loss], ['#train-acc', charts.accuracy]]) {
     const canvas = $(id);
     try {
-      drawCurve(canvas, data);
+      drawCoreCurve(core, canvas, data, { aspect: 0.55, minHeight: 200, maxHeight: 360 });
       canvas.dataset.points = String(data.series.reduce((a, s) => a + s.points.length, 0));
       // The first and last values of the first series, as the core sent them (for tests and readers of the DOM).
       canvas.dataset.firstY = String(data.series[0].points[0].y);
@@ -324,23 +324,6 @@ function drawCharts() {
       if (isTrap(e)) reinstantiate(e.message);
       drawMessage(canvas, e.message);
     }
-  }
-}
-
-function drawCurve(canvas, data) {
-  const { w, h, dpr } = fitCanvas(canvas, { aspect: 0.55, minHeight: 200, maxHeight: 360 });
-  const g = canvas.getContext('2d');
-  g.setTransform(1, 0, 0, 1, 0, 0);
-  g.clearRect(0, 0, canvas.width, canvas.height);
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  Object.defineProperty(canvas, 'width', { configurable: true, get: () => w });
-  Object.defineProperty(canvas, 'height', { configurable: true, get: () => h });
-  try {
-    core.drawCurve(canvas, data, { dark: matchMedia('(prefers-color-scheme: dark)').matches });
-  } finally {
-    delete canvas.width;
-    delete canvas.height;
-    g.setTransform(1, 0, 0, 1, 0, 0);
   }
 }
 
