@@ -51,6 +51,9 @@ pub struct RunProgress {
     pub infeasible: std::collections::BTreeMap<InfeasibleClass, u64>,
     /// Infeasible candidates in all classes.
     pub infeasible_total: u64,
+    /// The class with the most infeasible candidates (ties: the first in
+    /// `InfeasibleClass` order); `None` when none was infeasible.
+    pub main_infeasible: Option<InfeasibleClass>,
     /// The lowest-score design so far.
     pub best: Option<FrontPoint>,
     /// The front, sorted by area.
@@ -84,6 +87,24 @@ impl RunProgress {
     }
 }
 
+/// The class with the most candidates; ties go to the first in key order.
+fn main_class(
+    counts: &std::collections::BTreeMap<InfeasibleClass, u64>,
+) -> Option<InfeasibleClass> {
+    let mut main: Option<(InfeasibleClass, u64)> = None;
+    for (&class, &n) in counts {
+        if n > 0 && main.is_none_or(|(_, m)| n > m) {
+            main = Some((class, n));
+        }
+    }
+    main.map(|(class, _)| class)
+}
+
+/// `x` rounded up to 4 decimals, so that shown with 4 decimals it is never below `x`.
+fn round_up_4(x: f64) -> f64 {
+    (x * 1e4).ceil() / 1e4
+}
+
 /// Fixed facts of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
@@ -104,6 +125,9 @@ pub struct RunInfo {
     pub min_crossbars: u64,
     /// `min_crossbars / dense32_crossbars`: the smallest budget fraction any design meets.
     pub min_fraction_of_dense32: f64,
+    /// `min_fraction_of_dense32` rounded up to 4 decimals: a budget fraction to
+    /// suggest, shown with 4 decimals, that still reaches the smallest design.
+    pub suggested_budget_fraction: f64,
     /// False when the budget is below `min_crossbars` (no design can meet it; the
     /// search is not worth running).
     pub budget_reachable: bool,
@@ -211,6 +235,7 @@ impl SearchRun {
     /// Fixed facts of the run.
     pub fn info(&self) -> RunInfo {
         let ev = &self.evaluator;
+        let min_fraction = self.min_crossbars as f64 / ev.dense32_crossbars().max(1) as f64;
         RunInfo {
             network: ev.network().name.clone(),
             objectives: OBJECTIVES,
@@ -218,8 +243,8 @@ impl SearchRun {
             budget_crossbars: ev.budget_crossbars(),
             dense32_crossbars: ev.dense32_crossbars(),
             min_crossbars: self.min_crossbars,
-            min_fraction_of_dense32: self.min_crossbars as f64
-                / ev.dense32_crossbars().max(1) as f64,
+            min_fraction_of_dense32: min_fraction,
+            suggested_budget_fraction: round_up_4(min_fraction),
             budget_reachable: ev
                 .budget_crossbars()
                 .is_none_or(|b| b >= self.min_crossbars),
@@ -272,6 +297,7 @@ impl SearchRun {
             stop,
             infeasible: self.search.infeasible_counts().clone(),
             infeasible_total: self.search.infeasible_counts().values().sum(),
+            main_infeasible: main_class(self.search.infeasible_counts()),
             best,
             front: self.front()?,
         })
@@ -343,6 +369,7 @@ mod tests {
             stop: None,
             infeasible: Default::default(),
             infeasible_total: 0,
+            main_infeasible: None,
             best: Some(point(7, 2.0, 5.0)),
             front: vec![point(3, 1.0, 9.0), point(7, 2.0, 5.0), point(9, 4.0, 1.0)],
         };
@@ -355,5 +382,37 @@ mod tests {
         assert_eq!((c.best, c.points.len()), (Some(3), 4));
         p.best = None;
         assert_eq!(p.front_chart("t").best, None);
+    }
+
+    #[test]
+    fn main_class_is_the_largest_count_ties_to_the_first() {
+        use std::collections::BTreeMap;
+        use InfeasibleClass::*;
+        assert_eq!(main_class(&BTreeMap::new()), None);
+        let m = BTreeMap::from([(CrossbarBudget, 2), (LatencyCap, 5), (Mapping, 5)]);
+        assert_eq!(main_class(&m), Some(LatencyCap));
+        let m = BTreeMap::from([(CrossbarBudget, 0), (ChipCapacity, 1)]);
+        assert_eq!(main_class(&m), Some(ChipCapacity));
+        assert_eq!(main_class(&BTreeMap::from([(Mapping, 0)])), None);
+    }
+
+    #[test]
+    fn suggested_fraction_is_4_decimals_and_not_below_the_minimum() {
+        for (x, want) in [
+            (0.0, 0.0),
+            (0.1234, 0.1234),
+            (0.12341, 0.1235),
+            (0.99999, 1.0),
+            (0.5, 0.5),
+        ] {
+            assert_eq!(round_up_4(x), want, "{x}");
+        }
+        // Any fraction: shown with 4 decimals (as the page does), the value read back
+        // reaches it and is less than 1e-4 above it.
+        for k in 1..2000u64 {
+            let x = k as f64 / 1999.0 * 0.37;
+            let shown: f64 = format!("{:.4}", round_up_4(x)).parse().unwrap();
+            assert!(shown >= x && shown < x + 1e-4 + 1e-12, "{x} -> {shown}");
+        }
     }
 }

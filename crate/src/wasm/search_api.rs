@@ -57,7 +57,8 @@ impl SearchSession {
     }
 
     /// Runs up to `generations` more generations; returns `{generation, evaluations,
-    /// state: "asking" | "waiting" | "done", stop, infeasible: {class: n}, best,
+    /// state: "asking" | "waiting" | "done", stop, infeasible: {class: n},
+    /// infeasible_total, main_infeasible (the class with the most, or null), best,
     /// front: [{id, generation, area_um2, latency_ns, energy_pj, quality_proxy,
     /// crossbars, score, epitome_layers}], info, chart}` (`chart`: the front's chart
     /// data for `drawFront`, the best design highlighted).

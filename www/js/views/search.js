@@ -177,8 +177,8 @@ function unreachable(info) {
   session.free?.();
   session = null;
   drawFront(null);
-  // Displayed rounded up, so the suggested fraction does reach the smallest design.
-  const frac = (Math.ceil(info.min_fraction_of_dense32 * 1e4) / 1e4).toFixed(4);
+  // The core's suggestion is rounded up to 4 decimals, so it does reach the smallest design.
+  const frac = info.suggested_budget_fraction.toFixed(4);
   const status = $('#search-status');
   status.textContent = `No design can meet a budget of ${formatCount(info.budget_crossbars)} crossbars here: `
     + `the smallest design this search can build for ${info.network} needs ${formatCount(info.min_crossbars)} crossbars `
@@ -201,7 +201,7 @@ function unreachable(info) {
 
 /** Plain words when no design met the constraints (counts and budget from the core). */
 function noDesignHint(p) {
-  const why = Object.entries(p.infeasible ?? {}).sort((a, b) => b[1] - a[1])[0]?.[0];
+  const why = p.main_infeasible; // the class with the most infeasible candidates (core)
   const budget = p.info?.budget_crossbars;
   const advice = {
     crossbar_budget: `every design needed more crossbars than the budget${budget ? ` of ${formatCount(budget)}` : ''}`
