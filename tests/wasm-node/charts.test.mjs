@@ -83,4 +83,14 @@ test('compareModels: the trained-models chart is what `epim compare --model ... 
   assert.deepEqual(page.accuracy_chart.rows.map((r) => r.method), models.map((x) => x.label));
   assert.ok(page.accuracy_chart.rows.every((r) => r.accuracy_pct > 90));
   assert.ok(cli.svgs.includes('area-vs-accuracy.svg'));
+  // The rows the trained-models comment names (an oracle here; the page only reads them).
+  const acc = page.rows.map((r) => r.accuracy_pct);
+  const area = page.rows.map((r) => r.area_um2);
+  assert.equal(page.accuracy_picks.most_accurate, acc.indexOf(Math.max(...acc)));
+  assert.equal(page.accuracy_picks.smallest, area.indexOf(Math.min(...area)));
+  assert.equal(page.accuracy_picks.smallest_epim, null, 'no label starts with EPIM');
+  const epim = m.compareModels(req, models.map((x, i) => ({ ...x, label: i ? `EPIM ${i}` : 'dense' })));
+  const epimAreas = epim.rows.slice(1).map((r) => r.area_um2);
+  assert.equal(epim.accuracy_picks.smallest_epim, 1 + epimAreas.indexOf(Math.min(...epimAreas)));
+  assert.equal(m.compare({ network: 'lenet', baseline: 'dense:bits=32', methods: ['dense:bits=8'] }).accuracy_picks, null);
 });

@@ -303,6 +303,23 @@ pub struct CompareView {
     /// Its chart data.
     #[serde(flatten)]
     pub charts: CompareCharts,
+    /// The rows the page's comment names ([`CompareReport::accuracy_picks`]); `null`
+    /// when no row has an accuracy.
+    pub accuracy_picks: Option<AccuracyPicks>,
+}
+
+/// Indices into [`CompareReport::rows`] among the rows with a known accuracy:
+/// the most accurate, the smallest (chip area) and the smallest whose method
+/// starts with `EPIM`. Ties go to the first row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct AccuracyPicks {
+    /// Highest `accuracy_pct`.
+    pub most_accurate: usize,
+    /// Smallest `area_um2`.
+    pub smallest: usize,
+    /// Smallest `area_um2` among the `EPIM` rows; `null` when there is none.
+    pub smallest_epim: Option<usize>,
 }
 
 impl CompareReport {
@@ -317,10 +334,48 @@ impl CompareReport {
     /// The report with its chart data.
     pub fn with_charts(self) -> CompareView {
         let charts = self.charts();
+        let accuracy_picks = self.accuracy_picks();
         CompareView {
             report: self,
             charts,
+            accuracy_picks,
         }
+    }
+
+    /// The most accurate, the smallest and the smallest EPIM row among the rows
+    /// with an accuracy (first on ties); `None` when no row has one.
+    pub fn accuracy_picks(&self) -> Option<AccuracyPicks> {
+        let known = || {
+            self.rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.accuracy_pct.is_some())
+        };
+        // `min_by`/`max_by` keep the last of equal elements for max: fold instead.
+        let first_best =
+            |it: &mut dyn Iterator<Item = (usize, &CompareRow)>,
+             better: &dyn Fn(&CompareRow, &CompareRow) -> bool| {
+                let mut best: Option<(usize, &CompareRow)> = None;
+                for (i, r) in it {
+                    if best.is_none_or(|(_, b)| better(r, b)) {
+                        best = Some((i, r));
+                    }
+                }
+                best.map(|(i, _)| i)
+            };
+        let acc = |r: &CompareRow| r.accuracy_pct.unwrap_or(f64::NEG_INFINITY);
+        let most_accurate = first_best(&mut known(), &|r, b| acc(r) > acc(b))?;
+        let smaller = |r: &CompareRow, b: &CompareRow| r.area_um2 < b.area_um2;
+        let smallest = first_best(&mut known(), &smaller)?;
+        let smallest_epim = first_best(
+            &mut known().filter(|(_, r)| r.method.starts_with("EPIM")),
+            &smaller,
+        );
+        Some(AccuracyPicks {
+            most_accurate,
+            smallest,
+            smallest_epim,
+        })
     }
 }
 
@@ -989,4 +1044,96 @@ fn pruned_bits(pl: &crate::prune::PrunedLayer, w_bits: u64) -> u64 {
         + pl.input_index.bits()
         + pl.output_index.bits()
         + pl.block_bitmap_bits
+}
+
+#[cfg(test)]
+mod picks_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn row(method: &str, area_um2: f64, accuracy_pct: Option<f64>) -> CompareRow {
+        CompareRow {
+            method: method.into(),
+            crossbars: 1,
+            pes: 1,
+            tiles: 1,
+            area_um2,
+            latency_ns: 1.0,
+            energy_pj: 1.0,
+            power_mw: 1.0,
+            bits_per_weight: 8.0,
+            area_ratio: 1.0,
+            latency_ratio: 1.0,
+            energy_ratio: 1.0,
+            breakdown: RowBreakdown::default(),
+            accuracy_pct,
+            quality_proxy: 0.0,
+        }
+    }
+
+    fn report(rows: Vec<CompareRow>) -> CompareReport {
+        CompareReport {
+            network: "n".into(),
+            preset: "p".into(),
+            accounting: "physical".into(),
+            baseline: row("dense", 1.0, None),
+            rows,
+        }
+    }
+
+    /// Oracle: the first index whose value no known row beats.
+    fn first_extreme(
+        rows: &[CompareRow],
+        keep: impl Fn(&CompareRow) -> bool,
+        key: impl Fn(&CompareRow) -> f64,
+    ) -> Option<usize> {
+        let known: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].accuracy_pct.is_some() && keep(&rows[i]))
+            .collect();
+        known
+            .iter()
+            .copied()
+            .find(|&i| known.iter().all(|&j| key(&rows[j]) <= key(&rows[i])))
+    }
+
+    #[test]
+    fn picks_name_rows_and_ties_go_to_the_first() {
+        let r = report(vec![
+            row("EPIM a", 5.0, Some(97.0)),
+            row("dense", 3.0, Some(99.0)),
+            row("no accuracy", 1.0, None),
+            row("EPIM b", 4.0, Some(99.0)),
+            row("EPIM c", 4.0, Some(90.0)),
+        ]);
+        let p = r.accuracy_picks().unwrap();
+        assert_eq!(
+            (p.most_accurate, p.smallest, p.smallest_epim),
+            (1, 1, Some(3))
+        );
+        assert_eq!(report(vec![row("x", 1.0, None)]).accuracy_picks(), None);
+        let p = report(vec![row("x", 1.0, Some(1.0))])
+            .accuracy_picks()
+            .unwrap();
+        assert_eq!((p.most_accurate, p.smallest, p.smallest_epim), (0, 0, None));
+        // The page reads them from the view.
+        let v = serde_json::to_value(r.with_charts()).unwrap();
+        assert_eq!(v["accuracy_picks"]["smallest_epim"], 3);
+    }
+
+    proptest! {
+        #[test]
+        fn picks_match_the_oracle(rows in prop::collection::vec((0u8..4, 0u8..4, prop::option::of(0u8..4)), 0..8)) {
+            let rows: Vec<CompareRow> = rows.iter().map(|&(e, a, acc)| {
+                row(if e % 2 == 0 { "EPIM x" } else { "dense" }, f64::from(a), acc.map(f64::from))
+            }).collect();
+            let neg_area = |r: &CompareRow| -r.area_um2;
+            let got = report(rows.clone()).accuracy_picks();
+            let want = first_extreme(&rows, |_| true, |r| r.accuracy_pct.unwrap()).map(|most_accurate| AccuracyPicks {
+                most_accurate,
+                smallest: first_extreme(&rows, |_| true, neg_area).unwrap(),
+                smallest_epim: first_extreme(&rows, |r| r.method.starts_with("EPIM"), neg_area),
+            });
+            prop_assert_eq!(got, want);
+        }
+    }
 }

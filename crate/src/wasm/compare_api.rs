@@ -40,7 +40,8 @@ pub fn compare(
 /// `network` may be omitted (then the first model's own network is the
 /// reference) and `methods` may be empty. Model rows are costed as stored
 /// (epitomes, pruning masks from their real weights) and carry `accuracy_pct`, the
-/// file's recorded test accuracy; `accuracy_chart` is the area-vs-accuracy chart's data.
+/// file's recorded test accuracy; `accuracy_chart` is the area-vs-accuracy chart's data,
+/// `accuracy_picks` the most accurate, smallest and smallest `EPIM` rows.
 /// Throws an `Error` naming the bad model or field.
 #[wasm_bindgen(js_name = compareModels, unchecked_return_type = "CompareView")]
 pub fn compare_models(

@@ -105,20 +105,18 @@ async function draw() {
 
 /**
  * The chart in plain words, whichever way the data falls: the most accurate and the
- * smallest model, and the EPIM models beside them (values as the core gave them).
+ * smallest model, and the smallest EPIM model (the rows the core picked, `accuracy_picks`).
  */
 function comment(r) {
-  const rows = r.rows.filter((x) => x.accuracy_pct != null);
-  if (!rows.length) return;
+  const picks = r.accuracy_picks;
+  if (!picks) return;
   const fmt = (x) => `${x.method} (${x.accuracy_pct.toFixed(2)} %, ${siValue(x.area_um2 / 1e6, 'mm²')})`;
-  const best = rows.reduce((a, b) => (b.accuracy_pct > a.accuracy_pct ? b : a));
-  const small = rows.reduce((a, b) => (b.area_um2 < a.area_um2 ? b : a));
-  const epim = rows.filter((x) => /^EPIM/.test(x.method));
+  const [best, small] = [r.rows[picks.most_accurate], r.rows[picks.smallest]];
   let text = best === small
     ? `${fmt(best)} is both the most accurate and the smallest here.`
     : `Most accurate: ${fmt(best)}. Smallest: ${fmt(small)}.`;
-  if (epim.length) {
-    const smallEpim = epim.reduce((a, b) => (b.area_um2 < a.area_um2 ? b : a));
+  if (picks.smallest_epim != null) {
+    const smallEpim = r.rows[picks.smallest_epim];
     text += smallEpim === small
       ? ' The smallest model is an EPIM model.'
       : ` The smallest EPIM model is ${fmt(smallEpim)}, larger than ${small.method} on this hardware`
