@@ -10,6 +10,7 @@ import init, {
   epitomeInfo,
   limits,
   listNetworks,
+  pimCurve,
   listPresets,
   simulate,
   SearchSession,
@@ -65,6 +66,8 @@ notAny<SearchRequest>(true);
 notAny<ReturnType<SearchSession['step']>>(true);
 notAny<ReturnType<SearchSession['exact']>>(true);
 notAny<ReturnType<SearchSession['bestDesign']>>(true);
+notAny<ReturnType<typeof pimCurve>>(true);
+notAny<ReturnType<typeof pimCurve>['curve']>(true);
 
 export async function main(): Promise<string[]> {
   await init();
@@ -109,6 +112,10 @@ export async function main(): Promise<string[]> {
   }
   // The chart data `epim compare --svg` draws, for drawChart as it is.
   const chart: ChartData = compare(request).chart;
+  const picks = compare(request).accuracy_picks; // null: no row has an accuracy here
+  if (picks) lines.push(`most accurate: ${cmp.rows[picks.most_accurate].method}`);
+  const { curve, point_count } = pimCurve('adc-bits', [{ label: 'm', points: [{ value: 4, mean_0_to_1: 0.9 }] }], undefined);
+  lines.push(`${curve.x_desc}: ${point_count} points`);
   lines.push(`${chart.title}: ${chart.rows.length} rows drawn`);
 
   const info: EpitomeInfo = epitomeInfo({
@@ -132,6 +139,9 @@ export async function main(): Promise<string[]> {
   const best: FrontPoint | null = step.best;
   if (best) lines.push(`best: ${best.crossbars} crossbars, ${best.area_um2.toFixed(0)} um2`);
   const budget: number | null = step.info.budget_crossbars;
+  const suggested: number = step.info.suggested_budget_fraction;
+  const why: string | null = step.main_infeasible;
+  lines.push(`suggested budget ${suggested.toFixed(4)}; most infeasible: ${why ?? 'none'}`);
   lines.push(`dense: ${step.info.dense.crossbars} crossbars, budget ${budget}; stopped: ${step.stop}`);
   const design = search.bestDesign();
   if (design) lines.push(`design: ${design.layers.length} epitome layers`);

@@ -94,3 +94,15 @@ test('compareModels: the trained-models chart is what `epim compare --model ... 
   assert.equal(epim.accuracy_picks.smallest_epim, 1 + epimAreas.indexOf(Math.min(...epimAreas)));
   assert.equal(m.compare({ network: 'lenet', baseline: 'dense:bits=32', methods: ['dense:bits=8'] }).accuracy_picks, null);
 });
+
+test('pimCurve: the chart data, points sorted, and the number of points in it', () => {
+  const series = [
+    { label: 'a', points: [{ value: 6, mean_0_to_1: 0.9, std_0_to_1: 0.01 }, { value: 4, mean_0_to_1: 0.5 }] },
+    { label: 'b', points: [{ value: 5, mean_0_to_1: 0.7 }] },
+  ];
+  const { curve, point_count } = m.pimCurve('adc-bits', series, 't');
+  assert.equal(point_count, 3);
+  assert.deepEqual(curve.series.map((s) => s.points.map((p) => p.x)), [[4, 6], [5]]);
+  assert.equal(curve.series[0].points[1].y, 90);
+  assert.throws(() => m.pimCurve('adc-bits', [{ label: 'a', points: [{ value: 1, mean_0_to_1: 2 }] }]), /series\[0\]\.points\[0\]\.mean_0_to_1/);
+});

@@ -193,15 +193,26 @@ fn knob_desc(knob: &str) -> Result<&'static str, Error> {
     })
 }
 
+/// What [`pim_curve`] returns: the chart data and how many points it holds.
+#[derive(serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct PimCurve {
+    /// The chart data, for `drawCurve`.
+    pub curve: CurveData,
+    /// Points over all series.
+    pub point_count: usize,
+}
+
 /// Chart data of accuracy against one knob: `knob` (a CLI knob name:
 /// `"adc-bits"`, `"variation"`, `"stuck"`, ...), `series` (`[{label, points:
 /// [{value, mean_0_to_1, std_0_to_1?}]}]`, the results of each model at the
 /// knob values evaluated, any order), `title` (string or undefined). Returns
-/// the `CurveData` for `drawCurve`: points sorted by value, accuracy in
-/// percent, the spread one standard deviation over seeds. Throws naming the
+/// `{curve, point_count}`: the `CurveData` for `drawCurve` (points sorted by
+/// value, accuracy in percent, the spread one standard deviation over seeds)
+/// and the number of points in it. Throws naming the
 /// field (`series[1].points[0].mean_0_to_1`) for a value that is not a
 /// fraction, an unknown knob or too many series or points.
-#[wasm_bindgen(js_name = pimCurve, unchecked_return_type = "CurveData")]
+#[wasm_bindgen(js_name = pimCurve, unchecked_return_type = "PimCurve")]
 pub fn pim_curve(
     #[wasm_bindgen(unchecked_param_type = "string")] knob: JsValue,
     #[wasm_bindgen(
@@ -219,7 +230,9 @@ pub fn pim_curve(
         string("title", &title)?
     };
     let mut out = Vec::with_capacity(series.len());
+    let mut point_count = 0;
     for (i, s) in series.into_iter().enumerate() {
+        point_count += s.points.len();
         let mut points = Vec::with_capacity(s.points.len());
         for (j, p) in s.points.iter().enumerate() {
             let at = format!("series[{i}].points[{j}]");
@@ -252,7 +265,10 @@ pub fn pim_curve(
         series: out,
     };
     validate_curve(&data)?;
-    to_js(&data)
+    to_js(&PimCurve {
+        curve: data,
+        point_count,
+    })
 }
 
 /// Draws a `CurveData` (from `pimCurve`) onto `canvas`, filling its current

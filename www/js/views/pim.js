@@ -381,17 +381,21 @@ function drawCurve() {
     }
     if (points.length) series.push({ label: entry.label, points });
   }
-  $('#pim-caption').textContent = `Accuracy against ${spec.label}, the other knobs as set above; `
-    + `${series.reduce((a, s) => a + s.points.length, 0)} of ${values.length * chosen.length} points computed so far.`;
-  canvas.dataset.points = String(series.reduce((a, s) => a + s.points.length, 0));
+  const caption = (count) => {
+    $('#pim-caption').textContent = `Accuracy against ${spec.label}, the other knobs as set above; `
+      + `${count} of ${values.length * chosen.length} points computed so far.`;
+    canvas.dataset.points = String(count);
+  };
   canvas.dataset.knob = curveKnob;
   if (!series.length) {
+    caption(0);
     drawMessage(canvas, 'The curve appears as points are computed…', '#666');
     return;
   }
   try {
-    const data = core.pimCurve(curveKnob, series, `MNIST, first ${PIM_IMAGES} test images`);
-    drawCoreCurve(core, canvas, data);
+    const { curve, point_count } = core.pimCurve(curveKnob, series, `MNIST, first ${PIM_IMAGES} test images`);
+    caption(point_count);
+    drawCoreCurve(core, canvas, curve);
   } catch (e) {
     if (isTrap(e)) reinstantiate(e.message);
     showError(`Cannot draw the curve: ${e.message}`);
