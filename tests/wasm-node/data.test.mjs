@@ -73,7 +73,7 @@ test('EvalRun counts in chunks exactly what Model.evaluate measures on the test 
   assert.ok(t.accuracy > 0.9, `${t.accuracy}`);
 });
 
-test('Model.classifyImage gives the class classifyBatch gives, with predict\'s probabilities', () => {
+test('Model.classifyImage gives the class classifyBatch gives, with predict\'s probabilities, from floats or bytes', () => {
   const dir = path.join(root, 'www/data');
   const d = m.readIdxDataset(
     new Uint8Array(fs.readFileSync(path.join(dir, 'mnist-test-images-idx3-ubyte'))),
@@ -89,8 +89,16 @@ test('Model.classifyImage gives the class classifyBatch gives, with predict\'s p
     const r = model.classifyImage(img);
     assert.equal(r.class, batch[k], `image ${k}`);
     assert.deepEqual([...r.probs], [...model.predict(img)]);
+    // The IDX bytes as they are (the page's test images): the core scales them itself,
+    // the same as the floats above (the oracle: byte / 255 here).
+    const raw = d.images.subarray(k * 784, (k + 1) * 784);
+    const rb = model.classifyImage(raw);
+    assert.equal(rb.class, r.class, `image ${k} from bytes`);
+    assert.deepEqual([...rb.probs], [...r.probs]);
+    assert.deepEqual([...model.predict(raw)], [...r.probs]);
     if (r.class === d.labels[k]) right += 1;
   }
+  assert.throws(() => model.classifyImage(new Uint8Array(783)), /image.*784 bytes.*783/);
   model.free();
   assert.ok(right >= 36, `${right} of ${n} right`);
 });

@@ -146,11 +146,13 @@ impl Dataset {
 
     /// Image `i` as `f32` in `[0, 1]` (`byte / 255`).
     pub fn image_f32(&self, i: usize) -> Vec<f32> {
-        self.image(i)
-            .iter()
-            .map(|&b| f32::from(b) / 255.0)
-            .collect()
+        pixels_f32(self.image(i))
     }
+}
+
+/// Pixel bytes (0..=255) as the models read them: `f32` in `[0, 1]`, `byte / 255`.
+pub fn pixels_f32(bytes: &[u8]) -> Vec<f32> {
+    bytes.iter().map(|&b| f32::from(b) / 255.0).collect()
 }
 
 #[cfg(test)]

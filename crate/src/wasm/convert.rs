@@ -420,6 +420,21 @@ pub fn bytes(what: &str, value: &JsValue, max: usize) -> Result<Vec<u8>, Error> 
     Ok(a.to_vec())
 }
 
+/// Image pixels of exactly `expected` values: a `Uint8Array` of bytes 0..=255
+/// (scaled to `[0, 1]` as the datasets are, [`crate::data::pixels_f32`]), or
+/// finite values from a `Float32Array` or an array of numbers ([`f32s`]).
+pub fn pixels(what: &str, value: &JsValue, expected: usize) -> Result<Vec<f32>, Error> {
+    match value.dyn_ref::<js_sys::Uint8Array>() {
+        Some(a) if a.length() as usize != expected => Err(Error::shape(
+            what,
+            format!("{expected} bytes"),
+            a.length() as usize,
+        )),
+        Some(a) => Ok(crate::data::pixels_f32(&a.to_vec())),
+        None => f32s(what, value, expected),
+    }
+}
+
 /// Finite `f32`s from a `Float32Array` or an array of numbers of exactly
 /// `expected` values (the length is checked before anything is copied).
 pub fn f32s(what: &str, value: &JsValue, expected: usize) -> Result<Vec<f32>, Error> {

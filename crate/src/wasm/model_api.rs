@@ -29,15 +29,18 @@ impl WasmModel {
     }
 
     /// Class probabilities (`Float32Array` of `classes` values summing to 1) of
-    /// one image: `c*h*w` floats in `[0, 1]` (28*28 for the MNIST models).
-    /// `image` is a `Float32Array` or an array of numbers; its length is checked
-    /// before it is copied, and NaN or infinite values are errors.
+    /// one image: `c*h*w` floats in `[0, 1]` (28*28 for the MNIST models), as a
+    /// `Float32Array` or an array of numbers, or `c*h*w` pixel bytes 0..255 as a
+    /// `Uint8Array` (an IDX image as it is; the core scales it by 1/255 as for
+    /// `evaluate`). The length is checked before the image is copied, and NaN or
+    /// infinite values are errors.
     pub fn predict(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] image: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[] | Uint8Array")]
+        image: JsValue,
     ) -> Result<Float32Array, JsError> {
         let [c, h, w] = self.inner.arch().input;
-        let image = convert::f32s("image", &image, c * h * w)?;
+        let image = convert::pixels("image", &image, c * h * w)?;
         let p = self.inner.predict(&image)?;
         Ok(Float32Array::from(p.as_slice()))
     }
@@ -48,10 +51,11 @@ impl WasmModel {
     #[wasm_bindgen(js_name = classifyImage, unchecked_return_type = "{ class: number; probs: Float32Array }")]
     pub fn classify_image(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] image: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[] | Uint8Array")]
+        image: JsValue,
     ) -> Result<JsValue, JsError> {
         let [c, h, w] = self.inner.arch().input;
-        let image = convert::f32s("image", &image, c * h * w)?;
+        let image = convert::pixels("image", &image, c * h * w)?;
         let p = self.inner.predict(&image)?;
         let class = crate::model::runtime::argmax(&p) as u32;
         let out = js_sys::Object::new();

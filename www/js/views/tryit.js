@@ -373,11 +373,13 @@ function setInput(next, { live = false } = {}) {
   else showChosen();
 }
 
+/** The input as the models see it: ink (a drawing's 0..1, or a test image's bytes 0..255) as grey. */
 function showInput(img) {
   const c = $('#try-input').getContext('2d');
   const data = c.createImageData(SIDE, SIDE);
+  const bytes = img instanceof Uint8Array;
   for (let i = 0; i < SIDE * SIDE; i++) {
-    const v = 255 - Math.round(255 * (img ? img[i] : 0));
+    const v = 255 - (!img ? 0 : bytes ? img[i] : Math.round(255 * img[i]));
     data.data.set([v, v, v, 255], 4 * i);
   }
   c.putImageData(data, 0, 0);
@@ -459,17 +461,20 @@ async function showTestImage(k, { fromLink = false } = {}) {
       ctx.update({ img: -1 });
       return randomImage();
     }
-    const img = Float32Array.from(images.subarray(k * 784, (k + 1) * 784), (v) => v / 255);
+    // The test image's bytes as they are: the core scales them (classifyImage takes a Uint8Array).
+    const img = images.subarray(k * 784, (k + 1) * 784);
     const pad = $('#try-pad');
     const g = padContext();
     g.clearRect(0, 0, pad.width, pad.height);
-    const s = pad.width / SIDE;
-    for (let i = 0; i < 784; i++) {
-      if (img[i] > 0) {
-        g.fillStyle = `rgba(0,0,0,${img[i]})`;
-        g.fillRect((i % SIDE) * s, Math.floor(i / SIDE) * s, s, s);
-      }
-    }
+    const ink = document.createElement('canvas');
+    ink.width = ink.height = SIDE;
+    const data = ink.getContext('2d').createImageData(SIDE, SIDE);
+    for (let i = 0; i < SIDE * SIDE; i++) data.data[4 * i + 3] = img[i]; // black, the byte as opacity
+    ink.getContext('2d').putImageData(data, 0, 0);
+    g.save();
+    g.imageSmoothingEnabled = false;
+    g.drawImage(ink, 0, 0, pad.width, pad.height);
+    g.restore();
     dirty = false;
     setInput({ img, index: k, label: labels[k] });
   } catch (e) {
