@@ -35,6 +35,8 @@ pub struct IfatEntry {
     pub pattern: usize,
     /// Word line `(e*e_h + p)*e_w + q`.
     pub word_line: usize,
+    /// The word line's `[e, p, q]`: epitome channel, row and column.
+    pub word_line_epq: [usize; 3],
     /// `[i, dy, dx]`: input channel `i` with `(a + i) % e_in == e`, kernel row
     /// `dy = p - b` and column `dx = q - c` (both inside the kernel).
     pub inputs: Vec<[usize; 3]>,
@@ -49,6 +51,8 @@ pub struct IfrtEntry {
     pub pattern: usize,
     /// Word line.
     pub word_line: usize,
+    /// The word line's `[e, p, q]`.
+    pub word_line_epq: [usize; 3],
     /// Number of inputs summed (> 1).
     pub fan_in: usize,
     /// Extra input bits the sum needs, `ceil(log2 fan_in)`.
@@ -179,6 +183,7 @@ impl DatapathTables {
                             ifrt.push(IfrtEntry {
                                 pattern: pid,
                                 word_line,
+                                word_line_epq: [ch, p, q],
                                 fan_in: inputs.len(),
                                 extra_bits: ceil_log2(inputs.len()),
                             });
@@ -186,6 +191,7 @@ impl DatapathTables {
                         ifat.push(IfatEntry {
                             pattern: pid,
                             word_line,
+                            word_line_epq: [ch, p, q],
                             inputs,
                         });
                     }
@@ -286,5 +292,38 @@ mod tests {
         // word line 1 bit + i 2 bits + dy 1 + dx 1.
         assert_eq!(s.ifat_entry_bits, 5);
         assert_eq!(s.total_bits(), 4 * 5 + 2 * (1 + 2) + 6 * (1 + 3));
+    }
+
+    #[test]
+    fn word_line_epq_is_the_word_line_unflattened() {
+        let mut spec = EpitomeSpec::new(
+            LayerGeometry {
+                c_out: 5,
+                c_in: 3,
+                k_h: 3,
+                k_w: 2,
+                stride: 1,
+                padding: 1,
+            },
+            EpitomeShape {
+                e_out: 2,
+                e_in: 2,
+                e_h: 4,
+                e_w: 3,
+            },
+        );
+        spec.offsets = Some(vec![[0, 0, 0], [1, 1, 1], [0, 1, 0]]);
+        let t = DatapathTables::build(&spec).unwrap();
+        let (e_h, e_w) = (4, 3);
+        // Oracle: flatten (e, p, q) the documented way.
+        let flat = |[e, p, q]: [usize; 3]| (e * e_h + p) * e_w + q;
+        assert!(!t.ifat.is_empty() && !t.ifrt.is_empty());
+        for f in &t.ifat {
+            assert_eq!(flat(f.word_line_epq), f.word_line);
+            assert!(f.word_line_epq[0] < 2 && f.word_line_epq[1] < e_h && f.word_line_epq[2] < e_w);
+        }
+        for r in &t.ifrt {
+            assert_eq!(flat(r.word_line_epq), r.word_line);
+        }
     }
 }

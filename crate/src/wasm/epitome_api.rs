@@ -88,9 +88,10 @@ pub fn epitome_materialize(layer: JsValue) -> Result<JsValue, JsError> {
     Ok(obj)
 }
 
-/// `epitomeTables(layer)` -> `{patterns, ifat: [{pattern, word_line, inputs:
-/// [[i,dy,dx],...]}], ifrt: [{pattern, word_line, fan_in, extra_bits}], ofat:
-/// [{pattern, column, channels}]}`.
+/// `epitomeTables(layer)` -> `{patterns, ifat: [{pattern, word_line, word_line_epq,
+/// inputs: [[i,dy,dx],...]}], ifrt: [{pattern, word_line, word_line_epq, fan_in,
+/// extra_bits}], ofat: [{pattern, column, channels}]}` (`word_line_epq`: the word
+/// line's `[e, p, q]`).
 #[wasm_bindgen(js_name = epitomeTables, unchecked_return_type = "DatapathTables")]
 pub fn epitome_tables(layer: JsValue) -> Result<JsValue, JsError> {
     to_js(&read_layer(layer)?.tables()?)

@@ -522,14 +522,13 @@ function showTables() {
     for (const k of Object.keys(pages)) pages[k] = 0;
   }
   $('#ex-pattern').textContent = `pattern ${pattern} of ${tables.patterns} (group ${group})`;
-  const { e_h, e_w } = spec.epitome;
-  const wl = (w) => `${w} = (${Math.floor(w / (e_h * e_w))},${Math.floor(w / e_w) % e_h},${w % e_w})`;
+  const wl = (e) => `${e.word_line} = (${e.word_line_epq.join(',')})`; // (e,p,q) from the core
   const ifat = tables.ifat.filter((e) => e.pattern === pattern);
   const ifrt = tables.ifrt.filter((e) => e.pattern === pattern);
   const ofat = tables.ofat.filter((e) => e.pattern === pattern);
   $('#ex-tables').replaceChildren(
-    table('IFAT', ['word line (e,p,q)', 'inputs (i,dy,dx)'], ifat.map((e) => [wl(e.word_line), e.inputs.map((x) => `(${x.join(',')})`).join(' ')])),
-    table('IFRT', ['word line', 'fan-in', 'extra input bits'], ifrt.map((e) => [wl(e.word_line), e.fan_in, e.extra_bits])),
+    table('IFAT', ['word line (e,p,q)', 'inputs (i,dy,dx)'], ifat.map((e) => [wl(e), e.inputs.map((x) => `(${x.join(',')})`).join(' ')])),
+    table('IFRT', ['word line', 'fan-in', 'extra input bits'], ifrt.map((e) => [wl(e), e.fan_in, e.extra_bits])),
     table('OFAT', ['column r', 'output channels'], ofat.map((e) => [e.column, e.channels.join(', ')])),
   );
 }
