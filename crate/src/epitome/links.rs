@@ -55,6 +55,9 @@ pub struct Window {
     pub elements: Vec<usize>,
     /// The same elements as `[r, ch, y, x]`.
     pub cells: Vec<[usize; 4]>,
+    /// The input channel to show next: `i + 1`, wrapping to 0 after `c_in - 1` (0 for
+    /// a whole output channel).
+    pub next_i: usize,
 }
 
 /// The weights that read one epitome element.
@@ -172,6 +175,7 @@ pub fn window(spec: &EpitomeSpec, o: usize, i: Option<usize>) -> Result<Window> 
         wraps,
         cells: elements.iter().map(|&k| cell(spec, k)).collect(),
         elements,
+        next_i: i.map_or(0, |i| if i + 1 == l.c_in { 0 } else { i + 1 }),
     })
 }
 
@@ -307,6 +311,15 @@ mod tests {
         for &k in &w.elements {
             let r = readers(&s, k).unwrap();
             assert!(r.kernels.contains(&[17, 6]));
+        }
+        // Stepping: 6 -> 7, the last input channel back to 0, a whole channel to 0.
+        assert_eq!(w.next_i, 7);
+        assert_eq!(window(&s, 17, Some(15)).unwrap().next_i, 0);
+        assert_eq!(all.next_i, 0);
+        let mut i = 0;
+        for step in 1..=16 {
+            i = window(&s, 3, Some(i)).unwrap().next_i;
+            assert_eq!(i, step % 16);
         }
     }
 

@@ -49,9 +49,10 @@ pub fn epitome_sampling(spec: JsValue) -> Result<JsValue, JsError> {
 }
 
 /// `epitomeWindow(spec, o, i?)` -> `{o, i, group, offset: [a,b,c], row, channel, wraps,
-/// elements: [k...], cells: [[r,ch,y,x]...]}`: the epitome elements kernel `W[o][i]`
-/// reads (every kernel of output channel `o` when `i` is null or undefined; then
-/// `channel` is null and `wraps` 0). `channel` is `(a + i) % e_in`, `wraps` `(a + i) / e_in`.
+/// elements: [k...], cells: [[r,ch,y,x]...], next_i}`: the epitome elements kernel
+/// `W[o][i]` reads (every kernel of output channel `o` when `i` is null or undefined;
+/// then `channel` is null and `wraps` 0). `channel` is `(a + i) % e_in`, `wraps`
+/// `(a + i) / e_in`, `next_i` the input channel to step to (`i + 1`, wrapping to 0).
 #[wasm_bindgen(js_name = epitomeWindow)]
 pub fn epitome_window(spec: JsValue, o: JsValue, i: JsValue) -> Result<JsValue, JsError> {
     let spec = read(&spec)?;

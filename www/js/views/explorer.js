@@ -60,8 +60,8 @@ export async function init(c) {
   $('#ex-heat').addEventListener('mousemove', hover);
   $('#ex-heat').addEventListener('mouseleave', () => { $('#ex-hover').textContent = '\u00a0'; });
   $('#ex-heat').addEventListener('click', (ev) => {
-    const k = elementAt(ev);
-    if (k !== null) selectElement(k);
+    const at = elementAt(ev);
+    if (at) selectElement(at.k);
   });
   $('#ex-w').addEventListener('click', (ev) => {
     const at = kernelAt(ev);
@@ -69,7 +69,7 @@ export async function init(c) {
   });
   $('#ex-w').addEventListener('keydown', kernelKeys);
   $('#ex-play').addEventListener('click', () => (player ? stopPlaying() : play()));
-  $('#ex-step').addEventListener('click', () => stepKernel(1));
+  $('#ex-step').addEventListener('click', () => stepKernel());
   const motion = matchMedia('(prefers-reduced-motion: reduce)');
   const showPlay = () => {
     $('#ex-play').hidden = motion.matches;
@@ -142,13 +142,11 @@ async function selectElement(k) {
   describeLink();
 }
 
-/** The next (or previous) input channel of the selected kernel, wrapping after c_in - 1. */
-function stepKernel(d) {
+/** The next input channel of the selected kernel, wrapping after c_in - 1 (the core's `next_i`). */
+function stepKernel() {
   if (!view) return Promise.resolve();
   const o = links.kernel?.o ?? Number($('#ex-o').value);
-  const c_in = view.spec.layer.c_in;
-  const i = links.kernel ? (links.kernel.i + d + c_in) % c_in : 0;
-  return selectKernel(o, i);
+  return selectKernel(o, links.kernel?.next_i ?? 0);
 }
 
 /** Plays the input channels of the selected output channel, one per 0.6 s, once round. */
@@ -420,7 +418,10 @@ function kernelAt(ev) {
   return o >= 0 && i >= 0 && o < L.rows && i < L.cols ? [o, i] : null;
 }
 
-/** The flat index of the element of E under a pointer event (row-major layout of E), or null. */
+/**
+ * The element of E under a pointer event, or null: `cell` [r, ch, y, x] is the tile and
+ * pixel under the pointer, `k` its index in the core's row-major arrays (counts, readers).
+ */
 function elementAt(ev) {
   if (!view) return null;
   const L = layout();
@@ -428,7 +429,7 @@ function elementAt(ev) {
   const ch = Math.floor(ev.offsetX / L.tileW), r = Math.floor(ev.offsetY / L.tileH);
   const x = Math.floor((ev.offsetX - ch * L.tileW) / L.cell), y = Math.floor((ev.offsetY - r * L.tileH) / L.cell);
   if (ch >= L.chans || r >= L.rows || x >= e_w || y >= e_h || ch < 0 || r < 0) return null;
-  return ((r * e_in + ch) * e_h + y) * e_w + x;
+  return { k: ((r * e_in + ch) * e_h + y) * e_w + x, cell: [r, ch, y, x] };
 }
 
 function drawStrip(o) {
@@ -453,15 +454,13 @@ function drawStrip(o) {
 }
 
 function hover(ev) {
-  const k = elementAt(ev);
-  if (k === null) {
+  const at = elementAt(ev);
+  if (!at) {
     $('#ex-hover').textContent = '\u00a0';
     return;
   }
-  const { e_in, e_h, e_w } = view.spec.epitome;
-  const [r, ch, y, x] = [Math.floor(k / (e_in * e_h * e_w)), Math.floor(k / (e_h * e_w)) % e_in, Math.floor(k / e_w) % e_h, k % e_w];
-  const n = view.counts[k];
-  $('#ex-hover').textContent = `E[${r}][${ch}][${y}][${x}] feeds ${n} weight${n === 1 ? '' : 's'} of W (click: which)`;
+  const n = view.counts[at.k];
+  $('#ex-hover').textContent = `E[${at.cell.join('][')}] feeds ${n} weight${n === 1 ? '' : 's'} of W (click: which)`;
 }
 
 const pages = { IFAT: 0, IFRT: 0, OFAT: 0 }; // page shown of each table (reset when the pattern changes)
