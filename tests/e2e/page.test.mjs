@@ -199,6 +199,11 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
   const epim3 = manifest.find((m) => m.id === 'mnist-cnn-epim2.25-3b');
   assert.equal(rows.find((r) => r[0] === epim3.label)[2], '16', 'crossbars as in models/README.md');
   assert.ok((await canvasHash(page, '#trained-chart')).inked > 1000, 'the area-vs-accuracy chart has pixels');
+  // The comment names the rows the core picked (accuracy_picks): the most accurate here.
+  const best = manifest.reduce((a, b) => (b.accuracy_0_to_1 > a.accuracy_0_to_1 ? b : a));
+  const comment = await page.textContent('#trained-comment');
+  assert.ok(comment.includes(`${best.label} (${(100 * best.accuracy_0_to_1).toFixed(2)} %`), comment);
+  if (manifest.some((m) => /^EPIM/.test(m.label))) assert.match(comment, /EPIM/);
   // The hardware settings apply: 128x128 crossbars change the counts.
   await page.selectOption('#costs-form select[name="xbar"]', '128');
   await page.waitForFunction((v) => [...document.querySelectorAll('#trained-table tbody tr')]
