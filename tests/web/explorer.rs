@@ -63,6 +63,7 @@ fn sampling_window_and_readers_are_the_native_links() {
         .collect();
     assert_eq!(elements, want.elements);
     assert_eq!(get(&w, "wraps").as_f64(), Some(want.wraps as f64));
+    assert_eq!(get(&w, "next_i").as_f64(), Some(7.0));
     // i omitted: the whole output channel.
     let all = epitome_window(js(SPEC), JsValue::from(17), JsValue::NULL).expect("window");
     assert!(get(&all, "channel").is_null());
