@@ -251,7 +251,8 @@ function onMessage(worker, msg) {
   const status = $('#train-status');
   if (msg.type === 'fetch') {
     status.textContent = `Downloading the training images: ${(msg.loaded / 1e6).toFixed(1)} of ${(msg.total / 1e6).toFixed(1)} MB…`;
-    $('#train-progress').value = msg.total ? msg.loaded / msg.total : 0;
+    $('#train-progress').max = msg.total || 1;
+    $('#train-progress').value = msg.loaded;
   } else if (msg.type === 'progress') {
     onProgress(msg);
   } else if (msg.type === 'evaluating') {
@@ -275,7 +276,8 @@ function onProgress(msg) {
     + `loss ${p.mean_loss.toFixed(3)}, training accuracy ${(100 * p.train_accuracy).toFixed(1)} %; `
     + `${formatCount(Math.round(msg.images_per_s))} images/s, about ${Math.ceil(left)} s left${held}.${job.paused ? ' Paused.' : ''}`;
   $('#train-status').dataset.stepsDone = String(p.steps_done);
-  $('#train-progress').value = p.steps_done / p.total_steps;
+  $('#train-progress').max = p.total_steps;
+  $('#train-progress').value = p.steps_done;
   $('#train-charts').hidden = false;
   drawCharts();
 }
@@ -315,7 +317,8 @@ function drawCharts() {
     const canvas = $(id);
     try {
       drawCoreCurve(core, canvas, data, { aspect: 0.55, minHeight: 200, maxHeight: 360 });
-      canvas.dataset.points = String(data.series.reduce((a, s) => a + s.points.length, 0));
+      // The first series' points, as the core sent them (for tests and readers of the DOM).
+      canvas.dataset.points = String(data.series[0].points.length);
       // The first and last values of the first series, as the core sent them (for tests and readers of the DOM).
       canvas.dataset.firstY = String(data.series[0].points[0].y);
       canvas.dataset.lastY = String(data.series[0].points.at(-1).y);
