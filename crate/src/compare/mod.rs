@@ -1046,7 +1046,9 @@ fn pruned_bits(pl: &crate::prune::PrunedLayer, w_bits: u64) -> u64 {
         + pl.block_bitmap_bits
 }
 
-#[cfg(test)]
+/// Native only: proptest is not built for wasm (the lib's tests also build for
+/// `wasm-pack test`).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod picks_tests {
     use super::*;
     use proptest::prelude::*;
