@@ -12,10 +12,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::legend::{self, Entry, Swatch};
-use super::{
-    backend_err, fmt_num, fmt_tick, ChartData, ChartOptions, Metric, Theme, DESC_PX, LABEL_PX,
-};
-use super::{titled, LogAxis, TRANSPARENT_LINE};
+use super::{backend_err, fmt_num, fmt_tick, ChartData, ChartOptions, Metric, Theme, LABEL_PX};
+use super::{titled, LogAxis};
 use crate::error::Result;
 
 /// Half the height of a bar, in rows (each row is 1.0 high).
@@ -316,20 +314,13 @@ where
     };
     let fmt_x = |v: &f64| fmt_tick(*v);
     let x_labels = super::x_label_count(chart.plotting_area().dim_in_pixel().0);
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_y_mesh()
         .x_labels(x_labels)
         .x_desc(bars.x_desc.as_str())
         .x_label_formatter(&fmt_x)
-        .y_label_formatter(&name_of)
-        .label_style(theme.font(LABEL_PX))
-        .axis_desc_style(theme.font(DESC_PX))
-        .axis_style(theme.axis)
-        .bold_line_style(theme.grid)
-        .light_line_style(TRANSPARENT_LINE)
-        .draw()
-        .map_err(backend_err)?;
+        .y_label_formatter(&name_of);
+    theme.draw_mesh(&mut mesh)?;
 
     let label_style = theme.font(LABEL_PX).pos(Pos::new(HPos::Left, VPos::Center));
     for (i, stack) in bars.stacks.iter().enumerate() {

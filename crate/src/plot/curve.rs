@@ -8,9 +8,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::legend::{self, marker, Entry, Shape, Swatch};
-use super::{
-    backend_err, fmt_tick, titled, ChartOptions, Theme, DESC_PX, LABEL_PX, TRANSPARENT_LINE,
-};
+use super::{backend_err, fmt_tick, titled, ChartOptions, Theme};
 use crate::error::{Error, Result};
 
 /// Most series and points per series of one curve chart.
@@ -159,21 +157,14 @@ pub fn draw_curve<DB: DrawingBackend>(
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(backend_err)?;
     let fmt = |v: &f64| fmt_tick(*v);
-    chart
-        .configure_mesh()
-        .x_labels(8)
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(8)
         .y_labels(6)
         .x_desc(data.x_desc.as_str())
         .y_desc(data.y_desc.as_str())
         .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
-        .label_style(theme.font(LABEL_PX))
-        .axis_desc_style(theme.font(DESC_PX))
-        .axis_style(theme.axis)
-        .bold_line_style(theme.grid)
-        .light_line_style(TRANSPARENT_LINE)
-        .draw()
-        .map_err(backend_err)?;
+        .y_label_formatter(&fmt);
+    theme.draw_mesh(&mut mesh)?;
     for (i, s) in data.series.iter().enumerate() {
         let colour = theme.series(i);
         let line: Vec<(f64, f64)> = s.points.iter().map(|p| (p.x, p.y)).collect();

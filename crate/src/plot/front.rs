@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::legend::{self, marker, Entry, Shape, Swatch};
 use super::{
-    backend_err, fmt_tick, latency_scale, titled, ChartOptions, LogAxis, Theme, DESC_PX, LABEL_PX,
-    MAX_SIZE_PX, MIN_SIZE_PX, TRANSPARENT_LINE,
+    backend_err, fmt_tick, latency_scale, titled, ChartOptions, LogAxis, Theme, LABEL_PX,
+    MAX_SIZE_PX, MIN_SIZE_PX,
 };
 use crate::error::{Error, Result};
 
@@ -162,21 +162,14 @@ pub fn draw_front<DB: DrawingBackend>(
     let fmt = |v: &f64| fmt_tick(*v);
     let y_desc = format!("latency ({})", scale.unit);
     let x_labels = super::x_label_count(chart.plotting_area().dim_in_pixel().0);
-    chart
-        .configure_mesh()
-        .x_labels(x_labels)
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(x_labels)
         .y_labels(6)
         .x_desc(super::bars::axis_desc("area", "mm²", true))
         .y_desc(y_desc.as_str())
         .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
-        .label_style(theme.font(LABEL_PX))
-        .axis_desc_style(theme.font(DESC_PX))
-        .axis_style(theme.axis)
-        .bold_line_style(theme.grid)
-        .light_line_style(TRANSPARENT_LINE)
-        .draw()
-        .map_err(backend_err)?;
+        .y_label_formatter(&fmt);
+    theme.draw_mesh(&mut mesh)?;
     let others = pts
         .iter()
         .enumerate()

@@ -272,6 +272,28 @@ impl Theme {
         style.color = self.text.to_backend_color();
         style
     }
+
+    /// Styles a chart's mesh as every chart of the crate does (label and axis
+    /// fonts, axis colour, grid lines without the light minor ones) and draws it.
+    pub(crate) fn draw_mesh<X, Y, XT, YT, DB>(
+        &self,
+        mesh: &mut plotters::chart::MeshStyle<'_, '_, X, Y, DB>,
+    ) -> Result<()>
+    where
+        X: plotters::coord::ranged1d::Ranged<ValueType = XT>
+            + plotters::coord::ranged1d::ValueFormatter<XT>,
+        Y: plotters::coord::ranged1d::Ranged<ValueType = YT>
+            + plotters::coord::ranged1d::ValueFormatter<YT>,
+        DB: DrawingBackend,
+    {
+        mesh.label_style(self.font(LABEL_PX))
+            .axis_desc_style(self.font(DESC_PX))
+            .axis_style(self.axis)
+            .bold_line_style(self.grid)
+            .light_line_style(TRANSPARENT_LINE)
+            .draw()
+            .map_err(backend_err)
+    }
 }
 
 /// `area` with `title` drawn on top in the theme's title font, the title cut with an

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::legend::{self, marker, Entry, Shape, Swatch};
 use super::{backend_err, fmt_num, fmt_tick, pareto_y, ChartData, ChartOptions, ParetoY, Theme};
-use super::{titled, LogAxis, DESC_PX, LABEL_PX, TRANSPARENT_LINE};
+use super::{titled, LogAxis, LABEL_PX};
 use crate::error::Result;
 
 /// Indices of the Pareto-optimal points when **both coordinates are minimised**, sorted by
@@ -264,21 +264,14 @@ where
         .map_err(backend_err)?;
     let fmt = |v: &f64| fmt_tick(*v);
     let x_labels = super::x_label_count(chart.plotting_area().dim_in_pixel().0);
-    chart
-        .configure_mesh()
-        .x_labels(x_labels)
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(x_labels)
         .y_labels(6)
         .x_desc(s.x_desc.as_str())
         .y_desc(s.y_desc)
         .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt)
-        .label_style(theme.font(LABEL_PX))
-        .axis_desc_style(theme.font(DESC_PX))
-        .axis_style(theme.axis)
-        .bold_line_style(theme.grid)
-        .light_line_style(TRANSPARENT_LINE)
-        .draw()
-        .map_err(backend_err)?;
+        .y_label_formatter(&fmt);
+    theme.draw_mesh(&mut mesh)?;
     if s.line.len() > 1 {
         chart
             .draw_series(std::iter::once(PathElement::new(
