@@ -202,22 +202,7 @@ pub fn draw_curve<DB: DrawingBackend>(
 
 /// [`draw_curve`] as an SVG document of `options.width_px` x `options.height_px`.
 pub fn render_curve_svg(data: &CurveData, options: &ChartOptions) -> Result<String> {
-    let (w, h) = (options.width_px, options.height_px);
-    if !(super::MIN_SIZE_PX.0..=super::MAX_SIZE_PX).contains(&w)
-        || !(super::MIN_SIZE_PX.1..=super::MAX_SIZE_PX).contains(&h)
-    {
-        return Err(Error::invalid(
-            "width_px/height_px",
-            format!("{w}x{h} px is outside the chart size bounds"),
-        ));
-    }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        draw_curve(&root, data, options)?;
-        root.present().map_err(backend_err)?;
-    }
-    Ok(svg)
+    super::svg_document(options, |root| draw_curve(root, data, options))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::legend::{self, marker, Entry, Shape, Swatch};
 use super::{
     backend_err, fmt_tick, latency_scale, titled, ChartOptions, LogAxis, Theme, LABEL_PX,
-    MAX_SIZE_PX, MIN_SIZE_PX,
+    MIN_SIZE_PX,
 };
 use crate::error::{Error, Result};
 
@@ -197,21 +197,5 @@ fn min_max(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// [`draw_front`] as an SVG document of `options.width_px` x `options.height_px`.
 pub fn render_front_svg(data: &FrontChart, options: &ChartOptions) -> Result<String> {
-    let (w, h) = (options.width_px, options.height_px);
-    if !(MIN_SIZE_PX.0..=MAX_SIZE_PX).contains(&w) || !(MIN_SIZE_PX.1..=MAX_SIZE_PX).contains(&h) {
-        return Err(Error::invalid(
-            "width_px/height_px",
-            format!(
-                "{w}x{h} px is outside {}x{} ..= {MAX_SIZE_PX}x{MAX_SIZE_PX}",
-                MIN_SIZE_PX.0, MIN_SIZE_PX.1
-            ),
-        ));
-    }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        draw_front(&root, data, options)?;
-        root.present().map_err(backend_err)?;
-    }
-    Ok(svg)
+    super::svg_document(options, |root| draw_front(root, data, options))
 }

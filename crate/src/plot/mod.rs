@@ -804,6 +804,15 @@ fn caption_of(kind: ChartKind, data: &ChartData) -> &'static str {
 /// Renders `kind` of `data` as an SVG document of `options.width_px` x
 /// `options.height_px` pixels (for `epim compare --svg DIR` and the tests).
 pub fn render_svg(data: &ChartData, kind: ChartKind, options: &ChartOptions) -> Result<String> {
+    svg_document(options, |root| draw(root, data, kind, options))
+}
+
+/// An SVG document of `options.width_px` x `options.height_px` (checked against
+/// the chart size bounds) holding what `draw` draws: every chart's SVG renderer.
+pub(crate) fn svg_document(
+    options: &ChartOptions,
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
+) -> Result<String> {
     let (w, h) = (options.width_px, options.height_px);
     if !(MIN_SIZE_PX.0..=MAX_SIZE_PX).contains(&w) || !(MIN_SIZE_PX.1..=MAX_SIZE_PX).contains(&h) {
         return Err(Error::invalid(
@@ -817,7 +826,7 @@ pub fn render_svg(data: &ChartData, kind: ChartKind, options: &ChartOptions) -> 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        draw(&root, data, kind, options)?;
+        draw(&root)?;
         root.present().map_err(backend_err)?;
     }
     Ok(svg)
