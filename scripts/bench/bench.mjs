@@ -16,7 +16,7 @@
 // runtimes agree on the classes (a rounding flip at an activation tie may move one
 // image), exits non-zero otherwise. It ends with "N passed, N failed".
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -84,15 +84,74 @@ function runNode(runtime, f) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
+// Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ).
+let clockTicks;
+function ticksPerSecond() {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/**
+ * CPU time (user + system, every thread, ms) of the renderer processes of the Chromium
+ * instance whose command line holds `tag`, read from /proc; null where /proc cannot tell
+ * (not Linux, no renderer found).
+ */
+function rendererCpuMs(tag) {
+  const procs = new Map();
+  let dirs;
+  try {
+    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const d of dirs) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // Fields after the parenthesised command: state ppid ... utime (14th field) stime (15th).
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      procs.set(Number(d), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), cmd });
+    } catch {
+      // The process ended while we read.
+    }
+  }
+  const browserPid = [...procs].find(([, p]) => p.cmd.includes(tag))?.[0];
+  if (browserPid === undefined) return null;
+  const descends = (pid) => {
+    for (let p = procs.get(pid), hops = 0; p && hops < 16; p = procs.get(p.ppid), hops++) {
+      if (p.ppid === browserPid) return true;
+    }
+    return false;
+  };
+  let ticks = 0;
+  let found = false;
+  for (const [pid, p] of procs) {
+    if (p.cmd.includes('--type=renderer') && descends(pid)) {
+      ticks += p.ticks;
+      found = true;
+    }
+  }
+  return found ? (ticks * 1000) / ticksPerSecond() : null;
+}
+
 async function runChromium(runtime, f, port) {
   const { chromium } = await import('playwright-core');
+  // A switch Chromium ignores, so that this instance's renderers can be found in /proc.
+  const tag = `--epim-bench-tag=${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    args: [tag, '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
   try {
     const page = await browser.newPage();
+    await page.exposeFunction('benchCpuMs', () => rendererCpuMs(tag));
     const q = new URLSearchParams({ runtime, model: f.model, onnx: f.onnx, json: f.json, images: String(images) });
     await page.goto(`http://127.0.0.1:${port}/scripts/bench/page.html?${q}`);
     await page.waitForFunction(() => window.benchResult, null, { timeout: 600_000, polling: 200 });
@@ -110,6 +169,9 @@ function better(a, b) {
     load_ms: Math.min(a.load_ms, b.load_ms),
     batch1_median_ms: Math.min(a.batch1_median_ms, b.batch1_median_ms),
     images_per_s: Math.max(a.images_per_s, b.images_per_s),
+    cpu_ms_per_image: a.cpu_ms_per_image === undefined || b.cpu_ms_per_image === undefined
+      ? (a.cpu_ms_per_image ?? b.cpu_ms_per_image)
+      : Math.min(a.cpu_ms_per_image, b.cpu_ms_per_image),
   };
 }
 
@@ -134,7 +196,7 @@ async function main() {
             const r = env === 'node' ? runNode(rt, files[m]) : await runChromium(rt, files[m], port).catch((e) => ({ error: String(e) }));
             const key = `${env}/${m}/${rt}`;
             if (r.error) console.log(`round ${round} ${key}: ERROR ${r.error}`);
-            else console.log(`round ${round} ${key}: ${fmt(r.batch1_median_ms, 3)} ms batch-1, ${fmt(r.images_per_s, 0)} images/s, load ${fmt(r.load_ms, 0)} ms, ${fmt(r.accuracy_pct)} %`);
+            else console.log(`round ${round} ${key}: ${fmt(r.batch1_median_ms, 3)} ms batch-1, ${fmt(r.images_per_s, 0)} images/s, ${fmt(r.cpu_ms_per_image, 3)} CPU ms/image, load ${fmt(r.load_ms, 0)} ms, ${fmt(r.accuracy_pct)} %`);
             best[key] = better(best[key], r);
           }
         }
@@ -161,13 +223,13 @@ function report(best) {
     for (const m of models) {
       const rs = runtimeNames.map((rt) => best[`${env}/${m}/${rt}`]);
       console.log(`\n${env}, ${m} (${images} images, best of ${rounds}; load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')})`);
-      console.log('runtime            load ms   batch-1 median ms   images/s   accuracy %');
+      console.log('runtime            load ms   batch-1 median ms   images/s   CPU ms/image   accuracy %');
       for (const r of rs) {
         if (!r || r.error) {
           console.log(`${(r?.runtime ?? '?').padEnd(18)} ${r?.error ?? 'no result'}`.slice(0, 300));
           continue;
         }
-        console.log(`${r.runtime.padEnd(18)} ${fmt(r.load_ms, 0).padStart(7)}   ${fmt(r.batch1_median_ms, 3).padStart(17)}   ${fmt(r.images_per_s, 0).padStart(8)}   ${fmt(r.accuracy_pct).padStart(10)}`);
+        console.log(`${r.runtime.padEnd(18)} ${fmt(r.load_ms, 0).padStart(7)}   ${fmt(r.batch1_median_ms, 3).padStart(17)}   ${fmt(r.images_per_s, 0).padStart(8)}   ${fmt(r.cpu_ms_per_image, 3).padStart(12)}   ${fmt(r.accuracy_pct).padStart(10)}`);
       }
       const [ours, ...peers] = rs;
       const ok = [ours, ...peers].every((r) => r && !r.error);
@@ -178,6 +240,10 @@ function report(best) {
       const latRatio = ours.batch1_median_ms / bestLat;
       const thrRatio = ours.images_per_s / bestThr;
       console.log(`ratio epim / best peer: batch-1 latency ${latRatio.toFixed(2)}x (goal <= 0.8), throughput ${thrRatio.toFixed(2)}x (goal >= 1.25)`);
+      // Throughput per CPU second: the best peer's CPU time per image over epim's.
+      const cpus = peers.map((p) => p.cpu_ms_per_image);
+      const cpuRatio = ours.cpu_ms_per_image > 0 && cpus.every((c) => c > 0) ? Math.min(...cpus) / ours.cpu_ms_per_image : undefined;
+      if (cpuRatio !== undefined) console.log(`images per CPU second, epim / best peer: ${cpuRatio.toFixed(2)}x`);
       for (const p of peers) {
         const differ = p.classes.filter((c, i) => c !== ours.classes[i]).length;
         console.log(`classes differing from epim: ${p.runtime} ${differ} of ${images}`);
@@ -190,6 +256,7 @@ function report(best) {
         runtimes: rs.map(({ classes, ...r }) => r),
         latency_ratio_vs_best_peer: latRatio,
         throughput_ratio_vs_best_peer: thrRatio,
+        cpu_throughput_ratio_vs_best_peer: cpuRatio ?? null,
       });
     }
   }

@@ -1,7 +1,12 @@
 // One measurement of one runtime on one model, the same in Node and in the browser:
 // load time, batch-1 latency (median over single images), throughput over the test
 // images in batches, accuracy, and the predicted classes (to check that the runtimes
-// agree). Timing uses performance.now() around whole calls, outputs included.
+// agree). Timing uses performance.now() around whole calls, outputs included. Where the
+// host can read the CPU time of the process running the runtime (`host.cpuMs`: Node's
+// process.cpuUsage(); in Chromium the bench reads the renderer's /proc counters), the
+// throughput pass also reports CPU milliseconds per image: on a shared machine the other
+// jobs take wall-clock time from a runtime but not CPU time, so this is the steadier
+// measure of the runtime's own cost.
 
 /** Index of the largest of `classes` values at `off`. */
 function argmax(v, off, classes) {
@@ -33,6 +38,7 @@ export async function measure(runtime, host, files, data, opts) {
   lat.sort((a, b) => a - b);
 
   const predicted = new Uint8Array(data.n);
+  const cpu0 = host.cpuMs ? ((await host.cpuMs()) ?? undefined) : undefined;
   const s = performance.now();
   for (let start = 0; start < data.n; start += batch) {
     const k = Math.min(batch, data.n - start);
@@ -40,6 +46,7 @@ export async function measure(runtime, host, files, data, opts) {
     for (let i = 0; i < k; i++) predicted[start + i] = argmax(out, i * classes, classes);
   }
   const secs = (performance.now() - s) / 1000;
+  const cpu1 = cpu0 === undefined ? undefined : ((await host.cpuMs()) ?? undefined);
   let correct = 0;
   for (let i = 0; i < data.n; i++) correct += predicted[i] === data.labels[i] ? 1 : 0;
   return {
@@ -47,6 +54,7 @@ export async function measure(runtime, host, files, data, opts) {
     load_ms: loadMs,
     batch1_median_ms: lat[Math.floor(lat.length / 2)],
     images_per_s: data.n / secs,
+    cpu_ms_per_image: cpu1 === undefined ? undefined : (cpu1 - cpu0) / data.n,
     images: data.n,
     accuracy_pct: (100 * correct) / data.n,
     classes: Array.from(predicted),

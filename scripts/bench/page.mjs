@@ -32,6 +32,8 @@ async function main() {
     env: 'browser',
     wasmBase: { ort: '/node_modules/onnxruntime-web/dist/', tfjs: '/node_modules/@tensorflow/tfjs-backend-wasm/dist/' },
     bytes: (p) => preload[p],
+    // The renderer's CPU time, read by the bench from /proc (bench.mjs exposes it).
+    cpuMs: typeof window.benchCpuMs === 'function' ? () => window.benchCpuMs() : undefined,
     async importModule(spec) {
       if (spec === '@tensorflow/tfjs-core') {
         await script('/node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js');
