@@ -15,3 +15,6 @@ export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-3}"
 # --out-dir is resolved from crate/.
 # The trainer (feature `train`) is in the package: the page trains in a worker.
 wasm-pack build crate --target web --out-dir ../www/pkg --mode no-install "$mode" -- --features train
+# Plain doc comments in the TypeScript declarations (tsify-next writes the docs of
+# macro-generated fields as raw-string tokens); docs/api.md is generated from them.
+node scripts/api-reference.mjs --fix-dts

@@ -87,6 +87,8 @@ const tiers = [
       // The generated www/pkg/epim.d.ts names real types (tsify-next): a TS user's example
       // type-checks, and fails to if a report, request or option it reads is `any`.
       { label: 'TypeScript types (tsc --noEmit -p tests/ts)', cmd: ['tsc', ['--noEmit', '-p', 'tests/ts']], check: true },
+      // docs/api.md is generated from www/pkg/epim.d.ts: the one API reference, current.
+      { label: 'API reference current (docs/api.md)', cmd: ['node', ['scripts/api-reference.mjs', '--check']], check: true },
       { label: 'wasm size budget', cmd: ['node', ['scripts/size.mjs', '--check']], check: true },
       { label: 'models and test data for the page', cmd: ['node', ['scripts/build-site.mjs']], check: true },
       { label: 'page in headless Chromium', cmd: ['node', ['--test', '--test-reporter=spec', 'tests/e2e/']] },
