@@ -550,3 +550,49 @@ mod seeding {
         );
     }
 }
+
+/// `--table` prints the same front as the JSON summary: one row per front point
+/// with its full-simulator crossbars and area (typed fields, never NaN).
+#[test]
+fn cli_search_table_shows_the_json_summarys_front() {
+    let args = [
+        "search",
+        "--net",
+        "vgg8",
+        "--budget-fraction",
+        "0.2",
+        "--generations",
+        "3",
+        "--population",
+        "10",
+        "--seed",
+        "2",
+        "--quiet",
+    ];
+    let j = epim(&args);
+    assert!(j.status.success(), "{}", String::from_utf8_lossy(&j.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    let mut with_table = args.to_vec();
+    with_table.push("--table");
+    let t = epim(&with_table);
+    assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
+    let text = String::from_utf8(t.stdout).unwrap();
+    assert!(!text.contains("NaN"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let front = report["front"].as_array().unwrap();
+    assert!(lines[0].starts_with(&format!(
+        "vgg8: {} searched layers, B = {} bits, {} evaluations in ",
+        report["info"]["layers"], report["info"]["bits"], report["evaluations"]
+    )));
+    assert!(lines[0].ends_with(&format!("front {} points, stop generations", front.len())));
+    assert!(lines[1].starts_with("design") && lines[1].contains("crossbars"));
+    assert_eq!(lines.len(), 2 + front.len(), "{text}");
+    for (line, p) in lines[2..].iter().zip(front) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells[..2], ["id", &p["point"]["id"].to_string()[..]]);
+        assert_eq!(cells[2], p["exact"]["crossbars"].to_string());
+        let area_mm2: f64 = cells[3].parse().unwrap();
+        let want = p["exact"]["area_um2"].as_f64().unwrap() / 1e6;
+        assert!((area_mm2 - want).abs() <= 5e-4, "{line}: {want}");
+    }
+}

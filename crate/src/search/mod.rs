@@ -40,11 +40,15 @@ pub mod evaluate;
 pub mod evolve;
 pub mod genome;
 pub mod pareto;
+#[cfg(feature = "train")]
+pub mod retrain;
 pub mod run;
+pub mod summary;
 
 pub use evaluate::{Evaluator, ExactCosts, Fidelity, SearchRequest, OBJECTIVES};
 pub use genome::{Gene, Genome, LayerChoice, LayerMenu, SearchSpace, SpaceConfig};
 pub use run::{FrontPoint, RunInfo, RunProgress, SearchRun};
+pub use summary::{Measured, SearchSummary};
 
 /// Why a candidate is infeasible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -277,6 +281,19 @@ pub enum StopReason {
     Exhausted,
     /// [`Search::cancel`] was called.
     Cancelled,
+}
+
+impl StopReason {
+    /// The snake_case name (as serialised).
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Generations => "generations",
+            StopReason::Budget => "budget",
+            StopReason::Stagnation => "stagnation",
+            StopReason::Exhausted => "exhausted",
+            StopReason::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// Where the search is.

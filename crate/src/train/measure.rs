@@ -2,30 +2,14 @@
 //! --evaluate train`): train the architecture, export it as a model (quantized
 //! weights, calibrated activations) and measure the exported model on a test set.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
-
 use super::{Net, TrainConfig};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::model::ArchSpec;
+use std::collections::BTreeMap;
 
-/// What [`train_and_measure`] reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Measured {
-    /// Accuracy of the exported model (quantized weights and activations) on
-    /// the test images, in `[0, 1]`.
-    pub accuracy_0_to_1: f64,
-    /// Test images measured.
-    pub test_images: usize,
-    /// Training images used.
-    pub train_images: usize,
-    /// Stored parameters (weights or epitome entries, and biases).
-    pub params: usize,
-    /// Wall-clock seconds of training, export and measurement.
-    pub seconds: f64,
-}
+/// What [`train_and_measure`] reports (the search summary's type).
+pub use crate::search::summary::Measured;
 
 /// Trains `arch` as `cfg` says on `train` (the first `cfg.train_limit` images),
 /// exports the model with `cfg.a_bits` activations and measures it on every

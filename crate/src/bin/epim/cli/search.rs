@@ -15,9 +15,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use epim::search::{Fidelity, Mode, SearchRequest, SearchRun};
+use epim::search::{Fidelity, Mode, SearchRequest, SearchRun, SearchSummary};
 use epim::sim::{Accounting, ArchConfig, NetworkRef};
-use serde_json::json;
 
 use super::read_json;
 
@@ -179,7 +178,6 @@ fn bar(args: &SearchArgs, total: usize) -> indicatif::ProgressBar {
 #[cfg_attr(not(feature = "train"), allow(dead_code))]
 struct EvalPlan {
     arch: epim::model::ArchSpec,
-    top: usize,
 }
 
 fn eval_plan(
@@ -210,7 +208,6 @@ fn eval_plan(
     }
     Ok(Some(EvalPlan {
         arch: epim::model::network::dense_geometry(&arch),
-        top: args.evaluate_top,
     }))
 }
 
@@ -229,280 +226,66 @@ mod retrain {
 
 #[cfg(feature = "train")]
 mod retrain {
-    //! `--evaluate train`: short re-training of the best designs (feature `train`).
+    //! `--evaluate train` through [`epim::search::retrain`], with a progress bar.
 
-    use epim::data::files::{load, DatasetName, Split};
-    use epim::data::Dataset;
-    use epim::design::EpitomeDesign;
-    use epim::model::ArchSpec;
-    use epim::train::{apply_design, train_and_measure, Measured, TrainConfig};
+    use epim::data::files::DatasetName;
+    use epim::search::retrain::{self, RetrainSettings, Retrainer};
+    use epim::search::summary::Evaluation;
+    use epim::search::{FrontPoint, RunInfo, SearchRun};
 
-    use super::SearchArgs;
+    use super::{EvalPlan, SearchArgs};
 
-    /// The settings and data of the re-trainings.
-    pub struct Retrain {
-        pub cfg: TrainConfig,
-        pub dataset: DatasetName,
-        pub train: Dataset,
-        pub test: Dataset,
-        bar: indicatif::ProgressBar,
+    fn settings(args: &SearchArgs) -> epim::Result<RetrainSettings> {
+        Ok(RetrainSettings {
+            dataset: DatasetName::parse(&args.dataset)?,
+            epochs: args.evaluate_epochs,
+            train_limit: args.evaluate_limit,
+            test_limit: args.evaluate_test_limit,
+            seed: args.seed,
+            top: args.evaluate_top,
+        })
     }
 
     /// Checks the settings before the search runs (B must be trainable).
     pub fn check(args: &SearchArgs, bits: u32) -> epim::Result<()> {
-        DatasetName::parse(&args.dataset)?;
-        if !(2..=8).contains(&bits) {
-            return Err(epim::Error::invalid(
-                "--evaluate train",
-                format!(
-                    "layers a design does not list train at the method bits B = {bits}; \
-                     quantization-aware training supports 2..=8 (use --bits 2..8)"
-                ),
-            ));
-        }
-        if args.evaluate_test_limit == 0 {
-            return Err(epim::Error::invalid(
-                "--evaluate-test-limit",
-                "must be at least 1",
-            ));
-        }
-        Ok(())
+        retrain::check(&settings(args)?, bits)
     }
 
-    impl Retrain {
-        /// Loads the data; `runs` trainings share one progress bar.
-        pub fn new(args: &SearchArgs, bits: u32, runs: usize) -> epim::Result<Self> {
-            let dataset = DatasetName::parse(&args.dataset)?;
-            let train = load(dataset, Split::Train)?;
-            let test = load(dataset, Split::Test)?.take(args.evaluate_test_limit);
-            let cfg = TrainConfig {
-                epochs: args.evaluate_epochs,
-                w_bits: Some(bits),
-                seed: args.seed,
-                train_limit: Some(args.evaluate_limit),
-                ..TrainConfig::default()
-            };
-            cfg.validate()?;
-            let n = args.evaluate_limit.min(train.len());
-            if n < cfg.batch {
-                return Err(epim::Error::invalid(
-                    "--evaluate-limit",
-                    format!("must be at least one batch ({} images), got {n}", cfg.batch),
+    /// Trains the best designs and the dense reference, with a progress bar.
+    pub fn evaluate(
+        args: &SearchArgs,
+        plan: &EvalPlan,
+        run: &SearchRun,
+        front: &[FrontPoint],
+        info: &RunInfo,
+    ) -> epim::Result<Evaluation> {
+        let s = settings(args)?;
+        let r = Retrainer::new(&s, info.bits)?;
+        let runs = front.len().min(s.top) + 1;
+        let bar = if args.quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new(r.steps(runs) as u64)
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        let epochs = s.epochs;
+        let mut on_step = |label: &str, epoch: usize, step: usize, loss: f64| {
+            bar.inc(1);
+            if step % 10 == 0 {
+                bar.set_message(format!(
+                    "training {label}, epoch {}/{epochs}, loss {loss:.3}",
+                    epoch + 1
                 ));
             }
-            let steps = (n / cfg.batch) * cfg.epochs * runs;
-            let bar = if args.quiet {
-                indicatif::ProgressBar::hidden()
-            } else {
-                indicatif::ProgressBar::new(steps as u64)
-            };
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            Ok(Retrain {
-                cfg,
-                dataset,
-                train,
-                test,
-                bar,
-            })
-        }
-
-        /// Trains `base` with `design` (`None`: the dense network) and measures it.
-        pub fn measure(
-            &self,
-            base: &ArchSpec,
-            design: Option<&EpitomeDesign>,
-            label: &str,
-        ) -> epim::Result<Measured> {
-            let arch = match design {
-                Some(d) => apply_design(base, d)?,
-                None => base.clone(),
-            };
-            let bar = &self.bar;
-            let epochs = self.cfg.epochs;
-            train_and_measure(
-                &arch,
-                &self.cfg,
-                &self.train,
-                &self.test,
-                |epoch, step, _, loss, _| {
-                    bar.inc(1);
-                    if step % 10 == 0 {
-                        bar.set_message(format!(
-                            "training {label}, epoch {}/{epochs}, loss {loss:.3}",
-                            epoch + 1
-                        ));
-                    }
-                },
-            )
-        }
-
-        /// Clears the progress bar.
-        pub fn finish(&self) {
-            self.bar.finish_and_clear();
-        }
-    }
-}
-
-/// Trains the best designs (lowest score first) and the dense B-bit network
-/// for reference; the `evaluation` object of the report.
-#[cfg(feature = "train")]
-fn evaluate(
-    args: &SearchArgs,
-    plan: &EvalPlan,
-    run: &SearchRun,
-    front: &[epim::search::FrontPoint],
-    info: &epim::search::RunInfo,
-) -> epim::Result<serde_json::Value> {
-    let mut ranked: Vec<&epim::search::FrontPoint> = front.iter().collect();
-    ranked.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.id.cmp(&b.id)));
-    ranked.truncate(plan.top);
-    let bits = info.bits;
-    let r = retrain::Retrain::new(args, bits, ranked.len() + 1)?;
-    let t0 = Instant::now();
-    let reference = r.measure(&plan.arch, None, "the dense network")?;
-    let mut designs = Vec::with_capacity(ranked.len());
-    for (i, p) in ranked.iter().enumerate() {
-        let design = run.design(Some(p.id))?.ok_or_else(|| {
-            epim::Error::invalid(
-                "--evaluate train",
-                format!("front point {} has no design", p.id),
-            )
-        })?;
-        let exact = run.exact(Some(p.id))?;
-        let label = format!("design {}/{} (id {})", i + 1, ranked.len(), p.id);
-        let measured = r.measure(&plan.arch, Some(&design), &label)?;
-        designs.push(json!({
-            "rank": i + 1,
-            "id": p.id,
-            "point": p,
-            "exact": exact,
-            "measured": measured,
-            "design": design,
-        }));
-    }
-    r.finish();
-    let note = format!(
-        "each design trained from scratch for {} epoch(s) on the first {} {} training images; \
-         accuracy of the exported model (weights at the design's bits, else {bits}; {}-bit \
-         activations) on the first {} test images. A short run that ranks designs, not their \
-         final accuracy.",
-        r.cfg.epochs,
-        reference.train_images,
-        r.dataset.name(),
-        r.cfg.a_bits,
-        reference.test_images
-    );
-    Ok(json!({
-        "method": "train",
-        "dataset": r.dataset.name(),
-        "epochs": r.cfg.epochs,
-        "train_images": reference.train_images,
-        "test_images": reference.test_images,
-        "w_bits": bits,
-        "a_bits": r.cfg.a_bits,
-        "seed": r.cfg.seed,
-        "seconds": t0.elapsed().as_secs_f64(),
-        "note": note,
-        "reference": {"method": format!("dense:bits={bits}"), "exact": info.dense, "measured": reference},
-        "designs": designs,
-    }))
-}
-
-/// `--table`: the evaluated designs (with the dense reference) when there
-/// are any, else the front; the simulator's exact numbers.
-fn table(out: &serde_json::Value) -> String {
-    use serde_json::Value;
-    use std::fmt::Write as _;
-    let f = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
-    let info = &out["info"];
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{}: {} searched layers, B = {} bits, {} evaluations in {:.2} s, front {} points, stop {}",
-        info["network"].as_str().unwrap_or("?"),
-        info["layers"],
-        info["bits"],
-        out["evaluations"],
-        f(out, "seconds"),
-        out["front"].as_array().map_or(0, Vec::len),
-        out["stop"].as_str().unwrap_or("?"),
-    );
-    let header = |s: &mut String, acc: bool| {
-        let _ = writeln!(
-            s,
-            "{:<16} {:>9} {:>10} {:>11} {:>10} {:>7} {:>8}{}",
-            "design",
-            "crossbars",
-            "area mm2",
-            "latency us",
-            "energy uJ",
-            "proxy",
-            "epitome",
-            if acc { "  accuracy %  train s" } else { "" }
-        );
-    };
-    let row =
-        |s: &mut String, name: &str, exact: &Value, point: Option<&Value>, m: Option<&Value>| {
-            let _ = write!(
-                s,
-                "{:<16} {:>9} {:>10.3} {:>11.3} {:>10.3} {:>7} {:>8}",
-                name,
-                exact["crossbars"].to_string(),
-                f(exact, "area_um2") / 1e6,
-                f(exact, "latency_ns") / 1e3,
-                f(exact, "energy_pj") / 1e6,
-                point.map_or("-".to_string(), |p| format!("{:.3}", f(p, "quality_proxy"))),
-                point.map_or("-".to_string(), |p| p["epitome_layers"].to_string()),
-            );
-            if let Some(m) = m {
-                let _ = write!(
-                    s,
-                    "  {:>10.2}  {:>7.1}",
-                    100.0 * f(m, "accuracy_0_to_1"),
-                    f(m, "seconds")
-                );
-            }
-            s.push('\n');
         };
-    match out.get("evaluation").filter(|e| !e.is_null()) {
-        Some(e) => {
-            let _ = writeln!(s, "{}", e["note"].as_str().unwrap_or(""));
-            header(&mut s, true);
-            let r = &e["reference"];
-            row(
-                &mut s,
-                r["method"].as_str().unwrap_or("dense"),
-                &r["exact"],
-                None,
-                Some(&r["measured"]),
-            );
-            for d in e["designs"].as_array().into_iter().flatten() {
-                let name = format!("#{} (id {})", d["rank"], d["id"]);
-                row(
-                    &mut s,
-                    &name,
-                    &d["exact"],
-                    Some(&d["point"]),
-                    Some(&d["measured"]),
-                );
-            }
-        }
-        None => {
-            header(&mut s, false);
-            for p in out["front"].as_array().into_iter().flatten() {
-                let name = format!("id {}", p["point"]["id"]);
-                row(&mut s, &name, &p["exact"], Some(&p["point"]), None);
-            }
-        }
+        let out = r.evaluate(run, front, info, &plan.arch, &mut on_step);
+        bar.finish_and_clear();
+        out
     }
-    if let Some(path) = out["out"].as_str() {
-        let _ = writeln!(s, "best design written to {path}");
-    }
-    s.trim_end().to_string()
 }
 
 /// The error of a search that ended without a feasible design (the budget was
@@ -574,48 +357,26 @@ pub fn run(args: &SearchArgs) -> epim::Result<String> {
     #[cfg(feature = "progress")]
     bar.finish_and_clear();
     let progress = run.progress()?;
-    let mut front = Vec::with_capacity(progress.front.len());
-    for p in &progress.front {
-        let exact = run.exact(Some(p.id))?;
-        front.push(json!({"point": p, "exact": exact}));
-    }
-    let best_exact = run.exact(None)?;
     let design = run.design(None)?;
-    if design.is_none() {
+    let Some(design) = design else {
         return Err(no_design(&info, &progress));
-    }
-    if let (Some(path), Some(d)) = (&args.out, &design) {
-        std::fs::write(path, d.to_json()? + "\n").map_err(|e| {
+    };
+    if let Some(path) = &args.out {
+        std::fs::write(path, design.to_json()? + "\n").map_err(|e| {
             epim::Error::invalid("--out", format!("cannot write {}: {e}", path.display()))
         })?;
     }
-    let evaluation: Option<serde_json::Value> = match &plan {
+    let evaluation = match &plan {
         #[cfg(feature = "train")]
-        Some(p) => Some(evaluate(args, p, &run, &progress.front, &info)?),
+        Some(p) => Some(retrain::evaluate(args, p, &run, &progress.front, &info)?),
         #[cfg(not(feature = "train"))]
         Some(_) => None,
         None => None,
     };
-    let (hits, misses) = run.evaluator().cache_stats();
-    let evaluations = progress.evaluations;
-    let out = json!({
-        "info": info,
-        "generation": progress.generation,
-        "evaluations": evaluations,
-        "stop": progress.stop,
-        "infeasible": progress.infeasible,
-        "seconds": secs,
-        "evaluations_per_s": if secs > 0.0 { evaluations as f64 / secs } else { 0.0 },
-        "cache": {"hits": hits, "misses": misses},
-        "best": progress.best,
-        "best_exact": best_exact,
-        "best_layers": run.choices(None),
-        "front": front,
-        "out": args.out.as_ref().filter(|_| design.is_some()).map(|p| p.display().to_string()),
-        "evaluation": evaluation,
-    });
+    let out = args.out.as_ref().map(|p| p.display().to_string());
+    let summary = SearchSummary::of(&mut run, secs, out, evaluation)?;
     if args.table {
-        return Ok(table(&out));
+        return Ok(summary.table());
     }
-    serde_json::to_string_pretty(&out).map_err(|e| epim::Error::parse("search report", e))
+    serde_json::to_string_pretty(&summary).map_err(|e| epim::Error::parse("search report", e))
 }
