@@ -40,7 +40,8 @@ pub mod evaluate;
 pub mod evolve;
 pub mod genome;
 pub mod pareto;
-#[cfg(feature = "train")]
+// Reads the dataset files: native only, like `data::files`.
+#[cfg(all(feature = "train", not(target_arch = "wasm32")))]
 pub mod retrain;
 pub mod run;
 pub mod summary;
