@@ -28,10 +28,20 @@
 use serde::{Deserialize, Serialize};
 
 mod method;
-mod model;
 
+/// A model as stored on the simulator (defined in [`crate::model::stored`]).
+pub use crate::model::stored::{model_network, model_plan, model_weights};
 pub use method::Method;
-pub use model::{model_network, model_plan, model_weights, ModelEntry};
+
+/// A trained model as one comparison row, under `label` (the CLI uses
+/// `model:FILE_STEM`).
+#[derive(Debug, Clone, Copy)]
+pub struct ModelEntry<'a> {
+    /// Row label.
+    pub label: &'a str,
+    /// The model.
+    pub model: &'a crate::model::Model,
+}
 
 /// The design file format (moved to [`crate::design`], shared with the search and the
 /// trainer).

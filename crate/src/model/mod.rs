@@ -23,6 +23,7 @@ pub mod network;
 pub mod onnx;
 pub mod runtime;
 pub mod safetensors;
+pub mod stored;
 #[cfg(all(feature = "tract", not(target_arch = "wasm32")))]
 pub mod tract;
 

@@ -2,7 +2,7 @@
 //! simulator network, so `epim search`, `epim compare` and `epim simulate`-style
 //! costing run over a trained model's layers.
 //!
-//! [`network_spec`] (the comparison's [`crate::compare::model_network`], whose
+//! [`network_spec`] ([`super::stored::model_network`], whose
 //! default bits it changes) maps an [`ArchSpec`] to a [`NetworkSpec`] layer by layer:
 //! `conv` -> `conv` (same name, kernel, stride, padding), `dense` -> `fc` (same
 //! name), `max_pool` -> `pool` (max, window = stride = k), and drops `relu` and
@@ -125,12 +125,12 @@ pub fn builtin_name(arch: &ArchSpec) -> Option<&'static str> {
 }
 
 /// The simulator network of `arch` named `name` (see the module docs): the
-/// comparison's [`crate::compare::model_network`], with one change of default:
+/// stored model's [`super::stored::model_network`], with one change of default:
 /// the weight bits are the layers' common `w_bits`, else 8 (a float
 /// architecture such as `cnn` is searched and costed at 8 bits, as
 /// [`crate::model::cost::model_cost`] charges float layers, not at 32).
 pub fn network_spec(arch: &ArchSpec, name: &str) -> Result<NetworkSpec> {
-    let mut spec = crate::compare::model_network(arch, name)?;
+    let mut spec = super::stored::model_network(arch, name)?;
     let bits: Vec<Option<u32>> = arch.weight_layers().map(|l| l.w_bits).collect();
     spec.w_bits = match bits.first() {
         Some(Some(b)) if bits.iter().all(|x| *x == Some(*b)) => *b,

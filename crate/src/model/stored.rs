@@ -1,7 +1,10 @@
-//! Trained models in a comparison: a model file's architecture as a simulator
-//! network, its layers as they are stored (epitomes with their offsets, pruning
-//! masks taken from its real weights, per-layer bits), and its dense weights for
-//! pruning methods that choose masks by magnitude.
+//! A trained model on the simulator as it is stored: its architecture as a
+//! simulator network ([`model_network`]), its layers as a per-layer plan
+//! ([`model_plan`]: epitomes with their offsets, pruning masks taken from its real
+//! weights, per-layer bits), and its dense weights for pruning methods that choose
+//! masks by magnitude ([`model_weights`]). The comparison (`crate::compare`) and
+//! the search's network of a model ([`super::network`]) build on these; this
+//! module depends on the simulator, never on the comparison.
 
 use crate::model::{ArchSpec, LayerSpec as ModelLayer, Model, WeightLayerSpec};
 use crate::nets::{LayerSpec, Network, NetworkSpec, PoolOp, Shape};
@@ -9,16 +12,6 @@ use crate::nn::Tensor4;
 use crate::sim::plan::{measured_pruned_layer, EpitomeLayout, LayerPlan, LayerScheme, NetworkPlan};
 use crate::sim::{Accounting, Arch};
 use crate::{Error, Result};
-
-/// A trained model as one comparison row, under `label` (the CLI uses
-/// `model:FILE_STEM`).
-#[derive(Debug, Clone, Copy)]
-pub struct ModelEntry<'a> {
-    /// Row label.
-    pub label: &'a str,
-    /// The model.
-    pub model: &'a Model,
-}
 
 /// The simulator network of a model architecture, named `name`: convolutions and
 /// dense layers at their full (unpruned, un-epitomized) shapes, named as in the
