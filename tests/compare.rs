@@ -225,7 +225,7 @@ fn pruning_at_ratio_zero_costs_exactly_the_dense_network() {
 
 fn request(net: &str, acc: Accounting, baseline: &str, methods: &[&str]) -> CompareRequest {
     CompareRequest {
-        network: NetworkRef::Name(net.into()),
+        network: Some(NetworkRef::Name(net.into())),
         preset: Some("mnsim2".into()),
         accounting: Some(acc),
         config: None,

@@ -36,7 +36,7 @@ const MNIST: [&str; 7] = [
 
 fn request(network: NetworkRef, methods: &[&str]) -> CompareRequest {
     CompareRequest {
-        network,
+        network: Some(network),
         preset: Some("mnsim2".into()),
         accounting: None,
         config: None,
@@ -261,4 +261,38 @@ fn cli_rejects_a_bad_model_file_and_a_missing_network() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--net"), "{err}");
+}
+
+/// Without a network the core takes the first model's own network, named after
+/// its label without `model:` (one rule for the CLI and `compareModels`): the
+/// same report as naming that network; without a network or a model it is an
+/// error naming `network`.
+#[test]
+fn a_request_without_a_network_takes_the_first_models() {
+    let (_, dense) = shipped("mnist-cnn-dense-8b");
+    let (_, epim2) = shipped("mnist-cnn-epim2.25-8b");
+    let entries = [
+        ModelEntry {
+            label: "model:mnist-cnn-dense-8b",
+            model: &dense,
+        },
+        ModelEntry {
+            label: "model:mnist-cnn-epim2.25-8b",
+            model: &epim2,
+        },
+    ];
+    let mut req = request(
+        NetworkRef::Spec(model_network(dense.arch(), "mnist-cnn-dense-8b").unwrap()),
+        &["dense:bits=8", "prune:kind=xrs,ratio=0.5,bits=8"],
+    );
+    let named = compare_models(&req, &entries).unwrap();
+    req.network = None;
+    let implied = compare_models(&req, &entries).unwrap();
+    assert_eq!(implied, named);
+    assert_eq!(implied.network, "mnist-cnn-dense-8b");
+    let e = compare(&req).unwrap_err().to_string();
+    assert!(
+        e.contains("network") && e.contains("at least one model"),
+        "{e}"
+    );
 }

@@ -68,7 +68,7 @@ fn design_file_costs_equal_what_compare_reports() {
     let mut designs = std::collections::BTreeMap::new();
     designs.insert("d".to_string(), design);
     let report = compare(&CompareRequest {
-        network: NetworkRef::Name("resnet18".into()),
+        network: Some(NetworkRef::Name("resnet18".into())),
         preset: None,
         accounting: None,
         config: None,
@@ -96,7 +96,7 @@ fn design_file_costs_equal_what_compare_reports() {
     // Dense rows: 0 at 8 bits and more, ln(8 / b) below.
     assert_eq!(report.baseline.quality_proxy, 0.0);
     let dense = compare(&CompareRequest {
-        network: NetworkRef::Name("resnet18".into()),
+        network: Some(NetworkRef::Name("resnet18".into())),
         preset: None,
         accounting: None,
         config: None,

@@ -46,7 +46,7 @@ fn model_rows_carry_accuracy_and_equal_the_native_report() {
         r#"{"network":"x","preset":"mnsim2","baseline":"dense:bits=32","methods":["dense:bits=3"]}"#,
     )
     .unwrap();
-    want.network = NetworkRef::Spec(model_network(d.arch(), "dense").unwrap());
+    want.network = Some(NetworkRef::Spec(model_network(d.arch(), "dense").unwrap()));
     let n = native(
         &want,
         &[
@@ -75,5 +75,14 @@ fn bad_model_entries_throw_errors_naming_them() {
     let m = message(compare_models(req(), no_bytes.into()).unwrap_err());
     assert!(m.contains("models[0].bytes"), "{m}");
     let m = message(compare_models(req(), js_sys::Array::new().into()).unwrap_err());
-    assert!(m.contains("network"), "{m}");
+    assert!(
+        m.contains("network") && m.contains("at least one model"),
+        "{m}"
+    );
+    // `compare` takes the same request type: without a network it names the field.
+    let m = message(epim::wasm::compare(req()).unwrap_err());
+    assert!(
+        m.contains("network") && m.contains("at least one model"),
+        "{m}"
+    );
 }

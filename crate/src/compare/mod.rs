@@ -91,8 +91,10 @@ pub struct Knobs {
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct CompareRequest {
-    /// A zoo name or a network spec.
-    pub network: NetworkRef,
+    /// A zoo name or a network spec; omitted, the first model's own network
+    /// ([`compare_models`]; an error without models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkRef>,
     /// Hardware preset (overrides the config's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
@@ -417,6 +419,24 @@ pub fn compare_models(req: &CompareRequest, models: &[ModelEntry]) -> Result<Com
     compare_weighted(req, models, None)
 }
 
+/// The request's network, or without one the first model's own network
+/// ([`model_network`]) named after its label (`model:NAME` -> `NAME`), the one
+/// rule for the CLI (`epim compare --model` without `--net`) and the page
+/// (`compareModels` without `network`).
+fn network_of(req: &CompareRequest, models: &[ModelEntry]) -> Result<NetworkRef> {
+    match (&req.network, models.first()) {
+        (Some(n), _) => Ok(n.clone()),
+        (None, Some(m)) => Ok(NetworkRef::Spec(model_network(
+            m.model.arch(),
+            m.label.trim_start_matches("model:"),
+        )?)),
+        (None, None) => Err(Error::invalid(
+            "network",
+            "give a network or at least one model",
+        )),
+    }
+}
+
 /// [`compare_models`] with real weights for the request's network (one entry per
 /// layer of the built network, `None` where unknown; e.g. an imported ONNX
 /// file's): the pruning methods take their masks from them. They take precedence
@@ -457,7 +477,7 @@ pub fn compare_weighted(
         w_bits: req.knobs.w_bits,
         a_bits: req.knobs.a_bits,
     };
-    let mut spec = req.network.spec()?;
+    let mut spec = network_of(req, models)?.spec()?;
     if let Some(w) = options.w_bits {
         spec.w_bits = w;
     }

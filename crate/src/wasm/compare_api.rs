@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::convert::{bytes, from_js, get, string, to_js, to_json};
+use super::convert::{bytes, from_js, get, string, to_js};
 use crate::compare::{compare as run_compare, CompareRequest};
 use crate::limits::{echo, MAX_METHODS, MAX_MODEL_BYTES};
 use crate::Error;
@@ -45,16 +45,12 @@ pub fn compare(
 /// Throws an `Error` naming the bad model or field.
 #[wasm_bindgen(js_name = compareModels, unchecked_return_type = "CompareView")]
 pub fn compare_models(
-    #[wasm_bindgen(
-        unchecked_param_type = "Omit<CompareRequest, \"network\"> & { network?: NetworkRef }"
-    )]
-    request: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "CompareRequest")] request: JsValue,
     #[wasm_bindgen(unchecked_param_type = "{ label: string; bytes: Uint8Array }[]")]
     models: JsValue,
 ) -> Result<JsValue, JsError> {
-    use crate::compare::{compare_models as run, model_network, ModelEntry};
+    use crate::compare::{compare_models as run, ModelEntry};
     use crate::model::Model;
-    use crate::sim::NetworkRef;
     if !request.is_object() {
         return Err(JsError::new(
             "compareModels request must be an object {baseline, methods, network?, ...}",
@@ -92,20 +88,7 @@ pub fn compare_models(
             .map_err(|e| Error::parse(format!("{at} ({})", echo(&label)), e))?;
         loaded.push((label, model));
     }
-    let mut json = to_json(&request, "compareModels request")?;
-    let obj = json
-        .as_object_mut()
-        .ok_or_else(|| Error::invalid("compareModels request", "must be an object"))?;
-    if !obj.contains_key("network") {
-        let (label, first) = loaded
-            .first()
-            .ok_or_else(|| Error::invalid("network", "give a network or at least one model"))?;
-        let spec = model_network(first.arch(), label.trim_start_matches("model:"))?;
-        let spec =
-            serde_json::to_value(NetworkRef::Spec(spec)).map_err(|e| Error::parse("network", e))?;
-        obj.insert("network".into(), spec);
-    }
-    let req: CompareRequest = crate::error::from_json_value("compareModels request", json)?;
+    let req: CompareRequest = from_js("compareModels request", &request)?;
     let entries: Vec<ModelEntry> = loaded
         .iter()
         .map(|(label, model)| ModelEntry { label, model })

@@ -59,22 +59,21 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
         models.push((format!("model:{stem}"), stem, model));
     }
     let mut weights = None;
-    let network = match (&args.net, models.first()) {
-        (Some(net), _) if super::import::is_onnx(net) => {
+    // Without --net, the core takes the first model's own network.
+    let network = match &args.net {
+        Some(net) if super::import::is_onnx(net) => {
             let imported = super::import::net_import(net)?;
             weights = Some(imported.weights);
-            NetworkRef::Spec(imported.spec)
+            Some(NetworkRef::Spec(imported.spec))
         }
-        (Some(net), _) => super::network_ref(net)?.0,
-        (None, Some((_, stem, model))) => {
-            NetworkRef::Spec(epim::compare::model_network(model.arch(), stem)?)
-        }
-        (None, None) => {
+        Some(net) => Some(super::network_ref(net)?.0),
+        None if models.is_empty() => {
             return Err(epim::Error::invalid(
                 "--net",
                 "give --net or at least one --model",
             ))
         }
+        None => None,
     };
     let mut designs = std::collections::BTreeMap::new();
     for m in args.methods.iter().chain(std::iter::once(&args.baseline)) {
