@@ -150,3 +150,50 @@ proptest! {
         }
     }
 }
+
+/// A model's kernels are bounded by the crate's one `limits::MAX_KERNEL`, as the
+/// simulator's networks are: a 64x64 kernel loads and costs, 65 names the field.
+#[test]
+fn model_kernels_share_the_simulators_bound() {
+    use epim::limits::MAX_KERNEL;
+    let arch = |k: usize| {
+        let conv = WeightLayerSpec {
+            name: "c".into(),
+            c_in: 1,
+            c_out: 2,
+            k,
+            stride: 1,
+            padding: 0,
+            epitome: None,
+            w_bits: None,
+            act: None,
+            prune: None,
+        };
+        let fc = WeightLayerSpec {
+            name: "fc".into(),
+            c_in: 2,
+            c_out: 10,
+            ..conv.clone()
+        };
+        ArchSpec {
+            input: [1, k, k],
+            classes: 10,
+            layers: vec![
+                LayerSpec::Conv(conv),
+                LayerSpec::Flatten,
+                LayerSpec::Dense(WeightLayerSpec { k: 1, ..fc }),
+            ],
+        }
+    };
+    let ok = arch(MAX_KERNEL);
+    ok.validate().unwrap();
+    epim::compare::model_network(&ok, "big")
+        .unwrap()
+        .build()
+        .unwrap();
+    let e = arch(MAX_KERNEL + 1).validate().unwrap_err().to_string();
+    assert!(
+        e.contains(".k") && e.contains(&MAX_KERNEL.to_string()),
+        "{e}"
+    );
+}

@@ -276,8 +276,8 @@ impl Network {
 const MAX_DIM: usize = 1 << 20;
 /// Largest input height or width (the simulator keeps one finish time per pixel).
 const MAX_SPATIAL: usize = 4096;
-/// Largest kernel (and pooling window) height = width.
-const MAX_KERNEL: usize = 64;
+/// Largest kernel (and pooling window) height = width: the crate's one bound.
+use crate::limits::MAX_KERNEL;
 /// Most weights in one layer (keeps every count far from u64 overflow).
 const MAX_LAYER_WEIGHTS: u64 = 1 << 40;
 
