@@ -301,15 +301,9 @@ fn kernel_size(field: String, k: usize) -> Result<usize> {
     Ok(k)
 }
 
+/// Output size along one axis: the crate's one formula ([`crate::nn::output_len`]).
 fn out_size(field: &str, size: usize, k: usize, s: usize, p: usize) -> Result<usize> {
-    let padded = size + 2 * p;
-    if padded < k {
-        return Err(Error::invalid(
-            field.to_string(),
-            format!("kernel {k} is larger than the padded input {padded}"),
-        ));
-    }
-    Ok((padded - k) / s + 1)
+    crate::nn::output_len(field, size, k, s, p)
 }
 
 impl NetworkSpec {
