@@ -60,12 +60,12 @@ test('declarations finds every top-level declaration with its doc comment', () =
 });
 
 test('reference lists functions, class members and types, without the loader plumbing', () => {
-  const r = reference(cleanDts(DTS));
-  assert.match(r, /^1 functions, 1 classes, 2 types\.$/m);
-  assert.match(r, /### `checkMethod`\n\n```ts\nfunction checkMethod\(text: string\): void;\n```\n\nParses one method string\./);
+  const r = reference([{ dts: 'x.d.ts', title: 'Module X', blurb: 'For tests.', text: cleanDts(DTS) }]);
+  assert.match(r, /^## Module X\n\nFor tests\. Declarations: `x\.d\.ts`\.\n\n1 functions, 1 classes, 2 types\.$/m);
+  assert.match(r, /#### `checkMethod`\n\n```ts\nfunction checkMethod\(text: string\): void;\n```\n\nParses one method string\./);
   assert.match(r, /- `readonly classes: number`: Number of classes\./);
   assert.match(r, /- `static load\(bytes: Uint8Array\): Model`\n/);
-  assert.doesNotMatch(r, /free\(\)|Symbol\.dispose|private constructor|### `initSync`/);
+  assert.doesNotMatch(r, /free\(\)|Symbol\.dispose|private constructor|#### `initSync`/);
   // rustdoc's intra-doc link keeps its text, loses its crate:: target.
   assert.match(r, /A loaded model; see `Model::load`\./);
   assert.doesNotMatch(r, /\]\(crate::/);
