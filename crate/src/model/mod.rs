@@ -18,6 +18,7 @@
 
 pub mod cost;
 pub mod export;
+pub(crate) mod frame;
 pub mod network;
 #[cfg(all(feature = "onnx", not(target_arch = "wasm32")))]
 pub mod onnx;
