@@ -75,17 +75,7 @@ pub struct Readers {
 
 /// Validates `spec` and bounds its weight count by the explorer's limit.
 fn checked(spec: &EpitomeSpec) -> Result<Sampler> {
-    spec.validate()?;
-    let max = crate::limits::MAX_MATERIALIZED_WEIGHTS;
-    if spec.weight_count() > max {
-        return Err(Error::invalid(
-            "layer",
-            format!(
-                "the links of a layer with c_out*c_in*k_h*k_w = {} weights are not drawn; at most {max}",
-                spec.weight_count()
-            ),
-        ));
-    }
+    spec.check_expandable("drawing the links")?;
     Sampler::new(spec)
 }
 
@@ -258,29 +248,13 @@ pub fn readers_by_scan(spec: &EpitomeSpec, element: usize) -> Result<Readers> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::epitome::spec::{EpitomeShape, LayerGeometry};
 
     fn spec(
         c: [usize; 4],
         e: [usize; 4],
         offsets: Option<Vec<Offset>>,
     ) -> std::result::Result<EpitomeSpec, String> {
-        let mut s = EpitomeSpec::new(
-            LayerGeometry {
-                c_out: c[0],
-                c_in: c[1],
-                k_h: c[2],
-                k_w: c[3],
-                stride: 1,
-                padding: 0,
-            },
-            EpitomeShape {
-                e_out: e[0],
-                e_in: e[1],
-                e_h: e[2],
-                e_w: e[3],
-            },
-        );
+        let mut s = EpitomeSpec::unit_stride(c, e);
         s.offsets = offsets;
         s.validate().map_err(|e| e.to_string())?;
         Ok(s)

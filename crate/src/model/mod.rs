@@ -418,14 +418,7 @@ impl Model {
             let stored = codes.as_ref().map_or(w, |q| q.dequantize());
             values.push(build_values(l, stored, codes, b)?);
         }
-        Model {
-            arch,
-            shapes,
-            values,
-            metadata,
-            plan: PlanCell::default(),
-        }
-        .with_plan()
+        Model::assemble(arch, shapes, values, metadata)
     }
 
     /// Parses and validates a model file; every error says what is wrong where.
@@ -548,14 +541,7 @@ impl Model {
         let mut metadata = st.metadata;
         metadata.remove("epim.format");
         metadata.remove("epim.arch");
-        Model {
-            arch,
-            shapes,
-            values,
-            metadata,
-            plan: PlanCell::default(),
-        }
-        .with_plan()
+        Model::assemble(arch, shapes, values, metadata)
     }
 
     /// The file bytes (safetensors with the metadata of the module docs).

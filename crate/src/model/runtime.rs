@@ -33,10 +33,22 @@ pub fn fake_quantize_activations(x: &mut [f32], act: &ActivationParams) {
 }
 
 impl Model {
-    /// Compiles the model's plan (called by the constructors).
-    pub(crate) fn with_plan(mut self) -> Result<Self> {
-        self.plan = crate::infer::plan::PlanCell::build(&self)?;
-        Ok(self)
+    /// The model of validated parts, with its plan compiled.
+    pub(crate) fn assemble(
+        arch: super::ArchSpec,
+        shapes: Vec<[usize; 3]>,
+        values: Vec<super::WeightValues>,
+        metadata: std::collections::BTreeMap<String, String>,
+    ) -> Result<Self> {
+        let mut m = Model {
+            arch,
+            shapes,
+            values,
+            metadata,
+            plan: crate::infer::plan::PlanCell::default(),
+        };
+        m.plan = crate::infer::plan::PlanCell::build(&m)?;
+        Ok(m)
     }
 
     /// The compiled plan, `None` when a layer is outside its integer path

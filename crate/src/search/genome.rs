@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::epitome::spec::{EpitomeShape, LayerGeometry};
 use crate::nets::{Network, Op};
 use crate::rng::Rng;
+use crate::sim::plan::weight_geometry;
 use crate::{Error, Result};
 
 /// How the menus are derived from a network (all optional in JSON).
@@ -42,24 +43,8 @@ impl Default for SpaceConfig {
 impl SpaceConfig {
     /// Checks the menus' bounds, naming the field.
     pub fn validate(&self) -> Result<()> {
-        if self.bits.is_empty() || self.bits.len() > 255 {
-            return Err(Error::invalid("space.bits", "must list 1..=255 values"));
-        }
-        if let Some(b) = self.bits.iter().find(|b| !(2..=32).contains(*b)) {
-            return Err(Error::invalid(
-                "space.bits",
-                format!("every value must be in 2..=32, got {b}"),
-            ));
-        }
-        if self.rep.is_empty() || self.rep.len() > 255 {
-            return Err(Error::invalid("space.rep", "must list 1..=255 values"));
-        }
-        if let Some(r) = self.rep.iter().find(|r| !(1..=1024).contains(*r)) {
-            return Err(Error::invalid(
-                "space.rep",
-                format!("every value must be in 1..=1024, got {r}"),
-            ));
-        }
+        check_menu("space.bits", &self.bits, 2..=32)?;
+        check_menu("space.rep", &self.rep, 1..=1024)?;
         if !(1..=1 << 20).contains(&self.max_channel_ratio) {
             return Err(Error::invalid(
                 "space.max_channel_ratio",
@@ -74,6 +59,27 @@ impl SpaceConfig {
         }
         Ok(())
     }
+}
+
+/// `menu` lists 1..=255 values, each in `range` (errors name `field`).
+fn check_menu<T>(field: &str, menu: &[T], range: std::ops::RangeInclusive<T>) -> Result<()>
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    if menu.is_empty() || menu.len() > 255 {
+        return Err(Error::invalid(field, "must list 1..=255 values"));
+    }
+    if let Some(v) = menu.iter().find(|v| !range.contains(*v)) {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "every value must be in {}..={}, got {v}",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The menu of one searchable layer.
@@ -215,36 +221,11 @@ impl SearchSpace {
         cfg.validate()?;
         let mut layers = Vec::new();
         for (l, layer) in net.layers.iter().enumerate() {
-            let (geometry, grouped, fc) = match layer.op {
-                Op::Conv(g) => (
-                    LayerGeometry {
-                        c_out: g.c_out,
-                        c_in: g.c_in,
-                        k_h: g.kernel,
-                        k_w: g.kernel,
-                        stride: g.stride,
-                        padding: g.padding,
-                    },
-                    g.groups > 1,
-                    false,
-                ),
-                Op::Fc {
-                    in_features,
-                    out_features,
-                } => (
-                    LayerGeometry {
-                        c_out: out_features,
-                        c_in: in_features,
-                        k_h: 1,
-                        k_w: 1,
-                        stride: 1,
-                        padding: 0,
-                    },
-                    false,
-                    true,
-                ),
-                _ => continue,
+            let Some(geometry) = weight_geometry(&layer.op) else {
+                continue;
             };
+            let grouped = matches!(layer.op, Op::Conv(g) if g.groups > 1);
+            let fc = matches!(layer.op, Op::Fc { .. });
             let extra = if fc { 0 } else { cfg.spatial_extra };
             layers.push(LayerMenu {
                 layer: l,
