@@ -25,7 +25,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{check_finite, Error, Result};
 use crate::infer::kernel::{self, Lanes, LANES, NR};
-use crate::model::frame::{max_pool_chw, LayerFrame};
+use crate::model::frame::{self, max_pool_chw, LayerFrame};
+use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 
 /// How epitome layers are laid out for the GEMM.
@@ -74,17 +75,7 @@ struct GemmLayer {
     relu: bool,
 }
 
-#[derive(Debug)]
-enum Step {
-    Gemm(GemmLayer),
-    Relu,
-    MaxPool {
-        k: usize,
-        c: usize,
-        h: usize,
-        w: usize,
-    },
-}
+type Step = frame::Step<GemmLayer>;
 
 /// Preallocated buffers of one forward pass.
 #[derive(Debug, Default)]
@@ -147,7 +138,7 @@ impl Plan {
                         sizes[4] = sizes[4].max(u.rows_pad * p_pad);
                     }
                     [c, h, w] = g.f.output();
-                    steps.push(Step::Gemm(g));
+                    steps.push(Step::Weight(g));
                 }
                 LayerSpec::Relu => steps.push(Step::Relu),
                 LayerSpec::MaxPool { k } => {
@@ -176,14 +167,7 @@ impl Plan {
     /// Logits `[n, classes]` (flat) of `n` images `[n, c, h, w]` (flat).
     /// Errors: `images` is not `n * c * h * w` long or holds a non-finite value.
     pub fn logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>> {
-        let [c, h, w] = self.input;
-        if n.checked_mul(c * h * w) != Some(images.len()) {
-            return Err(Error::shape(
-                "images",
-                format!("{n} x {c} x {h} x {w} floats"),
-                images.len(),
-            ));
-        }
+        check_image_len(images, n, self.input)?;
         let mut out = vec![0.0; n * self.classes];
         self.logits_into(images, n, &mut out)?;
         Ok(out)
@@ -192,15 +176,9 @@ impl Plan {
     /// [`Plan::logits`] into `out` (`n * classes` values); allocates nothing
     /// once the plan has run (its buffers are kept between calls).
     pub fn logits_into(&self, images: &[f32], n: usize, out: &mut [f32]) -> Result<()> {
+        check_image_len(images, n, self.input)?;
         let [c, h, w] = self.input;
         let len = c * h * w;
-        if n.checked_mul(len) != Some(images.len()) {
-            return Err(Error::shape(
-                "images",
-                format!("{n} x {c} x {h} x {w} floats"),
-                images.len(),
-            ));
-        }
         if n.checked_mul(self.classes) != Some(out.len()) {
             return Err(Error::shape("logits", n * self.classes, out.len()));
         }
@@ -277,7 +255,7 @@ impl Plan {
         s.a[..image.len()].copy_from_slice(image);
         for step in &self.steps {
             match step {
-                Step::Gemm(g) => {
+                Step::Weight(g) => {
                     if let Some(t) = trace.as_deref_mut() {
                         t.push(s.a[..g.f.c_in * g.f.h * g.f.w].to_vec());
                     }

@@ -66,6 +66,20 @@ impl LayerFrame {
     }
 }
 
+/// One step of an integer executor: a weight layer `L` (with its ReLU fused), a
+/// ReLU, or a `k x k` max pool on a `[c, h, w]` input.
+#[derive(Debug, Clone)]
+pub(crate) enum Step<L> {
+    Weight(L),
+    Relu,
+    MaxPool {
+        k: usize,
+        c: usize,
+        h: usize,
+        w: usize,
+    },
+}
+
 /// `k x k` max pool with stride `k` of `x` (`[c, h, w]`, flat) into `out`
 /// (`[c, h / k, w / k]`). No `f32::max`: the comparison keeps the same values
 /// (`m` is never NaN) and compiles to less code on wasm.

@@ -45,7 +45,8 @@ pub const FORMAT: &str = "epim-model/1";
 /// Largest channel count, kernel size, spatial size and layer count accepted
 /// (models here are tiny; the bounds keep a hostile file from allocating).
 const MAX_CHANNELS: usize = crate::limits::MAX_CHANNELS;
-const MAX_KERNEL: usize = 32;
+/// The one kernel, stride and padding bound of epitome layers, networks and models.
+const MAX_KERNEL: usize = crate::limits::MAX_KERNEL;
 const MAX_SPATIAL: usize = 1024;
 const MAX_LAYERS: usize = 256;
 

@@ -234,4 +234,23 @@ mod tests {
             .to_string();
         assert!(e.contains("/nonexistent/m.safetensors"), "{e}");
     }
+
+    /// Models take the one kernel bound of `limits::MAX_KERNEL` (64), as network
+    /// specs and epitome layers do (it was 32 here).
+    #[test]
+    fn model_kernels_share_the_one_kernel_bound() {
+        let with_conv1 = |k: usize, padding: usize| {
+            let mut a = architecture("tiny").unwrap();
+            if let LayerSpec::Conv(l) = &mut a.layers[0] {
+                l.k = k;
+                l.padding = padding;
+            }
+            a.validate()
+        };
+        assert_eq!(crate::limits::MAX_KERNEL, 64);
+        // k = 33 with padding 16 keeps 28x28: over the old 32, within 64.
+        assert!(with_conv1(33, 16).is_ok());
+        let e = with_conv1(65, 32).unwrap_err().to_string();
+        assert!(e.contains("1..=64") && e.contains("layers[0].k"), "{e}");
+    }
 }

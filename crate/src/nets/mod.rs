@@ -276,8 +276,9 @@ impl Network {
 const MAX_DIM: usize = 1 << 20;
 /// Largest input height or width (the simulator keeps one finish time per pixel).
 const MAX_SPATIAL: usize = 4096;
-/// Largest kernel (and pooling window) height = width.
-const MAX_KERNEL: usize = 64;
+/// Largest kernel (and pooling window) height = width: the one bound of
+/// [`crate::limits::MAX_KERNEL`], as for epitome layers and models.
+const MAX_KERNEL: usize = crate::limits::MAX_KERNEL;
 /// Most weights in one layer (keeps every count far from u64 overflow).
 const MAX_LAYER_WEIGHTS: u64 = 1 << 40;
 

@@ -14,7 +14,8 @@
 //! column) sum is converted once and shifted into the column's block result.
 
 use crate::error::{check_finite, Error, Result};
-use crate::model::frame::{max_pool_chw, LayerFrame};
+use crate::model::frame::{self, max_pool_chw, LayerFrame};
+use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
 use crate::pim::planes::{PlaneLayer, PlaneRead, PlaneScratch};
@@ -56,17 +57,7 @@ pub(crate) struct XbarLayer {
     relu: bool,
 }
 
-#[derive(Debug, Clone)]
-enum Step {
-    Layer(Box<XbarLayer>),
-    Relu,
-    MaxPool {
-        k: usize,
-        c: usize,
-        h: usize,
-        w: usize,
-    },
-}
+type Step = frame::Step<Box<XbarLayer>>;
 
 /// A model mapped onto crossbars under fixed knobs ([`PimModel::new`]).
 #[derive(Debug, Clone)]
@@ -319,7 +310,7 @@ impl PimModel {
                         ));
                     }
                     [c, h, w] = x.f.output();
-                    steps.push(Step::Layer(Box::new(x)));
+                    steps.push(Step::Weight(Box::new(x)));
                 }
                 LayerSpec::Relu => steps.push(Step::Relu),
                 LayerSpec::MaxPool { k } => {
@@ -346,7 +337,7 @@ impl PimModel {
 
     fn xbar_layers(&self) -> impl Iterator<Item = &XbarLayer> {
         self.steps.iter().filter_map(|s| match s {
-            Step::Layer(l) => Some(l.as_ref()),
+            Step::Weight(l) => Some(l.as_ref()),
             _ => None,
         })
     }
@@ -461,15 +452,9 @@ impl PimModel {
     /// `chip`. Errors: the image buffer has the wrong length or a non-finite
     /// value, or `chip` was not drawn from this model.
     pub fn logits(&self, chip: &Chip, images: &[f32], n: usize) -> Result<Vec<f32>> {
+        check_image_len(images, n, self.input)?;
         let [c, h, w] = self.input;
         let len = c * h * w;
-        if n.checked_mul(len) != Some(images.len()) {
-            return Err(Error::shape(
-                "images",
-                format!("{n} x {c} x {h} x {w} floats"),
-                images.len(),
-            ));
-        }
         check_finite("images", images)?;
         if chip.g.len() != self.xbar_layers().count() {
             return Err(Error::invalid("chip", "was programmed from another model"));
@@ -487,7 +472,7 @@ impl PimModel {
         let mut li = 0usize;
         for step in &self.steps {
             match step {
-                Step::Layer(l) => {
+                Step::Weight(l) => {
                     match (&chip.linear[li], &chip.planes[li]) {
                         (Some(weff), _) => l.run_linear(weff, s),
                         (None, Some(p)) => l.run_planes(&self.knobs, p, s),
@@ -652,6 +637,39 @@ impl XbarLayer {
         }
     }
 
+    /// Quantizes the input `a`, then per pattern and output pixel drives the word
+    /// lines, sums the columns into `col` by `read(block, rows, drive, outs, col)` per row
+    /// block of `block_rows` rows, and writes the pixel into `b` (`[c_out, h_out,
+    /// w_out]`). [`XbarLayer::run`] and [`XbarLayer::run_planes`] differ only in `read`.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep(
+        &self,
+        block_rows: usize,
+        a: &[f32],
+        b: &mut [f32],
+        codes: &mut [u32],
+        drive: &mut [u32],
+        col: &mut [f64],
+        mut read: impl FnMut(usize, std::ops::Range<usize>, &[u32], &[Vec<usize>], &mut [f64]),
+    ) {
+        let n_in = self.f.c_in * self.f.h * self.f.w;
+        self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
+        let p_len = self.f.h_out * self.f.w_out;
+        for u in &self.units {
+            for oy in 0..self.f.h_out {
+                for ox in 0..self.f.w_out {
+                    self.drive(u, codes, oy, ox, drive);
+                    col[..self.cols].fill(0.0);
+                    for (bi, r0) in (0..self.rows).step_by(block_rows).enumerate() {
+                        let r1 = (r0 + block_rows).min(self.rows);
+                        read(bi, r0..r1, &drive[r0..r1], &u.outs, &mut col[..self.cols]);
+                    }
+                    self.write(u, col, oy, ox, p_len, b);
+                }
+            }
+        }
+    }
+
     /// `s.a` (input) -> `s.b` (`[c_out, h_out, w_out]`).
     fn run(&self, knobs: &PimKnobs, g: &[i32], inv_step: &[f64], wide: bool, s: &mut Scratch) {
         let Scratch {
@@ -664,47 +682,37 @@ impl XbarLayer {
             col,
             ..
         } = s;
-        let n_in = self.f.c_in * self.f.h * self.f.w;
-        self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
         let width = self.cols * self.slices * 2;
-        let dac = knobs.dac_bits;
-        let cb = knobs.cell_bits;
         let top = max_code(knobs);
-        let block = knobs.crossbar_rows;
-        let p_len = self.f.h_out * self.f.w_out;
-        for u in &self.units {
-            for oy in 0..self.f.h_out {
-                for ox in 0..self.f.w_out {
-                    self.drive(u, codes, oy, ox, drive);
-                    col[..self.cols].fill(0.0);
-                    for (bi, r0) in (0..self.rows).step_by(block).enumerate() {
-                        let r1 = (r0 + block).min(self.rows);
-                        let rd = Read {
-                            drive: &drive[r0..r1],
-                            g: &g[r0 * width..r1 * width],
-                            width,
-                            cycles: self.cycles,
-                            dac,
-                            slices: self.slices,
-                            cb,
-                            inv: inv_step[bi],
-                            top,
-                            outs: &u.outs,
-                        };
-                        if wide {
-                            rd.block(&mut sums64[..self.cycles * width], &mut col[..self.cols]);
-                        } else {
-                            rd.block(&mut sums32[..self.cycles * width], &mut col[..self.cols]);
-                        }
-                    }
-                    self.write(u, col, oy, ox, p_len, b);
+        self.sweep(
+            knobs.crossbar_rows,
+            a,
+            b,
+            codes,
+            drive,
+            col,
+            |bi, rows, drive, outs, col| {
+                let rd = Read {
+                    drive,
+                    g: &g[rows.start * width..rows.end * width],
+                    width,
+                    cycles: self.cycles,
+                    dac: knobs.dac_bits,
+                    slices: self.slices,
+                    cb: knobs.cell_bits,
+                    inv: inv_step[bi],
+                    top,
+                    outs,
+                };
+                if wide {
+                    rd.block(&mut sums64[..self.cycles * width], col);
+                } else {
+                    rd.block(&mut sums32[..self.cycles * width], col);
                 }
-            }
-        }
+            },
+        );
     }
-}
 
-impl XbarLayer {
     /// [`XbarLayer::run`] for a layer read by bit-planes
     /// ([`Chip::plane_layers`]): the same conversions, counted by popcounts.
     fn run_planes(&self, knobs: &PimKnobs, p: &PlaneLayer, s: &mut Scratch) {
@@ -717,34 +725,29 @@ impl XbarLayer {
             planes,
             ..
         } = s;
-        let n_in = self.f.c_in * self.f.h * self.f.w;
-        self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
         p.fit(planes, self.cycles, knobs.dac_bits);
-        let block = knobs.crossbar_rows;
-        let p_len = self.f.h_out * self.f.w_out;
-        for u in &self.units {
-            for oy in 0..self.f.h_out {
-                for ox in 0..self.f.w_out {
-                    self.drive(u, codes, oy, ox, drive);
-                    col[..self.cols].fill(0.0);
-                    for (bi, r0) in (0..self.rows).step_by(block).enumerate() {
-                        let r1 = (r0 + block).min(self.rows);
-                        let rd = PlaneRead {
-                            block: bi,
-                            drive: &drive[r0..r1],
-                            cycles: self.cycles,
-                            dac: knobs.dac_bits,
-                            slices: self.slices,
-                            cb: knobs.cell_bits,
-                            top: max_code(knobs),
-                            outs: &u.outs,
-                        };
-                        p.read_block(&rd, planes, &mut col[..self.cols]);
-                    }
-                    self.write(u, col, oy, ox, p_len, b);
-                }
-            }
-        }
+        let top = max_code(knobs);
+        self.sweep(
+            knobs.crossbar_rows,
+            a,
+            b,
+            codes,
+            drive,
+            col,
+            |bi, _, drive, outs, col| {
+                let rd = PlaneRead {
+                    block: bi,
+                    drive,
+                    cycles: self.cycles,
+                    dac: knobs.dac_bits,
+                    slices: self.slices,
+                    cb: knobs.cell_bits,
+                    top,
+                    outs,
+                };
+                p.read_block(&rd, planes, col);
+            },
+        );
     }
 }
 

@@ -119,6 +119,20 @@ fn channel_divisors(c: usize, max_ratio: usize) -> Vec<usize> {
 }
 
 impl LayerMenu {
+    /// A uniformly random epitome gene of this menu with bits index `bits` (draws
+    /// `e_out`, `e_in`, `e_h`, `e_w`, `rep` in that order).
+    pub fn random_epitome(&self, bits: u8, rng: &mut Rng) -> Gene {
+        Gene {
+            epitome: true,
+            e_out: idx(rng.below(self.e_out.len())),
+            e_in: idx(rng.below(self.e_in.len())),
+            e_h: idx(rng.below(self.e_h.len())),
+            e_w: idx(rng.below(self.e_w.len())),
+            rep: idx(rng.below(self.rep.len())),
+            bits,
+        }
+    }
+
     /// Number of distinct layer choices (dense ones counted once per bit width).
     pub fn size(&self) -> u128 {
         let dense = self.bits.len() as u128;
@@ -307,15 +321,7 @@ impl SearchSpace {
         let m = &self.layers[i];
         let bits = idx(rng.below(m.bits.len()));
         if m.epitome_allowed && rng.chance(0.5) {
-            Gene {
-                epitome: true,
-                e_out: idx(rng.below(m.e_out.len())),
-                e_in: idx(rng.below(m.e_in.len())),
-                e_h: idx(rng.below(m.e_h.len())),
-                e_w: idx(rng.below(m.e_w.len())),
-                rep: idx(rng.below(m.rep.len())),
-                bits,
-            }
+            m.random_epitome(bits, rng)
         } else {
             Gene::dense(bits)
         }
@@ -362,16 +368,7 @@ impl SearchSpace {
                 if gene.epitome {
                     *gene = Gene::dense(gene.bits);
                 } else if m.epitome_allowed {
-                    let fresh = Gene {
-                        epitome: true,
-                        e_out: idx(rng.below(m.e_out.len())),
-                        e_in: idx(rng.below(m.e_in.len())),
-                        e_h: idx(rng.below(m.e_h.len())),
-                        e_w: idx(rng.below(m.e_w.len())),
-                        rep: idx(rng.below(m.rep.len())),
-                        bits: gene.bits,
-                    };
-                    *gene = fresh;
+                    *gene = m.random_epitome(gene.bits, rng);
                 }
             }
             1 => gene.e_out = step(gene.e_out, m.e_out.len(), rng),
