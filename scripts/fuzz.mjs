@@ -300,6 +300,7 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     // The explorer's links (issue 15): spec, output/input channel, element.
     ['epitomeSampling', () => { const a = arg(SPEC); return ['epitomeSampling', a, () => m.epitomeSampling(a)]; }],
     ['epitomeWindow', () => { const a = arg(SPEC), o = rng() < 0.5 ? 5 : hostile(rng), i = rng() < 0.5 ? null : hostile(rng); return ['epitomeWindow', [a, o, i], () => m.epitomeWindow(a, o, i)]; }],
+    ['epitomeCells', () => { const a = arg(SPEC), n = rng() < 0.5 ? 32 : hostile(rng); return ['epitomeCells', [a, n], () => m.epitomeCells(a, n)]; }],
     ['epitomeReaders', () => { const a = arg(SPEC), k = rng() < 0.5 ? 7 : hostile(rng); return ['epitomeReaders', [a, k], () => m.epitomeReaders(a, k)]; }],
     ['quantize', () => { const a = arg(layerFile(rng)), b = rng() < 0.5 ? hostile(rng) : 3; return ['quantize', [a, b], () => m.quantize(a, b)]; }],
     ['simulate', () => {

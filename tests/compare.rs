@@ -561,3 +561,33 @@ fn other_pruning_kinds_have_the_worked_out_counts() {
     let m = map(PruneKind::Unstructured, 0.5);
     assert_eq!((m.pes, m.has_tables()), (24, false));
 }
+
+/// Every report carries the paper's 30.65x and our 15 % tolerance, and marks exactly the
+/// rows whose area ratio lies within it (the page's paper table only shows the marks).
+#[test]
+fn rows_near_the_papers_area_ratio_are_marked_by_the_core() {
+    let methods = [
+        "dense:bits=3",
+        "epitome:bits=3,ratio=2",
+        "epitome:bits=3,ratio=4",
+        "epitome:bits=3,ratio=8",
+    ];
+    let r = compare(&request(
+        "resnet18",
+        Accounting::Physical,
+        "dense:bits=32",
+        &methods,
+    ))
+    .unwrap();
+    assert_eq!(
+        (r.paper.area_ratio, r.paper.tolerance_0_to_1),
+        (30.65, 0.15)
+    );
+    assert!(!r.baseline.near_paper_area_ratio);
+    for row in &r.rows {
+        let near = (row.area_ratio / 30.65 - 1.0).abs() <= 0.15;
+        assert_eq!(row.near_paper_area_ratio, near, "{}", row.method);
+    }
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json["rows"][0]["near_paper_area_ratio"].is_boolean());
+}

@@ -35,6 +35,8 @@ fn json_has_the_documented_keys_and_ratios() {
     assert_eq!(v["preset"], "mnsim2");
     assert_eq!(v["accounting"], "physical");
     assert_eq!(v["baseline"]["method"], "dense:bits=32");
+    assert_eq!(v["paper"]["area_ratio"], 30.65);
+    assert_eq!(v["paper"]["tolerance_0_to_1"], 0.15);
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
     let mut keys: Vec<&str> = rows[0]
@@ -57,6 +59,7 @@ fn json_has_the_documented_keys_and_ratios() {
             "latency_ns",
             "latency_ratio",
             "method",
+            "near_paper_area_ratio",
             "pes",
             "power_mw",
             "quality_proxy",

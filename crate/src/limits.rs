@@ -16,7 +16,8 @@ use serde::Serialize;
 pub const MAX_CHANNELS: usize = 1 << 16;
 
 /// Largest kernel height or width of an epitome layer (`layer.k_h`, `layer.k_w`),
-/// and the largest stride and padding.
+/// and the largest stride and padding; also the kernel bound of network specs
+/// (`nets`) and of model architectures (`model`), one limit for the three.
 pub const MAX_KERNEL: usize = 64;
 
 /// Largest epitome height or width (`epitome.e_h`, `epitome.e_w`).

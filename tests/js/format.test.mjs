@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { specFromForm, formatCount, formatRatio } from '../../www/js/format.js';
+import { specFromForm, formatCount, formatPercent, formatRatio } from '../../www/js/format.js';
 
 const good = { c_out: '64', c_in: '64', k_h: '3', k_w: '3', e_out: '32', e_in: '32', e_h: '4', e_w: '4' };
 
@@ -25,4 +25,9 @@ test('formatCount and formatRatio', () => {
   assert.equal(formatRatio(30.6543), '30.7×');
   assert.equal(formatRatio(1234.5), '1,235×');
   assert.equal(formatRatio(NaN), '–');
+});
+
+test('formatPercent', () => {
+  assert.equal(formatPercent(0.15), '15 %');
+  assert.equal(formatPercent(0.125), '12.5 %');
 });

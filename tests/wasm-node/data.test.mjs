@@ -103,6 +103,25 @@ test('Model.classifyImage gives the class classifyBatch gives, with predict\'s p
   assert.ok(right >= 36, `${right} of ${n} right`);
 });
 
+test('epitomeCells is the sampling by coordinates: element, its count, and each weight\'s count', () => {
+  const spec = { layer: { c_out: 10, c_in: 4, k_h: 3, k_w: 3 }, epitome: { e_out: 4, e_in: 2, e_h: 4, e_w: 4 } };
+  const s = m.epitomeSampling(spec);
+  const c = m.epitomeCells(spec, 3);
+  assert.equal(c.max_count, s.max_count);
+  assert.deepEqual([c.e_counts.length, c.e_counts[0].length, c.e_counts[0][0].length, c.e_counts[0][0][0].length], [3, 2, 4, 4]);
+  assert.deepEqual([c.w_counts.length, c.w_counts[0].length, c.w_counts[0][0].length], [3, 3, 3]);
+  // The oracle: the flat arrays of epitomeSampling, row-major.
+  for (let r = 0; r < 3; r++) for (let ch = 0; ch < 2; ch++) for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) {
+    const k = ((r * 2 + ch) * 4 + y) * 4 + x;
+    assert.equal(c.e_index[r][ch][y][x], k);
+    assert.equal(c.e_counts[r][ch][y][x], s.counts[k]);
+  }
+  for (let o = 0; o < 3; o++) for (let i = 0; i < 3; i++) for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) {
+    assert.equal(c.w_counts[o][i][y][x], s.counts[s.index[((o * 4 + i) * 3 + y) * 3 + x]]);
+  }
+  assert.throws(() => m.epitomeCells(spec, 0), /shown/);
+});
+
 test('epitomeSampling gives every output channel its group, as epitomeWindow does', () => {
   const spec = { layer: { c_out: 10, c_in: 4, k_h: 3, k_w: 3 }, epitome: { e_out: 4, e_in: 2, e_h: 4, e_w: 4 } };
   const s = m.epitomeSampling(spec);

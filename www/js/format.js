@@ -28,6 +28,11 @@ export function formatCount(n) {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** 0.15 -> "15 %" (a fraction as a percentage, one decimal at most). */
+export function formatPercent(f) {
+  return `${(f * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })} %`;
+}
+
 /** 2.25 -> "2.25×"; 30.6543 -> "30.7×"; 1234.5 -> "1,235×". */
 export function formatRatio(x) {
   if (!Number.isFinite(x)) return '–';

@@ -28,6 +28,7 @@
 use serde::{Deserialize, Serialize};
 
 mod method;
+pub mod paper;
 
 /// A model as stored on the simulator (defined in [`crate::model::stored`]).
 pub use crate::model::stored::{model_network, model_plan, model_weights};
@@ -83,6 +84,27 @@ pub struct Knobs {
     /// Activation bits of every layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub a_bits: Option<u32>,
+}
+
+impl Knobs {
+    /// The simulator options of these knobs with `accounting` and `preset` (the one
+    /// conversion `compare`, the search and the CLI share).
+    pub fn sim_options(
+        &self,
+        accounting: Option<Accounting>,
+        preset: Option<String>,
+    ) -> SimOptions {
+        SimOptions {
+            accounting,
+            preset,
+            crossbar_size: self.crossbar_size,
+            cell_bits: self.cell_bits,
+            adc_choice: self.adc_choice,
+            dac_choice: self.dac_choice,
+            w_bits: self.w_bits,
+            a_bits: self.a_bits,
+        }
+    }
 }
 
 /// Everything a comparison needs. JSON / JS: `{network: name | spec, preset?,
@@ -207,6 +229,10 @@ pub struct CompareRow {
     pub bits_per_weight: f64,
     /// Baseline area / this area.
     pub area_ratio: f64,
+    /// `area_ratio` is within 15 % (our tolerance) of the paper's 30.65x
+    /// ([`paper::near_paper_area_ratio`]).
+    #[serde(default)]
+    pub near_paper_area_ratio: bool,
     /// Baseline latency / this latency.
     pub latency_ratio: f64,
     /// Baseline energy / this energy.
@@ -236,6 +262,9 @@ pub struct CompareReport {
     pub baseline: CompareRow,
     /// One row per method, in the order given.
     pub rows: Vec<CompareRow>,
+    /// The paper's area ratio and our tolerance for `near_paper_area_ratio`.
+    #[serde(default)]
+    pub paper: paper::PaperReference,
 }
 
 impl CompareReport {
@@ -467,16 +496,7 @@ pub fn compare_weighted(
             ),
         ));
     }
-    let options = SimOptions {
-        accounting: req.accounting,
-        preset: req.preset.clone(),
-        crossbar_size: req.knobs.crossbar_size,
-        cell_bits: req.knobs.cell_bits,
-        adc_choice: req.knobs.adc_choice,
-        dac_choice: req.knobs.dac_choice,
-        w_bits: req.knobs.w_bits,
-        a_bits: req.knobs.a_bits,
-    };
+    let options = req.knobs.sim_options(req.accounting, req.preset.clone());
     let mut spec = network_of(req, models)?.spec()?;
     if let Some(w) = options.w_bits {
         spec.w_bits = w;
@@ -533,6 +553,7 @@ pub fn compare_weighted(
         accounting: accounting.name().to_string(),
         baseline,
         rows,
+        paper: paper::PaperReference::default(),
     })
 }
 
@@ -563,6 +584,7 @@ fn row(method: &str, r: &MethodResult, base: Option<&CompareRow>) -> CompareRow 
         bits_per_weight: r.bits_per_weight,
         quality_proxy: r.quality_proxy,
         area_ratio: ar,
+        near_paper_area_ratio: paper::near_paper_area_ratio(ar),
         latency_ratio: lr,
         energy_ratio: er,
         breakdown: RowBreakdown {
@@ -1095,6 +1117,7 @@ mod picks_tests {
             power_mw: 1.0,
             bits_per_weight: 8.0,
             area_ratio: 1.0,
+            near_paper_area_ratio: false,
             latency_ratio: 1.0,
             energy_ratio: 1.0,
             breakdown: RowBreakdown::default(),
@@ -1110,6 +1133,7 @@ mod picks_tests {
             accounting: "physical".into(),
             baseline: row("dense", 1.0, None),
             rows,
+            paper: paper::PaperReference::default(),
         }
     }
 

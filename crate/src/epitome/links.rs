@@ -5,6 +5,9 @@
 //!   each element feeds (the heat map);
 //! - [`window`]: the epitome elements one kernel `W[o][i]` (or a whole output
 //!   channel `W[o]`) reads, with the wrap-around of the input channel;
+//! - [`cells`]: the per-cell view the explorer draws (the first rows and channels
+//!   of `E` and `W`, nested by coordinates), so the page only maps the pointer to a
+//!   cell and never flattens an index;
 //! - [`readers`]: the reverse, every weight that reads one epitome element, found
 //!   from the offsets in O(groups + readers) time; [`readers_by_scan`] is its
 //!   obviously correct oracle (a scan of the whole map).
@@ -75,17 +78,7 @@ pub struct Readers {
 
 /// Validates `spec` and bounds its weight count by the explorer's limit.
 fn checked(spec: &EpitomeSpec) -> Result<Sampler> {
-    spec.validate()?;
-    let max = crate::limits::MAX_MATERIALIZED_WEIGHTS;
-    if spec.weight_count() > max {
-        return Err(Error::invalid(
-            "layer",
-            format!(
-                "the links of a layer with c_out*c_in*k_h*k_w = {} weights are not drawn; at most {max}",
-                spec.weight_count()
-            ),
-        ));
-    }
+    spec.check_expandable("drawing the links")?;
     Sampler::new(spec)
 }
 
@@ -98,6 +91,61 @@ fn cell(spec: &EpitomeSpec, k: usize) -> [usize; 4] {
         (k / e.e_w) % e.e_h,
         k % e.e_w,
     ]
+}
+
+/// `E[r][ch][y][x]` and `W[o][i][y][x]` values by coordinates (see [`cells`]).
+pub type Nested4 = Vec<Vec<Vec<Vec<u32>>>>;
+
+/// The explorer's per-cell view of a layer: the first `shown` epitome rows and
+/// channels of `E`, the first `shown` output and input channels of `W`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cells {
+    /// `e_index[r][ch][y][x]`: the flat index into `E` of element `E[r][ch][y][x]`
+    /// (what [`readers`] takes).
+    pub e_index: Nested4,
+    /// `e_counts[r][ch][y][x]`: how many weights copy `E[r][ch][y][x]`.
+    pub e_counts: Nested4,
+    /// `w_counts[o][i][y][x]`: the count of the element weight `W[o][i][y][x]` copies.
+    pub w_counts: Nested4,
+    /// The largest count over the whole layer (the heat maps' scale).
+    pub max_count: u32,
+}
+
+/// The per-cell view of `spec` ([`Cells`]), `shown` rows and channels at most per
+/// side (at most 1024).
+pub fn cells(spec: &EpitomeSpec, shown: usize) -> Result<Cells> {
+    if !(1..=1024).contains(&shown) {
+        return Err(Error::invalid(
+            "shown",
+            format!("must be in 1..=1024, got {shown}"),
+        ));
+    }
+    let s = sampling(spec)?;
+    let (l, e) = (&spec.layer, &spec.epitome);
+    let nested = |d0: usize, d1: usize, d2: usize, d3: usize, at: &dyn Fn([usize; 4]) -> u32| {
+        (0..d0.min(shown))
+            .map(|a| {
+                (0..d1.min(shown))
+                    .map(|b| {
+                        (0..d2)
+                            .map(|y| (0..d3).map(|x| at([a, b, y, x])).collect())
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let e_flat = |[r, ch, y, x]: [usize; 4]| ((r * e.e_in + ch) * e.e_h + y) * e.e_w + x;
+    let w_flat = |[o, i, y, x]: [usize; 4]| ((o * l.c_in + i) * l.k_h + y) * l.k_w + x;
+    Ok(Cells {
+        // Below MAX_MATERIALIZED_WEIGHTS elements are read, so indexes fit.
+        e_index: nested(e.e_out, e.e_in, e.e_h, e.e_w, &|c| e_flat(c) as u32),
+        e_counts: nested(e.e_out, e.e_in, e.e_h, e.e_w, &|c| s.counts[e_flat(c)]),
+        w_counts: nested(l.c_out, l.c_in, l.k_h, l.k_w, &|c| {
+            s.counts[s.index[w_flat(c)] as usize]
+        }),
+        max_count: s.max_count,
+    })
 }
 
 /// The index map of `spec` and how many weights each epitome element feeds.
@@ -258,29 +306,45 @@ pub fn readers_by_scan(spec: &EpitomeSpec, element: usize) -> Result<Readers> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::epitome::spec::{EpitomeShape, LayerGeometry};
+
+    #[test]
+    fn cells_are_the_sampling_by_coordinates() {
+        let spec = EpitomeSpec::unit_stride([6, 5, 3, 3], [4, 3, 4, 4]);
+        let s = sampling(&spec).unwrap();
+        let c = cells(&spec, 4).unwrap();
+        assert_eq!(c.max_count, s.max_count);
+        // E: 4 rows x 3 channels x 4 x 4, all shown.
+        assert_eq!((c.e_counts.len(), c.e_counts[0].len()), (4, 3));
+        for (k, &n) in s.counts.iter().enumerate() {
+            let [r, ch, y, x] = cell(&spec, k);
+            assert_eq!(c.e_index[r][ch][y][x] as usize, k);
+            assert_eq!(c.e_counts[r][ch][y][x], n);
+        }
+        // W: 4 of 6 output channels, 4 of 5 input channels, 3 x 3.
+        assert_eq!(
+            (
+                c.w_counts.len(),
+                c.w_counts[0].len(),
+                c.w_counts[0][0].len()
+            ),
+            (4, 4, 3)
+        );
+        for (w, &k) in s.index.iter().enumerate() {
+            let (o, i, y, x) = (w / 45, (w / 9) % 5, (w / 3) % 3, w % 3);
+            if o < 4 && i < 4 {
+                assert_eq!(c.w_counts[o][i][y][x], s.counts[k as usize]);
+            }
+        }
+        assert!(cells(&spec, 0).is_err());
+        assert!(cells(&spec, 1025).is_err());
+    }
 
     fn spec(
         c: [usize; 4],
         e: [usize; 4],
         offsets: Option<Vec<Offset>>,
     ) -> std::result::Result<EpitomeSpec, String> {
-        let mut s = EpitomeSpec::new(
-            LayerGeometry {
-                c_out: c[0],
-                c_in: c[1],
-                k_h: c[2],
-                k_w: c[3],
-                stride: 1,
-                padding: 0,
-            },
-            EpitomeShape {
-                e_out: e[0],
-                e_in: e[1],
-                e_h: e[2],
-                e_w: e[3],
-            },
-        );
+        let mut s = EpitomeSpec::unit_stride(c, e);
         s.offsets = offsets;
         s.validate().map_err(|e| e.to_string())?;
         Ok(s)

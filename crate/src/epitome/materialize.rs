@@ -11,17 +11,7 @@ use crate::nn::Tensor4;
 ///
 /// Errors: invalid spec, `e.len() != param_count`, or a non-finite value.
 pub fn materialize(spec: &EpitomeSpec, e: &[f32]) -> Result<Tensor4> {
-    spec.validate()?;
-    let max = crate::limits::MAX_MATERIALIZED_WEIGHTS;
-    if spec.weight_count() > max {
-        return Err(Error::invalid(
-            "layer",
-            format!(
-                "materializing needs c_out*c_in*k_h*k_w = {} weights; at most {max}",
-                spec.weight_count()
-            ),
-        ));
-    }
+    spec.check_expandable("materializing")?;
     let sampler = Sampler::new(spec)?;
     check_len("epitome.data", e.len(), spec.param_count())?;
     check_finite("epitome.data", e)?;
@@ -60,25 +50,9 @@ pub(crate) fn check_len(what: &str, got: usize, expected: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::epitome::spec::{EpitomeShape, LayerGeometry};
 
     fn spec() -> EpitomeSpec {
-        EpitomeSpec::new(
-            LayerGeometry {
-                c_out: 2,
-                c_in: 1,
-                k_h: 3,
-                k_w: 3,
-                stride: 1,
-                padding: 0,
-            },
-            EpitomeShape {
-                e_out: 1,
-                e_in: 1,
-                e_h: 4,
-                e_w: 4,
-            },
-        )
+        EpitomeSpec::unit_stride([2, 1, 3, 3], [1, 1, 4, 4])
     }
 
     #[test]

@@ -76,28 +76,12 @@ impl Sampler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::epitome::spec::{EpitomeShape, LayerGeometry};
 
     #[test]
     fn index_wraps_input_channels_and_shares_rows_across_groups() {
         // c_out 4, c_in 3, 1x1 kernel, epitome 2x2x1x1: groups 2 with default
         // offsets a = (0, 1).
-        let spec = EpitomeSpec::new(
-            LayerGeometry {
-                c_out: 4,
-                c_in: 3,
-                k_h: 1,
-                k_w: 1,
-                stride: 1,
-                padding: 0,
-            },
-            EpitomeShape {
-                e_out: 2,
-                e_in: 2,
-                e_h: 1,
-                e_w: 1,
-            },
-        );
+        let spec = EpitomeSpec::unit_stride([4, 3, 1, 1], [2, 2, 1, 1]);
         let s = Sampler::new(&spec).unwrap();
         // o=0 (row 0, a=0): i -> (0+i)%2 = 0,1,0 -> flat 0,1,0.
         // o=3 (row 1, a=1): i -> (1+i)%2 = 1,0,1 -> flat 2+1, 2+0, 2+1.
@@ -106,22 +90,7 @@ mod tests {
 
     #[test]
     fn invalid_spec_is_rejected_before_indexing() {
-        let spec = EpitomeSpec::new(
-            LayerGeometry {
-                c_out: 4,
-                c_in: 3,
-                k_h: 3,
-                k_w: 3,
-                stride: 1,
-                padding: 0,
-            },
-            EpitomeShape {
-                e_out: 2,
-                e_in: 2,
-                e_h: 2,
-                e_w: 3,
-            },
-        );
+        let spec = EpitomeSpec::unit_stride([4, 3, 3, 3], [2, 2, 2, 3]);
         assert!(Sampler::new(&spec).is_err());
     }
 }

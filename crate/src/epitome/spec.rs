@@ -99,6 +99,32 @@ pub struct EpitomeSpec {
 }
 
 impl EpitomeSpec {
+    /// A stride-1, unpadded spec of layer `[c_out, c_in, k_h, k_w]` and epitome
+    /// `[e_out, e_in, e_h, e_w]` (the tests' shorthand).
+    #[cfg(test)]
+    pub(crate) fn unit_stride(
+        [c_out, c_in, k_h, k_w]: [usize; 4],
+        [e_out, e_in, e_h, e_w]: [usize; 4],
+    ) -> Self {
+        let layer = LayerGeometry {
+            c_out,
+            c_in,
+            k_h,
+            k_w,
+            stride: 1,
+            padding: 0,
+        };
+        Self::new(
+            layer,
+            EpitomeShape {
+                e_out,
+                e_in,
+                e_h,
+                e_w,
+            },
+        )
+    }
+
     /// A spec with default offsets and `rep = 1`.
     pub fn new(layer: LayerGeometry, epitome: EpitomeShape) -> Self {
         EpitomeSpec {
@@ -218,6 +244,24 @@ impl EpitomeSpec {
         l.c_out * l.c_in * l.k_h * l.k_w
     }
 
+    /// Validates the spec and bounds [`Self::weight_count`] by
+    /// [`crate::limits::MAX_MATERIALIZED_WEIGHTS`] (for what expands every weight:
+    /// `what` says what, e.g. "materializing").
+    pub fn check_expandable(&self, what: &str) -> Result<()> {
+        self.validate()?;
+        let max = crate::limits::MAX_MATERIALIZED_WEIGHTS;
+        if self.weight_count() > max {
+            return Err(Error::invalid(
+                "layer",
+                format!(
+                    "{what} needs c_out*c_in*k_h*k_w = {} weights; at most {max}",
+                    self.weight_count()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Parameters stored by the epitome, `e_out*e_in*e_h*e_w`.
     pub fn param_count(&self) -> usize {
         self.epitome.len()
@@ -332,22 +376,7 @@ mod tests {
     use super::*;
 
     fn spec(c_out: usize, c_in: usize, k: usize, e: [usize; 4]) -> EpitomeSpec {
-        EpitomeSpec::new(
-            LayerGeometry {
-                c_out,
-                c_in,
-                k_h: k,
-                k_w: k,
-                stride: 1,
-                padding: 0,
-            },
-            EpitomeShape {
-                e_out: e[0],
-                e_in: e[1],
-                e_h: e[2],
-                e_w: e[3],
-            },
-        )
+        EpitomeSpec::unit_stride([c_out, c_in, k, k], e)
     }
 
     #[test]

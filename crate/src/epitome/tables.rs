@@ -262,22 +262,7 @@ mod tests {
         // c_out 6 from e_out 2 (3 groups), c_in 4 on e_in 2, 1x1 kernel, all
         // offsets equal: one pattern, each word line fed by 2 inputs, each
         // column written to 3 channels.
-        let mut spec = EpitomeSpec::new(
-            LayerGeometry {
-                c_out: 6,
-                c_in: 4,
-                k_h: 1,
-                k_w: 1,
-                stride: 1,
-                padding: 0,
-            },
-            EpitomeShape {
-                e_out: 2,
-                e_in: 2,
-                e_h: 1,
-                e_w: 1,
-            },
-        );
+        let mut spec = EpitomeSpec::unit_stride([6, 4, 1, 1], [2, 2, 1, 1]);
         spec.offsets = Some(vec![[0, 0, 0]; 3]);
         let t = DatapathTables::build(&spec).unwrap();
         assert_eq!(t.patterns, 1);

@@ -25,6 +25,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{check_finite, Error, Result};
 use crate::infer::kernel::{self, Lanes, LANES, NR};
+use crate::model::frame::{self, max_pool_chw, LayerFrame};
+use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 
 /// How epitome layers are laid out for the GEMM.
@@ -65,35 +67,15 @@ struct Unit {
 /// A convolution or dense layer in integer arithmetic.
 #[derive(Debug)]
 struct GemmLayer {
-    c_in: usize,
-    h: usize,
-    w: usize,
-    k: usize,
-    stride: usize,
-    pad: usize,
-    h_out: usize,
-    w_out: usize,
-    c_out: usize,
-    /// `1 / s_x` (0 when the scale is 0: every code is 0).
-    inv_scale: f32,
-    q_max: f32,
+    /// Sizes and input quantizer.
+    f: LayerFrame,
     units: Vec<Unit>,
     bias: Vec<f32>,
     /// A ReLU follows (fused into the write-back).
     relu: bool,
 }
 
-#[derive(Debug)]
-enum Step {
-    Gemm(GemmLayer),
-    Relu,
-    MaxPool {
-        k: usize,
-        c: usize,
-        h: usize,
-        w: usize,
-    },
-}
+type Step = frame::Step<GemmLayer>;
 
 /// Preallocated buffers of one forward pass.
 #[derive(Debug, Default)]
@@ -146,8 +128,8 @@ impl Plan {
                     if relu {
                         layers.next();
                     }
-                    let (hp, wp) = (h + 2 * g.pad, w + 2 * g.pad);
-                    let p = g.h_out * g.w_out;
+                    let (hp, wp) = (h + 2 * g.f.pad, w + 2 * g.f.pad);
+                    let p = g.f.h_out * g.f.w_out;
                     let p_pad = p.div_ceil(NR) * NR;
                     sizes[1] = sizes[1].max(c * h * w);
                     for u in &g.units {
@@ -155,8 +137,8 @@ impl Plan {
                         sizes[3] = sizes[3].max(p_pad * u.k8);
                         sizes[4] = sizes[4].max(u.rows_pad * p_pad);
                     }
-                    [c, h, w] = [g.c_out, g.h_out, g.w_out];
-                    steps.push(Step::Gemm(g));
+                    [c, h, w] = g.f.output();
+                    steps.push(Step::Weight(g));
                 }
                 LayerSpec::Relu => steps.push(Step::Relu),
                 LayerSpec::MaxPool { k } => {
@@ -185,14 +167,7 @@ impl Plan {
     /// Logits `[n, classes]` (flat) of `n` images `[n, c, h, w]` (flat).
     /// Errors: `images` is not `n * c * h * w` long or holds a non-finite value.
     pub fn logits(&self, images: &[f32], n: usize) -> Result<Vec<f32>> {
-        let [c, h, w] = self.input;
-        if n.checked_mul(c * h * w) != Some(images.len()) {
-            return Err(Error::shape(
-                "images",
-                format!("{n} x {c} x {h} x {w} floats"),
-                images.len(),
-            ));
-        }
+        check_image_len(images, n, self.input)?;
         let mut out = vec![0.0; n * self.classes];
         self.logits_into(images, n, &mut out)?;
         Ok(out)
@@ -201,15 +176,9 @@ impl Plan {
     /// [`Plan::logits`] into `out` (`n * classes` values); allocates nothing
     /// once the plan has run (its buffers are kept between calls).
     pub fn logits_into(&self, images: &[f32], n: usize, out: &mut [f32]) -> Result<()> {
+        check_image_len(images, n, self.input)?;
         let [c, h, w] = self.input;
         let len = c * h * w;
-        if n.checked_mul(len) != Some(images.len()) {
-            return Err(Error::shape(
-                "images",
-                format!("{n} x {c} x {h} x {w} floats"),
-                images.len(),
-            ));
-        }
         if n.checked_mul(self.classes) != Some(out.len()) {
             return Err(Error::shape("logits", n * self.classes, out.len()));
         }
@@ -286,39 +255,21 @@ impl Plan {
         s.a[..image.len()].copy_from_slice(image);
         for step in &self.steps {
             match step {
-                Step::Gemm(g) => {
+                Step::Weight(g) => {
                     if let Some(t) = trace.as_deref_mut() {
-                        t.push(s.a[..g.c_in * g.h * g.w].to_vec());
+                        t.push(s.a[..g.f.c_in * g.f.h * g.f.w].to_vec());
                     }
                     g.run(s);
                     std::mem::swap(&mut s.a, &mut s.b);
                 }
                 Step::Relu => s.a.iter_mut().for_each(|v| *v = relu(*v)),
                 Step::MaxPool { k, c, h, w } => {
-                    max_pool(&s.a, &mut s.b, *k, *c, *h, *w);
+                    max_pool_chw(&s.a, &mut s.b, *k, [*c, *h, *w]);
                     std::mem::swap(&mut s.a, &mut s.b);
                 }
             }
         }
         logits.copy_from_slice(&s.a[..self.classes]);
-    }
-}
-
-fn max_pool(x: &[f32], out: &mut [f32], k: usize, c: usize, h: usize, w: usize) {
-    let (ho, wo) = (h / k, w / k);
-    for ch in 0..c {
-        let plane = &x[ch * h * w..][..h * w];
-        for oy in 0..ho {
-            for ox in 0..wo {
-                let mut m = f32::NEG_INFINITY;
-                for y in 0..k {
-                    for v in &plane[(oy * k + y) * w + ox * k..][..k] {
-                        m = if *v > m { *v } else { m };
-                    }
-                }
-                out[(ch * ho + oy) * wo + ox] = m;
-            }
-        }
     }
 }
 
@@ -333,14 +284,25 @@ impl GemmLayer {
             cols,
             acc,
         } = s;
-        let (c_in, h, w, k, st, pad) = (self.c_in, self.h, self.w, self.k, self.stride, self.pad);
+        let LayerFrame {
+            c_in,
+            h,
+            w,
+            k,
+            stride: st,
+            pad,
+            h_out,
+            w_out,
+            inv_scale: inv,
+            q_max: qm,
+            ..
+        } = self.f;
         let n_in = c_in * h * w;
-        let (inv, qm) = (self.inv_scale, self.q_max);
         for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
             *q = quantize(*x, inv, qm);
         }
         let (hp, wp) = (h + 2 * pad, w + 2 * pad);
-        let p = self.h_out * self.w_out;
+        let p = h_out * w_out;
         let p_pad = p.div_ceil(NR) * NR;
         for u in &self.units {
             // Pre-sum the input channels of each virtual channel, zero-padded.
@@ -375,8 +337,8 @@ impl GemmLayer {
                 hp,
                 wp,
                 stride: st,
-                h_out: self.h_out,
-                w_out: self.w_out,
+                h_out,
+                w_out,
                 k8: u.k8,
             };
             match k {
@@ -536,11 +498,8 @@ fn gemm_layer(
     if act.bits > 8 || q.bits > 8 || !(act.scale.is_finite() && act.scale >= 0.0) {
         return Ok(None);
     }
-    if c != l.c_in {
-        return Err(Error::shape(format!("{}.c_in", l.name), l.c_in, c));
-    }
+    let f = LayerFrame::new(l, act, [c, h, w])?;
     let spec = l.epitome_spec();
-    let (h_out, w_out) = spec.output_size(h, w)?;
     let q_max_x = act.q_max();
     let q_max_w = q.q_max().unsigned_abs();
     let k = l.k;
@@ -637,21 +596,7 @@ fn gemm_layer(
         }
     }
     Ok(Some(GemmLayer {
-        c_in: l.c_in,
-        h,
-        w,
-        k,
-        stride: l.stride,
-        pad: l.padding,
-        h_out,
-        w_out,
-        c_out: l.c_out,
-        inv_scale: if act.scale > 0.0 {
-            1.0 / act.scale
-        } else {
-            0.0
-        },
-        q_max: q_max_x as f32,
+        f,
         units,
         bias: v.bias.clone(),
         relu,

@@ -18,6 +18,7 @@
 
 pub mod cost;
 pub mod export;
+pub(crate) mod frame;
 pub mod network;
 #[cfg(all(feature = "onnx", not(target_arch = "wasm32")))]
 pub mod onnx;
@@ -420,14 +421,7 @@ impl Model {
             let stored = codes.as_ref().map_or(w, |q| q.dequantize());
             values.push(build_values(l, stored, codes, b)?);
         }
-        Model {
-            arch,
-            shapes,
-            values,
-            metadata,
-            plan: PlanCell::default(),
-        }
-        .with_plan()
+        Model::assemble(arch, shapes, values, metadata)
     }
 
     /// Parses and validates a model file; every error says what is wrong where.
@@ -550,14 +544,7 @@ impl Model {
         let mut metadata = st.metadata;
         metadata.remove("epim.format");
         metadata.remove("epim.arch");
-        Model {
-            arch,
-            shapes,
-            values,
-            metadata,
-            plan: PlanCell::default(),
-        }
-        .with_plan()
+        Model::assemble(arch, shapes, values, metadata)
     }
 
     /// The file bytes (safetensors with the metadata of the module docs).

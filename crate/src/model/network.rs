@@ -47,6 +47,20 @@ fn dense(name: &str, c_in: usize, c_out: usize) -> LayerSpec {
     })
 }
 
+/// `conv{i} 3x3 channels[i-1] -> channels[i]`, ReLU, pool 2 per stage, then
+/// flatten and `dense fc_in -> 10`.
+fn conv_stack(channels: &[usize], fc_in: usize) -> Vec<LayerSpec> {
+    let mut layers = Vec::new();
+    for (i, pair) in channels.windows(2).enumerate() {
+        layers.push(conv(&format!("conv{}", i + 1), pair[0], pair[1]));
+        layers.push(LayerSpec::Relu);
+        layers.push(LayerSpec::MaxPool { k: 2 });
+    }
+    layers.push(LayerSpec::Flatten);
+    layers.push(dense("fc", fc_in, 10));
+    layers
+}
+
 /// Names of the trainable architectures.
 pub const ARCH_NAMES: [&str; 2] = ["cnn", "tiny"];
 
@@ -57,31 +71,9 @@ pub const ARCH_NAMES: [&str; 2] = ["cnn", "tiny"];
 /// - `tiny` (tests): conv 3x3 1->4, ReLU, pool 2, conv 3x3 4->8, ReLU, pool 2,
 ///   flatten, dense 392->10.
 pub fn architecture(name: &str) -> Result<ArchSpec> {
-    use LayerSpec::{Flatten, MaxPool, Relu};
     let layers = match name {
-        "cnn" => vec![
-            conv("conv1", 1, 16),
-            Relu,
-            MaxPool { k: 2 },
-            conv("conv2", 16, 32),
-            Relu,
-            MaxPool { k: 2 },
-            conv("conv3", 32, 64),
-            Relu,
-            MaxPool { k: 2 },
-            Flatten,
-            dense("fc", 576, 10),
-        ],
-        "tiny" => vec![
-            conv("conv1", 1, 4),
-            Relu,
-            MaxPool { k: 2 },
-            conv("conv2", 4, 8),
-            Relu,
-            MaxPool { k: 2 },
-            Flatten,
-            dense("fc", 392, 10),
-        ],
+        "cnn" => conv_stack(&[1, 16, 32, 64], 576),
+        "tiny" => conv_stack(&[1, 4, 8], 392),
         _ => {
             return Err(Error::Unknown {
                 kind: "architecture".into(),
@@ -241,5 +233,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("/nonexistent/m.safetensors"), "{e}");
+    }
+
+    /// Models take the one kernel bound of `limits::MAX_KERNEL` (64), as network
+    /// specs and epitome layers do (it was 32 here).
+    #[test]
+    fn model_kernels_share_the_one_kernel_bound() {
+        let with_conv1 = |k: usize, padding: usize| {
+            let mut a = architecture("tiny").unwrap();
+            if let LayerSpec::Conv(l) = &mut a.layers[0] {
+                l.k = k;
+                l.padding = padding;
+            }
+            a.validate()
+        };
+        assert_eq!(crate::limits::MAX_KERNEL, 64);
+        // k = 33 with padding 16 keeps 28x28: over the old 32, within 64.
+        assert!(with_conv1(33, 16).is_ok());
+        let e = with_conv1(65, 32).unwrap_err().to_string();
+        assert!(e.contains("1..=64") && e.contains("layers[0].k"), "{e}");
     }
 }

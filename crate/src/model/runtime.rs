@@ -14,7 +14,7 @@
 use crate::data::Dataset;
 use crate::epitome::Epitome;
 use crate::error::{Error, Result};
-use crate::model::{LayerSpec, Model};
+use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::nn::Tensor4;
 use crate::quant::ActivationParams;
 
@@ -32,11 +32,39 @@ pub fn fake_quantize_activations(x: &mut [f32], act: &ActivationParams) {
     }
 }
 
+/// Checks that `images` holds `n` images of shape `[c, h, w]` (flat), naming
+/// the sizes. Errors: `n * c * h * w` overflows, or another length.
+pub(crate) fn check_image_len(images: &[f32], n: usize, [c, h, w]: [usize; 3]) -> Result<()> {
+    let expected = n
+        .checked_mul(c * h * w)
+        .ok_or_else(|| Error::invalid("images", format!("{n} images overflow the size")))?;
+    if images.len() != expected {
+        return Err(Error::shape(
+            "images",
+            format!("{n} x {c} x {h} x {w} = {expected} values"),
+            images.len(),
+        ));
+    }
+    Ok(())
+}
+
 impl Model {
-    /// Compiles the model's plan (called by the constructors).
-    pub(crate) fn with_plan(mut self) -> Result<Self> {
-        self.plan = crate::infer::plan::PlanCell::build(&self)?;
-        Ok(self)
+    /// The model of validated parts, with its plan compiled.
+    pub(crate) fn assemble(
+        arch: super::ArchSpec,
+        shapes: Vec<[usize; 3]>,
+        values: Vec<super::WeightValues>,
+        metadata: std::collections::BTreeMap<String, String>,
+    ) -> Result<Self> {
+        let mut m = Model {
+            arch,
+            shapes,
+            values,
+            metadata,
+            plan: crate::infer::plan::PlanCell::default(),
+        };
+        m.plan = crate::infer::plan::PlanCell::build(&m)?;
+        Ok(m)
     }
 
     /// The compiled plan, `None` when a layer is outside its integer path
@@ -93,23 +121,43 @@ impl Model {
     /// Runs every layer on `input` and returns the last output; `weight_input`
     /// sees the input of each weight layer before its activation quantization.
     fn run(&self, input: &Tensor4, mut weight_input: impl FnMut(&Tensor4)) -> Result<Tensor4> {
-        let mut x = input.clone();
+        self.walk(input.clone(), |_, layer, l, v, mut x| {
+            weight_input(&x);
+            if let Some(act) = &l.act {
+                fake_quantize_activations(x.data_mut(), act);
+            }
+            if matches!(layer, LayerSpec::Dense(_)) {
+                dense(&x, &v.dense, &v.bias)
+            } else {
+                Epitome::new(l.epitome_spec(), v.stored.clone())?.conv(&x, Some(&v.bias))
+            }
+        })
+    }
+
+    /// Runs every layer on `x`: `weight_layer(index, layer, spec, values, x)` computes
+    /// the conv and dense layers (index counts weight layers), ReLU, max pool and
+    /// flatten run in float here (the float executor and the crossbar reference,
+    /// `pim::reference`, share this walk).
+    pub(crate) fn walk(
+        &self,
+        mut x: Tensor4,
+        mut weight_layer: impl FnMut(
+            usize,
+            &LayerSpec,
+            &WeightLayerSpec,
+            &WeightValues,
+            Tensor4,
+        ) -> Result<Tensor4>,
+    ) -> Result<Tensor4> {
         let mut wi = 0usize;
         for layer in &self.arch().layers {
             x = match layer {
                 LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
-                    weight_input(&x);
-                    let v = &self.values()[wi];
+                    let v = self.values().get(wi).ok_or_else(|| {
+                        Error::invalid("model", "fewer weight values than layers")
+                    })?;
                     wi += 1;
-                    if let Some(act) = &l.act {
-                        fake_quantize_activations(x.data_mut(), act);
-                    }
-                    if matches!(layer, LayerSpec::Dense(_)) {
-                        dense(&x, &v.dense, &v.bias)?
-                    } else {
-                        let e = Epitome::new(l.epitome_spec(), v.stored.clone())?;
-                        e.conv(&x, Some(&v.bias))?
-                    }
+                    weight_layer(wi - 1, layer, l, v, x)?
                 }
                 LayerSpec::Relu => {
                     x.data_mut().iter_mut().for_each(|v| *v = v.max(0.0));

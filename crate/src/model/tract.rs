@@ -45,7 +45,7 @@ use tract_core::prelude::{
 };
 
 use crate::error::{check_finite, Error, Result};
-use crate::model::runtime::{Engine, BATCH_IMAGES};
+use crate::model::runtime::{check_image_len, Engine, BATCH_IMAGES};
 use crate::model::{LayerSpec, Model};
 use crate::quant::ActivationParams;
 
@@ -281,16 +281,7 @@ fn run(
     n: usize,
 ) -> Result<TVec<TValue>> {
     let [c, h, w] = input;
-    let expected = n
-        .checked_mul(c * h * w)
-        .ok_or_else(|| Error::invalid("images", format!("{n} images overflow the size")))?;
-    if images.len() != expected {
-        return Err(Error::shape(
-            "images",
-            format!("{n} x {c} x {h} x {w} = {expected} values"),
-            images.len(),
-        ));
-    }
+    check_image_len(images, n, input)?;
     if n == 0 {
         return Err(Error::invalid("images", "at least one image is needed"));
     }
@@ -326,16 +317,7 @@ impl Engine for TractModel {
             return Ok(Vec::new());
         }
         let [c, h, w] = self.input;
-        let expected = n
-            .checked_mul(c * h * w)
-            .ok_or_else(|| Error::invalid("images", format!("{n} images overflow the size")))?;
-        if images.len() != expected {
-            return Err(Error::shape(
-                "images",
-                format!("{n} x {c} x {h} x {w} = {expected} values"),
-                images.len(),
-            ));
-        }
+        check_image_len(images, n, self.input)?;
         let mut out = Vec::with_capacity(n * self.classes);
         let mut start = 0;
         while start < n {

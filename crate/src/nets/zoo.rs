@@ -225,16 +225,33 @@ fn vgg16() -> NetworkSpec {
     b.spec("vgg16", 32, 9)
 }
 
-/// MNSIM's basic block: identity `C C S[-1,-3]`, or down-sampling
-/// `C(s2) C C(s2)[-3] S[-1,-2]` with a 3x3 stride-2 shortcut.
-fn resnet_block_mnsim(b: &mut B, c_in: usize, c_out: usize, s: usize) {
-    b.conv(c_out, 3, 1, s);
-    b.conv(c_out, 3, 1, 1);
-    if c_in == c_out && s == 1 {
-        b.add(&[-1, -3]);
-    } else {
-        b.conv_g(c_out, 3, 1, s, 1, -3);
-        b.add(&[-1, -2]);
+/// ResNet-18's eight basic blocks: (output channels, stride).
+const RESNET18_BLOCKS: [(usize, usize); 8] = [
+    (64, 1),
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+];
+
+/// ResNet-18's blocks after a 64-channel stem. A basic block is identity
+/// `C C S[-1,-3]`, or down-sampling `C(s) C C(s)[-3] S[-1,-2]` whose shortcut
+/// conv is `shortcut_k x shortcut_k` (MNSIM: 3x3 pad 1; torchvision: 1x1 pad 0).
+fn resnet18_blocks(b: &mut B, shortcut_k: usize) {
+    let mut c_in = 64;
+    for (c, s) in RESNET18_BLOCKS {
+        b.conv(c, 3, 1, s);
+        b.conv(c, 3, 1, 1);
+        if c_in == c && s == 1 {
+            b.add(&[-1, -3]);
+        } else {
+            b.conv_g(c, shortcut_k, shortcut_k / 2, s, 1, -3);
+            b.add(&[-1, -2]);
+        }
+        c_in = c;
     }
 }
 
@@ -242,20 +259,7 @@ fn resnet18() -> NetworkSpec {
     let mut b = B::new();
     b.conv(64, 3, 1, 1);
     b.p();
-    let mut c_in = 64;
-    for (c, s) in [
-        (64, 1),
-        (64, 1),
-        (128, 2),
-        (128, 1),
-        (256, 2),
-        (256, 1),
-        (512, 2),
-        (512, 1),
-    ] {
-        resnet_block_mnsim(&mut b, c_in, c, s);
-        c_in = c;
-    }
+    resnet18_blocks(&mut b, 3);
     b.fc(512);
     b.fc(10);
     b.spec("resnet18", 32, 9)
@@ -270,28 +274,8 @@ fn imagenet_stem(b: &mut B) {
 fn resnet18_imagenet() -> NetworkSpec {
     let mut b = B::new();
     imagenet_stem(&mut b);
-    let mut c_in = 64;
-    for (c, s) in [
-        (64, 1),
-        (64, 1),
-        (128, 2),
-        (128, 1),
-        (256, 2),
-        (256, 1),
-        (512, 2),
-        (512, 1),
-    ] {
-        // torchvision BasicBlock: the shortcut is a 1x1 conv with the block's stride.
-        b.conv(c, 3, 1, s);
-        b.conv(c, 3, 1, 1);
-        if c_in == c && s == 1 {
-            b.add(&[-1, -3]);
-        } else {
-            b.conv_g(c, 1, 0, s, 1, -3);
-            b.add(&[-1, -2]);
-        }
-        c_in = c;
-    }
+    // torchvision BasicBlock: the shortcut is a 1x1 conv with the block's stride.
+    resnet18_blocks(&mut b, 1);
     b.pool(7, 1, 0, PoolOp::Avg);
     b.fc(1000);
     b.spec("resnet18-imagenet", 224, 8)

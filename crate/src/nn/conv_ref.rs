@@ -31,6 +31,17 @@ pub struct ConvParams {
     pub padding: usize,
 }
 
+impl ConvParams {
+    /// The input position that output position `out` reads at kernel tap `tap`
+    /// along an axis of length `len`, `out*stride + tap - padding`, or `None` in the
+    /// zero padding.
+    pub fn source(&self, out: usize, tap: usize, len: usize) -> Option<usize> {
+        (out * self.stride + tap)
+            .checked_sub(self.padding)
+            .filter(|&i| i < len)
+    }
+}
+
 /// Output length along one axis, `(n_in + 2*padding - k) / stride + 1`.
 /// `what` names the axis in the error when the padded input is shorter than
 /// the kernel or the stride is 0.
@@ -106,16 +117,14 @@ pub fn conv2d(
                     let mut acc = b0;
                     for i in 0..c_in {
                         for y in 0..k_h {
-                            let iy = (oy * stride + y) as isize - padding as isize;
-                            if iy < 0 || iy >= h_in as isize {
+                            let Some(iy) = params.source(oy, y, h_in) else {
                                 continue;
-                            }
+                            };
                             for xx in 0..k_w {
-                                let ix = (ox * stride + xx) as isize - padding as isize;
-                                if ix < 0 || ix >= w_in as isize {
+                                let Some(ix) = params.source(ox, xx, w_in) else {
                                     continue;
-                                }
-                                let xv = x[input.index(b, i, iy as usize, ix as usize)];
+                                };
+                                let xv = x[input.index(b, i, iy, ix)];
                                 let wv = w[weight.index(o, i, y, xx)];
                                 acc += f64::from(xv) * f64::from(wv);
                             }
@@ -164,19 +173,15 @@ pub fn conv2d_weight_grad(
                     let mut acc = 0.0f64;
                     for b in 0..n {
                         for oy in 0..h_out {
-                            let iy = (oy * stride + y) as isize - padding as isize;
-                            if iy < 0 || iy >= h_in as isize {
+                            let Some(iy) = params.source(oy, y, h_in) else {
                                 continue;
-                            }
+                            };
                             for ox in 0..w_out {
-                                let ix = (ox * stride + xx) as isize - padding as isize;
-                                if ix < 0 || ix >= w_in as isize {
+                                let Some(ix) = params.source(ox, xx, w_in) else {
                                     continue;
-                                }
+                                };
                                 acc += f64::from(grad_out.data()[grad_out.index(b, o, oy, ox)])
-                                    * f64::from(
-                                        input.data()[input.index(b, i, iy as usize, ix as usize)],
-                                    );
+                                    * f64::from(input.data()[input.index(b, i, iy, ix)]);
                             }
                         }
                     }

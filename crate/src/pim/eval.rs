@@ -93,15 +93,7 @@ pub fn evaluate(
     seeds: usize,
     threads: usize,
 ) -> Result<EvalResult> {
-    if seeds == 0 || seeds > crate::limits::MAX_PIM_SEEDS {
-        return Err(Error::invalid(
-            "seeds",
-            format!(
-                "must be in 1..={}, got {seeds}",
-                crate::limits::MAX_PIM_SEEDS
-            ),
-        ));
-    }
+    check_seeds(seeds)?;
     let n = limit.min(data.len());
     if n == 0 {
         return Err(Error::invalid("limit", "no images to evaluate"));
@@ -220,15 +212,7 @@ impl Progressive {
         labels: Vec<u8>,
         seeds: usize,
     ) -> Result<Self> {
-        if seeds == 0 || seeds > crate::limits::MAX_PIM_SEEDS {
-            return Err(Error::invalid(
-                "seeds",
-                format!(
-                    "must be in 1..={}, got {seeds}",
-                    crate::limits::MAX_PIM_SEEDS
-                ),
-            ));
-        }
+        check_seeds(seeds)?;
         if labels.is_empty() {
             return Err(Error::invalid("labels", "no images to evaluate"));
         }
@@ -445,23 +429,40 @@ pub fn sweep(
         .collect()
 }
 
+/// `seeds` is in `1..=MAX_PIM_SEEDS` (chips drawn per evaluation).
+fn check_seeds(seeds: usize) -> Result<()> {
+    let max = crate::limits::MAX_PIM_SEEDS;
+    if seeds == 0 || seeds > max {
+        return Err(Error::invalid(
+            "seeds",
+            format!("must be in 1..={max}, got {seeds}"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn progressive_steps_end_at_evaluate() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../models/mnist-cnn-epim2.25-3b.safetensors"
+    /// The shipped model `models/NAME.safetensors` and `n` arbitrary 28x28 images
+    /// (a hash of the index; the tests compare two paths, so any images do).
+    fn shipped_with_images(name: &str, n: u8) -> (Model, Dataset) {
+        let path = format!(
+            "{}/../models/{name}.safetensors",
+            env!("CARGO_MANIFEST_DIR")
         );
         let model = Model::from_bytes(&std::fs::read(path).unwrap()).unwrap();
-        // Arbitrary images (a hash of the index): the equality is what matters.
-        let px: Vec<u8> = (0..37u32 * 784)
+        let px: Vec<u8> = (0..u32::from(n) * 784)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
             .collect();
-        let labels: Vec<u8> = (0..37u8).map(|i| i % 10).collect();
-        let data = Dataset::new(28, 28, px, labels).unwrap();
+        let labels: Vec<u8> = (0..n).map(|i| i % 10).collect();
+        (model, Dataset::new(28, 28, px, labels).unwrap())
+    }
+
+    #[test]
+    fn progressive_steps_end_at_evaluate() {
+        let (model, data) = shipped_with_images("mnist-cnn-epim2.25-3b", 37);
         let knobs = PimKnobs {
             adc_bits: 5,
             variation_sigma: 0.1,
@@ -501,16 +502,7 @@ mod tests {
 
     #[test]
     fn chips_without_random_knobs_are_one_chip_run_once() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../models/mnist-cnn-xrs0.556-3b.safetensors"
-        );
-        let model = Model::from_bytes(&std::fs::read(path).unwrap()).unwrap();
-        let px: Vec<u8> = (0..23u32 * 784)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-            .collect();
-        let labels: Vec<u8> = (0..23u8).map(|i| i % 10).collect();
-        let data = Dataset::new(28, 28, px, labels).unwrap();
+        let (model, data) = shipped_with_images("mnist-cnn-xrs0.556-3b", 23);
         let fixed = PimKnobs {
             adc_bits: 5,
             on_off_ratio: Some(10.0),

@@ -14,6 +14,8 @@
 //! column) sum is converted once and shifted into the column's block result.
 
 use crate::error::{check_finite, Error, Result};
+use crate::model::frame::{self, max_pool_chw, LayerFrame};
+use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
 use crate::pim::planes::{PlaneLayer, PlaneRead, PlaneScratch};
@@ -37,16 +39,8 @@ struct Unit {
 #[derive(Debug, Clone)]
 pub(crate) struct XbarLayer {
     index: usize,
-    c_in: usize,
-    h: usize,
-    w: usize,
-    stride: usize,
-    pad: usize,
-    h_out: usize,
-    w_out: usize,
-    c_out: usize,
-    inv_scale: f32,
-    q_max: f32,
+    /// Sizes and input quantizer.
+    f: LayerFrame,
     /// Matrix rows and columns.
     rows: usize,
     cols: usize,
@@ -63,17 +57,7 @@ pub(crate) struct XbarLayer {
     relu: bool,
 }
 
-#[derive(Debug, Clone)]
-enum Step {
-    Layer(Box<XbarLayer>),
-    Relu,
-    MaxPool {
-        k: usize,
-        c: usize,
-        h: usize,
-        w: usize,
-    },
-}
+type Step = frame::Step<Box<XbarLayer>>;
 
 /// A model mapped onto crossbars under fixed knobs ([`PimModel::new`]).
 #[derive(Debug, Clone)]
@@ -210,11 +194,8 @@ fn xbar_layer(
             "the crossbar model needs quantized weights (a model with w_bits)",
         )
     })?;
-    if c != l.c_in {
-        return Err(Error::shape(at("c_in"), l.c_in, c));
-    }
+    let f = LayerFrame::new(l, &act, [c, h, w])?;
     let spec = l.epitome_spec();
-    let (h_out, w_out) = spec.output_size(h, w)?;
     let es = spec.epitome;
     let (e_in, e_h, e_w) = (es.e_in, es.e_h, es.e_w);
     // The stored tensor as a matrix: column r = stored row r, row = its element.
@@ -283,21 +264,7 @@ fn xbar_layer(
     let mul = q.scales.iter().map(|s| act.scale * s).collect();
     Ok(XbarLayer {
         index,
-        c_in: l.c_in,
-        h,
-        w,
-
-        stride: l.stride,
-        pad: l.padding,
-        h_out,
-        w_out,
-        c_out: l.c_out,
-        inv_scale: if act.scale > 0.0 {
-            1.0 / act.scale
-        } else {
-            0.0
-        },
-        q_max: act.q_max() as f32,
+        f,
         rows,
         cols,
         codes,
@@ -342,8 +309,8 @@ impl PimModel {
                             format!("maps to more than {MAX_PIM_CELLS} crossbar cells"),
                         ));
                     }
-                    [c, h, w] = [x.c_out, x.h_out, x.w_out];
-                    steps.push(Step::Layer(Box::new(x)));
+                    [c, h, w] = x.f.output();
+                    steps.push(Step::Weight(Box::new(x)));
                 }
                 LayerSpec::Relu => steps.push(Step::Relu),
                 LayerSpec::MaxPool { k } => {
@@ -370,7 +337,7 @@ impl PimModel {
 
     fn xbar_layers(&self) -> impl Iterator<Item = &XbarLayer> {
         self.steps.iter().filter_map(|s| match s {
-            Step::Layer(l) => Some(l.as_ref()),
+            Step::Weight(l) => Some(l.as_ref()),
             _ => None,
         })
     }
@@ -485,15 +452,9 @@ impl PimModel {
     /// `chip`. Errors: the image buffer has the wrong length or a non-finite
     /// value, or `chip` was not drawn from this model.
     pub fn logits(&self, chip: &Chip, images: &[f32], n: usize) -> Result<Vec<f32>> {
+        check_image_len(images, n, self.input)?;
         let [c, h, w] = self.input;
         let len = c * h * w;
-        if n.checked_mul(len) != Some(images.len()) {
-            return Err(Error::shape(
-                "images",
-                format!("{n} x {c} x {h} x {w} floats"),
-                images.len(),
-            ));
-        }
         check_finite("images", images)?;
         if chip.g.len() != self.xbar_layers().count() {
             return Err(Error::invalid("chip", "was programmed from another model"));
@@ -511,7 +472,7 @@ impl PimModel {
         let mut li = 0usize;
         for step in &self.steps {
             match step {
-                Step::Layer(l) => {
+                Step::Weight(l) => {
                     match (&chip.linear[li], &chip.planes[li]) {
                         (Some(weff), _) => l.run_linear(weff, s),
                         (None, Some(p)) => l.run_planes(&self.knobs, p, s),
@@ -528,7 +489,7 @@ impl PimModel {
                 }
                 Step::Relu => s.a.iter_mut().for_each(|v| *v = v.max(0.0)),
                 Step::MaxPool { k, c, h, w } => {
-                    max_pool(&s.a, &mut s.b, *k, *c, *h, *w);
+                    max_pool_chw(&s.a, &mut s.b, *k, [*c, *h, *w]);
                     std::mem::swap(&mut s.a, &mut s.b);
                 }
             }
@@ -569,24 +530,6 @@ impl Scratch {
             sums64: vec![0; sums],
             col: vec![0.0; col],
             planes: PlaneScratch::default(),
-        }
-    }
-}
-
-fn max_pool(x: &[f32], out: &mut [f32], k: usize, c: usize, h: usize, w: usize) {
-    let (ho, wo) = (h / k, w / k);
-    for ch in 0..c {
-        let plane = &x[ch * h * w..][..h * w];
-        for oy in 0..ho {
-            for ox in 0..wo {
-                let mut m = f32::NEG_INFINITY;
-                for y in 0..k {
-                    for v in &plane[(oy * k + y) * w + ox * k..][..k] {
-                        m = m.max(*v);
-                    }
-                }
-                out[(ch * ho + oy) * wo + ox] = m;
-            }
         }
     }
 }
@@ -639,16 +582,13 @@ impl XbarLayer {
             col,
             ..
         } = s;
-        let (h, w) = (self.h, self.w);
-        let n_in = self.c_in * h * w;
-        for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
-            *q = (*x * self.inv_scale).round().clamp(0.0, self.q_max) as u32;
-        }
-        let p_len = self.h_out * self.w_out;
+        let n_in = self.f.c_in * self.f.h * self.f.w;
+        self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
+        let p_len = self.f.h_out * self.f.w_out;
         let mut acc = vec![0i64; self.cols];
         for u in &self.units {
-            for oy in 0..self.h_out {
-                for ox in 0..self.w_out {
+            for oy in 0..self.f.h_out {
+                for ox in 0..self.f.w_out {
                     self.drive(u, codes, oy, ox, drive);
                     acc.fill(0);
                     for (r, &x) in drive[..self.rows].iter().enumerate() {
@@ -671,12 +611,12 @@ impl XbarLayer {
 
     /// The drive of every word line of pattern `u` at output pixel `(oy, ox)`.
     fn drive(&self, u: &Unit, codes: &[u32], oy: usize, ox: usize, drive: &mut [u32]) {
-        let (h, w) = (self.h, self.w);
+        let (h, w) = (self.f.h, self.f.w);
         for (d, taps) in drive[..self.rows].iter_mut().zip(&u.taps) {
             let mut v = 0u32;
             for &(ch, dy, dx) in taps {
-                let y = (oy * self.stride + dy as usize).wrapping_sub(self.pad);
-                let x = (ox * self.stride + dx as usize).wrapping_sub(self.pad);
+                let y = (oy * self.f.stride + dy as usize).wrapping_sub(self.f.pad);
+                let x = (ox * self.f.stride + dx as usize).wrapping_sub(self.f.pad);
                 if y < h && x < w {
                     v += codes[(ch as usize * h + y) * w + x];
                 }
@@ -687,12 +627,45 @@ impl XbarLayer {
 
     /// Dequantizes the column results of pattern `u` at one pixel into `b`.
     fn write(&self, u: &Unit, col: &[f64], oy: usize, ox: usize, p_len: usize, b: &mut [f32]) {
-        let px = oy * self.w_out + ox;
+        let px = oy * self.f.w_out + ox;
         for (c, outs) in u.outs.iter().enumerate() {
             let m = (col[c] as f32) * self.mul[c];
             for &o in outs {
                 let y = m + self.bias[o];
                 b[o * p_len + px] = if self.relu { y.max(0.0) } else { y };
+            }
+        }
+    }
+
+    /// Quantizes the input `a`, then per pattern and output pixel drives the word
+    /// lines, sums the columns into `col` by `read(block, rows, drive, outs, col)` per row
+    /// block of `block_rows` rows, and writes the pixel into `b` (`[c_out, h_out,
+    /// w_out]`). [`XbarLayer::run`] and [`XbarLayer::run_planes`] differ only in `read`.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep(
+        &self,
+        block_rows: usize,
+        a: &[f32],
+        b: &mut [f32],
+        codes: &mut [u32],
+        drive: &mut [u32],
+        col: &mut [f64],
+        mut read: impl FnMut(usize, std::ops::Range<usize>, &[u32], &[Vec<usize>], &mut [f64]),
+    ) {
+        let n_in = self.f.c_in * self.f.h * self.f.w;
+        self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
+        let p_len = self.f.h_out * self.f.w_out;
+        for u in &self.units {
+            for oy in 0..self.f.h_out {
+                for ox in 0..self.f.w_out {
+                    self.drive(u, codes, oy, ox, drive);
+                    col[..self.cols].fill(0.0);
+                    for (bi, r0) in (0..self.rows).step_by(block_rows).enumerate() {
+                        let r1 = (r0 + block_rows).min(self.rows);
+                        read(bi, r0..r1, &drive[r0..r1], &u.outs, &mut col[..self.cols]);
+                    }
+                    self.write(u, col, oy, ox, p_len, b);
+                }
             }
         }
     }
@@ -709,50 +682,37 @@ impl XbarLayer {
             col,
             ..
         } = s;
-        let (h, w) = (self.h, self.w);
-        let n_in = self.c_in * h * w;
-        for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
-            *q = (*x * self.inv_scale).round().clamp(0.0, self.q_max) as u32;
-        }
         let width = self.cols * self.slices * 2;
-        let dac = knobs.dac_bits;
-        let cb = knobs.cell_bits;
         let top = max_code(knobs);
-        let block = knobs.crossbar_rows;
-        let p_len = self.h_out * self.w_out;
-        for u in &self.units {
-            for oy in 0..self.h_out {
-                for ox in 0..self.w_out {
-                    self.drive(u, codes, oy, ox, drive);
-                    col[..self.cols].fill(0.0);
-                    for (bi, r0) in (0..self.rows).step_by(block).enumerate() {
-                        let r1 = (r0 + block).min(self.rows);
-                        let rd = Read {
-                            drive: &drive[r0..r1],
-                            g: &g[r0 * width..r1 * width],
-                            width,
-                            cycles: self.cycles,
-                            dac,
-                            slices: self.slices,
-                            cb,
-                            inv: inv_step[bi],
-                            top,
-                            outs: &u.outs,
-                        };
-                        if wide {
-                            rd.block(&mut sums64[..self.cycles * width], &mut col[..self.cols]);
-                        } else {
-                            rd.block(&mut sums32[..self.cycles * width], &mut col[..self.cols]);
-                        }
-                    }
-                    self.write(u, col, oy, ox, p_len, b);
+        self.sweep(
+            knobs.crossbar_rows,
+            a,
+            b,
+            codes,
+            drive,
+            col,
+            |bi, rows, drive, outs, col| {
+                let rd = Read {
+                    drive,
+                    g: &g[rows.start * width..rows.end * width],
+                    width,
+                    cycles: self.cycles,
+                    dac: knobs.dac_bits,
+                    slices: self.slices,
+                    cb: knobs.cell_bits,
+                    inv: inv_step[bi],
+                    top,
+                    outs,
+                };
+                if wide {
+                    rd.block(&mut sums64[..self.cycles * width], col);
+                } else {
+                    rd.block(&mut sums32[..self.cycles * width], col);
                 }
-            }
-        }
+            },
+        );
     }
-}
 
-impl XbarLayer {
     /// [`XbarLayer::run`] for a layer read by bit-planes
     /// ([`Chip::plane_layers`]): the same conversions, counted by popcounts.
     fn run_planes(&self, knobs: &PimKnobs, p: &PlaneLayer, s: &mut Scratch) {
@@ -765,36 +725,29 @@ impl XbarLayer {
             planes,
             ..
         } = s;
-        let n_in = self.c_in * self.h * self.w;
-        for (q, x) in codes[..n_in].iter_mut().zip(&a[..n_in]) {
-            *q = (*x * self.inv_scale).round().clamp(0.0, self.q_max) as u32;
-        }
         p.fit(planes, self.cycles, knobs.dac_bits);
-        let block = knobs.crossbar_rows;
-        let p_len = self.h_out * self.w_out;
-        for u in &self.units {
-            for oy in 0..self.h_out {
-                for ox in 0..self.w_out {
-                    self.drive(u, codes, oy, ox, drive);
-                    col[..self.cols].fill(0.0);
-                    for (bi, r0) in (0..self.rows).step_by(block).enumerate() {
-                        let r1 = (r0 + block).min(self.rows);
-                        let rd = PlaneRead {
-                            block: bi,
-                            drive: &drive[r0..r1],
-                            cycles: self.cycles,
-                            dac: knobs.dac_bits,
-                            slices: self.slices,
-                            cb: knobs.cell_bits,
-                            top: max_code(knobs),
-                            outs: &u.outs,
-                        };
-                        p.read_block(&rd, planes, &mut col[..self.cols]);
-                    }
-                    self.write(u, col, oy, ox, p_len, b);
-                }
-            }
-        }
+        let top = max_code(knobs);
+        self.sweep(
+            knobs.crossbar_rows,
+            a,
+            b,
+            codes,
+            drive,
+            col,
+            |bi, _, drive, outs, col| {
+                let rd = PlaneRead {
+                    block: bi,
+                    drive,
+                    cycles: self.cycles,
+                    dac: knobs.dac_bits,
+                    slices: self.slices,
+                    cb: knobs.cell_bits,
+                    top,
+                    outs,
+                };
+                p.read_block(&rd, planes, col);
+            },
+        );
     }
 }
 
@@ -846,9 +799,10 @@ impl Read<'_> {
                 used |= 1 << t;
                 let dst = &mut acc[t * width..][..width];
                 if d == 1 {
-                    add_row(dst, grow);
+                    row_op(dst, grow, |a, v| *a += A::from(v));
                 } else {
-                    mul_add_row(dst, grow, A::from(d as i32));
+                    let k = A::from(d as i32);
+                    row_op(dst, grow, |a, v| *a += k * A::from(v));
                 }
             }
         }
@@ -883,9 +837,10 @@ impl Read<'_> {
 /// vectorizes even at the release profile's `opt-level = "s"`.
 const ROW_LANES: usize = 8;
 
-/// `dst += src`, element-wise.
-#[inline]
-fn add_row<A: Acc>(dst: &mut [A], src: &[i32]) {
+/// `op(dst[i], src[i])` for every `i`, in [`ROW_LANES`]-wide chunks the compiler
+/// vectorizes (`dst += src` and `dst += k * src` of [`Read::block`]).
+#[inline(always)]
+fn row_op<A: Acc>(dst: &mut [A], src: &[i32], op: impl Fn(&mut A, i32)) {
     let mut d = dst.chunks_exact_mut(ROW_LANES);
     let mut s = src.chunks_exact(ROW_LANES);
     for (dc, sc) in (&mut d).zip(&mut s) {
@@ -898,33 +853,10 @@ fn add_row<A: Acc>(dst: &mut [A], src: &[i32]) {
             Err(_) => return,
         };
         for i in 0..ROW_LANES {
-            dc[i] += A::from(sc[i]);
+            op(&mut dc[i], sc[i]);
         }
     }
     for (x, y) in d.into_remainder().iter_mut().zip(s.remainder()) {
-        *x += A::from(*y);
-    }
-}
-
-/// `dst += k * src`, element-wise.
-#[inline]
-fn mul_add_row<A: Acc>(dst: &mut [A], src: &[i32], k: A) {
-    let mut d = dst.chunks_exact_mut(ROW_LANES);
-    let mut s = src.chunks_exact(ROW_LANES);
-    for (dc, sc) in (&mut d).zip(&mut s) {
-        let dc: &mut [A; ROW_LANES] = match dc.try_into() {
-            Ok(a) => a,
-            Err(_) => return,
-        };
-        let sc: &[i32; ROW_LANES] = match sc.try_into() {
-            Ok(a) => a,
-            Err(_) => return,
-        };
-        for i in 0..ROW_LANES {
-            dc[i] += k * A::from(sc[i]);
-        }
-    }
-    for (x, y) in d.into_remainder().iter_mut().zip(s.remainder()) {
-        *x += k * A::from(*y);
+        op(x, *y);
     }
 }

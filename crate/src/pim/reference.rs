@@ -11,8 +11,7 @@
 //! shared between output channels or skipped.
 
 use crate::error::{Error, Result};
-use crate::model::runtime::max_pool;
-use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
+use crate::model::{Model, WeightLayerSpec, WeightValues};
 use crate::nn::Tensor4;
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
 use crate::pim::PimKnobs;
@@ -29,27 +28,8 @@ pub fn reference_logits(
 ) -> Result<Vec<f32>> {
     knobs.validate()?;
     let [c, h, w] = model.arch().input;
-    let mut x = Tensor4::new("images", [n, c, h, w], images.to_vec())?;
-    let mut wi = 0usize;
-    for layer in &model.arch().layers {
-        x = match layer {
-            LayerSpec::Conv(l) | LayerSpec::Dense(l) => {
-                let v = &model.values()[wi];
-                let y = layer_ref(wi, l, v, &x, knobs, seed)?;
-                wi += 1;
-                y
-            }
-            LayerSpec::Relu => {
-                x.data_mut().iter_mut().for_each(|v| *v = v.max(0.0));
-                x
-            }
-            LayerSpec::MaxPool { k } => max_pool(&x, *k)?,
-            LayerSpec::Flatten => {
-                let [n, c, h, w] = x.shape();
-                Tensor4::new("flatten", [n, c * h * w, 1, 1], x.into_data())?
-            }
-        };
-    }
+    let x = Tensor4::new("images", [n, c, h, w], images.to_vec())?;
+    let x = model.walk(x, |wi, _, l, v, x| layer_ref(wi, l, v, &x, knobs, seed))?;
     Ok(x.into_data())
 }
 

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::legend::{self, marker, Entry, Shape, Swatch};
 use super::{
-    backend_err, fmt_tick, latency_scale, titled, ChartOptions, LogAxis, Theme, LABEL_PX,
-    MIN_SIZE_PX,
+    backend_err, fmt_tick, latency_scale, prepare_area, titled, ChartOptions, LogAxis, LABEL_PX,
 };
 use crate::error::{Error, Result};
 
@@ -81,18 +80,8 @@ pub fn draw_front<DB: DrawingBackend>(
     options: &ChartOptions,
 ) -> Result<()> {
     validate_front(data)?;
-    let (w, h) = area.dim_in_pixel();
-    if w < MIN_SIZE_PX.0 || h < MIN_SIZE_PX.1 {
-        return Err(Error::invalid(
-            "drawing area",
-            format!(
-                "{w}x{h} px is too small for a chart; need at least {}x{}",
-                MIN_SIZE_PX.0, MIN_SIZE_PX.1
-            ),
-        ));
-    }
-    let theme = Theme::new(options.dark);
-    area.fill(&theme.bg).map_err(backend_err)?;
+    let theme = prepare_area(area, options)?;
+    let w = area.dim_in_pixel().0;
     let caption = if data.title.trim().is_empty() {
         "area vs latency".to_string()
     } else {

@@ -432,34 +432,20 @@ const AREA_SCALE: Scale = Scale {
     unit: "mm²",
 };
 
+/// The larger unit `big` from its divisor on (by the largest value), else `small`.
+fn pick_scale(max: f64, big: (f64, &'static str), small: (f64, &'static str)) -> Scale {
+    let (div, unit) = if max >= big.0 { big } else { small };
+    Scale { div, unit }
+}
+
 /// µs below one millisecond, ms from there (by the largest value).
 fn latency_scale(max_ns: f64) -> Scale {
-    if max_ns >= 1e6 {
-        Scale {
-            div: 1e6,
-            unit: "ms",
-        }
-    } else {
-        Scale {
-            div: 1e3,
-            unit: "µs",
-        }
-    }
+    pick_scale(max_ns, (1e6, "ms"), (1e3, "µs"))
 }
 
 /// µJ below one millijoule, mJ from there (by the largest value).
 fn energy_scale(max_pj: f64) -> Scale {
-    if max_pj >= 1e9 {
-        Scale {
-            div: 1e9,
-            unit: "mJ",
-        }
-    } else {
-        Scale {
-            div: 1e6,
-            unit: "µJ",
-        }
-    }
+    pick_scale(max_pj, (1e9, "mJ"), (1e6, "µJ"))
 }
 
 /// The three per-method quantities drawn as bars.
@@ -732,6 +718,25 @@ pub fn draw<DB: DrawingBackend>(
     options: &ChartOptions,
 ) -> Result<()> {
     validate(data, kind, options)?;
+    let theme = prepare_area(area, options)?;
+    let caption = caption_text(area, data, kind, &theme);
+    match kind {
+        ChartKind::Area | ChartKind::Latency | ChartKind::Energy => {
+            bars::draw_totals(area, data, metric_of(kind), &caption, options, &theme)
+        }
+        ChartKind::AreaBreakdown | ChartKind::EnergyBreakdown | ChartKind::LatencyBreakdown => {
+            bars::draw_breakdown(area, data, metric_of(kind), &caption, options, &theme)
+        }
+        ChartKind::Pareto => pareto::draw_pareto(area, data, &caption, options, &theme),
+    }
+}
+
+/// Checks that `area` is at least [`MIN_SIZE_PX`] and fills it with the theme's
+/// background; returns the theme.
+pub(crate) fn prepare_area<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    options: &ChartOptions,
+) -> Result<Theme> {
     let (w, h) = area.dim_in_pixel();
     if w < MIN_SIZE_PX.0 || h < MIN_SIZE_PX.1 {
         return Err(Error::invalid(
@@ -744,16 +749,7 @@ pub fn draw<DB: DrawingBackend>(
     }
     let theme = Theme::new(options.dark);
     area.fill(&theme.bg).map_err(backend_err)?;
-    let caption = caption_text(area, data, kind, &theme);
-    match kind {
-        ChartKind::Area | ChartKind::Latency | ChartKind::Energy => {
-            bars::draw_totals(area, data, metric_of(kind), &caption, options, &theme)
-        }
-        ChartKind::AreaBreakdown | ChartKind::EnergyBreakdown | ChartKind::LatencyBreakdown => {
-            bars::draw_breakdown(area, data, metric_of(kind), &caption, options, &theme)
-        }
-        ChartKind::Pareto => pareto::draw_pareto(area, data, &caption, options, &theme),
-    }
+    Ok(theme)
 }
 
 /// `title: caption of the kind`, with the short title when the full one does not fit.

@@ -43,7 +43,7 @@ use crate::rng::Rng;
 use crate::sim::plan::{map_planned, table_area_um2};
 use crate::sim::{
     simulate_plan, Accounting, Arch, ArchConfig, BufSize, EpitomeLayout, LayerPlan, LayerScheme,
-    NetworkPlan, NetworkRef, SimOptions, SimReport,
+    NetworkPlan, NetworkRef, SimReport,
 };
 use crate::{Error, Result};
 
@@ -225,16 +225,7 @@ impl Evaluator {
     /// Builds the network, the chip (buffers pinned to the dense `bits`-bit
     /// network's), the search space and the baselines.
     pub fn new(req: &SearchRequest) -> Result<Self> {
-        let options = SimOptions {
-            accounting: req.accounting,
-            preset: req.preset.clone(),
-            crossbar_size: req.knobs.crossbar_size,
-            cell_bits: req.knobs.cell_bits,
-            adc_choice: req.knobs.adc_choice,
-            dac_choice: req.knobs.dac_choice,
-            w_bits: req.knobs.w_bits,
-            a_bits: req.knobs.a_bits,
-        };
+        let options = req.knobs.sim_options(req.accounting, req.preset.clone());
         let net = options.network(&req.network.spec()?)?;
         let mut arch = options.arch(&req.config.clone().unwrap_or_default())?;
         let accounting = options.accounting();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::epitome::spec::{EpitomeShape, LayerGeometry};
 use crate::nets::{Network, Op};
 use crate::rng::Rng;
+use crate::sim::plan::weight_geometry;
 use crate::{Error, Result};
 
 /// How the menus are derived from a network (all optional in JSON).
@@ -42,24 +43,8 @@ impl Default for SpaceConfig {
 impl SpaceConfig {
     /// Checks the menus' bounds, naming the field.
     pub fn validate(&self) -> Result<()> {
-        if self.bits.is_empty() || self.bits.len() > 255 {
-            return Err(Error::invalid("space.bits", "must list 1..=255 values"));
-        }
-        if let Some(b) = self.bits.iter().find(|b| !(2..=32).contains(*b)) {
-            return Err(Error::invalid(
-                "space.bits",
-                format!("every value must be in 2..=32, got {b}"),
-            ));
-        }
-        if self.rep.is_empty() || self.rep.len() > 255 {
-            return Err(Error::invalid("space.rep", "must list 1..=255 values"));
-        }
-        if let Some(r) = self.rep.iter().find(|r| !(1..=1024).contains(*r)) {
-            return Err(Error::invalid(
-                "space.rep",
-                format!("every value must be in 1..=1024, got {r}"),
-            ));
-        }
+        check_menu("space.bits", &self.bits, 2..=32)?;
+        check_menu("space.rep", &self.rep, 1..=1024)?;
         if !(1..=1 << 20).contains(&self.max_channel_ratio) {
             return Err(Error::invalid(
                 "space.max_channel_ratio",
@@ -74,6 +59,27 @@ impl SpaceConfig {
         }
         Ok(())
     }
+}
+
+/// `menu` lists 1..=255 values, each in `range` (errors name `field`).
+fn check_menu<T>(field: &str, menu: &[T], range: std::ops::RangeInclusive<T>) -> Result<()>
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    if menu.is_empty() || menu.len() > 255 {
+        return Err(Error::invalid(field, "must list 1..=255 values"));
+    }
+    if let Some(v) = menu.iter().find(|v| !range.contains(*v)) {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "every value must be in {}..={}, got {v}",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The menu of one searchable layer.
@@ -113,6 +119,20 @@ fn channel_divisors(c: usize, max_ratio: usize) -> Vec<usize> {
 }
 
 impl LayerMenu {
+    /// A uniformly random epitome gene of this menu with bits index `bits` (draws
+    /// `e_out`, `e_in`, `e_h`, `e_w`, `rep` in that order).
+    pub fn random_epitome(&self, bits: u8, rng: &mut Rng) -> Gene {
+        Gene {
+            epitome: true,
+            e_out: idx(rng.below(self.e_out.len())),
+            e_in: idx(rng.below(self.e_in.len())),
+            e_h: idx(rng.below(self.e_h.len())),
+            e_w: idx(rng.below(self.e_w.len())),
+            rep: idx(rng.below(self.rep.len())),
+            bits,
+        }
+    }
+
     /// Number of distinct layer choices (dense ones counted once per bit width).
     pub fn size(&self) -> u128 {
         let dense = self.bits.len() as u128;
@@ -215,36 +235,11 @@ impl SearchSpace {
         cfg.validate()?;
         let mut layers = Vec::new();
         for (l, layer) in net.layers.iter().enumerate() {
-            let (geometry, grouped, fc) = match layer.op {
-                Op::Conv(g) => (
-                    LayerGeometry {
-                        c_out: g.c_out,
-                        c_in: g.c_in,
-                        k_h: g.kernel,
-                        k_w: g.kernel,
-                        stride: g.stride,
-                        padding: g.padding,
-                    },
-                    g.groups > 1,
-                    false,
-                ),
-                Op::Fc {
-                    in_features,
-                    out_features,
-                } => (
-                    LayerGeometry {
-                        c_out: out_features,
-                        c_in: in_features,
-                        k_h: 1,
-                        k_w: 1,
-                        stride: 1,
-                        padding: 0,
-                    },
-                    false,
-                    true,
-                ),
-                _ => continue,
+            let Some(geometry) = weight_geometry(&layer.op) else {
+                continue;
             };
+            let grouped = matches!(layer.op, Op::Conv(g) if g.groups > 1);
+            let fc = matches!(layer.op, Op::Fc { .. });
             let extra = if fc { 0 } else { cfg.spatial_extra };
             layers.push(LayerMenu {
                 layer: l,
@@ -326,15 +321,7 @@ impl SearchSpace {
         let m = &self.layers[i];
         let bits = idx(rng.below(m.bits.len()));
         if m.epitome_allowed && rng.chance(0.5) {
-            Gene {
-                epitome: true,
-                e_out: idx(rng.below(m.e_out.len())),
-                e_in: idx(rng.below(m.e_in.len())),
-                e_h: idx(rng.below(m.e_h.len())),
-                e_w: idx(rng.below(m.e_w.len())),
-                rep: idx(rng.below(m.rep.len())),
-                bits,
-            }
+            m.random_epitome(bits, rng)
         } else {
             Gene::dense(bits)
         }
@@ -381,16 +368,7 @@ impl SearchSpace {
                 if gene.epitome {
                     *gene = Gene::dense(gene.bits);
                 } else if m.epitome_allowed {
-                    let fresh = Gene {
-                        epitome: true,
-                        e_out: idx(rng.below(m.e_out.len())),
-                        e_in: idx(rng.below(m.e_in.len())),
-                        e_h: idx(rng.below(m.e_h.len())),
-                        e_w: idx(rng.below(m.e_w.len())),
-                        rep: idx(rng.below(m.rep.len())),
-                        bits: gene.bits,
-                    };
-                    *gene = fresh;
+                    *gene = m.random_epitome(gene.bits, rng);
                 }
             }
             1 => gene.e_out = step(gene.e_out, m.e_out.len(), rng),

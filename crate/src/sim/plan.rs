@@ -190,10 +190,12 @@ fn at_layer(l: usize, layer: &Layer, e: Error) -> Error {
     Error::invalid(format!("plan.layers[{l}] ({})", layer.name), e.to_string())
 }
 
-/// The layer's geometry as an epitome sees it (fc: a 1x1 convolution on a 1x1 map).
-pub fn layer_geometry(layer: &Layer) -> Result<LayerGeometry> {
-    match layer.op {
-        Op::Conv(g) if g.groups == 1 => Ok(LayerGeometry {
+/// The geometry of a weight layer's kernel as an epitome sees it (fc: a 1x1
+/// convolution on a 1x1 map; a grouped conv: its full kernel shape), `None` for a
+/// layer without weights.
+pub fn weight_geometry(op: &Op) -> Option<LayerGeometry> {
+    match *op {
+        Op::Conv(g) => Some(LayerGeometry {
             c_out: g.c_out,
             c_in: g.c_in,
             k_h: g.kernel,
@@ -204,7 +206,7 @@ pub fn layer_geometry(layer: &Layer) -> Result<LayerGeometry> {
         Op::Fc {
             in_features,
             out_features,
-        } => Ok(LayerGeometry {
+        } => Some(LayerGeometry {
             c_out: out_features,
             c_in: in_features,
             k_h: 1,
@@ -212,10 +214,19 @@ pub fn layer_geometry(layer: &Layer) -> Result<LayerGeometry> {
             stride: 1,
             padding: 0,
         }),
-        Op::Conv(_) => Err(Error::invalid(
+        _ => None,
+    }
+}
+
+/// The layer's geometry as an epitome sees it ([`weight_geometry`]); grouped
+/// convolutions and layers without weights are errors.
+pub fn layer_geometry(layer: &Layer) -> Result<LayerGeometry> {
+    match (&layer.op, weight_geometry(&layer.op)) {
+        (Op::Conv(g), _) if g.groups != 1 => Err(Error::invalid(
             "scheme",
             "grouped and depthwise convolutions stay dense (no epitome or pruning)",
         )),
+        (_, Some(geometry)) => Ok(geometry),
         _ => Err(Error::invalid(
             "scheme",
             format!(
@@ -549,22 +560,7 @@ mod tests {
             (12, 12, 1, [12, 12, 1, 1]),
             (10, 9, 2, [3, 4, 3, 2]),
         ] {
-            let spec = EpitomeSpec::new(
-                LayerGeometry {
-                    c_out,
-                    c_in,
-                    k_h: k,
-                    k_w: k,
-                    stride: 1,
-                    padding: 0,
-                },
-                EpitomeShape {
-                    e_out: e[0],
-                    e_in: e[1],
-                    e_h: e[2],
-                    e_w: e[3],
-                },
-            );
+            let spec = EpitomeSpec::unit_stride([c_out, c_in, k, k], e);
             spec.validate().unwrap();
             let built = DatapathTables::build(&spec).unwrap();
             assert_eq!(table_sizes(&spec), built.sizes(&spec), "{spec:?}");

@@ -48,6 +48,19 @@ pub fn epitome_sampling(spec: JsValue) -> Result<JsValue, JsError> {
     Ok(obj)
 }
 
+/// `epitomeCells(spec, shown)` -> `{e_index, e_counts, w_counts, max_count}`: the
+/// explorer's per-cell view ([`links::cells`]), nested by coordinates:
+/// `e_index[r][ch][y][x]` (the element for `epitomeReaders`) and
+/// `e_counts[r][ch][y][x]` for the first `shown` rows and channels of `E`,
+/// `w_counts[o][i][y][x]` (the count of the element the weight copies) for the first
+/// `shown` output and input channels of `W`; `shown` in 1..=1024.
+#[wasm_bindgen(js_name = epitomeCells)]
+pub fn epitome_cells(spec: JsValue, shown: JsValue) -> Result<JsValue, JsError> {
+    let spec = read(&spec)?;
+    let shown = integer("shown", &shown, 1, 1024)? as usize;
+    to_js(&links::cells(&spec, shown)?)
+}
+
 /// `epitomeWindow(spec, o, i?)` -> `{o, i, group, offset: [a,b,c], row, channel, wraps,
 /// elements: [k...], cells: [[r,ch,y,x]...], next_i}`: the epitome elements kernel
 /// `W[o][i]` reads (every kernel of output channel `o` when `i` is null or undefined;

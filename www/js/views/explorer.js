@@ -9,13 +9,14 @@ import { specFromForm, formatCount, formatRatio, LAYER_FIELDS, EPITOME_FIELDS } 
 import { viridis, cssVar } from '../colors.js';
 import { SCHEMA } from '../state.js';
 import { loadManifest, modelBytes, datasetName, trainedModels } from '../models.js';
+import { headerRow } from '../table.js';
 
 const MAX_SHOWN = 32; // epitome rows and channels drawn (the rest is summarised)
 const MAX_ELEMENTS = 1 << 22; // dense weights above this are not materialised in the page
 const MAX_TABLE_ROWS = 48;
 
 let ctx;
-let view = null; // {spec, info, counts, index, groups, tables, maxCount, coreSpec}: the core's sampling and tables
+let view = null; // {spec, info, cells, groups, tables, coreSpec}: the core's per-cell view, groups and tables
 let offsets = null; // offsets of the chosen model layer (null: the default schedule)
 // What is linked: the window of output channel o (always), and a selected kernel of W
 // or element of E (or neither). All three are the core's answers.
@@ -236,12 +237,14 @@ async function recompute(values) {
     const epitome = { shape: [spec.epitome.e_out, spec.epitome.e_in, spec.epitome.e_h, spec.epitome.e_w] };
     const extra = offsets ? { offsets } : {};
     const coreSpec = { layer, epitome: spec.epitome, ...extra };
-    // The index map (weight -> epitome element) and each element's count, from the core.
+    // Per cell of E and W (by coordinates, first MAX_SHOWN rows and channels): the element
+    // and its count, from the core; and each output channel's group.
+    const cells = await call('epitomeCells', coreSpec, MAX_SHOWN);
     const sampling = await call('epitomeSampling', coreSpec);
     const tables = await call('epitomeTables', { layer, ...extra, epitome: { ...epitome, data: new Float32Array(n) } });
     stopPlaying();
     links = { channel: null, kernel: null, readers: null };
-    view = { spec, info, counts: sampling.counts, index: sampling.index, groups: sampling.groups, tables, maxCount: sampling.max_count, coreSpec };
+    view = { spec, info, cells, groups: sampling.groups, tables, coreSpec };
     err.hidden = true;
     showInfo(info);
     $('#ex-o').max = spec.layer.c_out - 1;
@@ -287,30 +290,39 @@ function layout() {
   return { rows, chans, cell, tileW, tileH, w: chans * tileW, h: rows * tileH };
 }
 
-function draw() {
-  const { spec, counts, maxCount } = view;
-  const { e_in, e_h, e_w } = spec.epitome;
-  const L = layout();
+/** Sizes `canvas` to w x h CSS pixels at the device pixel ratio; its cleared 2D context. */
+function sizedCanvas(canvas, w, h) {
   const dpr = window.devicePixelRatio || 1;
-  const heat = $('#ex-heat');
-  heat.width = L.w * dpr;
-  heat.height = L.h * dpr;
-  heat.style.width = `${L.w}px`;
-  heat.style.height = `${L.h}px`;
-  const g = heat.getContext('2d');
+  canvas.width = w * dpr;
+  canvas.height = h * dpr;
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  const g = canvas.getContext('2d');
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, L.w, L.h);
-  for (let r = 0; r < L.rows; r++) {
-    for (let ch = 0; ch < L.chans; ch++) {
-      for (let y = 0; y < e_h; y++) {
-        for (let x = 0; x < e_w; x++) {
-          const idx = ((r * e_in + ch) * e_h + y) * e_w + x;
-          g.fillStyle = viridis(maxCount ? counts[idx] / maxCount : 0);
-          g.fillRect(ch * L.tileW + x * L.cell, r * L.tileH + y * L.cell, L.cell, L.cell);
-        }
-      }
-    }
-  }
+  g.clearRect(0, 0, w, h);
+  return g;
+}
+
+/**
+ * Paints the core's nested counts `[a][b][y][x]` (rows and channels already cut to the
+ * drawn ones) as tiles of layout `L`: tile (a, b) at row a, column b; a cell's colour is
+ * its count over `maxCount`.
+ */
+function paintTiles(g, L, counts, maxCount) {
+  counts.forEach((row, a) => row.forEach((tile, b) => tile.forEach((line, y) => line.forEach((n, x) => {
+    g.fillStyle = viridis(maxCount ? n / maxCount : 0);
+    g.fillRect(b * L.tileW + x * L.cell, a * L.tileH + y * L.cell, L.cell, L.cell);
+  }))));
+}
+
+function draw() {
+  const { spec } = view;
+  const { e_counts: counts, max_count: maxCount } = view.cells;
+  const { e_in } = spec.epitome;
+  const L = layout();
+  const heat = $('#ex-heat');
+  const g = sizedCanvas(heat, L.w, L.h);
+  paintTiles(g, L, counts, maxCount);
   // The links (all from the core): the window of output channel o, thin; a selected
   // kernel's window or a selected element, filled and outlined.
   const o = Number($('#ex-o').value);
@@ -361,29 +373,13 @@ function layoutW() {
 
 /** W: each weight in the colour of the element of E it copies (the core's index map). */
 function drawW() {
-  const { spec, counts, index, maxCount } = view;
+  const { spec } = view;
+  const { w_counts: counts, max_count: maxCount } = view.cells;
   const { c_in, k_h, k_w } = spec.layer;
   const L = layoutW();
-  const dpr = window.devicePixelRatio || 1;
   const c = $('#ex-w');
-  c.width = L.w * dpr;
-  c.height = L.h * dpr;
-  c.style.width = `${L.w}px`;
-  c.style.height = `${L.h}px`;
-  const g = c.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
-  g.clearRect(0, 0, L.w, L.h);
-  for (let o = 0; o < L.rows; o++) {
-    for (let i = 0; i < L.cols; i++) {
-      for (let y = 0; y < k_h; y++) {
-        for (let x = 0; x < k_w; x++) {
-          const k = index[((o * c_in + i) * k_h + y) * k_w + x];
-          g.fillStyle = viridis(maxCount ? counts[k] / maxCount : 0);
-          g.fillRect(i * L.tileW + x * L.cell, o * L.tileH + y * L.cell, L.cell, L.cell);
-        }
-      }
-    }
-  }
+  const g = sizedCanvas(c, L.w, L.h);
+  paintTiles(g, L, counts, maxCount);
   const highlight = cssVar('--highlight', '#ff3d7f');
   const o = Number($('#ex-o').value);
   if (o < L.rows) {
@@ -420,28 +416,23 @@ function kernelAt(ev) {
 
 /**
  * The element of E under a pointer event, or null: `cell` [r, ch, y, x] is the tile and
- * pixel under the pointer, `k` its index in the core's row-major arrays (counts, readers).
+ * pixel under the pointer, `k` the core's element index of that cell (for epitomeReaders).
  */
 function elementAt(ev) {
   if (!view) return null;
   const L = layout();
-  const { e_in, e_h, e_w } = view.spec.epitome;
+  const { e_h, e_w } = view.spec.epitome;
   const ch = Math.floor(ev.offsetX / L.tileW), r = Math.floor(ev.offsetY / L.tileH);
   const x = Math.floor((ev.offsetX - ch * L.tileW) / L.cell), y = Math.floor((ev.offsetY - r * L.tileH) / L.cell);
   if (ch >= L.chans || r >= L.rows || x >= e_w || y >= e_h || ch < 0 || r < 0) return null;
-  return { k: ((r * e_in + ch) * e_h + y) * e_w + x, cell: [r, ch, y, x] };
+  return { k: view.cells.e_index[r][ch][y][x], cell: [r, ch, y, x] };
 }
 
 function drawStrip(o) {
   const { c_out } = view.spec.layer;
   const strip = $('#ex-channels');
   const w = strip.parentElement.clientWidth || 600;
-  const dpr = window.devicePixelRatio || 1;
-  strip.width = w * dpr;
-  strip.height = 18 * dpr;
-  strip.style.width = `${w}px`;
-  const g = strip.getContext('2d');
-  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  const g = sizedCanvas(strip, w, 18);
   const cw = w / c_out;
   // Read the theme colours once: a style lookup per channel made a 65,536-channel layer take seconds.
   const colors = [cssVar('--group-a', '#1d4e89'), cssVar('--group-b', '#9db4d3')];
@@ -459,7 +450,8 @@ function hover(ev) {
     $('#ex-hover').textContent = '\u00a0';
     return;
   }
-  const n = view.counts[at.k];
+  const [r, ch, y, x] = at.cell;
+  const n = view.cells.e_counts[r][ch][y][x];
   $('#ex-hover').textContent = `E[${at.cell.join('][')}] feeds ${n} weight${n === 1 ? '' : 's'} of W (click: which)`;
 }
 
@@ -477,13 +469,7 @@ function table(caption, head, all) {
   const cap = t.createCaption();
   const range = total > MAX_TABLE_ROWS ? `, ${formatCount(page * MAX_TABLE_ROWS + 1)}-${formatCount(page * MAX_TABLE_ROWS + rows.length)} shown` : '';
   cap.textContent = `${caption} (${formatCount(total)} entr${total === 1 ? 'y' : 'ies'}${range})`;
-  const tr = t.createTHead().insertRow();
-  for (const h of head) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = h;
-    tr.append(th);
-  }
+  headerRow(t, head);
   const body = t.createTBody();
   for (const r of rows) {
     const row = body.insertRow();

@@ -1,13 +1,15 @@
 // "The paper's setting" inside the Crossbar costs panel: the paper's reported 30.65x
 // (3-bit EPIM-ResNet50, crossbar area) beside what this project's model gives for a
 // 3-bit ResNet-50 under each dense baseline, and why they differ. Every ratio is the
-// wasm `compare`'s `area_ratio` (one call per baseline); JS only lays them out.
+// wasm `compare`'s `area_ratio` (one call per baseline), and whether a ratio is near the
+// paper's is the core's `near_paper_area_ratio` (tolerance `paper.tolerance_0_to_1`, our
+// choice); JS only lays them out.
 import { withCore } from '../wasm.js';
-import { formatRatio } from '../format.js';
+import { formatPercent, formatRatio } from '../format.js';
 import { settingsKey } from '../store.js';
+import { headerRow } from '../table.js';
 
 const NET = 'resnet50-imagenet';
-const PAPER_RATIO = 30.65;
 const BASELINES = ['dense:bits=32', 'dense:bits=16', 'dense:bits=8', 'dense:bits=4', 'dense:bits=3'];
 const METHODS = ['dense:bits=3', 'epitome:bits=3,ratio=2', 'epitome:bits=3,ratio=4', 'epitome:bits=3,ratio=8', 'epitome:bits=3,ratio=16'];
 /** The hardware keys the table depends on (the network and methods are fixed here). */
@@ -15,7 +17,7 @@ const HW_KEYS = ['preset', 'acc', 'xbar', 'cell', 'adc'];
 
 const TEMPLATE = `
   <h3>The paper's setting: a 3-bit ResNet-50</h3>
-  <p class="hint">The paper reports that a 3-bit EPIM-ResNet50 needs <strong>${PAPER_RATIO}&times; less crossbar
+  <p class="hint">The paper reports that a 3-bit EPIM-ResNet50 needs <strong>30.65&times; less crossbar
     area</strong>. Its public text does not say against which baseline (32-bit weights? 8-bit? 3-bit dense?) nor
     with which per-layer epitome design, so no row below is "the paper's number": the table shows how much this
     project's model of the same network moves with the baseline and the epitome ratio. Most of the gain of a
@@ -32,7 +34,7 @@ const TEMPLATE = `
     <div class="table-wrap"><table id="paper-table"></table></div>
   </div>`;
 
-let ctx, root, last = null; // last: {key, grid: {baseline: {method: area_ratio}}, preset, accounting}
+let ctx, root, last = null; // last: {key, grid: {baseline: {method: row}}, preset, accounting, paper}
 const $ = (sel) => root.querySelector(sel);
 
 export function initPaper(c, r) {
@@ -61,11 +63,11 @@ async function run() {
     let head = null;
     for (const baseline of BASELINES) {
       const r = await withCore((m) => m.compare({ ...hardware(state), baseline, methods: METHODS }));
-      grid[baseline] = Object.fromEntries(r.rows.map((row) => [row.method, row.area_ratio]));
+      grid[baseline] = Object.fromEntries(r.rows.map((row) => [row.method, row]));
       head = r;
     }
     if (settingsKey(ctx.state, HW_KEYS) !== key) return;
-    last = { key, grid, preset: head.preset, accounting: head.accounting };
+    last = { key, grid, preset: head.preset, accounting: head.accounting, paper: head.paper };
     err.hidden = true;
     $('#paper-results').dataset.stale = 'false';
     $('#paper-stale').hidden = true;
@@ -86,25 +88,19 @@ function show() {
   const t = $('#paper-table');
   t.replaceChildren();
   t.createCaption().textContent = `Chip-area ratio (baseline / method) of ${NET} on ${last.preset} (${last.accounting} accounting); `
-    + `the paper reports ${PAPER_RATIO}×. Cells within 15 % of it are marked.`;
-  const head = t.createTHead().insertRow();
-  for (const h of ['method \\ baseline', ...BASELINES]) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = h;
-    head.append(th);
-  }
+    + `the paper reports ${last.paper.area_ratio}×. Cells within ${formatPercent(last.paper.tolerance_0_to_1)} of it (our tolerance) are marked.`;
+  headerRow(t, ['method \\ baseline', ...BASELINES]);
   const body = t.createTBody();
   for (const m of METHODS) {
     const tr = body.insertRow();
     tr.insertCell().textContent = m;
     for (const b of BASELINES) {
-      const x = last.grid[b][m];
+      const row = last.grid[b][m];
       const td = tr.insertCell();
       td.className = 'num';
-      td.textContent = formatRatio(x);
-      // A presentation mark, not a result: which cells read like the paper's figure.
-      if (Math.abs(x / PAPER_RATIO - 1) <= 0.15) td.classList.add('near-paper');
+      td.textContent = formatRatio(row.area_ratio);
+      // The core decides which cells read like the paper's figure.
+      if (row.near_paper_area_ratio) td.classList.add('near-paper');
     }
   }
 }

@@ -14,6 +14,7 @@ import { settingsKey } from '../store.js';
 import { drawCoreCurve, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
 import { testSet } from '../testset.js';
+import { headerRow } from '../table.js';
 
 /** Images of the page's test subset each point is evaluated on. */
 export const PIM_IMAGES = 500;
@@ -305,13 +306,7 @@ function show() {
   const idealKey = keyOf(presets.ideal, 1);
   const t = $('#pim-table');
   t.replaceChildren();
-  const head = t.createTHead().insertRow();
-  for (const h of ['Model', 'Accuracy (these knobs)', 'Spread over chips', 'Ideal crossbars', 'Crossbars', 'Images', 'Area (simulator)', 'Energy (simulator)']) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = h;
-    head.append(th);
-  }
+  headerRow(t, ['Model', 'Accuracy (these knobs)', 'Spread over chips', 'Ideal crossbars', 'Crossbars', 'Images', 'Area (simulator)', 'Energy (simulator)']);
   const body = t.createTBody();
   let done = 0, started = 0;
   for (const id of chosen) {

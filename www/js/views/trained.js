@@ -8,6 +8,7 @@ import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
 import { drawCoreChart, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
+import { headerRow } from '../table.js';
 
 /** The state keys the trained-model costs read (the hardware settings of the Costs form). */
 const HW_KEYS = ['preset', 'acc', 'xbar', 'cell', 'adc', 'base'];
@@ -139,13 +140,7 @@ function showTable(r) {
   ];
   t.replaceChildren();
   t.createCaption().textContent = `Area × = ${r.baseline.method} (dense network of the models) / model.`;
-  const head = t.createTHead().insertRow();
-  for (const [h] of cols) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = h;
-    head.append(th);
-  }
+  headerRow(t, cols.map(([h]) => h));
   const body = t.createTBody();
   for (const row of r.rows) {
     const tr = body.insertRow();

@@ -67,16 +67,8 @@ impl HardwareArgs {
 
     /// Everything as simulator options.
     pub fn options(&self) -> epim::Result<SimOptions> {
-        let k = self.knobs();
-        Ok(SimOptions {
-            accounting: self.accounting()?,
-            preset: self.preset.clone(),
-            crossbar_size: k.crossbar_size,
-            cell_bits: k.cell_bits,
-            adc_choice: k.adc_choice,
-            dac_choice: k.dac_choice,
-            w_bits: k.w_bits,
-            a_bits: k.a_bits,
-        })
+        Ok(self
+            .knobs()
+            .sim_options(self.accounting()?, self.preset.clone()))
     }
 }
