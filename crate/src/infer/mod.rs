@@ -5,5 +5,6 @@
 
 pub mod kernel;
 pub mod plan;
+pub mod sgemm;
 
 pub use plan::{EpitomeMode, Plan};
