@@ -148,19 +148,54 @@ pub fn gemm_acc(a: Mat, b: Mat, c: &mut [f32], ldc: usize) -> Result<()> {
                 let i0 = ip * MR;
                 let mc = MR.min(m - i0);
                 let mut acc = [[0.0f32; NR]; MR];
-                for (i, row) in acc.iter_mut().enumerate().take(mc) {
-                    let base = (i0 + i) * ldc + j0;
-                    row[..nc].copy_from_slice(&c[base..base + nc]);
-                }
+                load_tile(c, (i0, j0), ldc, (mc, nc), &mut acc);
                 micro(apanel, &bp[..kc * NR], &mut acc);
-                for (i, row) in acc.iter().enumerate().take(mc) {
-                    let base = (i0 + i) * ldc + j0;
-                    c[base..base + nc].copy_from_slice(&row[..nc]);
-                }
+                store_tile(&acc, (i0, j0), ldc, (mc, nc), c);
             }
         }
     }
     Ok(())
+}
+
+/// Copies the `mc x nc` block of `c` at `(i0, j0)` into `acc` (the rest of
+/// `acc` stays as it is).
+#[inline(always)]
+fn load_tile(
+    c: &[f32],
+    (i0, j0): (usize, usize),
+    ldc: usize,
+    (mc, nc): (usize, usize),
+    acc: &mut [[f32; NR]; MR],
+) {
+    for (i, row) in acc.iter_mut().enumerate().take(mc) {
+        let base = (i0 + i) * ldc + j0;
+        if nc == NR {
+            *row = c[base..base + NR].try_into().unwrap_or(*row);
+        } else {
+            row[..nc].copy_from_slice(&c[base..base + nc]);
+        }
+    }
+}
+
+/// Writes the `mc x nc` block of `acc` into `c` at `(i0, j0)`.
+#[inline(always)]
+fn store_tile(
+    acc: &[[f32; NR]; MR],
+    (i0, j0): (usize, usize),
+    ldc: usize,
+    (mc, nc): (usize, usize),
+    c: &mut [f32],
+) {
+    for (i, row) in acc.iter().enumerate().take(mc) {
+        let base = (i0 + i) * ldc + j0;
+        if nc == NR {
+            if let Some(dst) = c.get_mut(base..base + NR) {
+                dst.copy_from_slice(row);
+            }
+        } else {
+            c[base..base + nc].copy_from_slice(&row[..nc]);
+        }
+    }
 }
 
 /// Packs rows `0..a.rows()`, reduction steps `k0..k0 + kc` of `A` into
@@ -172,30 +207,57 @@ fn pack_a(a: &Mat, k0: usize, kc: usize, out: &mut [f32]) {
         if mc < MR {
             panel.iter_mut().for_each(|v| *v = 0.0);
         }
-        for i in 0..mc {
-            for kk in 0..kc {
-                panel[kk * MR + i] = a.at(i0 + i, k0 + kk);
-            }
-        }
+        gather(a, (i0, k0), mc, kc, MR, panel, false);
     }
 }
 
 /// Packs columns `j0..j0 + nc` (`nc <= NR`), reduction steps `k0..k0 + kc` of
 /// `B`: `out[kk * NR + j]`, columns past `nc` zero.
 fn pack_b(b: &Mat, k0: usize, kc: usize, j0: usize, nc: usize, out: &mut [f32]) {
-    if b.col_stride == 1 && nc == NR {
-        for (kk, dst) in out.chunks_exact_mut(NR).enumerate() {
-            let base = (k0 + kk) * b.row_stride + j0;
-            dst.copy_from_slice(&b.data[base..base + NR]);
-        }
-        return;
-    }
     if nc < NR {
         out.iter_mut().for_each(|v| *v = 0.0);
     }
-    for j in 0..nc {
-        for kk in 0..kc {
-            out[kk * NR + j] = b.at(k0 + kk, j0 + j);
+    gather(b, (k0, j0), nc, kc, NR, out, true);
+}
+
+/// `out[kk * width + t] = m(lane t, step kk)` for `t < lanes`, `kk < steps`,
+/// where a lane is a row of `m` from `origin` (or, `by_col`, a column) and a
+/// step moves along it. The contiguous direction of `m` is read in order.
+fn gather(
+    m: &Mat,
+    (r0, c0): (usize, usize),
+    lanes: usize,
+    steps: usize,
+    width: usize,
+    out: &mut [f32],
+    by_col: bool,
+) {
+    // Strides of a lane and of a step in `m.data`.
+    let (lane_stride, step_stride) = if by_col {
+        (m.col_stride, m.row_stride)
+    } else {
+        (m.row_stride, m.col_stride)
+    };
+    let start = r0 * m.row_stride + c0 * m.col_stride;
+    if step_stride == 1 {
+        // Each lane is contiguous: read `width` lanes side by side.
+        for t in 0..lanes {
+            let src = &m.data[start + t * lane_stride..start + t * lane_stride + steps];
+            for (o, &v) in out.chunks_exact_mut(width).zip(src) {
+                o[t] = v;
+            }
+        }
+    } else if lane_stride == 1 && lanes == width {
+        // A step is `width` contiguous values.
+        for (kk, o) in out.chunks_exact_mut(width).take(steps).enumerate() {
+            let base = start + kk * step_stride;
+            o.copy_from_slice(&m.data[base..base + width]);
+        }
+    } else {
+        for (kk, o) in out.chunks_exact_mut(width).take(steps).enumerate() {
+            for (t, v) in o.iter_mut().take(lanes).enumerate() {
+                *v = m.data[start + kk * step_stride + t * lane_stride];
+            }
         }
     }
 }
