@@ -756,18 +756,24 @@ fn im2col(
                         }
                         let src = &plane[iy as usize * w..(iy as usize + 1) * w];
                         let dst = &mut row[sn * p + oy * wo..sn * p + (oy + 1) * wo];
-                        for (ox, d) in dst.iter_mut().enumerate() {
-                            let ix = (ox * s + xx) as isize - pad;
-                            if ix >= 0 && ix < w as isize {
-                                *d = src[ix as usize];
-                            }
-                        }
+                        let (lo, hi) = valid_ox(xx, s, l.padding, w, wo);
+                        let src = src.iter().skip((lo * s + xx).saturating_sub(l.padding));
+                        let src = src.step_by(s);
+                        dst[lo..hi].iter_mut().zip(src).for_each(|(d, v)| *d = *v);
                     }
                 }
             }
         }
     }
     cols
+}
+
+/// The output columns `lo..hi` whose input column `ox * s + xx - pad` lies in
+/// `0..w` (`wo` output columns).
+fn valid_ox(xx: usize, s: usize, pad: usize, w: usize, wo: usize) -> (usize, usize) {
+    let lo = pad.saturating_sub(xx).div_ceil(s).min(wo);
+    let hi = (w + pad).saturating_sub(xx).div_ceil(s).clamp(lo, wo);
+    (lo, hi)
 }
 
 /// `out[s][o][p] = b[o] + sum_r W[o][r] cols[r][s*P + p]` (NCHW output), the
@@ -777,10 +783,11 @@ fn gemm_forward(w: &[f32], b: &[f32], cols: &[f32], n: usize, l: &WLayer) -> Res
     let c_out = l.spec.c_out;
     let p = l.out_hw[0] * l.out_hw[1];
     let np = n * p;
-    let mut om = vec![0.0f32; c_out * np];
-    for (dst, &bo) in om.chunks_exact_mut(np.max(1)).zip(b) {
-        dst.iter_mut().for_each(|v| *v = bo);
-    }
+    let mut om: Vec<f32> = b
+        .iter()
+        .take(c_out)
+        .flat_map(|&bo| std::iter::repeat_n(bo, np))
+        .collect();
     sgemm::gemm_acc(
         Mat::row_major(w, c_out, rows)?,
         Mat::row_major(cols, rows, np)?,
@@ -788,14 +795,18 @@ fn gemm_forward(w: &[f32], b: &[f32], cols: &[f32], n: usize, l: &WLayer) -> Res
         np,
     )?;
     // [o][s][p] -> [s][o][p]
-    let mut out = vec![0.0f32; c_out * np];
-    for o in 0..c_out {
-        for s in 0..n {
-            out[(s * c_out + o) * p..(s * c_out + o + 1) * p]
-                .copy_from_slice(&om[o * np + s * p..o * np + (s + 1) * p]);
+    Ok(swap_outer(&om, c_out, n, p))
+}
+
+/// `x` as `[a][b][p]` rearranged to `[b][a][p]` (blocks of `p` values).
+fn swap_outer(x: &[f32], a: usize, b: usize, p: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(a * b * p);
+    for j in 0..b {
+        for i in 0..a {
+            out.extend_from_slice(&x[(i * b + j) * p..(i * b + j + 1) * p]);
         }
     }
-    Ok(out)
+    out
 }
 
 /// Gradients of [`gemm_forward`]: `dW`, `db` and (when `need_dx`) `dx` (NCHW).
@@ -812,13 +823,7 @@ fn gemm_backward(
     let c_out = l.spec.c_out;
     let p = l.out_hw[0] * l.out_hw[1];
     let np = n * p;
-    let mut dm = vec![0.0f32; c_out * np];
-    for o in 0..c_out {
-        for s in 0..n {
-            dm[o * np + s * p..o * np + (s + 1) * p]
-                .copy_from_slice(&dout[(s * c_out + o) * p..(s * c_out + o + 1) * p]);
-        }
-    }
+    let dm = swap_outer(dout, n, c_out, p);
     let mut dw = vec![0.0f32; c_out * rows];
     let db: Vec<f32> = dm.chunks_exact(np.max(1)).map(|g| g.iter().sum()).collect();
     // dW = dY cols^T, the sum in increasing s*P + p.
@@ -855,13 +860,14 @@ fn gemm_backward(
                         if iy < 0 || iy >= h as isize {
                             continue;
                         }
-                        for ox in 0..wo {
-                            let ix = (ox * s + xx) as isize - pad;
-                            if ix >= 0 && ix < wd as isize {
-                                dx[base + iy as usize * wd + ix as usize] +=
-                                    row[sn * p + oy * wo + ox];
-                            }
-                        }
+                        let (lo, hi) = valid_ox(xx, s, l.spec.padding, wd, wo);
+                        let line = base + iy as usize * wd;
+                        let dst = dx[line..line + wd].iter_mut();
+                        let src = &row[sn * p + oy * wo + lo..sn * p + oy * wo + hi];
+                        dst.skip((lo * s + xx).saturating_sub(l.spec.padding))
+                            .step_by(s)
+                            .zip(src)
+                            .for_each(|(d, g)| *d += g);
                     }
                 }
             }
