@@ -1,5 +1,6 @@
 //! The compiled inference plan (`epim::infer`) against its oracles: the packed
-//! integer GEMM against plain `i64` sums, whole random models (convolutions,
+//! integer GEMM against plain `i64` sums, the trainer's float GEMM
+//! (`epim::infer::sgemm`) against the plain triple loop, bit for bit, whole random models (convolutions,
 //! epitome layers, strides, padding, bit widths) against the reference
 //! executor `Model::forward`, and every shipped model on its test set.
 //!
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 
 use epim::data::files::{load, DatasetName, Split};
 use epim::infer::kernel::{gemm, gemm_ref, pack_cols, pack_rows, LANES};
+use epim::infer::sgemm::{self, Mat};
 use epim::infer::{EpitomeMode, Plan};
 use epim::model::runtime::argmax;
 use epim::model::{ArchSpec, EpitomeDesc, LayerSpec, Model, WeightLayerSpec};
@@ -115,6 +117,69 @@ proptest! {
                 prop_assert_eq!(i64::from(out[r * pp + p]), want[r * pixels + p]);
             }
         }
+    }
+}
+
+/// A random `rows x cols` view: row-major, or the transpose of a row-major
+/// `cols x rows` buffer.
+fn view(data: &[f32], rows: usize, cols: usize, transposed: bool) -> Mat<'_> {
+    if transposed {
+        Mat::transposed(data, rows, cols).unwrap()
+    } else {
+        Mat::row_major(data, rows, cols).unwrap()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The register-blocked float GEMM gives the plain loop's sums bit for bit
+    /// (same order, no fused multiply-add) on any shape: edges that are not a
+    /// multiple of the 4x8 tile, reductions longer than one packed chunk,
+    /// either operand transposed, an output row stride wider than the output.
+    #[test]
+    fn float_gemm_is_bit_identical_to_the_plain_loop(
+        m in 1usize..14, n in 1usize..21, k in prop_oneof![1usize..40, 250usize..600],
+        ta in any::<bool>(), tb in any::<bool>(), pad in 0usize..3, seed in any::<u64>(),
+    ) {
+        let mut rng = Rng::new(seed);
+        let mut draw = |len: usize| -> Vec<f32> {
+            (0..len).map(|_| (rng.unit_f64() as f32 - 0.5) * 4.0).collect()
+        };
+        let a = draw(m * k);
+        let b = draw(k * n);
+        let ldc = n + pad;
+        let c0 = draw(m * ldc);
+        let (av, bv) = (view(&a, m, k, ta), view(&b, k, n, tb));
+        let mut fast = c0.clone();
+        let mut slow = c0.clone();
+        sgemm::gemm_acc(av, bv, &mut fast, ldc).unwrap();
+        sgemm::gemm_acc_ref(av, bv, &mut slow, ldc).unwrap();
+        prop_assert_eq!(fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        slow.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        // The padding columns of C are untouched.
+        for i in 0..m {
+            for j in n..ldc {
+                prop_assert_eq!(fast[i * ldc + j].to_bits(), c0[i * ldc + j].to_bits());
+            }
+        }
+        // And the oracle is the product: within f32 rounding of an f64 sum.
+        for i in 0..m {
+            for j in 0..n {
+                let want: f64 = f64::from(c0[i * ldc + j])
+                    + (0..k).map(|t| f64::from(av_at(&a, m, k, ta, i, t)) * f64::from(av_at(&b, k, n, tb, t, j))).sum::<f64>();
+                prop_assert!((f64::from(slow[i * ldc + j]) - want).abs() < 1e-4 * (k as f64 + 1.0));
+            }
+        }
+    }
+}
+
+/// Element `(i, j)` of [`view`]`(data, rows, cols, transposed)`, computed apart.
+fn av_at(data: &[f32], rows: usize, cols: usize, transposed: bool, i: usize, j: usize) -> f32 {
+    if transposed {
+        data[j * rows + i]
+    } else {
+        data[i * cols + j]
     }
 }
 

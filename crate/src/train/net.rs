@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::data::Dataset;
 use crate::epitome::{grad_to_epitome, EpitomeSpec, Sampler};
 use crate::error::{Error, Result};
+use crate::infer::sgemm::{self, Mat};
 use crate::model::{ArchSpec, LayerSpec, Model, WeightLayerSpec};
 use crate::prune::{PruneKind, PruneSpec};
 use crate::quant::{calibrate, quantize_rows, Calibration};
@@ -169,14 +170,14 @@ impl Net {
         mut x: Vec<f32>,
         n: usize,
         keep: bool,
-    ) -> (Vec<f32>, Vec<Cache>) {
+    ) -> Result<(Vec<f32>, Vec<Cache>)> {
         let mut caches = Vec::with_capacity(self.ops.len());
         for &(op, [c, h, wd]) in &self.ops {
             match op {
                 Op::W(li) => {
                     let l = &self.layers[li];
                     let cols = im2col(&x, n, [c, h, wd], &l.spec, l.out_hw);
-                    x = gemm_forward(&w[li], &b[li], &cols, n, l);
+                    x = gemm_forward(&w[li], &b[li], &cols, n, l)?;
                     caches.push(if keep { Cache::W(cols) } else { Cache::None });
                 }
                 Op::Relu => {
@@ -195,17 +196,23 @@ impl Net {
                 Op::Flatten => caches.push(Cache::None),
             }
         }
-        (x, caches)
+        Ok((x, caches))
     }
 
-    fn grads(&self, w: &[Vec<f32>], b: &[Vec<f32>], data: &Dataset, idx: &[usize]) -> Grads {
+    fn grads(
+        &self,
+        w: &[Vec<f32>],
+        b: &[Vec<f32>],
+        data: &Dataset,
+        idx: &[usize],
+    ) -> Result<Grads> {
         let n = idx.len();
         let px = data.rows() * data.cols();
         let mut x = Vec::with_capacity(n * px);
         for &i in idx {
             x.extend(data.image(i).iter().map(|&p| f32::from(p) / 255.0));
         }
-        let (logits, caches) = self.forward(w, b, x, n, true);
+        let (logits, caches) = self.forward(w, b, x, n, true)?;
         let classes = self.arch.classes;
         let mut d = vec![0.0f32; logits.len()];
         let mut loss = 0.0f64;
@@ -230,7 +237,7 @@ impl Net {
                     let l = &self.layers[*li];
                     let need_dx = k > 0;
                     let (gw, gb, dx) =
-                        gemm_backward(&w[*li], &cols, &d, n, l, [*c, *h, *wd], need_dx);
+                        gemm_backward(&w[*li], &cols, &d, n, l, [*c, *h, *wd], need_dx)?;
                     dw[*li] = gw;
                     db[*li] = gb;
                     d = dx;
@@ -255,12 +262,12 @@ impl Net {
                 break;
             }
         }
-        Grads {
+        Ok(Grads {
             dw,
             db,
             loss,
             correct,
-        }
+        })
     }
 
     /// Trains on `train` as `cfg` says; `on_step(epoch, step, steps_per_epoch,
@@ -320,7 +327,8 @@ impl Net {
                 Ok(self.grads(&w, &b, data, bb)),
             )
         };
-        let g2 = g2.map_err(|_| Error::invalid("training", "a worker thread failed"))?;
+        let g2 = g2.map_err(|_| Error::invalid("training", "a worker thread failed"))??;
+        let g1 = g1?;
         let scale = 1.0 / idx.len() as f32;
         self.step += 1;
         let t = self.step as i32;
@@ -414,7 +422,7 @@ impl Net {
             for i in start..end {
                 x.extend(data.image(i).iter().map(|&p| f32::from(p) / 255.0));
             }
-            Ok(self.forward(&w, &b, x, end - start, false).0)
+            Ok(self.forward(&w, &b, x, end - start, false)?.0)
         })
     }
 
@@ -695,26 +703,6 @@ fn shrink(
     Ok(())
 }
 
-/// Dot product with 8 independent accumulators (vectorizes; a plain
-/// iterator sum of floats is sequential).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
 fn weakest(norms: &[f32], k: usize) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..norms.len()).collect();
     idx.sort_by(|&a, &b| norms[a].total_cmp(&norms[b]).then(a.cmp(&b)));
@@ -768,12 +756,10 @@ fn im2col(
                         }
                         let src = &plane[iy as usize * w..(iy as usize + 1) * w];
                         let dst = &mut row[sn * p + oy * wo..sn * p + (oy + 1) * wo];
-                        for (ox, d) in dst.iter_mut().enumerate() {
-                            let ix = (ox * s + xx) as isize - pad;
-                            if ix >= 0 && ix < w as isize {
-                                *d = src[ix as usize];
-                            }
-                        }
+                        let (lo, hi) = valid_ox(xx, s, l.padding, w, wo);
+                        let src = src.iter().skip((lo * s + xx).saturating_sub(l.padding));
+                        let src = src.step_by(s);
+                        dst[lo..hi].iter_mut().zip(src).for_each(|(d, v)| *d = *v);
                     }
                 }
             }
@@ -782,31 +768,42 @@ fn im2col(
     cols
 }
 
-/// `out[s][o][p] = b[o] + sum_r W[o][r] cols[r][s*P + p]` (NCHW output).
-fn gemm_forward(w: &[f32], b: &[f32], cols: &[f32], n: usize, l: &WLayer) -> Vec<f32> {
+/// The output columns `lo..hi` whose input column `ox * s + xx - pad` lies in
+/// `0..w` (`wo` output columns).
+fn valid_ox(xx: usize, s: usize, pad: usize, w: usize, wo: usize) -> (usize, usize) {
+    let lo = pad.saturating_sub(xx).div_ceil(s).min(wo);
+    let hi = (w + pad).saturating_sub(xx).div_ceil(s).clamp(lo, wo);
+    (lo, hi)
+}
+
+/// `out[s][o][p] = b[o] + sum_r W[o][r] cols[r][s*P + p]` (NCHW output), the
+/// sum in increasing `r` on the shared float GEMM ([`sgemm::gemm_acc`]).
+fn gemm_forward(w: &[f32], b: &[f32], cols: &[f32], n: usize, l: &WLayer) -> Result<Vec<f32>> {
     let rows = l.rows();
     let c_out = l.spec.c_out;
     let p = l.out_hw[0] * l.out_hw[1];
     let np = n * p;
-    let mut om = vec![0.0f32; c_out * np];
-    for o in 0..c_out {
-        let dst = &mut om[o * np..(o + 1) * np];
-        dst.iter_mut().for_each(|v| *v = b[o]);
-        for r in 0..rows {
-            let wv = w[o * rows + r];
-            if wv == 0.0 {
-                continue;
-            }
-            let src = &cols[r * np..(r + 1) * np];
-            dst.iter_mut().zip(src).for_each(|(d, s)| *d += wv * s);
-        }
-    }
+    let mut om: Vec<f32> = b
+        .iter()
+        .take(c_out)
+        .flat_map(|&bo| std::iter::repeat_n(bo, np))
+        .collect();
+    sgemm::gemm_acc(
+        Mat::row_major(w, c_out, rows)?,
+        Mat::row_major(cols, rows, np)?,
+        &mut om,
+        np,
+    )?;
     // [o][s][p] -> [s][o][p]
-    let mut out = vec![0.0f32; c_out * np];
-    for o in 0..c_out {
-        for s in 0..n {
-            out[(s * c_out + o) * p..(s * c_out + o + 1) * p]
-                .copy_from_slice(&om[o * np + s * p..o * np + (s + 1) * p]);
+    Ok(swap_outer(&om, c_out, n, p))
+}
+
+/// `x` as `[a][b][p]` rearranged to `[b][a][p]` (blocks of `p` values).
+fn swap_outer(x: &[f32], a: usize, b: usize, p: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(a * b * p);
+    for j in 0..b {
+        for i in 0..a {
+            out.extend_from_slice(&x[(i * b + j) * p..(i * b + j + 1) * p]);
         }
     }
     out
@@ -821,45 +818,32 @@ fn gemm_backward(
     l: &WLayer,
     [c, h, wd]: [usize; 3],
     need_dx: bool,
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
     let rows = l.rows();
     let c_out = l.spec.c_out;
     let p = l.out_hw[0] * l.out_hw[1];
     let np = n * p;
-    let mut dm = vec![0.0f32; c_out * np];
-    for o in 0..c_out {
-        for s in 0..n {
-            dm[o * np + s * p..o * np + (s + 1) * p]
-                .copy_from_slice(&dout[(s * c_out + o) * p..(s * c_out + o + 1) * p]);
-        }
-    }
+    let dm = swap_outer(dout, n, c_out, p);
     let mut dw = vec![0.0f32; c_out * rows];
-    let mut db = vec![0.0f32; c_out];
-    for o in 0..c_out {
-        let g = &dm[o * np..(o + 1) * np];
-        db[o] = g.iter().sum();
-        for r in 0..rows {
-            let src = &cols[r * np..(r + 1) * np];
-            dw[o * rows + r] = dot(g, src);
-        }
-    }
+    let db: Vec<f32> = dm.chunks_exact(np.max(1)).map(|g| g.iter().sum()).collect();
+    // dW = dY cols^T, the sum in increasing s*P + p.
+    sgemm::gemm_acc(
+        Mat::row_major(&dm, c_out, np)?,
+        Mat::transposed(cols, np, rows)?,
+        &mut dw,
+        rows,
+    )?;
     if !need_dx {
-        return (dw, db, Vec::new());
+        return Ok((dw, db, Vec::new()));
     }
+    // dcols = W^T dY, the sum in increasing o.
     let mut dcols = vec![0.0f32; rows * np];
-    for o in 0..c_out {
-        let g = &dm[o * np..(o + 1) * np];
-        for r in 0..rows {
-            let wv = w[o * rows + r];
-            if wv == 0.0 {
-                continue;
-            }
-            dcols[r * np..(r + 1) * np]
-                .iter_mut()
-                .zip(g)
-                .for_each(|(d, g)| *d += wv * g);
-        }
-    }
+    sgemm::gemm_acc(
+        Mat::transposed(w, rows, c_out)?,
+        Mat::row_major(&dm, c_out, np)?,
+        &mut dcols,
+        np,
+    )?;
     // col2im
     let (k, s, pad) = (l.spec.k, l.spec.stride, l.spec.padding as isize);
     let [ho, wo] = l.out_hw;
@@ -876,19 +860,20 @@ fn gemm_backward(
                         if iy < 0 || iy >= h as isize {
                             continue;
                         }
-                        for ox in 0..wo {
-                            let ix = (ox * s + xx) as isize - pad;
-                            if ix >= 0 && ix < wd as isize {
-                                dx[base + iy as usize * wd + ix as usize] +=
-                                    row[sn * p + oy * wo + ox];
-                            }
-                        }
+                        let (lo, hi) = valid_ox(xx, s, l.spec.padding, wd, wo);
+                        let line = base + iy as usize * wd;
+                        let dst = dx[line..line + wd].iter_mut();
+                        let src = &row[sn * p + oy * wo + lo..sn * p + oy * wo + hi];
+                        dst.skip((lo * s + xx).saturating_sub(l.spec.padding))
+                            .step_by(s)
+                            .zip(src)
+                            .for_each(|(d, g)| *d += g);
                     }
                 }
             }
         }
     }
-    (dw, db, dx)
+    Ok((dw, db, dx))
 }
 
 /// Max pooling of `planes` planes `h x w`, window and stride `k`; returns the
@@ -941,7 +926,7 @@ mod tests {
         let mut rng = Rng::new(3);
         let x: Vec<f32> = (0..2 * c * h * wd).map(|_| rng.unit()).collect();
         let cols = im2col(&x, 2, l.in_shape, &l.spec, l.out_hw);
-        let got = gemm_forward(&w[1], &b, &cols, 2, l);
+        let got = gemm_forward(&w[1], &b, &cols, 2, l).unwrap();
         let wt = crate::epitome::materialize(&l.esp, &l.e).unwrap();
         let xt = Tensor4::new("x", [2, c, h, wd], x).unwrap();
         let want = conv2d(
@@ -970,14 +955,14 @@ mod tests {
         let idx = [0usize, 1, 2, 3];
         let w = net.effective_weights().unwrap();
         let b = net.biases();
-        let g = net.grads(&w, &b, &data, &idx);
+        let g = net.grads(&w, &b, &data, &idx).unwrap();
         for (li, r) in [(0usize, 4usize), (1, 17), (2, 100)] {
             let h = 1e-2f32;
             let mut wp = w.clone();
             wp[li][r] += h;
-            let lp = net.grads(&wp, &b, &data, &idx).loss;
+            let lp = net.grads(&wp, &b, &data, &idx).unwrap().loss;
             wp[li][r] -= 2.0 * h;
-            let lm = net.grads(&wp, &b, &data, &idx).loss;
+            let lm = net.grads(&wp, &b, &data, &idx).unwrap().loss;
             let fd = (lp - lm) / (2.0 * f64::from(h));
             let an = f64::from(g.dw[li][r]);
             assert!(
