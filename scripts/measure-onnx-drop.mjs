@@ -7,9 +7,10 @@
 //
 // Each run opens a fresh page (the module is fetched and compiled after the drop: "cold"),
 // then drops the file a second time on the same page ("warm": the module is loaded).
-// The file's bytes reach the page before the clock starts (a route serves them), as a
-// reader's file is on their disk.
+// The file's bytes reach the page before the clock starts (a second local server sends
+// them), as a reader's file is on their disk.
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,19 +30,25 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '
 const METHODS = ['dense:bits=8', 'epitome:bits=8,ratio=4', 'prune:kind=crossbar,ratio=0.5,bits=8'];
 
 const { server, url } = await serve(path.join(root, 'www'));
+// The file from a second local origin (a playwright route of 100 MB crashed the page).
+const files = http.createServer((req, res) => {
+  res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Access-Control-Allow-Origin': '*', 'Content-Length': bytes.length });
+  res.end(bytes);
+});
+await new Promise((resolve) => files.listen(0, '127.0.0.1', resolve));
+const fileUrl = `http://127.0.0.1:${files.address().port}/file.onnx`;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
 const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
 try {
   for (let r = 0; r < runs; r++) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.route('**/__measure/file.onnx', (route) => route.fulfill({ body: bytes, contentType: 'application/octet-stream' }));
     await page.goto(`${url}#panel=costs&net=resnet50-imagenet&m=${METHODS.map(encodeURIComponent).join('~')}`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
     await page.waitForFunction(() => /^resnet50-imagenet on /.test(document.querySelector('#costs-summary')?.textContent ?? ''), null, { timeout: 30000 });
-    await page.evaluate(async (n) => {
-      const blob = await (await fetch('/__measure/file.onnx')).blob();
+    await page.evaluate(async ([n, u]) => {
+      const blob = await (await fetch(u)).blob();
       window.__measureFile = new File([blob], n);
-    }, name);
+    }, [name, fileUrl]);
     for (const kind of ['cold', 'warm']) {
       const ms = await page.evaluate((n) => new Promise((resolve, reject) => {
         const summary = document.querySelector('#costs-summary');
@@ -74,4 +81,5 @@ try {
 } finally {
   await browser.close();
   server.close();
+  files.close();
 }

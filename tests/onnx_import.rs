@@ -554,4 +554,31 @@ fn short_window_attributes_are_refused_before_tract_parses_them() {
     );
     assert!(check_runnable(&[]).is_err());
     assert!(check_runnable(&good[..good.len() / 2]).is_err());
+    // An axis beyond 4 dims (a Flatten of axis 45 panicked in tract-hir) and an input
+    // nobody produces (tract-onnx looked it up unchecked).
+    let mut flat = node("f1", "Flatten", &["y2"], &["z"]);
+    flat.attribute = vec![AttributeProto {
+        name: "axis".into(),
+        i: 45,
+        r#type: 2,
+        ..Default::default()
+    }];
+    let bytes = model(x(), vec![flat], "z");
+    assert!(err(&bytes, &o).contains("node 'f1' (Flatten): axis"));
+    let e = check_runnable(&bytes).unwrap_err().to_string();
+    assert!(e.contains("node 'f1' (Flatten): axis"), "{e}");
+    let bytes = model(x(), vec![node("a1", "Add", &["y2", "ghost"], &["z"])], "z");
+    let e = check_runnable(&bytes).unwrap_err().to_string();
+    assert!(
+        e.contains("node 'a1' (Add)") && e.contains("'ghost'"),
+        "{e}"
+    );
+    // A node without outputs (a Flatten of none panicked in tract-hir).
+    let bytes = model(x(), vec![node("f2", "Flatten", &["y2"], &[])], "y2");
+    assert!(err(&bytes, &o).contains("node 'f2' (Flatten)"));
+    let e = check_runnable(&bytes).unwrap_err().to_string();
+    assert!(
+        e.contains("node 'f2' (Flatten)") && e.contains("0 outputs"),
+        "{e}"
+    );
 }

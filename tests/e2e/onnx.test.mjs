@@ -100,6 +100,13 @@ test('an ONNX file dropped on the costs panel is costed like the zoo network; a 
   assert.match(page.url(), /net=file%3Alenet\.onnx|net=file:lenet\.onnx/);
   await page.screenshot({ path: path.join(results, 'costs-onnx.png'), fullPage: false });
 
+  // The design search runs on the imported network (the main module takes its description).
+  await page.fill('#search-form input[name="generations"]', '3');
+  await page.fill('#search-form input[name="population"]', '8');
+  await page.click('#search-start');
+  await page.waitForSelector('#search-root[data-search-done="true"]', { state: 'attached', timeout: 60000 });
+  assert.match(await page.textContent('#search-status'), /^file:lenet\.onnx: generation 3, .* done/);
+
   // A truncated file, picked with the file input: one line, the file named, nothing else changes.
   const bytes = fs.readFileSync(fixture);
   await page.setInputFiles('#costs-onnx-file', { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, 1000) });
@@ -110,13 +117,54 @@ test('an ONNX file dropped on the costs panel is costed like the zoo network; a 
   assert.equal(await page.$eval('#costs-net', (s) => s.value), 'file:lenet.onnx');
   assert.deepEqual(await tableRows(page), mine);
 
-  // The search runs on the imported network (the main module takes its spec).
   // A reload cannot bring the file back: the zoo default, and a notice saying why.
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
   await page.waitForSelector('#link-errors:not([hidden])');
   assert.match(await page.textContent('#link-errors'), /"lenet\.onnx" was a file dropped on the page, which a link cannot carry/);
   assert.notEqual(await page.$eval('#costs-net', (s) => s.value), 'file:lenet.onnx');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('Try it: the tract-core engine loads on demand and gives the epim engine\'s classes; an ONNX classifier joins', async () => {
+  const { tinyOnnx } = await import('../../scripts/tiny-onnx.mjs');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const problems = [];
+  const fetched = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => fetched.push(r.url()));
+  await page.goto(`${url}#panel=try&img=3`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  const preds = () => page.$$eval('#try-all tbody tr', (trs) => trs.map((tr) => [tr.dataset.model, tr.cells[1].textContent]));
+  await page.waitForFunction(() => [...document.querySelectorAll('#try-all tbody tr td.pred')].every((td) => /\d/.test(td.textContent)), null, { timeout: 20000 });
+  const epim = await preds();
+  assert.ok(epim.length >= 9, 'every shipped MNIST model has a row');
+  assert.ok(!fetched.some((u) => u.includes('/pkg-onnx/')), 'tract-core is not fetched before it is chosen');
+
+  await page.selectOption('#try-engine', 'tract-core');
+  await page.waitForSelector('#try-root[data-engine="tract-core"]', { timeout: 30000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#try-all tbody tr td.pred')].every((td) => /\d/.test(td.textContent)), null, { timeout: 20000 });
+  assert.ok(fetched.some((u) => u.includes('/pkg-onnx/epim_onnx_bg.wasm')), 'the module was fetched when chosen');
+  assert.match(await page.textContent('#try-engine-status'), /tract-core ready \(\d+ models compiled/);
+  const tract = await preds();
+  // The same class on every model (the probabilities agree to the shown 0.1 % but for rare rounding flips).
+  assert.deepEqual(tract.map(([id, p]) => [id, p.split(' ')[0]]), epim.map(([id, p]) => [id, p.split(' ')[0]]));
+
+  // An MNIST-shaped ONNX classifier (1x28x28 in, 10 out) joins and classifies through tract-core.
+  await page.setInputFiles('#try-file', { name: 'tiny.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(tinyOnnx({ h: 28, w: 28 })) });
+  await page.waitForFunction(() => document.querySelector('#try-model')?.value === 'file:tiny.onnx', null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('#try-pred')?.dataset.model === 'file:tiny.onnx', null, { timeout: 20000 });
+  assert.match(await page.textContent('#try-pred'), /\d/);
+  assert.match(await page.textContent('#try-model-info'), /tract-core/);
+  // A classifier of 5 classes is refused inline, the output's size named.
+  await page.setInputFiles('#try-file', { name: 'five.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(tinyOnnx({ h: 28, w: 28, classes: 5 })) });
+  await page.waitForSelector('#try-error:not([hidden])');
+  assert.match(await page.textContent('#try-error'), /^That ONNX file cannot classify digits here: .*10 values/);
+  await page.selectOption('#try-engine', 'epim');
+  await page.waitForSelector('#try-root[data-engine="epim"]');
+  await page.screenshot({ path: path.join(results, 'try-tract.png') });
   assert.deepEqual(problems, []);
   await page.close();
 });

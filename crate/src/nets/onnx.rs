@@ -479,6 +479,8 @@ pub fn check_runnable(bytes: &[u8]) -> Result<()> {
         check_tensor("initializer", t)?;
         consts.insert(t.name.as_str(), t);
     }
+    let mut defined: std::collections::HashSet<&str> = consts.keys().copied().collect();
+    defined.extend(graph.input.iter().map(|i| i.name.as_str()));
     for (i, n) in graph.node.iter().enumerate() {
         let label = || node_label(i, n);
         for a in &n.attribute {
@@ -501,6 +503,31 @@ pub fn check_runnable(bytes: &[u8]) -> Result<()> {
             }
         }
         check_window(n, &consts, &label)?;
+        // tract-onnx looks every input up by name unchecked (an unknown one panicked).
+        if let Some(v) = n
+            .input
+            .iter()
+            .find(|v| !v.is_empty() && !defined.contains(v.as_str()))
+        {
+            return Err(Error::invalid(
+                label(),
+                format!(
+                    "input '{}' is not a graph input, an initializer or an earlier node's output",
+                    echo(v)
+                ),
+            ));
+        }
+        defined.extend(n.output.iter().map(String::as_str));
+    }
+    if let Some(o) = graph
+        .output
+        .iter()
+        .find(|o| !defined.contains(o.name.as_str()))
+    {
+        return Err(Error::invalid(
+            "graph.output",
+            format!("'{}' is produced by no node", echo(&o.name)),
+        ));
     }
     Ok(())
 }
@@ -518,6 +545,27 @@ fn check_window(
     consts: &HashMap<&str, &TensorProto>,
     label: &dyn Fn() -> String,
 ) -> Result<()> {
+    // tract-hir takes a node's first output (and most ops their first input) unchecked.
+    if n.output.iter().all(String::is_empty)
+        || (n.op_type != "Constant" && n.input.iter().all(String::is_empty))
+    {
+        return Err(Error::invalid(
+            label(),
+            format!(
+                "{} inputs and {} outputs: every node needs both (a Constant no input)",
+                n.input.len(),
+                n.output.len()
+            ),
+        ));
+    }
+    // tract indexes shapes with an `axis` unchecked (a Flatten of axis 45 panicked):
+    // every tensor here has at most 4 dims.
+    if let Some(a) = attr(n, "axis").filter(|a| !(-4..=4).contains(&a.i)) {
+        return Err(Error::invalid(
+            format!("{}: axis", label()),
+            format!("must be in -4..=4 (tensors of at most 4 dims), got {}", a.i),
+        ));
+    }
     if !matches!(n.op_type.as_str(), "Conv" | "MaxPool" | "AveragePool") {
         return Ok(());
     }
