@@ -15,6 +15,10 @@ export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-3}"
 # --out-dir is resolved from crate/.
 # The trainer (feature `train`) is in the package: the page trains in a worker.
 wasm-pack build crate --target web --out-dir ../www/pkg --mode no-install "$mode" -- --features train
+# The second module, fetched by the page only on demand (an .onnx file dropped on the
+# Crossbar costs panel, the tract-core engine in Try it): tract-onnx + tract-core and the
+# importer (crate-onnx/, docs/import.md). Kept out of www/pkg so the first load stays small.
+wasm-pack build crate-onnx --target web --out-dir ../www/pkg-onnx --mode no-install "$mode"
 # Plain doc comments in the TypeScript declarations (tsify-next writes the docs of
 # macro-generated fields as raw-string tokens); docs/api.md is generated from them.
 node scripts/api-reference.mjs --fix-dts

@@ -22,6 +22,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { tinyOnnx } from './tiny-onnx.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BAD = ['bad-error', 'slow', 'trap', 'unhealthy', 'hang', 'big-memory'];
@@ -135,7 +136,11 @@ async function work() {
   const { harden, isTrap } = await import(pathToFileURL(path.join(root, 'www/js/wasm.js')).href);
   harden(m);
   const page = await pageModules();
-  const memory = () => wasmExports.memory.buffer.byteLength;
+  // The on-demand module (www/pkg-onnx: ONNX import, tract-core), next to the package.
+  const onnxDir = path.join(pkg, '..', 'pkg-onnx');
+  const onnx = await import(pathToFileURL(path.join(onnxDir, 'epim_onnx.js')).href);
+  const onnxExports = await onnx.default({ module_or_path: fs.readFileSync(path.join(onnxDir, 'epim_onnx_bg.wasm')) });
+  const memory = () => wasmExports.memory.buffer.byteLength + onnxExports.memory.buffer.byteLength;
   const modelBytes = new Uint8Array(fs.readFileSync(path.join(root, 'models/mnist-cnn-epim2.25-8b.safetensors')));
   const healthy = () => {
     const r = m.epitomeInfo({ layer: { c_out: 8, c_in: 4, k_h: 3, k_w: 3 }, epitome: { e_out: 4, e_in: 2, e_h: 4, e_w: 4 } });
@@ -148,7 +153,7 @@ async function work() {
     const rng = mulberry32(seed);
     let c;
     try {
-      c = makeCase(rng, m, live, session, modelBytes, page, only);
+      c = makeCase(rng, m, live, session, modelBytes, page, only, onnx);
     } catch (e) {
       if (String(e?.message).startsWith('--only')) throw e;
       seed += 1; // the generator itself tripped over a hostile value (a revoked Proxy): no case
@@ -289,7 +294,7 @@ const TRAIN_IDX = (() => {
 })();
 
 /** One case: which export, a printable input, and the call. */
-function makeCase(rng, m, live, session, modelBytes, page, only) {
+function makeCase(rng, m, live, session, modelBytes, page, only, onnx) {
   const r = rng();
   const arg = (base) => (rng() < 0.85 ? mutate(rng, base) : hostile(rng));
   const cases = [
@@ -361,6 +366,24 @@ function makeCase(rng, m, live, session, modelBytes, page, only) {
     ['pimAdcChoices', () => { const b = rng() < 0.5 ? Math.floor(rng() * 18) : hostile(rng); return ['pimAdcChoices', b, () => m.pimAdcChoices(b)]; }],
     ['pimCheckKnobs', () => { const k = arg(PIM_KNOBS); return ['pimCheckKnobs', k, () => m.pimCheckKnobs(k)]; }],
     ['pimDrawCurve', () => { const c = hostile(rng), d = arg({ title: 't', x_desc: 'x', y_desc: 'y', series: [{ label: 'a', points: [{ x: 1, y: 2, spread: 0 }] }] }); return ['pimDrawCurve', [c, d], () => m.drawCurve(c, d, hostile(rng))]; }],
+    // The on-demand module (issue 18, issue 12): ONNX import, compare on it, tract-core.
+    ['importOnnx', () => {
+      const b = rng() < 0.7 ? mutateBytes(rng, TINY_ONNX) : hostile(rng), o = rng() < 0.5 ? undefined : arg({ name: 'n', inputShape: [1, 1, 8, 8], wBits: 4 });
+      return ['importOnnx', [b, o], () => onnx.importOnnx(b, o)];
+    }],
+    ['OnnxNetwork.compare', () => {
+      const a = arg({ baseline: 'dense:bits=32', methods: ['prune:kind=crossbar,ratio=0.5,bits=8', 'epitome:bits=3,ratio=2'] });
+      return ['OnnxNetwork.compare', a, () => { const n = onnx.OnnxNetwork.import(TINY_ONNX); try { n.summary(); return n.compare(a); } finally { n.free(); } }];
+    }],
+    ['OnnxClassifier', () => {
+      const b = rng() < 0.7 ? mutateBytes(rng, TINY_ONNX_28) : hostile(rng), x = rng() < 0.5 ? new Float32Array(784).fill(rng()) : hostile(rng);
+      return ['OnnxClassifier', [b, x], () => { const c = onnx.OnnxClassifier.load(b); try { return c.classifyImage(x).class; } finally { c.free(); } }];
+    }],
+    ['TractModel', () => {
+      const b = rng() < 0.3 ? modelBytes : rng() < 0.5 ? mutateBytes(rng, modelBytes) : hostile(rng), k = 1 + Math.floor(rng() * 3);
+      const x = rng() < 0.5 ? new Float32Array(784 * k).fill(rng()) : hostile(rng), n = rng() < 0.5 ? k : hostile(rng);
+      return ['TractModel', [x, n], () => { const t = onnx.TractModel.load(b); try { return t.logits(x, n); } finally { t.free(); } }];
+    }],
     ['urlState', () => { const h = hostileHash(rng, page); return ['urlState', h, () => openLink(m, page, h)]; }],
     // Training (docs/training.md): settings, then a run on 128 generated images, a few batches.
     ['checkTrainSettings', () => { const a = arg(TRAIN_SETTINGS); return ['checkTrainSettings', a, () => m.checkTrainSettings(a)]; }],
@@ -461,6 +484,8 @@ function openLink(m, page, hash) {
 }
 
 /** A valid IDX pair: 3 images of 28x28 and their labels (the page's test subset format). */
+const TINY_ONNX = tinyOnnx();
+const TINY_ONNX_28 = tinyOnnx({ h: 28, w: 28 });
 const IDX_IMAGES = new Uint8Array([0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 28, 0, 0, 0, 28, ...new Array(3 * 784).fill(7)]);
 const IDX_LABELS = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]);
 

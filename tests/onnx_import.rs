@@ -516,3 +516,69 @@ fn a_small_valid_graph_imports_and_its_hostile_variants_fail_naming_the_node() {
     );
     assert!(e.contains("...") && e.len() < 600, "{e}");
 }
+
+/// Window attributes of the wrong length made tract-core 0.23.9 panic (index out of
+/// bounds in its padding code; found by scripts/fuzz.mjs on the page's module): they are
+/// refused by the check pass, naming the node and the attribute, in the import and in
+/// `check_runnable` (the page's ONNX classifier).
+#[test]
+fn short_window_attributes_are_refused_before_tract_parses_them() {
+    use epim::nets::onnx::check_runnable;
+    let o = ImportOptions::default();
+    let good = model(x(), vec![], "y2");
+    assert!(check_runnable(&good).is_ok());
+    for (name, v) in [
+        ("kernel_shape", vec![3]),
+        ("strides", vec![1]),
+        ("dilations", vec![1, 1, 1]),
+        ("pads", vec![1, 1]),
+        ("strides", vec![0, 1]),
+        ("pads", vec![1, 1, 1, 5000]),
+    ] {
+        let mut m = ModelProto::decode(&good[..]).unwrap();
+        let n = &mut m.graph.as_mut().unwrap().node[0];
+        n.attribute.retain(|a| a.name != name);
+        n.attribute.push(ints(name, &v));
+        let bytes = m.encode_to_vec();
+        let e = err(&bytes, &o);
+        assert!(e.contains(&format!("node 'c1' (Conv): {name}")), "{e}");
+        let e = check_runnable(&bytes).unwrap_err().to_string();
+        assert!(e.contains(&format!("node 'c1' (Conv): {name}")), "{e}");
+    }
+    let mut m = ModelProto::decode(&good[..]).unwrap();
+    m.graph.as_mut().unwrap().initializer[0] = floats("w1", &[4, 3, 9]);
+    let e = err(&m.encode_to_vec(), &o);
+    assert!(
+        e.contains("node 'c1' (Conv): weights") && e.contains("4 dims"),
+        "{e}"
+    );
+    assert!(check_runnable(&[]).is_err());
+    assert!(check_runnable(&good[..good.len() / 2]).is_err());
+    // An axis beyond 4 dims (a Flatten of axis 45 panicked in tract-hir) and an input
+    // nobody produces (tract-onnx looked it up unchecked).
+    let mut flat = node("f1", "Flatten", &["y2"], &["z"]);
+    flat.attribute = vec![AttributeProto {
+        name: "axis".into(),
+        i: 45,
+        r#type: 2,
+        ..Default::default()
+    }];
+    let bytes = model(x(), vec![flat], "z");
+    assert!(err(&bytes, &o).contains("node 'f1' (Flatten): axis"));
+    let e = check_runnable(&bytes).unwrap_err().to_string();
+    assert!(e.contains("node 'f1' (Flatten): axis"), "{e}");
+    let bytes = model(x(), vec![node("a1", "Add", &["y2", "ghost"], &["z"])], "z");
+    let e = check_runnable(&bytes).unwrap_err().to_string();
+    assert!(
+        e.contains("node 'a1' (Add)") && e.contains("'ghost'"),
+        "{e}"
+    );
+    // A node without outputs (a Flatten of none panicked in tract-hir).
+    let bytes = model(x(), vec![node("f2", "Flatten", &["y2"], &[])], "y2");
+    assert!(err(&bytes, &o).contains("node 'f2' (Flatten)"));
+    let e = check_runnable(&bytes).unwrap_err().to_string();
+    assert!(
+        e.contains("node 'f2' (Flatten)") && e.contains("0 outputs"),
+        "{e}"
+    );
+}

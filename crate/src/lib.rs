@@ -64,8 +64,20 @@ pub mod units;
 #[cfg(feature = "train")]
 pub mod train;
 
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "bindings"))]
 pub mod wasm;
+/// The strict JS conversions of the bindings (`wasm::convert`), also for the
+/// on-demand module crate-onnx/, which builds without the feature `bindings`.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "bindings"))]
+pub use wasm::convert as wasm_convert;
+/// The strict JS conversions (see above) when the bindings are off.
+#[cfg(all(
+    target_arch = "wasm32",
+    target_os = "unknown",
+    not(feature = "bindings")
+))]
+#[path = "wasm/convert.rs"]
+pub mod wasm_convert;
 
 pub use epitome::EpitomeSpec;
 pub use error::{Error, Result};

@@ -10,7 +10,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const [name, model, onnx, json, count] = process.argv.slice(2);
 const host = {
   env: 'node',
-  importModule: (spec) => (spec === 'epim' ? import(pathToFileURL(join(root, 'www/pkg/epim.js')).href) : import(spec)),
+  importModule: (spec) => {
+    const own = { epim: 'www/pkg/epim.js', 'epim-onnx': 'www/pkg-onnx/epim_onnx.js' }[spec];
+    return import(own ? pathToFileURL(join(root, own)).href : spec);
+  },
   // User + system CPU time of this process (every thread), in ms.
   cpuMs: () => {
     const u = process.cpuUsage();

@@ -134,4 +134,19 @@ export const tfjs = {
   },
 };
 
-export const runtimes = { epim, ort, tfjs };
+/**
+ * tract-core compiled to wasm (the page's on-demand module www/pkg-onnx, Try it's engine
+ * "tract-core"): the crate's tract graph of the same model file (crate/src/model/tract.rs),
+ * optimized once at load, batches of 64 on a fixed-batch plan.
+ */
+export const tract = {
+  name: 'tract-core',
+  async load(host, files) {
+    const m = await host.importModule('epim-onnx');
+    await (host.env === 'browser' ? m.default() : m.default({ module_or_path: host.bytes('www/pkg-onnx/epim_onnx_bg.wasm') }));
+    const model = m.TractModel.load(host.bytes(files.model));
+    return { logits: (images, n) => model.logits(images, n) };
+  },
+};
+
+export const runtimes = { epim, ort, tfjs, tract };

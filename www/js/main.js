@@ -5,6 +5,7 @@ import { load } from './wasm.js';
 import { decode, encode, checkNames, checkMethods, PANELS } from './state.js';
 import { createStore } from './store.js';
 import { loadManifest } from './models.js';
+import { importedIds } from './onnx.js';
 
 const $ = (sel) => document.querySelector(sel);
 const VIEWS = {
@@ -48,7 +49,9 @@ export function reportLink(errors, { reset = false } = {}) {
  * and replaced.
  */
 function checkLinkNames(core, state, models = null) {
-  const known = { net: core.listNetworks().map((n) => n.name), preset: core.listPresets().map((p) => p.name) };
+  // Networks imported from a file in this tab (onnx.js) are known here, and only here.
+  const nets = [...core.listNetworks().map((n) => n.name), ...importedIds()];
+  const known = { net: nets, preset: core.listPresets().map((p) => p.name) };
   if (models) known.model = models;
   const checked = checkNames(state, known);
   // Methods are checked by the core's parser (the one `compare` uses).

@@ -200,7 +200,13 @@ export function checkNames(state, known) {
   for (const [k, names] of Object.entries(known)) {
     if (!names || out[k] === undefined || names.includes(out[k])) continue;
     const fallback = names.includes(SCHEMA[k].default) ? SCHEMA[k].default : names[0];
-    errors.push(`${k}: no ${k === 'net' ? 'network' : k} named "${echo(String(out[k]))}" (using ${fallback})`);
+    if (k === 'net' && String(out[k]).startsWith('file:')) {
+      // An ONNX file dropped on the costs panel lives in its tab only (www/js/onnx.js).
+      errors.push(`net: "${echo(String(out[k]).slice(5))}" was a file dropped on the page, which a link cannot carry: `
+        + `drop it on the Crossbar costs panel again (using ${fallback})`);
+    } else {
+      errors.push(`${k}: no ${k === 'net' ? 'network' : k} named "${echo(String(out[k]))}" (using ${fallback})`);
+    }
     out[k] = fallback;
   }
   return { state: out, errors };

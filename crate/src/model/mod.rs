@@ -20,12 +20,12 @@ pub mod cost;
 pub mod export;
 pub(crate) mod frame;
 pub mod network;
-#[cfg(all(feature = "onnx", not(target_arch = "wasm32")))]
+#[cfg(feature = "onnx")]
 pub mod onnx;
 pub mod runtime;
 pub mod safetensors;
 pub mod stored;
-#[cfg(all(feature = "tract", not(target_arch = "wasm32")))]
+#[cfg(feature = "tract")]
 pub mod tract;
 
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-#[cfg(all(feature = "onnx", not(target_arch = "wasm32")))]
+#[cfg(feature = "onnx")]
 pub mod onnx;
 mod zoo;
 

@@ -421,6 +421,7 @@ fn check<'a>(graph: &'a pb::GraphProto, options: &ImportOptions) -> Result<Check
                 check_tensor(&label(), t)?;
             }
         }
+        check_window(n, &consts, &label)?;
         for v in n.output.iter().filter(|v| !v.is_empty()) {
             if !defined.insert(v.as_str()) {
                 return Err(Error::invalid(
@@ -443,6 +444,155 @@ fn check<'a>(graph: &'a pb::GraphProto, options: &ImportOptions) -> Result<Check
         input_dims,
         consts,
     })
+}
+
+/// The checks of [`import_onnx`] that guard tract-onnx's parser, for a file that is
+/// run rather than imported (the page's ONNX classifier, any operator): a non-empty
+/// protobuf of at most [`MAX_FILE_BYTES`] with a graph of at most [`MAX_NODES`] nodes,
+/// no subgraphs, every constant tensor as [`import_onnx`] checks it, and the window
+/// attributes of convolutions and poolings well-formed.
+pub fn check_runnable(bytes: &[u8]) -> Result<()> {
+    if bytes.is_empty() {
+        return Err(Error::parse("ONNX file", "the file is empty (0 bytes)"));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::parse("ONNX file", "more than the limit of 2 GiB"));
+    }
+    let proto = pb::ModelProto::decode(bytes).map_err(|e| {
+        Error::parse(
+            "ONNX file",
+            format!("not an ONNX protobuf (truncated or another format): {e}"),
+        )
+    })?;
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| Error::parse("ONNX file", "the model has no graph"))?;
+    if graph.node.is_empty() || graph.node.len() > MAX_NODES {
+        return Err(Error::parse(
+            "ONNX file",
+            format!("{} nodes, not in 1..={MAX_NODES}", graph.node.len()),
+        ));
+    }
+    let mut consts: HashMap<&str, &TensorProto> = HashMap::new();
+    for t in &graph.initializer {
+        check_tensor("initializer", t)?;
+        consts.insert(t.name.as_str(), t);
+    }
+    let mut defined: std::collections::HashSet<&str> = consts.keys().copied().collect();
+    defined.extend(graph.input.iter().map(|i| i.name.as_str()));
+    for (i, n) in graph.node.iter().enumerate() {
+        let label = || node_label(i, n);
+        for a in &n.attribute {
+            if a.g.is_some() || !a.graphs.is_empty() {
+                return Err(Error::invalid(
+                    label(),
+                    format!("subgraph attribute '{}' is not supported", echo(&a.name)),
+                ));
+            }
+            if let Some(t) = &a.t {
+                check_tensor(&label(), t)?;
+            }
+        }
+        if n.op_type == "Constant" {
+            if let (Some(t), Some(out)) = (
+                attr(n, "value").and_then(|a| a.t.as_ref()),
+                n.output.first(),
+            ) {
+                consts.insert(out.as_str(), t);
+            }
+        }
+        check_window(n, &consts, &label)?;
+        // tract-onnx looks every input up by name unchecked (an unknown one panicked).
+        if let Some(v) = n
+            .input
+            .iter()
+            .find(|v| !v.is_empty() && !defined.contains(v.as_str()))
+        {
+            return Err(Error::invalid(
+                label(),
+                format!(
+                    "input '{}' is not a graph input, an initializer or an earlier node's output",
+                    echo(v)
+                ),
+            ));
+        }
+        defined.extend(n.output.iter().map(String::as_str));
+    }
+    if let Some(o) = graph
+        .output
+        .iter()
+        .find(|o| !defined.contains(o.name.as_str()))
+    {
+        return Err(Error::invalid(
+            "graph.output",
+            format!("'{}' is produced by no node", echo(&o.name)),
+        ));
+    }
+    Ok(())
+}
+
+/// Largest kernel, stride, dilation or padding of a window attribute.
+const MAX_WINDOW: i64 = 4096;
+
+/// The window attributes of a 2-D `Conv` / `MaxPool` / `AveragePool` (`kernel_shape`,
+/// `strides`, `dilations`: 2 values; `pads`: 4; each in `0..=4096`, kernel, stride and
+/// dilation at least 1) and a constant `Conv` weight of rank 4, checked before tract
+/// parses the node: tract-core 0.23.9 indexes these per spatial axis and panics on a
+/// shorter list (found by scripts/fuzz.mjs).
+fn check_window(
+    n: &NodeProto,
+    consts: &HashMap<&str, &TensorProto>,
+    label: &dyn Fn() -> String,
+) -> Result<()> {
+    // tract-hir takes a node's first output (and most ops their first input) unchecked.
+    if n.output.iter().all(String::is_empty)
+        || (n.op_type != "Constant" && n.input.iter().all(String::is_empty))
+    {
+        return Err(Error::invalid(
+            label(),
+            format!(
+                "{} inputs and {} outputs: every node needs both (a Constant no input)",
+                n.input.len(),
+                n.output.len()
+            ),
+        ));
+    }
+    // tract indexes shapes with an `axis` unchecked (a Flatten of axis 45 panicked):
+    // every tensor here has at most 4 dims.
+    if let Some(a) = attr(n, "axis").filter(|a| !(-4..=4).contains(&a.i)) {
+        return Err(Error::invalid(
+            format!("{}: axis", label()),
+            format!("must be in -4..=4 (tensors of at most 4 dims), got {}", a.i),
+        ));
+    }
+    if !matches!(n.op_type.as_str(), "Conv" | "MaxPool" | "AveragePool") {
+        return Ok(());
+    }
+    for (name, len, min) in [
+        ("kernel_shape", 2, 1),
+        ("strides", 2, 1),
+        ("dilations", 2, 1),
+        ("pads", 4, 0),
+    ] {
+        let Some(a) = attr(n, name) else { continue };
+        if a.ints.len() != len || a.ints.iter().any(|&v| !(min..=MAX_WINDOW).contains(&v)) {
+            return Err(Error::invalid(
+                format!("{}: {name}", label()),
+                format!("must be {len} integers in {min}..={MAX_WINDOW} (2-D windows only)"),
+            ));
+        }
+    }
+    if n.op_type == "Conv" {
+        let w = n.input.get(1).and_then(|w| consts.get(w.as_str()));
+        if let Some(w) = w.filter(|w| w.dims.len() != 4) {
+            return Err(Error::invalid(
+                format!("{}: weights", label()),
+                format!("must have 4 dims (2-D convolution), got {}", w.dims.len()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `[1, c, h, w]` from `--input-shape` or the file, bounded as the simulator's input.

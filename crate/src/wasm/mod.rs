@@ -11,7 +11,7 @@ use crate::epitome::EpitomeSpec;
 
 mod chart_api;
 mod compare_api;
-mod convert;
+pub mod convert;
 mod epitome_api;
 mod explorer_api;
 mod model_api;

@@ -16,6 +16,7 @@ import { initTrained } from './trained.js';
 import { initPaper } from './paper.js';
 import { initPim } from './pim.js';
 import { initMethodEditor } from './methods.js';
+import { FILE_PREFIX, importNetworkFile, importedNetwork, compareImported } from '../onnx.js';
 
 /** The state keys the comparison reads. */
 export const COST_KEYS = ['net', 'preset', 'acc', 'xbar', 'cell', 'adc', 'base', 'm'];
@@ -38,6 +39,11 @@ const TEMPLATE = `
     reproduces MNSIM's own numbers). Methods use this project's models of epitomes and pruning baselines.</p>
   <form id="costs-form" class="costs-controls" autocomplete="off">
     <label class="span2">Network <select name="net" id="costs-net"></select></label>
+    <div class="wide onnx-drop" id="costs-drop">Your own network: drop an <code>.onnx</code> file on this panel, or
+      <label class="inline">pick one <input type="file" id="costs-onnx-file" accept=".onnx"></label>
+      <span class="hint">(it stays in this tab: a link cannot carry a file)</span></div>
+    <p id="costs-onnx-status" class="hint wide" role="status" aria-live="polite" hidden></p>
+    <p id="costs-onnx-error" class="error wide" role="alert" hidden></p>
     <label>Hardware preset <select name="preset" id="costs-preset"></select></label>
     <label>Accounting <select name="acc"><option value="physical">physical</option><option value="mnsim">mnsim (MNSIM 2.0)</option></select></label>
     <label>Crossbar size (rows = cols) <select name="xbar"><option value="0">preset</option><option>64</option><option>128</option><option>256</option><option>512</option></select></label>
@@ -114,9 +120,12 @@ export async function init(c) {
   initPim(ctx, $('#pim-root')).catch((e) => {
     $('#pim-root').textContent = `The PIM accuracy section could not start: ${e.message}`;
   });
+  wireOnnxDrop();
   $('#costs-form').addEventListener('submit', (ev) => ev.preventDefault());
   // The method rows report through their own (debounced) path.
-  $('#costs-form').addEventListener('change', (ev) => { if (!ev.target.closest('#methods-editor')) readForm(); });
+  $('#costs-form').addEventListener('change', (ev) => {
+    if (!ev.target.closest('#methods-editor') && ev.target.type !== 'file') readForm();
+  });
   $('#costs-log').addEventListener('change', () => redraw());
   onLayoutOrTheme(charts, () => redraw());
   window.addEventListener('epim:reinstantiated', () => recompute());
@@ -129,7 +138,7 @@ export async function init(c) {
 
 function fillForm(s) {
   const f = $('#costs-form').elements;
-  f.net.value = networks.some((n) => n.name === s.net) ? s.net : networks[0].name;
+  f.net.value = [...f.net.options].some((o) => o.value === s.net) ? s.net : networks[0].name;
   f.preset.value = presets.some((p) => p.name === s.preset) ? s.preset : presets[0].name;
   f.acc.value = s.acc;
   f.xbar.value = String(s.xbar);
@@ -186,7 +195,9 @@ async function recompute() {
   $('#costs-skipped').hidden = !skipped.length;
   try {
     const t0 = performance.now();
-    const result = await withCore((m) => m.compare(req));
+    const result = state.net.startsWith(FILE_PREFIX)
+      ? await compareImported(state.net, req)
+      : await withCore((m) => m.compare(req));
     if (settingsKey(ctx.state, COST_KEYS) !== key) return; // the settings moved on meanwhile
     last = { key, result, ms: performance.now() - t0 };
     err.hidden = true;
@@ -199,12 +210,68 @@ async function recompute() {
   }
 }
 
+/** Drop and pick of an .onnx file: the panel's network becomes the file's (this tab only). */
+function wireOnnxDrop() {
+  const panel = ctx.root;
+  panel.addEventListener('dragover', (ev) => {
+    if (![...(ev.dataTransfer?.types ?? [])].includes('Files')) return;
+    ev.preventDefault();
+    $('#costs-drop').classList.add('over');
+  });
+  panel.addEventListener('dragleave', (ev) => {
+    if (!panel.contains(ev.relatedTarget)) $('#costs-drop').classList.remove('over');
+  });
+  panel.addEventListener('drop', (ev) => {
+    const file = ev.dataTransfer?.files?.[0];
+    if (!file) return;
+    ev.preventDefault();
+    $('#costs-drop').classList.remove('over');
+    useOnnxFile(file);
+  });
+  $('#costs-onnx-file').addEventListener('change', (ev) => {
+    const file = ev.target.files?.[0];
+    if (file) useOnnxFile(file);
+    ev.target.value = '';
+  });
+}
+
+/** Imports `file` with the on-demand module; on success the network select shows it and the panel recomputes. */
+async function useOnnxFile(file) {
+  const status = $('#costs-onnx-status'), err = $('#costs-onnx-error');
+  err.hidden = true;
+  status.hidden = false;
+  $('#costs-drop').setAttribute('aria-busy', 'true');
+  try {
+    const e = await importNetworkFile(file, (text) => { status.textContent = `${file.name}: ${text}`; });
+    const select = $('#costs-net');
+    let opt = [...select.options].find((o) => o.value === e.id);
+    if (!opt) {
+      opt = new Option('', e.id);
+      select.add(opt, 0);
+    }
+    const s = e.summary;
+    opt.text = `${e.fileName} (your file, ${formatCount(s.params)} weights)`;
+    status.textContent = `${e.fileName}: ${s.layers} layers, ${formatCount(s.params)} weights, ${formatCount(s.macs)} MACs; `
+      + `${s.weighted_layers} layers with the file's weights (the pruning methods take their masks from them). `
+      + `Imported in ${formatMs(e.ms.import)}${e.ms.module > 50 ? ` after loading the ONNX module in ${formatMs(e.ms.module)}` : ''}.`;
+    if (ctx.state.net === e.id) recompute();
+    else ctx.update({ net: e.id });
+  } catch (e) {
+    status.hidden = true;
+    err.textContent = `${file.name}: ${e.message.startsWith(file.name) ? e.message.slice(file.name.length + 2) : e.message}`;
+    err.hidden = false;
+  } finally {
+    $('#costs-drop').removeAttribute('aria-busy');
+  }
+}
+
 /** Shows `last`, which matches the current settings. */
 function showResult() {
   const r = last.result;
   $('#costs-results').dataset.stale = 'false';
   $('#costs-stale').hidden = true;
-  $('#costs-summary').textContent = `${r.network} on ${r.preset} (${r.accounting} accounting): `
+  const file = importedNetwork(ctx.state.net);
+  $('#costs-summary').textContent = `${file ? `${file.fileName} (imported ONNX file)` : r.network} on ${r.preset} (${r.accounting} accounting): `
     + `${r.rows.length} methods against ${r.baseline.method}, simulated in ${formatMs(last.ms)}.`;
   showTable(r);
   redraw();

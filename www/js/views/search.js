@@ -9,6 +9,7 @@ import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
 import { settingsKey } from '../store.js';
 import { drawCoreFront, drawMessage, onLayoutOrTheme } from '../chart.js';
+import { networkRef } from '../onnx.js';
 
 /** The state keys a search depends on. */
 const SEARCH_KEYS = ['net', 'preset', 'acc', 'xbar', 'cell', 'adc'];
@@ -108,7 +109,7 @@ async function start() {
   if (state.cell) knobs.cell_bits = state.cell;
   if (state.adc) knobs.adc_choice = state.adc;
   const request = {
-    network: state.net, preset: state.preset, accounting: state.acc, knobs,
+    network: networkRef(state.net), preset: state.preset, accounting: state.acc, knobs,
     bits: Number(f.bits.value),
     budget_fraction_of_dense32: Number(f.budget.value),
     search: { seed: Number(f.seed.value), population: Number(f.population.value), generations: Number(f.generations.value) },

@@ -16,12 +16,17 @@ import { formatCount } from '../format.js';
 import { mnistModels, modelBytes, datasetName, loadManifest } from '../models.js';
 import { SCHEMA } from '../state.js';
 import { testSet } from '../testset.js';
+import { withOnnx } from '../onnx.js';
 
 const CHUNK = 100; // images per progress step of the accuracy run
 const COST_PRESET = 'mnsim2';
 
 let ctx, manifest = [];
 const models = new Map(); // id -> core.Model
+// Engine "tract-core" (the on-demand module www/pkg-onnx, loaded when selected): id ->
+// TractModel of the same file; a reader's ONNX classifier runs through tract-core always.
+const tractModels = new Map();
+let engine = 'epim';
 const entries = new Map(); // id -> manifest entry (plus the reader's own files)
 let costs = new Map(); // label -> compareModels row {crossbars, area_um2, accuracy_pct, ...}
 // What the pad shows: {img (28x28 floats), version, index (test image) or -1, label}.
@@ -48,6 +53,9 @@ const TEMPLATE = `
       <p id="try-source" class="hint" aria-live="polite"></p>
     </div>
     <div class="try-out">
+      <label class="inline">Engine <select id="try-engine"><option value="epim">epim (this project's executor)</option>
+        <option value="tract-core">tract-core (loaded when chosen)</option></select></label>
+      <span id="try-engine-status" class="hint" role="status" aria-live="polite"></span>
       <p class="prediction" aria-live="polite"><span id="try-pred">&ndash;</span> <span id="try-time" class="hint"></span></p>
       <p id="try-error" class="error" role="alert" hidden></p>
       <p class="hint try-caption" id="try-all-caption">Your digit, every model. Crossbars and area on the ${COST_PRESET} preset
@@ -75,8 +83,9 @@ const TEMPLATE = `
       </div>
       <progress id="try-progress" max="1" value="0" hidden></progress>
       <p id="try-acc" aria-live="polite"></p>
-      <p class="hint">Model file of your own (this project's .safetensors format): drop it on the drawing box or
-        <label class="filelabel">choose a file <input type="file" id="try-file" accept=".safetensors"></label>.</p>
+      <p class="hint">Model file of your own (this project's .safetensors format, or an ONNX classifier of 1x28x28
+        images into 10 classes, run by tract-core): drop it on the drawing box or
+        <label class="filelabel">choose a file <input type="file" id="try-file" accept=".safetensors,.onnx"></label>.</p>
     </div>
   </div>`;
 
@@ -104,6 +113,7 @@ export async function init(c) {
     clearPad();
   });
   $('#try-random').addEventListener('click', randomImage);
+  $('#try-engine').addEventListener('change', (ev) => setEngine(ev.target.value));
   $('#try-model').addEventListener('change', (ev) => ctx.update({ model: ev.target.value }));
   $('#try-all tbody').addEventListener('click', (ev) => {
     const tr = ev.target.closest('tr[data-model]');
@@ -248,7 +258,61 @@ function plainModelError(e) {
   return `That file is not a usable model: it is not a model file written by this project (epim train, .safetensors) or it is damaged (${short.replace(/\d{12,}/g, (d) => `${d.slice(0, 6)}…`)}).`;
 }
 
+/** Switches the engine of the table and the probabilities; tract-core loads its module and builds each model's plan first. */
+async function setEngine(next) {
+  const status = $('#try-engine-status');
+  if (next === 'tract-core') {
+    status.textContent = 'Loading tract-core (the on-demand module, once per visit)…';
+    try {
+      const t0 = performance.now();
+      const files = await Promise.all(manifest.filter((m) => !m.onnx).map(async (m) => ({ m, bytes: await modelBytes(m) })));
+      await withOnnx((o) => {
+        for (const { m, bytes } of files) if (!tractModels.has(m.id)) tractModels.set(m.id, o.TractModel.load(bytes));
+      });
+      status.textContent = `tract-core ready (${files.length} models compiled in ${formatMs(performance.now() - t0)}).`;
+    } catch (e) {
+      status.textContent = '';
+      showError(`tract-core could not start: ${e.message}`, 'engine');
+      $('#try-engine').value = engine;
+      return;
+    }
+  } else {
+    status.textContent = '';
+  }
+  engine = next;
+  $('#try-engine').value = next;
+  $('#try-root').dataset.engine = next;
+  showError('', 'engine');
+  results = new Map();
+  if (input) classifyAll();
+}
+
+/** A reader's ONNX classifier: tract-onnx loads it (the on-demand module); it runs through tract-core. */
+async function loadOnnxClassifier(file) {
+  try {
+    if (file.size > 64 << 20) throw new Error(`${formatCount(file.size)} bytes; ONNX classifiers are at most 64 MB here`);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    $('#try-engine-status').textContent = 'Loading tract-onnx for your file…';
+    const model = await withOnnx((o) => o.OnnxClassifier.load(bytes));
+    $('#try-engine-status').textContent = '';
+    const entry = { id: `file:${file.name}`, label: `Your ONNX file: ${file.name}`, onnx: true, user: true,
+      summary: 'Loaded from your computer; run by tract-core (tract-onnx), input assumed to be [0, 1] pixels as for the shipped models.' };
+    models.get(entry.id)?.free?.();
+    models.set(entry.id, model);
+    if (!entries.has(entry.id)) $('#try-model').add(new Option(entry.label, entry.id));
+    entries.set(entry.id, entry);
+    results.delete(entry.id);
+    showError('', 'file');
+    ctx.update({ model: entry.id });
+    onModel();
+  } catch (e) {
+    $('#try-engine-status').textContent = '';
+    showError(`That ONNX file cannot classify digits here: ${e.message}`, 'file');
+  }
+}
+
 async function loadUserModel(file) {
+  if (/\.onnx$/i.test(file.name)) return loadOnnxClassifier(file);
   try {
     if (file.size > 64 << 20) throw new Error(`${formatCount(file.size)} bytes; model files are at most 64 MB`);
     const bytes = new Uint8Array(await file.arrayBuffer());
@@ -394,7 +458,7 @@ async function classifyAll(only = null) {
   try {
     await withCore(() => {
       for (const id of ids) {
-        const model = models.get(id);
+        const model = (engine === 'tract-core' && tractModels.get(id)) || models.get(id);
         if (!model || results.get(id)?.version === mine.version) continue;
         const t0 = performance.now();
         const { class: best, probs } = model.classifyImage(mine.img); // the core's class and probabilities
@@ -508,6 +572,10 @@ async function evaluate() {
   const acc = $('#try-acc');
   delete acc.dataset.accuracy;
   delete acc.dataset.model;
+  if (entry.onnx) {
+    acc.textContent = 'The test-subset run uses the epim engine on this project\'s model files; an ONNX file classifies your digits above.';
+    return;
+  }
   try {
     const [{ images, labels }, bytes] = await Promise.all([testSet(), entry.user ? entry.bytes : modelBytes(entry)]);
     const worker = new Worker(new URL('../eval-worker.js', import.meta.url), { type: 'module' });
