@@ -112,7 +112,8 @@ pub struct Cells {
 }
 
 /// The per-cell view of `spec` ([`Cells`]), `shown` rows and channels at most per
-/// side (at most 1024).
+/// side (at most 1024). Errors: the layer is over the explorer's bound, or the
+/// view of `E` would hold more than [`crate::limits::MAX_MATERIALIZED_WEIGHTS`] cells.
 pub fn cells(spec: &EpitomeSpec, shown: usize) -> Result<Cells> {
     if !(1..=1024).contains(&shown) {
         return Err(Error::invalid(
@@ -120,8 +121,21 @@ pub fn cells(spec: &EpitomeSpec, shown: usize) -> Result<Cells> {
             format!("must be in 1..=1024, got {shown}"),
         ));
     }
-    let s = sampling(spec)?;
     let (l, e) = (&spec.layer, &spec.epitome);
+    // W's side is part of W (bounded by `checked`); bound E's side the same way.
+    let e_cells = (e.e_out.min(shown) * e.e_in.min(shown))
+        .saturating_mul(e.e_h)
+        .saturating_mul(e.e_w);
+    let max = crate::limits::MAX_MATERIALIZED_WEIGHTS;
+    if e_cells > max {
+        return Err(Error::invalid(
+            "shown",
+            format!(
+                "{e_cells} epitome cells in the view; at most {max} (show fewer rows and channels)"
+            ),
+        ));
+    }
+    let s = sampling(spec)?;
     let nested = |d0: usize, d1: usize, d2: usize, d3: usize, at: &dyn Fn([usize; 4]) -> u32| {
         (0..d0.min(shown))
             .map(|a| {
@@ -337,6 +351,10 @@ mod tests {
         }
         assert!(cells(&spec, 0).is_err());
         assert!(cells(&spec, 1025).is_err());
+        // 4 x 4 rows and channels of 1024 x 1024 epitome cells: over 2^22.
+        let big = EpitomeSpec::unit_stride([4, 4, 3, 3], [4, 4, 1024, 1024]);
+        let e = cells(&big, 32).unwrap_err().to_string();
+        assert!(e.contains("shown"), "{e}");
     }
 
     fn spec(
