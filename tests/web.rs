@@ -28,6 +28,8 @@ mod model;
 mod model_cost;
 #[path = "web/search.rs"]
 mod search;
+#[path = "web/sgemm.rs"]
+mod sgemm;
 #[path = "web/sim.rs"]
 mod sim;
 
