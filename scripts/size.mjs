@@ -3,7 +3,7 @@
 // - the main module (www/pkg, fetched on every first visit): 4.5 MB raw, 1.2 MB gzip;
 // - the on-demand module (www/pkg-onnx: tract-onnx, tract-core and the ONNX importer,
 //   fetched only when a reader drops an .onnx file or picks the tract-core engine; 14.4 MB
-//   raw / 3.74 MB gzip when it was added): 16 MB raw, 4.2 MB gzip. It is big because
+//   raw / 3.76 MB gzip when it was added): 16 MB raw, 4.2 MB gzip. It is big because
 //   tract-onnx parses every ONNX operator set and tract-core carries its optimizer and
 //   kernels; it never counts towards the first load (tests/e2e/load.test.mjs).
 import fs from 'node:fs';
