@@ -61,28 +61,36 @@ use crate::sim::{
 use crate::{Error, Result};
 
 /// Hardware and bit-width knobs of a comparison (the `simulate` knobs without
-/// preset and accounting).
+/// preset and accounting); natively also the CLI's flags of the same names
+/// (`epim simulate|compare --crossbar-size N ...`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::Args))]
 #[serde(deny_unknown_fields)]
 pub struct Knobs {
-    /// Square crossbar size N.
+    /// Square crossbar size N (rows = columns = subarray rows = N).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
     pub crossbar_size: Option<u32>,
     /// Bits per cell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
     pub cell_bits: Option<u32>,
-    /// ADC table row.
+    /// ADC option (1-9, the row of MNSIM's ADC table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
     pub adc_choice: Option<u32>,
-    /// DAC table row.
+    /// DAC option (1-7, the row of MNSIM's DAC table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
     pub dac_choice: Option<u32>,
-    /// The network's weight bits (methods without `bits=` use them).
+    /// Weight bits of every layer (compare: of the methods without bits=).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
     pub w_bits: Option<u32>,
     /// Activation bits of every layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
     pub a_bits: Option<u32>,
 }
 

@@ -1173,19 +1173,32 @@ fn pool_layer(node: &Node<'_, '_>, at: usize) -> Result<Placed> {
     let p = symmetric_pads(&err, attr_ints(n, "pads"))?;
     node.check_no_dilation()?;
     node.check_auto_pad("auto_pad SAME_* is not supported")?;
+    Ok(pool_spec(node, "MaxPool", [k, s, p], offset(from, at)))
+}
+
+/// The pool layer of `node`: a `kernel`-wide window at `stride` with `padding`
+/// (`[kernel, stride, padding]`), max when the node's op is `max_op`, else average.
+fn pool_spec(
+    node: &Node<'_, '_>,
+    max_op: &str,
+    window: [usize; 3],
+    from: Option<Vec<i64>>,
+) -> Placed {
+    let [kernel, stride, padding] = window;
+    let op = if node.op() == max_op {
+        PoolOp::Max
+    } else {
+        PoolOp::Avg
+    };
     let spec = LayerSpec::Pool {
         name: node.layer_name(),
-        kernel: k,
-        stride: Some(s),
-        padding: (p != 0).then_some(p),
-        op: if node.op() == "MaxPool" {
-            PoolOp::Max
-        } else {
-            PoolOp::Avg
-        },
-        from: offset(from, at),
+        kernel,
+        stride: Some(stride),
+        padding: (padding != 0).then_some(padding),
+        op,
+        from,
     };
-    Ok((spec, None))
+    (spec, None)
 }
 
 /// `GlobalAveragePool` / `GlobalMaxPool` of a square map: a pool over the whole map.
@@ -1196,19 +1209,12 @@ fn global_pool_layer(node: &Node<'_, '_>, at: usize) -> Result<Placed> {
             "global pooling over a {h}x{w} map: square maps only"
         )));
     }
-    let spec = LayerSpec::Pool {
-        name: node.layer_name(),
-        kernel: h,
-        stride: Some(1),
-        padding: None,
-        op: if node.op() == "GlobalMaxPool" {
-            PoolOp::Max
-        } else {
-            PoolOp::Avg
-        },
-        from: offset(from, at),
-    };
-    Ok((spec, None))
+    Ok(pool_spec(
+        node,
+        "GlobalMaxPool",
+        [h, 1, 0],
+        offset(from, at),
+    ))
 }
 
 /// `Add` / `Sum` of two or more equally shaped feature maps: an add layer.

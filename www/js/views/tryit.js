@@ -287,6 +287,19 @@ async function setEngine(next) {
   if (input) classifyAll();
 }
 
+/** Adds (or replaces) a reader's model file in the select and shows it. */
+function addUserModel(entry, model) {
+  models.get(entry.id)?.free?.();
+  models.set(entry.id, model);
+  if (!entries.has(entry.id)) $('#try-model').add(new Option(entry.label, entry.id));
+  entries.set(entry.id, entry);
+  results.delete(entry.id);
+  showError('', 'file');
+  // Not a link setting: the file exists only in this tab.
+  ctx.update({ model: entry.id });
+  onModel();
+}
+
 /** A reader's ONNX classifier: tract-onnx loads it (the on-demand module); it runs through tract-core. */
 async function loadOnnxClassifier(file) {
   try {
@@ -297,14 +310,7 @@ async function loadOnnxClassifier(file) {
     $('#try-engine-status').textContent = '';
     const entry = { id: `file:${file.name}`, label: `Your ONNX file: ${file.name}`, onnx: true, user: true,
       summary: 'Loaded from your computer; run by tract-core (tract-onnx), input assumed to be [0, 1] pixels as for the shipped models.' };
-    models.get(entry.id)?.free?.();
-    models.set(entry.id, model);
-    if (!entries.has(entry.id)) $('#try-model').add(new Option(entry.label, entry.id));
-    entries.set(entry.id, entry);
-    results.delete(entry.id);
-    showError('', 'file');
-    ctx.update({ model: entry.id });
-    onModel();
+    addUserModel(entry, model);
   } catch (e) {
     $('#try-engine-status').textContent = '';
     showError(`That ONNX file cannot classify digits here: ${e.message}`, 'file');
@@ -329,15 +335,7 @@ async function loadUserModel(file) {
       ? ` Trained on ${datasetName(dataset)}, not on digits: it classifies your digit as one of its own 10 classes (numbered 0-9).`
       : '';
     const entry = { id: `file:${file.name}`, label: `Your file: ${file.name}`, summary: `Loaded from your computer.${note}`, dataset, user: true, bytes };
-    models.get(entry.id)?.free?.();
-    models.set(entry.id, model);
-    if (!entries.has(entry.id)) $('#try-model').add(new Option(entry.label, entry.id));
-    entries.set(entry.id, entry);
-    results.delete(entry.id);
-    showError('', 'file');
-    // Not a link setting: the file exists only in this tab.
-    ctx.update({ model: entry.id });
-    onModel();
+    addUserModel(entry, model);
   } catch (e) {
     showError(e.message.startsWith('it ') ? `That file is not a usable model: ${e.message}.` : plainModelError(e), 'file');
   }

@@ -87,7 +87,7 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
         preset: args.hw.preset.clone(),
         accounting: args.hw.accounting()?,
         config: args.hw.config()?,
-        knobs: args.hw.knobs(),
+        knobs: args.hw.knobs.clone(),
         baseline: args.baseline.clone(),
         methods: args.methods.clone(),
         designs,

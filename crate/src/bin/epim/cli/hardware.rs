@@ -19,24 +19,10 @@ pub struct HardwareArgs {
     /// Accounting: physical (default) or mnsim (MNSIM 2.0's numbers).
     #[arg(long)]
     pub accounting: Option<String>,
-    /// Square crossbar size N (rows = columns = subarray rows = N).
-    #[arg(long)]
-    pub crossbar_size: Option<u32>,
-    /// Bits per cell.
-    #[arg(long)]
-    pub cell_bits: Option<u32>,
-    /// ADC option (1-9, MNSIM's table).
-    #[arg(long)]
-    pub adc_choice: Option<u32>,
-    /// DAC option (1-7, MNSIM's table).
-    #[arg(long)]
-    pub dac_choice: Option<u32>,
-    /// Weight bits of every layer (compare: of the methods without bits=).
-    #[arg(long)]
-    pub w_bits: Option<u32>,
-    /// Activation bits of every layer.
-    #[arg(long)]
-    pub a_bits: Option<u32>,
+    /// The knobs: --crossbar-size, --cell-bits, --adc-choice, --dac-choice, --w-bits,
+    /// --a-bits (the library's `Knobs`, read straight from the flags).
+    #[command(flatten)]
+    pub knobs: Knobs,
 }
 
 impl HardwareArgs {
@@ -53,22 +39,10 @@ impl HardwareArgs {
         self.config.as_deref().map(super::read_json).transpose()
     }
 
-    /// The knobs without preset and accounting.
-    pub fn knobs(&self) -> Knobs {
-        Knobs {
-            crossbar_size: self.crossbar_size,
-            cell_bits: self.cell_bits,
-            adc_choice: self.adc_choice,
-            dac_choice: self.dac_choice,
-            w_bits: self.w_bits,
-            a_bits: self.a_bits,
-        }
-    }
-
     /// Everything as simulator options.
     pub fn options(&self) -> epim::Result<SimOptions> {
         Ok(self
-            .knobs()
+            .knobs
             .sim_options(self.accounting()?, self.preset.clone()))
     }
 }
