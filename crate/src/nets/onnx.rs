@@ -172,8 +172,8 @@ fn node_label(i: usize, n: &NodeProto) -> String {
     }
 }
 
-/// Parses ONNX bytes into a network with weights.
-pub fn import_onnx(bytes: &[u8], options: &ImportOptions) -> Result<Imported> {
+/// The model protobuf of a non-empty file of at most [`MAX_FILE_BYTES`].
+fn decode_model(bytes: &[u8]) -> Result<pb::ModelProto> {
     if bytes.is_empty() {
         return Err(Error::parse("ONNX file", "the file is empty (0 bytes)"));
     }
@@ -183,12 +183,17 @@ pub fn import_onnx(bytes: &[u8], options: &ImportOptions) -> Result<Imported> {
             format!("{} bytes, more than the limit of 2 GiB", bytes.len()),
         ));
     }
-    let proto = pb::ModelProto::decode(bytes).map_err(|e| {
+    pb::ModelProto::decode(bytes).map_err(|e| {
         Error::parse(
             "ONNX file",
             format!("not an ONNX protobuf (truncated or another format): {e}"),
         )
-    })?;
+    })
+}
+
+/// Parses ONNX bytes into a network with weights.
+pub fn import_onnx(bytes: &[u8], options: &ImportOptions) -> Result<Imported> {
+    let proto = decode_model(bytes)?;
     let graph = proto
         .graph
         .as_ref()
@@ -452,18 +457,7 @@ fn check<'a>(graph: &'a pb::GraphProto, options: &ImportOptions) -> Result<Check
 /// no subgraphs, every constant tensor as [`import_onnx`] checks it, and the window
 /// attributes of convolutions and poolings well-formed.
 pub fn check_runnable(bytes: &[u8]) -> Result<()> {
-    if bytes.is_empty() {
-        return Err(Error::parse("ONNX file", "the file is empty (0 bytes)"));
-    }
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Error::parse("ONNX file", "more than the limit of 2 GiB"));
-    }
-    let proto = pb::ModelProto::decode(bytes).map_err(|e| {
-        Error::parse(
-            "ONNX file",
-            format!("not an ONNX protobuf (truncated or another format): {e}"),
-        )
-    })?;
+    let proto = decode_model(bytes)?;
     let graph = proto
         .graph
         .as_ref()
