@@ -114,14 +114,24 @@ function classMembers(text) {
 }
 
 
-/** One module's section: its functions, classes and types, at heading level 3 and 4. */
-function moduleSection(mod) {
+/**
+ * One module's section: its functions, classes and types, at heading level 3 and 4.
+ * `seen`: the type declarations of the sections before (name -> text); a type
+ * declared the same way there is named, not repeated.
+ */
+function moduleSection(mod, seen) {
   const decls = declarations(mod.text).filter((d) => !PLUMBING.has(d.name));
   const fns = decls.filter((d) => d.kind === 'function').sort((a, b) => a.name.localeCompare(b.name));
   const classes = decls.filter((d) => d.kind === 'class').sort((a, b) => a.name.localeCompare(b.name));
-  const types = decls.filter((d) => !['function', 'class'].includes(d.kind)).sort((a, b) => a.name.localeCompare(b.name));
+  const allTypes = decls.filter((d) => !['function', 'class'].includes(d.kind)).sort((a, b) => a.name.localeCompare(b.name));
+  const shared = allTypes.filter((t) => seen.get(t.name) === t.text);
+  const types = allTypes.filter((t) => seen.get(t.name) !== t.text);
+  for (const t of allTypes) if (!seen.has(t.name)) seen.set(t.name, t.text);
+  const sharedNote = shared.length
+    ? ` ${shared.length} more types are declared as in the module above and listed there.`
+    : '';
   const parts = [`## ${mod.title}`, '', `${mod.blurb} Declarations: \`${mod.dts}\`.`, '',
-    `${fns.length} functions, ${classes.length} classes, ${types.length} types.`, '', '### Functions', ''];
+    `${fns.length} functions, ${classes.length} classes, ${types.length} types.${sharedNote}`, '', '### Functions', ''];
   for (const f of fns) {
     parts.push(`#### \`${f.name}\``, '', '```ts', f.text.replace(/^export /, ''), '```', '', f.doc, '');
   }
@@ -154,7 +164,8 @@ export function reference(modules) {
     '([limits.md](limits.md)).',
     '',
   ];
-  for (const m of modules) parts.push(...moduleSection(m));
+  const seen = new Map();
+  for (const m of modules) parts.push(...moduleSection(m, seen));
   return `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 

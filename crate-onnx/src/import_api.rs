@@ -5,7 +5,8 @@
 
 use epim::compare::{compare_weighted, CompareRequest};
 use epim::nets::onnx::{import_onnx as run_import, ImportOptions, Imported};
-use epim::wasm_convert::{bytes, from_js, to_js, to_json};
+use epim::sim::NetworkRef;
+use epim::wasm_convert::{bytes, from_js, to_js};
 use epim::Error;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -149,25 +150,22 @@ impl OnnxNetwork {
         #[wasm_bindgen(unchecked_param_type = "Omit<CompareRequest, \"network\">")]
         request: JsValue,
     ) -> Result<JsValue, JsError> {
-        let mut json = to_json(&request, "compare request")?;
-        let serde_json::Value::Object(map) = &mut json else {
+        if !request.is_object() {
             return Err(Error::invalid(
                 "compare request",
                 "must be an object {baseline, methods, ...}",
             )
             .into());
-        };
-        if map.contains_key("network") {
+        }
+        let mut req: CompareRequest = from_js("compare request", &request)?;
+        if req.network.is_some() {
             return Err(Error::invalid(
                 "compare request: network",
                 "must be left out: the network is the imported ONNX file",
             )
             .into());
         }
-        let spec = serde_json::to_value(&self.imported.spec)
-            .map_err(|e| Error::parse("network spec", e))?;
-        map.insert("network".into(), spec);
-        let req: CompareRequest = epim::error::from_json_value("compare request", json)?;
+        req.network = Some(NetworkRef::Spec(self.imported.spec.clone()));
         let weights = Some(self.imported.weights.clone());
         to_js(&compare_weighted(&req, &[], weights)?.with_charts())
     }
