@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaults, encode, decode, hashFromAttributes, checkNames, checkMethods, SCHEMA, MAX_METHODS } from '../../www/js/state.js';
+import { defaults, encode, decode, hashFromAttributes, checkNames, checkMethods, knobsOf, SCHEMA, MAX_METHODS } from '../../www/js/state.js';
 
 test('defaults encode to an empty hash and decode back', () => {
   assert.equal(encode(defaults()), '');
@@ -137,4 +137,10 @@ test('training settings in links: decimals, lists and bounds checked, defaults o
   assert.match(bad.errors.join('\n'), /tlr: must be between 0 and 1/);
   assert.match(bad.errors.join('\n'), /tn: must be one of 1000, 2000/);
   assert.deepEqual([bad.state.tr, bad.state.tlr, bad.state.tn, bad.state.tb, bad.state.tm, bad.state.tds], [2.25, 0.01, 10000, 32, 'epitome', 'mnist']);
+});
+
+test('knobsOf maps the page keys to the core knob names, only those set', () => {
+  assert.deepEqual(knobsOf({ xbar: 128, cell: 2, adc: 5, preset: 'isaac' }), { crossbar_size: 128, cell_bits: 2, adc_choice: 5 });
+  assert.deepEqual(knobsOf({ ...defaults(), xbar: 0, cell: null }), {});
+  assert.deepEqual(knobsOf({ cell: 1 }), { cell_bits: 1 });
 });

@@ -149,6 +149,19 @@ export const SCHEMA = {
 };
 
 /** A fresh state holding every default. */
+/**
+ * The `knobs` object of a compare or search request for the hardware settings of
+ * `s` (crossbar size, cell bits, ADC choice), holding only those set: one mapping
+ * from the page's keys to the core's knob names, for every view that asks the core.
+ */
+export function knobsOf(s) {
+  const knobs = {};
+  if (s.xbar) knobs.crossbar_size = s.xbar;
+  if (s.cell) knobs.cell_bits = s.cell;
+  if (s.adc) knobs.adc_choice = s.adc;
+  return knobs;
+}
+
 export function defaults() {
   return Object.fromEntries(Object.entries(SCHEMA).map(([k, f]) => [k, structuredClone(f.default)]));
 }

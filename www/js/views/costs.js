@@ -10,6 +10,7 @@ import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
 import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
+import { knobsOf } from '../state.js';
 import { drawCoreChart, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { initSearch } from './search.js';
 import { initTrained } from './trained.js';
@@ -165,10 +166,7 @@ let last = null; // {key, result, ms}: the last comparison and the settings it w
  * a searched design lives in this tab's memory only and belongs to one network.
  */
 export function request(s) {
-  const knobs = {};
-  if (s.xbar) knobs.crossbar_size = s.xbar;
-  if (s.cell) knobs.cell_bits = s.cell;
-  if (s.adc) knobs.adc_choice = s.adc;
+  const knobs = knobsOf(s);
   const methods = [], skipped = [], used = {};
   for (const m of s.m) {
     const name = m.match(/(?:^|[:,])design=([^,]+)/)?.[1];

@@ -7,6 +7,7 @@
 import { withCore } from '../wasm.js';
 import { formatPercent, formatRatio } from '../format.js';
 import { settingsKey } from '../store.js';
+import { knobsOf } from '../state.js';
 import { headerRow } from '../table.js';
 
 const NET = 'resnet50-imagenet';
@@ -47,10 +48,7 @@ export function initPaper(c, r) {
 }
 
 function hardware(s) {
-  const knobs = {};
-  if (s.xbar) knobs.crossbar_size = s.xbar;
-  if (s.cell) knobs.cell_bits = s.cell;
-  if (s.adc) knobs.adc_choice = s.adc;
+  const knobs = knobsOf(s);
   return { network: NET, preset: s.preset, accounting: s.acc, knobs };
 }
 

@@ -8,6 +8,7 @@
 import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
 import { settingsKey } from '../store.js';
+import { knobsOf } from '../state.js';
 import { drawCoreFront, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { networkRef } from '../onnx.js';
 
@@ -104,10 +105,7 @@ async function start() {
   const core = await load();
   const f = $('#search-form').elements;
   const state = ctx.state; // read now: the settings at the time of the click
-  const knobs = {};
-  if (state.xbar) knobs.crossbar_size = state.xbar;
-  if (state.cell) knobs.cell_bits = state.cell;
-  if (state.adc) knobs.adc_choice = state.adc;
+  const knobs = knobsOf(state);
   const request = {
     network: networkRef(state.net), preset: state.preset, accounting: state.acc, knobs,
     bits: Number(f.bits.value),
