@@ -74,13 +74,21 @@ fn bad_model_entries_throw_errors_naming_them() {
     let no_bytes = js_sys::Array::of1(&js(r#"{"label":"x","bytes":[1,2,3]}"#));
     let m = message(compare_models(req(), no_bytes.into()).unwrap_err());
     assert!(m.contains("models[0].bytes"), "{m}");
+    // Nothing to compare at all: the methods are named first.
     let m = message(compare_models(req(), js_sys::Array::new().into()).unwrap_err());
+    assert!(
+        m.contains("methods") && m.contains("at least one method"),
+        "{m}"
+    );
+    // A method but neither a network nor a model: the network is named.
+    let with_method = || js(r#"{"baseline":"dense:bits=32","methods":["dense:bits=8"]}"#);
+    let m = message(compare_models(with_method(), js_sys::Array::new().into()).unwrap_err());
     assert!(
         m.contains("network") && m.contains("at least one model"),
         "{m}"
     );
     // `compare` takes the same request type: without a network it names the field.
-    let m = message(epim::wasm::compare(req()).unwrap_err());
+    let m = message(epim::wasm::compare(with_method()).unwrap_err());
     assert!(
         m.contains("network") && m.contains("at least one model"),
         "{m}"
