@@ -7,7 +7,11 @@ import init, {
   drawChart,
   drawFront,
   EvalRun,
+  epitomeCells,
   epitomeInfo,
+  epitomeReaders,
+  epitomeSampling,
+  epitomeWindow,
   limits,
   listNetworks,
   pimCurve,
@@ -35,6 +39,14 @@ type NotAny<T> = IsAny<T> extends true ? never : true;
 const notAny = <T>(_witness: NotAny<T>): void => {};
 
 notAny<SimReport>(true);
+// The explorer's links (session 6: they were `any`).
+notAny<ReturnType<typeof epitomeWindow>>(true);
+notAny<ReturnType<typeof epitomeWindow>['next_i']>(true);
+notAny<ReturnType<typeof epitomeWindow>['cells'][number]>(true);
+notAny<ReturnType<typeof epitomeReaders>['kernels']>(true);
+notAny<ReturnType<typeof epitomeCells>['e_index'][number][number]>(true);
+notAny<ReturnType<typeof epitomeSampling>['counts']>(true);
+notAny<Parameters<typeof epitomeWindow>[0]>(true);
 notAny<SimReport['totals']>(true);
 notAny<SimReport['layers'][number]['breakdown']['energy_pj']>(true);
 notAny<SimReport['totals']['area_um2']>(true);

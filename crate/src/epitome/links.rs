@@ -37,7 +37,9 @@ pub struct Sampling {
 
 /// The epitome elements a kernel (or an output channel) reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Window {
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+#[cfg_attr(target_arch = "wasm32", tsify(missing_as_null))]
+pub struct EpitomeWindow {
     /// The output channel.
     pub o: usize,
     /// The input channel (`None`: every input channel of `o`).
@@ -65,7 +67,8 @@ pub struct Window {
 
 /// The weights that read one epitome element.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Readers {
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct EpitomeReaders {
     /// The flat index into `E`.
     pub element: usize,
     /// The element as `[r, ch, y, x]`.
@@ -99,22 +102,26 @@ pub type Nested4 = Vec<Vec<Vec<Vec<u32>>>>;
 /// The explorer's per-cell view of a layer: the first `shown` epitome rows and
 /// channels of `E`, the first `shown` output and input channels of `W`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Cells {
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct EpitomeCells {
     /// `e_index[r][ch][y][x]`: the flat index into `E` of element `E[r][ch][y][x]`
     /// (what [`readers`] takes).
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number[][][][]"))]
     pub e_index: Nested4,
     /// `e_counts[r][ch][y][x]`: how many weights copy `E[r][ch][y][x]`.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number[][][][]"))]
     pub e_counts: Nested4,
     /// `w_counts[o][i][y][x]`: the count of the element weight `W[o][i][y][x]` copies.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number[][][][]"))]
     pub w_counts: Nested4,
     /// The largest count over the whole layer (the heat maps' scale).
     pub max_count: u32,
 }
 
-/// The per-cell view of `spec` ([`Cells`]), `shown` rows and channels at most per
+/// The per-cell view of `spec` ([`EpitomeCells`]), `shown` rows and channels at most per
 /// side (at most 1024). Errors: the layer is over the explorer's bound, or the
 /// view of `E` would hold more than [`crate::limits::MAX_MATERIALIZED_WEIGHTS`] cells.
-pub fn cells(spec: &EpitomeSpec, shown: usize) -> Result<Cells> {
+pub fn cells(spec: &EpitomeSpec, shown: usize) -> Result<EpitomeCells> {
     if !(1..=1024).contains(&shown) {
         return Err(Error::invalid(
             "shown",
@@ -151,7 +158,7 @@ pub fn cells(spec: &EpitomeSpec, shown: usize) -> Result<Cells> {
     };
     let e_flat = |[r, ch, y, x]: [usize; 4]| ((r * e.e_in + ch) * e.e_h + y) * e.e_w + x;
     let w_flat = |[o, i, y, x]: [usize; 4]| ((o * l.c_in + i) * l.k_h + y) * l.k_w + x;
-    Ok(Cells {
+    Ok(EpitomeCells {
         // Below MAX_MATERIALIZED_WEIGHTS elements are read, so indexes fit.
         e_index: nested(e.e_out, e.e_in, e.e_h, e.e_w, &|c| e_flat(c) as u32),
         e_counts: nested(e.e_out, e.e_in, e.e_h, e.e_w, &|c| s.counts[e_flat(c)]),
@@ -189,7 +196,7 @@ pub fn sampling(spec: &EpitomeSpec) -> Result<Sampling> {
 }
 
 /// The elements kernel `W[o][i]` reads (`i` = `None`: every kernel of output channel `o`).
-pub fn window(spec: &EpitomeSpec, o: usize, i: Option<usize>) -> Result<Window> {
+pub fn window(spec: &EpitomeSpec, o: usize, i: Option<usize>) -> Result<EpitomeWindow> {
     let sampler = checked(spec)?;
     let (l, e) = (&spec.layer, &spec.epitome);
     if o >= l.c_out {
@@ -227,7 +234,7 @@ pub fn window(spec: &EpitomeSpec, o: usize, i: Option<usize>) -> Result<Window> 
         }
         None => (None, 0),
     };
-    Ok(Window {
+    Ok(EpitomeWindow {
         o,
         i,
         group,
@@ -254,14 +261,14 @@ fn check_element(spec: &EpitomeSpec, element: usize) -> Result<()> {
     Ok(())
 }
 
-fn with_kernels(spec: &EpitomeSpec, element: usize, weights: Vec<[usize; 4]>) -> Readers {
+fn with_kernels(spec: &EpitomeSpec, element: usize, weights: Vec<[usize; 4]>) -> EpitomeReaders {
     let mut kernels: Vec<[usize; 2]> = Vec::new();
     for w in &weights {
         if kernels.last() != Some(&[w[0], w[1]]) {
             kernels.push([w[0], w[1]]);
         }
     }
-    Readers {
+    EpitomeReaders {
         element,
         cell: cell(spec, element),
         weights,
@@ -273,7 +280,7 @@ fn with_kernels(spec: &EpitomeSpec, element: usize, weights: Vec<[usize; 4]>) ->
 /// channel `o = g*e_out + r` of each group `g`, at `y = p - b_g`, `x = q - c_g` when
 /// those fall in the kernel, and every input channel `i < c_in` with
 /// `(a_g + i) % e_in = ch`.
-pub fn readers(spec: &EpitomeSpec, element: usize) -> Result<Readers> {
+pub fn readers(spec: &EpitomeSpec, element: usize) -> Result<EpitomeReaders> {
     checked(spec)?;
     check_element(spec, element)?;
     let (l, e) = (&spec.layer, &spec.epitome);
@@ -299,7 +306,7 @@ pub fn readers(spec: &EpitomeSpec, element: usize) -> Result<Readers> {
 }
 
 /// The oracle of [`readers`]: scans the whole index map.
-pub fn readers_by_scan(spec: &EpitomeSpec, element: usize) -> Result<Readers> {
+pub fn readers_by_scan(spec: &EpitomeSpec, element: usize) -> Result<EpitomeReaders> {
     let sampler = checked(spec)?;
     check_element(spec, element)?;
     let l = &spec.layer;

@@ -27,8 +27,13 @@ struct SamplingMeta {
 /// Uint32Array, max_count}`: `index[((o*c_in + i)*k_h + y)*k_w + x]` is the flat index
 /// into `E` of the element weight `W[o][i][y][x]` copies; `counts[k]` how many weights
 /// copy element `k`; `groups[o]` the group of output channel `o`.
-#[wasm_bindgen(js_name = epitomeSampling)]
-pub fn epitome_sampling(spec: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(
+    js_name = epitomeSampling,
+    unchecked_return_type = "{ index: Uint32Array; counts: Uint32Array; groups: Uint32Array; max_count: number }"
+)]
+pub fn epitome_sampling(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeSpec")] spec: JsValue,
+) -> Result<JsValue, JsError> {
     let s = links::sampling(&read(&spec)?)?;
     let obj = to_js(&SamplingMeta {
         max_count: s.max_count,
@@ -54,8 +59,11 @@ pub fn epitome_sampling(spec: JsValue) -> Result<JsValue, JsError> {
 /// `e_counts[r][ch][y][x]` for the first `shown` rows and channels of `E`,
 /// `w_counts[o][i][y][x]` (the count of the element the weight copies) for the first
 /// `shown` output and input channels of `W`; `shown` in 1..=1024.
-#[wasm_bindgen(js_name = epitomeCells)]
-pub fn epitome_cells(spec: JsValue, shown: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = epitomeCells, unchecked_return_type = "EpitomeCells")]
+pub fn epitome_cells(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeSpec")] spec: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] shown: JsValue,
+) -> Result<JsValue, JsError> {
     let spec = read(&spec)?;
     let shown = integer("shown", &shown, 1, 1024)? as usize;
     to_js(&links::cells(&spec, shown)?)
@@ -66,8 +74,12 @@ pub fn epitome_cells(spec: JsValue, shown: JsValue) -> Result<JsValue, JsError> 
 /// `W[o][i]` reads (every kernel of output channel `o` when `i` is null or undefined;
 /// then `channel` is null and `wraps` 0). `channel` is `(a + i) % e_in`, `wraps`
 /// `(a + i) / e_in`, `next_i` the input channel to step to (`i + 1`, wrapping to 0).
-#[wasm_bindgen(js_name = epitomeWindow)]
-pub fn epitome_window(spec: JsValue, o: JsValue, i: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = epitomeWindow, unchecked_return_type = "EpitomeWindow")]
+pub fn epitome_window(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeSpec")] spec: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] o: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | null | undefined")] i: JsValue,
+) -> Result<JsValue, JsError> {
     let spec = read(&spec)?;
     let max = crate::limits::MAX_CHANNELS as u64;
     let o = integer("o", &o, 0, max)? as usize;
@@ -78,8 +90,11 @@ pub fn epitome_window(spec: JsValue, o: JsValue, i: JsValue) -> Result<JsValue, 
 /// `epitomeReaders(spec, element)` -> `{element, cell: [r,ch,y,x], weights:
 /// [[o,i,y,x]...], kernels: [[o,i]...]}`: every weight of `W` that copies epitome
 /// element `element` (a flat index into `E`), and their kernels.
-#[wasm_bindgen(js_name = epitomeReaders)]
-pub fn epitome_readers(spec: JsValue, element: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = epitomeReaders, unchecked_return_type = "EpitomeReaders")]
+pub fn epitome_readers(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeSpec")] spec: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] element: JsValue,
+) -> Result<JsValue, JsError> {
     let spec = read(&spec)?;
     let element = integer("element", &element, 0, MAX_EPITOME_ELEMENTS as u64)? as usize;
     to_js(&links::readers(&spec, element)?)
