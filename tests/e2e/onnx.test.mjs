@@ -57,13 +57,19 @@ async function drop(page, name, bytes) {
   }, [name, Buffer.from(bytes).toString('base64')]);
 }
 
-test('an ONNX file dropped on the costs panel is costed like the zoo network; a truncated one errors inline', async () => {
+/** A fresh page that records console errors, page errors and every URL it fetches. */
+async function openPage() {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const problems = [];
   const fetched = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('request', (r) => fetched.push(r.url()));
+  return { page, problems, fetched };
+}
+
+test('an ONNX file dropped on the costs panel is costed like the zoo network; a truncated one errors inline', async () => {
+  const { page, problems, fetched } = await openPage();
   const hash = `#panel=costs&net=lenet&base=dense%3Abits%3D32&m=${METHODS.map(encodeURIComponent).join('~')}`;
   await page.goto(url + hash);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
@@ -129,12 +135,7 @@ test('an ONNX file dropped on the costs panel is costed like the zoo network; a 
 
 test('Try it: the tract-core engine loads on demand and gives the epim engine\'s classes; an ONNX classifier joins', async () => {
   const { tinyOnnx } = await import('../../scripts/tiny-onnx.mjs');
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const problems = [];
-  const fetched = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('request', (r) => fetched.push(r.url()));
+  const { page, problems, fetched } = await openPage();
   await page.goto(`${url}#panel=try&img=3`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
   const preds = () => page.$$eval('#try-all tbody tr', (trs) => trs.map((tr) => [tr.dataset.model, tr.cells[1].textContent]));
