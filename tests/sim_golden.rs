@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use epim::nets::builtin;
-use epim::sim::{simulate, Accounting, LayerReport, SimOptions, SimReport};
+use epim::sim::{simulate, Accounting, Knobs, LayerReport, SimOptions, SimReport};
 
 const TOL: f64 = 1e-6;
 
@@ -470,7 +470,10 @@ fn vgg8_with_128x128_crossbars_matches_mnsim2() {
         include_str!("fixtures/mnsim2/vgg8_xbar128.log"),
         "### B.6 vgg8",
         SimOptions {
-            crossbar_size: Some(128),
+            knobs: Knobs {
+                crossbar_size: Some(128),
+                ..Knobs::default()
+            },
             ..SimOptions::default()
         },
     );

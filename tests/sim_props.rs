@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use epim::nets::{LayerSpec, NetworkSpec, PoolOp, Shape};
-use epim::sim::{simulate, Accounting, ArchConfig, Placement, SimOptions};
+use epim::sim::{simulate, Accounting, ArchConfig, Knobs, Placement, SimOptions};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
@@ -139,10 +139,13 @@ fn options() -> impl Strategy<Value = (SimOptions, ArchConfig)> {
                     } else {
                         Accounting::Physical
                     }),
-                    crossbar_size: Some(xbar),
-                    cell_bits: Some(cell_bits),
-                    adc_choice: Some(adc),
-                    dac_choice: Some(dac),
+                    knobs: Knobs {
+                        crossbar_size: Some(xbar),
+                        cell_bits: Some(cell_bits),
+                        adc_choice: Some(adc),
+                        dac_choice: Some(dac),
+                        ..Knobs::default()
+                    },
                     ..SimOptions::default()
                 };
                 (opts, cfg)

@@ -97,7 +97,7 @@ export async function main(): Promise<string[]> {
       { kind: 'fc', out: 10 },
     ],
   };
-  const options: SimOptions = { accounting: 'physical', crossbar_size: 128 };
+  const options: SimOptions = { accounting: 'physical', knobs: { crossbar_size: 128 } };
   const report: SimReport = simulate(net, { preset: 'mnsim2', device: { cell_bits: 2 }, pe: { inbuf_kb: 'auto' } }, options);
   const area_um2: number = report.totals.area_um2;
   const energy_pj: number = report.totals.energy_pj;

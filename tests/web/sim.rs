@@ -77,7 +77,7 @@ fn simulate_accepts_a_network_object_config_and_knobs() {
     let r = simulate(
         net,
         js(r#"{"preset":"isaac"}"#),
-        js(r#"{"crossbar_size":64,"cell_bits":1}"#),
+        js(r#"{"knobs":{"crossbar_size":64,"cell_bits":1}}"#),
     )
     .expect("simulates");
     assert_eq!(get(&r, "network").as_string().as_deref(), Some("tiny"));
@@ -121,6 +121,15 @@ fn simulate_errors_are_thrown_js_errors() {
     )
     .unwrap_err();
     assert!(message(e).starts_with("cannot parse simulate options"));
+    // The knobs live under `knobs` (as in compare and search requests).
+    let e = simulate(
+        JsValue::from_str("vgg8"),
+        JsValue::NULL,
+        js(r#"{"crossbar_size":64}"#),
+    )
+    .unwrap_err();
+    let text = message(e);
+    assert!(text.contains("crossbar_size"), "{text}");
     let e = simulate(JsValue::from_f64(3.0), JsValue::NULL, JsValue::NULL).unwrap_err();
     assert!(message(e).contains("zoo name"));
     let e = simulate(js(r#"{"name":"x"}"#), JsValue::NULL, JsValue::NULL).unwrap_err();

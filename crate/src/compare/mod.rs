@@ -55,95 +55,31 @@ use crate::sim::plan::{
     conv_shape, epitome_spec, is_identity, layer_geometry, map_planned, measured_pruned_layer,
     pruned_layer, table_area_um2, EpitomeLayout, LayerPlan, LayerScheme, NetworkPlan,
 };
-use crate::sim::{
-    simulate_plan, Accounting, Arch, ArchConfig, BufSize, NetworkRef, SimOptions, SimReport,
-};
+use crate::sim::{simulate_plan, Accounting, Arch, BufSize, NetworkRef, SimReport};
 use crate::{Error, Result};
 
-/// Hardware and bit-width knobs of a comparison (the `simulate` knobs without
-/// preset and accounting); natively also the CLI's flags of the same names
-/// (`epim simulate|compare --crossbar-size N ...`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::Args))]
-#[serde(deny_unknown_fields)]
-pub struct Knobs {
-    /// Square crossbar size N (rows = columns = subarray rows = N).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
-    pub crossbar_size: Option<u32>,
-    /// Bits per cell.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
-    pub cell_bits: Option<u32>,
-    /// ADC option (1-9, the row of MNSIM's ADC table).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
-    pub adc_choice: Option<u32>,
-    /// DAC option (1-7, the row of MNSIM's DAC table).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
-    pub dac_choice: Option<u32>,
-    /// Weight bits of every layer (compare: of the methods without bits=).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
-    pub w_bits: Option<u32>,
-    /// Activation bits of every layer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(not(target_arch = "wasm32"), arg(long))]
-    pub a_bits: Option<u32>,
-}
+/// The hardware knobs (defined in [`crate::sim`], shared with the simulator and the search).
+pub use crate::sim::Knobs;
 
-impl Knobs {
-    /// The simulator options of these knobs with `accounting` and `preset` (the one
-    /// conversion `compare`, the search and the CLI share).
-    pub fn sim_options(
-        &self,
-        accounting: Option<Accounting>,
-        preset: Option<String>,
-    ) -> SimOptions {
-        SimOptions {
-            accounting,
-            preset,
-            crossbar_size: self.crossbar_size,
-            cell_bits: self.cell_bits,
-            adc_choice: self.adc_choice,
-            dac_choice: self.dac_choice,
-            w_bits: self.w_bits,
-            a_bits: self.a_bits,
-        }
+crate::sim::hardware_request! {
+    /// Everything a comparison needs. JSON / JS: `{network?: name | spec, baseline,
+    /// methods: [...], designs?: {name: design}, preset?, accounting?, config?, knobs?}`.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+    #[serde(deny_unknown_fields)]
+    pub struct CompareRequest {
+        /// A zoo name or a network spec; omitted, the first model's own network
+        /// ([`compare_models`]; an error without models).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub network: Option<NetworkRef>,
+        /// The method every ratio divides by.
+        pub baseline: String,
+        /// The methods, one row each.
+        pub methods: Vec<String>,
+        /// Epitome designs by name, for `epitome:design=NAME` (the CLI reads the files).
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        pub designs: std::collections::BTreeMap<String, EpitomeDesign>,
     }
-}
-
-/// Everything a comparison needs. JSON / JS: `{network: name | spec, preset?,
-/// accounting?, config?, knobs?, baseline, methods: [...], designs?: {name: design}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
-#[serde(deny_unknown_fields)]
-pub struct CompareRequest {
-    /// A zoo name or a network spec; omitted, the first model's own network
-    /// ([`compare_models`]; an error without models).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub network: Option<NetworkRef>,
-    /// Hardware preset (overrides the config's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<String>,
-    /// `physical` (default) or `mnsim`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accounting: Option<Accounting>,
-    /// Hardware config (per-level overrides of the preset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<ArchConfig>,
-    /// Knobs.
-    #[serde(default)]
-    pub knobs: Knobs,
-    /// The method every ratio divides by.
-    pub baseline: String,
-    /// The methods, one row each.
-    pub methods: Vec<String>,
-    /// Epitome designs by name, for `epitome:design=NAME` (the CLI reads the files).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub designs: std::collections::BTreeMap<String, EpitomeDesign>,
 }
 
 /// Area, latency and energy by component.
@@ -504,15 +440,9 @@ pub fn compare_weighted(
             ),
         ));
     }
-    let options = req.knobs.sim_options(req.accounting, req.preset.clone());
-    let mut spec = network_of(req, models)?.spec()?;
-    if let Some(w) = options.w_bits {
-        spec.w_bits = w;
-    }
-    if let Some(a) = options.a_bits {
-        spec.a_bits = a;
-    }
-    let arch = options.arch(&req.config.clone().unwrap_or_default())?;
+    let options = req.sim_options();
+    let spec = options.knobs.spec(&network_of(req, models)?.spec()?);
+    let arch = req.arch()?;
     let accounting = options.accounting();
     let mut ctx = Context::new(&spec, &arch, accounting)?;
     if let Some(w) = weights {

@@ -42,8 +42,8 @@ use crate::nets::{Layer, Network};
 use crate::rng::Rng;
 use crate::sim::plan::{map_planned, table_area_um2};
 use crate::sim::{
-    simulate_plan, Accounting, Arch, ArchConfig, BufSize, EpitomeLayout, LayerPlan, LayerScheme,
-    NetworkPlan, NetworkRef, SimReport,
+    simulate_plan, Accounting, Arch, BufSize, EpitomeLayout, LayerPlan, LayerScheme, NetworkPlan,
+    NetworkRef, SimReport,
 };
 use crate::{Error, Result};
 
@@ -63,48 +63,38 @@ pub enum Fidelity {
     Exact,
 }
 
-/// Everything a search on the simulator needs (JSON / JS; unknown keys are errors).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
-#[serde(deny_unknown_fields)]
-pub struct SearchRequest {
-    /// A zoo name or a network spec.
-    pub network: NetworkRef,
-    /// Hardware preset (default mnsim2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<String>,
-    /// `physical` (default) or `mnsim`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accounting: Option<Accounting>,
-    /// Hardware config (per-level overrides of the preset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config: Option<ArchConfig>,
-    /// Hardware knobs (crossbar size, cell bits, ADC/DAC, activation bits).
-    #[serde(default)]
-    pub knobs: Knobs,
-    /// The method bits B: the chip is the dense B-bit network's, and the design is
-    /// compared as `epitome:bits=B,design=...` (default: the network's weight bits).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bits: Option<u32>,
-    /// Crossbar budget: designs needing more are infeasible.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget_crossbars: Option<u64>,
-    /// Crossbar budget as a fraction of the dense 32-bit network's crossbars (used
-    /// when `budget_crossbars` is absent; e.g. 1/30).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget_fraction_of_dense32: Option<f64>,
-    /// Latency cap, ns (on the sequential latency, see the module docs).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_cap_ns: Option<f64>,
-    /// Cached (default) or exact objectives.
-    #[serde(default)]
-    pub fidelity: Fidelity,
-    /// The menus.
-    #[serde(default)]
-    pub space: SpaceConfig,
-    /// The search parameters.
-    #[serde(default)]
-    pub search: SearchConfig,
+crate::sim::hardware_request! {
+    /// Everything a search on the simulator needs (JSON / JS; unknown keys are errors).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+    #[serde(deny_unknown_fields)]
+    pub struct SearchRequest {
+        /// A zoo name or a network spec.
+        pub network: NetworkRef,
+        /// The method bits B: the chip is the dense B-bit network's, and the design is
+        /// compared as `epitome:bits=B,design=...` (default: the network's weight bits).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub bits: Option<u32>,
+        /// Crossbar budget: designs needing more are infeasible.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub budget_crossbars: Option<u64>,
+        /// Crossbar budget as a fraction of the dense 32-bit network's crossbars (used
+        /// when `budget_crossbars` is absent; e.g. 1/30).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub budget_fraction_of_dense32: Option<f64>,
+        /// Latency cap, ns (on the sequential latency, see the module docs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub latency_cap_ns: Option<f64>,
+        /// Cached (default) or exact objectives.
+        #[serde(default)]
+        pub fidelity: Fidelity,
+        /// The menus.
+        #[serde(default)]
+        pub space: SpaceConfig,
+        /// The search parameters.
+        #[serde(default)]
+        pub search: SearchConfig,
+    }
 }
 
 impl SearchRequest {
@@ -225,9 +215,9 @@ impl Evaluator {
     /// Builds the network, the chip (buffers pinned to the dense `bits`-bit
     /// network's), the search space and the baselines.
     pub fn new(req: &SearchRequest) -> Result<Self> {
-        let options = req.knobs.sim_options(req.accounting, req.preset.clone());
+        let options = req.sim_options();
         let net = options.network(&req.network.spec()?)?;
-        let mut arch = options.arch(&req.config.clone().unwrap_or_default())?;
+        let mut arch = req.arch()?;
         let accounting = options.accounting();
         let bits = req.bits.unwrap_or(net.w_bits);
         if !(2..=32).contains(&bits) {

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use clap::Args;
 use epim::search::{Fidelity, Mode, SearchRequest, SearchRun, SearchSummary};
-use epim::sim::{Accounting, ArchConfig, NetworkRef};
+use epim::sim::NetworkRef;
 
 use super::read_json;
 
@@ -28,15 +28,8 @@ pub struct SearchArgs {
     /// architecture (`cnn`, `tiny`) or a model file (`.safetensors`; its layers).
     #[arg(long)]
     net: String,
-    /// Hardware preset: mnsim2 (default) or isaac.
-    #[arg(long)]
-    preset: Option<String>,
-    /// Hardware config JSON file.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Accounting: physical (default) or mnsim.
-    #[arg(long)]
-    accounting: Option<String>,
+    #[command(flatten)]
+    hw: super::hardware::HardwareArgs,
     /// Method bits B: the chip is the dense B-bit network's; layers not in the design stay at B.
     #[arg(long)]
     bits: Option<u32>,
@@ -110,15 +103,12 @@ fn request(args: &SearchArgs, network: NetworkRef) -> epim::Result<SearchRequest
         None => SearchRequest::for_network(&args.net),
     };
     req.network = network;
-    if args.preset.is_some() {
-        req.preset = args.preset.clone();
-    }
-    if let Some(c) = &args.config {
-        req.config = Some(read_json::<ArchConfig>(c)?);
-    }
-    if let Some(a) = &args.accounting {
-        req.accounting = Some(Accounting::parse(a)?);
-    }
+    args.hw.overlay(
+        &mut req.preset,
+        &mut req.accounting,
+        &mut req.config,
+        &mut req.knobs,
+    )?;
     if args.bits.is_some() {
         req.bits = args.bits;
     }
