@@ -156,12 +156,13 @@ pub fn prune_weights(
         }
         Some(PruneKind::Xcs) => {
             let rows_per_block = geom.channels_per_xbar(&shape) * k_h * k_w;
-            let (out, index) = xcs_blocks(&m, geom, spec.ratio, rows_per_block, c_out);
+            let (out, index) =
+                strongest_per_block(&m, geom, spec.ratio, Keep::Cols { rows_per_block }, c_out);
             output_index = index;
             out
         }
         Some(PruneKind::Xrs) => {
-            let (out, index) = xrs_blocks(&m, geom, spec.ratio, c_out);
+            let (out, index) = strongest_per_block(&m, geom, spec.ratio, Keep::Rows, c_out);
             input_index = index;
             out
         }
@@ -185,55 +186,54 @@ pub fn prune_weights(
     Ok(layer)
 }
 
-/// XCS: per channel-granular row block, keep the strongest columns and compact
-/// them into as few crossbars as possible; returns the blocks and the output index.
-fn xcs_blocks(
-    m: &Matrix,
-    geom: &XbarGeometry,
-    ratio: f64,
-    rows_per_block: usize,
-    c_out: usize,
-) -> (Vec<Block>, IndexTable) {
-    let all_rows: Vec<usize> = (0..m.rows).collect();
-    let all_cols: Vec<usize> = (0..c_out).collect();
-    let mut out = Vec::new();
-    let mut entries = 0;
-    for rows in all_rows.chunks(rows_per_block) {
-        let kept = keep_strongest(&all_cols, ratio, |c| l1(m, rows, &[c]));
-        entries += kept.len() as u64;
-        for cols in chunks(&kept, geom.cols) {
-            out.push(Block {
-                rows: rows.to_vec(),
-                cols,
-            });
-        }
-    }
-    (out, IndexTable::new(entries, c_out))
+/// The axis crossbar-granular pruning selects within fixed blocks of the other.
+#[derive(Clone, Copy)]
+enum Keep {
+    /// XCS: per channel-granular row block, the strongest columns (an output index).
+    Cols { rows_per_block: usize },
+    /// XRS: per column block, the strongest rows (an input index).
+    Rows,
 }
 
-/// XRS: per column block, keep the strongest rows and compact them row by row;
-/// returns the blocks and the input index.
-fn xrs_blocks(
+/// XCS / XRS: per block of the fixed axis (`rows_per_block` rows, or `geom.cols`
+/// columns), keep the strongest `1 - ratio` of the other axis by L1 norm over the block
+/// and compact them into as few crossbars as possible; returns the blocks and the index
+/// of the kept entries.
+fn strongest_per_block(
     m: &Matrix,
     geom: &XbarGeometry,
     ratio: f64,
+    keep: Keep,
     c_out: usize,
 ) -> (Vec<Block>, IndexTable) {
     let all_rows: Vec<usize> = (0..m.rows).collect();
     let all_cols: Vec<usize> = (0..c_out).collect();
+    let (fixed, free, block, pack, width) = match keep {
+        Keep::Cols { rows_per_block } => (&all_rows, &all_cols, rows_per_block, geom.cols, c_out),
+        Keep::Rows => (&all_cols, &all_rows, geom.cols, geom.rows, m.rows),
+    };
     let mut out = Vec::new();
     let mut entries = 0;
-    for cols in all_cols.chunks(geom.cols) {
-        let kept = keep_strongest(&all_rows, ratio, |r| l1(m, &[r], cols));
+    for part in fixed.chunks(block) {
+        let kept = keep_strongest(free, ratio, |i| match keep {
+            Keep::Cols { .. } => l1(m, part, &[i]),
+            Keep::Rows => l1(m, &[i], part),
+        });
         entries += kept.len() as u64;
-        for rows in chunks(&kept, geom.rows) {
-            out.push(Block {
-                rows,
-                cols: cols.to_vec(),
+        for packed in chunks(&kept, pack) {
+            out.push(match keep {
+                Keep::Cols { .. } => Block {
+                    rows: part.to_vec(),
+                    cols: packed,
+                },
+                Keep::Rows => Block {
+                    rows: packed,
+                    cols: part.to_vec(),
+                },
             });
         }
     }
-    (out, IndexTable::new(entries, m.rows))
+    (out, IndexTable::new(entries, width))
 }
 
 /// PIM-Prune: per column block, the strongest rows, then of those the strongest

@@ -143,6 +143,20 @@ struct Counts {
     quality: f64,
 }
 
+impl Counts {
+    /// The full cost, given the simulated `(latency_ns, energy_pj)` of the layer.
+    fn with_timing(self, (latency_ns, energy_pj): (f64, f64)) -> LayerCost {
+        LayerCost {
+            crossbars: self.crossbars,
+            pes: self.pes,
+            area_um2: self.area_um2,
+            latency_ns,
+            energy_pj,
+            quality: self.quality,
+        }
+    }
+}
+
 /// Exact totals of a design (full simulator).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
@@ -481,16 +495,9 @@ impl Evaluator {
     }
 
     fn choice_cost(&self, i: usize, choice: LayerChoice) -> Result<LayerCost> {
-        let c = self.counts_of(i, &choice)?;
-        let (latency_ns, energy_pj) = self.timing_of(i, &choice)?;
-        Ok(LayerCost {
-            crossbars: c.crossbars,
-            pes: c.pes,
-            area_um2: c.area_um2,
-            latency_ns,
-            energy_pj,
-            quality: c.quality,
-        })
+        Ok(self
+            .counts_of(i, &choice)?
+            .with_timing(self.timing_of(i, &choice)?))
     }
 
     fn cached_counts(&mut self, i: usize, gene: &Gene) -> Result<Counts> {
@@ -519,15 +526,7 @@ impl Evaluator {
         let mut v = Vec::with_capacity(genome.0.len());
         for (i, gene) in genome.0.iter().enumerate() {
             let c = self.cached_counts(i, gene)?;
-            let (latency_ns, energy_pj) = self.cached_timing(i, gene)?;
-            v.push(LayerCost {
-                crossbars: c.crossbars,
-                pes: c.pes,
-                area_um2: c.area_um2,
-                latency_ns,
-                energy_pj,
-                quality: c.quality,
-            });
+            v.push(c.with_timing(self.cached_timing(i, gene)?));
         }
         Ok(v)
     }

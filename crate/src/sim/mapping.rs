@@ -97,6 +97,26 @@ pub struct TableUse {
 }
 
 impl LayerMap {
+    /// A weight layer on `mx` x `my` PEs of `slices` bit-slices (`groups` crossbar groups
+    /// per PE), `cells` cells holding and reading its weights, one activation per event:
+    /// the fields every weight layer derives alike. Callers set the rest with
+    /// `LayerMap { max_row, .., ..LayerMap::placed(..) }`.
+    pub fn placed(mx: u64, my: u64, slices: u64, groups: u64, cells: u64) -> LayerMap {
+        LayerMap {
+            mx,
+            my,
+            pes: mx * my,
+            pe_slots: mx * my,
+            slices,
+            max_group: slices.min(groups),
+            used_cells: cells,
+            read_cells: cells,
+            rounds: 1,
+            acts: 1,
+            ..LayerMap::default()
+        }
+    }
+
     /// Whether the layer has any table.
     pub fn has_tables(&self) -> bool {
         self.tables.iter().any(|t| t.bits > 0)
@@ -167,22 +187,12 @@ pub fn map_layer(
                     let max_row = cpx.min(c_in) * k2;
                     let params = c_in * k2 * c_out;
                     Ok(LayerMap {
-                        mx,
-                        my,
-                        pes: mx * my,
-                        pe_slots: mx * my,
-                        slices: s,
                         max_row,
                         max_col: c_out.min(c),
-                        max_group: s.min(g),
-                        used_cells: params * s * p,
                         row_drives: c_in * k2 * ceil_div(c_out, c) * s,
                         col_reads: c_out * my * s,
                         out_cols: c_out * s,
-                        rounds: 1,
-                        acts: 1,
-                        read_cells: params * s * p,
-                        ..LayerMap::default()
+                        ..LayerMap::placed(mx, my, s, g, params * s * p)
                     })
                 }
                 Accounting::Physical => {
@@ -208,22 +218,12 @@ pub fn map_layer(
                             )
                         };
                     Ok(LayerMap {
-                        mx,
-                        my,
-                        pes: mx * my,
-                        pe_slots: mx * my,
-                        slices: s,
                         max_row,
                         max_col,
-                        max_group: s.min(g),
-                        used_cells: params * s * p,
                         row_drives,
                         col_reads,
                         out_cols: c_out * s,
-                        rounds: 1,
-                        acts: 1,
-                        read_cells: params * s * p,
-                        ..LayerMap::default()
+                        ..LayerMap::placed(mx, my, s, g, params * s * p)
                     })
                 }
             }
@@ -237,22 +237,12 @@ pub fn map_layer(
             let mx = sg * ceil_div(o, c);
             let my = ceil_div(i, r);
             Ok(LayerMap {
-                mx,
-                my,
-                pes: mx * my,
-                pe_slots: mx * my,
-                slices: s,
                 max_row: i.min(r),
                 max_col: o.min(c),
-                max_group: s.min(g),
-                used_cells: i * o * s * p,
                 row_drives: i * ceil_div(o, c) * s,
                 col_reads: o * my * s,
                 out_cols: o * s,
-                rounds: 1,
-                acts: 1,
-                read_cells: i * o * s * p,
-                ..LayerMap::default()
+                ..LayerMap::placed(mx, my, s, g, i * o * s * p)
             })
         }
         Op::Pool { .. } => Ok(LayerMap {

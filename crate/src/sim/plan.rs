@@ -436,14 +436,8 @@ fn map_epitome(
         }
     };
     Ok(LayerMap {
-        mx,
-        my,
-        pes: mx * my,
-        pe_slots: mx * my,
-        slices: s,
         max_row,
         max_col: e_out.min(c),
-        max_group: s.min(g),
         used_cells: rows * e_out * s * p * rep,
         row_drives: driven * cb * s,
         col_reads: e_out * my * s,
@@ -457,6 +451,7 @@ fn map_epitome(
             per(t.ifrt_entries, t.ifrt_entry_bits),
             per(t.ofat_entries, t.ofat_entry_bits),
         ],
+        ..LayerMap::placed(mx, my, s, g, 0)
     })
 }
 
@@ -497,27 +492,17 @@ fn map_pruned(pl: &PrunedLayer, w_bits: u32, arch: &Arch, accounting: Accounting
         read_bits: if read { bits } else { 0 },
     };
     LayerMap {
-        mx: sg,
-        my: pl.n_blocks,
-        pes: sg * pl.n_blocks,
-        pe_slots: sg * pl.n_blocks,
-        slices: s,
         max_row: pl.max_block_rows as u64,
         max_col: pl.max_block_cols as u64,
-        max_group: s.min(g),
-        used_cells: pl.n_stored_weights * s * p,
         row_drives: pl.n_rows_driven_per_pixel * s,
         col_reads: pl.n_cols_read_per_pixel * s,
         out_cols: pl.kept_out_channels as u64 * s,
-        rounds: 1,
-        acts: 1,
-        read_cells: pl.n_stored_weights * s * p,
-        extra_input_bits: 0,
         tables: [
             table(pl.input_index.bits(), true),
             table(pl.block_bitmap_bits, false),
             table(pl.output_index.bits(), true),
         ],
+        ..LayerMap::placed(sg, pl.n_blocks, s, g, pl.n_stored_weights * s * p)
     }
 }
 
