@@ -65,6 +65,13 @@ const tiers = [
         cmd: cargo('clippy', '--target', 'wasm32-unknown-unknown', '--lib', '--features', 'train', '--', '-D', 'warnings'),
         check: true,
       },
+      {
+        // The crate's API reference (rustdoc): every intra-doc link resolves.
+        label: 'rustdoc (cargo doc, warnings denied)',
+        cmd: cargo('doc', '--no-deps', '-p', 'epim', ...features),
+        env: { RUSTDOCFLAGS: '-D warnings' },
+        check: true,
+      },
     ],
   },
   { name: 'rust', steps: [{ label: 'cargo test', cmd: cargo('test', ...features) }] },

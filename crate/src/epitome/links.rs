@@ -1,5 +1,5 @@
 //! The links between `W` and `E` the explorer draws, from the index map of
-//! [`Sampler`](crate::epitome::Sampler) (docs/epitome.md#sampling):
+//! [`Sampler`] (docs/epitome.md#sampling):
 //!
 //! - [`sampling`]: the whole map (weight -> epitome element) and how many weights
 //!   each element feeds (the heat map);

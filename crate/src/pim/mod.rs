@@ -21,7 +21,7 @@
 //! - [`cell`]: the seeded cell model (levels, on/off ratio, variation, faults);
 //! - [`layer`]: the mapping of a model and the fast path ([`PimModel`]);
 //! - `planes`: the bit-plane read of layers whose cells are whole levels;
-//! - [`reference`]: the slow per-cell, per-bit oracle of the fast path;
+//! - [`reference`](mod@reference): the slow per-cell, per-bit oracle of the fast path;
 //! - [`eval`]: accuracy over seeds and sweeps.
 
 pub mod cell;
