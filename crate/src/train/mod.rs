@@ -25,7 +25,9 @@ pub mod arch;
 mod backend;
 #[cfg(feature = "burn")]
 pub mod burn;
+mod fit;
 mod history;
+mod kernels;
 mod measure;
 mod net;
 mod rng;
@@ -33,9 +35,10 @@ mod settings;
 
 pub use arch::{apply_design, architecture, epitome_design, ARCH_NAMES};
 pub use backend::{Backend, Evaluate, Trainer};
+pub use fit::{Fit, FitProgress};
 pub use history::TrainHistory;
 pub use measure::{train_and_measure, Measured};
-pub use net::{Fit, FitProgress, Net, TrainReport};
+pub use net::{Net, TrainReport};
 pub use rng::Rng;
 pub use settings::{TrainPlan, TrainSettings, DATASETS};
 

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use crate::data::Dataset;
 use crate::epitome::{grad_to_epitome, EpitomeSpec, Sampler};
 use crate::error::{Error, Result};
-use crate::infer::sgemm::{self, Mat};
 use crate::model::{ArchSpec, LayerSpec, Model, WeightLayerSpec};
 use crate::prune::{PruneKind, PruneSpec};
 use crate::quant::{calibrate, quantize_rows, Calibration};
-use crate::train::{epoch_order, limited, Rng, TrainConfig};
+use crate::train::kernels::{adam, gemm_backward, gemm_forward, im2col, pool_forward};
+use crate::train::{Fit, Rng, TrainConfig};
 
 /// Word lines of an `mnsim2` crossbar: xrs pruning only touches layers that
 /// span more than one crossbar row block (pruning a one-block layer frees
@@ -17,8 +17,8 @@ use crate::train::{epoch_order, limited, Rng, TrainConfig};
 const XBAR_ROWS: usize = 256;
 
 #[derive(Debug, Clone)]
-struct WLayer {
-    spec: WeightLayerSpec,
+pub(super) struct WLayer {
+    pub(super) spec: WeightLayerSpec,
     esp: EpitomeSpec,
     index_map: Vec<usize>,
     /// Stored parameters (epitome or dense weights) and bias.
@@ -29,12 +29,12 @@ struct WLayer {
     /// Pruning masks (1 keep, 0 pruned) over `e` and `b`.
     mask: Option<(Vec<f32>, Vec<f32>)>,
     #[cfg_attr(not(test), allow(dead_code))]
-    in_shape: [usize; 3],
-    out_hw: [usize; 2],
+    pub(super) in_shape: [usize; 3],
+    pub(super) out_hw: [usize; 2],
 }
 
 impl WLayer {
-    fn rows(&self) -> usize {
+    pub(super) fn rows(&self) -> usize {
         self.spec.c_in * self.spec.k * self.spec.k
     }
 }
@@ -304,7 +304,7 @@ impl Net {
     }
 
     /// One Adam step on the images `idx`; returns (loss sum, correct).
-    fn step(
+    pub(super) fn step(
         &mut self,
         data: &Dataset,
         idx: &[usize],
@@ -365,7 +365,7 @@ impl Net {
     /// channels of every convolution but the first (filter), or crossbar rows
     /// of every weight layer but the first that spans more than one crossbar
     /// row block (xrs).
-    fn prune(&mut self, p: &PruneSpec) -> Result<()> {
+    pub(super) fn prune(&mut self, p: &PruneSpec) -> Result<()> {
         for (li, l) in self.layers.iter_mut().enumerate() {
             if li == 0 || l.spec.epitome.is_some() {
                 continue;
@@ -464,138 +464,6 @@ impl Net {
             shrink(&mut arch, &mut weights, &self.layers)?;
         }
         calibrated_model(arch, weights, metadata, calib, a_bits)
-    }
-}
-
-/// A training run in progress: [`Net::fit`] one batch at a time, so that a caller
-/// (the page's training worker) can report, pause and cancel between batches. The
-/// schedule is `fit`'s exactly (same shuffles, learning rates and pruning point), so
-/// stepping a run to the end gives the bit-identical model.
-#[derive(Debug, Clone)]
-pub struct Fit {
-    cfg: TrainConfig,
-    data: Dataset,
-    rng: Rng,
-    steps: usize,
-    epoch: usize,
-    step: usize,
-    order: Vec<usize>,
-    loss: f64,
-    correct: usize,
-    seen: usize,
-    last: Option<(f64, f64)>,
-}
-
-/// Where a [`Fit`] stands after one batch.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct FitProgress {
-    /// Epoch of the batch (0-based).
-    pub epoch: usize,
-    /// Batch within the epoch (0-based).
-    pub step: usize,
-    /// Batches per epoch.
-    pub steps_per_epoch: usize,
-    /// Mean training loss of the epoch so far.
-    pub mean_loss: f64,
-    /// Running training accuracy of the epoch so far, in `[0, 1]`.
-    pub train_accuracy: f64,
-    /// The batch ended its epoch.
-    pub epoch_done: bool,
-    /// The batch ended the run.
-    pub done: bool,
-}
-
-impl Fit {
-    /// A run of `cfg` on `train` (validated; at least one batch of images).
-    pub fn new(train: &Dataset, cfg: &TrainConfig) -> Result<Fit> {
-        cfg.validate()?;
-        let data = limited(train, cfg.train_limit);
-        if data.len() < cfg.batch {
-            return Err(Error::invalid(
-                "train data",
-                format!("needs at least {} images", cfg.batch),
-            ));
-        }
-        Ok(Fit {
-            rng: Rng::new(cfg.seed.wrapping_add(0x5EED)),
-            steps: data.len() / cfg.batch,
-            cfg: cfg.clone(),
-            data,
-            epoch: 0,
-            step: 0,
-            order: Vec::new(),
-            loss: 0.0,
-            correct: 0,
-            seen: 0,
-            last: None,
-        })
-    }
-
-    /// Every batch of every epoch has run.
-    pub fn is_done(&self) -> bool {
-        self.epoch >= self.cfg.epochs
-    }
-
-    /// Batches the whole run takes.
-    pub fn total_steps(&self) -> usize {
-        self.steps * self.cfg.epochs
-    }
-
-    /// Batches run so far.
-    pub fn steps_done(&self) -> usize {
-        self.epoch * self.steps + self.step
-    }
-
-    /// Mean loss and training accuracy of the last finished epoch.
-    pub fn last_epoch(&self) -> Option<(f64, f64)> {
-        self.last
-    }
-
-    /// Trains `net` on the next batch (pruning `net` first when the last epoch
-    /// starts, as `cfg.prune` says). An error once the run is done.
-    pub fn step(&mut self, net: &mut Net) -> Result<FitProgress> {
-        if self.is_done() {
-            return Err(Error::invalid("training", "the run has finished"));
-        }
-        let b = self.cfg.batch;
-        if self.step == 0 {
-            if let Some(p) = &self.cfg.prune {
-                if self.epoch + 1 == self.cfg.epochs {
-                    net.prune(p)?;
-                }
-            }
-            self.order = epoch_order(self.data.len(), &mut self.rng);
-            (self.loss, self.correct, self.seen) = (0.0, 0, 0);
-        }
-        let t = self.steps_done() as f32 / self.total_steps() as f32;
-        let lr = self.cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + (std::f32::consts::PI * t).cos()));
-        let idx = &self.order[self.step * b..(self.step + 1) * b];
-        let (l, c) = net.step(&self.data, idx, lr, self.cfg.threads)?;
-        self.loss += l;
-        self.correct += c;
-        self.seen += idx.len();
-        let (mean_loss, train_accuracy) = (
-            self.loss / self.seen as f64,
-            self.correct as f64 / self.seen as f64,
-        );
-        let mut progress = FitProgress {
-            epoch: self.epoch,
-            step: self.step,
-            steps_per_epoch: self.steps,
-            mean_loss,
-            train_accuracy,
-            epoch_done: false,
-            done: false,
-        };
-        self.step += 1;
-        if self.step == self.steps {
-            self.last = Some((mean_loss, train_accuracy));
-            self.epoch += 1;
-            self.step = 0;
-            progress.epoch_done = true;
-        }
-        progress.done = self.is_done();
-        Ok(progress)
     }
 }
 
@@ -708,199 +576,6 @@ fn weakest(norms: &[f32], k: usize) -> Vec<usize> {
     idx.sort_by(|&a, &b| norms[a].total_cmp(&norms[b]).then(a.cmp(&b)));
     idx.truncate(k);
     idx
-}
-
-#[allow(clippy::too_many_arguments)]
-fn adam(
-    p: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    lr: f32,
-    b1: f32,
-    b2: f32,
-    eps: f32,
-    c1: f32,
-    c2: f32,
-) {
-    for i in 0..p.len() {
-        m[i] = b1 * m[i] + (1.0 - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-        p[i] -= lr * (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
-    }
-}
-
-/// `cols[r][s*P + p]`, `r = (i*k + y)*k + x`, `p = oy*w_out + ox`.
-fn im2col(
-    x: &[f32],
-    n: usize,
-    [c, h, w]: [usize; 3],
-    l: &WeightLayerSpec,
-    [ho, wo]: [usize; 2],
-) -> Vec<f32> {
-    let (k, s, pad) = (l.k, l.stride, l.padding as isize);
-    let p = ho * wo;
-    let np = n * p;
-    let mut cols = vec![0.0f32; c * k * k * np];
-    for i in 0..c {
-        for y in 0..k {
-            for xx in 0..k {
-                let r = (i * k + y) * k + xx;
-                let row = &mut cols[r * np..(r + 1) * np];
-                for sn in 0..n {
-                    let plane = &x[(sn * c + i) * h * w..(sn * c + i + 1) * h * w];
-                    for oy in 0..ho {
-                        let iy = (oy * s + y) as isize - pad;
-                        if iy < 0 || iy >= h as isize {
-                            continue;
-                        }
-                        let src = &plane[iy as usize * w..(iy as usize + 1) * w];
-                        let dst = &mut row[sn * p + oy * wo..sn * p + (oy + 1) * wo];
-                        let (lo, hi) = valid_ox(xx, s, l.padding, w, wo);
-                        let src = src.iter().skip((lo * s + xx).saturating_sub(l.padding));
-                        let src = src.step_by(s);
-                        dst[lo..hi].iter_mut().zip(src).for_each(|(d, v)| *d = *v);
-                    }
-                }
-            }
-        }
-    }
-    cols
-}
-
-/// The output columns `lo..hi` whose input column `ox * s + xx - pad` lies in
-/// `0..w` (`wo` output columns).
-fn valid_ox(xx: usize, s: usize, pad: usize, w: usize, wo: usize) -> (usize, usize) {
-    let lo = pad.saturating_sub(xx).div_ceil(s).min(wo);
-    let hi = (w + pad).saturating_sub(xx).div_ceil(s).clamp(lo, wo);
-    (lo, hi)
-}
-
-/// `out[s][o][p] = b[o] + sum_r W[o][r] cols[r][s*P + p]` (NCHW output), the
-/// sum in increasing `r` on the shared float GEMM ([`sgemm::gemm_acc`]).
-fn gemm_forward(w: &[f32], b: &[f32], cols: &[f32], n: usize, l: &WLayer) -> Result<Vec<f32>> {
-    let rows = l.rows();
-    let c_out = l.spec.c_out;
-    let p = l.out_hw[0] * l.out_hw[1];
-    let np = n * p;
-    let mut om: Vec<f32> = b
-        .iter()
-        .take(c_out)
-        .flat_map(|&bo| std::iter::repeat_n(bo, np))
-        .collect();
-    sgemm::gemm_acc(
-        Mat::row_major(w, c_out, rows)?,
-        Mat::row_major(cols, rows, np)?,
-        &mut om,
-        np,
-    )?;
-    // [o][s][p] -> [s][o][p]
-    Ok(swap_outer(&om, c_out, n, p))
-}
-
-/// `x` as `[a][b][p]` rearranged to `[b][a][p]` (blocks of `p` values).
-fn swap_outer(x: &[f32], a: usize, b: usize, p: usize) -> Vec<f32> {
-    let mut out = Vec::with_capacity(a * b * p);
-    for j in 0..b {
-        for i in 0..a {
-            out.extend_from_slice(&x[(i * b + j) * p..(i * b + j + 1) * p]);
-        }
-    }
-    out
-}
-
-/// Gradients of [`gemm_forward`]: `dW`, `db` and (when `need_dx`) `dx` (NCHW).
-fn gemm_backward(
-    w: &[f32],
-    cols: &[f32],
-    dout: &[f32],
-    n: usize,
-    l: &WLayer,
-    [c, h, wd]: [usize; 3],
-    need_dx: bool,
-) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
-    let rows = l.rows();
-    let c_out = l.spec.c_out;
-    let p = l.out_hw[0] * l.out_hw[1];
-    let np = n * p;
-    let dm = swap_outer(dout, n, c_out, p);
-    let mut dw = vec![0.0f32; c_out * rows];
-    let db: Vec<f32> = dm.chunks_exact(np.max(1)).map(|g| g.iter().sum()).collect();
-    // dW = dY cols^T, the sum in increasing s*P + p.
-    sgemm::gemm_acc(
-        Mat::row_major(&dm, c_out, np)?,
-        Mat::transposed(cols, np, rows)?,
-        &mut dw,
-        rows,
-    )?;
-    if !need_dx {
-        return Ok((dw, db, Vec::new()));
-    }
-    // dcols = W^T dY, the sum in increasing o.
-    let mut dcols = vec![0.0f32; rows * np];
-    sgemm::gemm_acc(
-        Mat::transposed(w, rows, c_out)?,
-        Mat::row_major(&dm, c_out, np)?,
-        &mut dcols,
-        np,
-    )?;
-    // col2im
-    let (k, s, pad) = (l.spec.k, l.spec.stride, l.spec.padding as isize);
-    let [ho, wo] = l.out_hw;
-    let mut dx = vec![0.0f32; n * c * h * wd];
-    for i in 0..c {
-        for y in 0..k {
-            for xx in 0..k {
-                let r = (i * k + y) * k + xx;
-                let row = &dcols[r * np..(r + 1) * np];
-                for sn in 0..n {
-                    let base = (sn * c + i) * h * wd;
-                    for oy in 0..ho {
-                        let iy = (oy * s + y) as isize - pad;
-                        if iy < 0 || iy >= h as isize {
-                            continue;
-                        }
-                        let (lo, hi) = valid_ox(xx, s, l.spec.padding, wd, wo);
-                        let line = base + iy as usize * wd;
-                        let dst = dx[line..line + wd].iter_mut();
-                        let src = &row[sn * p + oy * wo + lo..sn * p + oy * wo + hi];
-                        dst.skip((lo * s + xx).saturating_sub(l.spec.padding))
-                            .step_by(s)
-                            .zip(src)
-                            .for_each(|(d, g)| *d += g);
-                    }
-                }
-            }
-        }
-    }
-    Ok((dw, db, dx))
-}
-
-/// Max pooling of `planes` planes `h x w`, window and stride `k`; returns the
-/// output and the flat input index of each maximum.
-fn pool_forward(x: &[f32], planes: usize, h: usize, w: usize, k: usize) -> (Vec<f32>, Vec<u32>) {
-    let (ho, wo) = (h / k, w / k);
-    let mut out = Vec::with_capacity(planes * ho * wo);
-    let mut idx = Vec::with_capacity(planes * ho * wo);
-    for pl in 0..planes {
-        let base = pl * h * w;
-        for oy in 0..ho {
-            for ox in 0..wo {
-                let mut best = base + oy * k * w + ox * k;
-                for y in 0..k {
-                    for xx in 0..k {
-                        let j = base + (oy * k + y) * w + ox * k + xx;
-                        if x[j] > x[best] {
-                            best = j;
-                        }
-                    }
-                }
-                out.push(x[best]);
-                idx.push(best as u32);
-            }
-        }
-    }
-    (out, idx)
 }
 
 #[cfg(test)]
