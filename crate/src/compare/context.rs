@@ -83,13 +83,31 @@ impl<'a> Context<'a> {
             });
         }
         let slot = SlotArea::new(&dense, &arch, self.accounting);
-        let (net, plan) = match method {
+        let (net, plan) = self.compile(method, design, dense_plan, &arch, &slot)?;
+        self.run_plan(net, plan, &arch)
+    }
+
+    /// The network and per-layer plan of a compressing `method` at the bits of
+    /// `dense_plan`, on the pinned chip `arch` whose dense layer areas `slot` holds:
+    /// epitomes chosen per layer by ratio or taken from the design, filter pruning as a
+    /// rewritten network, other pruning per layer (measured masks where the context has
+    /// real weights) where it takes less area than the dense layer.
+    fn compile(
+        &self,
+        method: &Method,
+        design: Option<&EpitomeDesign>,
+        dense_plan: NetworkPlan,
+        arch: &Arch,
+        slot: &SlotArea,
+    ) -> Result<(Network, NetworkPlan)> {
+        let bits = method.bits().unwrap_or(self.net.w_bits);
+        Ok(match method {
             Method::Dense { .. } => (self.net.clone(), dense_plan),
             Method::EpitomeRatio { ratio, .. } => {
                 let mut plan = dense_plan;
                 for (l, layer) in self.net.layers.iter().enumerate() {
                     if layer_geometry(layer).is_ok() {
-                        let layout = choose_epitome(layer, *ratio, bits, &arch, &slot)?;
+                        let layout = choose_epitome(layer, *ratio, bits, arch, slot)?;
                         if let Some(layout) = layout {
                             plan.layers[l].scheme = LayerScheme::Epitome(layout);
                         }
@@ -118,7 +136,7 @@ impl<'a> Context<'a> {
                     let scheme =
                         match self.weights.get(l) {
                             Some(Some(w)) => LayerScheme::Measured(Box::new(
-                                measured_pruned_layer(layer, w, spec, &arch, self.accounting)?,
+                                measured_pruned_layer(layer, w, spec, arch, self.accounting)?,
                             )),
                             _ => LayerScheme::Pruned(*spec),
                         };
@@ -127,16 +145,15 @@ impl<'a> Context<'a> {
                         w_bits: Some(bits),
                         a_bits: None,
                     };
-                    let a_pruned = slot.layer_area(l, layer, &candidate, bits, &arch)?;
-                    let a_dense = slot.layer_area(l, layer, &plan.layers[l], bits, &arch)?;
+                    let a_pruned = slot.layer_area(l, layer, &candidate, bits, arch)?;
+                    let a_dense = slot.layer_area(l, layer, &plan.layers[l], bits, arch)?;
                     if a_pruned < a_dense || !area_rule {
                         plan.layers[l] = candidate;
                     }
                 }
                 (self.net.clone(), plan)
             }
-        };
-        self.run_plan(net, plan, &arch)
+        })
     }
 
     /// The dense network (`dense_plan`: all dense at some bits) on the chip (grown
