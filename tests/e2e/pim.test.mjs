@@ -29,14 +29,14 @@ after(async () => {
   server?.close();
 });
 
-async function openSection(colorScheme = 'light') {
+async function openSection(colorScheme = 'light', hash = '') {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme });
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-  await page.goto(`${url}#panel=costs`);
+  await page.goto(`${url}#panel=costs${hash}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
   await page.waitForSelector('#pim-preset option[value="ideal"]', { state: 'attached', timeout: 20000 });
   await page.$eval('#pim-root', (el) => el.scrollIntoView());
@@ -122,6 +122,58 @@ test('moving a slider recomputes the accuracy and the curve; bad knobs get inlin
   assert.equal((await complete(page)).key, faulty.key);
 
   await page.locator('#pim-root').screenshot({ path: path.join(results, 'pim-1280-light.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+/** The section's form and result as a reader sees them. */
+const formState = (page) => page.$eval('#pim-form', (f) => ({
+  preset: f.elements.preset.value,
+  adc: f.elements['adc-bits'].value,
+  stuck: f.elements.stuck.value,
+  models: [...f.querySelectorAll('#pim-models input:checked')].map((x) => x.value),
+  seeds: f.elements.seeds.value,
+}));
+
+test('the knobs live in the link: opened on B equals opened on A then switched to B', async () => {
+  // B: ideal chip, 4 % stuck cells, one model, the curve against stuck cells.
+  const B = '&pp=ideal&pk=sa0_0_to_1:0.02~sa1_0_to_1:0.02&pm=mnist-cnn-epim2.25-8b&pc=stuck';
+  const direct = await openSection('light', B);
+  assert.deepEqual(await formState(direct.page), { preset: 'ideal', adc: '16', stuck: '0.04', models: ['mnist-cnn-epim2.25-8b'], seeds: '1' });
+  const b = await complete(direct.page);
+  assert.deepEqual(Object.keys(b.accuracy), ['mnist-cnn-epim2.25-8b']);
+  assert.equal(await direct.page.$eval('#pim-chart', (c) => c.dataset.knob), 'stuck');
+  assert.deepEqual(direct.problems, []);
+  await direct.page.close();
+
+  // A (the ideal chip, three models), then the link of B pasted into the address bar.
+  const { page, problems } = await openSection('light', '&pp=ideal');
+  const a = await complete(page);
+  assert.equal(Object.keys(a.accuracy).length, 3);
+  await page.evaluate((h) => { location.hash = `#panel=costs${h}`; }, B);
+  const switched = await complete(page, { notKey: a.key });
+  assert.deepEqual(await formState(page), { preset: 'ideal', adc: '16', stuck: '0.04', models: ['mnist-cnn-epim2.25-8b'], seeds: '1' });
+  assert.equal(switched.key, b.key);
+  assert.deepEqual(switched.accuracy, b.accuracy);
+  assert.equal(await page.$eval('#pim-chart', (c) => c.dataset.knob), 'stuck');
+
+  // Moving a slider writes the link: only the knobs that differ from the preset.
+  await slide(page, 'adc-bits', 9);
+  await page.waitForFunction(() => location.hash.includes('adc_bits%3A9'));
+  const hash = new URLSearchParams(await page.evaluate(() => location.hash.slice(1)));
+  assert.equal(hash.get('pp'), 'ideal');
+  assert.equal(hash.get('pc'), null); // the curve against the ADC: the default, not written
+  assert.deepEqual(hash.get('pk').split('~').sort(), ['adc_bits:9', 'sa0_0_to_1:0.02', 'sa1_0_to_1:0.02']);
+  assert.equal(hash.get('pm'), 'mnist-cnn-epim2.25-8b');
+
+  // A damaged link: the notice names what was not understood; the section uses the preset's knobs.
+  await page.evaluate(() => { location.hash = '#panel=costs&pp=isaac&pk=adc_bits:99~bogus:1&pm=nope'; });
+  await page.waitForSelector('#link-errors:not([hidden])');
+  const notice = await page.textContent('#link-errors');
+  assert.match(notice, /no PIM knob named "bogus"/);
+  assert.match(notice, /pm: no MNIST model named "nope"/);
+  await page.waitForFunction(() => document.querySelector('#pim-form').elements.preset.value === 'isaac');
+  assert.equal(await page.$eval('#pim-form', (f) => f.elements['adc-bits'].value), '8'); // isaac's own ADC
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -59,6 +59,16 @@ const T = {
     },
     write: String,
   }),
+  // One PIM knob as `field:value` (`none` for no value); the core checks the field and value.
+  knob: () => ({
+    parse: (s) => {
+      if (!/^[a-z0-9_]{1,32}:(none|-?\d{1,12}(\.\d{1,12})?(e[+-]?\d{1,3})?)$/.test(s)) {
+        throw new Error('must look like field:number (e.g. adc_bits:7)');
+      }
+      return s;
+    },
+    write: String,
+  }),
   name: () => ({
     parse: (s) => {
       if (!/^[A-Za-z0-9_.:=,+-]{1,80}$/.test(s)) throw new Error('is not a valid name');
@@ -111,6 +121,13 @@ export const ACCOUNTINGS = ['physical', 'mnsim'];
 /** Crossbar sizes (rows = columns) the Costs form offers; 0 is the preset's own. */
 export const CROSSBAR_SIZES = [0, 64, 128, 256, 512];
 
+/** Knob presets of the PIM accuracy section (the core's `pimPresetKnobs`). */
+export const PIM_PRESETS = ['mnsim2', 'isaac', 'ideal'];
+/** The PIM knobs a slider moves: the curve is drawn against the one moved last. */
+export const PIM_CURVE_KNOBS = ['adc-bits', 'variation', 'stuck'];
+/** Models the PIM accuracy section evaluates unless a link says otherwise. */
+export const PIM_DEFAULT_MODELS = ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-8b', 'mnist-cnn-xrs0.556-8b'];
+
 /** The schema: key -> {type, default}. Keys are short because they live in URLs. */
 export const SCHEMA = {
   panel: { type: T.enum(PANELS), default: 'try' },
@@ -146,7 +163,15 @@ export const SCHEMA = {
   tb: { type: T.choice(TRAIN_BATCHES), default: 32 },
   tlr: { type: T.num(0, 1), default: 0.01 },
   tseed: { type: T.int(0, 2 ** 31 - 1), default: 1 },
+  // PIM accuracy (Crossbar costs): the preset, the knobs that differ from it, chips, models, curve.
+  pp: { type: T.enum(PIM_PRESETS), default: 'mnsim2' },
+  pk: { type: T.list(T.knob(), 16), default: [] },
+  pseeds: { type: T.int(1, 8), default: 1 },
+  pm: { type: T.list(T.name(), 32), default: PIM_DEFAULT_MODELS },
+  pc: { type: T.enum(PIM_CURVE_KNOBS), default: 'adc-bits' },
 };
+/** The keys the PIM accuracy section reads and writes. */
+export const PIM_KEYS = ['pp', 'pk', 'pseeds', 'pm', 'pc'];
 
 /** A fresh state holding every default. */
 /**

@@ -11,6 +11,7 @@ import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
 import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
+import { echo, PIM_DEFAULT_MODELS, PIM_KEYS } from '../state.js';
 import { drawCoreCurve, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
 import { testSet } from '../testset.js';
@@ -18,8 +19,6 @@ import { headerRow } from '../table.js';
 
 /** Images of the page's test subset each point is evaluated on. */
 export const PIM_IMAGES = 500;
-/** Models evaluated by default (manifest ids). */
-const DEFAULT_MODELS = ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-8b', 'mnist-cnn-xrs0.556-8b'];
 /** Images per worker step: a small first step (an early estimate), then larger ones. */
 const STEPS = [20, 40];
 /** Steps of background (curve) jobs: small, so a newer slider position takes the worker over quickly. */
@@ -66,11 +65,12 @@ const TEMPLATE = `
         appear as they are computed.</figcaption></figure>
   </div>`;
 
-let root, core, presets = {}, manifest = [], presetName = 'mnsim2';
+let ctx, root, core, presets = {}, manifest = [], presetName = 'mnsim2';
 /** The simulator's side of the trade: {key, rows: Map(label -> row) | null, note}. */
 let cost = null;
 let knobs = null; // the current PimKnobs
-let seeds = 1, chosen = [...DEFAULT_MODELS], curveKnob = 'adc-bits';
+let seeds = 1, chosen = [...PIM_DEFAULT_MODELS], curveKnob = 'adc-bits';
+let live = false; // the section has been scrolled into view and computes
 const workers = new Map(); // model id -> {worker, job: {id, key} | null, ready: Promise}
 const results = new Map(); // `${model}|${key}` -> {result, secs, done}
 const failed = new Set(); // `${model}|${key}` of jobs that threw (not retried)
@@ -92,7 +92,47 @@ function knobValue(k, knob) {
   return k.sa0_0_to_1 + k.sa1_0_to_1;
 }
 
+/**
+ * The section's settings from the page state (the link): the preset, its knobs with the
+ * link's `pk` items over them (checked by the core), chips, models and curve. What a
+ * link gets wrong is reported in the page's notice and replaced by the preset's value.
+ */
+function applyState(s) {
+  const errors = [];
+  presetName = s.pp;
+  let k = { ...presets[s.pp] };
+  for (const item of s.pk) {
+    const [field, text] = item.split(':');
+    if (!(field in k)) errors.push(`pk: no PIM knob named "${echo(field)}" (ignored)`);
+    else k[field] = text === 'none' ? null : Number(text);
+  }
+  try {
+    k = core.pimCheckKnobs(k);
+  } catch (e) {
+    if (isTrap(e)) reinstantiate(e.message);
+    errors.push(`pk: ${e.message} (using the ${s.pp} knobs)`);
+    k = { ...presets[s.pp] };
+  }
+  knobs = k;
+  seeds = s.pseeds;
+  const ids = manifest.map((m) => m.id);
+  for (const id of s.pm) if (!ids.includes(id)) errors.push(`pm: no MNIST model named "${echo(id)}" (dropped)`);
+  chosen = s.pm.filter((id) => ids.includes(id));
+  curveKnob = s.pc;
+  if (errors.length) ctx.reportLink(errors);
+}
+
+/** The link of the current settings: only the knobs that differ from the preset's. */
+function linkOf() {
+  const base = presets[presetName];
+  const pk = Object.keys(base)
+    .filter((f) => JSON.stringify(knobs[f]) !== JSON.stringify(base[f]))
+    .map((f) => `${f}:${knobs[f] == null ? 'none' : knobs[f]}`);
+  return { pp: presetName, pk, pseeds: seeds, pm: [...chosen], pc: curveKnob };
+}
+
 export async function initPim(c, r) {
+  ctx = c;
   root = r;
   root.innerHTML = TEMPLATE;
   core = await load();
@@ -100,8 +140,8 @@ export async function initPim(c, r) {
     presets[p] = core.pimPresetKnobs(p);
     $('#pim-preset').add(new Option(p, p));
   }
-  knobs = { ...presets.mnsim2 };
   manifest = await mnistModels();
+  applyState(ctx.state);
   const box = $('#pim-models');
   for (const m of manifest) {
     const l = document.createElement('label');
@@ -136,6 +176,14 @@ export async function initPim(c, r) {
       readForm();
     }
   });
+  // A link pasted into the address bar (or another view's update of these keys).
+  ctx.store.subscribe(PIM_KEYS, (s) => {
+    if (settingsKey(s, PIM_KEYS) === settingsKey(linkOf(), PIM_KEYS)) return; // our own update
+    applyState(s);
+    for (const input of box.querySelectorAll('input')) input.checked = chosen.includes(input.value);
+    fillForm();
+    if (live) readForm();
+  });
   onLayoutOrTheme($('#pim-results'), () => drawCurve());
   // A trap elsewhere replaces the page's instance: use the new one.
   window.addEventListener('epim:reinstantiated', async () => { core = await load(); });
@@ -143,6 +191,7 @@ export async function initPim(c, r) {
   const io = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) {
       io.disconnect();
+      live = true;
       readForm();
     }
   });
@@ -151,6 +200,7 @@ export async function initPim(c, r) {
 
 function fillForm() {
   const f = $('#pim-form').elements;
+  f.preset.value = presetName;
   for (const s of SLIDERS) {
     f[s.knob].value = String(knobValue(knobs, s.knob));
     $(`#pim-${s.knob}-out`).textContent = f[s.knob].value;
@@ -201,6 +251,7 @@ function readForm() {
   $('#pim-results').dataset.stale = 'false';
   knobs = k;
   seeds = s;
+  ctx.update(linkOf());
   movedAt = performance.now();
   measured = null;
   firstAt = null;
