@@ -109,7 +109,7 @@ pub struct CompareRow {
     /// Test accuracy in percent, when known (a trained model's recorded accuracy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy_pct: Option<f64>,
-    /// The compression-quality proxy ([`quality_proxy`](super::quality_proxy); lower is better): how much
+    /// The compression-quality proxy (`compare::quality_proxy`; lower is better): how much
     /// the method squeezes the weights, a stand-in where no accuracy was measured.
     #[serde(default)]
     pub quality_proxy: f64,
