@@ -37,7 +37,7 @@ pub fn limits() -> Result<JsValue, JsError> {
     to_js(&crate::limits::LIMITS)
 }
 #[cfg(feature = "burn")]
-pub use burn_api::train_with_burn;
+pub use burn_api::BurnTrainRun;
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use explorer_api::{epitome_readers, epitome_sampling, epitome_window};
 pub use model_api::{read_idx_dataset, EvalRun, WasmModel};

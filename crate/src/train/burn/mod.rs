@@ -1,5 +1,5 @@
 //! Training with burn 0.22.1 (feature `burn`; natively `epim train --backend
-//! burn`, in wasm32 the export `trainWithBurn`): the pure-Rust `flex` CPU
+//! burn`, in wasm32 the export `BurnTrainRun`): the pure-Rust `flex` CPU
 //! backend with autodiff and burn's Adam.
 //!
 //! - [`EpitomeConv`]: the epitome layer as a burn module. Its weights are
@@ -15,7 +15,7 @@
 //!   seeded initialisation, shuffling and learning-rate schedule as the native
 //!   trainer, exported through the same code ([`crate::train::Net::export`]'s
 //!   calibration) to the same model format.
-//! - [`train_with_burn`]: one whole run from the page's [`crate::train::TrainSettings`]
+//! - [`BurnTraining`]: one whole run from the page's [`crate::train::TrainSettings`]
 //!   (checked by [`burn_plan`]), what the wasm export runs.
 //!
 //! This is the only module that imports burn.
@@ -26,4 +26,4 @@ mod run;
 
 pub use layer::{quantize_rows_forward, quantize_rows_ste, read, EpitomeConv};
 pub use net::{train_device, BurnNet, BurnParams};
-pub use run::{burn_plan, train_with_burn, BurnRun, CALIB_IMAGES};
+pub use run::{burn_plan, BurnTraining, CALIB_IMAGES};
