@@ -10,8 +10,10 @@
 // trainer, with the load average.
 // Needs www/pkg (npm run build:wasm) and www/data; builds the burn package when it is missing
 // (or with --build) into DIR (--pkg DIR; default $CARGO_TARGET_DIR/burn-wasm-pkg, else
-// target/burn-wasm-pkg), a release build with the options of scripts/build-wasm.sh.
-//   node scripts/burn-wasm-speed.mjs [--limit 10000] [--runs 1] [--build] [--pkg DIR]
+// target/burn-wasm-pkg), a release build with the options of scripts/build-wasm.sh and the
+// crate features `train` and FEATURES (--features; default `burn`; `burn-simd` adds burn's
+// `simd` feature, built into DIR-burn-simd).
+//   node scripts/burn-wasm-speed.mjs [--limit 10000] [--runs 1] [--build] [--features burn-simd] [--pkg DIR]
 // Settings: cnn, EPIM 2.25x, 8-bit weights (QAT), batch 64, lr 0.002, seed 1, 1 epoch, MNIST.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -26,7 +28,8 @@ const valueOf = (flag) => (args.indexOf(flag) >= 0 ? args[args.indexOf(flag) + 1
 const limit = Number(valueOf('--limit') ?? 10000);
 const runs = Number(valueOf('--runs') ?? 1);
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
-const burnPkg = path.resolve(valueOf('--pkg') ?? path.join(targetDir, 'burn-wasm-pkg'));
+const burnFeatures = valueOf('--features') ?? 'burn';
+const burnPkg = path.resolve(valueOf('--pkg') ?? path.join(targetDir, burnFeatures === 'burn' ? 'burn-wasm-pkg' : `burn-wasm-pkg-${burnFeatures.replace(/[^a-z0-9]+/g, '-')}`));
 if (!Number.isInteger(limit) || limit < 64) throw new Error(`--limit must be an integer >= 64 (one batch), got ${valueOf('--limit')}`);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be an integer >= 1, got ${valueOf('--runs')}`);
 
@@ -47,7 +50,7 @@ const trainers = [
   ['burn flex (BurnTrainRun)', () => burnRun()],
 ];
 const best = {};
-console.log(`settings ${JSON.stringify(settings)}; ${runs} round(s), interleaved; node ${process.version}, ${os.cpus().length} CPUs`);
+console.log(`settings ${JSON.stringify(settings)}; burn package: features train,${burnFeatures}; ${runs} round(s), interleaved; node ${process.version}, ${os.cpus().length} CPUs`);
 for (let i = 0; i < runs; i++) {
   for (const [name, run] of trainers) {
     const load1 = os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -66,7 +69,7 @@ function build() {
     PATH: `${root}/node_modules/.bin:${os.homedir()}/.cargo/bin:${process.env.PATH}`,
     CARGO_PROFILE_RELEASE_OPT_LEVEL: process.env.CARGO_PROFILE_RELEASE_OPT_LEVEL ?? '3',
   };
-  const cmd = ['build', 'crate', '--target', 'web', '--out-dir', burnPkg, '--mode', 'no-install', '--release', '--', '--features', 'train,burn'];
+  const cmd = ['build', 'crate', '--target', 'web', '--out-dir', burnPkg, '--mode', 'no-install', '--release', '--', '--features', `train,${burnFeatures}`];
   console.log(`wasm-pack ${cmd.join(' ')}`);
   const r = spawnSync('wasm-pack', cmd, { cwd: root, env, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`wasm-pack failed (status ${r.status})`);
