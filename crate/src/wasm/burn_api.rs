@@ -43,12 +43,12 @@ impl BurnTrainRun {
     #[wasm_bindgen(unchecked_return_type = "BurnTrainReport")]
     pub fn train(&mut self) -> Result<JsValue, JsError> {
         let report = self.run.train()?;
-        to_js(&serde_json::json!({
-            "train_images": self.run.train_images(),
-            "steps": self.run.total_steps(),
-            "last_loss": report.last_loss,
-            "last_train_accuracy": report.last_train_accuracy,
-        }))
+        to_js(&BurnTrainReport {
+            train_images: self.run.train_images(),
+            steps: self.run.total_steps(),
+            last_loss: report.last_loss,
+            last_train_accuracy: report.last_train_accuracy,
+        })
     }
 
     /// The trained model as a `.safetensors` file and its accuracy on the test
@@ -83,10 +83,16 @@ impl BurnTrainRun {
     }
 }
 
-// A plain object built with serde_json above: declared by hand.
-#[wasm_bindgen(typescript_custom_section)]
-const BURN_TS: &str = r#"
-export interface BurnTrainReport {
-  train_images: number; steps: number; last_loss: number; last_train_accuracy: number;
+/// What [`BurnTrainRun::train`] returns.
+#[derive(serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct BurnTrainReport {
+    /// Images trained on per epoch.
+    pub train_images: usize,
+    /// Optimizer steps taken.
+    pub steps: usize,
+    /// Mean loss of the last epoch.
+    pub last_loss: f64,
+    /// Training accuracy of the last epoch, 0 to 1.
+    pub last_train_accuracy: f64,
 }
-"#;
