@@ -45,7 +45,7 @@ export function countTests(output) {
 
 const cargo = (...args) => ['cargo', args];
 // Crate features whose code and tests `npm test` covers natively (the shipped wasm
-// package enables none of them; `train` is also linted for wasm32 below).
+// package enables none of them; `train` and `burn` are also linted for wasm32 below).
 export const nativeFeatures = ['train', 'burn', 'tract', 'onnx'];
 const features = ['--features', nativeFeatures.join(',')];
 const tiers = [
@@ -63,6 +63,13 @@ const tiers = [
         // The trainer builds for wasm32 too (the page's training worker, issue 13).
         label: 'clippy (wasm32, trainer)',
         cmd: cargo('clippy', '--target', 'wasm32-unknown-unknown', '--lib', '--features', 'train', '--', '-D', 'warnings'),
+        check: true,
+      },
+      {
+        // burn's flex backend builds for wasm32 too (the export BurnTrainRun, kept out of
+        // the page's package; docs/models.md#which-trainer-runs-in-the-browser).
+        label: 'clippy (wasm32, burn)',
+        cmd: cargo('clippy', '--target', 'wasm32-unknown-unknown', '--lib', '--features', 'burn', '--', '-D', 'warnings'),
         check: true,
       },
       {

@@ -9,6 +9,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::epitome::EpitomeSpec;
 
+#[cfg(feature = "burn")]
+mod burn_api;
 mod chart_api;
 mod compare_api;
 pub mod convert;
@@ -34,6 +36,8 @@ pub use convert::{from_js, to_js};
 pub fn limits() -> Result<JsValue, JsError> {
     to_js(&crate::limits::LIMITS)
 }
+#[cfg(feature = "burn")]
+pub use burn_api::BurnTrainRun;
 pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantize};
 pub use explorer_api::{epitome_readers, epitome_sampling, epitome_window};
 pub use model_api::{read_idx_dataset, EvalRun, WasmModel};

@@ -24,7 +24,11 @@ const MAX_STEP_BATCHES: u64 = 64;
 const CALIB_IMAGES: usize = 256;
 
 /// A dataset of 28x28 images from IDX file bytes (`what`: the argument's name).
-fn idx_dataset(what: &str, images: &JsValue, labels: &JsValue) -> Result<Dataset, Error> {
+pub(super) fn idx_dataset(
+    what: &str,
+    images: &JsValue,
+    labels: &JsValue,
+) -> Result<Dataset, Error> {
     let im = bytes(&format!("{what}.images"), images, MAX_IDX_BYTES)?;
     let lb = bytes(&format!("{what}.labels"), labels, MAX_TRAIN_IMAGES + 8)?;
     let data = Dataset::from_idx(&im, &lb).map_err(|e| Error::invalid(what, e))?;

@@ -1,5 +1,6 @@
-//! Training with burn 0.22.1 (feature `burn`, native only): the pure-Rust
-//! `flex` CPU backend with autodiff and burn's Adam.
+//! Training with burn 0.22.1 (feature `burn`; natively `epim train --backend
+//! burn`, in wasm32 the export `BurnTrainRun`): the pure-Rust `flex` CPU
+//! backend with autodiff and burn's Adam.
 //!
 //! - [`EpitomeConv`]: the epitome layer as a burn module. Its weights are
 //!   `W = E.select(index map)` reshaped to `[c_out, c_in, k, k]`, then
@@ -14,11 +15,15 @@
 //!   seeded initialisation, shuffling and learning-rate schedule as the native
 //!   trainer, exported through the same code ([`crate::train::Net::export`]'s
 //!   calibration) to the same model format.
+//! - [`BurnTraining`]: one whole run from the page's [`crate::train::TrainSettings`]
+//!   (checked by [`burn_plan`]), what the wasm export runs.
 //!
 //! This is the only module that imports burn.
 
 mod layer;
 mod net;
+mod run;
 
 pub use layer::{quantize_rows_forward, quantize_rows_ste, read, EpitomeConv};
 pub use net::{train_device, BurnNet, BurnParams};
+pub use run::{burn_plan, BurnTraining, CALIB_IMAGES};

@@ -117,8 +117,9 @@ impl BurnNet {
         Tensor::from_data(TensorData::new(x, [idx.len(), c, h, w]), device)
     }
 
-    /// Trains on `train` as `cfg` says (`threads` is ignored: burn's backend
-    /// has its own thread pool; pruning is not supported); `on_step(epoch,
+    /// Trains on `train` as `cfg` says (`threads` is ignored: the `flex` backend
+    /// is built without its `rayon` feature, so it runs on one thread; pruning is not supported; the report's
+    /// `seconds` is 0 on wasm32); `on_step(epoch,
     /// step, steps_per_epoch, mean loss so far, running accuracy)` reports
     /// progress, `on_epoch(epoch, net)` runs after every epoch.
     pub fn fit(
@@ -142,6 +143,9 @@ impl BurnNet {
                 format!("[{}, {}]", train.rows(), train.cols()),
             ));
         }
+        // std has no clock on wasm32-unknown-unknown (`Instant::now` panics
+        // there): the wasm caller times the run itself.
+        #[cfg(not(target_arch = "wasm32"))]
         let start = std::time::Instant::now();
         let data = limited(train, cfg.train_limit);
         if data.len() < cfg.batch {
@@ -207,7 +211,10 @@ impl BurnNet {
             report.last_train_accuracy = correct as f64 / seen as f64;
             on_epoch(epoch, self);
         }
-        report.seconds = start.elapsed().as_secs_f64();
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            report.seconds = start.elapsed().as_secs_f64();
+        }
         Ok(report)
     }
 
