@@ -16,6 +16,7 @@ import init, {
   listNetworks,
   pimCurve,
   listPresets,
+  Model,
   simulate,
   SearchSession,
   type ChartData,
@@ -25,6 +26,7 @@ import init, {
   type EpitomeInfo,
   type FrontPoint,
   type Limits,
+  type ModelInfo,
   type NetworkSpec,
   type SearchRequest,
   type SimOptions,
@@ -80,6 +82,11 @@ notAny<ReturnType<SearchSession['exact']>>(true);
 notAny<ReturnType<SearchSession['bestDesign']>>(true);
 notAny<ReturnType<typeof pimCurve>>(true);
 notAny<ReturnType<typeof pimCurve>['curve']>(true);
+// A model's info (session 9: it was `any`).
+notAny<ReturnType<Model['info']>>(true);
+notAny<ModelInfo['metadata'][string]>(true);
+notAny<ModelInfo['arch']['layers'][number]>(true);
+notAny<ModelInfo['arch']['input'][0]>(true);
 
 export async function main(): Promise<string[]> {
   await init();
@@ -159,4 +166,30 @@ export async function main(): Promise<string[]> {
   if (design) lines.push(`design: ${design.layers.length} epitome layers`);
   search.free();
   return lines;
+}
+
+// A trained model file (models/*.safetensors) as a TS user reads it.
+export function describeModel(bytes: Uint8Array): string[] {
+  const model = Model.load(bytes);
+  try {
+    const info: ModelInfo = model.info();
+    const lines = [`${info.params} params, input ${info.arch.input.join('x')}, ${info.arch.classes} classes`];
+    const dataset: string | undefined = info.metadata['epim.dataset'];
+    if (dataset !== undefined) lines.push(`trained on ${dataset}`);
+    for (const layer of info.arch.layers) {
+      if (layer.kind === 'conv' || layer.kind === 'dense') {
+        const bits: number | undefined = layer.w_bits;
+        const k: number = layer.k ?? 1;
+        const epitome = layer.epitome ? `, epitome ${layer.epitome.e_out}x${layer.epitome.e_in}x${layer.epitome.e_h}x${layer.epitome.e_w}` : '';
+        lines.push(`${layer.kind} ${layer.name}: ${layer.c_in}->${layer.c_out} (${k}x${k}), ${bits ?? 32}-bit${epitome}`);
+      } else if (layer.kind === 'max_pool') {
+        lines.push(`max pool ${layer.k}`);
+      } else {
+        lines.push(layer.kind);
+      }
+    }
+    return lines;
+  } finally {
+    model.free();
+  }
 }

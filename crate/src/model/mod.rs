@@ -54,6 +54,7 @@ const MAX_LAYERS: usize = 256;
 
 /// The epitome of a weight layer: its shape and one offset per group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct EpitomeDesc {
     /// Epitome output rows.
@@ -70,6 +71,7 @@ pub struct EpitomeDesc {
 
 /// A convolution or fully connected layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct WeightLayerSpec {
     /// Unique name; its tensors are `NAME.bias`, `NAME.weight` or `NAME.codes`
@@ -108,6 +110,11 @@ fn one() -> usize {
 
 /// One layer of a model (JSON: `{"kind": "conv", ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+// `ModelLayerSpec` in TypeScript: the simulator's network layers are `LayerSpec` there
+// (the prefix applies to the types it names too: crate::wasm declares
+// `ModelWeightLayerSpec` as `WeightLayerSpec`).
+#[cfg_attr(target_arch = "wasm32", tsify(type_prefix = "Model"))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LayerSpec {
     /// 2-D convolution (square kernel), bias per output channel.
@@ -127,6 +134,7 @@ pub enum LayerSpec {
 
 /// A model's architecture: input shape, layers, number of classes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct ArchSpec {
     /// Input `[c, h, w]`.
@@ -134,6 +142,7 @@ pub struct ArchSpec {
     /// Classes (the last layer's outputs).
     pub classes: usize,
     /// Layers in order.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "ModelLayerSpec[]"))]
     pub layers: Vec<LayerSpec>,
 }
 
