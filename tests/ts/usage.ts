@@ -5,6 +5,7 @@
 import init, {
   compare,
   drawChart,
+  drawCurve,
   drawFront,
   EvalRun,
   epitomeCells,
@@ -87,6 +88,10 @@ notAny<ReturnType<Model['info']>>(true);
 notAny<ModelInfo['metadata'][string]>(true);
 notAny<ModelInfo['arch']['layers'][number]>(true);
 notAny<ModelInfo['arch']['input'][0]>(true);
+// The canvas the drawing exports take (session 9: it was `any`).
+notAny<Parameters<typeof drawChart>[0]>(true);
+notAny<Parameters<typeof drawFront>[0]>(true);
+notAny<Parameters<typeof drawCurve>[0]>(true);
 
 export async function main(): Promise<string[]> {
   await init();
@@ -162,6 +167,13 @@ export async function main(): Promise<string[]> {
   const why: string | null = step.main_infeasible;
   lines.push(`suggested budget ${suggested.toFixed(4)}; most infeasible: ${why ?? 'none'}`);
   lines.push(`dense: ${step.info.dense.crossbars} crossbars, budget ${budget}; stopped: ${step.stop}`);
+  // The charts onto a canvas (a DOM element; a `<div>` is a type error).
+  const canvas: HTMLCanvasElement = document.createElement('canvas');
+  drawChart(canvas, chart, 'area', { dark: true });
+  drawFront(canvas, step.chart, null);
+  drawCurve(canvas, curve, { dark: false });
+  // @ts-expect-error: not a canvas (the export would throw `invalid canvas: must be an HTMLCanvasElement ...`)
+  drawChart(document.createElement('div'), chart, 'area', undefined);
   const design = search.bestDesign();
   if (design) lines.push(`design: ${design.layers.length} epitome layers`);
   search.free();
