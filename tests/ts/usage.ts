@@ -9,13 +9,17 @@ import init, {
   drawFront,
   EvalRun,
   epitomeCells,
+  epitomeConv,
   epitomeInfo,
+  epitomeMaterialize,
   epitomeReaders,
   epitomeSampling,
+  epitomeTables,
   epitomeWindow,
   limits,
   listNetworks,
   pimCurve,
+  quantize,
   listPresets,
   Model,
   simulate,
@@ -24,11 +28,15 @@ import init, {
   type CompareReport,
   type CompareRequest,
   type CompareRow,
+  type ConvResult,
   type EpitomeInfo,
+  type EpitomeLayerSpec,
   type FrontPoint,
   type Limits,
+  type MaterializeResult,
   type ModelInfo,
   type NetworkSpec,
+  type QuantizeResult,
   type SearchRequest,
   type SimOptions,
   type SimReport,
@@ -92,6 +100,22 @@ notAny<ModelInfo['arch']['input'][0]>(true);
 notAny<Parameters<typeof drawChart>[0]>(true);
 notAny<Parameters<typeof drawFront>[0]>(true);
 notAny<Parameters<typeof drawCurve>[0]>(true);
+// The epitome operator and quantizer on a layer file (session 9: they were `any`).
+notAny<Parameters<typeof epitomeMaterialize>[0]>(true);
+notAny<Parameters<typeof epitomeConv>[0]>(true);
+notAny<Parameters<typeof epitomeTables>[0]>(true);
+notAny<Parameters<typeof quantize>[0]>(true);
+notAny<Parameters<typeof quantize>[1]>(true);
+notAny<EpitomeLayerSpec['epitome']['data']>(true);
+notAny<ReturnType<typeof epitomeMaterialize>>(true);
+notAny<MaterializeResult['data']>(true);
+notAny<MaterializeResult['offsets'][number]>(true);
+notAny<ReturnType<typeof epitomeConv>>(true);
+notAny<ConvResult['data']>(true);
+notAny<ReturnType<typeof epitomeTables>['ifat'][number]>(true);
+notAny<ReturnType<typeof quantize>>(true);
+notAny<QuantizeResult['codes']>(true);
+notAny<QuantizeResult['scales']>(true);
 
 export async function main(): Promise<string[]> {
   await init();
@@ -148,6 +172,25 @@ export async function main(): Promise<string[]> {
     offsets: [[0, 0, 0], [1, 1, 1]],
   });
   lines.push(`epitome: ${info.compression}x smaller, patterns ${info.group_patterns.join(',')}`);
+
+  // The layer file of `epim epitome ...`: data as arrays or Float32Arrays.
+  const layer: EpitomeLayerSpec = {
+    layer: { c_out: 8, c_in: 4, k_h: 3, k_w: 3, stride: 1, padding: 1 },
+    epitome: { shape: [4, 2, 4, 4], data: new Float32Array(4 * 2 * 4 * 4).fill(0.5) },
+    offsets: [[0, 0, 0], [1, 1, 1]],
+    input: { shape: [1, 4, 5, 5], data: new Array<number>(4 * 5 * 5).fill(1) },
+  };
+  const weights: MaterializeResult = epitomeMaterialize(layer);
+  const first: number | undefined = weights.data[0];
+  lines.push(`W ${weights.shape.join('x')}: ${weights.data.length} weights (first ${first}), ${weights.compression}x, offsets ${weights.offsets.length}`);
+  const out: ConvResult = epitomeConv(layer);
+  const [n, c_out, h_out, w_out] = out.shape;
+  lines.push(`conv: ${n}x${c_out}x${h_out}x${w_out}, sum ${out.data.reduce((a, b) => a + b, 0)}`);
+  const tables = epitomeTables(layer);
+  lines.push(`tables: ${tables.patterns} patterns, ${tables.ifat.length} IFAT entries`);
+  const q: QuantizeResult = quantize(layer, 3);
+  const codes: Int32Array = q.codes;
+  lines.push(`${q.bits}-bit: ${q.bits_per_weight.toFixed(3)} bits/weight, ${codes.length} codes, ${q.scales.length} scales`);
 
   const max_kernel: number = limits().max_kernel;
   lines.push(`largest kernel ${max_kernel}`);
