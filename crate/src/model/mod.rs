@@ -112,15 +112,14 @@ fn one() -> usize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 // `ModelLayerSpec` in TypeScript: the simulator's network layers are `LayerSpec` there
-// (the prefix applies to the types it names too: crate::wasm declares
-// `ModelWeightLayerSpec` as `WeightLayerSpec`).
+// (the prefix would apply to the types it names too, hence the variants' own types).
 #[cfg_attr(target_arch = "wasm32", tsify(type_prefix = "Model"))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LayerSpec {
     /// 2-D convolution (square kernel), bias per output channel.
-    Conv(WeightLayerSpec),
+    Conv(#[cfg_attr(target_arch = "wasm32", tsify(type = "WeightLayerSpec"))] WeightLayerSpec),
     /// Fully connected layer on a flattened input (`k = 1`).
-    Dense(WeightLayerSpec),
+    Dense(#[cfg_attr(target_arch = "wasm32", tsify(type = "WeightLayerSpec"))] WeightLayerSpec),
     /// `max(x, 0)`.
     Relu,
     /// Max pooling, window and stride `k`, no padding (the remainder is dropped).

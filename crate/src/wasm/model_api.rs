@@ -159,12 +159,6 @@ impl WasmModel {
     }
 }
 
-// The model's `LayerSpec` is `ModelLayerSpec` in TypeScript (the simulator's network
-// layers are `LayerSpec`); its type prefix names the conv and dense layers
-// `ModelWeightLayerSpec`.
-#[wasm_bindgen(typescript_custom_section)]
-const MODEL_WEIGHT_LAYER_TS: &str = "export type ModelWeightLayerSpec = WeightLayerSpec;";
-
 /// What `Model.info` returns.
 #[derive(serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
