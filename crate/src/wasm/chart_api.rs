@@ -71,7 +71,7 @@ pub(super) fn measured_canvas(canvas: JsValue) -> Result<MeasuredCanvas, JsError
     let canvas: HtmlCanvasElement = canvas.dyn_into().map_err(|other| {
         // `instanceof` (wasm-bindgen's checked cast) never throws.
         let got = match other.dyn_ref::<web_sys::Element>() {
-            Some(e) => format!("a <{}> element", echo(&e.tag_name().to_lowercase())),
+            Some(e) => format!("a <{}> element", echo(&e.local_name())),
             None => describe(&other),
         };
         Error::invalid(
