@@ -6,7 +6,9 @@
 // so the reference cannot drift from the code: one source, the Rust doc comments.
 //
 //   node scripts/api-reference.mjs            writes docs/api.md
-//   node scripts/api-reference.mjs --check    exits 1 when docs/api.md is not current
+//   node scripts/api-reference.mjs --check    exits 1 when docs/api.md is not current, or
+//                                            when a declaration outside the loader
+//                                            plumbing is typed `any` ([untyped])
 //   node scripts/api-reference.mjs --fix-dts  cleans the declarations in place (build-wasm.sh)
 //
 // --fix-dts: tsify-next 0.5.6 writes the doc comments of fields declared through
@@ -85,6 +87,22 @@ export function declarations(text) {
     out.push({ kind: m[1], name: m[2], doc, text: lines.slice(i, j + 1).join('\n') });
     doc = '';
     i = j;
+  }
+  return out;
+}
+
+/**
+ * The declarations (loader plumbing aside) whose code, comments left out, says `any`:
+ * `name: line` for each such line. A TypeScript user would get no checking there
+ * (tests/ts/usage.ts checks the parts it uses; this, every export and type).
+ */
+export function untyped(text) {
+  const out = [];
+  for (const d of declarations(text).filter((x) => !PLUMBING.has(x.name))) {
+    const code = d.text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    for (const line of code.split('\n')) {
+      if (/\bany\b/.test(line)) out.push(`${d.name}: ${line.trim()}`);
+    }
   }
   return out;
 }
@@ -186,6 +204,11 @@ function main() {
   const want = reference(present.map((m) => ({ ...m, text: cleanDts(readFileSync(join(root, m.dts), 'utf8')) })));
   const outPath = join(root, OUT);
   if (argv.includes('--check')) {
+    const anys = present.flatMap((m) => untyped(cleanDts(readFileSync(join(root, m.dts), 'utf8'))).map((u) => `${m.dts}: ${u}`));
+    if (anys.length) {
+      console.log(`api-reference: typed \`any\` (give the Rust export unchecked_param_type / unchecked_return_type or a Tsify type):\n  ${anys.join('\n  ')}\n(0 passed, 1 failed)`);
+      return 1;
+    }
     const have = existsSync(outPath) ? readFileSync(outPath, 'utf8') : '';
     if (have === want && present.length === MODULES.length) {
       console.log(`api-reference: ${OUT} is current (1 passed, 0 failed)`);

@@ -1,7 +1,7 @@
 // scripts/api-reference.mjs: docs/api.md is generated from the package's declarations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanDts, declarations, reference } from '../../scripts/api-reference.mjs';
+import { cleanDts, declarations, reference, untyped } from '../../scripts/api-reference.mjs';
 
 const DTS = `/* tslint:disable */
 /**
@@ -69,4 +69,22 @@ test('reference lists functions, class members and types, without the loader plu
   // rustdoc's intra-doc link keeps its text, loses its crate:: target.
   assert.match(r, /A loaded model; see `Model::load`\./);
   assert.doesNotMatch(r, /\]\(crate::/);
+});
+
+test('untyped names the declarations typed any, not comments or the loader plumbing', () => {
+  assert.deepEqual(untyped(cleanDts(DTS)), []);
+  const loose = `/**
+ * Any canvas; returns anything (any in a comment is fine).
+ */
+export function drawChart(canvas: any, kind: string): void;
+export interface Info {
+    /** The company. */
+    company: string;
+    arch: Record<string, any>;
+}
+export interface InitOutput {
+    readonly drawChart: (a: any, b: any) => [number, number];
+}
+`;
+  assert.deepEqual(untyped(loose), ['drawChart: export function drawChart(canvas: any, kind: string): void;', 'Info: arch: Record<string, any>;']);
 });

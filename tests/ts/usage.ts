@@ -5,27 +5,38 @@
 import init, {
   compare,
   drawChart,
+  drawCurve,
   drawFront,
   EvalRun,
   epitomeCells,
+  epitomeConv,
   epitomeInfo,
+  epitomeMaterialize,
   epitomeReaders,
   epitomeSampling,
+  epitomeTables,
   epitomeWindow,
   limits,
   listNetworks,
   pimCurve,
+  quantize,
   listPresets,
+  Model,
   simulate,
   SearchSession,
   type ChartData,
   type CompareReport,
   type CompareRequest,
   type CompareRow,
+  type ConvResult,
   type EpitomeInfo,
+  type EpitomeLayerSpec,
   type FrontPoint,
   type Limits,
+  type MaterializeResult,
+  type ModelInfo,
   type NetworkSpec,
+  type QuantizeResult,
   type SearchRequest,
   type SimOptions,
   type SimReport,
@@ -80,6 +91,31 @@ notAny<ReturnType<SearchSession['exact']>>(true);
 notAny<ReturnType<SearchSession['bestDesign']>>(true);
 notAny<ReturnType<typeof pimCurve>>(true);
 notAny<ReturnType<typeof pimCurve>['curve']>(true);
+// A model's info (session 9: it was `any`).
+notAny<ReturnType<Model['info']>>(true);
+notAny<ModelInfo['metadata'][string]>(true);
+notAny<ModelInfo['arch']['layers'][number]>(true);
+notAny<ModelInfo['arch']['input'][0]>(true);
+// The canvas the drawing exports take (session 9: it was `any`).
+notAny<Parameters<typeof drawChart>[0]>(true);
+notAny<Parameters<typeof drawFront>[0]>(true);
+notAny<Parameters<typeof drawCurve>[0]>(true);
+// The epitome operator and quantizer on a layer file (session 9: they were `any`).
+notAny<Parameters<typeof epitomeMaterialize>[0]>(true);
+notAny<Parameters<typeof epitomeConv>[0]>(true);
+notAny<Parameters<typeof epitomeTables>[0]>(true);
+notAny<Parameters<typeof quantize>[0]>(true);
+notAny<Parameters<typeof quantize>[1]>(true);
+notAny<EpitomeLayerSpec['epitome']['data']>(true);
+notAny<ReturnType<typeof epitomeMaterialize>>(true);
+notAny<MaterializeResult['data']>(true);
+notAny<MaterializeResult['offsets'][number]>(true);
+notAny<ReturnType<typeof epitomeConv>>(true);
+notAny<ConvResult['data']>(true);
+notAny<ReturnType<typeof epitomeTables>['ifat'][number]>(true);
+notAny<ReturnType<typeof quantize>>(true);
+notAny<QuantizeResult['codes']>(true);
+notAny<QuantizeResult['scales']>(true);
 
 export async function main(): Promise<string[]> {
   await init();
@@ -137,6 +173,25 @@ export async function main(): Promise<string[]> {
   });
   lines.push(`epitome: ${info.compression}x smaller, patterns ${info.group_patterns.join(',')}`);
 
+  // The layer file of `epim epitome ...`: data as arrays or Float32Arrays.
+  const layer: EpitomeLayerSpec = {
+    layer: { c_out: 8, c_in: 4, k_h: 3, k_w: 3, stride: 1, padding: 1 },
+    epitome: { shape: [4, 2, 4, 4], data: new Float32Array(4 * 2 * 4 * 4).fill(0.5) },
+    offsets: [[0, 0, 0], [1, 1, 1]],
+    input: { shape: [1, 4, 5, 5], data: new Array<number>(4 * 5 * 5).fill(1) },
+  };
+  const weights: MaterializeResult = epitomeMaterialize(layer);
+  const first: number | undefined = weights.data[0];
+  lines.push(`W ${weights.shape.join('x')}: ${weights.data.length} weights (first ${first}), ${weights.compression}x, offsets ${weights.offsets.length}`);
+  const out: ConvResult = epitomeConv(layer);
+  const [n, c_out, h_out, w_out] = out.shape;
+  lines.push(`conv: ${n}x${c_out}x${h_out}x${w_out}, sum ${out.data.reduce((a, b) => a + b, 0)}`);
+  const tables = epitomeTables(layer);
+  lines.push(`tables: ${tables.patterns} patterns, ${tables.ifat.length} IFAT entries`);
+  const q: QuantizeResult = quantize(layer, 3);
+  const codes: Int32Array = q.codes;
+  lines.push(`${q.bits}-bit: ${q.bits_per_weight.toFixed(3)} bits/weight, ${codes.length} codes, ${q.scales.length} scales`);
+
   const max_kernel: number = limits().max_kernel;
   lines.push(`largest kernel ${max_kernel}`);
   for (const n of listNetworks()) lines.push(`${n.name}: ${n.params} params`);
@@ -155,8 +210,41 @@ export async function main(): Promise<string[]> {
   const why: string | null = step.main_infeasible;
   lines.push(`suggested budget ${suggested.toFixed(4)}; most infeasible: ${why ?? 'none'}`);
   lines.push(`dense: ${step.info.dense.crossbars} crossbars, budget ${budget}; stopped: ${step.stop}`);
+  // The charts onto a canvas (a DOM element; a `<div>` is a type error).
+  const canvas: HTMLCanvasElement = document.createElement('canvas');
+  drawChart(canvas, chart, 'area', { dark: true });
+  drawFront(canvas, step.chart, null);
+  drawCurve(canvas, curve, { dark: false });
+  // @ts-expect-error: not a canvas (the export would throw `invalid canvas: must be an HTMLCanvasElement ...`)
+  drawChart(document.createElement('div'), chart, 'area', undefined);
   const design = search.bestDesign();
   if (design) lines.push(`design: ${design.layers.length} epitome layers`);
   search.free();
   return lines;
+}
+
+// A trained model file (models/*.safetensors) as a TS user reads it.
+export function describeModel(bytes: Uint8Array): string[] {
+  const model = Model.load(bytes);
+  try {
+    const info: ModelInfo = model.info();
+    const lines = [`${info.params} params, input ${info.arch.input.join('x')}, ${info.arch.classes} classes`];
+    const dataset: string | undefined = info.metadata['epim.dataset'];
+    if (dataset !== undefined) lines.push(`trained on ${dataset}`);
+    for (const layer of info.arch.layers) {
+      if (layer.kind === 'conv' || layer.kind === 'dense') {
+        const bits: number | undefined = layer.w_bits;
+        const k: number = layer.k ?? 1;
+        const epitome = layer.epitome ? `, epitome ${layer.epitome.e_out}x${layer.epitome.e_in}x${layer.epitome.e_h}x${layer.epitome.e_w}` : '';
+        lines.push(`${layer.kind} ${layer.name}: ${layer.c_in}->${layer.c_out} (${k}x${k}), ${bits ?? 32}-bit${epitome}`);
+      } else if (layer.kind === 'max_pool') {
+        lines.push(`max pool ${layer.k}`);
+      } else {
+        lines.push(layer.kind);
+      }
+    }
+    return lines;
+  } finally {
+    model.free();
+  }
 }

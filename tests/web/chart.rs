@@ -257,3 +257,46 @@ fn draw_chart_unknown_kind_or_option_throws_an_error() {
     );
     assert!(m.contains("chart options"), "{m}");
 }
+
+/// What `drawChart`, `drawFront` and `drawCurve` say about a `canvas` argument that is
+/// not a canvas (the data valid, so the canvas is the first problem).
+fn not_a_canvas_messages(canvas: JsValue) -> Vec<String> {
+    let front =
+        js(r#"{"title": "t", "points": [{"area_um2": 1e6, "latency_ns": 1e4}], "best": 0}"#);
+    let curve = js(r#"{"x_desc": "ADC bits", "y_desc": "accuracy (%)",
+        "series": [{"label": "m", "points": [{"x": 4, "y": 90}]}]}"#);
+    [
+        epim::wasm::draw_chart(canvas.clone(), sample(), "area".into(), JsValue::NULL),
+        epim::wasm::draw_front(canvas.clone(), front, JsValue::NULL),
+        epim::wasm::draw_curve_js(canvas, curve, JsValue::NULL),
+    ]
+    .into_iter()
+    .map(|r| message(r.expect_err("not a canvas")))
+    .collect()
+}
+
+#[wasm_bindgen_test]
+fn draw_exports_name_a_canvas_argument_that_is_not_a_canvas() {
+    for (value, got) in [
+        (JsValue::from(js_sys::Object::new()), "got an object"),
+        (JsValue::NULL, "got null"),
+        (JsValue::from_str("#chart"), "got the string \"#chart\""),
+    ] {
+        for m in not_a_canvas_messages(value) {
+            assert!(
+                m.contains("canvas")
+                    && m.contains("must be an HTMLCanvasElement")
+                    && m.contains(got),
+                "{m}"
+            );
+        }
+    }
+    // In a browser: another element is named by its tag.
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let div = doc.create_element("div").expect("a div");
+    for m in not_a_canvas_messages(div.into()) {
+        assert!(m.contains("got a <div> element"), "{m}");
+    }
+}

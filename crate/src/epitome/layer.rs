@@ -63,6 +63,7 @@ fn one() -> usize {
 ///
 /// `offsets`, `rep`, `input` and `bias` are optional; unknown keys are errors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct EpitomeLayerSpec {
     /// The layer geometry.
@@ -80,6 +81,7 @@ pub struct EpitomeLayerSpec {
     pub input: Option<TensorSpec>,
     /// Bias, one value per output channel (default zeros).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number[] | Float32Array"))]
     pub bias: Option<Vec<f32>>,
 }
 

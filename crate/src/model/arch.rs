@@ -19,6 +19,7 @@ const MAX_LAYERS: usize = 256;
 
 /// The epitome of a weight layer: its shape and one offset per group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct EpitomeDesc {
     /// Epitome output rows.
@@ -35,6 +36,7 @@ pub struct EpitomeDesc {
 
 /// A convolution or fully connected layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct WeightLayerSpec {
     /// Unique name; its tensors are `NAME.bias`, `NAME.weight` or `NAME.codes`
@@ -73,12 +75,16 @@ fn one() -> usize {
 
 /// One layer of a model (JSON: `{"kind": "conv", ...}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+// `ModelLayerSpec` in TypeScript: the simulator's network layers are `LayerSpec` there
+// (the prefix would apply to the types it names too, hence the variants' own types).
+#[cfg_attr(target_arch = "wasm32", tsify(type_prefix = "Model"))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LayerSpec {
     /// 2-D convolution (square kernel), bias per output channel.
-    Conv(WeightLayerSpec),
+    Conv(#[cfg_attr(target_arch = "wasm32", tsify(type = "WeightLayerSpec"))] WeightLayerSpec),
     /// Fully connected layer on a flattened input (`k = 1`).
-    Dense(WeightLayerSpec),
+    Dense(#[cfg_attr(target_arch = "wasm32", tsify(type = "WeightLayerSpec"))] WeightLayerSpec),
     /// `max(x, 0)`.
     Relu,
     /// Max pooling, window and stride `k`, no padding (the remainder is dropped).
@@ -92,6 +98,7 @@ pub enum LayerSpec {
 
 /// A model's architecture: input shape, layers, number of classes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct ArchSpec {
     /// Input `[c, h, w]`.
@@ -99,6 +106,7 @@ pub struct ArchSpec {
     /// Classes (the last layer's outputs).
     pub classes: usize,
     /// Layers in order.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "ModelLayerSpec[]"))]
     pub layers: Vec<LayerSpec>,
 }
 

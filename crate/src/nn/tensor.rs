@@ -70,11 +70,13 @@ impl Tensor4 {
 
 /// A tensor as it appears in JSON: `{"shape": [..4 sizes..], "data": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct TensorSpec {
     /// Four sizes.
     pub shape: Vec<usize>,
     /// `product(shape)` numbers, row-major.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number[] | Float32Array"))]
     pub data: Vec<f32>,
 }
 

@@ -50,6 +50,7 @@ use crate::error::{Error, Result};
 
 /// The pruning methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(rename_all = "kebab-case")]
 pub enum PruneKind {
     /// Unstructured magnitude pruning.
@@ -108,6 +109,7 @@ impl PruneKind {
 
 /// A pruning method with its settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct PruneSpec {
     /// The method.

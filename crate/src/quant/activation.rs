@@ -18,6 +18,7 @@ pub enum Calibration {
 /// Scale and bit width of one layer input: code `q` in `0..=2^bits - 1` stands
 /// for `q * scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct ActivationParams {
     /// Bits per activation (1..=16; default 8, docs/epitome.md#quantization).
     pub bits: u32,

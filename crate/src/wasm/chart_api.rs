@@ -10,8 +10,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
-use super::convert::{from_js, optional, string};
+use super::convert::{describe, from_js, optional, string};
 use crate::error::Error;
+use crate::limits::echo;
 use crate::plot::front::FrontChart;
 use crate::plot::{self, ChartData, ChartKind, ChartOptions};
 
@@ -29,7 +30,7 @@ use crate::plot::{self, ChartData, ChartKind, ChartOptions};
 /// whether it is in the document at all).
 #[wasm_bindgen(js_name = drawChart)]
 pub fn draw_chart(
-    canvas: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "HTMLCanvasElement")] canvas: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ChartData")] data: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ChartOptions | null | undefined")] options: JsValue,
@@ -51,7 +52,7 @@ pub fn draw_chart(
 /// naming the problem for bad data or a canvas without a 2D context.
 #[wasm_bindgen(js_name = drawFront)]
 pub fn draw_front(
-    canvas: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "HTMLCanvasElement")] canvas: JsValue,
     #[wasm_bindgen(unchecked_param_type = "FrontChart")] data: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ChartOptions | null | undefined")] options: JsValue,
 ) -> Result<(), JsError> {
@@ -67,9 +68,17 @@ pub fn draw_front(
 /// `canvas` as a plotters backend whose text is measured by the canvas itself;
 /// an error when it is not a canvas or has no 2D context.
 pub(super) fn measured_canvas(canvas: JsValue) -> Result<MeasuredCanvas, JsError> {
-    let canvas: HtmlCanvasElement = canvas
-        .dyn_into()
-        .map_err(|_| Error::invalid("canvas", "must be an HTMLCanvasElement"))?;
+    let canvas: HtmlCanvasElement = canvas.dyn_into().map_err(|other| {
+        // `instanceof` (wasm-bindgen's checked cast) never throws.
+        let got = match other.dyn_ref::<web_sys::Element>() {
+            Some(e) => format!("a <{}> element", echo(&e.local_name())),
+            None => describe(&other),
+        };
+        Error::invalid(
+            "canvas",
+            format!("must be an HTMLCanvasElement (a <canvas> element), got {got}"),
+        )
+    })?;
     if web_sys::window().is_none() {
         return Err(Error::Plot("drawing on a canvas needs a browser window".into()).into());
     }

@@ -100,7 +100,7 @@ fn child(path: &str, key: &str) -> String {
 
 /// A short description of a JS value for an error message (`null`, `an object`,
 /// `a function`, `the string "abc"`, `-1`).
-fn describe(value: &JsValue) -> String {
+pub fn describe(value: &JsValue) -> String {
     if value.is_null() {
         "null".into()
     } else if value.is_undefined() {

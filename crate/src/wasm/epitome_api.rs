@@ -1,13 +1,15 @@
 //! The epitome operator and quantizer for JS: the same four operations as
 //! `epim epitome materialize|tables|conv` and `epim quantize`.
 //!
-//! Input: the layer-file object of `crate::epitome::EpitomeLayerSpec`
-//! (`{layer, epitome: {shape, data}, offsets?, rep?, input?: {shape, data},
-//! bias?}`); `data` and `bias` may be plain arrays or `Float32Array`s.
+//! Input: the layer-file object of `crate::epitome::EpitomeLayerSpec` (the same
+//! name in TypeScript): `{layer, epitome: {shape, data}, offsets?, rep?, input?:
+//! {shape, data}, bias?}`; `data` and `bias` may be plain arrays or `Float32Array`s.
 //! Output: plain objects whose data arrays are typed arrays (`Float32Array`,
-//! codes as `Int32Array`). Every error is a thrown JS `Error` naming the field.
+//! codes as `Int32Array`): `MaterializeResult`, `ConvResult`, `QuantizeResult`
+//! (and the `DatapathTables` of the core). Every error is a thrown JS `Error`
+//! naming the field.
 
-use js_sys::{Float32Array, Int32Array, Reflect};
+use js_sys::{Float32Array, Int32Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -60,32 +62,36 @@ fn check_lengths(spec: &JsValue) -> Result<(), JsError> {
     Ok(())
 }
 
-/// Sets `obj[key] = value`.
-fn set(obj: &JsValue, key: &str, value: &JsValue) -> Result<(), JsError> {
-    Reflect::set(obj, &JsValue::from_str(key), value)
-        .map(|_| ())
-        .map_err(|_| JsError::new(&format!("cannot set property {key} on the result")))
-}
-
+/// What `epitomeMaterialize` returns: the sampled weights with the offsets and
+/// compression ([`crate::epitome::MaterializeReport`], `data` as a `Float32Array`).
 #[derive(Serialize)]
-struct MaterializeMeta<'a> {
-    shape: [usize; 4],
-    offsets: &'a [Offset],
-    compression: f64,
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct MaterializeResult {
+    /// `[c_out, c_in, k_h, k_w]`.
+    pub shape: [usize; 4],
+    /// The offset of every group (listed or default).
+    pub offsets: Vec<Offset>,
+    /// Parameter compression `weight_count / param_count`.
+    pub compression: f64,
+    /// The sampled weights, row-major OIHW.
+    #[serde(serialize_with = "serde_wasm_bindgen::preserve::serialize")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
+    pub data: Float32Array,
 }
 
-/// `epitomeMaterialize(layer)` -> `{shape: [c_out,c_in,k_h,k_w], data:
-/// Float32Array, offsets: [[a,b,c],...], compression}`.
-#[wasm_bindgen(js_name = epitomeMaterialize)]
-pub fn epitome_materialize(layer: JsValue) -> Result<JsValue, JsError> {
+/// `epitomeMaterialize(layer)` -> `{shape: [c_out,c_in,k_h,k_w], offsets: [[a,b,c],...],
+/// compression, data: Float32Array}`.
+#[wasm_bindgen(js_name = epitomeMaterialize, unchecked_return_type = "MaterializeResult")]
+pub fn epitome_materialize(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeLayerSpec")] layer: JsValue,
+) -> Result<JsValue, JsError> {
     let r = read_layer(layer)?.materialize_report()?;
-    let obj = to_js(&MaterializeMeta {
+    to_js(&MaterializeResult {
         shape: r.shape,
-        offsets: &r.offsets,
+        offsets: r.offsets,
         compression: r.compression,
-    })?;
-    set(&obj, "data", &Float32Array::from(r.data.as_slice()).into())?;
-    Ok(obj)
+        data: Float32Array::from(r.data.as_slice()),
+    })
 }
 
 /// `epitomeTables(layer)` -> `{patterns, ifat: [{pattern, word_line, word_line_epq,
@@ -93,36 +99,69 @@ pub fn epitome_materialize(layer: JsValue) -> Result<JsValue, JsError> {
 /// extra_bits}], ofat: [{pattern, column, channels}]}` (`word_line_epq`: the word
 /// line's `[e, p, q]`).
 #[wasm_bindgen(js_name = epitomeTables, unchecked_return_type = "DatapathTables")]
-pub fn epitome_tables(layer: JsValue) -> Result<JsValue, JsError> {
+pub fn epitome_tables(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeLayerSpec")] layer: JsValue,
+) -> Result<JsValue, JsError> {
     to_js(&read_layer(layer)?.tables()?)
 }
 
+/// What `epitomeConv` returns ([`crate::epitome::ConvReport`], `data` as a
+/// `Float32Array`).
 #[derive(Serialize)]
-struct ShapeOnly {
-    shape: [usize; 4],
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct ConvResult {
+    /// `[n, c_out, h_out, w_out]`.
+    pub shape: [usize; 4],
+    /// The output, row-major NCHW.
+    #[serde(serialize_with = "serde_wasm_bindgen::preserve::serialize")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
+    pub data: Float32Array,
 }
 
 /// `epitomeConv(layer)` (the layer needs `input`) -> `{shape: [n,c_out,h_out,w_out],
 /// data: Float32Array}`.
-#[wasm_bindgen(js_name = epitomeConv)]
-pub fn epitome_conv(layer: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = epitomeConv, unchecked_return_type = "ConvResult")]
+pub fn epitome_conv(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeLayerSpec")] layer: JsValue,
+) -> Result<JsValue, JsError> {
     let r = read_layer(layer)?.conv_report()?;
-    let obj = to_js(&ShapeOnly { shape: r.shape })?;
-    set(&obj, "data", &Float32Array::from(r.data.as_slice()).into())?;
-    Ok(obj)
+    to_js(&ConvResult {
+        shape: r.shape,
+        data: Float32Array::from(r.data.as_slice()),
+    })
 }
 
+/// What `quantize` returns ([`crate::epitome::QuantizeReport`], arrays as typed
+/// arrays).
 #[derive(Serialize)]
-struct QuantizeMeta {
-    bits: u32,
-    bits_per_weight: f64,
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct QuantizeResult {
+    /// Weight bits (2..=8).
+    pub bits: u32,
+    /// `(bits*|E| + 32*e_out) / (c_out*c_in*k_h*k_w)`.
+    pub bits_per_weight: f64,
+    /// One scale per epitome output row.
+    #[serde(serialize_with = "serde_wasm_bindgen::preserve::serialize")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
+    pub scales: Float32Array,
+    /// Integer codes, row-major like the epitome.
+    #[serde(serialize_with = "serde_wasm_bindgen::preserve::serialize")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Int32Array"))]
+    pub codes: Int32Array,
+    /// `codes * scale`, row-major like the epitome.
+    #[serde(serialize_with = "serde_wasm_bindgen::preserve::serialize")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
+    pub dequantized: Float32Array,
 }
 
-/// `quantize(layer, bits)` -> `{bits, scales: Float32Array, codes: Int32Array,
-/// dequantized: Float32Array, bits_per_weight}`; bits must be an integer in 2..=8
+/// `quantize(layer, bits)` -> `{bits, bits_per_weight, scales: Float32Array, codes:
+/// Int32Array, dequantized: Float32Array}`; bits must be an integer in 2..=8
 /// (a number: `3.7`, `2**32 + 3` or `-1` are errors, never truncated or wrapped).
-#[wasm_bindgen(js_name = quantize)]
-pub fn quantize(layer: JsValue, bits: JsValue) -> Result<JsValue, JsError> {
+#[wasm_bindgen(js_name = quantize, unchecked_return_type = "QuantizeResult")]
+pub fn quantize(
+    #[wasm_bindgen(unchecked_param_type = "EpitomeLayerSpec")] layer: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] bits: JsValue,
+) -> Result<JsValue, JsError> {
     let range = crate::quant::weights::WEIGHT_BITS;
     let bits = integer(
         "bits",
@@ -131,20 +170,11 @@ pub fn quantize(layer: JsValue, bits: JsValue) -> Result<JsValue, JsError> {
         u64::from(*range.end()),
     )? as u32;
     let r = read_layer(layer)?.quantize_report(bits)?;
-    let obj = to_js(&QuantizeMeta {
+    to_js(&QuantizeResult {
         bits: r.bits,
         bits_per_weight: r.bits_per_weight,
-    })?;
-    set(
-        &obj,
-        "scales",
-        &Float32Array::from(r.scales.as_slice()).into(),
-    )?;
-    set(&obj, "codes", &Int32Array::from(r.codes.as_slice()).into())?;
-    set(
-        &obj,
-        "dequantized",
-        &Float32Array::from(r.dequantized.as_slice()).into(),
-    )?;
-    Ok(obj)
+        scales: Float32Array::from(r.scales.as_slice()),
+        codes: Int32Array::from(r.codes.as_slice()),
+        dequantized: Float32Array::from(r.dequantized.as_slice()),
+    })
 }

@@ -118,16 +118,11 @@ impl WasmModel {
 
     /// The model's metadata (`{"epim.dataset": ..., "epim.accuracy_0_to_1": ...}`)
     /// and architecture as plain objects: `{metadata, arch, params}`.
+    #[wasm_bindgen(unchecked_return_type = "ModelInfo")]
     pub fn info(&self) -> Result<JsValue, JsError> {
-        #[derive(serde::Serialize)]
-        struct Info<'a> {
-            metadata: &'a std::collections::BTreeMap<String, String>,
-            arch: &'a crate::model::ArchSpec,
-            params: usize,
-        }
-        super::convert::to_js(&Info {
-            metadata: self.inner.metadata(),
-            arch: self.inner.arch(),
+        super::convert::to_js(&ModelInfo {
+            metadata: self.inner.metadata().clone(),
+            arch: self.inner.arch().clone(),
             params: self.inner.param_count(),
         })
     }
@@ -162,6 +157,21 @@ impl WasmModel {
         let n = convert::integer("n", n, 1, (MAX_JS_ARRAY_LEN / per_image).max(1) as u64)? as usize;
         Ok((convert::f32s("images", images, n * per_image)?, n))
     }
+}
+
+/// What `Model.info` returns.
+#[derive(serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+#[cfg_attr(target_arch = "wasm32", tsify(hashmap_as_object))]
+pub struct ModelInfo {
+    /// The file's metadata, all strings (`epim.dataset`, `epim.accuracy_0_to_1`,
+    /// `epim.train_command`, ..., docs/models.md), without `epim.format` and
+    /// `epim.arch` (the architecture is `arch`).
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// The architecture: input shape, layers, classes.
+    pub arch: crate::model::ArchSpec,
+    /// Number of parameters (weights and biases as stored).
+    pub params: usize,
 }
 
 /// What [`read_idx_dataset`] returns.
