@@ -4,9 +4,29 @@
 
 use super::{Net, TrainConfig};
 use crate::data::Dataset;
+use crate::error::Error;
 use crate::error::Result;
-use crate::model::ArchSpec;
+use crate::model::{ArchSpec, Model};
 use std::collections::BTreeMap;
+
+/// Classifies every image of `test` with `model` and records the accuracy in the
+/// model's metadata (`epim.accuracy_0_to_1`, `epim.test_images`); returns the
+/// number classified correctly. Errors on an empty `test`.
+pub fn score(model: &mut Model, test: &Dataset) -> Result<usize> {
+    if test.is_empty() {
+        return Err(Error::invalid("test", "holds no images"));
+    }
+    let predicted = model.classify(test, 0, test.len())?;
+    let correct = predicted
+        .iter()
+        .zip(test.labels())
+        .filter(|(p, l)| **p == usize::from(**l))
+        .count();
+    let acc = correct as f64 / test.len() as f64;
+    model.set_metadata("epim.accuracy_0_to_1", format!("{acc:.4}"));
+    model.set_metadata("epim.test_images", test.len().to_string());
+    Ok(correct)
+}
 
 /// What [`train_and_measure`] reports (the search summary's type).
 pub use crate::search::summary::Measured;

@@ -37,7 +37,7 @@ pub use arch::{apply_design, architecture, epitome_design, ARCH_NAMES};
 pub use backend::{Backend, Evaluate, Trainer};
 pub use fit::{Fit, FitProgress};
 pub use history::TrainHistory;
-pub use measure::{train_and_measure, Measured};
+pub use measure::{score, train_and_measure, Measured};
 pub use net::{Net, TrainReport};
 pub use rng::Rng;
 pub use settings::{TrainPlan, TrainSettings, DATASETS};

@@ -172,6 +172,21 @@ impl TrainSettings {
     }
 }
 
+impl TrainSettings {
+    /// The metadata of a model trained with these settings as `plan` (planned from
+    /// them): the plan's, the settings as JSON (`epim.train_settings`) and the
+    /// equivalent command (`epim.train_command`).
+    pub fn model_metadata(&self, plan: &TrainPlan) -> Result<BTreeMap<String, String>> {
+        let mut meta = plan.metadata();
+        meta.insert(
+            "epim.train_settings".into(),
+            serde_json::to_string(self).map_err(|e| Error::invalid("settings", e))?,
+        );
+        meta.insert("epim.train_command".into(), self.command());
+        Ok(meta)
+    }
+}
+
 impl TrainPlan {
     /// The metadata every trained model file carries: dataset, licence of the
     /// weights (derived from the dataset), seed.

@@ -6,7 +6,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::convert::{from_js, to_js};
-use super::train_api::idx_dataset;
+use super::train_api::{idx_dataset, trained_model_js};
 use crate::train::burn::BurnTraining;
 use crate::train::TrainSettings;
 
@@ -64,22 +64,7 @@ impl BurnTrainRun {
         let test = idx_dataset("test", &test_images, &test_labels)?;
         let (mut model, correct) = self.run.finish(&test)?;
         model.set_metadata("epim.trained_in", "browser (wasm), burn flex");
-        let bytes = model.to_bytes()?;
-        let out = js_sys::Object::new();
-        let set = |k: &str, v: JsValue| js_sys::Reflect::set(&out, &k.into(), &v).map(|_| ());
-        [
-            ("bytes", js_sys::Uint8Array::from(bytes.as_slice()).into()),
-            (
-                "accuracy_0_to_1",
-                (correct as f64 / test.len() as f64).into(),
-            ),
-            ("correct", (correct as f64).into()),
-            ("test_images", (test.len() as f64).into()),
-        ]
-        .into_iter()
-        .try_for_each(|(k, v)| set(k, v))
-        .map_err(|_| JsError::new("finish: could not build the result object"))?;
-        Ok(out.into())
+        trained_model_js(&model, correct, test.len())
     }
 }
 

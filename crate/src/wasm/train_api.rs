@@ -238,35 +238,33 @@ impl TrainRun {
             .into());
         }
         let test = idx_dataset("test", &test_images, &test_labels)?;
-        let mut meta = self.plan.metadata();
-        meta.insert(
-            "epim.train_settings".into(),
-            serde_json::to_string(&self.settings).map_err(|e| Error::invalid("settings", e))?,
-        );
-        meta.insert("epim.train_command".into(), self.settings.command());
+        let mut meta = self.settings.model_metadata(&self.plan)?;
         meta.insert("epim.trained_in".into(), "browser (wasm)".into());
         let mut model: Model = self
             .net
             .export(&self.calib, self.plan.config.a_bits, meta)?;
-        let predicted = model.classify(&test, 0, test.len())?;
-        let correct = predicted
-            .iter()
-            .zip(test.labels())
-            .filter(|(p, l)| **p == usize::from(**l))
-            .count();
-        let acc = correct as f64 / test.len() as f64;
-        model.set_metadata("epim.accuracy_0_to_1", format!("{acc:.4}"));
-        model.set_metadata("epim.test_images", test.len().to_string());
-        let bytes = model.to_bytes()?;
-        let out = js_sys::Object::new();
-        let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&out, &k.into(), v).map(|_| ());
-        set("bytes", &js_sys::Uint8Array::from(bytes.as_slice()).into())
-            .and_then(|_| set("accuracy_0_to_1", &acc.into()))
-            .and_then(|_| set("correct", &(correct as f64).into()))
-            .and_then(|_| set("test_images", &(test.len() as f64).into()))
-            .map_err(|_| JsError::new("finish: could not build the result object"))?;
-        Ok(out.into())
+        let correct = crate::train::score(&mut model, &test)?;
+        trained_model_js(&model, correct, test.len())
     }
+}
+
+/// The `TrainedModel` object a run's `finish` returns: `{bytes, accuracy_0_to_1,
+/// correct, test_images}` (the model file and its accuracy on the test images).
+pub(super) fn trained_model_js(
+    model: &Model,
+    correct: usize,
+    test_images: usize,
+) -> Result<JsValue, JsError> {
+    let bytes = model.to_bytes()?;
+    let out = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&out, &k.into(), v).map(|_| ());
+    let acc = correct as f64 / test_images.max(1) as f64;
+    set("bytes", &js_sys::Uint8Array::from(bytes.as_slice()).into())
+        .and_then(|_| set("accuracy_0_to_1", &acc.into()))
+        .and_then(|_| set("correct", &(correct as f64).into()))
+        .and_then(|_| set("test_images", &(test_images as f64).into()))
+        .map_err(|_| JsError::new("finish: could not build the result object"))?;
+    Ok(out.into())
 }
 
 // Plain objects built with serde_json / js_sys above: declared by hand.

@@ -123,27 +123,11 @@ impl BurnTraining {
         if self.report.is_none() {
             return Err(Error::invalid("training", "call train first"));
         }
-        if test.is_empty() {
-            return Err(Error::invalid("test", "holds no images"));
-        }
-        let mut meta = self.plan.metadata();
-        meta.insert(
-            "epim.train_settings".into(),
-            serde_json::to_string(&self.settings).map_err(|e| Error::invalid("settings", e))?,
-        );
-        meta.insert("epim.train_command".into(), self.settings.command());
+        let mut meta = self.settings.model_metadata(&self.plan)?;
         meta.insert("epim.trainer".into(), "burn 0.22.1 (flex)".into());
         let calib = self.train.take(CALIB_IMAGES);
         let mut model = self.net.export(&calib, self.plan.config.a_bits, meta)?;
-        let predicted = model.classify(test, 0, test.len())?;
-        let correct = predicted
-            .iter()
-            .zip(test.labels())
-            .filter(|(p, l)| **p == usize::from(**l))
-            .count();
-        let acc = correct as f64 / test.len() as f64;
-        model.set_metadata("epim.accuracy_0_to_1", format!("{acc:.4}"));
-        model.set_metadata("epim.test_images", test.len().to_string());
+        let correct = crate::train::score(&mut model, test)?;
         Ok((model, correct))
     }
 }
