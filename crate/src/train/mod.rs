@@ -40,7 +40,7 @@ pub use history::TrainHistory;
 pub use measure::{score, train_and_measure, Measured};
 pub use net::{Net, TrainReport};
 pub use rng::Rng;
-pub use settings::{TrainPlan, TrainSettings, DATASETS};
+pub use settings::{TrainPlan, TrainSettings, CALIB_IMAGES, DATASETS};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};

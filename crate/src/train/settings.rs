@@ -172,7 +172,37 @@ impl TrainSettings {
     }
 }
 
+/// Images the exported model's activations are calibrated on in the page's runs
+/// (the first of the training images).
+pub const CALIB_IMAGES: usize = 256;
+
 impl TrainSettings {
+    /// Checks `limit` (1..=60,000 and at least one batch) and, given the number of
+    /// training images a run has, that it holds them; returns the images trained on
+    /// per epoch (the limit or all of them; `None` before the data is known).
+    pub fn check_limit(&self, train_images: Option<usize>) -> Result<Option<usize>> {
+        if let Some(n) = self.limit {
+            crate::limits::check_range("limit", n, crate::limits::MAX_TRAIN_IMAGES)?;
+            if let Some(have) = train_images.filter(|&have| n > have) {
+                return Err(Error::invalid(
+                    "limit",
+                    format!("asks for {n} training images; the data holds {have}"),
+                ));
+            }
+        }
+        let used = self.limit.or(train_images);
+        if let Some(used) = used.filter(|&u| u < self.batch) {
+            return Err(Error::invalid(
+                "limit",
+                format!(
+                    "{used} training images make no batch of {}; use at least {}",
+                    self.batch, self.batch
+                ),
+            ));
+        }
+        Ok(used)
+    }
+
     /// The metadata of a model trained with these settings as `plan` (planned from
     /// them): the plan's, the settings as JSON (`epim.train_settings`) and the
     /// equivalent command (`epim.train_command`).
@@ -215,6 +245,24 @@ mod tests {
         assert_eq!(p.config.batch, 64);
         assert_eq!(p.arch, architecture("cnn").unwrap());
         assert_eq!(p.metadata()["epim.dataset"], "mnist");
+    }
+
+    #[test]
+    fn the_limit_is_checked_against_the_batch_and_the_data() {
+        let with = |limit| TrainSettings {
+            limit,
+            ..TrainSettings::default()
+        };
+        assert_eq!(with(Some(2000)).check_limit(None).unwrap(), Some(2000));
+        assert_eq!(with(None).check_limit(Some(500)).unwrap(), Some(500));
+        assert_eq!(with(None).check_limit(None).unwrap(), None);
+        let err = |s: TrainSettings, have| s.check_limit(have).unwrap_err().to_string();
+        assert!(err(with(Some(0)), None).contains("limit"));
+        assert!(err(with(Some(60_001)), None).contains("limit"));
+        assert!(err(with(Some(10)), None).contains("10 training images make no batch of 64"));
+        assert!(err(with(Some(2000)), Some(1000))
+            .contains("asks for 2000 training images; the data holds 1000"));
+        assert!(err(with(None), Some(20)).contains("20 training images make no batch of 64"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::data::Dataset;
 use crate::error::Error;
 use crate::limits::MAX_TRAIN_IMAGES;
 use crate::model::Model;
-use crate::train::{Fit, Net, TrainHistory, TrainPlan, TrainSettings};
+use crate::train::{Fit, Net, TrainHistory, TrainPlan, TrainSettings, CALIB_IMAGES};
 
 /// Most bytes of an image IDX file the page may pass: [`MAX_TRAIN_IMAGES`]
 /// 28x28 images and a header.
@@ -19,9 +19,6 @@ const MAX_IDX_BYTES: usize = MAX_TRAIN_IMAGES * 28 * 28 + 16;
 /// Most batches one `TrainRun.step` call trains (the page's worker asks for a
 /// slice of about 150 ms, at most this many).
 const MAX_STEP_BATCHES: u64 = 64;
-/// Images the exported model's activations are calibrated on (the first of
-/// the training images, as `epim train` does).
-const CALIB_IMAGES: usize = 256;
 
 /// A dataset of 28x28 images from IDX file bytes (`what`: the argument's name).
 pub(super) fn idx_dataset(
@@ -55,19 +52,7 @@ pub fn check_train_settings(
 ) -> Result<JsValue, JsError> {
     let settings: TrainSettings = from_js("settings", &settings)?;
     let plan = settings.plan(1)?;
-    if let Some(n) = settings.limit {
-        crate::limits::check_range("limit", n, MAX_TRAIN_IMAGES)?;
-        if n < settings.batch {
-            return Err(Error::invalid(
-                "limit",
-                format!(
-                    "{n} training images make no batch of {}; use at least {}",
-                    settings.batch, settings.batch
-                ),
-            )
-            .into());
-        }
-    }
+    settings.check_limit(None)?;
     to_js(&serde_json::json!({
         "command": settings.command(),
         "params": plan.arch.weight_layers().map(|l| l.stored_len() + l.c_out).sum::<usize>(),
@@ -102,18 +87,7 @@ impl TrainRun {
         let settings: TrainSettings = from_js("settings", &settings)?;
         let plan = settings.plan(1)?;
         let data = idx_dataset("train", &images, &labels)?;
-        if let Some(n) = settings.limit {
-            if n > data.len() {
-                return Err(Error::invalid(
-                    "limit",
-                    format!(
-                        "asks for {n} training images; the data holds {}",
-                        data.len()
-                    ),
-                )
-                .into());
-            }
-        }
+        settings.check_limit(Some(data.len()))?;
         let net = Net::new(&plan.arch, plan.config.w_bits, plan.config.seed)?;
         let fit = Fit::new(&data, &plan.config)?;
         Ok(TrainRun {

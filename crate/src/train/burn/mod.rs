@@ -26,4 +26,4 @@ mod run;
 
 pub use layer::{quantize_rows_forward, quantize_rows_ste, read, EpitomeConv};
 pub use net::{train_device, BurnNet, BurnParams};
-pub use run::{burn_plan, BurnTraining, CALIB_IMAGES};
+pub use run::{burn_plan, BurnTraining};

@@ -7,13 +7,8 @@
 use super::BurnNet;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::limits::{check_range, MAX_TRAIN_IMAGES};
 use crate::model::Model;
-use crate::train::{TrainPlan, TrainReport, TrainSettings};
-
-/// Images the exported model's activations are calibrated on (the first of
-/// the training images, as `epim train` and the page's `TrainRun` do).
-pub const CALIB_IMAGES: usize = 256;
+use crate::train::{TrainPlan, TrainReport, TrainSettings, CALIB_IMAGES};
 
 /// Checks `settings` for a burn run on `train_images` training images and
 /// plans it: the checks of [`TrainSettings::plan`], then `prune` (only the
@@ -27,28 +22,7 @@ pub fn burn_plan(settings: &TrainSettings, train_images: usize) -> Result<TrainP
             "pruning is only implemented by the crate's own trainer (TrainRun), not with burn",
         ));
     }
-    let used = match settings.limit {
-        Some(n) => {
-            check_range("limit", n, MAX_TRAIN_IMAGES)?;
-            if n > train_images {
-                return Err(Error::invalid(
-                    "limit",
-                    format!("asks for {n} training images; the data holds {train_images}"),
-                ));
-            }
-            n
-        }
-        None => train_images,
-    };
-    if used < settings.batch {
-        return Err(Error::invalid(
-            "limit",
-            format!(
-                "{used} training images make no batch of {}; use at least {}",
-                settings.batch, settings.batch
-            ),
-        ));
-    }
+    settings.check_limit(Some(train_images))?;
     Ok(plan)
 }
 
