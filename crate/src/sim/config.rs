@@ -71,6 +71,13 @@ pub enum Placement {
     Zigzag,
 }
 
+// A buffer size crosses as `"auto"` or a number of KB (the serde `try_from`/`into`
+// below, which the Tsify derive cannot see): declared by hand, here so that both wasm
+// packages (www/pkg and the on-demand www/pkg-onnx) declare it.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const BUF_SIZE_TS: &str = r#"export type BufSize = "auto" | number;"#;
+
 /// A buffer size: `"auto"` (sized from the network) or a number of KB.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "BufSizeRepr", into = "BufSizeRepr")]

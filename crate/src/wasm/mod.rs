@@ -50,11 +50,6 @@ pub use sim_api::{list_networks, list_presets, simulate};
 #[cfg(feature = "train")]
 pub use train_api::{check_train_settings, TrainRun};
 
-// A buffer size crosses as `"auto"` or a number of KB (`BufSize`'s serde
-// `try_from`/`into`, which the Tsify derive cannot see): declared by hand.
-#[wasm_bindgen(typescript_custom_section)]
-const BUF_SIZE_TS: &str = r#"export type BufSize = "auto" | number;"#;
-
 /// Runs once when the module is instantiated: installs the panic hook so a bug
 /// shows a Rust message in the console instead of a bare `unreachable`.
 #[wasm_bindgen(start)]
