@@ -178,9 +178,9 @@ pub const CALIB_IMAGES: usize = 256;
 
 impl TrainSettings {
     /// Checks `limit` (1..=60,000 and at least one batch) and, given the number of
-    /// training images a run has, that it holds them; returns the images trained on
-    /// per epoch (the limit or all of them; `None` before the data is known).
-    pub fn check_limit(&self, train_images: Option<usize>) -> Result<Option<usize>> {
+    /// training images a run has (`None` before the data is known), that it holds
+    /// them and that the images trained on make a batch.
+    pub fn check_limit(&self, train_images: Option<usize>) -> Result<()> {
         if let Some(n) = self.limit {
             crate::limits::check_range("limit", n, crate::limits::MAX_TRAIN_IMAGES)?;
             if let Some(have) = train_images.filter(|&have| n > have) {
@@ -190,8 +190,7 @@ impl TrainSettings {
                 ));
             }
         }
-        let used = self.limit.or(train_images);
-        if let Some(used) = used.filter(|&u| u < self.batch) {
+        if let Some(used) = self.limit.or(train_images).filter(|&u| u < self.batch) {
             return Err(Error::invalid(
                 "limit",
                 format!(
@@ -200,7 +199,7 @@ impl TrainSettings {
                 ),
             ));
         }
-        Ok(used)
+        Ok(())
     }
 
     /// The metadata of a model trained with these settings as `plan` (planned from
@@ -253,9 +252,10 @@ mod tests {
             limit,
             ..TrainSettings::default()
         };
-        assert_eq!(with(Some(2000)).check_limit(None).unwrap(), Some(2000));
-        assert_eq!(with(None).check_limit(Some(500)).unwrap(), Some(500));
-        assert_eq!(with(None).check_limit(None).unwrap(), None);
+        assert!(with(Some(2000)).check_limit(None).is_ok());
+        assert!(with(Some(2000)).check_limit(Some(2000)).is_ok());
+        assert!(with(None).check_limit(Some(500)).is_ok());
+        assert!(with(None).check_limit(None).is_ok());
         let err = |s: TrainSettings, have| s.check_limit(have).unwrap_err().to_string();
         assert!(err(with(Some(0)), None).contains("limit"));
         assert!(err(with(Some(60_001)), None).contains("limit"));
