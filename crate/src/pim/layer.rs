@@ -533,8 +533,10 @@ struct Scratch {
     b: Vec<f32>,
     codes: Vec<u32>,
     drive: Vec<u32>,
-    sums32: Vec<i32>,
-    sums64: Vec<i64>,
+    /// Row by row: per input cycle its driven rows (`row | digit << 16`).
+    driven: Vec<u32>,
+    /// Row by row: per column, its shifted codes.
+    codes_out: Vec<i64>,
     col: Vec<f64>,
     planes: PlaneScratch,
 }
@@ -542,11 +544,13 @@ struct Scratch {
 impl Scratch {
     fn new(m: &PimModel) -> Self {
         let mut drive = 0;
+        let mut drive_cycles = 0;
         let mut sums = 0;
         let mut col = 0;
         for l in m.xbar_layers() {
             drive = drive.max(l.rows);
-            sums = sums.max(l.cycles * l.cols * l.slices * 2);
+            drive_cycles = drive_cycles.max(l.cycles * l.rows.min(m.knobs.crossbar_rows));
+            sums = sums.max((l.cols * l.slices * 2).div_ceil(G_TILE) * G_TILE);
             col = col.max(l.cols);
         }
         Scratch {
@@ -554,8 +558,8 @@ impl Scratch {
             b: vec![0.0; m.act_len],
             codes: vec![0; m.act_len],
             drive: vec![0; drive],
-            sums32: vec![0; sums],
-            sums64: vec![0; sums],
+            driven: vec![0; drive_cycles],
+            codes_out: vec![0; sums],
             col: vec![0.0; col],
             planes: PlaneScratch::default(),
         }
@@ -705,8 +709,8 @@ impl XbarLayer {
             b,
             codes,
             drive,
-            sums32,
-            sums64,
+            driven,
+            codes_out,
             col,
             ..
         } = s;
@@ -733,9 +737,9 @@ impl XbarLayer {
                     outs,
                 };
                 if wide {
-                    rd.block(&mut sums64[..self.cycles * width], col);
+                    rd.block::<i64>(driven, codes_out, col);
                 } else {
-                    rd.block(&mut sums32[..self.cycles * width], col);
+                    rd.block::<i32>(driven, codes_out, col);
                 }
             },
         );
@@ -804,38 +808,72 @@ struct Read<'a> {
 }
 
 impl Read<'_> {
-    /// Sums the driven rows per input cycle into `acc` (`cycles x width`),
-    /// converts every (cycle, slice, polarity) sum of the used columns and adds
-    /// the shifted codes, times the ADC step, to `col`. Not inlined, as
-    /// [`PlaneLayer::read_block`].
+    /// Lists the driven rows of every input cycle (`driven`, `row | digit <<
+    /// 16`, `cycles x rows`), then per tile of [`G_TILE`] columns and cycle
+    /// sums the driven rows' conductances (times the digit) in registers,
+    /// converts every sum and adds the shifted codes (`codes`), and last adds
+    /// every used column's codes, times the ADC step, to `col`. Not inlined,
+    /// as [`PlaneLayer::read_block`].
     #[inline(never)]
-    fn block<A: Acc>(&self, acc: &mut [A], col: &mut [f64]) {
-        let (width, dac) = (self.width, self.dac);
+    fn block<A: Acc>(&self, driven: &mut [u32], codes: &mut [i64], col: &mut [f64]) {
+        let (width, dac, n) = (self.width, self.dac, self.drive.len());
         let dmask = (1u32 << dac) - 1;
-        acc.fill(A::default());
-        let mut used = 0u64;
+        let cycles = self.cycles;
+        let mut lens = vec![0usize; cycles];
         for (r, &x) in self.drive.iter().enumerate() {
             if x == 0 {
                 continue;
             }
-            let grow = &self.g[r * width..][..width];
-            for t in 0..self.cycles {
+            for (t, len) in lens.iter_mut().enumerate() {
                 let d = (x >> (t as u32 * dac)) & dmask;
-                if d == 0 {
-                    continue;
-                }
-                used |= 1 << t;
-                let dst = &mut acc[t * width..][..width];
-                if d == 1 {
-                    row_op(dst, grow, |a, v| *a += A::from(v));
-                } else {
-                    let k = A::from(d as i32);
-                    row_op(dst, grow, |a, v| *a += k * A::from(v));
+                if d != 0 {
+                    driven[t * n + *len] = r as u32 | d << 16;
+                    *len += 1;
                 }
             }
         }
-        if used == 0 {
+        if lens.iter().all(|&l| l == 0) {
             return;
+        }
+        let (inv, top) = (self.inv, self.top);
+        for (tile, out) in codes[..width.div_ceil(G_TILE) * G_TILE]
+            .chunks_exact_mut(G_TILE)
+            .enumerate()
+        {
+            let c0 = tile * G_TILE;
+            let w = G_TILE.min(width - c0);
+            let mut acc = [0i64; G_TILE];
+            for (t, &len) in lens.iter().enumerate() {
+                if len == 0 {
+                    continue;
+                }
+                let mut sum = [A::default(); G_TILE];
+                let rows = &driven[t * n..][..len];
+                if w == G_TILE && dac == 1 {
+                    // Whole tile, digits of 1: plain additions in registers.
+                    for &rd in rows {
+                        let at = (rd & 0xffff) as usize * width + c0;
+                        if let Some(src) = self.g[at..].first_chunk::<G_TILE>() {
+                            for i in 0..G_TILE {
+                                sum[i] += A::from(src[i]);
+                            }
+                        }
+                    }
+                } else {
+                    for &rd in rows {
+                        let (r, k) = ((rd & 0xffff) as usize, A::from((rd >> 16) as i32));
+                        let src = &self.g[r * width + c0..][..w];
+                        for (s, &v) in sum.iter_mut().zip(src) {
+                            *s += k * A::from(v);
+                        }
+                    }
+                }
+                let shift = t as u32 * dac;
+                for i in 0..G_TILE {
+                    acc[i] += adc_code(sum[i].into(), inv, top) << shift;
+                }
+            }
+            out.copy_from_slice(&acc);
         }
         let step = step_levels(self.inv);
         let sl2 = self.slices * 2;
@@ -843,48 +881,16 @@ impl Read<'_> {
             if self.outs[c].is_empty() {
                 continue;
             }
+            let pair = &codes[c * sl2..][..sl2];
             let mut v = 0i64;
-            for t in 0..self.cycles {
-                if used & (1 << t) == 0 {
-                    continue;
-                }
-                let row = &acc[t * width + c * sl2..][..sl2];
-                for j in 0..self.slices {
-                    let shift = t as u32 * dac + j as u32 * self.cb;
-                    let pos = adc_code(row[2 * j].into(), self.inv, self.top);
-                    let neg = adc_code(row[2 * j + 1].into(), self.inv, self.top);
-                    v += (pos - neg) << shift;
-                }
+            for j in 0..self.slices {
+                v += (pair[2 * j] - pair[2 * j + 1]) << (j as u32 * self.cb);
             }
             *colv += v as f64 * step;
         }
     }
 }
 
-/// Lanes of the row additions: blocks of fixed-size arrays, which LLVM
-/// vectorizes even at the release profile's `opt-level = "s"`.
-const ROW_LANES: usize = 8;
-
-/// `op(dst[i], src[i])` for every `i`, in [`ROW_LANES`]-wide chunks the compiler
-/// vectorizes (`dst += src` and `dst += k * src` of [`Read::block`]).
-#[inline(always)]
-fn row_op<A: Acc>(dst: &mut [A], src: &[i32], op: impl Fn(&mut A, i32)) {
-    let mut d = dst.chunks_exact_mut(ROW_LANES);
-    let mut s = src.chunks_exact(ROW_LANES);
-    for (dc, sc) in (&mut d).zip(&mut s) {
-        let dc: &mut [A; ROW_LANES] = match dc.try_into() {
-            Ok(a) => a,
-            Err(_) => return,
-        };
-        let sc: &[i32; ROW_LANES] = match sc.try_into() {
-            Ok(a) => a,
-            Err(_) => return,
-        };
-        for i in 0..ROW_LANES {
-            op(&mut dc[i], sc[i]);
-        }
-    }
-    for (x, y) in d.into_remainder().iter_mut().zip(s.remainder()) {
-        op(x, *y);
-    }
-}
+/// Columns of one tile of the row-by-row read: 16 sums (one 512-bit or four
+/// 128-bit registers of `i32`) and their 16 codes.
+const G_TILE: usize = 16;
