@@ -366,10 +366,11 @@ proptest! {
             prop_assert_eq!(planes.plane_layers(), 2);
         }
         // The byte read needs a 1-bit DAC and no off-state offset (a huge
-        // on/off ratio may round the offset to 0).
+        // on/off ratio may round the offset to 0; row pruning may leave a
+        // tiny layer no rows).
         if dac_bits > 1 {
             prop_assert_eq!(planes.byte_blocks(), 0);
-        } else if on_off.is_none() {
+        } else if on_off.is_none() && !xrs {
             prop_assert!(planes.byte_blocks() > 0);
         }
         prop_assert_eq!(pm.logits(&planes, &x, n).unwrap(), slow);

@@ -31,8 +31,34 @@ pub const MAX_PIM_CELLS: usize = 1 << 26;
 struct Unit {
     /// Per matrix row: the `(channel, dy, dx)` input taps it sums.
     taps: Vec<Vec<(u32, u32, u32)>>,
+    /// The same taps as offsets `(channel * h + dy) * w + dx` into the input,
+    /// row `r`'s from `ends[r - 1]` to `ends[r]` (for pixels whose window is
+    /// inside the input: [`XbarLayer::drive`]).
+    offsets: Vec<u32>,
+    ends: Vec<u32>,
     /// Per column: the output channels it is written to (empty: unused).
     outs: Vec<Vec<usize>>,
+}
+
+impl Unit {
+    fn new(taps: Vec<Vec<(u32, u32, u32)>>, outs: Vec<Vec<usize>>, [h, w]: [usize; 2]) -> Self {
+        let mut offsets = Vec::new();
+        let mut ends = Vec::with_capacity(taps.len());
+        for row in &taps {
+            for &(ch, dy, dx) in row {
+                // Inside the input (h * w * c_in is bounded by the model's
+                // activation limit, well under 2^32).
+                offsets.push(((ch as usize * h + dy as usize) * w + dx as usize) as u32);
+            }
+            ends.push(offsets.len() as u32);
+        }
+        Unit {
+            taps,
+            offsets,
+            ends,
+            outs,
+        }
+    }
 }
 
 /// A weight layer on crossbars.
@@ -276,7 +302,7 @@ fn xbar_layer(
                 }
             }
         }
-        units.push(Unit { taps, outs });
+        units.push(Unit::new(taps, outs, [h, w]));
     }
     let in_bits = bits_of(fan_in as u64 * u64::from(act.q_max()));
     let cycles = in_bits.div_ceil(knobs.dac_bits) as usize;
@@ -644,6 +670,27 @@ impl XbarLayer {
     /// The drive of every word line of pattern `u` at output pixel `(oy, ox)`.
     fn drive(&self, u: &Unit, codes: &[u32], oy: usize, ox: usize, drive: &mut [u32]) {
         let (h, w) = (self.f.h, self.f.w);
+        let (y0, x0) = (oy * self.f.stride, ox * self.f.stride);
+        let k = self.f.k;
+        // A window inside the input: every tap is at a fixed offset from its corner.
+        if y0 >= self.f.pad
+            && y0 + k <= h + self.f.pad
+            && x0 >= self.f.pad
+            && x0 + k <= w + self.f.pad
+        {
+            let base = (y0 - self.f.pad) * w + (x0 - self.f.pad);
+            let codes = &codes[base..];
+            let mut start = 0usize;
+            for (d, &end) in drive[..self.rows].iter_mut().zip(&u.ends) {
+                let end = end as usize;
+                *d = u.offsets[start..end]
+                    .iter()
+                    .map(|&o| codes[o as usize])
+                    .sum();
+                start = end;
+            }
+            return;
+        }
         for (d, taps) in drive[..self.rows].iter_mut().zip(&u.taps) {
             let mut v = 0u32;
             for &(ch, dy, dx) in taps {
@@ -891,6 +938,6 @@ impl Read<'_> {
     }
 }
 
-/// Columns of one tile of the row-by-row read: 16 sums (one 512-bit or four
-/// 128-bit registers of `i32`) and their 16 codes.
-const G_TILE: usize = 16;
+/// Columns of one tile of the row-by-row read: 32 sums (two 512-bit or eight
+/// 128-bit registers of `i32`) and their 32 codes.
+const G_TILE: usize = 32;

@@ -48,13 +48,18 @@ const MAX_EXTRA_WORDS: usize = 1 << 16;
 /// Largest whole level (above `g0`) the bit-plane read accepts.
 const MAX_LEVEL: i64 = 255;
 
-/// Columns of one tile of the byte read: 64 byte counts (as 8 `u64`s: a sum of
-/// packed bytes that never carries out of a byte is the bytes' sums; one
-/// 512-bit or four 128-bit registers) and 64 `u32` accumulators.
+/// Columns of one tile of the byte read: 64 cells of a row stored as nibbles
+/// in 4 `u64`s, 64 byte counts in 8 (a sum of packed nibbles or bytes that
+/// never carries out of one is their sums: one 256-bit and one 512-bit or two
+/// and four 128-bit registers) and 64 accumulators.
 const TILE: usize = 64;
 
-/// `u64` words of one tile.
-const TILE_WORDS: usize = TILE / 8;
+/// `u64` words of one tile's nibbles: byte `j` holds column `j` in its low
+/// nibble and column `j + TILE / 2` in its high one.
+const TILE_WORDS: usize = TILE / 16;
+
+/// The low nibble of every byte.
+const LOW_NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
 
 /// An ADC conversion of byte-sized sums by integer arithmetic:
 /// `min((n * mul + add) >> shift, top)`, equal to the block's table for every
@@ -111,6 +116,53 @@ impl Conversion {
     fn code(self, n: u32) -> u32 {
         ((n * self.mul + self.add) >> self.shift).min(self.top)
     }
+
+    /// Whether the conversion and the codes of `cycles` shifted cycles fit
+    /// `u16` lanes (twice as many per SIMD register as `u32`).
+    fn narrow(self, cycles: usize) -> bool {
+        255 * u64::from(self.mul) + u64::from(self.add) <= u64::from(u16::MAX)
+            && cycles < 16
+            && (u64::from(self.top) << cycles) <= u64::from(u16::MAX)
+    }
+}
+
+/// A lane of [`tile_codes`]: `u16` where [`Conversion::narrow`] allows, else `u32`.
+trait Lane:
+    Copy
+    + Default
+    + From<u8>
+    + Into<u32>
+    + Ord
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Shr<u32, Output = Self>
+    + std::ops::Shl<u32, Output = Self>
+    + TryFrom<u32>
+{
+}
+impl Lane for u16 {}
+impl Lane for u32 {}
+
+/// Converts one tile's byte sums of every cycle (`counts[t]`; cycles without
+/// driven rows are skipped) and writes each column's shifted codes summed over
+/// the cycles to `out`.
+#[inline(always)]
+fn tile_codes<T: Lane>(conv: Conversion, counts: &[[u8; TILE]], lens: &[usize], out: &mut [u32]) {
+    let lane = |v: u32| T::try_from(v).unwrap_or_default();
+    let (mul, add, top) = (lane(conv.mul), lane(conv.add), lane(conv.top));
+    let mut acc = [T::default(); TILE];
+    for (t, (cnt, &len)) in counts.iter().zip(lens).enumerate() {
+        if len == 0 {
+            continue;
+        }
+        for i in 0..TILE {
+            let code = ((T::from(cnt[i]) * mul + add) >> conv.shift).min(top);
+            acc[i] = acc[i] + (code << t as u32);
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        *o = a.into();
+    }
 }
 
 /// A layer's cells as bit-planes ([`PlaneLayer::new`]).
@@ -144,8 +196,8 @@ struct PlaneBlock {
 }
 
 /// A block's cells for the byte read: `[tile][row]` the levels of a tile's
-/// columns, one byte each (little-endian in `u64` words; the last tile padded
-/// with zeros).
+/// columns, one nibble each ([`TILE_WORDS`]; little-endian `u64` words; the
+/// last tile padded with zeros). Levels are at most 15 (4-bit cells).
 #[derive(Debug, Clone)]
 struct ByteCells {
     levels: Vec<[u64; TILE_WORDS]>,
@@ -163,6 +215,8 @@ pub(crate) struct PlaneScratch {
     /// The byte read: driven rows per cycle, and per column its shifted codes.
     rows: Vec<u16>,
     codes: Vec<u32>,
+    /// The byte read: one tile's byte sums per cycle.
+    tile_counts: Vec<[u8; TILE]>,
 }
 
 /// What one read needs besides the cells: the block's drives and how to read.
@@ -262,7 +316,8 @@ impl PlaneLayer {
                                 // Whole levels <= MAX_LEVEL (255), checked above.
                                 let l = ((i64::from(v) - g0) / ONE) as u64;
                                 let (tile, i) = (c / TILE, c % TILE);
-                                levels[tile * n + r][i / 8] |= l << (8 * (i % 8));
+                                let (byte, nib) = (i % (TILE / 2), i / (TILE / 2));
+                                levels[tile * n + r][byte / 8] |= l << (8 * (byte % 8) + 4 * nib);
                                 lmax_block = lmax_block.max(l as u32);
                             }
                         }
@@ -272,6 +327,7 @@ impl PlaneLayer {
                             conv,
                         }
                     })
+                    .filter(|_| lmax <= 15)
                 }
                 _ => None,
             };
@@ -312,6 +368,9 @@ impl PlaneLayer {
         let wpad = self.width.div_ceil(TILE) * TILE;
         if s.codes.len() < wpad {
             s.codes.resize(wpad, 0);
+        }
+        if s.tile_counts.len() < cycles {
+            s.tile_counts.resize(cycles, [0; TILE]);
         }
     }
 
@@ -449,32 +508,44 @@ impl PlaneLayer {
             return true;
         }
         let codes = &mut s.codes[..self.width.div_ceil(TILE) * TILE];
+        // Rows per nibble sum (a nibble holds 15).
+        let group = (15 / cells.lmax).max(1) as usize;
         let conv = cells.conv;
+        let narrow = conv.narrow(cycles);
+        // Sums of cycles without driven rows are neither written nor read.
+        let counts = &mut s.tile_counts[..cycles];
         for (out, cells) in codes
             .chunks_exact_mut(TILE)
             .zip(cells.levels.chunks_exact(n))
         {
-            let mut acc = [0u32; TILE];
             for (t, &len) in lens[..cycles].iter().enumerate() {
                 if len == 0 {
                     continue;
                 }
-                let mut cnt = [0u64; TILE_WORDS];
-                for &r in &rows[t * n..][..len] {
-                    let src = &cells[r as usize];
+                let mut cnt = [0u64; 2 * TILE_WORDS];
+                for rows in rows[t * n..][..len].chunks(group) {
+                    let mut nib = [0u64; TILE_WORDS];
+                    for &r in rows {
+                        let src = &cells[r as usize];
+                        for i in 0..TILE_WORDS {
+                            nib[i] = nib[i].wrapping_add(src[i]);
+                        }
+                    }
                     for i in 0..TILE_WORDS {
-                        cnt[i] = cnt[i].wrapping_add(src[i]);
+                        cnt[i] = cnt[i].wrapping_add(nib[i] & LOW_NIBBLES);
+                        cnt[TILE_WORDS + i] =
+                            cnt[TILE_WORDS + i].wrapping_add((nib[i] >> 4) & LOW_NIBBLES);
                     }
                 }
-                let mut bytes = [0u8; TILE];
-                for (b, w) in bytes.chunks_exact_mut(8).zip(cnt) {
+                for (b, w) in counts[t].chunks_exact_mut(8).zip(cnt) {
                     b.copy_from_slice(&w.to_le_bytes());
                 }
-                for i in 0..TILE {
-                    acc[i] += conv.code(u32::from(bytes[i])) << t;
-                }
             }
-            out.copy_from_slice(&acc);
+            if narrow {
+                tile_codes::<u16>(conv, counts, &lens[..cycles], out);
+            } else {
+                tile_codes::<u32>(conv, counts, &lens[..cycles], out);
+            }
         }
         let step = step_levels(self.blocks[rd.block].inv);
         let sl2 = rd.slices * 2;
