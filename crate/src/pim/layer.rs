@@ -541,7 +541,7 @@ impl PimModel {
                     li += 1;
                     std::mem::swap(&mut s.a, &mut s.b);
                 }
-                Step::Relu => s.a.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Step::Relu => s.a.iter_mut().for_each(|v| *v = relu(*v)),
                 Step::MaxPool { k, c, h, w } => {
                     max_pool_chw(&s.a, &mut s.b, *k, [*c, *h, *w]);
                     std::mem::swap(&mut s.a, &mut s.b);
@@ -549,6 +549,17 @@ impl PimModel {
             }
         }
         &s.a[..self.classes]
+    }
+}
+
+/// `max(v, 0)` as a comparison (`f32::max` is a call in the wasm build; the
+/// sign of a zero does not matter: it quantizes to code 0).
+#[inline(always)]
+fn relu(v: f32) -> f32 {
+    if v > 0.0 {
+        v
+    } else {
+        0.0
     }
 }
 
@@ -711,7 +722,7 @@ impl XbarLayer {
             let m = (col[c] as f32) * self.mul[c];
             for &o in outs {
                 let y = m + self.bias[o];
-                b[o * p_len + px] = if self.relu { y.max(0.0) } else { y };
+                b[o * p_len + px] = if self.relu { relu(y) } else { y };
             }
         }
     }
@@ -835,9 +846,24 @@ impl XbarLayer {
 trait Acc:
     Copy + Default + std::ops::AddAssign + std::ops::Mul<Output = Self> + From<i32> + Into<i64>
 {
+    /// The ADC code of a column sum.
+    fn code(self, inv: f64, top: i64) -> i64;
 }
-impl Acc for i32 {}
-impl Acc for i64 {}
+impl Acc for i32 {
+    /// [`adc_code`] of the sum (the same code: a sum converts within `i32`
+    /// before the clamp, and saturates past it as `i64` would clamp).
+    #[inline(always)]
+    fn code(self, inv: f64, top: i64) -> i64 {
+        let top = i32::try_from(top).unwrap_or(i32::MAX);
+        i64::from(((f64::from(self) * inv + 0.5) as i32).clamp(0, top))
+    }
+}
+impl Acc for i64 {
+    #[inline(always)]
+    fn code(self, inv: f64, top: i64) -> i64 {
+        adc_code(self, inv, top)
+    }
+}
 
 /// One row block of one output pixel: the word lines' drives, their
 /// conductance rows and how to read the columns.
@@ -889,7 +915,7 @@ impl Read<'_> {
         {
             let c0 = tile * G_TILE;
             let w = G_TILE.min(width - c0);
-            let mut acc = [0i64; G_TILE];
+            out.fill(0);
             for (t, &len) in lens.iter().enumerate() {
                 if len == 0 {
                     continue;
@@ -916,11 +942,10 @@ impl Read<'_> {
                     }
                 }
                 let shift = t as u32 * dac;
-                for i in 0..G_TILE {
-                    acc[i] += adc_code(sum[i].into(), inv, top) << shift;
+                for (o, s) in out.iter_mut().zip(sum) {
+                    *o += s.code(inv, top) << shift;
                 }
             }
-            out.copy_from_slice(&acc);
         }
         let step = step_levels(self.inv);
         let sl2 = self.slices * 2;
