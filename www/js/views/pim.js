@@ -23,7 +23,7 @@ export const PIM_IMAGES = 500;
 const STEPS = [20, 40];
 /** Steps of background (curve) jobs: small, so a newer slider position takes the worker over quickly. */
 const FILL_STEPS = [10, 10];
-const DEBOUNCE_MS = 120;
+const DEBOUNCE_MS = 40;
 
 /** The sliders: the knob (CLI name, as `pimCurve` takes it), its range, and the values a curve is filled with. */
 const SLIDERS = [
@@ -296,11 +296,17 @@ async function schedule() {
       w.job = null;
     }
   }
+  // Until every chosen model has the current knobs' result, a worker that finished its
+  // own waits: a background job would take a core from the models still computing it.
+  const currentKey = keyOf(knobs);
+  const pending = (id) => !results.get(`${id}|${currentKey}`)?.done && !failed.has(`${id}|${currentKey}`);
+  const anyPending = chosen.some((id) => manifest.some((m) => m.id === id) && pending(id));
   for (const id of chosen) {
     const entry = manifest.find((m) => m.id === id);
     if (!entry) continue;
     const w = workerFor(entry);
-    const next = wanted().find((j) => !results.get(`${id}|${j.key}`)?.done && !failed.has(`${id}|${j.key}`));
+    const todo = wanted().find((j) => !results.get(`${id}|${j.key}`)?.done && !failed.has(`${id}|${j.key}`));
+    const next = anyPending && !pending(id) ? null : todo;
     if (!next) {
       if (w.job) w.worker.postMessage({ type: 'cancel', id: w.job.id });
       w.job = null;
@@ -332,6 +338,8 @@ function onResult(entry, w, msg) {
     workers.delete(entry.id);
     // The knobs were checked before: this is the model or the worker.
     showError(`${entry.label}: ${msg.message}`);
+    // Workers waiting for this model's current result go on.
+    schedule();
     return;
   }
   results.set(msg.id, { result: msg.result, secs: msg.secs, done: msg.type === 'done' });
