@@ -364,6 +364,7 @@ function makeCase(rng, m, live, session, modelBytes, page, only, onnx) {
     ['pimCurve', () => { const kn = rng() < 0.6 ? pick(rng, ['adc-bits', 'variation', 'stuck']) : hostile(rng), d = arg(PIM_SERIES), t = rng() < 0.5 ? undefined : hostile(rng); return ['pimCurve', [kn, d, t], () => m.pimCurve(kn, d, t)]; }],
     ['pimPresetKnobs', () => { const n = rng() < 0.5 ? pick(rng, ['mnsim2', 'isaac', 'ideal']) : hostile(rng); return ['pimPresetKnobs', n, () => m.pimPresetKnobs(n)]; }],
     ['pimAdcChoices', () => { const b = rng() < 0.5 ? Math.floor(rng() * 18) : hostile(rng); return ['pimAdcChoices', b, () => m.pimAdcChoices(b)]; }],
+    ['pimDacChoices', () => { const b = rng() < 0.5 ? Math.floor(rng() * 10) : hostile(rng); return ['pimDacChoices', b, () => m.pimDacChoices(b)]; }],
     ['pimCheckKnobs', () => { const k = arg(PIM_KNOBS); return ['pimCheckKnobs', k, () => m.pimCheckKnobs(k)]; }],
     ['pimDrawCurve', () => { const c = hostile(rng), d = arg({ title: 't', x_desc: 'x', y_desc: 'y', series: [{ label: 'a', points: [{ x: 1, y: 2, spread: 0 }] }] }); return ['pimDrawCurve', [c, d], () => m.drawCurve(c, d, hostile(rng))]; }],
     // The on-demand module (issue 18, issue 12): ONNX import, compare on it, tract-core.

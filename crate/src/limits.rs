@@ -97,6 +97,9 @@ pub const MAX_PIM_CELL_BITS: u32 = 4;
 /// Most ADC bits in the crossbar accuracy model (`adc_bits`).
 pub const MAX_PIM_ADC_BITS: u32 = 16;
 
+/// Most DAC bits (input bits per cycle) of the crossbar model.
+pub const MAX_PIM_DAC_BITS: u32 = 8;
+
 /// Largest lognormal conductance sigma in the crossbar accuracy model
 /// (`variation_sigma`).
 pub const MAX_PIM_VARIATION_SIGMA: f64 = 1.0;

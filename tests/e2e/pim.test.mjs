@@ -60,6 +60,11 @@ const slide = (page, name, value) => page.$eval(`#pim-form input[name="${name}"]
   el.dispatchEvent(new Event('input', { bubbles: true }));
 }, String(value));
 
+const setField = (page, name, value) => page.$eval(`#pim-form input[name="${name}"]`, (el, v) => {
+  el.value = v;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+}, String(value));
+
 test('moving a slider recomputes the accuracy and the curve; bad knobs get inline errors', async () => {
   const { page, problems } = await openSection();
   // The simulator's side of the ADC trade: area and energy with an ADC of the chosen resolution.
@@ -75,6 +80,32 @@ test('moving a slider recomputes the accuracy and the curve; bad knobs get inlin
   await slide(page, 'adc-bits', 5);
   await page.waitForFunction(() => /no 5-bit ADC/.test(document.querySelector('#pim-cost-note').textContent));
   assert.deepEqual(await areas(), ['–', '–', '–']);
+  // ... and of the DAC: a 2-bit DAC (fewer input cycles, larger DACs) moves area and energy;
+  // the same knobs opened directly cost the same; MNSIM's table has no 5-bit DAC.
+  const costs = (p) => p.$$eval('#pim-table tbody tr', (rows) => rows.map((r) => [r.cells[6].textContent, r.cells[7].textContent]));
+  const note = (re) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#pim-cost-note').textContent), re.source);
+  await slide(page, 'adc-bits', 6);
+  await note(/own 6-bit ADC, its own 1-bit DAC/);
+  const dac1 = await costs(page);
+  assert.deepEqual(dac1.map((c) => c[0]), area6);
+  await setField(page, 'dac_bits', 2);
+  await note(/DAC choice 2 of MNSIM's table \(2 bits\)/);
+  const dac2 = await costs(page);
+  for (const [a, e] of dac2) {
+    assert.match(a, /^[\d.,]+ mm²$/);
+    assert.match(e, /^[\d.,]+ [nµm]?J$/);
+  }
+  assert.notDeepEqual(dac2.map((c) => c[1]), dac1.map((c) => c[1]), 'a 2-bit DAC changes the energy');
+  const direct = await openSection('light', '&pk=dac_bits:2');
+  await direct.page.waitForFunction(() => /DAC choice 2 of MNSIM's table \(2 bits\)/.test(document.querySelector('#pim-cost-note').textContent));
+  assert.deepEqual(await costs(direct.page), dac2);
+  assert.deepEqual(direct.problems, []);
+  await direct.page.close();
+  await setField(page, 'dac_bits', 5);
+  await note(/no 5-bit DAC/);
+  assert.deepEqual(await areas(), ['–', '–', '–']);
+  await setField(page, 'dac_bits', 1);
+  await note(/its own 1-bit DAC/);
 
   await page.selectOption('#pim-preset', 'ideal');
   const ideal = await complete(page);

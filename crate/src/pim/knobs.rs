@@ -115,7 +115,12 @@ impl PimKnobs {
             1,
             u64::from(limits::MAX_PIM_CELL_BITS),
         )?;
-        int("dac_bits", u64::from(self.dac_bits), 1, 8)?;
+        int(
+            "dac_bits",
+            u64::from(self.dac_bits),
+            1,
+            u64::from(crate::limits::MAX_PIM_DAC_BITS),
+        )?;
         int(
             "adc_bits",
             u64::from(self.adc_bits),
@@ -234,6 +239,20 @@ pub fn adc_choices(bits: u32) -> Vec<u32> {
         .collect()
 }
 
+/// The simulator's DAC choices (1-based rows of MNSIM's DAC table,
+/// [`crate::sim::tech::DAC_TABLE`]) whose resolution is `bits`, in table
+/// order; empty when the table has no DAC of that resolution. Joins the
+/// `dac_bits` knob to the simulator's area, latency and energy, as
+/// [`adc_choices`] does for the ADC.
+pub fn dac_choices(bits: u32) -> Vec<u32> {
+    crate::sim::tech::DAC_TABLE
+        .iter()
+        .zip(1u32..)
+        .filter(|((b, ..), _)| *b == bits)
+        .map(|(_, choice)| choice)
+        .collect()
+}
+
 /// Names accepted by [`PimKnobs::set`] (`stuck` sets half of the fraction as
 /// stuck-at-0 and half as stuck-at-1).
 pub const KNOB_NAMES: [&str; 10] = [
@@ -252,6 +271,24 @@ pub const KNOB_NAMES: [&str; 10] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dac_choices_are_the_table_rows_of_that_resolution() {
+        for bits in 0..=9 {
+            let got = dac_choices(bits);
+            for &c in &got {
+                assert_eq!(crate::sim::tech::dac(c).unwrap().bits, bits);
+            }
+            let all = (1..=crate::sim::tech::DAC_TABLE.len() as u32)
+                .filter(|&c| crate::sim::tech::dac(c).unwrap().bits == bits)
+                .count();
+            assert_eq!(got.len(), all, "{bits} bits");
+        }
+        // mnsim2's own 1-bit DAC is the first row; the table has no 5- or 7-bit DAC.
+        assert_eq!(dac_choices(1)[0], 1);
+        assert_eq!(dac_choices(8), vec![6]);
+        assert!(dac_choices(5).is_empty() && dac_choices(7).is_empty());
+    }
 
     #[test]
     fn adc_choices_are_the_table_rows_of_that_resolution() {

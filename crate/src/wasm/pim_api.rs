@@ -50,6 +50,18 @@ pub fn pim_adc_choices(
     to_js(&crate::pim::knobs::adc_choices(bits))
 }
 
+/// The simulator's DAC choices (rows of MNSIM's DAC table, 1-based, as
+/// `compare`'s `knobs.dac_choice` takes them) with a resolution of `bits`
+/// bits, in table order: an array, empty when the table has none. Throws for
+/// `bits` not an integer in `1..=8`.
+#[wasm_bindgen(js_name = pimDacChoices, unchecked_return_type = "number[]")]
+pub fn pim_dac_choices(
+    #[wasm_bindgen(unchecked_param_type = "number")] bits: JsValue,
+) -> Result<JsValue, JsError> {
+    let bits = integer("bits", &bits, 1, u64::from(crate::limits::MAX_PIM_DAC_BITS))? as u32;
+    to_js(&crate::pim::knobs::dac_choices(bits))
+}
+
 /// Model, knobs, images and labels from JS, checked: the model file (at most
 /// `limits().max_model_bytes`), `PimKnobs` (every field; bounds errors name
 /// the knob), `images` (`n*h*w` bytes) and `labels` (`n` bytes), `seeds` in

@@ -457,32 +457,43 @@ function drawCurve() {
 }
 
 /**
- * The other side of the ADC trade: the simulator's area and energy of the chosen models
- * (`compareModels`, physical accounting) with an ADC of the chosen resolution from MNSIM's
- * table (`pimAdcChoices`; the preset's own ADC when it has that resolution), the cell bits
- * and crossbar rows as set. No row of the table has every resolution: then it says so.
+ * The other side of the ADC and DAC trade: the simulator's area and energy of the chosen
+ * models (`compareModels`, physical accounting) with an ADC and a DAC of the chosen
+ * resolutions from MNSIM's tables (`pimAdcChoices`, `pimDacChoices`; the preset's own
+ * converter when it has that resolution), the cell bits and crossbar rows as set. No table
+ * has every resolution: then it says so.
  */
 async function updateCost() {
   const k = knobs;
   const simPreset = presetName === 'ideal' ? 'mnsim2' : presetName;
-  const key = JSON.stringify([simPreset, k.adc_bits, k.cell_bits, k.crossbar_rows, chosen]);
+  const key = JSON.stringify([simPreset, k.adc_bits, k.dac_bits, k.cell_bits, k.crossbar_rows, chosen]);
   if (cost?.key === key) return;
   const mine = { key, rows: null, note: '' };
   cost = mine;
   try {
-    const choices = core.pimAdcChoices(k.adc_bits);
-    const own = presets[simPreset]?.adc_bits === k.adc_bits;
-    if (!own && !choices.length) {
+    const adcs = core.pimAdcChoices(k.adc_bits);
+    const dacs = core.pimDacChoices(k.dac_bits);
+    const ownAdc = presets[simPreset]?.adc_bits === k.adc_bits;
+    const ownDac = presets[simPreset]?.dac_bits === k.dac_bits;
+    if (!ownAdc && !adcs.length) {
       mine.note = `MNSIM's ADC table has no ${k.adc_bits}-bit ADC, so the simulator's area and energy are not shown for this resolution.`;
+    } else if (!ownDac && !dacs.length) {
+      mine.note = `MNSIM's DAC table has no ${k.dac_bits}-bit DAC, so the simulator's area and energy are not shown for this resolution.`;
     } else {
       const entries = manifest.filter((m) => chosen.includes(m.id));
       const models = await Promise.all(entries.map(async (m) => ({ label: m.label, bytes: await modelBytes(m) })));
       if (cost !== mine) return;
-      const hw = { cell_bits: k.cell_bits, crossbar_size: k.crossbar_rows, ...(own ? {} : { adc_choice: choices[0] }) };
+      const hw = {
+        cell_bits: k.cell_bits,
+        crossbar_size: k.crossbar_rows,
+        ...(ownAdc ? {} : { adc_choice: adcs[0] }),
+        ...(ownDac ? {} : { dac_choice: dacs[0] }),
+      };
       const r = core.compareModels({ preset: simPreset, accounting: 'physical', knobs: hw, baseline: 'dense:bits=32', methods: [] }, models);
       mine.rows = new Map(r.rows.map((row) => [row.method, row]));
       mine.note = `Area and energy: the simulator on the ${simPreset} preset (physical accounting) with `
-        + `${own ? `the preset's own ${k.adc_bits}-bit ADC` : `ADC choice ${choices[0]} of MNSIM's table (${k.adc_bits} bits)`}, `
+        + `${ownAdc ? `the preset's own ${k.adc_bits}-bit ADC` : `ADC choice ${adcs[0]} of MNSIM's table (${k.adc_bits} bits)`}, `
+        + `${ownDac ? `its own ${k.dac_bits}-bit DAC` : `DAC choice ${dacs[0]} of MNSIM's table (${k.dac_bits} bits)`}, `
         + `${k.cell_bits}-bit cells and ${k.crossbar_rows}-row crossbars; energy per image.`;
     }
   } catch (e) {
