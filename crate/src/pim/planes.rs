@@ -19,7 +19,8 @@
 //! are also kept as one byte per cell, row major, and a column sum of one
 //! input cycle is the byte-wise sum of the driven rows (a block's word lines
 //! are driven sparsely: about 30 of 144-256 per cycle in the shipped models),
-//! added in tiles of [`TILE`] columns held in registers, converted by a
+//! added in tiles of [`TILE`] columns held in registers (two tiles per walk of
+//! a cycle's driven rows), converted by a
 //! multiply-add-shift that equals the ADC table on every sum it can see
 //! (checked when the chip is programmed, [`Conversion::fit`]) and shifted into
 //! the cycle's place, all lanes at once. It applies to a read when every
@@ -206,6 +207,97 @@ fn tile_codes<T: Lane>(conv: Conversion, counts: &[[u8; TILE]], lens: &[usize], 
     }
     for (o, a) in out.iter_mut().zip(acc) {
         *o = a.into();
+    }
+}
+
+/// The byte sums of `K` tiles (`cells[k][r]`: row `r`'s nibbles in tile
+/// `k`) over the driven `rows`, added `group` rows at a time in nibbles (a
+/// nibble holds `group * lmax <= 15`), then spread into bytes: per tile, the
+/// low nibbles' sums in words `0..TILE_WORDS`, the high ones' after them.
+#[inline(always)]
+fn sum_rows<const K: usize>(
+    cells: [&[[u64; TILE_WORDS]]; K],
+    rows: &[u16],
+    group: usize,
+) -> [[u64; 2 * TILE_WORDS]; K] {
+    let mut cnt = [[0u64; 2 * TILE_WORDS]; K];
+    for rows in rows.chunks(group) {
+        let mut nib = [[0u64; TILE_WORDS]; K];
+        for &r in rows {
+            for k in 0..K {
+                let src = &cells[k][r as usize];
+                for i in 0..TILE_WORDS {
+                    nib[k][i] = nib[k][i].wrapping_add(src[i]);
+                }
+            }
+        }
+        for k in 0..K {
+            for i in 0..TILE_WORDS {
+                cnt[k][i] = cnt[k][i].wrapping_add(nib[k][i] & LOW_NIBBLES);
+                cnt[k][TILE_WORDS + i] =
+                    cnt[k][TILE_WORDS + i].wrapping_add((nib[k][i] >> 4) & LOW_NIBBLES);
+            }
+        }
+    }
+    cnt
+}
+
+/// One tile's byte sums of one cycle as its `TILE` counts.
+#[inline(always)]
+fn spill(counts: &mut [u8; TILE], cnt: [u64; 2 * TILE_WORDS]) {
+    for (b, w) in counts.chunks_exact_mut(8).zip(cnt) {
+        b.copy_from_slice(&w.to_le_bytes());
+    }
+}
+
+/// [`tile_codes`] in `u16` lanes where the conversion allows, else `u32`.
+#[inline(always)]
+fn convert(conv: Conversion, narrow: bool, counts: &[[u8; TILE]], lens: &[usize], out: &mut [u32]) {
+    if narrow {
+        tile_codes::<u16>(conv, counts, lens, out);
+    } else {
+        tile_codes::<u32>(conv, counts, lens, out);
+    }
+}
+
+/// One read's walk of the byte read's row lists over its tiles.
+struct WalkTiles<'a> {
+    /// `[tile][row]` nibbles ([`ByteCells::levels`]).
+    levels: &'a [[u64; TILE_WORDS]],
+    /// Rows of the block.
+    n: usize,
+    /// Per cycle `t`, its driven rows at `t * n..t * n + lens[t]`.
+    rows: &'a [u16],
+    lens: &'a [usize],
+    group: usize,
+    conv: Conversion,
+    narrow: bool,
+}
+
+impl WalkTiles<'_> {
+    /// Tiles `first..first + K`: their byte sums of every cycle (one walk of
+    /// each cycle's rows for all `K`), converted into `codes`. `counts` holds
+    /// at least `K * cycles` tiles' counts.
+    #[inline(always)]
+    fn tiles<const K: usize>(&self, first: usize, counts: &mut [[u8; TILE]], codes: &mut [u32]) {
+        let cycles = self.lens.len();
+        let n = self.n;
+        let cells: [&[[u64; TILE_WORDS]]; K] =
+            std::array::from_fn(|k| &self.levels[(first + k) * n..][..n]);
+        let counts = &mut counts[..K * cycles];
+        for (t, &len) in self.lens.iter().enumerate() {
+            if len > 0 {
+                let sums = sum_rows(cells, &self.rows[t * n..][..len], self.group);
+                for (k, cnt) in sums.into_iter().enumerate() {
+                    spill(&mut counts[k * cycles + t], cnt);
+                }
+            }
+        }
+        let out = &mut codes[first * TILE..][..K * TILE];
+        for (k, out) in out.chunks_exact_mut(TILE).enumerate() {
+            let c = &counts[k * cycles..][..cycles];
+            convert(self.conv, self.narrow, c, self.lens, out);
+        }
     }
 }
 
@@ -413,8 +505,8 @@ impl PlaneLayer {
         if s.codes.len() < wpad {
             s.codes.resize(wpad, 0);
         }
-        if s.tile_counts.len() < cycles {
-            s.tile_counts.resize(cycles, [0; TILE]);
+        if s.tile_counts.len() < 2 * cycles {
+            s.tile_counts.resize(2 * cycles, [0; TILE]);
         }
     }
 
@@ -557,39 +649,26 @@ impl PlaneLayer {
         let conv = cells.conv;
         let narrow = conv.narrow(cycles);
         // Sums of cycles without driven rows are neither written nor read.
-        let counts = &mut s.tile_counts[..cycles];
-        for (out, cells) in codes
-            .chunks_exact_mut(TILE)
-            .zip(cells.levels.chunks_exact(n))
-        {
-            for (t, &len) in lens[..cycles].iter().enumerate() {
-                if len == 0 {
-                    continue;
-                }
-                let mut cnt = [0u64; 2 * TILE_WORDS];
-                for rows in rows[t * n..][..len].chunks(group) {
-                    let mut nib = [0u64; TILE_WORDS];
-                    for &r in rows {
-                        let src = &cells[r as usize];
-                        for i in 0..TILE_WORDS {
-                            nib[i] = nib[i].wrapping_add(src[i]);
-                        }
-                    }
-                    for i in 0..TILE_WORDS {
-                        cnt[i] = cnt[i].wrapping_add(nib[i] & LOW_NIBBLES);
-                        cnt[TILE_WORDS + i] =
-                            cnt[TILE_WORDS + i].wrapping_add((nib[i] >> 4) & LOW_NIBBLES);
-                    }
-                }
-                for (b, w) in counts[t].chunks_exact_mut(8).zip(cnt) {
-                    b.copy_from_slice(&w.to_le_bytes());
-                }
-            }
-            if narrow {
-                tile_codes::<u16>(conv, counts, &lens[..cycles], out);
-            } else {
-                tile_codes::<u32>(conv, counts, &lens[..cycles], out);
-            }
+        let tiles = self.width.div_ceil(TILE);
+        let lens = &lens[..cycles];
+        let walk = WalkTiles {
+            levels: &cells.levels,
+            n,
+            rows,
+            lens,
+            group,
+            conv,
+            narrow,
+        };
+        // Two tiles per walk of the row lists (one index load for both; four
+        // were slower, natively and in wasm), then the last one.
+        let mut tile = 0;
+        while tile + 2 <= tiles {
+            walk.tiles::<2>(tile, &mut s.tile_counts, codes);
+            tile += 2;
+        }
+        if tile < tiles {
+            walk.tiles::<1>(tile, &mut s.tile_counts, codes);
         }
         let step = step_levels(self.blocks[rd.block].inv);
         let sl2 = rd.slices * 2;
