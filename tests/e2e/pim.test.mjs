@@ -55,12 +55,8 @@ async function complete(page, { notKey = null, timeout = 120000 } = {}) {
   }));
 }
 
+/** Sets a slider or a number field of the section as a reader does (an input event). */
 const slide = (page, name, value) => page.$eval(`#pim-form input[name="${name}"]`, (el, v) => {
-  el.value = v;
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-}, String(value));
-
-const setField = (page, name, value) => page.$eval(`#pim-form input[name="${name}"]`, (el, v) => {
   el.value = v;
   el.dispatchEvent(new Event('input', { bubbles: true }));
 }, String(value));
@@ -88,7 +84,7 @@ test('moving a slider recomputes the accuracy and the curve; bad knobs get inlin
   await note(/own 6-bit ADC, its own 1-bit DAC/);
   const dac1 = await costs(page);
   assert.deepEqual(dac1.map((c) => c[0]), area6);
-  await setField(page, 'dac_bits', 2);
+  await slide(page, 'dac_bits', 2);
   await note(/DAC choice 2 of MNSIM's table \(2 bits\)/);
   const dac2 = await costs(page);
   for (const [a, e] of dac2) {
@@ -101,10 +97,10 @@ test('moving a slider recomputes the accuracy and the curve; bad knobs get inlin
   assert.deepEqual(await costs(direct.page), dac2);
   assert.deepEqual(direct.problems, []);
   await direct.page.close();
-  await setField(page, 'dac_bits', 5);
+  await slide(page, 'dac_bits', 5);
   await note(/no 5-bit DAC/);
   assert.deepEqual(await areas(), ['–', '–', '–']);
-  await setField(page, 'dac_bits', 1);
+  await slide(page, 'dac_bits', 1);
   await note(/its own 1-bit DAC/);
 
   await page.selectOption('#pim-preset', 'ideal');

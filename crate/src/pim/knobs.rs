@@ -16,7 +16,7 @@ pub struct PimKnobs {
     pub crossbar_rows: usize,
     /// Bits per cell, 1..=[`limits::MAX_PIM_CELL_BITS`].
     pub cell_bits: u32,
-    /// Input bits applied per cycle, 1..=8.
+    /// Input bits applied per cycle, 1..=[`limits::MAX_PIM_DAC_BITS`].
     pub dac_bits: u32,
     /// ADC resolution, bits, 1..=[`limits::MAX_PIM_ADC_BITS`].
     pub adc_bits: u32,
@@ -119,7 +119,7 @@ impl PimKnobs {
             "dac_bits",
             u64::from(self.dac_bits),
             1,
-            u64::from(crate::limits::MAX_PIM_DAC_BITS),
+            u64::from(limits::MAX_PIM_DAC_BITS),
         )?;
         int(
             "adc_bits",
@@ -231,12 +231,7 @@ impl PimKnobs {
 /// empty when the table has no ADC of that resolution. Joins the `adc_bits`
 /// knob to the simulator's area and energy (the page's PIM accuracy section).
 pub fn adc_choices(bits: u32) -> Vec<u32> {
-    crate::sim::tech::ADC_TABLE
-        .iter()
-        .zip(1u32..)
-        .filter(|((b, ..), _)| *b == bits)
-        .map(|(_, choice)| choice)
-        .collect()
+    rows_of(bits, crate::sim::tech::ADC_TABLE.iter().map(|row| row.0))
 }
 
 /// The simulator's DAC choices (1-based rows of MNSIM's DAC table,
@@ -245,10 +240,14 @@ pub fn adc_choices(bits: u32) -> Vec<u32> {
 /// `dac_bits` knob to the simulator's area, latency and energy, as
 /// [`adc_choices`] does for the ADC.
 pub fn dac_choices(bits: u32) -> Vec<u32> {
-    crate::sim::tech::DAC_TABLE
-        .iter()
+    rows_of(bits, crate::sim::tech::DAC_TABLE.iter().map(|row| row.0))
+}
+
+/// The 1-based rows of a converter table (its resolutions in order) of `bits` bits.
+fn rows_of(bits: u32, resolutions: impl Iterator<Item = u32>) -> Vec<u32> {
+    resolutions
         .zip(1u32..)
-        .filter(|((b, ..), _)| *b == bits)
+        .filter(|&(b, _)| b == bits)
         .map(|(_, choice)| choice)
         .collect()
 }
@@ -273,38 +272,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dac_choices_are_the_table_rows_of_that_resolution() {
-        for bits in 0..=9 {
+    fn converter_choices_are_the_table_rows_of_that_resolution() {
+        use crate::sim::tech::{adc, dac, ADC_TABLE, DAC_TABLE};
+        for bits in 0..=16 {
+            let got = adc_choices(bits);
+            for &c in &got {
+                assert_eq!(adc(c).unwrap().bits, bits);
+            }
+            let all = (1..=ADC_TABLE.len() as u32)
+                .filter(|&c| adc(c).unwrap().bits == bits)
+                .count();
+            assert_eq!(got.len(), all, "{bits}-bit ADC");
             let got = dac_choices(bits);
             for &c in &got {
-                assert_eq!(crate::sim::tech::dac(c).unwrap().bits, bits);
+                assert_eq!(dac(c).unwrap().bits, bits);
             }
-            let all = (1..=crate::sim::tech::DAC_TABLE.len() as u32)
-                .filter(|&c| crate::sim::tech::dac(c).unwrap().bits == bits)
+            let all = (1..=DAC_TABLE.len() as u32)
+                .filter(|&c| dac(c).unwrap().bits == bits)
                 .count();
-            assert_eq!(got.len(), all, "{bits} bits");
+            assert_eq!(got.len(), all, "{bits}-bit DAC");
         }
+        // mnsim2's own 6-bit ADC is one of the 6-bit rows; no 5-bit ADC.
+        assert!(!adc_choices(6).is_empty());
+        assert!(adc_choices(5).is_empty());
         // mnsim2's own 1-bit DAC is the first row; the table has no 5- or 7-bit DAC.
         assert_eq!(dac_choices(1)[0], 1);
         assert_eq!(dac_choices(8), vec![6]);
         assert!(dac_choices(5).is_empty() && dac_choices(7).is_empty());
-    }
-
-    #[test]
-    fn adc_choices_are_the_table_rows_of_that_resolution() {
-        for bits in 0..=16 {
-            let got = adc_choices(bits);
-            for &c in &got {
-                assert_eq!(crate::sim::tech::adc(c).unwrap().bits, bits);
-            }
-            let all = (1..=crate::sim::tech::ADC_TABLE.len() as u32)
-                .filter(|&c| crate::sim::tech::adc(c).unwrap().bits == bits)
-                .count();
-            assert_eq!(got.len(), all, "{bits} bits");
-        }
-        // mnsim2's own 6-bit ADC is one of the 6-bit rows.
-        assert!(!adc_choices(6).is_empty());
-        assert!(adc_choices(5).is_empty());
     }
 
     #[test]

@@ -296,23 +296,23 @@ async function schedule() {
       w.job = null;
     }
   }
-  // Until every chosen model has the current knobs' result, a worker that finished its
-  // own waits: a background job would take a core from the models still computing it.
-  const currentKey = keyOf(knobs);
-  const pending = (id) => !results.get(`${id}|${currentKey}`)?.done && !failed.has(`${id}|${currentKey}`);
-  const anyPending = chosen.some((id) => manifest.some((m) => m.id === id) && pending(id));
+  const needs = (id, key) => !results.get(`${id}|${key}`)?.done && !failed.has(`${id}|${key}`);
   for (const id of chosen) {
     const entry = manifest.find((m) => m.id === id);
     if (!entry) continue;
     const w = workerFor(entry);
-    const todo = wanted().find((j) => !results.get(`${id}|${j.key}`)?.done && !failed.has(`${id}|${j.key}`));
-    const next = anyPending && !pending(id) ? null : todo;
+    // (Read each time round: the knobs may have moved while a worker was awaited below.)
+    const currentKey = keyOf(knobs);
+    // Until every chosen model has the current knobs' result, a worker that finished its
+    // own waits: a background job would take a core from the models still computing it.
+    const anyPending = chosen.some((c) => manifest.some((m) => m.id === c) && needs(c, currentKey));
+    const next = anyPending && !needs(id, currentKey) ? null : wanted().find((j) => needs(id, j.key));
     if (!next) {
       if (w.job) w.worker.postMessage({ type: 'cancel', id: w.job.id });
       w.job = null;
       continue;
     }
-    const current = next.key === keyOf(knobs);
+    const current = next.key === currentKey;
     if (current) ran = true;
     if (w.job?.key === next.key) continue; // already on it
     const job = { id: `${id}|${next.key}`, key: next.key };
