@@ -108,8 +108,8 @@ pub struct Chip {
     /// Per layer: the largest conductance.
     g_max: Vec<i32>,
     /// Per layer read in `u16` lanes, per row block: the conversion of its
-    /// `u16` sums by multiply-add-shift (`None`: in `f64`, as `adc_code`).
-    narrow_conv: Vec<Vec<Option<Conversion>>>,
+    /// sums by multiply-add-shift (`None`: in `f64`, as `adc_code`).
+    narrow_conv: Vec<Vec<Option<BlockConv>>>,
     /// Per layer, when every conversion of the layer is exact (see
     /// [`Chip::linear_layers`]): the effective integer weights `rows x cols`.
     linear: Vec<Option<Vec<i64>>>,
@@ -117,6 +117,31 @@ pub struct Chip {
     /// one common offset (see [`Chip::plane_layers`]): its bit-planes.
     planes: Vec<Option<PlaneLayer>>,
     inv_step: Vec<Vec<f64>>,
+}
+
+/// A row block's conversion by multiply-add-shift ([`Conversion::fit_upto`]):
+/// equal to `adc_code` on every sum the block can produce (`whole`: up to its
+/// rows times the layer's largest conductance), or only on `u16` sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BlockConv {
+    conv: Conversion,
+    whole: bool,
+}
+
+impl BlockConv {
+    /// The conversion of a block of `rows` word lines (1-bit DAC) whose
+    /// largest conductance is `g_max`.
+    fn fit(inv: f64, top: i64, rows: usize, g_max: i32) -> Option<Self> {
+        let bound = rows as u64 * u64::try_from(g_max.max(0)).unwrap_or(0);
+        let whole = u32::try_from(bound)
+            .ok()
+            .and_then(|n| Conversion::fit_upto(inv, top, n.max(u32::from(u16::MAX))));
+        match whole {
+            Some(conv) => Some(BlockConv { conv, whole: true }),
+            None => Conversion::fit_upto(inv, top, u32::from(u16::MAX))
+                .map(|conv| BlockConv { conv, whole: false }),
+        }
+    }
 }
 
 /// One layer's conductances ([`Chip`]): `u16` where every one fits (the
@@ -526,13 +551,14 @@ impl PimModel {
                 Some(narrow) if paths.narrow_rows && rows_only => Cells::Narrow(narrow),
                 _ => Cells::Wide(gl),
             };
-            let mut convs: Vec<Option<Conversion>> = Vec::new();
+            let mut convs: Vec<Option<BlockConv>> = Vec::new();
             if matches!(cells, Cells::Narrow(_)) {
                 for (b, &v) in inv.iter().enumerate() {
-                    // Blocks of the same step share one (all but maybe the last).
+                    // Blocks of the same step (and so the same rows) share
+                    // one (all but maybe the last).
                     let c = match b.checked_sub(1) {
                         Some(p) if inv[p] == v => convs[p],
-                        _ => Conversion::fit_u16(v, max_code(k)),
+                        _ => BlockConv::fit(v, max_code(k), (l.rows - b * n).min(n), g_max),
                     };
                     convs.push(c);
                 }
@@ -644,7 +670,7 @@ impl Scratch {
         for l in m.xbar_layers() {
             drive = drive.max(l.rows);
             drive_cycles = drive_cycles.max(l.cycles * l.rows.min(m.knobs.crossbar_rows));
-            sums = sums.max((l.cols * l.slices * 2).div_ceil(G_TILE) * G_TILE);
+            sums = sums.max((l.cols * l.slices * 2).div_ceil(U16_TILE) * U16_TILE);
             col = col.max(l.cols);
         }
         Scratch {
@@ -825,7 +851,7 @@ impl XbarLayer {
         knobs: &PimKnobs,
         g: &Cells,
         g_max: i32,
-        convs: &[Option<Conversion>],
+        convs: &[Option<BlockConv>],
         inv_step: &[f64],
         wide: bool,
         s: &mut Scratch,
@@ -1018,12 +1044,13 @@ impl Read<'_> {
             if x == 0 {
                 continue;
             }
+            // Without a branch per digit (whether a bit is set is
+            // unpredictable): every cycle's slot is written, and kept only
+            // where the digit is not zero.
             for (t, len) in lens.iter_mut().enumerate() {
                 let d = (x >> (t as u32 * dac)) & dmask;
-                if d != 0 {
-                    driven[t * n + *len] = r as u32 | d << 16;
-                    *len += 1;
-                }
+                driven[t * n + *len] = r as u32 | d << 16;
+                *len += usize::from(d != 0);
             }
         }
         lens.iter().any(|&l| l != 0).then_some(lens)
@@ -1102,11 +1129,12 @@ impl Read<'_> {
     /// [`Read::block`] with a 1-bit DAC and `u16` conductances: a cycle of at
     /// most `most` driven rows (no sum can pass `u16::MAX`) is summed in `u16`
     /// lanes and converted by the block's multiply-add-shift where it has one
-    /// (equal to `adc_code` on every `u16` sum, [`Conversion::fit_u16`]), in
-    /// `u32` lanes, else as `adc_code` in `f64` lanes; other cycles sum `most`
-    /// rows at a time in `u16` lanes, add the parts in `i32` (no sum of a
-    /// layer read this way can overflow it: [`Chip`]'s `wide` is false) and
-    /// convert as `adc_code`.
+    /// (equal to `adc_code` on every `u16` sum, [`BlockConv`]), in `u32`
+    /// lanes, else as `adc_code` in `f64` lanes; other cycles sum `most` rows
+    /// at a time in `u16` lanes, add the parts in `u32` (no sum of a layer
+    /// read this way can pass `i32::MAX`: [`Chip`]'s `wide` is false) and
+    /// convert by the block's multiply-add-shift where it holds for every sum
+    /// of the block, else as `adc_code`.
     /// `false` (nothing done) when the shifted codes of the read's cycles may
     /// not fit a `u32`.
     #[allow(clippy::too_many_arguments)]
@@ -1114,7 +1142,7 @@ impl Read<'_> {
     fn block_u16(
         &self,
         g: &[u16],
-        conv: Option<Conversion>,
+        conv: Option<BlockConv>,
         most: usize,
         lens: &[usize],
         driven: &[u32],
@@ -1125,21 +1153,21 @@ impl Read<'_> {
         if lens.len() >= 32 || (self.top << lens.len()) > i64::from(u32::MAX) {
             return false;
         }
-        for (tile, out) in codes[..width.div_ceil(G_TILE) * G_TILE]
-            .chunks_exact_mut(G_TILE)
+        for (tile, out) in codes[..width.div_ceil(U16_TILE) * U16_TILE]
+            .chunks_exact_mut(U16_TILE)
             .enumerate()
         {
-            let c0 = tile * G_TILE;
-            let w = G_TILE.min(width - c0);
-            let mut acc = [0u32; G_TILE];
+            let c0 = tile * U16_TILE;
+            let w = U16_TILE.min(width - c0);
+            let mut acc = [0u32; U16_TILE];
             for (t, &len) in lens.iter().enumerate() {
                 if len == 0 {
                     continue;
                 }
                 let rows = &driven[t * n..][..len];
                 if len <= most {
-                    let sum: [u16; G_TILE] = tile_sum(g, rows, width, c0, w);
-                    if let Some(conv) = conv {
+                    let sum: [u16; U16_TILE] = tile_sum(g, rows, width, c0, w);
+                    if let Some(BlockConv { conv, .. }) = conv {
                         for (a, s) in acc.iter_mut().zip(sum) {
                             *a += conv.code(u32::from(s)) << t;
                         }
@@ -1149,16 +1177,26 @@ impl Read<'_> {
                         }
                     }
                 } else {
-                    // In u16 lanes `most` rows at a time, then in i32.
-                    let mut sum = [0i32; G_TILE];
+                    // In u16 lanes `most` rows at a time, then in u32.
+                    let mut sum = [0u32; U16_TILE];
                     for rows in rows.chunks(most.max(1)) {
-                        let part: [u16; G_TILE] = tile_sum(g, rows, width, c0, w);
+                        let part: [u16; U16_TILE] = tile_sum(g, rows, width, c0, w);
                         for (s, p) in sum.iter_mut().zip(part) {
-                            *s += i32::from(p);
+                            *s += u32::from(p);
                         }
                     }
-                    for (a, s) in acc.iter_mut().zip(sum) {
-                        *a += (s.code(self.inv, self.top) as u32) << t;
+                    match conv {
+                        Some(BlockConv { conv, whole: true }) => {
+                            for (a, s) in acc.iter_mut().zip(sum) {
+                                *a += conv.code(s) << t;
+                            }
+                        }
+                        _ => {
+                            for (a, s) in acc.iter_mut().zip(sum) {
+                                // Below i32::MAX (see above).
+                                *a += ((s as i32).code(self.inv, self.top) as u32) << t;
+                            }
+                        }
                     }
                 }
             }
@@ -1190,14 +1228,14 @@ fn tile_sum<A: Acc + From<u16>>(
     width: usize,
     c0: usize,
     w: usize,
-) -> [A; G_TILE] {
-    let mut sum = [A::default(); G_TILE];
-    if w == G_TILE {
+) -> [A; U16_TILE] {
+    let mut sum = [A::default(); U16_TILE];
+    if w == U16_TILE {
         // Whole tiles: the sums stay in registers.
         for &rd in rows {
             let at = (rd & 0xffff) as usize * width + c0;
-            let src = &g[at..at + G_TILE];
-            for i in 0..G_TILE {
+            let src = &g[at..at + U16_TILE];
+            for i in 0..U16_TILE {
                 sum[i] += A::from(src[i]);
             }
         }
@@ -1215,3 +1253,7 @@ fn tile_sum<A: Acc + From<u16>>(
 /// Columns of one tile of the row-by-row read: 32 sums (two 512-bit or eight
 /// 128-bit registers of `i32`) and their 32 codes.
 const G_TILE: usize = 32;
+
+/// Columns of one tile of the row-by-row read in `u16` lanes
+/// ([`Read::block_u16`]): 64 sums (eight 128-bit registers).
+const U16_TILE: usize = 64;

@@ -114,27 +114,28 @@ impl Conversion {
     }
 
     /// A multiply-add-shift equal to [`adc_code`]`(n, inv, top)` for every
-    /// `u16` sum `n` (in fixed-point units), if one of the candidates (as in
-    /// [`Conversion::fit`], at the two largest shifts with `n * mul + add <
-    /// 2^32`: the finest multipliers, and exact for every step that is a
-    /// dyadic fraction of a unit with a numerator below 2^16) is. Checked
-    /// exhaustively: 65,536 sums per candidate at most.
-    pub(crate) fn fit_u16(inv: f64, top: i64) -> Option<Self> {
+    /// sum `n` in `0..=n_max` (fixed-point units; `n_max` at most 2^20), if
+    /// one of the candidates (as in [`Conversion::fit`], at the two largest
+    /// shifts with `n_max * mul + add < 2^32`: the finest multipliers, and
+    /// exact for every step that is a dyadic fraction of a unit with a
+    /// numerator below `2^32 / n_max`) is. Checked exhaustively: `n_max + 1`
+    /// sums per candidate at most.
+    pub(crate) fn fit_upto(inv: f64, top: i64, n_max: u32) -> Option<Self> {
         let top = u32::try_from(top).ok()?;
-        let n_max = f64::from(u16::MAX);
-        if !(inv > 0.0 && inv.is_finite()) {
+        if n_max > 1 << 20 || !(inv > 0.0 && inv.is_finite()) {
             return None;
         }
+        let n_top = f64::from(n_max);
         // The largest shift whose multiplier keeps n * mul + add below 2^32.
         let largest = (0..=31u32).rev().find(|&s| {
             let scale = (1u64 << s) as f64;
-            (scale * inv).ceil() * n_max + scale < f64::from(u32::MAX)
+            (scale * inv).ceil() * n_top + scale < f64::from(u32::MAX)
         })?;
         for shift in (largest.saturating_sub(1)..=largest).rev() {
             let scaled = (1u64 << shift) as f64 * inv;
             let half = if shift == 0 { 0 } else { 1u32 << (shift - 1) };
             for mul in [scaled.floor(), scaled.ceil()] {
-                if mul * n_max + f64::from(half) + 1.0 >= f64::from(u32::MAX) {
+                if mul * n_top + f64::from(half) + 1.0 >= f64::from(u32::MAX) {
                     continue;
                 }
                 let mul = mul as u32;
@@ -145,9 +146,8 @@ impl Conversion {
                         shift,
                         top,
                     };
-                    if (0..=u16::MAX).all(|n| {
-                        i64::from(c.code(u32::from(n)))
-                            == adc_code(i64::from(n), inv, i64::from(top))
+                    if (0..=n_max).all(|n| {
+                        i64::from(c.code(n)) == adc_code(i64::from(n), inv, i64::from(top))
                     }) {
                         return Some(c);
                     }
@@ -624,14 +624,15 @@ impl PlaneLayer {
         let rows = &mut s.rows[..cycles * n];
         let mut lens = [0usize; 32];
         for (r, &x) in rd.drive.iter().enumerate() {
-            let mut x = x;
-            while x != 0 {
-                let t = x.trailing_zeros() as usize;
-                x &= x - 1;
-                if t < cycles {
-                    rows[t * n + lens[t]] = r as u16;
-                    lens[t] += 1;
-                }
+            if x == 0 {
+                continue;
+            }
+            // Without a branch per bit (whether a bit is set is
+            // unpredictable): every cycle's slot is written, and kept only
+            // where the bit is set.
+            for (t, len) in lens[..cycles].iter_mut().enumerate() {
+                rows[t * n + *len] = r as u16;
+                *len += ((x >> t) & 1) as usize;
             }
         }
         if lens[..cycles]
@@ -764,11 +765,13 @@ mod tests {
     }
 
     #[test]
-    fn u16_conversions_exist_for_the_shipped_blocks_and_equal_adc_code() {
+    fn row_read_conversions_exist_for_the_shipped_blocks_and_equal_adc_code() {
         use crate::pim::cell::{adc_inv_step, max_code};
         use crate::pim::PimKnobs;
         // The row blocks of the shipped models under mnsim2's array (1-bit
-        // cells and DACs), at ADC widths of the page's slider.
+        // cells and DACs), at ADC widths of the page's slider: over every
+        // `u16` sum, and over every sum of the block with lognormal variation
+        // 0.1 (largest conductance about 1.65 levels: 1,700 units).
         for adc_bits in [3, 6, 7, 8, 9, 12] {
             let k = PimKnobs {
                 adc_bits,
@@ -777,19 +780,26 @@ mod tests {
             for rows in [9, 32, 64, 128, 144, 256] {
                 let inv = adc_inv_step(&k, rows);
                 let top = max_code(&k);
-                let c = Conversion::fit_u16(inv, top);
-                // Where the step is a dyadic fraction of a unit (rows a power
-                // of two, 9 = 2^6 - 1 dividing 144 rows at 6 bits, or one
-                // level) a conversion exists; elsewhere it may not (144 rows,
-                // 7 bits: 127 / (144 * 1024)) and the read converts in f64.
-                let dyadic = rows.is_power_of_two() || rows == 9 || adc_bits == 6;
-                assert!(c.is_some() || !dyadic, "{rows} rows, {adc_bits} bits");
-                let Some(c) = c else { continue };
-                for n in (0..=u16::MAX).step_by(7) {
-                    assert_eq!(
-                        i64::from(c.code(u32::from(n))),
-                        adc_code(i64::from(n), inv, top)
+                for n_max in [u32::from(u16::MAX), rows as u32 * 1700] {
+                    let c = Conversion::fit_upto(inv, top, n_max);
+                    // Where the step is a dyadic fraction of a unit (rows a
+                    // power of two, 9 = 2^6 - 1 dividing 144 rows at 6 bits,
+                    // or one level) a conversion exists; elsewhere it may not
+                    // (144 rows, 7 bits: 127 / (144 * 1024)) and the read
+                    // converts in f64.
+                    let dyadic = rows.is_power_of_two() || rows == 9 || adc_bits == 6;
+                    assert!(
+                        c.is_some() || !dyadic,
+                        "{rows} rows, {adc_bits} bits, {n_max}"
                     );
+                    let Some(c) = c else { continue };
+                    for n in (0..=n_max).step_by(7).chain([n_max]) {
+                        assert_eq!(
+                            i64::from(c.code(n)),
+                            adc_code(i64::from(n), inv, top),
+                            "{rows} rows, {adc_bits} bits, sum {n}"
+                        );
+                    }
                 }
             }
         }
