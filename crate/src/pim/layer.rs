@@ -1038,19 +1038,31 @@ impl Read<'_> {
     /// no cycle drives a row.
     fn list(&self, driven: &mut [u32]) -> Option<Vec<usize>> {
         let (dac, n) = (self.dac, self.drive.len());
-        let dmask = (1u32 << dac) - 1;
         let mut lens = vec![0usize; self.cycles];
-        for (r, &x) in self.drive.iter().enumerate() {
-            if x == 0 {
-                continue;
-            }
-            // Without a branch per digit (whether a bit is set is
-            // unpredictable): every cycle's slot is written, and kept only
-            // where the digit is not zero.
-            for (t, len) in lens.iter_mut().enumerate() {
-                let d = (x >> (t as u32 * dac)) & dmask;
-                driven[t * n + *len] = r as u32 | d << 16;
-                *len += usize::from(d != 0);
+        // With a 1-bit DAC and the common cycle counts as constants the
+        // counts stay in registers (8 cycles: 8-bit inputs; 9-12: word lines
+        // summing several).
+        match (dac, self.cycles) {
+            (1, 8) => list_bits::<8>(self.drive, driven, &mut lens),
+            (1, 9) => list_bits::<9>(self.drive, driven, &mut lens),
+            (1, 10) => list_bits::<10>(self.drive, driven, &mut lens),
+            (1, 11) => list_bits::<11>(self.drive, driven, &mut lens),
+            (1, 12) => list_bits::<12>(self.drive, driven, &mut lens),
+            _ => {
+                let dmask = (1u32 << dac) - 1;
+                for (r, &x) in self.drive.iter().enumerate() {
+                    if x == 0 {
+                        continue;
+                    }
+                    // Without a branch per digit (whether a bit is set is
+                    // unpredictable): every cycle's slot is written, and kept
+                    // only where the digit is not zero.
+                    for (t, len) in lens.iter_mut().enumerate() {
+                        let d = (x >> (t as u32 * dac)) & dmask;
+                        driven[t * n + *len] = r as u32 | d << 16;
+                        *len += usize::from(d != 0);
+                    }
+                }
             }
         }
         lens.iter().any(|&l| l != 0).then_some(lens)
@@ -1217,6 +1229,27 @@ impl Read<'_> {
         }
         true
     }
+}
+
+/// [`Read::list`] with a 1-bit DAC and `C` cycles: the rows of `drive` with
+/// bit `t` set, as `row | 1 << 16`, at `driven[t * n..]` (`n =
+/// drive.len()`), and their counts in `lens` (`C` of them). Every cycle's slot
+/// is written, and kept only where the bit is set (no branch per bit).
+#[inline(always)]
+fn list_bits<const C: usize>(drive: &[u32], driven: &mut [u32], lens: &mut [usize]) {
+    let n = drive.len();
+    let driven = &mut driven[..C * n];
+    let mut len = [0usize; C];
+    for (r, &x) in drive.iter().enumerate() {
+        if x == 0 {
+            continue;
+        }
+        for t in 0..C {
+            driven[t * n + len[t]] = r as u32 | 1 << 16;
+            len[t] += ((x >> t) & 1) as usize;
+        }
+    }
+    lens[..C].copy_from_slice(&len);
 }
 
 /// The sums of `w` columns from `c0` of the listed rows (`row | 1 << 16`) of

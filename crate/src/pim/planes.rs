@@ -242,6 +242,27 @@ fn sum_rows<const K: usize>(
     cnt
 }
 
+/// The rows of `drive` with bit `t` set, for each of `C` cycles, at `rows[t *
+/// n..]` (`n = drive.len()`) and their counts in `lens[t]`. Without a branch
+/// per bit (whether a bit is set is unpredictable): every cycle's slot is
+/// written, and kept only where the bit is set.
+#[inline(always)]
+fn list_bits<const C: usize>(drive: &[u32], rows: &mut [u16], lens: &mut [usize; 32]) {
+    let n = drive.len();
+    let rows = &mut rows[..C * n];
+    let mut len = [0usize; C];
+    for (r, &x) in drive.iter().enumerate() {
+        if x == 0 {
+            continue;
+        }
+        for t in 0..C {
+            rows[t * n + len[t]] = r as u16;
+            len[t] += ((x >> t) & 1) as usize;
+        }
+    }
+    lens[..C].copy_from_slice(&len);
+}
+
 /// One tile's byte sums of one cycle as its `TILE` counts.
 #[inline(always)]
 fn spill(counts: &mut [u8; TILE], cnt: [u64; 2 * TILE_WORDS]) {
@@ -623,16 +644,24 @@ impl PlaneLayer {
         // The driven rows of every cycle (1-bit DAC: cycle t drives bit t).
         let rows = &mut s.rows[..cycles * n];
         let mut lens = [0usize; 32];
-        for (r, &x) in rd.drive.iter().enumerate() {
-            if x == 0 {
-                continue;
-            }
-            // Without a branch per bit (whether a bit is set is
-            // unpredictable): every cycle's slot is written, and kept only
-            // where the bit is set.
-            for (t, len) in lens[..cycles].iter_mut().enumerate() {
-                rows[t * n + *len] = r as u16;
-                *len += ((x >> t) & 1) as usize;
+        // With the common cycle counts as constants the counts stay in
+        // registers (8 cycles: 8-bit inputs; 9-12: word lines summing several).
+        match cycles {
+            8 => list_bits::<8>(rd.drive, rows, &mut lens),
+            9 => list_bits::<9>(rd.drive, rows, &mut lens),
+            10 => list_bits::<10>(rd.drive, rows, &mut lens),
+            11 => list_bits::<11>(rd.drive, rows, &mut lens),
+            12 => list_bits::<12>(rd.drive, rows, &mut lens),
+            _ => {
+                for (r, &x) in rd.drive.iter().enumerate() {
+                    if x == 0 {
+                        continue;
+                    }
+                    for (t, len) in lens[..cycles].iter_mut().enumerate() {
+                        rows[t * n + *len] = r as u16;
+                        *len += ((x >> t) & 1) as usize;
+                    }
+                }
             }
         }
         if lens[..cycles]
