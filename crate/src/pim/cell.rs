@@ -56,7 +56,9 @@ pub fn cell_conductance(knobs: &PimKnobs, seed: u64, addr: CellAddr, level: u32)
     let off = knobs.off_level();
     let mut g = f64::from(level) + off;
     let faulty = knobs.sa0_0_to_1 > 0.0 || knobs.sa1_0_to_1 > 0.0;
-    if faulty || knobs.variation_sigma > 0.0 {
+    // Without faults a cell that conducts nothing (level 0, infinite on/off
+    // ratio) conducts nothing after variation too: no draw needed.
+    if faulty || (knobs.variation_sigma > 0.0 && g != 0.0) {
         let mut h = mix(seed, addr.layer as u64);
         h = mix(h, addr.row as u64);
         h = mix(h, addr.col as u64);
