@@ -653,6 +653,8 @@ struct Scratch {
     drive: Vec<u32>,
     /// Row by row: per input cycle its driven rows (`row | digit << 16`).
     driven: Vec<u32>,
+    /// Row by row: how many rows each cycle drives.
+    lens: Vec<usize>,
     /// Row by row: per column, its shifted codes.
     codes_out: Vec<i64>,
     /// Row by row in `u16` lanes: per column, its shifted codes.
@@ -665,11 +667,13 @@ impl Scratch {
     fn new(m: &PimModel) -> Self {
         let mut drive = 0;
         let mut drive_cycles = 0;
+        let mut cycles = 0;
         let mut sums = 0;
         let mut col = 0;
         for l in m.xbar_layers() {
             drive = drive.max(l.rows);
             drive_cycles = drive_cycles.max(l.cycles * l.rows.min(m.knobs.crossbar_rows));
+            cycles = cycles.max(l.cycles);
             sums = sums.max((l.cols * l.slices * 2).div_ceil(U16_TILE) * U16_TILE);
             col = col.max(l.cols);
         }
@@ -679,6 +683,7 @@ impl Scratch {
             codes: vec![0; m.act_len],
             drive: vec![0; drive],
             driven: vec![0; drive_cycles],
+            lens: vec![0; cycles],
             codes_out: vec![0; sums],
             codes_u32: vec![0; sums],
             col: vec![0.0; col],
@@ -862,6 +867,7 @@ impl XbarLayer {
             codes,
             drive,
             driven,
+            lens,
             codes_out,
             codes_u32,
             col,
@@ -889,9 +895,11 @@ impl XbarLayer {
                     top,
                     outs,
                 };
-                let Some(lens) = rd.list(driven) else {
+                let lens = &mut lens[..self.cycles];
+                if !rd.list(driven, lens) {
                     return;
-                };
+                }
+                let lens = &*lens;
                 match g {
                     Cells::Narrow(g) => {
                         let g = &g[cells];
@@ -904,7 +912,7 @@ impl XbarLayer {
                                 g,
                                 conv,
                                 usize::from(most),
-                                &lens,
+                                lens,
                                 driven,
                                 codes_u32,
                                 col,
@@ -915,19 +923,19 @@ impl XbarLayer {
                         let longest = lens.iter().max().copied().unwrap_or(0) as i64;
                         let dmax = i64::from((1u32 << knobs.dac_bits) - 1);
                         if longest * dmax * i64::from(g_max) <= i64::from(u16::MAX) {
-                            rd.block::<u16, u16>(g, &lens, driven, codes_out, col);
+                            rd.block::<u16, u16>(g, lens, driven, codes_out, col);
                         } else if wide {
-                            rd.block::<u16, i64>(g, &lens, driven, codes_out, col);
+                            rd.block::<u16, i64>(g, lens, driven, codes_out, col);
                         } else {
-                            rd.block::<u16, i32>(g, &lens, driven, codes_out, col);
+                            rd.block::<u16, i32>(g, lens, driven, codes_out, col);
                         }
                     }
                     Cells::Wide(g) => {
                         let g = &g[cells];
                         if wide {
-                            rd.block::<i32, i64>(g, &lens, driven, codes_out, col);
+                            rd.block::<i32, i64>(g, lens, driven, codes_out, col);
                         } else {
-                            rd.block::<i32, i32>(g, &lens, driven, codes_out, col);
+                            rd.block::<i32, i32>(g, lens, driven, codes_out, col);
                         }
                     }
                 }
@@ -1034,20 +1042,20 @@ struct Read<'a> {
 
 impl Read<'_> {
     /// Lists the driven rows of every input cycle (`driven`, `row | digit <<
-    /// 16`, `cycles x rows`) and returns how many each cycle has; `None` when
-    /// no cycle drives a row.
-    fn list(&self, driven: &mut [u32]) -> Option<Vec<usize>> {
+    /// 16`, `cycles x rows`) and how many each cycle has (`lens`, one per
+    /// cycle); `false` when no cycle drives a row.
+    fn list(&self, driven: &mut [u32], lens: &mut [usize]) -> bool {
         let (dac, n) = (self.dac, self.drive.len());
-        let mut lens = vec![0usize; self.cycles];
+        lens.fill(0);
         // With a 1-bit DAC and the common cycle counts as constants the
         // counts stay in registers (8 cycles: 8-bit inputs; 9-12: word lines
         // summing several).
         match (dac, self.cycles) {
-            (1, 8) => list_bits::<8>(self.drive, driven, &mut lens),
-            (1, 9) => list_bits::<9>(self.drive, driven, &mut lens),
-            (1, 10) => list_bits::<10>(self.drive, driven, &mut lens),
-            (1, 11) => list_bits::<11>(self.drive, driven, &mut lens),
-            (1, 12) => list_bits::<12>(self.drive, driven, &mut lens),
+            (1, 8) => list_bits::<8>(self.drive, driven, lens),
+            (1, 9) => list_bits::<9>(self.drive, driven, lens),
+            (1, 10) => list_bits::<10>(self.drive, driven, lens),
+            (1, 11) => list_bits::<11>(self.drive, driven, lens),
+            (1, 12) => list_bits::<12>(self.drive, driven, lens),
             _ => {
                 let dmask = (1u32 << dac) - 1;
                 for (r, &x) in self.drive.iter().enumerate() {
@@ -1065,7 +1073,7 @@ impl Read<'_> {
                 }
             }
         }
-        lens.iter().any(|&l| l != 0).then_some(lens)
+        lens.iter().any(|&l| l != 0)
     }
 
     /// With the driven rows listed ([`Read::list`]), per tile of [`G_TILE`]
