@@ -1298,3 +1298,38 @@ const G_TILE: usize = 32;
 /// Columns of one tile of the row-by-row read in `u16` lanes
 /// ([`Read::block_u16`]): 64 sums (eight 128-bit registers).
 const U16_TILE: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pim::cell::adc_code;
+
+    fn assert_equals_adc_code(c: Conversion, inv: f64, top: i64, sums: impl Iterator<Item = u32>) {
+        for n in sums {
+            assert_eq!(
+                i64::from(c.code(n)),
+                adc_code(i64::from(n), inv, top),
+                "sum {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn block_conversions_cover_every_sum_of_the_block_or_say_they_do_not() {
+        let k = PimKnobs {
+            adc_bits: 6,
+            ..PimKnobs::preset("mnsim2").unwrap()
+        };
+        let (inv, top) = (adc_inv_step(&k, 256), max_code(&k));
+        // Sigma 0.1: the largest conductance is about 1,700 units, so a
+        // 256-row block sums up to 435,200.
+        let c = BlockConv::fit(inv, top, 256, 1700).unwrap();
+        assert!(c.whole);
+        assert_equals_adc_code(c.conv, inv, top, (0..=256 * 1700).step_by(11));
+        // Sums that can pass 2^20: a conversion of `u16` sums only (longer
+        // cycles convert in f64).
+        let c = BlockConv::fit(inv, top, 256, 60_000).unwrap();
+        assert!(!c.whole);
+        assert_equals_adc_code(c.conv, inv, top, 0..=u32::from(u16::MAX));
+    }
+}
