@@ -20,6 +20,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 const CASES = [
   ['mnsim2 array, ADC 6 -> 7 bits (bit-serial)', 'mnsim2', [], ['adc-bits', 7]],
   ['mnsim2 array, variation 0.1, 9-bit ADC (bit-serial)', 'mnsim2', [['adc-bits', 9]], ['variation', 0.1]],
+  ['mnsim2 array, variation 0.1, its 6-bit ADC (bit-serial; the first move after loading)', 'mnsim2', [], ['variation', 0.1]],
   ['mnsim2 array, ADC 9 bits (exact shortcut)', 'mnsim2', [], ['adc-bits', 9]],
   ['ideal, stuck 2 %', 'ideal', [], ['stuck', 0.02]],
   ['ideal, stuck 5 %', 'ideal', [], ['stuck', 0.05]],
