@@ -18,7 +18,7 @@ use crate::model::frame::{self, max_pool_chw, LayerFrame};
 use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
-use crate::pim::planes::{Conversion, PlaneLayer, PlaneRead, PlaneScratch};
+use crate::pim::planes::{list_bits, Conversion, PlaneLayer, PlaneRead, PlaneScratch};
 use crate::pim::PimKnobs;
 use crate::prune::PruneKind;
 
@@ -132,15 +132,17 @@ impl BlockConv {
     /// The conversion of a block of `rows` word lines (1-bit DAC) whose
     /// largest conductance is `g_max`.
     fn fit(inv: f64, top: i64, rows: usize, g_max: i32) -> Option<Self> {
+        let u16_sums = u32::from(u16::MAX);
         let bound = rows as u64 * u64::try_from(g_max.max(0)).unwrap_or(0);
-        let whole = u32::try_from(bound)
-            .ok()
-            .and_then(|n| Conversion::fit_upto(inv, top, n.max(u32::from(u16::MAX))));
-        match whole {
-            Some(conv) => Some(BlockConv { conv, whole: true }),
-            None => Conversion::fit_upto(inv, top, u32::from(u16::MAX))
-                .map(|conv| BlockConv { conv, whole: false }),
+        let n_max = u32::try_from(bound).unwrap_or(u32::MAX).max(u16_sums);
+        if let Some(conv) = Conversion::fit_upto(inv, top, n_max) {
+            return Some(BlockConv { conv, whole: true });
         }
+        // (With n_max = u16_sums the same fit was just refused.)
+        (n_max > u16_sums)
+            .then(|| Conversion::fit_upto(inv, top, u16_sums))
+            .flatten()
+            .map(|conv| BlockConv { conv, whole: false })
     }
 }
 
@@ -887,7 +889,6 @@ impl XbarLayer {
                 let rd = Read {
                     drive,
                     width,
-                    cycles: self.cycles,
                     dac: knobs.dac_bits,
                     slices: self.slices,
                     cb: knobs.cell_bits,
@@ -1031,7 +1032,6 @@ impl Acc for i64 {
 struct Read<'a> {
     drive: &'a [u32],
     width: usize,
-    cycles: usize,
     dac: u32,
     slices: usize,
     cb: u32,
@@ -1046,30 +1046,20 @@ impl Read<'_> {
     /// cycle); `false` when no cycle drives a row.
     fn list(&self, driven: &mut [u32], lens: &mut [usize]) -> bool {
         let (dac, n) = (self.dac, self.drive.len());
-        lens.fill(0);
-        // With a 1-bit DAC and the common cycle counts as constants the
-        // counts stay in registers (8 cycles: 8-bit inputs; 9-12: word lines
-        // summing several).
-        match (dac, self.cycles) {
-            (1, 8) => list_bits::<8>(self.drive, driven, lens),
-            (1, 9) => list_bits::<9>(self.drive, driven, lens),
-            (1, 10) => list_bits::<10>(self.drive, driven, lens),
-            (1, 11) => list_bits::<11>(self.drive, driven, lens),
-            (1, 12) => list_bits::<12>(self.drive, driven, lens),
-            _ => {
-                let dmask = (1u32 << dac) - 1;
-                for (r, &x) in self.drive.iter().enumerate() {
-                    if x == 0 {
-                        continue;
-                    }
-                    // Without a branch per digit (whether a bit is set is
-                    // unpredictable): every cycle's slot is written, and kept
-                    // only where the digit is not zero.
-                    for (t, len) in lens.iter_mut().enumerate() {
-                        let d = (x >> (t as u32 * dac)) & dmask;
-                        driven[t * n + *len] = r as u32 | d << 16;
-                        *len += usize::from(d != 0);
-                    }
+        if dac == 1 {
+            list_bits(self.drive, driven, lens, |r| r as u32 | 1 << 16);
+        } else {
+            let dmask = (1u32 << dac) - 1;
+            lens.fill(0);
+            for (r, &x) in self.drive.iter().enumerate() {
+                if x == 0 {
+                    continue;
+                }
+                // Without a branch per digit, as `list_bits`.
+                for (t, len) in lens.iter_mut().enumerate() {
+                    let d = (x >> (t as u32 * dac)) & dmask;
+                    driven[t * n + *len] = r as u32 | d << 16;
+                    *len += usize::from(d != 0);
                 }
             }
         }
@@ -1237,27 +1227,6 @@ impl Read<'_> {
         }
         true
     }
-}
-
-/// [`Read::list`] with a 1-bit DAC and `C` cycles: the rows of `drive` with
-/// bit `t` set, as `row | 1 << 16`, at `driven[t * n..]` (`n =
-/// drive.len()`), and their counts in `lens` (`C` of them). Every cycle's slot
-/// is written, and kept only where the bit is set (no branch per bit).
-#[inline(always)]
-fn list_bits<const C: usize>(drive: &[u32], driven: &mut [u32], lens: &mut [usize]) {
-    let n = drive.len();
-    let driven = &mut driven[..C * n];
-    let mut len = [0usize; C];
-    for (r, &x) in drive.iter().enumerate() {
-        if x == 0 {
-            continue;
-        }
-        for t in 0..C {
-            driven[t * n + len[t]] = r as u32 | 1 << 16;
-            len[t] += ((x >> t) & 1) as usize;
-        }
-    }
-    lens[..C].copy_from_slice(&len);
 }
 
 /// The sums of `w` columns from `c0` of the listed rows (`row | 1 << 16`) of

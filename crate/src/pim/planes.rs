@@ -242,21 +242,62 @@ fn sum_rows<const K: usize>(
     cnt
 }
 
-/// The rows of `drive` with bit `t` set, for each of `C` cycles, at `rows[t *
-/// n..]` (`n = drive.len()`) and their counts in `lens[t]`. Without a branch
-/// per bit (whether a bit is set is unpredictable): every cycle's slot is
-/// written, and kept only where the bit is set.
+/// The driven rows of every input cycle of a 1-bit DAC (cycle `t` drives the
+/// rows whose drive has bit `t` set), one cycle per entry of `lens`: row `r`
+/// is written as `entry(r)` at `out[t * n..]` (`n = drive.len()`) and the
+/// counts go to `lens`. Without a branch per bit (whether a bit is set is
+/// unpredictable): every cycle's slot is written, and kept only where the bit
+/// is set; the common cycle counts (8: 8-bit inputs; 9-12: word lines summing
+/// several) are constants, so that the counts stay in registers. Used by the
+/// byte read and the row-by-row read.
 #[inline(always)]
-fn list_bits<const C: usize>(drive: &[u32], rows: &mut [u16], lens: &mut [usize; 32]) {
+pub(crate) fn list_bits<T: Copy>(
+    drive: &[u32],
+    out: &mut [T],
+    lens: &mut [usize],
+    entry: impl Fn(usize) -> T,
+) {
+    match lens.len() {
+        8 => list_bits_of::<T, 8>(drive, out, lens, entry),
+        9 => list_bits_of::<T, 9>(drive, out, lens, entry),
+        10 => list_bits_of::<T, 10>(drive, out, lens, entry),
+        11 => list_bits_of::<T, 11>(drive, out, lens, entry),
+        12 => list_bits_of::<T, 12>(drive, out, lens, entry),
+        _ => {
+            let n = drive.len();
+            lens.fill(0);
+            for (r, &x) in drive.iter().enumerate() {
+                if x == 0 {
+                    continue;
+                }
+                let e = entry(r);
+                for (t, len) in lens.iter_mut().enumerate() {
+                    out[t * n + *len] = e;
+                    *len += (x.checked_shr(t as u32).unwrap_or(0) & 1) as usize;
+                }
+            }
+        }
+    }
+}
+
+/// [`list_bits`] for `C` cycles.
+#[inline(always)]
+fn list_bits_of<T: Copy, const C: usize>(
+    drive: &[u32],
+    out: &mut [T],
+    lens: &mut [usize],
+    entry: impl Fn(usize) -> T,
+) {
     let n = drive.len();
-    let rows = &mut rows[..C * n];
+    let out = &mut out[..C * n];
     let mut len = [0usize; C];
     for (r, &x) in drive.iter().enumerate() {
         if x == 0 {
             continue;
         }
+        let e = entry(r);
         for t in 0..C {
-            rows[t * n + len[t]] = r as u16;
+            out[t * n + len[t]] = e;
             len[t] += ((x >> t) & 1) as usize;
         }
     }
@@ -644,26 +685,7 @@ impl PlaneLayer {
         // The driven rows of every cycle (1-bit DAC: cycle t drives bit t).
         let rows = &mut s.rows[..cycles * n];
         let mut lens = [0usize; 32];
-        // With the common cycle counts as constants the counts stay in
-        // registers (8 cycles: 8-bit inputs; 9-12: word lines summing several).
-        match cycles {
-            8 => list_bits::<8>(rd.drive, rows, &mut lens),
-            9 => list_bits::<9>(rd.drive, rows, &mut lens),
-            10 => list_bits::<10>(rd.drive, rows, &mut lens),
-            11 => list_bits::<11>(rd.drive, rows, &mut lens),
-            12 => list_bits::<12>(rd.drive, rows, &mut lens),
-            _ => {
-                for (r, &x) in rd.drive.iter().enumerate() {
-                    if x == 0 {
-                        continue;
-                    }
-                    for (t, len) in lens[..cycles].iter_mut().enumerate() {
-                        rows[t * n + *len] = r as u16;
-                        *len += ((x >> t) & 1) as usize;
-                    }
-                }
-            }
-        }
+        list_bits(rd.drive, rows, &mut lens[..cycles], |r| r as u16);
         if lens[..cycles]
             .iter()
             .any(|&l| l as u64 * u64::from(cells.lmax) > 255)
