@@ -102,8 +102,13 @@ fn ideal_crossbars_reproduce_the_digital_executor_on_every_shipped_model() {
         let chip = ideal.program_with(7, false);
         assert_eq!(chip.linear_layers(), 0);
         assert_eq!(
+            chip.table_layers(),
+            1,
+            "{name}: conv1 (9 rows) by code tables"
+        );
+        assert_eq!(
             chip.plane_layers(),
-            4,
+            3,
             "{name}: whole levels read by bit-planes"
         );
         let k = 30;
@@ -159,7 +164,12 @@ fn u16_lanes_equal_the_i32_read_under_variation_on_shipped_models() {
             };
             let pm = PimModel::new(&m, &knobs).unwrap();
             let fast = pm.program(3);
-            assert_eq!(fast.narrow_layers(), 4, "{name}: u16 conductances");
+            assert_eq!(
+                fast.table_layers(),
+                1,
+                "{name}: conv1 (9 rows) by code tables"
+            );
+            assert_eq!(fast.narrow_layers(), 3, "{name}: u16 conductances");
             let slow = pm.program_paths(3, ROWS_ONLY);
             assert_eq!(slow.narrow_layers(), 0);
             assert_eq!(
@@ -215,6 +225,14 @@ const ROWS_ONLY: ReadPaths = ReadPaths {
     bit_planes: false,
     byte_rows: false,
     narrow_rows: false,
+    code_tables: false,
+};
+
+/// Code tables where they apply (small row blocks, 1-bit DAC), else row by
+/// row in `i32` or `i64` lanes.
+const TABLES: ReadPaths = ReadPaths {
+    code_tables: true,
+    ..ROWS_ONLY
 };
 
 /// Every layer read row by row, in `u16` lanes where the sums fit.
@@ -229,6 +247,7 @@ const POPCOUNTS: ReadPaths = ReadPaths {
     bit_planes: true,
     byte_rows: false,
     narrow_rows: false,
+    code_tables: false,
 };
 
 /// Bit-planes where the cells are whole levels, with the byte read where it
@@ -238,6 +257,7 @@ const PLANES: ReadPaths = ReadPaths {
     bit_planes: true,
     byte_rows: true,
     narrow_rows: false,
+    code_tables: false,
 };
 
 /// A random small model: conv (maybe an epitome layer, maybe row-pruned
@@ -384,6 +404,15 @@ proptest! {
             prop_assert_eq!(planes.plane_layers(), 2);
         }
         prop_assert_eq!(&pm.logits(&planes, &x, n).unwrap(), &slow);
+        // By code tables where the row blocks are small (at most 12 word
+        // lines) and the DAC has 1 bit, whatever the conductances.
+        let tables = pm.program_paths(chip_seed, TABLES);
+        if dac_bits == 1 && rows <= 12 {
+            prop_assert!(tables.table_layers() >= 1);
+        } else if dac_bits > 1 {
+            prop_assert_eq!(tables.table_layers(), 0);
+        }
+        prop_assert_eq!(&pm.logits(&tables, &x, n).unwrap(), &slow);
         // With the exact shortcut where it applies.
         let fast = pm.logits(&pm.program(chip_seed), &x, n).unwrap();
         prop_assert_eq!(fast, slow);
@@ -433,7 +462,9 @@ proptest! {
         } else if on_off.is_none() && !xrs {
             prop_assert!(planes.byte_blocks() > 0);
         }
-        prop_assert_eq!(pm.logits(&planes, &x, n).unwrap(), slow);
+        prop_assert_eq!(&pm.logits(&planes, &x, n).unwrap(), &slow);
+        let tables = pm.program_paths(chip_seed, TABLES);
+        prop_assert_eq!(pm.logits(&tables, &x, n).unwrap(), slow);
     }
 }
 

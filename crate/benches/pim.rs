@@ -72,10 +72,12 @@ mod bench {
             bit_planes: false,
             byte_rows: false,
             narrow_rows: false,
+            code_tables: false,
         };
         let popcounts = ReadPaths {
             byte_rows: false,
             narrow_rows: false,
+            code_tables: false,
             ..ReadPaths::ALL
         };
         println!(

@@ -19,6 +19,7 @@ use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
 use crate::pim::planes::{list_bits, Conversion, PlaneLayer, PlaneRead, PlaneScratch};
+use crate::pim::tables::{CodeTables, TableLayer};
 use crate::pim::PimKnobs;
 use crate::prune::PruneKind;
 
@@ -36,8 +37,14 @@ struct Unit {
     /// inside the input: [`XbarLayer::drive`]).
     offsets: Vec<u32>,
     ends: Vec<u32>,
+    /// Every row has exactly one tap (no input wrapping, no pruned taps):
+    /// row `r`'s offset is `offsets[r]`.
+    one_tap: bool,
     /// Per column: the output channels it is written to (empty: unused).
     outs: Vec<Vec<usize>>,
+    /// When every column feeds at most one output channel: that channel
+    /// (`usize::MAX`: none), for [`XbarLayer::write`].
+    out_of: Option<Vec<usize>>,
 }
 
 impl Unit {
@@ -52,11 +59,19 @@ impl Unit {
             }
             ends.push(offsets.len() as u32);
         }
+        let one_tap = taps.iter().all(|t| t.len() == 1);
+        let out_of = outs.iter().all(|o| o.len() <= 1).then(|| {
+            outs.iter()
+                .map(|o| o.first().copied().unwrap_or(usize::MAX))
+                .collect()
+        });
         Unit {
             taps,
             offsets,
             ends,
+            one_tap,
             outs,
+            out_of,
         }
     }
 }
@@ -116,6 +131,9 @@ pub struct Chip {
     /// Per layer, when every conductance is a whole number of levels above
     /// one common offset (see [`Chip::plane_layers`]): its bit-planes.
     planes: Vec<Option<PlaneLayer>>,
+    /// Per layer, when its row blocks are small and the DAC has 1 bit (see
+    /// [`Chip::table_layers`]): the codes of every drive pattern.
+    tables: Vec<Option<CodeTables>>,
     inv_step: Vec<Vec<f64>>,
 }
 
@@ -169,6 +187,9 @@ pub struct ReadPaths {
     /// column sums added in `u16` lanes where no sum of a read can pass
     /// `u16::MAX` ([`Chip::narrow_layers`]).
     pub narrow_rows: bool,
+    /// Code tables for layers of small row blocks under a 1-bit DAC
+    /// ([`Chip::table_layers`]).
+    pub code_tables: bool,
 }
 
 impl ReadPaths {
@@ -178,6 +199,7 @@ impl ReadPaths {
         bit_planes: true,
         byte_rows: true,
         narrow_rows: true,
+        code_tables: true,
     };
 }
 
@@ -198,10 +220,20 @@ impl Chip {
         self.linear.iter().filter(|l| l.is_some()).count()
     }
 
-    /// How many layers (not taking the exact shortcut) read by bit-planes:
-    /// every cell conducts a whole number of levels above one offset common
-    /// to the layer (no variation; stuck cells and a finite on/off ratio
-    /// allowed), so a column sum is a sum of popcounts (`crate::pim::planes`).
+    /// How many layers (not taking the exact shortcut) read by code tables:
+    /// under a 1-bit DAC, every row block has at most 12 word lines (the
+    /// shipped models' first convolution: 9), so the codes of each of a
+    /// block's drive patterns are computed once per chip
+    /// (`crate::pim::tables`), whatever the conductances.
+    pub fn table_layers(&self) -> usize {
+        self.tables.iter().filter(|t| t.is_some()).count()
+    }
+
+    /// How many layers (not taking the exact shortcut or code tables) read by
+    /// bit-planes: every cell conducts a whole number of levels above one
+    /// offset common to the layer (no variation; stuck cells and a finite
+    /// on/off ratio allowed), so a column sum is a sum of popcounts
+    /// (`crate::pim::planes`).
     pub fn plane_layers(&self) -> usize {
         self.linear
             .iter()
@@ -497,6 +529,7 @@ impl PimModel {
         let mut narrow_conv = Vec::new();
         let mut linear = Vec::new();
         let mut planes = Vec::new();
+        let mut tables = Vec::new();
         let dmax = i64::from((1u32 << k.dac_bits) - 1);
         for l in self.xbar_layers() {
             let width = l.cols * l.slices * 2;
@@ -534,7 +567,21 @@ impl PimModel {
             } else {
                 None
             };
-            planes.push(if paths.bit_planes && lin.is_none() {
+            let table = if paths.code_tables && lin.is_none() && k.dac_bits == 1 && l.cycles <= 32 {
+                CodeTables::new(&TableLayer {
+                    g: &gl,
+                    rows: l.rows,
+                    cols: l.cols,
+                    slices: l.slices,
+                    cb,
+                    block_rows: n,
+                    inv: &inv,
+                    top: max_code(k),
+                })
+            } else {
+                None
+            };
+            planes.push(if paths.bit_planes && lin.is_none() && table.is_none() {
                 PlaneLayer::new(
                     &gl,
                     l.rows,
@@ -548,7 +595,9 @@ impl PimModel {
             } else {
                 None
             });
-            let rows_only = lin.is_none() && planes.last().is_some_and(|p| p.is_none());
+            let rows_only =
+                lin.is_none() && table.is_none() && planes.last().is_some_and(|p| p.is_none());
+            tables.push(table);
             let cells = match gl.iter().map(|&v| u16::try_from(v).ok()).collect() {
                 Some(narrow) if paths.narrow_rows && rows_only => Cells::Narrow(narrow),
                 _ => Cells::Wide(gl),
@@ -579,6 +628,7 @@ impl PimModel {
             narrow_conv,
             linear,
             planes,
+            tables,
             inv_step,
         }
     }
@@ -608,10 +658,11 @@ impl PimModel {
         for step in &self.steps {
             match step {
                 Step::Weight(l) => {
-                    match (&chip.linear[li], &chip.planes[li]) {
-                        (Some(weff), _) => l.run_linear(weff, s),
-                        (None, Some(p)) => l.run_planes(&self.knobs, p, s),
-                        (None, None) => l.run(
+                    match (&chip.linear[li], &chip.tables[li], &chip.planes[li]) {
+                        (Some(weff), _, _) => l.run_linear(weff, s),
+                        (None, Some(t), _) => l.run_tables(&self.knobs, t, s),
+                        (None, None, Some(p)) => l.run_planes(&self.knobs, p, s),
+                        (None, None, None) => l.run(
                             &self.knobs,
                             &chip.g[li],
                             chip.g_max[li],
@@ -782,6 +833,12 @@ impl XbarLayer {
         {
             let base = (y0 - self.f.pad) * w + (x0 - self.f.pad);
             let codes = &codes[base..];
+            if u.one_tap {
+                for (d, &o) in drive[..self.rows].iter_mut().zip(&u.offsets) {
+                    *d = codes[o as usize];
+                }
+                return;
+            }
             let mut start = 0usize;
             for (d, &end) in drive[..self.rows].iter_mut().zip(&u.ends) {
                 let end = end as usize;
@@ -809,6 +866,15 @@ impl XbarLayer {
     /// Dequantizes the column results of pattern `u` at one pixel into `b`.
     fn write(&self, u: &Unit, col: &[f64], oy: usize, ox: usize, p_len: usize, b: &mut [f32]) {
         let px = oy * self.f.w_out + ox;
+        if let Some(out_of) = &u.out_of {
+            for ((&cv, &o), &mul) in col.iter().zip(out_of).zip(&self.mul) {
+                if o != usize::MAX {
+                    let y = (cv as f32) * mul + self.bias[o];
+                    b[o * p_len + px] = if self.relu { relu(y) } else { y };
+                }
+            }
+            return;
+        }
         for (c, outs) in u.outs.iter().enumerate() {
             let m = (col[c] as f32) * self.mul[c];
             for &o in outs {
@@ -941,6 +1007,30 @@ impl XbarLayer {
                     }
                 }
             },
+        );
+    }
+
+    /// [`XbarLayer::run`] for a layer read by code tables
+    /// ([`Chip::table_layers`]).
+    fn run_tables(&self, knobs: &PimKnobs, t: &CodeTables, s: &mut Scratch) {
+        let Scratch {
+            a,
+            b,
+            codes,
+            drive,
+            codes_out,
+            col,
+            ..
+        } = s;
+        let cycles = self.cycles;
+        self.sweep(
+            knobs.crossbar_rows,
+            a,
+            b,
+            codes,
+            drive,
+            col,
+            |bi, _, drive, outs, col| t.read_block(bi, drive, cycles, outs, codes_out, col),
         );
     }
 

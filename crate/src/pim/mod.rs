@@ -30,6 +30,7 @@ pub mod knobs;
 pub mod layer;
 pub(crate) mod planes;
 pub mod reference;
+pub(crate) mod tables;
 
 pub use cell::{adc_code, cell_conductance, CONDUCTANCE_FRACTION_BITS};
 pub use eval::{evaluate, sweep, EvalResult, Progressive, SweepKnob, SweepPoint, SweepSeries};
