@@ -56,7 +56,9 @@ for (const [label, preset, before, [knob, value]] of only === undefined ? CASES 
     await slide(page, knob, value);
     await complete(page, old);
     const r = await page.$eval('#pim-results', (el) => [el.dataset.firstSeconds, el.dataset.seconds]);
-    console.log(`${label}: first estimate ${r[0]} s, all 500 images ${r[1]} s (load ${os.loadavg()[0].toFixed(2)})`);
+    // Each model's worker time from its job's start to its last result (the rest is scheduling).
+    const workers = await page.$$eval('#pim-table tbody tr', (rows) => rows.map((tr) => tr.dataset.workerSeconds).join(' / '));
+    console.log(`${label}: first estimate ${r[0]} s, all 500 images ${r[1]} s (workers ${workers} s; load ${os.loadavg()[0].toFixed(2)})`);
     await page.close();
   }
 }

@@ -394,6 +394,8 @@ function show() {
     if (r) {
       tr.dataset.accuracy = String(r.result.mean_0_to_1);
       tr.dataset.done = String(r.done);
+      // The worker's time from the job's start to this result (for the record: scripts/measure-pim.mjs).
+      tr.dataset.workerSeconds = r.secs.toFixed(3);
     }
     if (r?.done) done += 1;
     if (r) started += 1;
