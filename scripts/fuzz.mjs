@@ -266,6 +266,7 @@ const REQUEST = { network: 'vgg8', preset: 'mnsim2', baseline: 'dense:bits=32', 
 // The PIM accuracy exports (issue 14): mnsim2 knobs with a 5-bit ADC and variation.
 const PIM_KNOBS = { crossbar_rows: 256, cell_bits: 1, dac_bits: 1, adc_bits: 5, adc_range_0_to_1: 1, variation_sigma: 0.1, sa0_0_to_1: 0.01, sa1_0_to_1: 0, on_off_ratio: null };
 const PIM_SERIES = [{ label: 'a', points: [{ value: 4, mean_0_to_1: 0.5, std_0_to_1: 0.1 }, { value: 3, mean_0_to_1: 0.2 }] }];
+const PIM_PARTS = [{ images: 10, seeds: [1, 2], correct_per_seed: [9, 8], crossbars: 16 }, { images: 5, seeds: [1, 2], correct_per_seed: [5, 0], crossbars: 16 }];
 const SEARCH = { network: 'vgg8', budget_fraction_of_dense32: 0.1, search: { population: 4, generations: 2, seed: 1 } };
 
 function describe(v) {
@@ -362,6 +363,7 @@ function makeCase(rng, m, live, session, modelBytes, page, only, onnx) {
       return ['pimRun', [k, c], () => { const r = new m.PimRun(modelBytes, k, new Uint8Array(784 * 2), new Uint8Array(2), 1); try { r.step(c); r.step(c); return r.done + r.total; } finally { r.free(); } }];
     }],
     ['pimCurve', () => { const kn = rng() < 0.6 ? pick(rng, ['adc-bits', 'variation', 'stuck']) : hostile(rng), d = arg(PIM_SERIES), t = rng() < 0.5 ? undefined : hostile(rng); return ['pimCurve', [kn, d, t], () => m.pimCurve(kn, d, t)]; }],
+    ['pimMerge', () => { const d = arg(PIM_PARTS); return ['pimMerge', d, () => m.pimMerge(d)]; }],
     ['pimPresetKnobs', () => { const n = rng() < 0.5 ? pick(rng, ['mnsim2', 'isaac', 'ideal']) : hostile(rng); return ['pimPresetKnobs', n, () => m.pimPresetKnobs(n)]; }],
     ['pimAdcChoices', () => { const b = rng() < 0.5 ? Math.floor(rng() * 18) : hostile(rng); return ['pimAdcChoices', b, () => m.pimAdcChoices(b)]; }],
     ['pimDacChoices', () => { const b = rng() < 0.5 ? Math.floor(rng() * 10) : hostile(rng); return ['pimDacChoices', b, () => m.pimDacChoices(b)]; }],

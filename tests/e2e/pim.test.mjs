@@ -127,6 +127,23 @@ test('moving a slider recomputes the accuracy and the curve; bad knobs get inlin
   const secs = Number(await page.$eval('#pim-results', (r) => r.dataset.seconds));
   assert.ok(secs > 0, 'the slider-to-result time is reported');
   console.log(`pim e2e: stuck 0.1 on 500 images, 3 models: ${secs.toFixed(2)} s from the slider to the last result`);
+  // The pool splits each model's images among its workers and the core merges the parts:
+  // the page's accuracy is one pimEvaluate of the same model, knobs and 500 images.
+  const one = await page.evaluate(async (ids) => {
+    const core = await import('/pkg/epim.js');
+    await core.default();
+    const get = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
+    const set = core.readIdxDataset(await get('data/mnist-test-images-idx3-ubyte'), await get('data/mnist-test-labels-idx1-ubyte'));
+    const n = Math.min(500, set.labels.length);
+    const knobs = { ...core.pimPresetKnobs('ideal'), sa0_0_to_1: 0.05, sa1_0_to_1: 0.05 };
+    const out = {};
+    for (const id of ids) {
+      const bytes = await get(`models/${id}.safetensors`);
+      out[id] = core.pimEvaluate(bytes, knobs, set.images.subarray(0, n * 784), set.labels.subarray(0, n), 1).mean_0_to_1;
+    }
+    return { out, workers: navigator.hardwareConcurrency };
+  }, models);
+  assert.deepEqual(faulty.accuracy, one.out, `the pool (${one.workers} cores) against one pimEvaluate`);
   // The ideal column is the same reference whatever the knobs.
   assert.deepEqual(await page.$$eval('#pim-table tbody tr', (rows) => rows.map((r) => r.cells[3].textContent)), ideals);
 

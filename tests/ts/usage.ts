@@ -19,6 +19,7 @@ import init, {
   limits,
   listNetworks,
   pimCurve,
+  pimMerge,
   quantize,
   listPresets,
   Model,
@@ -164,6 +165,12 @@ export async function main(): Promise<string[]> {
   if (picks) lines.push(`most accurate: ${cmp.rows[picks.most_accurate].method}`);
   const { curve, point_count } = pimCurve('adc-bits', [{ label: 'm', points: [{ value: 4, mean_0_to_1: 0.9 }] }], undefined);
   lines.push(`${curve.x_desc}: ${point_count} points`);
+  // Parts of one evaluation split by images (the page's workers), merged by the core.
+  const part = { images: 10, seeds: [1, 2], correct_per_seed: [9, 8], crossbars: 16 };
+  const merged = pimMerge([part, part]);
+  const perSeed: number[] = merged.correct_per_seed;
+  notAny<typeof merged>(true);
+  lines.push(`merged: ${merged.images} images, ${perSeed.join('/')} correct, mean ${merged.mean_0_to_1}`);
   lines.push(`${chart.title}: ${chart.rows.length} rows drawn`);
 
   const info: EpitomeInfo = epitomeInfo({

