@@ -22,8 +22,13 @@ import { headerRow } from '../table.js';
 
 /** Images of the page's test subset each point is evaluated on. */
 export const PIM_IMAGES = 500;
-/** Images per worker step: a small first step (an early estimate), then larger ones. */
-const STEPS = [20, 40];
+/** Workers in the pool: one per core the browser reports, at least 1, at most 8. */
+const POOL = Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency || 2));
+/**
+ * Images per worker step: a small first step (an early estimate of every model: about 20
+ * images over the pool's parts), then larger ones.
+ */
+const STEPS = [Math.max(4, Math.ceil(20 / POOL)), 40];
 /** Steps of background (curve) jobs: small, so a newer slider position takes the worker over quickly. */
 const FILL_STEPS = [10, 10];
 const DEBOUNCE_MS = 40;
@@ -74,8 +79,6 @@ let cost = null;
 let knobs = null; // the current PimKnobs
 let seeds = 1, chosen = [...PIM_DEFAULT_MODELS], curveKnob = 'adc-bits';
 let live = false; // the section has been scrolled into view and computes
-/** Workers in the pool: one per core the browser reports, at least 1, at most 8. */
-const POOL = Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency || 2));
 const pool = []; // per worker: {worker, job: {id, key, models} | null, ready: Promise, models: Set (ids sent)}
 let jobCount = 0, imageTotal = PIM_IMAGES; // images of a full result (fewer if the test subset has fewer)
 // `${model}|${key}` -> {parts: Map(`${from}-${to}` -> {result, secs, done}), result (merged), secs, done}
