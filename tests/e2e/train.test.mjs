@@ -2,7 +2,8 @@
 // page (the panel's defaults: the `tiny` network, 8-bit EPIM 2.25x, 1 epoch on 10,000
 // MNIST images), sees the
 // loss fall and the accuracy land above 90 %, finds the model in Try it (it classifies
-// the shown digit), in the explorer's layer list and in the trained-model comparison,
+// the shown digit), in the explorer's layer list, in the trained-model comparison and in
+// the PIM accuracy section (run alone on ideal crossbars),
 // downloads the file and loads it back with the wasm package in Node. Bad settings get
 // inline errors naming the setting; cancelling leaves the page usable. Prints the
 // training time and images/s (not asserted: speed is measured, not tested).
@@ -109,6 +110,10 @@ test('cancelling a run leaves the page usable; a crashed worker is reported and 
 
 test('a small run trains, lands in Try it, the explorer and the comparison, and downloads a file that loads back', async () => {
   const { page, problems } = await open(SMALL);
+  // The PIM accuracy section is already open when the model is trained (it then learns of it).
+  await page.click('#tab-costs');
+  await page.waitForSelector('#pim-models input', { state: 'attached', timeout: 20000 });
+  await page.click('#tab-train');
   const t0 = Date.now();
   await page.click('#train-start');
   await page.waitForFunction(() => !document.querySelector('#train-result').hidden || !document.querySelector('#train-error').hidden, null, { timeout: 300000 });
@@ -150,6 +155,25 @@ test('a small run trains, lands in Try it, the explorer and the comparison, and 
   await page.click('#tab-costs');
   await page.click('#trained-run');
   await page.waitForFunction(() => [...document.querySelectorAll('#trained-table tbody tr, #trained-results tr')].some((tr) => /Trained here #1/.test(tr.textContent)), null, { timeout: 60000 });
+  // PIM accuracy: the model joins the list (unchecked); ticked alone on ideal crossbars (exact
+  // ADC), it keeps its digital accuracy, and the link names it.
+  await page.$eval('#pim-root', (el) => el.scrollIntoView());
+  const box = `#pim-models input[value="${id}"]`;
+  await page.waitForSelector(box, { state: 'attached', timeout: 20000 });
+  assert.equal(await page.isChecked(box), false);
+  await page.selectOption('#pim-preset', 'ideal');
+  for (const other of await page.$$eval('#pim-models input:checked', (xs) => xs.map((x) => x.value))) {
+    await page.uncheck(`#pim-models input[value="${other}"]`);
+  }
+  await page.check(box);
+  await page.waitForFunction((mid) => {
+    const r = document.querySelector('#pim-results');
+    const rows = [...r.querySelectorAll('tbody tr')];
+    return r.dataset.complete === 'true' && rows.length === 1 && rows[0].dataset.model === mid;
+  }, id, { timeout: 120000 });
+  const pimAcc = Number(await page.$eval('#pim-table tbody tr', (tr) => tr.dataset.accuracy));
+  assert.ok(pimAcc > 0.85, `trained model on ideal crossbars: ${pimAcc}`);
+  assert.match(decodeURIComponent(await page.evaluate(() => location.hash)), new RegExp(`pm=${id}`));
   await page.close();
   assert.deepEqual(problems, []);
 });

@@ -153,7 +153,7 @@ export async function initPim(c, r) {
   manifest = await mnistModels();
   applyState(ctx.state);
   const box = $('#pim-models');
-  for (const m of manifest) {
+  const addBox = (m) => {
     const l = document.createElement('label');
     l.className = 'inline';
     const input = document.createElement('input');
@@ -162,7 +162,15 @@ export async function initPim(c, r) {
     input.checked = chosen.includes(m.id);
     l.append(input, ` ${m.label}`);
     box.append(l);
-  }
+  };
+  manifest.forEach(addBox);
+  // A model trained in this tab (the Train panel) joins the list, unchecked: ticking it
+  // runs it on the crossbars like a shipped one.
+  window.addEventListener('epim:models-changed', async (ev) => {
+    if ((ev.detail.dataset ?? 'mnist') !== 'mnist') return;
+    manifest = await mnistModels();
+    if (![...box.querySelectorAll('input')].some((x) => x.value === ev.detail.id)) addBox(ev.detail);
+  });
   fillForm();
   const form = $('#pim-form');
   form.addEventListener('submit', (ev) => ev.preventDefault());
