@@ -14,7 +14,7 @@ use epim::model::{ArchSpec, EpitomeDesc, LayerSpec, Model, WeightLayerSpec};
 use epim::pim::eval::images_f32;
 use epim::pim::layer::ReadPaths;
 use epim::pim::reference::reference_logits;
-use epim::pim::{evaluate, PimKnobs, PimModel};
+use epim::pim::{evaluate, layer_errors, PimKnobs, PimModel};
 use epim::prune::{PruneKind, PruneSpec};
 use epim::quant::ActivationParams;
 use epim::rng::Rng;
@@ -43,6 +43,86 @@ fn exact_knobs() -> PimKnobs {
         dac_bits: 4,
         adc_bits: 16,
         ..PimKnobs::default()
+    }
+}
+
+/// Per-layer errors (`layer_error_sums`, `layer_errors`) are each layer's own: with
+/// mnsim2's 6-bit ADC at 0.4 of its theoretical full scale, the XRS model's
+/// conv1-conv3 blocks (9, 144, 128 rows: a step of at most one level) read
+/// exactly and its fc block (256 rows: 1.63 levels) does not, so conv1-conv3 have
+/// no error and fc's input is the digital executor's: its error sums are those of
+/// the crossbar logits against the digital executor's logits. Ideal knobs give no
+/// error anywhere; a layer that reads exactly after one that does not has none;
+/// chips of the same cells pool; variation reaches every layer.
+#[test]
+fn layer_errors_are_each_layers_own() {
+    let mnist = load(DatasetName::Mnist, Split::Test).unwrap();
+    let models = shipped();
+    let (_, m) = models
+        .iter()
+        .find(|(n, _)| n == "mnist-cnn-xrs0.556-8b.safetensors")
+        .unwrap();
+    let n = 100;
+    let (x, _) = images_f32(&mnist, n);
+    let mut k = PimKnobs::default();
+    k.set("adc-range", 0.4).unwrap();
+    let pm = PimModel::new(m, &k).unwrap();
+    let chip = pm.program(1);
+    let sums = pm.layer_error_sums(&chip, &x, n).unwrap();
+    assert_eq!(sums.len(), 4);
+    for (i, e) in sums[..3].iter().enumerate() {
+        assert!(e.values > 0, "layer {i}");
+        assert_eq!((e.sum_error_sq, e.rel_rms_error()), (0.0, 0.0), "layer {i}");
+    }
+    let fc = sums[3];
+    let ours = pm.logits(&chip, &x, n).unwrap();
+    let digital = m.logits(&x, n).unwrap();
+    assert_eq!(fc.values, (n * 10) as u64);
+    let sq: f64 = ours
+        .iter()
+        .zip(&digital)
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum();
+    let dsq: f64 = digital.iter().map(|&b| f64::from(b).powi(2)).sum();
+    assert!(
+        sq > 0.0,
+        "the fc block's 1.63-level step must lose something"
+    );
+    assert!(
+        (fc.sum_error_sq - sq).abs() <= 1e-9 * sq,
+        "{} vs {sq}",
+        fc.sum_error_sq
+    );
+    assert!((fc.sum_digital_sq - dsq).abs() <= 1e-9 * dsq);
+    assert!((fc.rel_rms_error() - (sq / dsq).sqrt()).abs() < 1e-12);
+    // At 0.48 conv2 (1.10 levels) loses and conv3 (0.98: one level) does not: conv3's
+    // error is its own, not conv2's carried forward.
+    k.set("adc-range", 0.48).unwrap();
+    let pm48 = PimModel::new(m, &k).unwrap();
+    let sums48 = pm48.layer_error_sums(&pm48.program(1), &x, n).unwrap();
+    assert!(sums48[1].sum_error_sq > 0.0);
+    assert_eq!(sums48[2].sum_error_sq, 0.0);
+    k.set("adc-range", 0.4).unwrap();
+    // Pooled over chips: without device effects every chip is the first.
+    let pooled = layer_errors(m, &k, &mnist, n, 3, 2).unwrap();
+    assert_eq!(
+        pooled.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["conv1", "conv2", "conv3", "fc"]
+    );
+    assert_eq!(pooled[3].values, 3 * fc.values);
+    assert!((pooled[3].rel_rms_error - fc.rel_rms_error()).abs() < 1e-12);
+    assert!((pooled[3].rel_mean_error - fc.rel_mean_error()).abs() < 1e-12);
+    assert_eq!(pooled[2].mapping.rows, 128);
+    // Ideal knobs: no error; variation: every layer has some.
+    for l in layer_errors(m, &exact_knobs(), &mnist, 20, 1, 2).unwrap() {
+        assert_eq!(l.rel_rms_error, 0.0, "{}", l.name);
+    }
+    let varied = PimKnobs {
+        variation_sigma: 0.1,
+        ..exact_knobs()
+    };
+    for l in layer_errors(m, &varied, &mnist, 20, 2, 2).unwrap() {
+        assert!(l.rel_rms_error > 0.0, "{}", l.name);
     }
 }
 

@@ -78,6 +78,41 @@ fn the_ideal_preset_gives_the_digital_accuracy() {
     assert_eq!(m["result"]["std_0_to_1"], 0.0);
 }
 
+/// `--layers`: one line and one JSON entry per weight layer, each layer's own
+/// error; at mnsim2's 6-bit ADC the first convolution (9 word lines: steps of one
+/// level) reads exactly and conv2 (144: 2.3 levels) does not.
+#[test]
+fn layers_report_each_layers_error() {
+    let args = [
+        "pim-eval",
+        "--model",
+        &model("mnist-cnn-dense-8b"),
+        "--limit",
+        "30",
+        "--seeds",
+        "1",
+        "--layers",
+    ];
+    let v = json_out(&epim(&[&args[..], &["--json"]].concat()));
+    let layers = v["models"][0]["layers"].as_array().unwrap();
+    let names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["conv1", "conv2", "conv3", "fc"]);
+    assert_eq!(layers[0]["rel_rms_error"], 0.0);
+    assert_eq!(layers[1]["mapping"]["rows"], 144);
+    assert_eq!(layers[1]["mapping"]["cycles"], 8);
+    let e = layers[1]["rel_rms_error"].as_f64().unwrap();
+    assert!(e > 0.01 && e < 1.0, "conv2 at 6 bits: {e}");
+    assert_eq!(layers[1]["values"], 30 * 32 * 14 * 14);
+    let out = epim(&args);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("layer conv2 (144 word lines in 1 row block, 8 input cycles): output error"),
+        "{text}"
+    );
+    assert!(text.contains("layer conv1 (9 word lines in 1 row block, 8 input cycles): output error 0.00 % RMS, mean +0.00 %"), "{text}");
+}
+
 #[test]
 fn a_sweep_gives_a_curve_and_an_svg_with_every_model() {
     let svg = temp_file("sweep.svg", "");
@@ -139,7 +174,7 @@ fn a_sweep_gives_a_curve_and_an_svg_with_every_model() {
 #[test]
 fn bad_knobs_and_flags_are_one_line_errors_naming_the_knob() {
     let m = model("mnist-cnn-dense-8b");
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["--adc-bits", "0"], "adc_bits"),
         (&["--variation=-0.1"], "variation_sigma"),
         (&["--sa1", "0.9"], "sa1_0_to_1"),
@@ -148,6 +183,7 @@ fn bad_knobs_and_flags_are_one_line_errors_naming_the_knob() {
         (&["--sweep", "bogus=1..2"], "bogus"),
         (&["--svg", "/tmp/x.svg"], "--svg"),
         (&["--preset", "nope"], "--preset"),
+        (&["--layers", "--sweep", "adc-bits=5..6"], "--layers"),
     ];
     for (extra, needle) in cases {
         let mut args = vec![

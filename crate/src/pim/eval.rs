@@ -7,7 +7,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::model::runtime::argmax;
 use crate::model::Model;
-use crate::pim::layer::{Chip, PimModel};
+use crate::pim::layer::{Chip, ErrorSums, LayerMapping, PimModel};
 use crate::pim::PimKnobs;
 
 /// Images per work item.
@@ -205,6 +205,149 @@ fn same_as_first(chips: &[Chip]) -> Vec<bool> {
         .collect()
 }
 
+/// Runs `run(chip, from, to)` on every chunk of [`CHUNK_IMAGES`] of the first
+/// `n` images for every chip not the same as the first (`same`), on up to
+/// `threads` threads, and hands each result to `done(chip, result)` (in no
+/// particular order).
+fn for_chunks<T: Send>(
+    n: usize,
+    same: &[bool],
+    threads: usize,
+    run: impl Fn(usize, usize, usize) -> Result<T> + Sync,
+    mut done: impl FnMut(usize, T),
+) -> Result<()> {
+    let chunks = n.div_ceil(CHUNK_IMAGES);
+    let items: Vec<(usize, usize)> = (0..same.len())
+        .filter(|&s| !same[s])
+        .flat_map(|s| (0..chunks).map(move |k| (s, k)))
+        .collect();
+    let run = |&(s, k): &(usize, usize)| -> Result<T> {
+        let a = k * CHUNK_IMAGES;
+        run(s, a, (a + CHUNK_IMAGES).min(n))
+    };
+    // No threads in wasm32-unknown-unknown (spawning would panic).
+    let threads = if cfg!(target_arch = "wasm32") {
+        1
+    } else {
+        threads.clamp(1, items.len().max(1))
+    };
+    if threads == 1 {
+        for it in &items {
+            done(it.0, run(it)?);
+        }
+        return Ok(());
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<Vec<(usize, T)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut got = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(it) = items.get(i) else { break };
+                        got.push((it.0, run(it)?));
+                    }
+                    Ok(got)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::invalid("threads", "a worker thread failed")))
+            })
+            .collect()
+    });
+    for r in results {
+        for (s, v) in r? {
+            done(s, v);
+        }
+    }
+    Ok(())
+}
+
+/// One weight layer's error on crossbars ([`layer_errors`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerError {
+    /// Weight layer index and name (the model's).
+    pub index: usize,
+    /// See `index`.
+    pub name: String,
+    /// The layer's mapping (word lines, columns, input cycles, row blocks, ...).
+    pub mapping: LayerMapping,
+    /// Output values compared (images x chips x outputs).
+    pub values: u64,
+    /// `sqrt(sum (y - y_digital)^2 / sum y_digital^2)` over every image and
+    /// chip: 0 when the layer reads exactly ([`ErrorSums::rel_rms_error`]).
+    pub rel_rms_error: f64,
+    /// Mean error over the digital outputs' root mean square: the systematic
+    /// part (negative: the crossbars read low; [`ErrorSums::rel_mean_error`]).
+    pub rel_mean_error: f64,
+}
+
+/// Per weight layer of `model`, its own error on crossbars under `knobs`
+/// (its outputs against the digital executor's on the same input,
+/// [`PimModel::layer_error_sums`]), pooled over the first `limit` images of
+/// `data` and the chips of seeds `1..=seeds`, on up to `threads` threads.
+pub fn layer_errors(
+    model: &Model,
+    knobs: &PimKnobs,
+    data: &Dataset,
+    limit: usize,
+    seeds: usize,
+    threads: usize,
+) -> Result<Vec<LayerError>> {
+    check_seeds(seeds)?;
+    let n = limit.min(data.len());
+    if n == 0 {
+        return Err(Error::invalid("limit", "no images to evaluate"));
+    }
+    let pm = PimModel::new(model, knobs)?;
+    let (images, _) = images_f32(data, n);
+    let chips: Vec<Chip> = (1..=seeds as u64).map(|s| pm.program(s)).collect();
+    let same = same_as_first(&chips);
+    let len = images.len() / n;
+    let mapping = pm.layers();
+    let mut per_chip = vec![vec![ErrorSums::default(); mapping.len()]; seeds];
+    for_chunks(
+        n,
+        &same,
+        threads,
+        |s, a, b| pm.layer_error_sums(&chips[s], &images[a * len..b * len], b - a),
+        |s, sums| {
+            for (t, x) in per_chip[s].iter_mut().zip(&sums) {
+                t.add(x);
+            }
+        },
+    )?;
+    let mut total = vec![ErrorSums::default(); mapping.len()];
+    for (s, &is_first) in same.iter().enumerate() {
+        let from = if is_first { 0 } else { s };
+        for (t, x) in total.iter_mut().zip(&per_chip[from]) {
+            t.add(x);
+        }
+    }
+    let names: Vec<&str> = model
+        .arch()
+        .weight_layers()
+        .map(|l| l.name.as_str())
+        .collect();
+    Ok(mapping
+        .into_iter()
+        .zip(total)
+        .map(|(m, e)| LayerError {
+            index: m.index,
+            name: names.get(m.index).copied().unwrap_or_default().to_string(),
+            values: e.values,
+            rel_rms_error: e.rel_rms_error(),
+            rel_mean_error: e.rel_mean_error(),
+            mapping: m,
+        })
+        .collect())
+}
+
 /// Accuracy of `model` on crossbars under `knobs` on the first `limit`
 /// images of `data`, for the chips of seeds `1..=seeds`, on up to `threads`
 /// threads (1: this thread only).
@@ -235,58 +378,14 @@ pub fn evaluate(
     let chips: Vec<Chip> = seed_list.iter().map(|&s| pm.program(s)).collect();
     let same = same_as_first(&chips);
     let len = c * h * w;
-    let chunks = n.div_ceil(CHUNK_IMAGES);
-    let items: Vec<(usize, usize)> = (0..seeds)
-        .filter(|&s| !same[s])
-        .flat_map(|s| (0..chunks).map(move |k| (s, k)))
-        .collect();
-    let run = |&(s, k): &(usize, usize)| -> Result<usize> {
-        let a = k * CHUNK_IMAGES;
-        let b = (a + CHUNK_IMAGES).min(n);
-        correct(&pm, &chips[s], &images[a * len..b * len], &labels[a..b])
-    };
     let mut counts = vec![0usize; seeds];
-    // No threads in wasm32-unknown-unknown (spawning would panic).
-    let threads = if cfg!(target_arch = "wasm32") {
-        1
-    } else {
-        threads.clamp(1, items.len())
-    };
-    if threads == 1 {
-        for it in &items {
-            counts[it.0] += run(it)?;
-        }
-    } else {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let results: Vec<Result<Vec<(usize, usize)>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut got = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(it) = items.get(i) else { break };
-                            got.push((it.0, run(it)?));
-                        }
-                        Ok(got)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::invalid("threads", "a worker thread failed"))
-                    })
-                })
-                .collect()
-        });
-        for r in results {
-            for (s, cnt) in r? {
-                counts[s] += cnt;
-            }
-        }
-    }
+    for_chunks(
+        n,
+        &same,
+        threads,
+        |s, a, b| correct(&pm, &chips[s], &images[a * len..b * len], &labels[a..b]),
+        |s, cnt| counts[s] += cnt,
+    )?;
     for s in 1..seeds {
         if same[s] {
             counts[s] = counts[0];

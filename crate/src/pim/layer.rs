@@ -656,33 +656,150 @@ impl PimModel {
         s.a[..image.len()].copy_from_slice(image);
         let mut li = 0usize;
         for step in &self.steps {
-            match step {
-                Step::Weight(l) => {
-                    match (&chip.linear[li], &chip.tables[li], &chip.planes[li]) {
-                        (Some(weff), _, _) => l.run_linear(weff, s),
-                        (None, Some(t), _) => l.run_tables(&self.knobs, t, s),
-                        (None, None, Some(p)) => l.run_planes(&self.knobs, p, s),
-                        (None, None, None) => l.run(
-                            &self.knobs,
-                            &chip.g[li],
-                            chip.g_max[li],
-                            &chip.narrow_conv[li],
-                            &chip.inv_step[li],
-                            chip.wide[li],
-                            s,
-                        ),
-                    }
-                    li += 1;
-                    std::mem::swap(&mut s.a, &mut s.b);
-                }
-                Step::Relu => s.a.iter_mut().for_each(|v| *v = relu(*v)),
-                Step::MaxPool { k, c, h, w } => {
-                    max_pool_chw(&s.a, &mut s.b, *k, [*c, *h, *w]);
-                    std::mem::swap(&mut s.a, &mut s.b);
-                }
+            if let Step::Weight(l) = step {
+                self.run_weight(chip, li, l, s);
+                li += 1;
+                std::mem::swap(&mut s.a, &mut s.b);
+            } else {
+                other_step(step, s);
             }
         }
         &s.a[..self.classes]
+    }
+
+    /// Weight layer `li` (`l`) on `chip`: `s.a` -> `s.b`, by the read the
+    /// chip chose for it.
+    fn run_weight(&self, chip: &Chip, li: usize, l: &XbarLayer, s: &mut Scratch) {
+        match (&chip.linear[li], &chip.tables[li], &chip.planes[li]) {
+            (Some(weff), _, _) => l.run_linear(weff, s),
+            (None, Some(t), _) => l.run_tables(&self.knobs, t, s),
+            (None, None, Some(p)) => l.run_planes(&self.knobs, p, s),
+            (None, None, None) => l.run(
+                &self.knobs,
+                &chip.g[li],
+                chip.g_max[li],
+                &chip.narrow_conv[li],
+                &chip.inv_step[li],
+                chip.wide[li],
+                s,
+            ),
+        }
+    }
+
+    /// Per weight layer, how far its outputs on `chip` are from the digital
+    /// executor's on the same input, over `n` images (flat `[n, c, h, w]`):
+    /// each layer gets the input the chip's previous layers gave it, and is run
+    /// both on the chip and as the digital executor runs it (its integer codes,
+    /// exact arithmetic; the chip's result under ideal knobs), so a layer's
+    /// error is its own, not its predecessors'. Outputs are compared as the
+    /// layer writes them (after its ReLU where one follows). Errors as
+    /// [`PimModel::logits`].
+    pub fn layer_error_sums(
+        &self,
+        chip: &Chip,
+        images: &[f32],
+        n: usize,
+    ) -> Result<Vec<ErrorSums>> {
+        check_image_len(images, n, self.input)?;
+        check_finite("images", images)?;
+        if chip.g.len() != self.xbar_layers().count() {
+            return Err(Error::invalid("chip", "was programmed from another model"));
+        }
+        let digital: Vec<Vec<i64>> = self
+            .xbar_layers()
+            .map(|l| l.codes.iter().map(|&c| i64::from(c)).collect())
+            .collect();
+        let mut sums = vec![ErrorSums::default(); digital.len()];
+        let [c, h, w] = self.input;
+        let (mut s, mut d) = (Scratch::new(self), Scratch::new(self));
+        for img in images.chunks_exact(c * h * w) {
+            s.a[..img.len()].copy_from_slice(img);
+            let mut li = 0usize;
+            for step in &self.steps {
+                let Step::Weight(l) = step else {
+                    other_step(step, &mut s);
+                    continue;
+                };
+                let n_in = l.f.c_in * l.f.h * l.f.w;
+                d.a[..n_in].copy_from_slice(&s.a[..n_in]);
+                l.run_linear(&digital[li], &mut d);
+                self.run_weight(chip, li, l, &mut s);
+                let n_out = l.f.c_out * l.f.h_out * l.f.w_out;
+                sums[li].add_outputs(&s.b[..n_out], &d.b[..n_out]);
+                li += 1;
+                std::mem::swap(&mut s.a, &mut s.b);
+            }
+        }
+        Ok(sums)
+    }
+}
+
+/// A step without weights: `s.a` in place, or through `s.b` and back.
+fn other_step(step: &Step, s: &mut Scratch) {
+    match step {
+        Step::Relu => s.a.iter_mut().for_each(|v| *v = relu(*v)),
+        Step::MaxPool { k, c, h, w } => {
+            max_pool_chw(&s.a, &mut s.b, *k, [*c, *h, *w]);
+            std::mem::swap(&mut s.a, &mut s.b);
+        }
+        Step::Weight(_) => {}
+    }
+}
+
+/// Sums of one weight layer's output error against the digital executor's
+/// ([`PimModel::layer_error_sums`]); they add up over images and chips.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ErrorSums {
+    /// Output values compared.
+    pub values: u64,
+    /// Sum of `y - y_digital`.
+    pub sum_error: f64,
+    /// Sum of `(y - y_digital)^2`.
+    pub sum_error_sq: f64,
+    /// Sum of `y_digital^2`.
+    pub sum_digital_sq: f64,
+}
+
+impl ErrorSums {
+    /// Adds `other`'s sums.
+    pub fn add(&mut self, other: &ErrorSums) {
+        self.values += other.values;
+        self.sum_error += other.sum_error;
+        self.sum_error_sq += other.sum_error_sq;
+        self.sum_digital_sq += other.sum_digital_sq;
+    }
+
+    fn add_outputs(&mut self, chip: &[f32], digital: &[f32]) {
+        self.values += chip.len() as u64;
+        for (&y, &yd) in chip.iter().zip(digital) {
+            let e = f64::from(y) - f64::from(yd);
+            self.sum_error += e;
+            self.sum_error_sq += e * e;
+            self.sum_digital_sq += f64::from(yd) * f64::from(yd);
+        }
+    }
+
+    /// `sqrt(sum (y - y_digital)^2 / sum y_digital^2)`: 0 when the layer reads
+    /// exactly, 1 when its error is as large as its output (0 with no signal
+    /// and no error).
+    pub fn rel_rms_error(&self) -> f64 {
+        ratio(self.sum_error_sq.sqrt(), self.sum_digital_sq.sqrt())
+    }
+
+    /// The mean error over the digital outputs' root mean square: the part of
+    /// the error that is a systematic shift (negative: the chip reads low).
+    pub fn rel_mean_error(&self) -> f64 {
+        let n = self.values.max(1) as f64;
+        ratio(self.sum_error / n, (self.sum_digital_sq / n).sqrt())
+    }
+}
+
+/// `a / b`, 0 for `0 / 0`.
+fn ratio(a: f64, b: f64) -> f64 {
+    if a == 0.0 {
+        0.0
+    } else {
+        a / b
     }
 }
 

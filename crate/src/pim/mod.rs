@@ -33,6 +33,9 @@ pub mod reference;
 pub(crate) mod tables;
 
 pub use cell::{adc_code, cell_conductance, CONDUCTANCE_FRACTION_BITS};
-pub use eval::{evaluate, sweep, EvalResult, Progressive, SweepKnob, SweepPoint, SweepSeries};
+pub use eval::{
+    evaluate, layer_errors, sweep, EvalResult, LayerError, Progressive, SweepKnob, SweepPoint,
+    SweepSeries,
+};
 pub use knobs::{PimKnobs, PIM_PRESETS};
-pub use layer::{PimModel, ReadPaths};
+pub use layer::{ErrorSums, PimModel, ReadPaths};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use epim::data::files::{load, DatasetName, Split};
 use epim::model::Model;
-use epim::pim::{evaluate, sweep, EvalResult, PimKnobs, SweepKnob};
+use epim::pim::{evaluate, layer_errors, sweep, EvalResult, PimKnobs, SweepKnob};
 use epim::plot::curve::{render_curve_svg, CurveData, CurvePoint, CurveSeries};
 use epim::plot::ChartOptions;
 use epim::Error;
@@ -70,6 +70,11 @@ pub struct PimEvalArgs {
     /// Write the sweep's chart (accuracy against the knob, one line per model) here.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// Also report each weight layer's own error: its outputs on the crossbars
+    /// against the digital executor's on the same input (RMS and mean, relative
+    /// to the digital outputs' RMS), pooled over the images and chips.
+    #[arg(long)]
+    layers: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -129,6 +134,12 @@ pub fn run(args: &PimEvalArgs) -> epim::Result<String> {
             "draws a sweep; add --sweep KNOB=a..b",
         ));
     }
+    if args.layers && sw.is_some() {
+        return Err(Error::invalid(
+            "--layers",
+            "reports one set of knobs; drop --sweep (or run once per value)",
+        ));
+    }
     if args.model.len() > epim::limits::MAX_METHODS {
         return Err(Error::invalid(
             "--model",
@@ -179,9 +190,27 @@ pub fn run(args: &PimEvalArgs) -> epim::Result<String> {
                     100.0 * digital,
                     r.crossbars
                 ));
-                out.push(
-                    serde_json::json!({"model": label, "digital_0_to_1": digital, "result": r}),
-                );
+                let mut entry =
+                    serde_json::json!({"model": label, "digital_0_to_1": digital, "result": r});
+                if args.layers {
+                    let layers = layer_errors(m, &base, &test, limit, args.seeds, threads)
+                        .map_err(|e| Error::invalid(label.clone(), e))?;
+                    for l in &layers {
+                        text.push(format!(
+                            "  layer {} ({} word lines in {} row block{}, {} input cycles): output error {:.2} % RMS, mean {:+.2} %",
+                            l.name,
+                            l.mapping.rows,
+                            l.mapping.row_blocks,
+                            if l.mapping.row_blocks == 1 { "" } else { "s" },
+                            l.mapping.cycles,
+                            100.0 * l.rel_rms_error,
+                            100.0 * l.rel_mean_error
+                        ));
+                    }
+                    entry["layers"] =
+                        serde_json::to_value(&layers).map_err(|e| Error::invalid("--layers", e))?;
+                }
+                out.push(entry);
             }
             Some(s) => {
                 let points = sweep(m, &base, s, &test, limit, args.seeds, threads)
