@@ -205,6 +205,56 @@ fn same_as_first(chips: &[Chip]) -> Vec<bool> {
         .collect()
 }
 
+/// What [`evaluate`] and [`layer_errors`] start from: the mapped model, the
+/// first `n` images (floats) and labels, the chips of seeds `1..=seeds` and
+/// which of them are the first ([`same_as_first`]).
+struct Setup {
+    pm: PimModel,
+    images: Vec<f32>,
+    labels: Vec<u8>,
+    chips: Vec<Chip>,
+    same: Vec<bool>,
+    n: usize,
+}
+
+impl Setup {
+    /// Errors: bad seeds, no images, images of another size than the model's
+    /// input, or a model the crossbar model cannot map ([`PimModel::new`]).
+    fn new(
+        model: &Model,
+        knobs: &PimKnobs,
+        data: &Dataset,
+        limit: usize,
+        seeds: usize,
+    ) -> Result<Self> {
+        check_seeds(seeds)?;
+        let n = limit.min(data.len());
+        if n == 0 {
+            return Err(Error::invalid("limit", "no images to evaluate"));
+        }
+        let [c, h, w] = model.arch().input;
+        if c != 1 || h != data.rows() || w != data.cols() {
+            return Err(Error::shape(
+                "dataset images",
+                format!("{c} x {h} x {w} (the model input)"),
+                format!("1 x {} x {}", data.rows(), data.cols()),
+            ));
+        }
+        let pm = PimModel::new(model, knobs)?;
+        let (images, labels) = images_f32(data, n);
+        let chips: Vec<Chip> = (1..=seeds as u64).map(|s| pm.program(s)).collect();
+        let same = same_as_first(&chips);
+        Ok(Setup {
+            pm,
+            images,
+            labels,
+            chips,
+            same,
+            n,
+        })
+    }
+}
+
 /// Runs `run(chip, from, to)` on every chunk of [`CHUNK_IMAGES`] of the first
 /// `n` images for every chip not the same as the first (`same`), on up to
 /// `threads` threads, and hands each result to `done(chip, result)` (in no
@@ -299,15 +349,14 @@ pub fn layer_errors(
     seeds: usize,
     threads: usize,
 ) -> Result<Vec<LayerError>> {
-    check_seeds(seeds)?;
-    let n = limit.min(data.len());
-    if n == 0 {
-        return Err(Error::invalid("limit", "no images to evaluate"));
-    }
-    let pm = PimModel::new(model, knobs)?;
-    let (images, _) = images_f32(data, n);
-    let chips: Vec<Chip> = (1..=seeds as u64).map(|s| pm.program(s)).collect();
-    let same = same_as_first(&chips);
+    let Setup {
+        pm,
+        images,
+        chips,
+        same,
+        n,
+        ..
+    } = Setup::new(model, knobs, data, limit, seeds)?;
     let len = images.len() / n;
     let mapping = pm.layers();
     let mut per_chip = vec![vec![ErrorSums::default(); mapping.len()]; seeds];
@@ -359,25 +408,16 @@ pub fn evaluate(
     seeds: usize,
     threads: usize,
 ) -> Result<EvalResult> {
-    check_seeds(seeds)?;
-    let n = limit.min(data.len());
-    if n == 0 {
-        return Err(Error::invalid("limit", "no images to evaluate"));
-    }
-    let [c, h, w] = model.arch().input;
-    if c != 1 || h != data.rows() || w != data.cols() {
-        return Err(Error::shape(
-            "dataset images",
-            format!("{c} x {h} x {w} (the model input)"),
-            format!("1 x {} x {}", data.rows(), data.cols()),
-        ));
-    }
-    let pm = PimModel::new(model, knobs)?;
-    let (images, labels) = images_f32(data, n);
+    let Setup {
+        pm,
+        images,
+        labels,
+        chips,
+        same,
+        n,
+    } = Setup::new(model, knobs, data, limit, seeds)?;
+    let len = images.len() / n;
     let seed_list: Vec<u64> = (1..=seeds as u64).collect();
-    let chips: Vec<Chip> = seed_list.iter().map(|&s| pm.program(s)).collect();
-    let same = same_as_first(&chips);
-    let len = c * h * w;
     let mut counts = vec![0usize; seeds];
     for_chunks(
         n,
