@@ -2,7 +2,8 @@
 // ADC resolution moves the simulator's area (or says the table has no such ADC), starts from
 // the `ideal` knobs (an exact ADC: the fast path, so the test takes seconds),
 // moves the stuck-cells slider and sees the accuracy and the curve change; a bad
-// knob value gets the core's inline error naming the knob; screenshots of the
+// knob value gets the core's inline error naming the knob; a calibrated ADC full scale
+// (the field) gives every model its ideal accuracy; screenshots of the
 // section at 1280x800, light and dark, under test-results/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -166,6 +167,26 @@ test('moving a slider recomputes the accuracy and the curve; bad knobs get inlin
   assert.equal((await complete(page)).key, faulty.key);
 
   await page.locator('#pim-root').screenshot({ path: path.join(results, 'pim-1280-light.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a calibrated ADC full scale: at 1/8 of the largest sum, mnsim2\'s 6-bit ADC gives every model its ideal accuracy', async () => {
+  const { page, problems } = await openSection('light');
+  const theoretical = await complete(page);
+  // The ideal reference (exact ADC) of every model, computed after the current knobs.
+  await page.waitForFunction(() => [...document.querySelectorAll('#pim-table tbody tr')].every((tr) => tr.dataset.ideal), null, { timeout: 120000 });
+  const ideal = await page.$$eval('#pim-table tbody tr', (rows) => Object.fromEntries(rows.map((tr) => [tr.dataset.model, Number(tr.dataset.ideal)])));
+  assert.ok(theoretical.accuracy['mnist-cnn-epim2.25-8b'] < ideal['mnist-cnn-epim2.25-8b'] - 0.05, JSON.stringify({ theoretical, ideal }));
+  await slide(page, 'adc_range_0_to_1', 0.125);
+  const calibrated = await complete(page, { notKey: theoretical.key });
+  assert.deepEqual(calibrated.accuracy, ideal);
+  await page.waitForFunction(() => location.hash.includes('adc_range_0_to_1%3A0.125'));
+  // Out of range: the core's message inline, the field marked.
+  await slide(page, 'adc_range_0_to_1', 0);
+  await page.waitForSelector('#pim-error:not([hidden])');
+  assert.match(await page.textContent('#pim-error'), /adc_range_0_to_1/);
+  assert.equal(await page.getAttribute('#pim-form input[name="adc_range_0_to_1"]', 'aria-invalid'), 'true');
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -45,6 +45,7 @@ const FIELDS = [
   { field: 'dac_bits', label: 'DAC bits (input bits per cycle)' },
   { field: 'crossbar_rows', label: 'Crossbar rows' },
   { field: 'on_off_ratio', label: 'On/off ratio (empty: infinite)' },
+  { field: 'adc_range_0_to_1', label: 'ADC full scale (fraction of the largest possible sum)' },
 ];
 
 const TEMPLATE = `
@@ -461,6 +462,7 @@ function show() {
       td.textContent = text;
       if (i > 0) td.className = 'num';
     });
+    if (ideal?.done) tr.dataset.ideal = String(ideal.result.mean_0_to_1);
     if (r) {
       tr.dataset.accuracy = String(r.result.mean_0_to_1);
       tr.dataset.done = String(r.done);
