@@ -358,6 +358,11 @@ function makeCase(rng, m, live, session, modelBytes, page, only, onnx) {
       const x = rng() < 0.8 ? new Uint8Array(784 * n).fill(200) : hostile(rng), y = rng() < 0.8 ? new Uint8Array(n).fill(3) : hostile(rng), s = rng() < 0.7 ? 2 : hostile(rng);
       return ['pimEvaluate', [k, s], () => m.pimEvaluate(b, k, x, y, s)];
     }],
+    ['pimLayerErrors', () => {
+      const b = rng() < 0.8 ? modelBytes : rng() < 0.5 ? mutateBytes(rng, modelBytes) : hostile(rng), k = arg(PIM_KNOBS);
+      const x = rng() < 0.8 ? new Uint8Array(784).fill(200) : hostile(rng), y = rng() < 0.8 ? new Uint8Array(1).fill(3) : hostile(rng), s = rng() < 0.7 ? 1 : hostile(rng);
+      return ['pimLayerErrors', [k, s], () => m.pimLayerErrors(b, k, x, y, s).length];
+    }],
     ['pimRun', () => {
       const k = arg(PIM_KNOBS), c = rng() < 0.6 ? 1 : hostile(rng);
       return ['pimRun', [k, c], () => { const r = new m.PimRun(modelBytes, k, new Uint8Array(784 * 2), new Uint8Array(2), 1); try { r.step(c); r.step(c); return r.done + r.total; } finally { r.free(); } }];

@@ -19,6 +19,7 @@ import init, {
   limits,
   listNetworks,
   pimCurve,
+  pimLayerErrors,
   pimMerge,
   quantize,
   listPresets,
@@ -75,6 +76,8 @@ notAny<StepReport['chart']>(true);
 notAny<Parameters<typeof drawChart>[1]>(true);
 notAny<Parameters<typeof drawFront>[1]>(true);
 notAny<ReturnType<EvalRun['step']>>(true);
+notAny<ReturnType<typeof pimLayerErrors>[number]>(true);
+notAny<ReturnType<typeof pimLayerErrors>[number]['mapping']>(true);
 notAny<ReturnType<typeof listNetworks>>(true);
 notAny<ReturnType<typeof listPresets>>(true);
 notAny<ReturnType<typeof limits>>(true);

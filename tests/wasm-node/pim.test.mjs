@@ -1,7 +1,8 @@
 // The page splits each model's images across its PIM workers (www/js/views/pim.js): one
 // `PimRun` per part, the parts' results merged by the core (`pimMerge`). Here the merge of
 // parts equals one `pimEvaluate` over all the images, on a chip with variation and faults
-// (every seed a different chip), and bad parts are refused naming the field.
+// (every seed a different chip), and bad parts are refused naming the field. `pimLayerErrors`
+// gives each layer's own error (exact layers 0, ideal knobs 0) and names bad input.
 // Needs the built package (npm run build:wasm).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,4 +68,22 @@ test('pimMerge: parts that cannot belong to one evaluation are refused, naming t
   assert.deepEqual(r.correct_per_seed, [19, 8]);
   assert.equal(r.images, 20);
   assert.deepEqual(r.accuracy_per_seed, [0.95, 0.4]);
+});
+
+test('pimLayerErrors: each layer\'s own error, as the CLI reports it; bad input names the field', () => {
+  // mnsim2's 6-bit ADC: conv1 (9 word lines, steps of one level) reads exactly, the
+  // epitome layers (128 and 256 word lines) do not.
+  const knobs = m.pimPresetKnobs('mnsim2');
+  const layers = m.pimLayerErrors(bytes, knobs, images, labels, 1);
+  assert.deepEqual(layers.map((l) => l.name), ['conv1', 'conv2', 'conv3', 'fc']);
+  assert.equal(layers[0].rel_rms_error, 0);
+  for (const l of layers.slice(1)) assert.ok(l.rel_rms_error > 0.01 && l.rel_rms_error < 2, JSON.stringify(l));
+  assert.equal(layers[1].mapping.rows, 128);
+  assert.equal(layers[1].mapping.cycles, 9);
+  assert.equal(layers[3].values, 60 * 10);
+  // Ideal crossbars: no error anywhere.
+  for (const l of m.pimLayerErrors(bytes, m.pimPresetKnobs('ideal'), images, labels, 1)) assert.equal(l.rel_rms_error, 0, l.name);
+  assert.throws(() => m.pimLayerErrors(bytes, { ...knobs, adc_range_0_to_1: 0 }, images, labels, 1), /adc_range_0_to_1/);
+  assert.throws(() => m.pimLayerErrors(bytes, knobs, images.subarray(0, 100), labels, 1), /images|labels/);
+  assert.throws(() => m.pimLayerErrors(bytes, knobs, images, labels, 0), /seeds/);
 });

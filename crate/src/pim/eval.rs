@@ -320,6 +320,7 @@ fn for_chunks<T: Send>(
 
 /// One weight layer's error on crossbars ([`layer_errors`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct LayerError {
     /// Weight layer index and name (the model's).
     pub index: usize,

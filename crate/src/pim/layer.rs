@@ -272,6 +272,7 @@ impl Chip {
 
 /// The size of one layer's mapping ([`PimModel::layers`]).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 pub struct LayerMapping {
     /// Weight layer index.
     pub index: usize,

@@ -1,5 +1,5 @@
 //! Accuracy on crossbars for JS (`crate::pim`, docs/pim-accuracy.md):
-//! `pimPresetKnobs`, `pimEvaluate`, the step-by-step `PimRun` (the page's
+//! `pimPresetKnobs`, `pimEvaluate`, `pimLayerErrors`, the step-by-step `PimRun` (the page's
 //! workers report after each step), `pimMerge` (the parts of an evaluation
 //! split by images), `pimCurve` (the chart data of accuracy
 //! against one knob) and `drawCurve`.
@@ -74,6 +74,19 @@ fn inputs(
     labels: &JsValue,
     seeds: &JsValue,
 ) -> Result<Progressive, JsError> {
+    let (model, knobs, data, seeds) = checked(model_bytes, knobs, images, labels, seeds)?;
+    let (px, labels) = images_f32(&data, data.len());
+    Ok(Progressive::new(&model, &knobs, px, labels, seeds)?)
+}
+
+/// [`inputs`] before the model runs: the model, knobs, images as a dataset and seeds.
+fn checked(
+    model_bytes: &JsValue,
+    knobs: &JsValue,
+    images: &JsValue,
+    labels: &JsValue,
+    seeds: &JsValue,
+) -> Result<(crate::model::Model, PimKnobs, Dataset, usize), JsError> {
     let model =
         crate::model::Model::from_bytes(&bytes("modelBytes", model_bytes, MAX_MODEL_BYTES)?)?;
     let knobs: PimKnobs = from_js("knobs", knobs)?;
@@ -90,8 +103,34 @@ fn inputs(
     let images = bytes("images", images, MAX_JS_ARRAY_LEN)?;
     let labels = bytes("labels", labels, MAX_JS_ARRAY_LEN)?;
     let data = Dataset::new(h, w, images, labels)?;
-    let (px, labels) = images_f32(&data, data.len());
-    Ok(Progressive::new(&model, &knobs, px, labels, seeds)?)
+    Ok((model, knobs, data, seeds))
+}
+
+/// Per weight layer, its own error on crossbars (`epim pim-eval --layers`):
+/// the layer run on the crossbars and as the digital executor runs it, on
+/// the input the crossbars' earlier layers gave it, pooled over the images
+/// and the chips of seeds `1..=seeds`. Arguments as `pimEvaluate` (labels
+/// are checked but not used). Returns `LayerError[]`: `{index, name,
+/// mapping: {rows, cols, slices, cycles, row_blocks, crossbars, ...}, values,
+/// rel_rms_error, rel_mean_error}` (errors relative to the RMS of the digital
+/// outputs). Throws as `pimEvaluate` does.
+#[wasm_bindgen(js_name = pimLayerErrors, unchecked_return_type = "LayerError[]")]
+pub fn pim_layer_errors(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] model_bytes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PimKnobs")] knobs: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] images: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] labels: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] seeds: JsValue,
+) -> Result<JsValue, JsError> {
+    let (model, knobs, data, seeds) = checked(&model_bytes, &knobs, &images, &labels, &seeds)?;
+    to_js(&crate::pim::layer_errors(
+        &model,
+        &knobs,
+        &data,
+        data.len(),
+        seeds,
+        1,
+    )?)
 }
 
 /// Accuracy of a model on crossbars: `modelBytes` (a model file, as
