@@ -3,7 +3,8 @@
 // the `ideal` knobs (an exact ADC: the fast path, so the test takes seconds),
 // moves the stuck-cells slider and sees the accuracy and the curve change; a bad
 // knob value gets the core's inline error naming the knob; a calibrated ADC full scale
-// (the field) gives every model its ideal accuracy; screenshots of the
+// (the field) gives every model its ideal accuracy; per-layer errors are shown only for
+// the settings they were computed for; screenshots of the
 // section at 1280x800, light and dark, under test-results/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -187,6 +188,48 @@ test('a calibrated ADC full scale: at 1/8 of the largest sum, mnsim2\'s 6-bit AD
   await page.waitForSelector('#pim-error:not([hidden])');
   assert.match(await page.textContent('#pim-error'), /adc_range_0_to_1/);
   assert.equal(await page.getAttribute('#pim-form input[name="adc_range_0_to_1"]', 'aria-invalid'), 'true');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('where each model loses: per-layer errors for the knobs they were computed for', async () => {
+  const { page, problems } = await openSection('light');
+  await complete(page);
+  const layersDone = (notKey = null) => page.waitForFunction((k) => {
+    const t = document.querySelector('#pim-layers-table');
+    return t.dataset.complete === 'true' && t.dataset.key !== k;
+  }, notKey, { timeout: 120000 });
+  const rows = () => page.$$eval('#pim-layers-table tbody tr', (trs) => trs.map((tr) => ({ model: tr.dataset.model, layer: tr.dataset.layer, rms: Number(tr.dataset.rmsError) })));
+  await page.click('#pim-layers-run');
+  await layersDone();
+  const a = await rows();
+  assert.equal(a.length, 12, JSON.stringify(a)); // 3 models x 4 weight layers
+  const err = (m, l) => a.find((r) => r.model === m && r.layer === l).rms;
+  // mnsim2's 6-bit ADC: conv1 (9 word lines) reads exactly; EPIM's conv3 (one full 256-row block) loses most.
+  for (const m of ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-8b', 'mnist-cnn-xrs0.556-8b']) assert.equal(err(m, 'conv1'), 0);
+  assert.ok(err('mnist-cnn-epim2.25-8b', 'conv3') > err('mnist-cnn-dense-8b', 'conv3'), JSON.stringify(a));
+  // What the page shows is the core's answer for the page's knobs, images and chips.
+  const direct = await page.evaluate(async () => {
+    const { load } = await import('./js/wasm.js');
+    const { testSet } = await import('./js/testset.js');
+    const core = await load();
+    const set = await testSet();
+    const bytes = new Uint8Array(await (await fetch('models/mnist-cnn-epim2.25-8b.safetensors')).arrayBuffer());
+    return core.pimLayerErrors(bytes, core.pimPresetKnobs('mnsim2'), set.images.subarray(0, 100 * 784), set.labels.subarray(0, 100), 1)
+      .map((l) => l.rel_rms_error);
+  });
+  assert.deepEqual(a.filter((r) => r.model === 'mnist-cnn-epim2.25-8b').map((r) => r.rms), direct);
+  // Another setting: the table computed for mnsim2 is not shown for it.
+  const keyA = await page.$eval('#pim-layers-table', (t) => t.dataset.key);
+  await page.selectOption('#pim-preset', 'ideal');
+  await page.waitForFunction(() => /settings or models changed/.test(document.querySelector('#pim-layers-status').textContent));
+  assert.equal(await page.$$eval('#pim-layers-table tr', (trs) => trs.length), 0);
+  await page.click('#pim-layers-run');
+  await layersDone(keyA);
+  const b = await rows();
+  assert.equal(b.length, 12);
+  assert.ok(b.every((r) => r.rms === 0), JSON.stringify(b)); // ideal crossbars: every layer exact
+  await page.locator('#pim-root').screenshot({ path: path.join(results, 'pim-layers-1280-light.png') });
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -32,6 +32,8 @@ const STEPS = [Math.max(4, Math.ceil(20 / POOL)), 40];
 /** Steps of background (curve) jobs: small, so a newer slider position takes the worker over quickly. */
 const FILL_STEPS = [10, 10];
 const DEBOUNCE_MS = 40;
+/** Images of the per-layer errors (on demand: each image runs every layer twice). */
+const LAYER_IMAGES = 100;
 
 /** The sliders: the knob (CLI name, as `pimCurve` takes it), its range, and the values a curve is filled with. */
 const SLIDERS = [
@@ -72,7 +74,15 @@ const TEMPLATE = `
       aria-label="Accuracy against the knob last moved, per model"></canvas>
       <figcaption class="hint" id="pim-caption">Accuracy against the knob last moved (the others as set above); points
         appear as they are computed.</figcaption></figure>
-  </div>`;
+  </div>
+  <h4>Where each model loses</h4>
+  <p class="hint">Every weight layer of each chosen model runs both on these crossbars and as the digital executor runs it,
+    on the input the crossbars' earlier layers gave it, so each layer's error is its own: the RMS of the difference
+    over the RMS of the digital outputs, and the mean difference on the same scale (negative: the crossbars read low).
+    First ${LAYER_IMAGES} test images, the chips chosen above.</p>
+  <p><button type="button" id="pim-layers-run">Compute the per-layer errors</button></p>
+  <p id="pim-layers-status" class="hint" aria-live="polite"></p>
+  <div class="table-wrap"><table id="pim-layers-table"></table></div>`;
 
 let ctx, root, core, presets = {}, manifest = [], presetName = 'mnsim2';
 /** The simulator's side of the trade: {key, rows: Map(label -> row) | null, note}. */
@@ -87,6 +97,10 @@ const results = new Map();
 const failed = new Set(); // `${model}|${key}` of jobs that threw (not retried)
 let movedAt = 0, measured = null, firstAt = null, ran = false, timer = 0;
 const $ = (sel) => root.querySelector(sel);
+/** The per-layer errors: their worker (created on first use) and the last request {id, key, models, got, error, done}. */
+let layersWorker = null, layersReq = 0, layerRun = null;
+/** What per-layer errors are computed for: the knobs, chips and models. */
+const layersKey = () => JSON.stringify([keyOf(knobs), chosen]);
 
 /** The key of a knob setting (what a result was computed for). */
 const keyOf = (k, s = seeds) => settingsKey({ ...k, seeds: s, images: PIM_IMAGES }, [...Object.keys(k).sort(), 'seeds', 'images']);
@@ -204,6 +218,7 @@ export async function initPim(c, r) {
     if (live) readForm();
   });
   onLayoutOrTheme($('#pim-results'), () => drawCurve());
+  $('#pim-layers-run').addEventListener('click', runLayers);
   // A trap elsewhere replaces the page's instance: use the new one.
   window.addEventListener('epim:reinstantiated', async () => { core = await load(); });
   // Starts when the section scrolls into view (the workers load wasm and the models).
@@ -430,8 +445,92 @@ function showError(text) {
 
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 
+/** Asks the per-layer worker for the errors of the chosen models under the current knobs. */
+async function runLayers() {
+  const id = ++layersReq;
+  const models = chosen.filter((m) => manifest.some((e) => e.id === m));
+  layerRun = { id, key: layersKey(), models, got: new Map(), error: null, done: false };
+  renderLayers();
+  try {
+    const t = await testSet();
+    const n = Math.min(LAYER_IMAGES, t.labels.length);
+    const files = [];
+    for (const model of models) files.push({ model, bytes: (await modelBytes(manifest.find((e) => e.id === model))).slice() });
+    if (layerRun?.id !== id) return;
+    if (!layersWorker) {
+      layersWorker = new Worker(new URL('../pim-layers-worker.js', import.meta.url), { type: 'module' });
+      layersWorker.onmessage = ({ data }) => onLayers(data);
+      layersWorker.onerror = (ev) => onLayers({ id: layerRun?.id, error: `the per-layer worker failed: ${ev.message ?? 'unknown error'}` });
+    }
+    layersWorker.postMessage({ id, knobs, seeds, images: t.images.slice(0, n * 784), labels: t.labels.slice(0, n), models: files });
+  } catch (e) {
+    onLayers({ id, error: `cannot load a model or the test images: ${e.message}` });
+  }
+}
+
+function onLayers(msg) {
+  if (!layerRun || msg.id !== layerRun.id) return; // an older request
+  if (msg.error) {
+    const label = manifest.find((e) => e.id === msg.model)?.label;
+    layerRun.error = label ? `${label}: ${msg.error}` : msg.error;
+    // A refusal may come from a trapped instance: the next request gets a fresh worker.
+    layersWorker?.terminate();
+    layersWorker = null;
+  } else if (msg.done) layerRun.done = true;
+  else layerRun.got.set(msg.model, msg.layers);
+  renderLayers();
+}
+
+/** The per-layer table, only for the settings it was computed for. */
+function renderLayers() {
+  const table = $('#pim-layers-table');
+  const status = $('#pim-layers-status');
+  table.replaceChildren();
+  delete table.dataset.key;
+  delete table.dataset.complete;
+  if (!layerRun) {
+    status.textContent = '';
+    return;
+  }
+  if (layerRun.key !== layersKey()) {
+    status.textContent = 'The settings or models changed since the per-layer errors were computed: compute them again for these.';
+    return;
+  }
+  if (layerRun.error) {
+    status.textContent = `Per-layer errors failed: ${layerRun.error}`;
+    return;
+  }
+  status.textContent = layerRun.done
+    ? `Each layer's own error under these knobs, ${layerRun.models.length} model(s).`
+    : `Computing the per-layer errors… (${layerRun.got.size} of ${layerRun.models.length} models)`;
+  if (!layerRun.got.size) return;
+  headerRow(table, ['Model', 'Layer', 'Word lines', 'Row blocks', 'Input cycles', 'Output error (RMS)', 'Mean error']);
+  const body = table.createTBody();
+  for (const model of layerRun.models) {
+    const layers = layerRun.got.get(model);
+    if (!layers) continue;
+    const label = manifest.find((e) => e.id === model)?.label ?? model;
+    for (const l of layers) {
+      const tr = body.insertRow();
+      tr.dataset.model = model;
+      tr.dataset.layer = l.name;
+      tr.dataset.rmsError = String(l.rel_rms_error);
+      const mean = 100 * l.rel_mean_error;
+      [label, l.name, formatCount(l.mapping.rows), formatCount(l.mapping.row_blocks), String(l.mapping.cycles),
+        pct(l.rel_rms_error), `${mean >= 0 ? '+' : '−'}${Math.abs(mean).toFixed(1)} %`].forEach((text, i) => {
+        const td = tr.insertCell();
+        td.textContent = text;
+        if (i > 1) td.className = 'num';
+      });
+    }
+  }
+  table.dataset.key = layerRun.key;
+  table.dataset.complete = String(layerRun.done);
+}
+
 /** The table for the current knobs, and the time from the last slider move to the full result. */
 function show() {
+  renderLayers();
   const key = keyOf(knobs);
   const idealKey = keyOf(presets.ideal, 1);
   const t = $('#pim-table');
