@@ -782,7 +782,8 @@ impl ErrorSums {
 
     /// `sqrt(sum (y - y_digital)^2 / sum y_digital^2)`: 0 when the layer reads
     /// exactly, 1 when its error is as large as its output (0 with no signal
-    /// and no error).
+    /// and no error; infinite when every digital output is 0 and some
+    /// crossbar output is not).
     pub fn rel_rms_error(&self) -> f64 {
         ratio(self.sum_error_sq.sqrt(), self.sum_digital_sq.sqrt())
     }
