@@ -33,9 +33,12 @@ const CASES = [
   ['one model (dense), mnsim2 array, ADC 6 -> 7 bits', 'mnsim2', [], ['adc-bits', 7], '&pm=mnist-cnn-dense-8b'],
 ];
 
+// A move as a reader makes it: the slider's input event, then its change event (a release of
+// the pointer, or a key step, fires both).
 const slide = (page, name, value) => page.$eval(`#pim-form input[name="${name}"]`, (el, v) => {
   el.value = v;
   el.dispatchEvent(new Event('input', { bubbles: true }));
+  el.dispatchEvent(new Event('change', { bubbles: true }));
 }, String(value));
 const complete = (page, notKey) => page.waitForFunction((k) => {
   const r = document.querySelector('#pim-results');

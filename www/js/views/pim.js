@@ -199,7 +199,12 @@ export async function initPim(c, r) {
   });
   form.addEventListener('change', (ev) => {
     const t = ev.target;
-    if (t.name === 'preset') {
+    if (t.type === 'range' && timer) {
+      // The slider was released (or stepped by a key): no more moves to wait for.
+      clearTimeout(timer);
+      timer = 0;
+      schedule();
+    } else if (t.name === 'preset') {
       presetName = t.value;
       knobs = { ...presets[t.value] };
       fillForm();
@@ -291,7 +296,10 @@ function readForm() {
   firstAt = null;
   ran = false;
   clearTimeout(timer);
-  timer = setTimeout(schedule, DEBOUNCE_MS);
+  timer = setTimeout(() => {
+    timer = 0;
+    schedule();
+  }, DEBOUNCE_MS);
   show();
   drawCurve();
   updateCost();
