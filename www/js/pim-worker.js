@@ -17,12 +17,12 @@
 //      {type: 'done', id} when every part of the job is done,
 //      {type: 'error', id, key, model, message}.
 import init, { PimRun } from '../pkg/epim.js';
+import { yieldToEvents } from './yield.js';
 
 let images = null, current = null; // current: the job running
 const models = new Map(); // model id -> bytes
 const runs = new Map(); // runId -> {run: PimRun, t0, first}
 const ready = init();
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 const runId = (key, p) => `${key}|${p.model}|${p.from}-${p.to}`;
 
 self.onmessage = ({ data: msg }) => {
@@ -54,7 +54,7 @@ async function work(job) {
   try {
     await ready;
     for (;;) {
-      await tick();
+      await yieldToEvents();
       if (current !== job) return;
       // The part with the fewest images done (so every model moves on together).
       let best = null;

@@ -15,11 +15,11 @@
 //      {type: 'done', model: TrainedModel, secs, train_secs}
 //      {type: 'error', message, stage: 'settings' | 'data' | 'training'}
 import init, { TrainRun } from '../pkg/epim.js';
+import { yieldToEvents } from './yield.js';
 
 const ready = init();
 let paused = false;
 let wake = null; // resolves a paused loop
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 const SLICE_MS = 150;
 /** Test images the held-out accuracy after each epoch is measured on. */
 const HELD_OUT = 2000;
@@ -100,7 +100,7 @@ async function train({ settings, data }) {
       msg.accuracy = run.chart('accuracy');
       self.postMessage(msg);
       if (progress.done) break;
-      await tick();
+      await yieldToEvents();
     }
     self.postMessage({ type: 'evaluating' });
     const model = run.finish(files.testImages, files.testLabels);
