@@ -299,13 +299,14 @@ fn non_idealities_cost_accuracy_on_a_shipped_model() {
 }
 
 /// Every layer read row by row (no exact shortcut, no bit-planes), in `i32`
-/// or `i64` lanes.
+/// or `i64` lanes, every output pixel read (no reuse of repeated windows).
 const ROWS_ONLY: ReadPaths = ReadPaths {
     exact_shortcut: false,
     bit_planes: false,
     byte_rows: false,
     narrow_rows: false,
     code_tables: false,
+    repeated_windows: false,
 };
 
 /// Code tables where they apply (small row blocks, 1-bit DAC), else row by
@@ -315,9 +316,11 @@ const TABLES: ReadPaths = ReadPaths {
     ..ROWS_ONLY
 };
 
-/// Every layer read row by row, in `u16` lanes where the sums fit.
+/// Every layer read row by row, in `u16` lanes where the sums fit; a window
+/// repeating the previous pixel's drives reuses its result.
 const ROWS_NARROW: ReadPaths = ReadPaths {
     narrow_rows: true,
+    repeated_windows: true,
     ..ROWS_ONLY
 };
 
@@ -328,16 +331,18 @@ const POPCOUNTS: ReadPaths = ReadPaths {
     byte_rows: false,
     narrow_rows: false,
     code_tables: false,
+    repeated_windows: false,
 };
 
 /// Bit-planes where the cells are whole levels, with the byte read where it
-/// applies, no exact shortcut.
+/// applies, no exact shortcut; repeated windows reuse their result.
 const PLANES: ReadPaths = ReadPaths {
     exact_shortcut: false,
     bit_planes: true,
     byte_rows: true,
     narrow_rows: false,
     code_tables: false,
+    repeated_windows: true,
 };
 
 /// A random small model: conv (maybe an epitome layer, maybe row-pruned
@@ -439,6 +444,24 @@ fn random_model(
     Model::from_float(arch, weights, BTreeMap::new()).ok()
 }
 
+/// `n` random images of `len` values in [0, 1); `flat` ones are uniform but
+/// for one pixel (so most windows repeat the previous pixel's drives, and the
+/// windows over the odd pixel or the padding do not).
+fn test_input(seed: u64, n: usize, len: usize, flat: bool) -> Vec<f32> {
+    let mut rng = Rng::new(seed);
+    if !flat {
+        return (0..n * len).map(|_| rng.unit_f64() as f32).collect();
+    }
+    let mut x = Vec::with_capacity(n * len);
+    for _ in 0..n {
+        let v = rng.unit_f64() as f32;
+        let odd = rng.below(len);
+        let odd_v = rng.unit_f64() as f32;
+        x.extend((0..len).map(|i| if i == odd { odd_v } else { v }));
+    }
+    x
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -455,6 +478,7 @@ proptest! {
         range in 0.05f64..1.0, sigma in prop_oneof![Just(0.0), 0.0f64..0.5],
         sa0 in prop_oneof![Just(0.0), 0.0f64..0.2], sa1 in prop_oneof![Just(0.0), 0.0f64..0.2],
         on_off in proptest::option::of(2.0f64..1000.0), chip_seed in 0u64..1000,
+        flat in any::<bool>(),
     ) {
         let m = random_model(seed, c_in, hw, c1, k, stride, pad, epitome, xrs, w_bits, a_bits, pool);
         prop_assume!(m.is_some());
@@ -463,9 +487,8 @@ proptest! {
             crossbar_rows: rows, cell_bits, dac_bits, adc_bits, adc_range_0_to_1: range,
             variation_sigma: sigma, sa0_0_to_1: sa0, sa1_0_to_1: sa1, on_off_ratio: on_off,
         };
-        let mut rng = Rng::new(seed ^ 1);
         let n = 2;
-        let x: Vec<f32> = (0..n * c_in * hw * hw).map(|_| rng.unit_f64() as f32).collect();
+        let x = test_input(seed ^ 1, n, c_in * hw * hw, flat);
         let pm = PimModel::new(&m, &knobs).unwrap();
         let slow = reference_logits(&m, &knobs, chip_seed, &x, n).unwrap();
         let serial = pm.logits(&pm.program_paths(chip_seed, ROWS_ONLY), &x, n).unwrap();
@@ -513,7 +536,7 @@ proptest! {
         range in prop_oneof![Just(1.0), 0.05f64..1.0],
         sa0 in prop_oneof![Just(0.0), 0.0f64..0.3], sa1 in prop_oneof![Just(0.0), 0.0f64..0.3],
         on_off in proptest::option::of(prop_oneof![2.0f64..20.0, 20.0f64..1e9]),
-        chip_seed in 0u64..1000,
+        chip_seed in 0u64..1000, flat in any::<bool>(),
     ) {
         let m = random_model(seed, c_in, hw, c1, k, stride, pad, epitome, xrs, w_bits, a_bits, pool);
         prop_assume!(m.is_some());
@@ -522,9 +545,8 @@ proptest! {
             crossbar_rows: rows, cell_bits, dac_bits, adc_bits, adc_range_0_to_1: range,
             variation_sigma: 0.0, sa0_0_to_1: sa0, sa1_0_to_1: sa1, on_off_ratio: on_off,
         };
-        let mut rng = Rng::new(seed ^ 2);
         let n = 2;
-        let x: Vec<f32> = (0..n * c_in * hw * hw).map(|_| rng.unit_f64() as f32).collect();
+        let x = test_input(seed ^ 2, n, c_in * hw * hw, flat);
         let pm = PimModel::new(&m, &knobs).unwrap();
         let slow = reference_logits(&m, &knobs, chip_seed, &x, n).unwrap();
         let popcounts = pm.program_paths(chip_seed, POPCOUNTS);

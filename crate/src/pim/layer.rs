@@ -135,6 +135,8 @@ pub struct Chip {
     /// [`Chip::table_layers`]): the codes of every drive pattern.
     tables: Vec<Option<CodeTables>>,
     inv_step: Vec<Vec<f64>>,
+    /// [`ReadPaths::repeated_windows`].
+    repeats: bool,
 }
 
 /// A row block's conversion by multiply-add-shift ([`Conversion::fit_upto`]):
@@ -190,6 +192,11 @@ pub struct ReadPaths {
     /// Code tables for layers of small row blocks under a 1-bit DAC
     /// ([`Chip::table_layers`]).
     pub code_tables: bool,
+    /// An output pixel whose word-line drives equal the previous pixel's (a
+    /// window in a uniform region: the background of a digit) takes the
+    /// previous pixel's column results instead of reading the crossbars again
+    /// (a read is a function of the chip and the drives).
+    pub repeated_windows: bool,
 }
 
 impl ReadPaths {
@@ -200,6 +207,7 @@ impl ReadPaths {
         byte_rows: true,
         narrow_rows: true,
         code_tables: true,
+        repeated_windows: true,
     };
 }
 
@@ -631,6 +639,7 @@ impl PimModel {
             planes,
             tables,
             inv_step,
+            repeats: paths.repeated_windows,
         }
     }
 
@@ -671,6 +680,7 @@ impl PimModel {
     /// Weight layer `li` (`l`) on `chip`: `s.a` -> `s.b`, by the read the
     /// chip chose for it.
     fn run_weight(&self, chip: &Chip, li: usize, l: &XbarLayer, s: &mut Scratch) {
+        s.repeats = chip.repeats;
         match (&chip.linear[li], &chip.tables[li], &chip.planes[li]) {
             (Some(weff), _, _) => l.run_linear(weff, s),
             (None, Some(t), _) => l.run_tables(&self.knobs, t, s),
@@ -823,6 +833,10 @@ struct Scratch {
     b: Vec<f32>,
     codes: Vec<u32>,
     drive: Vec<u32>,
+    /// The previous output pixel's drives, and whether the chip being run
+    /// reuses its results ([`ReadPaths::repeated_windows`]).
+    prev_drive: Vec<u32>,
+    repeats: bool,
     /// Row by row: per input cycle its driven rows (`row | digit << 16`).
     driven: Vec<u32>,
     /// Row by row: how many rows each cycle drives.
@@ -854,6 +868,8 @@ impl Scratch {
             b: vec![0.0; m.act_len],
             codes: vec![0; m.act_len],
             drive: vec![0; drive],
+            prev_drive: vec![0; drive],
+            repeats: false,
             driven: vec![0; drive_cycles],
             lens: vec![0; cycles],
             codes_out: vec![0; sums],
@@ -909,6 +925,8 @@ impl XbarLayer {
             b,
             codes,
             drive,
+            prev_drive,
+            repeats,
             col,
             ..
         } = s;
@@ -916,22 +934,29 @@ impl XbarLayer {
         self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
         let p_len = self.f.h_out * self.f.w_out;
         let mut acc = vec![0i64; self.cols];
+        let (mut drive, mut prev) = (&mut drive[..self.rows], &mut prev_drive[..self.rows]);
         for u in &self.units {
+            let mut have_prev = false;
             for oy in 0..self.f.h_out {
                 for ox in 0..self.f.w_out {
                     self.drive(u, codes, oy, ox, drive);
-                    acc.fill(0);
-                    for (r, &x) in drive[..self.rows].iter().enumerate() {
-                        if x == 0 {
-                            continue;
+                    // The previous pixel's drives: `col` still holds its result.
+                    if !(*repeats && have_prev && drive == prev) {
+                        acc.fill(0);
+                        for (r, &x) in drive.iter().enumerate() {
+                            if x == 0 {
+                                continue;
+                            }
+                            let x = i64::from(x);
+                            for (a, wv) in acc.iter_mut().zip(&weff[r * self.cols..][..self.cols]) {
+                                *a += x * wv;
+                            }
                         }
-                        let x = i64::from(x);
-                        for (a, wv) in acc.iter_mut().zip(&weff[r * self.cols..][..self.cols]) {
-                            *a += x * wv;
+                        for (cv, a) in col[..self.cols].iter_mut().zip(&acc) {
+                            *cv = *a as f64;
                         }
-                    }
-                    for (cv, a) in col[..self.cols].iter_mut().zip(&acc) {
-                        *cv = *a as f64;
+                        std::mem::swap(&mut drive, &mut prev);
+                        have_prev = true;
                     }
                     self.write(u, col, oy, ox, p_len, b);
                 }
@@ -1007,6 +1032,9 @@ impl XbarLayer {
     /// lines, sums the columns into `col` by `read(block, rows, drive, outs, col)` per row
     /// block of `block_rows` rows, and writes the pixel into `b` (`[c_out, h_out,
     /// w_out]`). [`XbarLayer::run`] and [`XbarLayer::run_planes`] differ only in `read`.
+    /// With `repeats`, a pixel whose drives equal the previous pixel's (of the
+    /// same pattern) is written from the previous result without a read
+    /// ([`ReadPaths::repeated_windows`]); `prev` holds those drives.
     #[allow(clippy::too_many_arguments)]
     fn sweep(
         &self,
@@ -1014,21 +1042,28 @@ impl XbarLayer {
         a: &[f32],
         b: &mut [f32],
         codes: &mut [u32],
-        drive: &mut [u32],
+        (drive, prev, repeats): (&mut [u32], &mut [u32], bool),
         col: &mut [f64],
         mut read: impl FnMut(usize, std::ops::Range<usize>, &[u32], &[Vec<usize>], &mut [f64]),
     ) {
         let n_in = self.f.c_in * self.f.h * self.f.w;
         self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
         let p_len = self.f.h_out * self.f.w_out;
+        let (mut drive, mut prev) = (&mut drive[..self.rows], &mut prev[..self.rows]);
         for u in &self.units {
+            let mut have_prev = false;
             for oy in 0..self.f.h_out {
                 for ox in 0..self.f.w_out {
                     self.drive(u, codes, oy, ox, drive);
-                    col[..self.cols].fill(0.0);
-                    for (bi, r0) in (0..self.rows).step_by(block_rows).enumerate() {
-                        let r1 = (r0 + block_rows).min(self.rows);
-                        read(bi, r0..r1, &drive[r0..r1], &u.outs, &mut col[..self.cols]);
+                    // The previous pixel's drives: `col` still holds its result.
+                    if !(repeats && have_prev && drive == prev) {
+                        col[..self.cols].fill(0.0);
+                        for (bi, r0) in (0..self.rows).step_by(block_rows).enumerate() {
+                            let r1 = (r0 + block_rows).min(self.rows);
+                            read(bi, r0..r1, &drive[r0..r1], &u.outs, &mut col[..self.cols]);
+                        }
+                        std::mem::swap(&mut drive, &mut prev);
+                        have_prev = true;
                     }
                     self.write(u, col, oy, ox, p_len, b);
                 }
@@ -1053,6 +1088,8 @@ impl XbarLayer {
             b,
             codes,
             drive,
+            prev_drive,
+            repeats,
             driven,
             lens,
             codes_out,
@@ -1067,7 +1104,7 @@ impl XbarLayer {
             a,
             b,
             codes,
-            drive,
+            (drive, prev_drive, *repeats),
             col,
             |bi, rows, drive, outs, col| {
                 let cells = rows.start * width..rows.end * width;
@@ -1137,6 +1174,8 @@ impl XbarLayer {
             b,
             codes,
             drive,
+            prev_drive,
+            repeats,
             codes_out,
             col,
             ..
@@ -1147,7 +1186,7 @@ impl XbarLayer {
             a,
             b,
             codes,
-            drive,
+            (drive, prev_drive, *repeats),
             col,
             |bi, _, drive, outs, col| t.read_block(bi, drive, cycles, outs, codes_out, col),
         );
@@ -1161,6 +1200,8 @@ impl XbarLayer {
             b,
             codes,
             drive,
+            prev_drive,
+            repeats,
             col,
             planes,
             ..
@@ -1172,7 +1213,7 @@ impl XbarLayer {
             a,
             b,
             codes,
-            drive,
+            (drive, prev_drive, *repeats),
             col,
             |bi, _, drive, outs, col| {
                 let rd = PlaneRead {
