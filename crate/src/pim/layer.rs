@@ -595,6 +595,7 @@ impl PimModel {
                     &gl,
                     l.rows,
                     width,
+                    l.slices,
                     n,
                     &inv,
                     max_code(k),

@@ -395,7 +395,10 @@ struct PlaneBlock {
 
 /// A block's cells for the byte read: `[tile][row]` the levels of a tile's
 /// columns, one nibble each ([`TILE_WORDS`]; little-endian `u64` words; the
-/// last tile padded with zeros). Levels are at most 15 (4-bit cells).
+/// last tile padded with zeros). Levels are at most 15 (4-bit cells). The
+/// columns are in slice-major order: conductance column `(c * slices + j) *
+/// 2 + p` is at `(j * 2 + p) * cols + c`, so that shift-and-add over slices
+/// and polarities runs along contiguous columns (in SIMD lanes).
 #[derive(Debug, Clone)]
 struct ByteCells {
     levels: Vec<[u64; TILE_WORDS]>,
@@ -443,12 +446,13 @@ impl PlaneLayer {
     /// per block), or `None` when the cells are not all `ONE * l + g0` with
     /// one `g0` and `l <= MAX_LEVEL`. With `bytes`, blocks also keep their
     /// cells for the byte read where it applies (`g0 = 0`, 1-bit DAC: `dmax`
-    /// 1, a conversion equal to the table).
+    /// 1, a conversion equal to the table). `width` is `cols * slices * 2`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         g: &[i32],
         rows: usize,
         width: usize,
+        slices: usize,
         block_rows: usize,
         inv: &[f64],
         top: i64,
@@ -456,6 +460,11 @@ impl PlaneLayer {
         bytes: bool,
     ) -> Option<Self> {
         let g0 = i64::from(g.iter().copied().min().unwrap_or(0));
+        let slices = slices.max(1);
+        if width % (2 * slices) != 0 {
+            return None;
+        }
+        let cols = width / (2 * slices);
         let mut lmax = 0i64;
         for &v in g {
             let d = i64::from(v) - g0;
@@ -510,10 +519,13 @@ impl PlaneLayer {
                         let mut levels = vec![[0u64; TILE_WORDS]; width.div_ceil(TILE) * n];
                         let mut lmax_block = 0;
                         for r in 0..n {
-                            for (c, &v) in g[(r0 + r) * width..][..width].iter().enumerate() {
+                            for (w, &v) in g[(r0 + r) * width..][..width].iter().enumerate() {
                                 // Whole levels <= MAX_LEVEL (255), checked above.
                                 let l = ((i64::from(v) - g0) / ONE) as u64;
-                                let (tile, i) = (c / TILE, c % TILE);
+                                // Slice-major ([`ByteCells`]).
+                                let (c, jp) = (w / (2 * slices), w % (2 * slices));
+                                let q = jp * cols + c;
+                                let (tile, i) = (q / TILE, q % TILE);
                                 let (byte, nib) = (i % (TILE / 2), i / (TILE / 2));
                                 levels[tile * n + r][byte / 8] |= l << (8 * (byte % 8) + 4 * nib);
                                 lmax_block = lmax_block.max(l as u32);
@@ -722,17 +734,22 @@ impl PlaneLayer {
         if tile < tiles {
             walk.tiles::<1>(tile, &mut s.tile_counts, codes);
         }
+        // Shift-and-add over slices and polarities, along the columns (slice
+        // major): the integers of the popcount read, for every column (a
+        // column no output reads is written and never read).
         let step = step_levels(self.blocks[rd.block].inv);
-        let sl2 = rd.slices * 2;
-        for (c, colv) in col.iter_mut().enumerate() {
-            if rd.outs[c].is_empty() {
-                continue;
+        let cols = col.len();
+        let acc = &mut s.sums[..cols];
+        acc.fill(0);
+        for j in 0..rd.slices {
+            let shift = j as u32 * rd.cb;
+            let pos = &codes[2 * j * cols..][..cols];
+            let neg = &codes[(2 * j + 1) * cols..][..cols];
+            for ((a, &x), &y) in acc.iter_mut().zip(pos).zip(neg) {
+                *a += (i64::from(x) - i64::from(y)) << shift;
             }
-            let pair = &codes[c * sl2..][..sl2];
-            let mut v = 0i64;
-            for j in 0..rd.slices {
-                v += (i64::from(pair[2 * j]) - i64::from(pair[2 * j + 1])) << (j as u32 * rd.cb);
-            }
+        }
+        for (colv, &v) in col.iter_mut().zip(acc.iter()) {
             *colv += v as f64 * step;
         }
         true
@@ -756,8 +773,8 @@ mod tests {
         let g = cells(rows, width);
         let inv = |block: usize| vec![1.0 / (4.0 * ONE as f64); rows.div_ceil(block)];
         // One word per 1-row block per level bit: twice `g`'s cells, over the bound.
-        assert!(PlaneLayer::new(&g, rows, width, 1, &inv(1), 63, 1, true).is_none());
-        let p = PlaneLayer::new(&g, rows, width, 128, &inv(128), 63, 1, true).unwrap();
+        assert!(PlaneLayer::new(&g, rows, width, 1, 1, &inv(1), 63, 1, true).is_none());
+        let p = PlaneLayer::new(&g, rows, width, 1, 128, &inv(128), 63, 1, true).unwrap();
         assert_eq!(p.level_bits, 2);
         assert_eq!(p.blocks.len(), 3);
         let t: Vec<_> = p.blocks.iter().map(|b| b.table.clone().unwrap()).collect();
@@ -767,7 +784,7 @@ mod tests {
         // A conductance off the whole levels: no bit-planes.
         let mut g = g;
         g[5] += 1;
-        assert!(PlaneLayer::new(&g, rows, width, 128, &inv(128), 63, 1, true).is_none());
+        assert!(PlaneLayer::new(&g, rows, width, 1, 128, &inv(128), 63, 1, true).is_none());
     }
 
     /// One read of block 0 of `p` with every row driven by `drive`.
@@ -800,8 +817,8 @@ mod tests {
                 .map(|i| i32::from((i * 7 + i / 5) % 3 == 0) * ONE as i32)
                 .collect();
             let inv = [63.0 / (rows as f64 * ONE as f64)];
-            let bytes = PlaneLayer::new(&g, rows, width, rows, &inv, top, 1, true).unwrap();
-            let pops = PlaneLayer::new(&g, rows, width, rows, &inv, top, 1, false).unwrap();
+            let bytes = PlaneLayer::new(&g, rows, width, 1, rows, &inv, top, 1, true).unwrap();
+            let pops = PlaneLayer::new(&g, rows, width, 1, rows, &inv, top, 1, false).unwrap();
             assert_eq!((bytes.byte_blocks(), pops.byte_blocks()), (1, 0));
             // Sparse drives (the byte read) and every row driven in every
             // cycle (sums up to `rows`: the popcounts for 300 rows).
