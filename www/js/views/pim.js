@@ -29,9 +29,18 @@ const POOL = Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency |
  * images over the pool's parts), then larger ones.
  */
 const STEPS = [Math.max(4, Math.ceil(20 / POOL)), 40];
-/** Steps of background (curve) jobs: small, so a newer slider position takes the worker over quickly. */
-const FILL_STEPS = [10, 10];
+/**
+ * Steps of background (curve) jobs: small, so a newer slider position takes the worker over
+ * quickly (a step under way is finished first: 5 images are 5-15 ms).
+ */
+const FILL_STEPS = [5, 5];
 const DEBOUNCE_MS = 40;
+/**
+ * While results stream in, the table is redrawn at most this often (each redraw rebuilds it on
+ * the main thread, which shares the cores with the workers); a model's first estimate and its
+ * last result are drawn at once.
+ */
+const REDRAW_MS = 150;
 /** Images of the per-layer errors (on demand: each image runs every layer twice). */
 const LAYER_IMAGES = 100;
 
@@ -420,8 +429,9 @@ function onPart(msg) {
 function onResult(i, w, msg) {
   if (msg.type === 'step') {
     // A part's result is for its own key, whichever job it came from.
+    const first = !results.get(`${msg.model}|${msg.key}`)?.result;
     const done = onPart(msg);
-    show();
+    showSoon(done || first);
     if (done) drawCurve();
     return;
   }
@@ -537,7 +547,22 @@ function renderLayers() {
 }
 
 /** The table for the current knobs, and the time from the last slider move to the full result. */
+let redrawTimer = 0, drawnAt = -Infinity;
+
+/** Draws the table now (`now`), or within REDRAW_MS of the last time it was drawn. */
+function showSoon(now) {
+  if (!now && redrawTimer) return;
+  clearTimeout(redrawTimer);
+  redrawTimer = 0;
+  const wait = now ? 0 : drawnAt + REDRAW_MS - performance.now();
+  if (wait <= 0) show();
+  else redrawTimer = setTimeout(() => { redrawTimer = 0; show(); }, wait);
+}
+
 function show() {
+  clearTimeout(redrawTimer);
+  redrawTimer = 0;
+  drawnAt = performance.now();
   renderLayers();
   const key = keyOf(knobs);
   const idealKey = keyOf(presets.ideal, 1);
