@@ -18,7 +18,9 @@ use crate::model::frame::{self, max_pool_chw, LayerFrame};
 use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
-use crate::pim::planes::{list_bits, Conversion, PlaneLayer, PlaneRead, PlaneScratch};
+use crate::pim::planes::{
+    add_slices, list_bits, slice_major, Conversion, PlaneLayer, PlaneRead, PlaneScratch,
+};
 use crate::pim::tables::{CodeTables, TableLayer};
 use crate::pim::PimKnobs;
 use crate::prune::PruneKind;
@@ -608,6 +610,15 @@ impl PimModel {
             let rows_only =
                 lin.is_none() && table.is_none() && planes.last().is_some_and(|p| p.is_none());
             tables.push(table);
+            // The row-by-row read keeps its cells slice-major (its shift-and-add
+            // then runs along contiguous columns: `add_slices`).
+            let mut sm = vec![0i32; gl.len()];
+            for (src, dst) in gl.chunks_exact(width).zip(sm.chunks_exact_mut(width)) {
+                for (w, &v) in src.iter().enumerate() {
+                    dst[slice_major(w, l.cols, l.slices)] = v;
+                }
+            }
+            let gl = sm;
             let cells = match gl.iter().map(|&v| u16::try_from(v).ok()).collect() {
                 Some(narrow) if paths.narrow_rows && rows_only => Cells::Narrow(narrow),
                 _ => Cells::Wide(gl),
@@ -846,6 +857,8 @@ struct Scratch {
     codes_out: Vec<i64>,
     /// Row by row in `u16` lanes: per column, its shifted codes.
     codes_u32: Vec<u32>,
+    /// Row by row: shift-and-add over slices, per column (`add_slices`).
+    acc: Vec<i64>,
     col: Vec<f64>,
     planes: PlaneScratch,
 }
@@ -875,6 +888,7 @@ impl Scratch {
             lens: vec![0; cycles],
             codes_out: vec![0; sums],
             codes_u32: vec![0; sums],
+            acc: vec![0; col],
             col: vec![0.0; col],
             planes: PlaneScratch::default(),
         }
@@ -1095,6 +1109,7 @@ impl XbarLayer {
             lens,
             codes_out,
             codes_u32,
+            acc,
             col,
             ..
         } = s;
@@ -1107,7 +1122,7 @@ impl XbarLayer {
             codes,
             (drive, prev_drive, *repeats),
             col,
-            |bi, rows, drive, outs, col| {
+            |bi, rows, drive, _, col| {
                 let cells = rows.start * width..rows.end * width;
                 let rd = Read {
                     drive,
@@ -1117,7 +1132,6 @@ impl XbarLayer {
                     cb: knobs.cell_bits,
                     inv: inv_step[bi],
                     top,
-                    outs,
                 };
                 let lens = &mut lens[..self.cycles];
                 if !rd.list(driven, lens) {
@@ -1139,6 +1153,7 @@ impl XbarLayer {
                                 lens,
                                 driven,
                                 codes_u32,
+                                acc,
                                 col,
                             )
                         {
@@ -1147,19 +1162,19 @@ impl XbarLayer {
                         let longest = lens.iter().max().copied().unwrap_or(0) as i64;
                         let dmax = i64::from((1u32 << knobs.dac_bits) - 1);
                         if longest * dmax * i64::from(g_max) <= i64::from(u16::MAX) {
-                            rd.block::<u16, u16>(g, lens, driven, codes_out, col);
+                            rd.block::<u16, u16>(g, lens, driven, codes_out, acc, col);
                         } else if wide {
-                            rd.block::<u16, i64>(g, lens, driven, codes_out, col);
+                            rd.block::<u16, i64>(g, lens, driven, codes_out, acc, col);
                         } else {
-                            rd.block::<u16, i32>(g, lens, driven, codes_out, col);
+                            rd.block::<u16, i32>(g, lens, driven, codes_out, acc, col);
                         }
                     }
                     Cells::Wide(g) => {
                         let g = &g[cells];
                         if wide {
-                            rd.block::<i32, i64>(g, lens, driven, codes_out, col);
+                            rd.block::<i32, i64>(g, lens, driven, codes_out, acc, col);
                         } else {
-                            rd.block::<i32, i32>(g, lens, driven, codes_out, col);
+                            rd.block::<i32, i32>(g, lens, driven, codes_out, acc, col);
                         }
                     }
                 }
@@ -1288,7 +1303,6 @@ struct Read<'a> {
     cb: u32,
     inv: f64,
     top: i64,
-    outs: &'a [Vec<usize>],
 }
 
 impl Read<'_> {
@@ -1330,6 +1344,7 @@ impl Read<'_> {
         lens: &[usize],
         driven: &[u32],
         codes: &mut [i64],
+        acc: &mut [i64],
         col: &mut [f64],
     ) {
         let (width, dac, n) = (self.width, self.dac, self.drive.len());
@@ -1372,19 +1387,7 @@ impl Read<'_> {
                 }
             }
         }
-        let step = step_levels(self.inv);
-        let sl2 = self.slices * 2;
-        for (c, colv) in col.iter_mut().enumerate() {
-            if self.outs[c].is_empty() {
-                continue;
-            }
-            let pair = &codes[c * sl2..][..sl2];
-            let mut v = 0i64;
-            for j in 0..self.slices {
-                v += (pair[2 * j] - pair[2 * j + 1]) << (j as u32 * self.cb);
-            }
-            *colv += v as f64 * step;
-        }
+        add_slices(codes, self.slices, self.cb, step_levels(self.inv), acc, col);
     }
 
     /// [`Read::block`] with a 1-bit DAC and `u16` conductances: a cycle of at
@@ -1408,6 +1411,7 @@ impl Read<'_> {
         lens: &[usize],
         driven: &[u32],
         codes: &mut [u32],
+        acc: &mut [i64],
         col: &mut [f64],
     ) -> bool {
         let (width, n) = (self.width, self.drive.len());
@@ -1463,19 +1467,7 @@ impl Read<'_> {
             }
             out.copy_from_slice(&acc);
         }
-        let step = step_levels(self.inv);
-        let sl2 = self.slices * 2;
-        for (c, colv) in col.iter_mut().enumerate() {
-            if self.outs[c].is_empty() {
-                continue;
-            }
-            let pair = &codes[c * sl2..][..sl2];
-            let mut v = 0i64;
-            for j in 0..self.slices {
-                v += (i64::from(pair[2 * j]) - i64::from(pair[2 * j + 1])) << (j as u32 * self.cb);
-            }
-            *colv += v as f64 * step;
-        }
+        add_slices(codes, self.slices, self.cb, step_levels(self.inv), acc, col);
         true
     }
 }

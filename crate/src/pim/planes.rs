@@ -304,6 +304,46 @@ fn list_bits_of<T: Copy, const C: usize>(
     lens[..C].copy_from_slice(&len);
 }
 
+/// The position of conductance column `w` (`(c * slices + j) * 2 + p`) in
+/// slice-major order, `(j * 2 + p) * cols + c`, which the byte read's tiles
+/// and the row-by-row read's cells use ([`add_slices`]).
+#[inline]
+pub(crate) fn slice_major(w: usize, cols: usize, slices: usize) -> usize {
+    let (c, jp) = (w / (2 * slices), w % (2 * slices));
+    jp * cols + c
+}
+
+/// Shift-and-add of one read over slices and polarities: `codes` holds the
+/// shifted codes of every physical column in slice-major order
+/// ([`slice_major`]); adds `step * sum_j (pos_j - neg_j) << (j * cb)` to each
+/// of the `col.len()` columns, along contiguous columns (SIMD lanes) rather
+/// than column by column, using `acc` (at least `col.len()`). A column no
+/// output reads is written too, and never read.
+#[inline(always)]
+pub(crate) fn add_slices<T: Copy + Into<i64>>(
+    codes: &[T],
+    slices: usize,
+    cb: u32,
+    step: f64,
+    acc: &mut [i64],
+    col: &mut [f64],
+) {
+    let cols = col.len();
+    let acc = &mut acc[..cols];
+    acc.fill(0);
+    for j in 0..slices {
+        let shift = j as u32 * cb;
+        let pos = &codes[2 * j * cols..][..cols];
+        let neg = &codes[(2 * j + 1) * cols..][..cols];
+        for ((a, &x), &y) in acc.iter_mut().zip(pos).zip(neg) {
+            *a += (x.into() - y.into()) << shift;
+        }
+    }
+    for (colv, &v) in col.iter_mut().zip(acc.iter()) {
+        *colv += v as f64 * step;
+    }
+}
+
 /// One tile's byte sums of one cycle as its `TILE` counts.
 #[inline(always)]
 fn spill(counts: &mut [u8; TILE], cnt: [u64; 2 * TILE_WORDS]) {
@@ -523,8 +563,7 @@ impl PlaneLayer {
                                 // Whole levels <= MAX_LEVEL (255), checked above.
                                 let l = ((i64::from(v) - g0) / ONE) as u64;
                                 // Slice-major ([`ByteCells`]).
-                                let (c, jp) = (w / (2 * slices), w % (2 * slices));
-                                let q = jp * cols + c;
+                                let q = slice_major(w, cols, slices);
                                 let (tile, i) = (q / TILE, q % TILE);
                                 let (byte, nib) = (i % (TILE / 2), i / (TILE / 2));
                                 levels[tile * n + r][byte / 8] |= l << (8 * (byte % 8) + 4 * nib);
@@ -734,24 +773,8 @@ impl PlaneLayer {
         if tile < tiles {
             walk.tiles::<1>(tile, &mut s.tile_counts, codes);
         }
-        // Shift-and-add over slices and polarities, along the columns (slice
-        // major): the integers of the popcount read, for every column (a
-        // column no output reads is written and never read).
         let step = step_levels(self.blocks[rd.block].inv);
-        let cols = col.len();
-        let acc = &mut s.sums[..cols];
-        acc.fill(0);
-        for j in 0..rd.slices {
-            let shift = j as u32 * rd.cb;
-            let pos = &codes[2 * j * cols..][..cols];
-            let neg = &codes[(2 * j + 1) * cols..][..cols];
-            for ((a, &x), &y) in acc.iter_mut().zip(pos).zip(neg) {
-                *a += (i64::from(x) - i64::from(y)) << shift;
-            }
-        }
-        for (colv, &v) in col.iter_mut().zip(acc.iter()) {
-            *colv += v as f64 * step;
-        }
+        add_slices(codes, rd.slices, rd.cb, step, &mut s.sums, col);
         true
     }
 }
