@@ -114,10 +114,11 @@ pub struct PimModel {
 }
 
 /// The conductances of one chip: per weight layer, `rows x (cols*slices*2)`
-/// fixed-point values, slice-major within a row as `(slice*2 + polarity)*cols
-/// + col` (the row-by-row read's order, `planes::slice_major`; the faster
-/// reads are built from the mapping's order, `(col*slices + slice)*2 +
-/// polarity`); and one ADC `1/step` per row block.
+/// fixed-point values, slice-major within a row as
+/// `(slice*2 + polarity)*cols + col` (the row-by-row read's order,
+/// `planes::slice_major`; the faster reads are built from the mapping's
+/// order, `(col*slices + slice)*2 + polarity`); and one ADC `1/step` per row
+/// block.
 #[derive(Debug, Clone)]
 pub struct Chip {
     seed: u64,
