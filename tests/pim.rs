@@ -307,6 +307,7 @@ const ROWS_ONLY: ReadPaths = ReadPaths {
     narrow_rows: false,
     code_tables: false,
     repeated_windows: false,
+    row_groups: false,
 };
 
 /// Code tables where they apply (small row blocks, 1-bit DAC), else row by
@@ -332,6 +333,7 @@ const POPCOUNTS: ReadPaths = ReadPaths {
     narrow_rows: false,
     code_tables: false,
     repeated_windows: false,
+    row_groups: false,
 };
 
 /// Bit-planes where the cells are whole levels, with the byte read where it
@@ -343,6 +345,13 @@ const PLANES: ReadPaths = ReadPaths {
     narrow_rows: false,
     code_tables: false,
     repeated_windows: true,
+    row_groups: false,
+};
+
+/// [`ROWS_NARROW`] with grouped cells under a 1-bit DAC.
+const GROUPED: ReadPaths = ReadPaths {
+    row_groups: true,
+    ..ROWS_NARROW
 };
 
 /// A random small model: conv (maybe an epitome layer, maybe row-pruned
@@ -501,6 +510,18 @@ proptest! {
             prop_assert_eq!(narrow.narrow_layers(), 2);
         }
         prop_assert_eq!(&pm.logits(&narrow, &x, n).unwrap(), &slow);
+        prop_assert_eq!(narrow.grouped_layers(), 0);
+        // With grouped cells (subsets of 4 word lines) where the u16 read
+        // applies under a 1-bit DAC.
+        let grouped = pm.program_paths(chip_seed, GROUPED);
+        if dac_bits > 1 {
+            prop_assert_eq!(grouped.grouped_layers(), 0);
+        } else if sigma <= 0.15 && on_off.is_none_or(|r| r >= 20.0) && cell_bits <= 2 {
+            // A subset of 4 cells then sums below u16::MAX (4 x 3.2 levels x
+            // e^(0.15 x 8.6) x 1024), and 8-bit inputs' codes fit a u32.
+            prop_assert_eq!(grouped.grouped_layers(), 2);
+        }
+        prop_assert_eq!(&pm.logits(&grouped, &x, n).unwrap(), &slow);
         // By bit-planes where the cells are whole levels (no variation).
         let planes = pm.program_paths(chip_seed, PLANES);
         if sigma == 0.0 && on_off.is_none() {
@@ -568,6 +589,35 @@ proptest! {
         let tables = pm.program_paths(chip_seed, TABLES);
         prop_assert_eq!(pm.logits(&tables, &x, n).unwrap(), slow);
     }
+}
+
+/// Cycles that drive more rows than `u16` lanes can sum at once: every weight
+/// at its largest code, every input at its largest (all word lines driven in
+/// every cycle), wide conductances (2-bit cells, sigma 0.3): the grouped read
+/// sums such a cycle a quarter as many groups per pass as the row read sums
+/// rows, and equals the reference.
+#[test]
+fn grouped_read_splits_long_cycles_without_overflow() {
+    let m = random_model(7, 4, 6, 4, 3, 1, 0, None, false, 8, 8, false).unwrap();
+    let weights = m
+        .values()
+        .iter()
+        .map(|v| (vec![1.0; v.stored.len()], v.bias.clone()))
+        .collect();
+    let m = Model::from_float(m.arch().clone(), weights, BTreeMap::new()).unwrap();
+    let knobs = PimKnobs {
+        crossbar_rows: 36,
+        cell_bits: 2,
+        adc_bits: 10,
+        variation_sigma: 0.3,
+        ..PimKnobs::default()
+    };
+    let x = vec![1.0f32; 2 * 4 * 6 * 6];
+    let pm = PimModel::new(&m, &knobs).unwrap();
+    let slow = reference_logits(&m, &knobs, 3, &x, 2).unwrap();
+    let grouped = pm.program_paths(3, GROUPED);
+    assert_eq!(grouped.grouped_layers(), 2);
+    assert_eq!(pm.logits(&grouped, &x, 2).unwrap(), slow);
 }
 
 #[test]

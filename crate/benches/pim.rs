@@ -7,15 +7,16 @@
 //! `cargo bench --bench pim` times each read (row by row in `i32` lanes;
 //! bit-planes by popcounts only; the default reads: bit-planes with the byte
 //! read, the exact shortcut, code tables and row by row in `u16` lanes, first
-//! reading every output pixel, then the default, which reuses the result of a
-//! pixel whose drives repeat the previous pixel's) on `IMAGES` test images
-//! under three knob settings (mnsim2's 6-bit ADC; 2 % stuck-at-0 cells;
-//! lognormal variation 0.1, which only reads row by row: there the first two
-//! are the same read and reads / popcounts is the `u16` lanes' and the code
-//! tables' gain), the fastest of `ROUNDS` passes, and prints images/s and the
-//! ratios popcounts / row by row, reads / popcounts and default / reads. The
-//! bench
-//! profile is opt-level 3, as the release profile compiles the crate.
+//! reading every output pixel, then without grouped cells, then the default,
+//! which reuses the result of a pixel whose drives repeat the previous
+//! pixel's and adds grouped cells) on `IMAGES` test images under three knob
+//! settings (mnsim2's 6-bit ADC; 2 % stuck-at-0 cells; lognormal variation
+//! 0.1, which only reads row by row: there the first two are the same read and
+//! reads / popcounts is the `u16` lanes' and the code tables' gain), the
+//! fastest of `ROUNDS` passes, and prints images/s and the ratios popcounts /
+//! row by row, reads / popcounts, default / reads and default / default
+//! without grouped cells. The bench profile is opt-level 3, as the release
+//! profile compiles the crate.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod bench {
@@ -77,20 +78,26 @@ mod bench {
             narrow_rows: false,
             code_tables: false,
             repeated_windows: false,
+            row_groups: false,
         };
         let popcounts = ReadPaths {
             byte_rows: false,
             narrow_rows: false,
             code_tables: false,
             repeated_windows: false,
+            row_groups: false,
             ..ReadPaths::ALL
         };
         let every_pixel = ReadPaths {
             repeated_windows: false,
             ..ReadPaths::ALL
         };
+        let ungrouped = ReadPaths {
+            row_groups: false,
+            ..ReadPaths::ALL
+        };
         println!(
-            "{:<24} {:<10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>11}",
+            "{:<24} {:<10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>11} {:>11}",
             "model",
             "knobs",
             "rows img/s",
@@ -99,7 +106,8 @@ mod bench {
             "fast img/s",
             "pop/rows",
             "reads/pop",
-            "fast/reads"
+            "fast/reads",
+            "fast/groups"
         );
         for name in MODELS {
             let bytes = std::fs::read(dir.join(format!("{name}.safetensors"))).expect("model");
@@ -109,10 +117,12 @@ mod bench {
                 let slow = pm.program_paths(1, rows_only);
                 let pop = pm.program_paths(1, popcounts);
                 let reads = pm.program_paths(1, every_pixel);
+                let rows = pm.program_paths(1, ungrouped);
                 let fast = pm.program(1);
                 let want = pm.logits(&slow, &x, IMAGES).expect("logits");
                 assert_eq!(pm.logits(&pop, &x, IMAGES).expect("logits"), want);
                 assert_eq!(pm.logits(&reads, &x, IMAGES).expect("logits"), want);
+                assert_eq!(pm.logits(&rows, &x, IMAGES).expect("logits"), want);
                 assert_eq!(pm.logits(&fast, &x, IMAGES).expect("logits"), want);
                 let rate = |chip| {
                     let t = best(|| {
@@ -120,12 +130,14 @@ mod bench {
                     });
                     IMAGES as f64 / t
                 };
-                let (r, p, e, f) = (rate(&slow), rate(&pop), rate(&reads), rate(&fast));
+                let (r, p, e) = (rate(&slow), rate(&pop), rate(&reads));
+                let (u, f) = (rate(&rows), rate(&fast));
                 println!(
-                    "{name:<24} {label:<10} {r:>10.0} {p:>10.0} {e:>10.0} {f:>10.0} {:>8.2}x {:>9.2}x {:>10.2}x",
+                    "{name:<24} {label:<10} {r:>10.0} {p:>10.0} {e:>10.0} {f:>10.0} {:>8.2}x {:>9.2}x {:>10.2}x {:>10.2}x",
                     p / r,
                     e / p,
-                    f / e
+                    f / e,
+                    f / u
                 );
             }
         }

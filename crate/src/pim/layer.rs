@@ -18,6 +18,7 @@ use crate::model::frame::{self, max_pool_chw, LayerFrame};
 use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
+use crate::pim::groups::{list_groups, GroupCells, GROUP};
 use crate::pim::planes::{
     add_slices, list_bits, slice_major, Conversion, PlaneLayer, PlaneRead, PlaneScratch,
 };
@@ -27,6 +28,10 @@ use crate::prune::PruneKind;
 
 /// Most cells (all slices and polarities) of one model's mapping.
 pub const MAX_PIM_CELLS: usize = 1 << 26;
+
+/// The most `u16` entries of grouped cells one chip keeps
+/// ([`Chip::grouped_layers`]): 32 MiB; layers past it read row by row.
+pub const MAX_GROUP_CELLS: usize = 1 << 24;
 
 /// One offset pattern of a layer: the drive of every matrix row and the output
 /// channels of every column.
@@ -142,6 +147,9 @@ pub struct Chip {
     inv_step: Vec<Vec<f64>>,
     /// [`ReadPaths::repeated_windows`].
     repeats: bool,
+    /// Per layer read row by row in `u16` lanes: its grouped cells
+    /// ([`Chip::grouped_layers`]).
+    groups: Vec<Option<GroupCells>>,
 }
 
 /// A row block's conversion by multiply-add-shift ([`Conversion::fit_upto`]):
@@ -202,6 +210,10 @@ pub struct ReadPaths {
     /// previous pixel's column results instead of reading the crossbars again
     /// (a read is a function of the chip and the drives).
     pub repeated_windows: bool,
+    /// In the row-by-row read in `u16` lanes under a 1-bit DAC, word lines in
+    /// groups of four whose subsets' sums are computed once per chip
+    /// ([`Chip::grouped_layers`]).
+    pub row_groups: bool,
 }
 
 impl ReadPaths {
@@ -213,6 +225,7 @@ impl ReadPaths {
         narrow_rows: true,
         code_tables: true,
         repeated_windows: true,
+        row_groups: true,
     };
 }
 
@@ -273,6 +286,15 @@ impl Chip {
             .zip(&self.g)
             .filter(|((l, p), g)| l.is_none() && p.is_none() && matches!(g, Cells::Narrow(_)))
             .count()
+    }
+
+    /// How many layers read row by row in `u16` lanes (under a 1-bit DAC)
+    /// also keep grouped cells: per group of four word lines the column sums
+    /// of each of its 16 subsets of rows, so that a cycle adds one subset's
+    /// sums per group it drives instead of one row per driven row (4x the
+    /// layer's cells, up to [`MAX_GROUP_CELLS`] per chip).
+    pub fn grouped_layers(&self) -> usize {
+        self.groups.iter().filter(|g| g.is_some()).count()
     }
 
     /// Whether `other` has the same conductances (then it classifies every
@@ -544,6 +566,8 @@ impl PimModel {
         let mut linear = Vec::new();
         let mut planes = Vec::new();
         let mut tables = Vec::new();
+        let mut groups = Vec::new();
+        let mut group_cells = 0usize;
         let dmax = i64::from((1u32 << k.dac_bits) - 1);
         for l in self.xbar_layers() {
             let width = l.cols * l.slices * 2;
@@ -638,6 +662,22 @@ impl PimModel {
                     convs.push(c);
                 }
             }
+            let grouped = match &cells {
+                Cells::Narrow(g)
+                    if paths.row_groups
+                        && k.dac_bits == 1
+                        && !wide.last().copied().unwrap_or(true)
+                        && u16_codes_fit(max_code(k), l.cycles) =>
+                {
+                    let len = GroupCells::len(l.rows, width, n);
+                    (group_cells + len <= MAX_GROUP_CELLS)
+                        .then(|| GroupCells::new(g, l.rows, width, n))
+                        .flatten()
+                        .inspect(|_| group_cells += len)
+                }
+                _ => None,
+            };
+            groups.push(grouped);
             narrow_conv.push(convs);
             linear.push(lin);
             g.push(cells);
@@ -655,6 +695,7 @@ impl PimModel {
             tables,
             inv_step,
             repeats: paths.repeated_windows,
+            groups,
         }
     }
 
@@ -703,6 +744,7 @@ impl PimModel {
             (None, None, None) => l.run(
                 &self.knobs,
                 &chip.g[li],
+                chip.groups[li].as_ref(),
                 chip.g_max[li],
                 &chip.narrow_conv[li],
                 &chip.inv_step[li],
@@ -854,8 +896,10 @@ struct Scratch {
     repeats: bool,
     /// Row by row: per input cycle its driven rows (`row | digit << 16`).
     driven: Vec<u32>,
-    /// Row by row: how many rows each cycle drives.
+    /// Row by row: how many rows (or groups) each cycle drives.
     lens: Vec<usize>,
+    /// Grouped: how many rows each cycle drives.
+    group_rows: Vec<usize>,
     /// Row by row: per column, its shifted codes.
     codes_out: Vec<i64>,
     /// Row by row in `u16` lanes: per column, its shifted codes.
@@ -889,6 +933,7 @@ impl Scratch {
             repeats: false,
             driven: vec![0; drive_cycles],
             lens: vec![0; cycles],
+            group_rows: vec![0; cycles],
             codes_out: vec![0; sums],
             codes_u32: vec![0; sums],
             acc: vec![0; col],
@@ -1095,6 +1140,7 @@ impl XbarLayer {
         &self,
         knobs: &PimKnobs,
         g: &Cells,
+        grouped: Option<&GroupCells>,
         g_max: i32,
         convs: &[Option<BlockConv>],
         inv_step: &[f64],
@@ -1110,6 +1156,7 @@ impl XbarLayer {
             repeats,
             driven,
             lens,
+            group_rows,
             codes_out,
             codes_u32,
             acc,
@@ -1137,6 +1184,32 @@ impl XbarLayer {
                     top,
                 };
                 let lens = &mut lens[..self.cycles];
+                if let (Some(gc), Cells::Narrow(_)) = (grouped, g) {
+                    // Grouped cells exist only where the u16 read applies.
+                    let rows_per = &mut group_rows[..self.cycles];
+                    if !list_groups(drive, driven, lens, rows_per) {
+                        return;
+                    }
+                    let conv = convs.get(bi).copied().flatten();
+                    let most = u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX);
+                    let src = GroupSrc {
+                        cells: gc.block(bi),
+                        tile_len: drive.len().div_ceil(GROUP) * 16 * U16_TILE,
+                    };
+                    let stride = drive.len().div_ceil(GROUP);
+                    let done = rd.block_u16(
+                        &src,
+                        conv,
+                        usize::from(most),
+                        (lens, rows_per, stride),
+                        driven,
+                        codes_u32,
+                        acc,
+                        col,
+                    );
+                    debug_assert!(done);
+                    return;
+                }
                 if !rd.list(driven, lens) {
                     return;
                 }
@@ -1144,16 +1217,17 @@ impl XbarLayer {
                 match g {
                     Cells::Narrow(g) => {
                         let g = &g[cells];
+                        let n_rows = drive.len();
                         let conv = convs.get(bi).copied().flatten();
                         // Rows of u16 conductances whose sum cannot pass u16::MAX.
                         let most = u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX);
                         if knobs.dac_bits == 1
                             && !wide
                             && rd.block_u16(
-                                g,
+                                &RowSrc { g, width },
                                 conv,
                                 usize::from(most),
-                                lens,
+                                (lens, lens, n_rows),
                                 driven,
                                 codes_u32,
                                 acc,
@@ -1393,48 +1467,50 @@ impl Read<'_> {
         add_slices(codes, self.slices, self.cb, step_levels(self.inv), acc, col);
     }
 
-    /// [`Read::block`] with a 1-bit DAC and `u16` conductances: a cycle of at
-    /// most `most` driven rows (no sum can pass `u16::MAX`) is summed in `u16`
-    /// lanes and converted by the block's multiply-add-shift where it has one
-    /// (equal to `adc_code` on every `u16` sum, [`BlockConv`]), in `u32`
-    /// lanes, else as `adc_code` in `f64` lanes; other cycles sum `most` rows
-    /// at a time in `u16` lanes, add the parts in `u32` (no sum of a layer
-    /// read this way can pass `i32::MAX`: [`Chip`]'s `wide` is false) and
-    /// convert by the block's multiply-add-shift where it holds for every sum
-    /// of the block, else as `adc_code`.
-    /// `false` (nothing done) when the shifted codes of the read's cycles may
-    /// not fit a `u32`.
+    /// [`Read::block`] with a 1-bit DAC and `u16` conductances read from
+    /// `src` (rows, or subsets of groups of rows: [`TileSrc`]), with per cycle
+    /// `lens.0` entries listed (`driven`, `lens.2` apart) driving `lens.1`
+    /// rows: a cycle of at most `most` driven rows (no sum can pass
+    /// `u16::MAX`) is summed in `u16` lanes and converted by the block's
+    /// multiply-add-shift where it has one (equal to `adc_code` on every
+    /// `u16` sum, [`BlockConv`]), in `u32` lanes, else as `adc_code` in `f64`
+    /// lanes; other cycles sum `most` rows at a time in `u16` lanes, add the
+    /// parts in `u32` (no sum of a layer read this way can pass `i32::MAX`:
+    /// [`Chip`]'s `wide` is false) and convert by the block's
+    /// multiply-add-shift where it holds for every sum of the block, else as
+    /// `adc_code`. `false` (nothing done) when the shifted codes of the
+    /// read's cycles may not fit a `u32` ([`u16_codes_fit`]).
     #[allow(clippy::too_many_arguments)]
     #[inline(never)]
-    fn block_u16(
+    fn block_u16<S: TileSrc>(
         &self,
-        g: &[u16],
+        src: &S,
         conv: Option<BlockConv>,
         most: usize,
-        lens: &[usize],
+        (lens, rows, stride): (&[usize], &[usize], usize),
         driven: &[u32],
         codes: &mut [u32],
         acc: &mut [i64],
         col: &mut [f64],
     ) -> bool {
-        let (width, n) = (self.width, self.drive.len());
-        if lens.len() >= 32 || (self.top << lens.len()) > i64::from(u32::MAX) {
+        let width = self.width;
+        if !u16_codes_fit(self.top, lens.len()) {
             return false;
         }
+        // Entries per u16 pass of a cycle of more than `most` rows.
+        let per_pass = (most / S::ROWS).max(1);
         for (tile, out) in codes[..width.div_ceil(U16_TILE) * U16_TILE]
             .chunks_exact_mut(U16_TILE)
             .enumerate()
         {
-            let c0 = tile * U16_TILE;
-            let w = U16_TILE.min(width - c0);
             let mut acc = [0u32; U16_TILE];
-            for (t, &len) in lens.iter().enumerate() {
+            for (t, (&len, &n_rows)) in lens.iter().zip(rows).enumerate() {
                 if len == 0 {
                     continue;
                 }
-                let rows = &driven[t * n..][..len];
-                if len <= most {
-                    let sum: [u16; U16_TILE] = tile_sum(g, rows, width, c0, w);
+                let entries = &driven[t * stride..][..len];
+                if n_rows <= most {
+                    let sum: [u16; U16_TILE] = src.sum(entries, tile);
                     if let Some(BlockConv { conv, .. }) = conv {
                         for (a, s) in acc.iter_mut().zip(sum) {
                             *a += conv.code(u32::from(s)) << t;
@@ -1445,10 +1521,10 @@ impl Read<'_> {
                         }
                     }
                 } else {
-                    // In u16 lanes `most` rows at a time, then in u32.
+                    // In u16 lanes `per_pass` entries at a time, then in u32.
                     let mut sum = [0u32; U16_TILE];
-                    for rows in rows.chunks(most.max(1)) {
-                        let part: [u16; U16_TILE] = tile_sum(g, rows, width, c0, w);
+                    for entries in entries.chunks(per_pass) {
+                        let part: [u16; U16_TILE] = src.sum(entries, tile);
                         for (s, p) in sum.iter_mut().zip(part) {
                             *s += u32::from(p);
                         }
@@ -1475,35 +1551,83 @@ impl Read<'_> {
     }
 }
 
-/// The sums of `w` columns from `c0` of the listed rows (`row | 1 << 16`) of
-/// `g` (`width` columns), in lanes of `A`, which must hold every sum.
-#[inline(always)]
-fn tile_sum<A: Acc + From<u16>>(
-    g: &[u16],
-    rows: &[u32],
+/// Whether the shifted codes of `cycles` cycles of an ADC whose top code is
+/// `top` fit a `u32` ([`Read::block_u16`]).
+fn u16_codes_fit(top: i64, cycles: usize) -> bool {
+    cycles < 32 && (top << cycles) <= i64::from(u32::MAX)
+}
+
+/// Where [`Read::block_u16`] reads a tile's sums from.
+trait TileSrc {
+    /// The most rows one entry adds.
+    const ROWS: usize;
+    /// The sums of tile `tile`'s [`U16_TILE`] columns over the listed
+    /// entries, in lanes of `A`, which must hold every sum.
+    fn sum<A: Acc + From<u16>>(&self, entries: &[u32], tile: usize) -> [A; U16_TILE];
+}
+
+/// Rows of conductances (`width` columns): entries `row | 1 << 16`.
+struct RowSrc<'a> {
+    g: &'a [u16],
     width: usize,
-    c0: usize,
-    w: usize,
-) -> [A; U16_TILE] {
-    let mut sum = [A::default(); U16_TILE];
-    if w == U16_TILE {
-        // Whole tiles: the sums stay in registers.
-        for &rd in rows {
-            let at = (rd & 0xffff) as usize * width + c0;
-            let src = &g[at..at + U16_TILE];
+}
+
+impl TileSrc for RowSrc<'_> {
+    const ROWS: usize = 1;
+
+    #[inline(always)]
+    fn sum<A: Acc + From<u16>>(&self, rows: &[u32], tile: usize) -> [A; U16_TILE] {
+        let (g, width) = (self.g, self.width);
+        let c0 = tile * U16_TILE;
+        let w = U16_TILE.min(width - c0);
+        let mut sum = [A::default(); U16_TILE];
+        if w == U16_TILE {
+            // Whole tiles: the sums stay in registers.
+            for &rd in rows {
+                let at = (rd & 0xffff) as usize * width + c0;
+                let src = &g[at..at + U16_TILE];
+                for i in 0..U16_TILE {
+                    sum[i] += A::from(src[i]);
+                }
+            }
+        } else {
+            for &rd in rows {
+                let at = (rd & 0xffff) as usize * width + c0;
+                for (s, &v) in sum.iter_mut().zip(&g[at..][..w]) {
+                    *s += A::from(v);
+                }
+            }
+        }
+        sum
+    }
+}
+
+/// One row block's grouped cells ([`GroupCells`]), `tile_len` entries per
+/// tile: entries `group * 16 + subset` ([`list_groups`]).
+struct GroupSrc<'a> {
+    cells: &'a [u16],
+    tile_len: usize,
+}
+
+impl TileSrc for GroupSrc<'_> {
+    const ROWS: usize = GROUP;
+
+    // Not inlined: in wasm, V8 keeps the sums in registers in a small
+    // function; inlined into `block_u16` the grouped read was no faster than
+    // the row read (measured), not inlined 12-17 % faster than it.
+    #[inline(never)]
+    fn sum<A: Acc + From<u16>>(&self, entries: &[u32], tile: usize) -> [A; U16_TILE] {
+        let cells = &self.cells[tile * self.tile_len..][..self.tile_len];
+        let mut sum = [A::default(); U16_TILE];
+        for &e in entries {
+            let at = e as usize * U16_TILE;
+            let src = &cells[at..at + U16_TILE];
             for i in 0..U16_TILE {
                 sum[i] += A::from(src[i]);
             }
         }
-    } else {
-        for &rd in rows {
-            let at = (rd & 0xffff) as usize * width + c0;
-            for (s, &v) in sum.iter_mut().zip(&g[at..][..w]) {
-                *s += A::from(v);
-            }
-        }
+        sum
     }
-    sum
 }
 
 /// Columns of one tile of the row-by-row read: 32 sums (two 512-bit or eight
@@ -1512,7 +1636,7 @@ const G_TILE: usize = 32;
 
 /// Columns of one tile of the row-by-row read in `u16` lanes
 /// ([`Read::block_u16`]): 64 sums (eight 128-bit registers).
-const U16_TILE: usize = 64;
+pub(crate) const U16_TILE: usize = 64;
 
 #[cfg(test)]
 mod tests {

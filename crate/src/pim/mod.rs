@@ -21,11 +21,13 @@
 //! - [`cell`]: the seeded cell model (levels, on/off ratio, variation, faults);
 //! - [`layer`]: the mapping of a model and the fast path ([`PimModel`]);
 //! - `planes`: the bit-plane read of layers whose cells are whole levels;
+//! - `groups`: the grouped row-by-row read (sums of subsets of word lines);
 //! - [`reference`](mod@reference): the slow per-cell, per-bit oracle of the fast path;
 //! - [`eval`]: accuracy over seeds and sweeps.
 
 pub mod cell;
 pub mod eval;
+pub(crate) mod groups;
 pub mod knobs;
 pub mod layer;
 pub(crate) mod planes;
