@@ -242,7 +242,7 @@ impl Setup {
         }
         let pm = PimModel::new(model, knobs)?;
         let (images, labels) = images_f32(data, n);
-        let chips: Vec<Chip> = (1..=seeds as u64).map(|s| pm.program(s)).collect();
+        let chips = pm.program_seeds(&(1..=seeds as u64).collect::<Vec<_>>());
         let same = same_as_first(&chips);
         Ok(Setup {
             pm,
@@ -503,7 +503,7 @@ impl Progressive {
             ));
         }
         let seed_list: Vec<u64> = (1..=seeds as u64).collect();
-        let chips: Vec<Chip> = seed_list.iter().map(|&s| pm.program(s)).collect();
+        let chips = pm.program_seeds(&seed_list);
         Ok(Progressive {
             pm,
             same: same_as_first(&chips),
@@ -837,6 +837,38 @@ mod tests {
         let mut p = Progressive::new(&model, &fixed, px, labels, 3).unwrap();
         p.step(10).unwrap();
         assert_eq!(p.step(100).unwrap(), three);
+    }
+
+    #[test]
+    fn grouped_cells_stay_within_their_budget_over_all_seeds() {
+        use crate::pim::groups::GroupCells;
+        use crate::pim::layer::MAX_GROUP_CELLS;
+        let (model, _) = shipped_with_images("mnist-cnn-dense-8b", 1);
+        let knobs = PimKnobs {
+            variation_sigma: 0.1,
+            ..PimKnobs::default()
+        };
+        let pm = PimModel::new(&model, &knobs).unwrap();
+        let per_chip: usize = pm
+            .layers()
+            .iter()
+            .map(|l| GroupCells::len(l.rows, l.cols * l.slices * 2, knobs.crossbar_rows))
+            .sum();
+        let most = MAX_GROUP_CELLS / per_chip;
+        assert!((1..64).contains(&most), "{most}");
+        let seeds: Vec<u64> = (1..=most as u64 + 1).collect();
+        // As many chips as fit keep grouped cells (the dense model's last
+        // three layers: the first reads by code tables)...
+        let chips = pm.program_seeds(&seeds[..most]);
+        assert!(chips.iter().all(|c| c.grouped_layers() == 3));
+        // ... one more and none does, with the same logits.
+        let more = pm.program_seeds(&seeds);
+        assert!(more.iter().all(|c| c.grouped_layers() == 0));
+        let (x, _) = images_f32(&shipped_with_images("mnist-cnn-dense-8b", 3).1, 3);
+        assert_eq!(
+            pm.logits(&chips[0], &x, 3).unwrap(),
+            pm.logits(&more[0], &x, 3).unwrap()
+        );
     }
 
     #[test]

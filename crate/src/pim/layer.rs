@@ -29,8 +29,9 @@ use crate::prune::PruneKind;
 /// Most cells (all slices and polarities) of one model's mapping.
 pub const MAX_PIM_CELLS: usize = 1 << 26;
 
-/// The most `u16` entries of grouped cells one chip keeps
-/// ([`Chip::grouped_layers`]): 32 MiB; layers past it read row by row.
+/// The most `u16` entries of grouped cells one chip keeps, and all the chips
+/// of one [`PimModel::program_seeds`] together ([`Chip::grouped_layers`]):
+/// 32 MiB; layers past it read row by row.
 pub const MAX_GROUP_CELLS: usize = 1 << 24;
 
 /// One offset pattern of a layer: the drive of every matrix row and the output
@@ -537,6 +538,26 @@ impl PimModel {
     /// ([`cell_conductance`]) and every row block's ADC step.
     pub fn program(&self, seed: u64) -> Chip {
         self.program_with(seed, true)
+    }
+
+    /// The chips of `seeds` ([`PimModel::program`]), with grouped cells
+    /// ([`Chip::grouped_layers`]) only where all of them together stay within
+    /// [`MAX_GROUP_CELLS`] (counted before any is allocated): many seeds of a
+    /// large model read row by row instead.
+    pub fn program_seeds(&self, seeds: &[u64]) -> Vec<Chip> {
+        let n = self.knobs.crossbar_rows;
+        let per_chip: usize = self
+            .xbar_layers()
+            .map(|l| GroupCells::len(l.rows, l.cols * l.slices * 2, n))
+            .sum();
+        let paths = ReadPaths {
+            row_groups: per_chip.saturating_mul(seeds.len()) <= MAX_GROUP_CELLS,
+            ..ReadPaths::ALL
+        };
+        seeds
+            .iter()
+            .map(|&s| self.program_paths(s, paths))
+            .collect()
     }
 
     /// [`PimModel::program`]; with `exact_shortcut` false every layer reads
