@@ -843,7 +843,7 @@ mod tests {
     fn grouped_cells_stay_within_their_budget_over_all_seeds() {
         use crate::pim::groups::GroupCells;
         use crate::pim::layer::MAX_GROUP_CELLS;
-        let (model, _) = shipped_with_images("mnist-cnn-dense-8b", 1);
+        let (model, data) = shipped_with_images("mnist-cnn-dense-8b", 3);
         let knobs = PimKnobs {
             variation_sigma: 0.1,
             ..PimKnobs::default()
@@ -864,7 +864,7 @@ mod tests {
         // ... one more and none does, with the same logits.
         let more = pm.program_seeds(&seeds);
         assert!(more.iter().all(|c| c.grouped_layers() == 0));
-        let (x, _) = images_f32(&shipped_with_images("mnist-cnn-dense-8b", 3).1, 3);
+        let (x, _) = images_f32(&data, 3);
         assert_eq!(
             pm.logits(&chips[0], &x, 3).unwrap(),
             pm.logits(&more[0], &x, 3).unwrap()

@@ -19,7 +19,7 @@ use super::layer::U16_TILE;
 pub(crate) const GROUP: usize = 4;
 
 /// Subsets of one group.
-const SUBSETS: usize = 1 << GROUP;
+pub(crate) const SUBSETS: usize = 1 << GROUP;
 
 /// The grouped cells of one layer's row blocks.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use crate::model::frame::{self, max_pool_chw, LayerFrame};
 use crate::model::runtime::check_image_len;
 use crate::model::{LayerSpec, Model, WeightLayerSpec, WeightValues};
 use crate::pim::cell::{adc_code, adc_inv_step, cell_conductance, max_code, step_levels, CellAddr};
-use crate::pim::groups::{list_groups, GroupCells, GROUP};
+use crate::pim::groups::{list_groups, GroupCells, GROUP, SUBSETS};
 use crate::pim::planes::{
     add_slices, list_bits, slice_major, Conversion, PlaneLayer, PlaneRead, PlaneScratch,
 };
@@ -616,7 +616,8 @@ impl PimModel {
             }
             let g_max = gl.iter().copied().max().unwrap_or(0);
             let bound = i64::from(g_max) * (l.rows.min(k.crossbar_rows) as i64) * dmax;
-            wide.push(bound > i64::from(i32::MAX));
+            let is_wide = bound > i64::from(i32::MAX);
+            wide.push(is_wide);
             let n = k.crossbar_rows;
             let inv: Vec<f64> = (0..l.rows.div_ceil(n).max(1))
                 .map(|b| adc_inv_step(k, (l.rows - b * n).min(n)))
@@ -687,7 +688,7 @@ impl PimModel {
                 Cells::Narrow(g)
                     if paths.row_groups
                         && k.dac_bits == 1
-                        && !wide.last().copied().unwrap_or(true)
+                        && !is_wide
                         && u16_codes_fit(max_code(k), l.cycles) =>
                 {
                     let len = GroupCells::len(l.rows, width, n);
@@ -1205,24 +1206,26 @@ impl XbarLayer {
                     top,
                 };
                 let lens = &mut lens[..self.cycles];
+                // The u16 read's conversion, and how many rows of u16
+                // conductances sum without passing u16::MAX.
+                let conv = convs.get(bi).copied().flatten();
+                let most = usize::from(u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX));
                 if let (Some(gc), Cells::Narrow(_)) = (grouped, g) {
                     // Grouped cells exist only where the u16 read applies.
                     let rows_per = &mut group_rows[..self.cycles];
                     if !list_groups(drive, driven, lens, rows_per) {
                         return;
                     }
-                    let conv = convs.get(bi).copied().flatten();
-                    let most = u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX);
+                    let groups = drive.len().div_ceil(GROUP);
                     let src = GroupSrc {
                         cells: gc.block(bi),
-                        tile_len: drive.len().div_ceil(GROUP) * 16 * U16_TILE,
+                        tile_len: groups * SUBSETS * U16_TILE,
                     };
-                    let stride = drive.len().div_ceil(GROUP);
                     let done = rd.block_u16(
                         &src,
                         conv,
-                        usize::from(most),
-                        (lens, rows_per, stride),
+                        most,
+                        (lens, rows_per, groups),
                         driven,
                         codes_u32,
                         acc,
@@ -1238,17 +1241,13 @@ impl XbarLayer {
                 match g {
                     Cells::Narrow(g) => {
                         let g = &g[cells];
-                        let n_rows = drive.len();
-                        let conv = convs.get(bi).copied().flatten();
-                        // Rows of u16 conductances whose sum cannot pass u16::MAX.
-                        let most = u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX);
                         if knobs.dac_bits == 1
                             && !wide
                             && rd.block_u16(
                                 &RowSrc { g, width },
                                 conv,
-                                usize::from(most),
-                                (lens, lens, n_rows),
+                                most,
+                                (lens, lens, drive.len()),
                                 driven,
                                 codes_u32,
                                 acc,
