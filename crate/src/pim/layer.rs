@@ -763,16 +763,26 @@ impl PimModel {
             (Some(weff), _, _) => l.run_linear(weff, s),
             (None, Some(t), _) => l.run_tables(&self.knobs, t, s),
             (None, None, Some(p)) => l.run_planes(&self.knobs, p, s),
-            (None, None, None) => l.run(
-                &self.knobs,
-                &chip.g[li],
-                chip.groups[li].as_ref(),
-                chip.g_max[li],
-                &chip.narrow_conv[li],
-                &chip.inv_step[li],
-                chip.wide[li],
-                s,
-            ),
+            (None, None, None) => match (&chip.groups[li], &chip.g[li]) {
+                // Grouped cells exist only where the u16 read applies.
+                (Some(gc), Cells::Narrow(_)) => l.run_grouped(
+                    &self.knobs,
+                    gc,
+                    chip.g_max[li],
+                    &chip.narrow_conv[li],
+                    &chip.inv_step[li],
+                    s,
+                ),
+                _ => l.run(
+                    &self.knobs,
+                    &chip.g[li],
+                    chip.g_max[li],
+                    &chip.narrow_conv[li],
+                    &chip.inv_step[li],
+                    chip.wide[li],
+                    s,
+                ),
+            },
         }
     }
 
@@ -920,8 +930,8 @@ struct Scratch {
     driven: Vec<u32>,
     /// Row by row: how many rows (or groups) each cycle drives.
     lens: Vec<usize>,
-    /// Grouped: how many rows each cycle drives.
-    group_rows: Vec<usize>,
+    /// The grouped read's pixels ([`XbarLayer::run_grouped`]).
+    grouped: GroupScratch,
     /// Row by row: per column, its shifted codes.
     codes_out: Vec<i64>,
     /// Row by row in `u16` lanes: per column, its shifted codes.
@@ -955,7 +965,7 @@ impl Scratch {
             repeats: false,
             driven: vec![0; drive_cycles],
             lens: vec![0; cycles],
-            group_rows: vec![0; cycles],
+            grouped: GroupScratch::default(),
             codes_out: vec![0; sums],
             codes_u32: vec![0; sums],
             acc: vec![0; col],
@@ -964,6 +974,31 @@ impl Scratch {
         }
     }
 }
+
+/// Buffers of the grouped read's pixels ([`XbarLayer::run_grouped`]), per
+/// pixel of a run of pixels: per row block its listed groups (`lists`), per
+/// block and cycle their count and driven rows (`lens`, `rows`), per block
+/// whether any cycle drives a row (`any`), the pixel it repeats or itself
+/// (`src`), one block's shifted codes (`codes`) and the column results
+/// (`cols`).
+#[derive(Debug, Default)]
+struct GroupScratch {
+    lists: Vec<u32>,
+    lens: Vec<usize>,
+    rows: Vec<usize>,
+    any: Vec<bool>,
+    src: Vec<usize>,
+    codes: Vec<u32>,
+    cols: Vec<f64>,
+}
+
+/// The grouped read's runs of pixels: at most this many pixels, and at most
+/// [`RUN_VALUES`] listed groups and shifted codes each, so a run's lists and
+/// codes and one tile's grouped cells stay in a core's cache.
+const RUN_PIXELS: usize = 64;
+
+/// See [`RUN_PIXELS`].
+const RUN_VALUES: usize = 1 << 15;
 
 impl XbarLayer {
     /// The effective weights when every conversion of this layer is exact
@@ -1162,7 +1197,6 @@ impl XbarLayer {
         &self,
         knobs: &PimKnobs,
         g: &Cells,
-        grouped: Option<&GroupCells>,
         g_max: i32,
         convs: &[Option<BlockConv>],
         inv_step: &[f64],
@@ -1178,7 +1212,6 @@ impl XbarLayer {
             repeats,
             driven,
             lens,
-            group_rows,
             codes_out,
             codes_u32,
             acc,
@@ -1210,30 +1243,6 @@ impl XbarLayer {
                 // conductances sum without passing u16::MAX.
                 let conv = convs.get(bi).copied().flatten();
                 let most = usize::from(u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX));
-                if let (Some(gc), Cells::Narrow(_)) = (grouped, g) {
-                    // Grouped cells exist only where the u16 read applies.
-                    let rows_per = &mut group_rows[..self.cycles];
-                    if !list_groups(drive, driven, lens, rows_per) {
-                        return;
-                    }
-                    let groups = drive.len().div_ceil(GROUP);
-                    let src = GroupSrc {
-                        cells: gc.block(bi),
-                        tile_len: groups * SUBSETS * U16_TILE,
-                    };
-                    let done = rd.block_u16(
-                        &src,
-                        conv,
-                        most,
-                        (lens, rows_per, groups),
-                        driven,
-                        codes_u32,
-                        acc,
-                        col,
-                    );
-                    debug_assert!(done);
-                    return;
-                }
                 if !rd.list(driven, lens) {
                     return;
                 }
@@ -1277,6 +1286,144 @@ impl XbarLayer {
                 }
             },
         );
+    }
+
+    /// [`XbarLayer::run`] for a layer with grouped cells
+    /// ([`Chip::grouped_layers`]): the same reads ([`Read::block_u16`] with
+    /// [`GroupSrc`]), ordered for the cache. Per run of pixels ([`RUN_PIXELS`])
+    /// it lists every pixel's driven groups first, then reads tile by tile,
+    /// every pixel of the run in turn, so one tile's grouped cells (16 subsets
+    /// x 64 columns x 2 bytes per group: 72 KiB for 144 rows) are loaded once
+    /// per run instead of once per pixel. Pixels whose drives repeat the
+    /// previous pixel's take its result ([`ReadPaths::repeated_windows`]).
+    #[allow(clippy::too_many_arguments)]
+    fn run_grouped(
+        &self,
+        knobs: &PimKnobs,
+        gc: &GroupCells,
+        g_max: i32,
+        convs: &[Option<BlockConv>],
+        inv_step: &[f64],
+        s: &mut Scratch,
+    ) {
+        let Scratch {
+            a,
+            b,
+            codes,
+            drive,
+            prev_drive,
+            repeats,
+            acc,
+            grouped: gs,
+            ..
+        } = s;
+        let n_in = self.f.c_in * self.f.h * self.f.w;
+        self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
+        let p_len = self.f.h_out * self.f.w_out;
+        let width = self.cols * self.slices * 2;
+        let padded = width.div_ceil(U16_TILE) * U16_TILE;
+        let cycles = self.cycles;
+        let block_rows = knobs.crossbar_rows;
+        // Per block: its rows, groups and where its lists start in a pixel's.
+        let mut blocks = Vec::new();
+        let mut per_pixel = 0;
+        for r0 in (0..self.rows).step_by(block_rows) {
+            let r1 = (r0 + block_rows).min(self.rows);
+            let groups = (r1 - r0).div_ceil(GROUP);
+            blocks.push((r0..r1, groups, per_pixel));
+            per_pixel += cycles * groups;
+        }
+        let nb = blocks.len();
+        let run = RUN_PIXELS
+            .min(RUN_VALUES / per_pixel.max(1))
+            .min(RUN_VALUES / padded)
+            .clamp(1, p_len.max(1));
+        gs.lists.resize(run * per_pixel, 0);
+        gs.lens.resize(run * nb * cycles, 0);
+        gs.rows.resize(run * nb * cycles, 0);
+        gs.any.resize(run * nb, false);
+        gs.src.resize(run, 0);
+        gs.codes.resize(run * padded, 0);
+        gs.cols.resize(run * self.cols, 0.0);
+        let top = max_code(knobs);
+        // How many rows of u16 conductances sum without passing u16::MAX.
+        let most = usize::from(u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX));
+        let (mut drive, mut prev) = (&mut drive[..self.rows], &mut prev_drive[..self.rows]);
+        for u in &self.units {
+            let mut have_prev = false;
+            for p0 in (0..p_len).step_by(run) {
+                let n = run.min(p_len - p0);
+                // Every pixel's drives and lists; a repeat of the previous
+                // pixel (within the run) points at the pixel it repeats.
+                for i in 0..n {
+                    let (oy, ox) = ((p0 + i) / self.f.w_out, (p0 + i) % self.f.w_out);
+                    self.drive(u, codes, oy, ox, drive);
+                    if *repeats && have_prev && i > 0 && drive == prev {
+                        gs.src[i] = gs.src[i - 1];
+                        continue;
+                    }
+                    gs.src[i] = i;
+                    for (bi, (rows, groups, at)) in blocks.iter().enumerate() {
+                        let k = (i * nb + bi) * cycles;
+                        gs.any[i * nb + bi] = list_groups(
+                            &drive[rows.clone()],
+                            &mut gs.lists[i * per_pixel + at..][..cycles * groups],
+                            &mut gs.lens[k..k + cycles],
+                            &mut gs.rows[k..k + cycles],
+                        );
+                    }
+                    std::mem::swap(&mut drive, &mut prev);
+                    have_prev = true;
+                }
+                gs.cols[..n * self.cols].fill(0.0);
+                for (bi, (_, groups, at)) in blocks.iter().enumerate() {
+                    let src = GroupSrc {
+                        cells: gc.block(bi),
+                        tile_len: groups * SUBSETS * U16_TILE,
+                    };
+                    let rd = Read {
+                        drive: &[],
+                        width,
+                        dac: 1,
+                        slices: self.slices,
+                        cb: knobs.cell_bits,
+                        inv: inv_step[bi],
+                        top,
+                    };
+                    let conv = convs.get(bi).copied().flatten();
+                    let read = |i: usize| gs.src[i] == i && gs.any[i * nb + bi];
+                    for tile in 0..padded / U16_TILE {
+                        for i in (0..n).filter(|&i| read(i)) {
+                            let k = (i * nb + bi) * cycles;
+                            rd.tile_u16_into(
+                                &src,
+                                conv,
+                                most,
+                                (&gs.lens[k..k + cycles], &gs.rows[k..k + cycles], *groups),
+                                &gs.lists[i * per_pixel + at..][..cycles * groups],
+                                tile,
+                                &mut gs.codes[i * padded + tile * U16_TILE..][..U16_TILE],
+                            );
+                        }
+                    }
+                    for i in (0..n).filter(|&i| read(i)) {
+                        add_slices(
+                            &gs.codes[i * padded..][..padded],
+                            self.slices,
+                            knobs.cell_bits,
+                            step_levels(inv_step[bi]),
+                            acc,
+                            &mut gs.cols[i * self.cols..][..self.cols],
+                        );
+                    }
+                }
+                for i in 0..n {
+                    let (oy, ox) = ((p0 + i) / self.f.w_out, (p0 + i) % self.f.w_out);
+                    let col = &gs.cols[gs.src[i] * self.cols..][..self.cols];
+                    self.write(u, col, oy, ox, p_len, b);
+                }
+            }
+        }
     }
 
     /// [`XbarLayer::run`] for a layer read by code tables
@@ -1517,57 +1664,97 @@ impl Read<'_> {
         if !u16_codes_fit(self.top, lens.len()) {
             return false;
         }
-        // Entries per u16 pass of a cycle of more than `most` rows.
-        let per_pass = (most / S::ROWS).max(1);
         for (tile, out) in codes[..width.div_ceil(U16_TILE) * U16_TILE]
             .chunks_exact_mut(U16_TILE)
             .enumerate()
         {
-            let mut acc = [0u32; U16_TILE];
-            for (t, (&len, &n_rows)) in lens.iter().zip(rows).enumerate() {
-                if len == 0 {
-                    continue;
-                }
-                let entries = &driven[t * stride..][..len];
-                if n_rows <= most {
-                    let sum: [u16; U16_TILE] = src.sum(entries, tile);
-                    if let Some(BlockConv { conv, .. }) = conv {
-                        for (a, s) in acc.iter_mut().zip(sum) {
-                            *a += conv.code(u32::from(s)) << t;
-                        }
-                    } else {
-                        for (a, s) in acc.iter_mut().zip(sum) {
-                            *a += (i32::from(s).code(self.inv, self.top) as u32) << t;
-                        }
+            out.copy_from_slice(&self.tile_u16(
+                src,
+                conv,
+                most,
+                (lens, rows, stride),
+                driven,
+                tile,
+            ));
+        }
+        add_slices(codes, self.slices, self.cb, step_levels(self.inv), acc, col);
+        true
+    }
+
+    /// [`Read::tile_u16`] into `out`. Not inlined (inlined into
+    /// [`XbarLayer::run_grouped`], its conversions were compiled partly
+    /// scalar, through the stack: measured slower).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn tile_u16_into(
+        &self,
+        src: &GroupSrc,
+        conv: Option<BlockConv>,
+        most: usize,
+        lens: (&[usize], &[usize], usize),
+        driven: &[u32],
+        tile: usize,
+        out: &mut [u32],
+    ) {
+        out.copy_from_slice(&self.tile_u16(src, conv, most, lens, driven, tile));
+    }
+
+    /// One tile of [`Read::block_u16`]: the shifted codes of its
+    /// [`U16_TILE`] columns summed over the cycles.
+    #[inline(always)]
+    fn tile_u16<S: TileSrc>(
+        &self,
+        src: &S,
+        conv: Option<BlockConv>,
+        most: usize,
+        (lens, rows, stride): (&[usize], &[usize], usize),
+        driven: &[u32],
+        tile: usize,
+    ) -> [u32; U16_TILE] {
+        // Entries per u16 pass of a cycle of more than `most` rows.
+        let per_pass = (most / S::ROWS).max(1);
+        let mut acc = [0u32; U16_TILE];
+        for (t, (&len, &n_rows)) in lens.iter().zip(rows).enumerate() {
+            if len == 0 {
+                continue;
+            }
+            let entries = &driven[t * stride..][..len];
+            if n_rows <= most {
+                let sum: [u16; U16_TILE] = src.sum(entries, tile);
+                if let Some(BlockConv { conv, .. }) = conv {
+                    for (a, s) in acc.iter_mut().zip(sum) {
+                        *a += conv.code(u32::from(s)) << t;
                     }
                 } else {
-                    // In u16 lanes `per_pass` entries at a time, then in u32.
-                    let mut sum = [0u32; U16_TILE];
-                    for entries in entries.chunks(per_pass) {
-                        let part: [u16; U16_TILE] = src.sum(entries, tile);
-                        for (s, p) in sum.iter_mut().zip(part) {
-                            *s += u32::from(p);
+                    for (a, s) in acc.iter_mut().zip(sum) {
+                        *a += (i32::from(s).code(self.inv, self.top) as u32) << t;
+                    }
+                }
+            } else {
+                // In u16 lanes `per_pass` entries at a time, then in u32.
+                let mut sum = [0u32; U16_TILE];
+                for entries in entries.chunks(per_pass) {
+                    let part: [u16; U16_TILE] = src.sum(entries, tile);
+                    for (s, p) in sum.iter_mut().zip(part) {
+                        *s += u32::from(p);
+                    }
+                }
+                match conv {
+                    Some(BlockConv { conv, whole: true }) => {
+                        for (a, s) in acc.iter_mut().zip(sum) {
+                            *a += conv.code(s) << t;
                         }
                     }
-                    match conv {
-                        Some(BlockConv { conv, whole: true }) => {
-                            for (a, s) in acc.iter_mut().zip(sum) {
-                                *a += conv.code(s) << t;
-                            }
-                        }
-                        _ => {
-                            for (a, s) in acc.iter_mut().zip(sum) {
-                                // Below i32::MAX (see above).
-                                *a += ((s as i32).code(self.inv, self.top) as u32) << t;
-                            }
+                    _ => {
+                        for (a, s) in acc.iter_mut().zip(sum) {
+                            // Below i32::MAX (see above).
+                            *a += ((s as i32).code(self.inv, self.top) as u32) << t;
                         }
                     }
                 }
             }
-            out.copy_from_slice(&acc);
         }
-        add_slices(codes, self.slices, self.cb, step_levels(self.inv), acc, col);
-        true
+        acc
     }
 }
 
