@@ -11,7 +11,9 @@
 //! Layout of one row block: per tile of [`U16_TILE`] columns (the last one
 //! padded with zero columns), per group `q`, per subset `m` (bit `j`: row
 //! `GROUP * q + j`), [`U16_TILE`] `u16` sums: entry `q * 16 + m` of tile `t`
-//! is at `((t * groups + q) * 16 + m) * U16_TILE`.
+//! is at `((t * groups + q) * 16 + m) * U16_TILE`. A tile's entries are
+//! contiguous, so the read (`XbarLayer::run_grouped`) goes tile by tile over a
+//! run of pixels and loads each tile's entries once per run.
 
 use super::layer::U16_TILE;
 
