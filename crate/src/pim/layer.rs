@@ -1239,10 +1239,6 @@ impl XbarLayer {
                     top,
                 };
                 let lens = &mut lens[..self.cycles];
-                // The u16 read's conversion, and how many rows of u16
-                // conductances sum without passing u16::MAX.
-                let conv = convs.get(bi).copied().flatten();
-                let most = usize::from(u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX));
                 if !rd.list(driven, lens) {
                     return;
                 }
@@ -1250,12 +1246,13 @@ impl XbarLayer {
                 match g {
                     Cells::Narrow(g) => {
                         let g = &g[cells];
+                        let conv = convs.get(bi).copied().flatten();
                         if knobs.dac_bits == 1
                             && !wide
                             && rd.block_u16(
                                 &RowSrc { g, width },
                                 conv,
-                                most,
+                                u16_rows(g_max),
                                 (lens, lens, drive.len()),
                                 driven,
                                 codes_u32,
@@ -1346,8 +1343,7 @@ impl XbarLayer {
         gs.codes.resize(run * padded, 0);
         gs.cols.resize(run * self.cols, 0.0);
         let top = max_code(knobs);
-        // How many rows of u16 conductances sum without passing u16::MAX.
-        let most = usize::from(u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX));
+        let most = u16_rows(g_max);
         let (mut drive, mut prev) = (&mut drive[..self.rows], &mut prev_drive[..self.rows]);
         for u in &self.units {
             let mut have_prev = false;
@@ -1756,6 +1752,12 @@ impl Read<'_> {
         }
         acc
     }
+}
+
+/// How many rows of `u16` conductances (at most `g_max` each) sum without
+/// passing `u16::MAX` ([`Read::block_u16`]'s `most`).
+fn u16_rows(g_max: i32) -> usize {
+    usize::from(u16::MAX / u16::try_from(g_max.max(1)).unwrap_or(u16::MAX))
 }
 
 /// Whether the shifted codes of `cycles` cycles of an ADC whose top code is
