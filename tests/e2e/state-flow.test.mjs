@@ -130,9 +130,11 @@ test('defect 2: after adding a searched design, other networks still compute (th
 const A = 'mnist-cnn-dense-8b';
 const B = 'mnist-cnn-epim2.25-3b';
 
-/** The chosen model's shown prediction and probabilities, once they belong to `model`. */
+/** The chosen model's shown prediction and probabilities, once they belong to `model` and
+ * to the whole input (not a partial stroke classified while the pen was down). */
 async function shownPrediction(page, model) {
   await page.waitForFunction((m) => document.querySelector('#try-pred').dataset.model === m
+    && document.querySelector('#try-pred').dataset.live === 'false'
     && /^Prediction: \d/.test(document.querySelector('#try-pred').textContent), model, { timeout: 30000 });
   return {
     pred: await page.textContent('#try-pred'),

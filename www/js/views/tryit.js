@@ -425,7 +425,7 @@ function takeDrawing({ live = false } = {}) {
 /** A new input: every model's result for the old one is dropped, then all classify it. */
 function setInput(next, { live = false } = {}) {
   version += 1;
-  input = next ? { ...next, version } : null;
+  input = next ? { ...next, version, live } : null;
   results = new Map();
   showInput(input?.img ?? null);
   $('#try-source').textContent = !input ? '' : input.index >= 0
@@ -487,6 +487,9 @@ function showChosen() {
   $('#try-time').textContent = r ? `(${formatMs(r.ms)} in wasm)` : '';
   const pred = $('#try-pred');
   pred.dataset.model = r ? ctx.state.model : '';
+  // 'true' while the shown result is a partial stroke's (the pen is still down, or its
+  // release has not been classified yet): tests and scripts wait for 'false'.
+  pred.dataset.live = r && input.live ? 'true' : 'false';
   if (r && input.index >= 0) pred.textContent += ` (label ${input.label})`;
 }
 
