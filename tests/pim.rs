@@ -591,13 +591,16 @@ proptest! {
     }
 }
 
-/// Cycles that drive more rows than `u16` lanes can sum at once: every weight
-/// at its largest code, every input at its largest (all word lines driven in
-/// every cycle), wide conductances (2-bit cells, sigma 0.3): the grouped read
-/// sums such a cycle a quarter as many groups per pass as the row read sums
-/// rows, and equals the reference.
+/// Cycles whose column sums pass `u16::MAX`: every weight at its largest code,
+/// every input at its largest (all word lines driven in every cycle), wide
+/// conductances (2-bit cells, sigma 0.3): about 108 levels per column, past
+/// the 64 levels (65,535 units) of a `u16` lane. Every cycle first sums in
+/// saturating `u16` lanes; with the ADC's full scale above 64 levels (range 1)
+/// a saturated cycle sums again in passes (the grouped read a quarter as many
+/// groups per pass as the row read sums rows), below it (range 0.25) a
+/// saturated lane takes the top code. Both reads equal the reference either way.
 #[test]
-fn grouped_read_splits_long_cycles_without_overflow() {
+fn long_cycles_saturate_and_sum_again_or_clip_without_overflow() {
     let m = random_model(7, 4, 6, 4, 3, 1, 0, None, false, 8, 8, false).unwrap();
     let weights = m
         .values()
@@ -605,19 +608,25 @@ fn grouped_read_splits_long_cycles_without_overflow() {
         .map(|v| (vec![1.0; v.stored.len()], v.bias.clone()))
         .collect();
     let m = Model::from_float(m.arch().clone(), weights, BTreeMap::new()).unwrap();
-    let knobs = PimKnobs {
-        crossbar_rows: 36,
-        cell_bits: 2,
-        adc_bits: 10,
-        variation_sigma: 0.3,
-        ..PimKnobs::default()
-    };
     let x = vec![1.0f32; 2 * 4 * 6 * 6];
-    let pm = PimModel::new(&m, &knobs).unwrap();
-    let slow = reference_logits(&m, &knobs, 3, &x, 2).unwrap();
-    let grouped = pm.program_paths(3, GROUPED);
-    assert_eq!(grouped.grouped_layers(), 2);
-    assert_eq!(pm.logits(&grouped, &x, 2).unwrap(), slow);
+    for range in [1.0, 0.25] {
+        let knobs = PimKnobs {
+            crossbar_rows: 36,
+            cell_bits: 2,
+            adc_bits: 10,
+            adc_range_0_to_1: range,
+            variation_sigma: 0.3,
+            ..PimKnobs::default()
+        };
+        let pm = PimModel::new(&m, &knobs).unwrap();
+        let slow = reference_logits(&m, &knobs, 3, &x, 2).unwrap();
+        let rows = pm.program_paths(3, ROWS_NARROW);
+        assert_eq!(rows.narrow_layers(), 2, "range {range}");
+        assert_eq!(pm.logits(&rows, &x, 2).unwrap(), slow, "range {range}");
+        let grouped = pm.program_paths(3, GROUPED);
+        assert_eq!(grouped.grouped_layers(), 2, "range {range}");
+        assert_eq!(pm.logits(&grouped, &x, 2).unwrap(), slow, "range {range}");
+    }
 }
 
 #[test]
