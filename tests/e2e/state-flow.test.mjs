@@ -458,6 +458,16 @@ const canvasHash = (page, sel) => page.$eval(sel, (c) => {
   return h;
 });
 
+/** Waits until the canvas at `sel` no longer hashes to `h` (redrawn; no fixed pause, which a
+ * loaded machine can outlast). */
+const hashChanged = (page, sel, h) => page.waitForFunction(([s, old]) => {
+  const c = document.querySelector(s);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let x = 0;
+  for (let i = 0; i < d.length; i += 4) x = (x * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2] + 17 * d[i + 3]) >>> 0;
+  return x !== old;
+}, [sel, h], { timeout: 10000 });
+
 test('charts are sized to their box at the device pixel ratio and redrawn on a light/dark switch', async () => {
   const page = await browser.newPage({ viewport: { width: 1000, height: 800 }, deviceScaleFactor: 2, colorScheme: 'light' });
   const problems = [];
@@ -465,24 +475,22 @@ test('charts are sized to their box at the device pixel ratio and redrawn on a l
   await page.goto(`${url}#panel=costs&net=lenet`);
   await page.waitForSelector('body[data-ready="true"]');
   await waitTable(page);
-  await page.waitForTimeout(300);
+  // The chart is sized once laid out: wait for it (a fixed pause can be too short under load).
+  await page.waitForFunction(() => {
+    const c = document.querySelector('canvas[data-kind="area"]');
+    return c && c.clientWidth > 0 && c.width === 2 * c.clientWidth && c.height === 2 * c.clientHeight;
+  }, null, { timeout: 10000 }).catch(() => {});
   const size = await page.$eval('canvas[data-kind="area"]', (c) => ({ w: c.width, h: c.height, cw: c.clientWidth, ch: c.clientHeight }));
   assert.equal(size.w, 2 * size.cw, JSON.stringify(size));
   assert.equal(size.h, 2 * size.ch, JSON.stringify(size));
   const light = await canvasHash(page, 'canvas[data-kind="area"]');
   await page.emulateMedia({ colorScheme: 'dark' });
-  await page.waitForFunction((h) => {
-    const c = document.querySelector('canvas[data-kind="area"]');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let x = 0;
-    for (let i = 0; i < d.length; i += 4) x = (x * 31 + d[i] + 7 * d[i + 1] + 13 * d[i + 2] + 17 * d[i + 3]) >>> 0;
-    return x !== h;
-  }, light, { timeout: 10000 });
+  await hashChanged(page, 'canvas[data-kind="area"]', light);
   // The search front too.
   await smallSearch(page);
   const frontDark = await canvasHash(page, '#search-front');
   await page.emulateMedia({ colorScheme: 'light' });
-  await page.waitForTimeout(300);
+  await hashChanged(page, '#search-front', frontDark).catch(() => {});
   assert.notEqual(await canvasHash(page, '#search-front'), frontDark, 'the front is redrawn for the light theme');
   assert.deepEqual(problems, []);
   await page.close();
