@@ -1789,10 +1789,37 @@ trait TileSrc {
     /// The most rows one entry adds.
     const ROWS: usize;
     /// The sums of tile `tile`'s [`U16_TILE`] columns over the listed
-    /// entries, in lanes of `A`, which must hold every sum.
-    fn sum<A: Acc + From<u16>>(&self, entries: &[u32], tile: usize) -> [A; U16_TILE];
+    /// entries, in lanes of `A`, which must hold every sum (or saturate).
+    fn sum<A: Lane>(&self, entries: &[u32], tile: usize) -> [A; U16_TILE];
+
     /// [`TileSrc::sum`] in `u16` lanes that saturate: `min(sum, u16::MAX)`.
-    fn sum_sat(&self, entries: &[u32], tile: usize) -> [u16; U16_TILE];
+    #[inline(always)]
+    fn sum_sat(&self, entries: &[u32], tile: usize) -> [u16; U16_TILE] {
+        self.sum::<Sat16>(entries, tile).map(|s| s.0)
+    }
+}
+
+/// A lane of [`TileSrc::sum`].
+trait Lane: Copy + Default + std::ops::AddAssign + From<u16> {}
+
+impl<T: Copy + Default + std::ops::AddAssign + From<u16>> Lane for T {}
+
+/// A `u16` lane whose additions saturate at `u16::MAX`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(transparent)]
+struct Sat16(u16);
+
+impl From<u16> for Sat16 {
+    fn from(v: u16) -> Self {
+        Sat16(v)
+    }
+}
+
+impl std::ops::AddAssign for Sat16 {
+    #[inline(always)]
+    fn add_assign(&mut self, v: Self) {
+        self.0 = self.0.saturating_add(v.0);
+    }
 }
 
 /// Rows of conductances (`width` columns): entries `row | 1 << 16`.
@@ -1805,7 +1832,7 @@ impl TileSrc for RowSrc<'_> {
     const ROWS: usize = 1;
 
     #[inline(always)]
-    fn sum<A: Acc + From<u16>>(&self, rows: &[u32], tile: usize) -> [A; U16_TILE] {
+    fn sum<A: Lane>(&self, rows: &[u32], tile: usize) -> [A; U16_TILE] {
         let (g, width) = (self.g, self.width);
         let c0 = tile * U16_TILE;
         let w = U16_TILE.min(width - c0);
@@ -1829,31 +1856,6 @@ impl TileSrc for RowSrc<'_> {
         }
         sum
     }
-
-    #[inline(always)]
-    fn sum_sat(&self, rows: &[u32], tile: usize) -> [u16; U16_TILE] {
-        let (g, width) = (self.g, self.width);
-        let c0 = tile * U16_TILE;
-        let w = U16_TILE.min(width - c0);
-        let mut sum = [0u16; U16_TILE];
-        if w == U16_TILE {
-            for &rd in rows {
-                let at = (rd & 0xffff) as usize * width + c0;
-                let src = &g[at..at + U16_TILE];
-                for i in 0..U16_TILE {
-                    sum[i] = sum[i].saturating_add(src[i]);
-                }
-            }
-        } else {
-            for &rd in rows {
-                let at = (rd & 0xffff) as usize * width + c0;
-                for (s, &v) in sum.iter_mut().zip(&g[at..][..w]) {
-                    *s = s.saturating_add(v);
-                }
-            }
-        }
-        sum
-    }
 }
 
 /// One row block's grouped cells ([`GroupCells`]), `tile_len` entries per
@@ -1870,7 +1872,7 @@ impl TileSrc for GroupSrc<'_> {
     // function; inlined into `block_u16` the grouped read was no faster than
     // the row read (measured), not inlined 12-17 % faster than it.
     #[inline(never)]
-    fn sum<A: Acc + From<u16>>(&self, entries: &[u32], tile: usize) -> [A; U16_TILE] {
+    fn sum<A: Lane>(&self, entries: &[u32], tile: usize) -> [A; U16_TILE] {
         let cells = &self.cells[tile * self.tile_len..][..self.tile_len];
         let mut sum = [A::default(); U16_TILE];
         for &e in entries {
@@ -1878,21 +1880,6 @@ impl TileSrc for GroupSrc<'_> {
             let src = &cells[at..at + U16_TILE];
             for i in 0..U16_TILE {
                 sum[i] += A::from(src[i]);
-            }
-        }
-        sum
-    }
-
-    // Not inlined, as `sum`.
-    #[inline(never)]
-    fn sum_sat(&self, entries: &[u32], tile: usize) -> [u16; U16_TILE] {
-        let cells = &self.cells[tile * self.tile_len..][..self.tile_len];
-        let mut sum = [0u16; U16_TILE];
-        for &e in entries {
-            let at = e as usize * U16_TILE;
-            let src = &cells[at..at + U16_TILE];
-            for i in 0..U16_TILE {
-                sum[i] = sum[i].saturating_add(src[i]);
             }
         }
         sum
