@@ -31,6 +31,10 @@ const CASES = [
   // One model: every worker of the pool on its images.
   ['one model (dense), mnsim2 array, variation 0.1, 9-bit ADC', 'mnsim2', [['adc-bits', 9]], ['variation', 0.1], '&pm=mnist-cnn-dense-8b'],
   ['one model (dense), mnsim2 array, ADC 6 -> 7 bits', 'mnsim2', [], ['adc-bits', 7], '&pm=mnist-cnn-dense-8b'],
+  // A step of the slider last moved, once the page has computed every setting ahead, and
+  // 3 s after the last result (a reader looking at it before the next step).
+  ['mnsim2 array, 9-bit ADC, variation 0.1 -> 0.12 once settled (computed ahead)', 'mnsim2', [['adc-bits', 9], ['variation', 0.1]], ['variation', 0.12], '', 'all'],
+  ['mnsim2 array, 9-bit ADC, variation 0.1 -> 0.12, 3 s after the last result', 'mnsim2', [['adc-bits', 9], ['variation', 0.1]], ['variation', 0.12], '', 3],
 ];
 
 // A move as a reader makes it: the slider's input event, then its change event (a release of
@@ -49,7 +53,7 @@ const key = (page) => page.$eval('#pim-results', (r) => r.dataset.key);
 const servers = await Promise.all(roots.map((r) => serve(r)));
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
 console.log(`load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}, ${os.cpus().length} cores`);
-for (const [label, preset, before, [knob, value], link = ''] of only === undefined ? CASES : [CASES[Number(only)]]) {
+for (const [label, preset, before, [knob, value], link = '', settle = 0] of only === undefined ? CASES : [CASES[Number(only)]]) {
   for (let i = 0; i < runs * roots.length; i++) {
     const { url } = servers[i % roots.length];
     const name = roots.length > 1 ? `[${path.basename(roots[i % roots.length])}] ` : '';
@@ -64,9 +68,28 @@ for (const [label, preset, before, [knob, value], link = ''] of only === undefin
       await slide(page, k, v);
       await complete(page, old);
     }
+    let ahead = '';
+    if (settle === 'all') {
+      const t = Date.now();
+      await page.waitForFunction(() => document.querySelector('#pim-results').dataset.ahead === '0', null, { timeout: 600000, polling: 100 });
+      ahead = `, after ${((Date.now() - t) / 1000).toFixed(1)} s computing ahead`;
+    } else if (settle) {
+      await page.waitForTimeout(settle * 1000);
+    }
     const old = await key(page);
+    const t0 = Date.now();
     await slide(page, knob, value);
     await complete(page, old);
+    const wall = (Date.now() - t0) / 1000;
+    if (settle) {
+      // Computed ahead (or partly): the page times only what it computed after the move; the
+      // wall time from the move to the result shown is the reader's (it includes this
+      // script's polling).
+      const before = /computed before/.test(await page.textContent('#pim-status')) ? 'all computed ahead' : 'partly computed ahead';
+      console.log(`${name}${label}: ${before}${ahead}, shown ${wall.toFixed(3)} s after the move (load ${os.loadavg()[0].toFixed(2)})`);
+      await page.close();
+      continue;
+    }
     const r = await page.$eval('#pim-results', (el) => [el.dataset.firstSeconds, el.dataset.seconds]);
     // Each model's worker time from its job's start to its last result (the rest is scheduling).
     const workers = await page.$$eval('#pim-table tbody tr', (rows) => rows.map((tr) => tr.dataset.workerSeconds).join(' / '));

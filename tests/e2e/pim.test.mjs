@@ -286,6 +286,31 @@ test('the knobs live in the link: opened on B equals opened on A then switched t
   await page.close();
 });
 
+test('a step of the slider last moved is computed ahead: shown at once, equal to a page opened on it', async () => {
+  // The ideal chip with 2 % stuck cells, one model, the curve against stuck cells.
+  const one = '&pp=ideal&pm=mnist-cnn-epim4.5-3b&pc=stuck';
+  const { page, problems } = await openSection('light', `${one}&pk=sa0_0_to_1:0.01~sa1_0_to_1:0.01`);
+  const a = await complete(page);
+  await page.waitForFunction(() => document.querySelector('#pim-results').dataset.ahead === '0', null, { timeout: 120000 });
+  // One step up (the slider's step is 0.005): the result is already there, not computed again.
+  await slide(page, 'stuck', 0.025);
+  const b = await complete(page, { notKey: a.key });
+  assert.match(await page.textContent('#pim-status'), /computed before/);
+  // ... and it is the result of a page opened on that setting.
+  const direct = await openSection('light', `${one}&pk=sa0_0_to_1:0.0125~sa1_0_to_1:0.0125`);
+  const want = await complete(direct.page);
+  assert.equal(b.key, want.key);
+  assert.deepEqual(b.accuracy, want.accuracy);
+  // The other way too (a step down from 0.025 is 0.02, the first setting's own result).
+  await slide(page, 'stuck', 0.02);
+  const back = await complete(page, { notKey: b.key });
+  assert.deepEqual(back, a);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(direct.problems, []);
+  await direct.page.close();
+  await page.close();
+});
+
 test('the section in dark mode', async () => {
   const { page, problems } = await openSection('dark');
   await page.selectOption('#pim-preset', 'ideal');

@@ -98,6 +98,7 @@ let ctx, root, core, presets = {}, manifest = [], presetName = 'mnsim2';
 let cost = null;
 let knobs = null; // the current PimKnobs
 let seeds = 1, chosen = [...PIM_DEFAULT_MODELS], curveKnob = 'adc-bits';
+let stepUp = true; // the slider last moved went up (its next step ahead is computed that way first)
 let live = false; // the section has been scrolled into view and computes
 const pool = []; // per worker: {worker, job: {id, key, models} | null, ready: Promise, models: Set (ids sent)}
 let jobCount = 0, imageTotal = PIM_IMAGES; // images of a full result (fewer if the test subset has fewer)
@@ -201,6 +202,8 @@ export async function initPim(c, r) {
   form.addEventListener('input', (ev) => {
     const t = ev.target;
     if (t.type === 'range') {
+      const [v, was] = [Number(t.value), knobValue(knobs, t.name)];
+      if (v !== was) stepUp = v > was;
       curveKnob = t.name;
       $(`#pim-${t.name}-out`).textContent = t.value;
     }
@@ -336,11 +339,43 @@ function partsOf(n) {
   return Array.from({ length: k }, (_, i) => ({ from: Math.floor((i * n) / k), to: Math.floor(((i + 1) * n) / k) }));
 }
 
-/** The knob settings a model still needs, most wanted first: the current one, the ideal reference, the curve. */
+/**
+ * The knobs one step of slider `spec` either side of its position, as the form would read
+ * them after a reader's step (none past the slider's ends, none the core refuses).
+ */
+function stepsAside(spec) {
+  const f = $('#pim-form').elements;
+  const digits = (String(spec.step).split('.')[1] ?? '').length;
+  const at = Math.round((Number(f[spec.knob].value) - spec.min) / spec.step);
+  const out = [];
+  const d = spec.knob === curveKnob && !stepUp ? -1 : 1;
+  for (const i of [at + d, at - d]) {
+    const v = Number((spec.min + i * spec.step).toFixed(digits));
+    if (v < spec.min || v > spec.max) continue;
+    let k = { ...knobs };
+    for (const s of SLIDERS) k = withKnob(k, s.knob, s === spec ? v : Number(f[s.knob].value));
+    try {
+      out.push(core.pimCheckKnobs(k));
+    } catch (e) {
+      if (isTrap(e)) reinstantiate(e.message);
+    }
+  }
+  return out;
+}
+
+/**
+ * The knob settings a model still needs, most wanted first: the current one, the ideal
+ * reference, one step either side of the slider last moved (the way it went first), the
+ * curve, then one step either
+ * side of the other sliders. The steps are computed ahead, while the reader looks at the
+ * result: a reader's next step of a slider then shows its result at once.
+ */
 function wanted() {
   const list = [knobs, { ...presets.ideal }];
   const spec = SLIDERS.find((s) => s.knob === curveKnob);
+  list.push(...stepsAside(spec));
   for (const v of spec.curve) list.push(withKnob(knobs, curveKnob, v));
+  for (const s of SLIDERS) if (s !== spec) list.push(...stepsAside(s));
   return list.map((k) => ({ k, key: keyOf(k, k === list[1] ? 1 : seeds), seeds: k === list[1] ? 1 : seeds }));
 }
 
@@ -615,12 +650,18 @@ function show() {
     status.textContent = 'Choose at least one model.';
   } else if (done === n) {
     if (measured == null && movedAt && ran) measured = (performance.now() - movedAt) / 1000;
-    status.textContent = `${n} models on ${formatCount(PIM_IMAGES)} images, ${seeds} chip${seeds > 1 ? 's' : ''} each`
+    status.textContent = `${n} model${n > 1 ? 's' : ''} on ${formatCount(PIM_IMAGES)} images, ${seeds} chip${seeds > 1 ? 's' : ''} each`
       + (measured != null ? `; ${measured.toFixed(2)} s from the last change to the last result.` : ' (computed before).');
     if (measured != null) $('#pim-results').dataset.seconds = measured.toFixed(3);
   } else {
     status.textContent = `Computing ${n - done} of ${n} models (… marks a running estimate over the images done so far).`;
   }
+  // The other settings still to compute (the ideal reference, the curve, the steps ahead).
+  const models = chosen.filter((id) => manifest.some((m) => m.id === id));
+  const ahead = new Set(wanted().slice(1).map((j) => j.key)
+    .filter((k) => k !== key && models.some((id) => !failed.has(`${id}|${k}`) && !results.get(`${id}|${k}`)?.done)));
+  if (n && done === n && ahead.size) status.textContent += ` Computing ${ahead.size} more settings ahead (the curve and a slider step either way).`;
+  $('#pim-results').dataset.ahead = String(ahead.size);
   $('#pim-results').dataset.key = key;
   $('#pim-results').dataset.complete = String(n > 0 && done === n);
 }
