@@ -48,6 +48,12 @@ struct Unit {
     /// Every row has exactly one tap (no input wrapping, no pruned taps):
     /// row `r`'s offset is `offsets[r]`.
     one_tap: bool,
+    /// Otherwise, when no row has more than [`MAX_FAN`] taps: the most taps
+    /// of a row, `fan` (0: more), and per row `fan` pairs `(offset, mask)`,
+    /// a row with fewer taps padded with `(0, 0)` (the drive adds
+    /// `code & mask`: no loop of its own per row).
+    fan: usize,
+    padded: Vec<[u32; 2]>,
     /// Per column: the output channels it is written to (empty: unused).
     outs: Vec<Vec<usize>>,
     /// When every column feeds at most one output channel: that channel
@@ -68,6 +74,18 @@ impl Unit {
             ends.push(offsets.len() as u32);
         }
         let one_tap = taps.iter().all(|t| t.len() == 1);
+        let most = taps.iter().map(Vec::len).max().unwrap_or(0);
+        let fan = if one_tap || most > MAX_FAN { 0 } else { most };
+        let mut padded = Vec::with_capacity(fan * taps.len());
+        if fan > 0 {
+            let mut start = 0usize;
+            for (row, &end) in taps.iter().zip(&ends) {
+                let end = end as usize;
+                padded.extend(offsets[start..end].iter().map(|&o| [o, u32::MAX]));
+                padded.extend(std::iter::repeat_n([0, 0], fan - row.len()));
+                start = end;
+            }
+        }
         let out_of = outs.iter().all(|o| o.len() <= 1).then(|| {
             outs.iter()
                 .map(|o| o.first().copied().unwrap_or(usize::MAX))
@@ -78,9 +96,29 @@ impl Unit {
             offsets,
             ends,
             one_tap,
+            fan,
+            padded,
             outs,
             out_of,
         }
+    }
+}
+
+/// The most taps per word line that [`XbarLayer::drive`] adds without a loop
+/// per row (EPIM layers: 2 or 3 input channels per epitome channel in the
+/// shipped models).
+const MAX_FAN: usize = 4;
+
+/// The drives of `F` taps per row (`padded`, see [`Unit::padded`]) over the
+/// codes from a window's corner.
+#[inline(always)]
+fn drive_fixed<const F: usize>(codes: &[u32], padded: &[[u32; 2]], drive: &mut [u32]) {
+    for (d, taps) in drive.iter_mut().zip(padded.chunks_exact(F)) {
+        let mut v = 0u32;
+        for &[o, m] in taps {
+            v += codes[o as usize] & m;
+        }
+        *d = v;
     }
 }
 
@@ -1102,6 +1140,14 @@ impl XbarLayer {
                     *d = codes[o as usize];
                 }
                 return;
+            }
+            let drive = &mut drive[..self.rows];
+            match u.fan {
+                1 => return drive_fixed::<1>(codes, &u.padded, drive),
+                2 => return drive_fixed::<2>(codes, &u.padded, drive),
+                3 => return drive_fixed::<3>(codes, &u.padded, drive),
+                4 => return drive_fixed::<4>(codes, &u.padded, drive),
+                _ => {}
             }
             let mut start = 0usize;
             for (d, &end) in drive[..self.rows].iter_mut().zip(&u.ends) {
