@@ -291,7 +291,17 @@ test('a step of the slider last moved is computed ahead: shown at once, equal to
   const one = '&pp=ideal&pm=mnist-cnn-epim4.5-3b&pc=stuck';
   const { page, problems } = await openSection('light', `${one}&pk=sa0_0_to_1:0.01~sa1_0_to_1:0.01`);
   const a = await complete(page);
-  await page.waitForFunction(() => document.querySelector('#pim-results').dataset.ahead === '0', null, { timeout: 120000 });
+  // Off screen (another panel) it computes nothing ahead: every worker is idle, with settings
+  // still ahead; back on screen it goes on.
+  await page.click('#tab-try');
+  await page.waitForFunction(() => document.querySelector('#pim-results').dataset.working === '0', null, { timeout: 30000 });
+  assert.notEqual(await page.$eval('#pim-results', (r) => r.dataset.ahead), '0');
+  await page.click('#tab-costs');
+  await page.$eval('#pim-root', (el) => el.scrollIntoView());
+  await page.waitForFunction(() => {
+    const r = document.querySelector('#pim-results').dataset;
+    return r.ahead === '0' && r.working === '0';
+  }, null, { timeout: 120000 });
   // One step up (the slider's step is 0.005): the result is already there, not computed again.
   await slide(page, 'stuck', 0.025);
   const b = await complete(page, { notKey: a.key });

@@ -100,6 +100,7 @@ let knobs = null; // the current PimKnobs
 let seeds = 1, chosen = [...PIM_DEFAULT_MODELS], curveKnob = 'adc-bits';
 let stepUp = true; // the slider last moved went up (its next step ahead is computed that way first)
 let live = false; // the section has been scrolled into view and computes
+let inView = false; // the section is on screen (it computes ahead only then)
 const pool = []; // per worker: {worker, job: {id, key, models} | null, ready: Promise, models: Set (ids sent)}
 let jobCount = 0, imageTotal = PIM_IMAGES; // images of a full result (fewer if the test subset has fewer)
 // `${model}|${key}` -> {parts: Map(`${from}-${to}` -> {result, secs, done}), result (merged), secs, done}
@@ -239,14 +240,19 @@ export async function initPim(c, r) {
   // A trap elsewhere replaces the page's instance: use the new one.
   window.addEventListener('epim:reinstantiated', async () => { core = await load(); });
   // Starts when the section scrolls into view (the workers load wasm and the models).
+  // It computes ahead only while it is on screen in a visible tab: elsewhere (another
+  // panel, the section scrolled away, another tab) the cores are left to the rest of the page.
   const io = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) {
-      io.disconnect();
+    inView = entries[entries.length - 1].isIntersecting;
+    if (inView && !live) {
       live = true;
       readForm();
+    } else if (live) {
+      schedule();
     }
   });
   io.observe(root);
+  document.addEventListener('visibilitychange', () => { if (live) schedule(); });
 }
 
 function fillForm() {
@@ -401,7 +407,9 @@ async function schedule() {
     // parts waits: a background job would take a core from the workers still computing it.
     const currentPending = models.some((id) => !failed.has(`${id}|${currentKey}`) && !results.get(`${id}|${currentKey}`)?.done);
     let next = null;
-    for (const j of wanted()) {
+    // Off screen, only the current knobs are computed (nothing ahead).
+    const ahead = inView && document.visibilityState !== 'hidden';
+    for (const j of ahead ? wanted() : wanted().slice(0, 1)) {
       const ms = models.filter((id) => needs(id, j.key));
       if (ms.length) {
         next = { ...j, models: ms };
@@ -440,6 +448,8 @@ async function schedule() {
       steps: next.key === currentKey ? STEPS : FILL_STEPS,
     });
   }
+  // The workers with a job (for scripts and tests: 0 once nothing is left, or off screen).
+  $('#pim-results').dataset.working = String(pool.filter((w) => w?.job).length);
 }
 
 /** The result of one part of a model under one knob setting: the model's result is the merge of its parts (by the core). */
