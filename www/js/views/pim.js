@@ -372,9 +372,9 @@ function stepsAside(spec) {
 /**
  * The knob settings a model still needs, most wanted first: the current one, the ideal
  * reference, one step either side of the slider last moved (the way it went first), the
- * curve, then one step either
- * side of the other sliders. The steps are computed ahead, while the reader looks at the
- * result: a reader's next step of a slider then shows its result at once.
+ * curve, then one step either side of the other sliders. The steps are computed ahead,
+ * while the reader looks at the result: a reader's next step of a slider then shows its
+ * result at once.
  */
 function wanted() {
   const list = [knobs, { ...presets.ideal }];
@@ -670,7 +670,7 @@ function show() {
   const models = chosen.filter((id) => manifest.some((m) => m.id === id));
   const ahead = new Set(wanted().slice(1).map((j) => j.key)
     .filter((k) => k !== key && models.some((id) => !failed.has(`${id}|${k}`) && !results.get(`${id}|${k}`)?.done)));
-  if (n && done === n && ahead.size) status.textContent += ` Computing ${ahead.size} more settings ahead (the curve and a slider step either way).`;
+  if (n && done === n && ahead.size) status.textContent += ` Computing ${ahead.size} more setting${ahead.size > 1 ? 's' : ''} ahead (the curve and a slider step either way).`;
   $('#pim-results').dataset.ahead = String(ahead.size);
   $('#pim-results').dataset.key = key;
   $('#pim-results').dataset.complete = String(n > 0 && done === n);
