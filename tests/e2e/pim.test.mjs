@@ -321,6 +321,31 @@ test('a step of the slider last moved is computed ahead: shown at once, equal to
   await page.close();
 });
 
+test('a link\'s knobs between the sliders\' steps are computed as the link says, not snapped or rewritten', async () => {
+  // Variation 0.05 on the slider's 0.02 grid; stuck-at-0 and stuck-at-1 fractions that differ.
+  const link = '&pp=ideal&pm=mnist-cnn-epim4.5-3b&pk=variation_sigma:0.05~sa0_0_to_1:0.01~sa1_0_to_1:0.03';
+  const { page, problems } = await openSection('light', link);
+  const knobsOf = (key) => Object.fromEntries(JSON.parse(key));
+  const a = await complete(page);
+  assert.equal(knobsOf(a.key).variation_sigma, 0.05);
+  assert.equal(knobsOf(a.key).sa0_0_to_1, 0.01);
+  assert.equal(knobsOf(a.key).sa1_0_to_1, 0.03);
+  const pk = async () => new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get('pk').split('~').sort();
+  assert.deepEqual(await pk(), ['sa0_0_to_1:0.01', 'sa1_0_to_1:0.03', 'variation_sigma:0.05']);
+  assert.equal(await page.textContent('#pim-variation-out'), '0.05');
+  // A key step of the variation slider goes from where the slider stands (0.06) to 0.08; the
+  // stuck fractions stay as the link set them.
+  await page.focus('#pim-form input[name="variation"]');
+  await page.keyboard.press('ArrowRight');
+  const b = await complete(page, { notKey: a.key });
+  assert.equal(knobsOf(b.key).variation_sigma, 0.08);
+  assert.equal(knobsOf(b.key).sa0_0_to_1, 0.01);
+  assert.equal(knobsOf(b.key).sa1_0_to_1, 0.03);
+  assert.deepEqual(await pk(), ['sa0_0_to_1:0.01', 'sa1_0_to_1:0.03', 'variation_sigma:0.08']);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the section in dark mode', async () => {
   const { page, problems } = await openSection('dark');
   await page.selectOption('#pim-preset', 'ideal');

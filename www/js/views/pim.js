@@ -99,6 +99,10 @@ let cost = null;
 let knobs = null; // the current PimKnobs
 let seeds = 1, chosen = [...PIM_DEFAULT_MODELS], curveKnob = 'adc-bits';
 let stepUp = true; // the slider last moved went up (its next step ahead is computed that way first)
+// The sliders the reader moved since the form was filled: only their positions are read. A
+// slider snaps to its step, so an unmoved one keeps the knob it was filled from (a link's
+// variation 0.05 on a 0.02 grid, or stuck-at-0 and -1 fractions that differ).
+const moved = new Set();
 let live = false; // the section has been scrolled into view and computes
 let inView = false; // the section is on screen (it computes ahead only then)
 const pool = []; // per worker: {worker, job: {id, key, models} | null, ready: Promise, models: Set (ids sent)}
@@ -205,6 +209,7 @@ export async function initPim(c, r) {
     if (t.type === 'range') {
       const [v, was] = [Number(t.value), knobValue(knobs, t.name)];
       if (v !== was) stepUp = v > was;
+      moved.add(t.name);
       curveKnob = t.name;
       $(`#pim-${t.name}-out`).textContent = t.value;
     }
@@ -258,9 +263,11 @@ export async function initPim(c, r) {
 function fillForm() {
   const f = $('#pim-form').elements;
   f.preset.value = presetName;
+  moved.clear();
   for (const s of SLIDERS) {
     f[s.knob].value = String(knobValue(knobs, s.knob));
-    $(`#pim-${s.knob}-out`).textContent = f[s.knob].value;
+    // The knob itself, which the slider may only approach (its step).
+    $(`#pim-${s.knob}-out`).textContent = String(knobValue(knobs, s.knob));
   }
   for (const { field } of FIELDS) f[field].value = knobs[field] == null ? '' : String(knobs[field]);
   f.seeds.value = String(seeds);
@@ -270,7 +277,7 @@ function fillForm() {
 function readForm() {
   const f = $('#pim-form').elements;
   let k = { ...knobs };
-  for (const s of SLIDERS) k = withKnob(k, s.knob, Number(f[s.knob].value));
+  for (const s of SLIDERS) if (moved.has(s.knob)) k = withKnob(k, s.knob, Number(f[s.knob].value));
   const bad = [];
   for (const { field } of FIELDS) {
     const text = f[field].value.trim();
@@ -358,8 +365,8 @@ function stepsAside(spec) {
   for (const i of [at + d, at - d]) {
     const v = Number((spec.min + i * spec.step).toFixed(digits));
     if (v < spec.min || v > spec.max) continue;
-    let k = { ...knobs };
-    for (const s of SLIDERS) k = withKnob(k, s.knob, s === spec ? v : Number(f[s.knob].value));
+    // As `readForm` reads a step of this slider: the other knobs as they are.
+    const k = withKnob({ ...knobs }, spec.knob, v);
     try {
       out.push(core.pimCheckKnobs(k));
     } catch (e) {
