@@ -333,6 +333,7 @@ test('a link\'s knobs between the sliders\' steps are computed as the link says,
   const pk = async () => new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get('pk').split('~').sort();
   assert.deepEqual(await pk(), ['sa0_0_to_1:0.01', 'sa1_0_to_1:0.03', 'variation_sigma:0.05']);
   assert.equal(await page.textContent('#pim-variation-out'), '0.05');
+  assert.equal(await page.textContent('#pim-stuck-out'), '0.04 (0.01 at 0, 0.03 at 1)');
   // A key step of the variation slider goes from where the slider stands (0.06) to 0.08; the
   // stuck fractions stay as the link set them.
   await page.focus('#pim-form input[name="variation"]');

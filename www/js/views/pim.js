@@ -266,8 +266,11 @@ function fillForm() {
   moved.clear();
   for (const s of SLIDERS) {
     f[s.knob].value = String(knobValue(knobs, s.knob));
-    // The knob itself, which the slider may only approach (its step).
-    $(`#pim-${s.knob}-out`).textContent = String(knobValue(knobs, s.knob));
+    // The knob itself, which the slider may only approach (its step); uneven stuck-at
+    // fractions (a link's) with their split.
+    const [sa0, sa1] = [knobs.sa0_0_to_1, knobs.sa1_0_to_1];
+    $(`#pim-${s.knob}-out`).textContent = s.knob === 'stuck' && sa0 !== sa1
+      ? `${+(sa0 + sa1).toFixed(6)} (${sa0} at 0, ${sa1} at 1)` : String(knobValue(knobs, s.knob));
   }
   for (const { field } of FIELDS) f[field].value = knobs[field] == null ? '' : String(knobs[field]);
   f.seeds.value = String(seeds);
