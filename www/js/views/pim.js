@@ -419,7 +419,7 @@ async function schedule() {
     let next = null;
     // Off screen, only the current knobs are computed (nothing ahead).
     const ahead = inView && document.visibilityState !== 'hidden';
-    for (const j of ahead ? wanted() : wanted().slice(0, 1)) {
+    for (const j of ahead ? wanted() : [{ k: knobs, key: currentKey, seeds }]) {
       const ms = models.filter((id) => needs(id, j.key));
       if (ms.length) {
         next = { ...j, models: ms };
@@ -659,7 +659,8 @@ function show() {
     if (r?.done) done += 1;
     if (r) started += 1;
   }
-  const n = chosen.filter((id) => manifest.some((m) => m.id === id)).length;
+  const models = chosen.filter((id) => manifest.some((m) => m.id === id));
+  const n = models.length;
   const status = $('#pim-status');
   // The time to a first estimate of every model (the first worker step), for the record.
   if (firstAt == null && movedAt && ran && n && started === n) {
@@ -677,7 +678,6 @@ function show() {
     status.textContent = `Computing ${n - done} of ${n} models (… marks a running estimate over the images done so far).`;
   }
   // The other settings still to compute (the ideal reference, the curve, the steps ahead).
-  const models = chosen.filter((id) => manifest.some((m) => m.id === id));
   const ahead = new Set(wanted().slice(1).map((j) => j.key)
     .filter((k) => k !== key && models.some((id) => !failed.has(`${id}|${k}`) && !results.get(`${id}|${k}`)?.done)));
   if (n && done === n && ahead.size) status.textContent += ` Computing ${ahead.size} more setting${ahead.size > 1 ? 's' : ''} ahead (the curve and a slider step either way).`;
