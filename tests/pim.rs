@@ -589,6 +589,41 @@ proptest! {
         let tables = pm.program_paths(chip_seed, TABLES);
         prop_assert_eq!(pm.logits(&tables, &x, n).unwrap(), slow);
     }
+
+    /// The grouped read of layers with more than 64 output pixels (inputs of
+    /// 9x9 to 13x13), where it goes through the pixels in runs of up to 64
+    /// (several runs per image, a repeated window within a run or at a run's
+    /// start, the last run short), equals the reference: random models and
+    /// knobs under which every layer reads grouped cells (1-bit DAC, u16
+    /// sums).
+    #[test]
+    fn grouped_runs_of_pixels_equal_the_per_cell_reference(
+        seed in any::<u64>(), c_in in 1usize..3, hw in 9usize..14, c1 in 1usize..4,
+        k in 1usize..4, pad in 0usize..2,
+        epitome in proptest::option::of((1usize..4, 1usize..3, 0usize..2)),
+        xrs in any::<bool>(), w_bits in 2u32..9, a_bits in 1u32..9, pool in any::<bool>(),
+        rows in 1usize..40, cell_bits in 1u32..3, adc_bits in 1u32..12,
+        range in 0.05f64..1.0, sigma in 0.0f64..0.15,
+        sa0 in prop_oneof![Just(0.0), 0.0f64..0.2], sa1 in prop_oneof![Just(0.0), 0.0f64..0.2],
+        on_off in proptest::option::of(20.0f64..1000.0), chip_seed in 0u64..1000,
+        flat in any::<bool>(),
+    ) {
+        let m = random_model(seed, c_in, hw, c1, k, 1, pad, epitome, xrs, w_bits, a_bits, pool);
+        prop_assume!(m.is_some());
+        let m = m.unwrap();
+        let knobs = PimKnobs {
+            crossbar_rows: rows, cell_bits, dac_bits: 1, adc_bits, adc_range_0_to_1: range,
+            variation_sigma: sigma, sa0_0_to_1: sa0, sa1_0_to_1: sa1, on_off_ratio: on_off,
+        };
+        let n = 2;
+        let x = test_input(seed ^ 3, n, c_in * hw * hw, flat);
+        let pm = PimModel::new(&m, &knobs).unwrap();
+        let slow = reference_logits(&m, &knobs, chip_seed, &x, n).unwrap();
+        let grouped = pm.program_paths(chip_seed, GROUPED);
+        prop_assert_eq!(grouped.grouped_layers(), 2);
+        prop_assert_eq!(&pm.logits(&grouped, &x, n).unwrap(), &slow);
+        prop_assert_eq!(pm.logits(&pm.program(chip_seed), &x, n).unwrap(), slow);
+    }
 }
 
 /// Cycles whose column sums pass `u16::MAX`: every weight at its largest code,
