@@ -664,6 +664,49 @@ fn long_cycles_saturate_and_sum_again_or_clip_without_overflow() {
     }
 }
 
+/// The exact shortcut's product in `i32` and in `i64`: with 16-bit
+/// activations (drives up to 65,535) and every weight at its largest code, the
+/// dense layer's 605 rows could add past `i32::MAX` (605 x 127 x 65,535) and
+/// compute in `i64`, the convolution's 36 rows cannot and compute in `i32`;
+/// both equal the per-cell reference on the ideal preset. The convolution's
+/// bias drives every dense input to its largest code, so that a product in
+/// `i32` would overflow.
+#[test]
+fn exact_shortcut_in_i32_and_i64_equals_the_reference() {
+    let m = random_model(11, 4, 13, 5, 3, 1, 0, None, false, 8, 16, false).unwrap();
+    let weights = m
+        .values()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let bias = if i == 0 {
+                vec![2000.0; v.bias.len()]
+            } else {
+                v.bias.clone()
+            };
+            (vec![1.0; v.stored.len()], bias)
+        })
+        .collect();
+    let m = Model::from_float(m.arch().clone(), weights, BTreeMap::new()).unwrap();
+    let x = test_input(5, 2, 4 * 13 * 13, false);
+    let knobs = PimKnobs::preset("ideal").unwrap();
+    let pm = PimModel::new(&m, &knobs).unwrap();
+    let chip = pm.program(1);
+    let slow = reference_logits(&m, &knobs, 1, &x, 2).unwrap();
+    assert_eq!(pm.logits(&chip, &x, 2).unwrap(), slow);
+    assert_eq!(chip.linear_layers(), 2);
+    assert_eq!(chip.narrow_linear_layers(), 1);
+    // With 8-bit activations both layers compute in i32, with the same result.
+    let m8 = random_model(11, 4, 13, 5, 3, 1, 0, None, false, 8, 8, false).unwrap();
+    let pm8 = PimModel::new(&m8, &knobs).unwrap();
+    let chip8 = pm8.program(1);
+    assert_eq!(chip8.narrow_linear_layers(), 2);
+    assert_eq!(
+        pm8.logits(&chip8, &x, 2).unwrap(),
+        reference_logits(&m8, &knobs, 1, &x, 2).unwrap()
+    );
+}
+
 #[test]
 fn bad_knobs_are_named_and_float_models_are_refused() {
     let (_, m) = shipped().into_iter().next().unwrap();

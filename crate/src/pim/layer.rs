@@ -176,7 +176,7 @@ pub struct Chip {
     narrow_conv: Vec<Vec<Option<BlockConv>>>,
     /// Per layer, when every conversion of the layer is exact (see
     /// [`Chip::linear_layers`]): the effective integer weights `rows x cols`.
-    linear: Vec<Option<Vec<i64>>>,
+    linear: Vec<Option<Linear>>,
     /// Per layer, when every conductance is a whole number of levels above
     /// one common offset (see [`Chip::plane_layers`]): its bit-planes.
     planes: Vec<Option<PlaneLayer>>,
@@ -283,6 +283,16 @@ impl Chip {
     /// layer runs as one integer product with `w_eff`, with the same result.
     pub fn linear_layers(&self) -> usize {
         self.linear.iter().filter(|l| l.is_some()).count()
+    }
+
+    /// How many layers taking the exact shortcut compute their product in
+    /// `i32` (no column's products can add past `i32::MAX` for any drive the
+    /// layer's input cycles allow; the others in `i64`).
+    pub fn narrow_linear_layers(&self) -> usize {
+        self.linear
+            .iter()
+            .filter(|l| matches!(l, Some(Linear::Narrow(_))))
+            .count()
     }
 
     /// How many layers (not taking the exact shortcut) read by code tables:
@@ -798,7 +808,8 @@ impl PimModel {
     fn run_weight(&self, chip: &Chip, li: usize, l: &XbarLayer, s: &mut Scratch) {
         s.repeats = chip.repeats;
         match (&chip.linear[li], &chip.tables[li], &chip.planes[li]) {
-            (Some(weff), _, _) => l.run_linear(weff, s),
+            (Some(Linear::Narrow(weff)), _, _) => l.run_linear(weff, s),
+            (Some(Linear::Wide(weff)), _, _) => l.run_linear(weff, s),
             (None, Some(t), _) => l.run_tables(&self.knobs, t, s),
             (None, None, Some(p)) => l.run_planes(&self.knobs, p, s),
             (None, None, None) => match (&chip.groups[li], &chip.g[li]) {
@@ -1038,10 +1049,44 @@ const RUN_PIXELS: usize = 64;
 /// See [`RUN_PIXELS`].
 const RUN_VALUES: usize = 1 << 15;
 
+/// The effective integer weights of a layer read by the exact shortcut,
+/// `rows x cols` ([`Chip::linear_layers`]).
+#[derive(Debug, Clone)]
+enum Linear {
+    /// No column's products can add past `i32::MAX` (every shipped model).
+    Narrow(Vec<i32>),
+    Wide(Vec<i64>),
+}
+
+/// The integer type of the exact shortcut's product ([`XbarLayer::run_linear`]).
+trait LinearAcc: Copy + Default + std::ops::AddAssign + std::ops::Mul<Output = Self> {
+    /// A word line's drive (below `2^31` wherever `Self` is `i32`).
+    fn from_drive(x: u32) -> Self;
+    fn to_f64(self) -> f64;
+}
+
+impl LinearAcc for i32 {
+    fn from_drive(x: u32) -> Self {
+        x as i32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl LinearAcc for i64 {
+    fn from_drive(x: u32) -> Self {
+        i64::from(x)
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
 impl XbarLayer {
     /// The effective weights when every conversion of this layer is exact
     /// ([`Chip::linear_layers`]), else `None`.
-    fn linear_weights(&self, k: &PimKnobs, g: &[i32], inv: &[f64]) -> Option<Vec<i64>> {
+    fn linear_weights(&self, k: &PimKnobs, g: &[i32], inv: &[f64]) -> Option<Linear> {
         let one = 1i64 << crate::pim::CONDUCTANCE_FRACTION_BITS;
         if inv.iter().any(|&v| step_levels(v) != 1.0) || g.iter().any(|&v| i64::from(v) % one != 0)
         {
@@ -1072,12 +1117,25 @@ impl XbarLayer {
                 weff[r * self.cols + c] = v;
             }
         }
-        Some(weff)
+        // A drive is below 2^(cycles x dac_bits); where no column's products
+        // can add past i32::MAX, the product runs in i32 (4 lanes per wasm
+        // SIMD register, where i64 has 2 and no native multiply).
+        let xmax = (1i64 << (self.cycles as u32 * k.dac_bits).min(40)) - 1;
+        let narrow = (0..self.cols).all(|c| {
+            let s: i64 = (0..self.rows).map(|r| weff[r * self.cols + c].abs()).sum();
+            s.saturating_mul(xmax) <= i64::from(i32::MAX)
+        });
+        Some(if narrow {
+            Linear::Narrow(weff.iter().map(|&v| v as i32).collect())
+        } else {
+            Linear::Wide(weff)
+        })
     }
 
     /// [`XbarLayer::run`] for a layer whose conversions are all exact: one
-    /// integer product per output pixel.
-    fn run_linear(&self, weff: &[i64], s: &mut Scratch) {
+    /// integer product per output pixel, in `T` (`i32` where
+    /// [`XbarLayer::linear_weights`] found that no sum can overflow it).
+    fn run_linear<T: LinearAcc>(&self, weff: &[T], s: &mut Scratch) {
         let Scratch {
             a,
             b,
@@ -1091,7 +1149,7 @@ impl XbarLayer {
         let n_in = self.f.c_in * self.f.h * self.f.w;
         self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
         let p_len = self.f.h_out * self.f.w_out;
-        let mut acc = vec![0i64; self.cols];
+        let mut acc = vec![T::default(); self.cols];
         let (mut drive, mut prev) = (&mut drive[..self.rows], &mut prev_drive[..self.rows]);
         for u in &self.units {
             let mut have_prev = false;
@@ -1100,18 +1158,19 @@ impl XbarLayer {
                     self.drive(u, codes, oy, ox, drive);
                     // The previous pixel's drives: `col` still holds its result.
                     if !(*repeats && have_prev && drive == prev) {
-                        acc.fill(0);
+                        acc.fill(T::default());
                         for (r, &x) in drive.iter().enumerate() {
                             if x == 0 {
                                 continue;
                             }
-                            let x = i64::from(x);
-                            for (a, wv) in acc.iter_mut().zip(&weff[r * self.cols..][..self.cols]) {
+                            let x = T::from_drive(x);
+                            for (a, &wv) in acc.iter_mut().zip(&weff[r * self.cols..][..self.cols])
+                            {
                                 *a += x * wv;
                             }
                         }
                         for (cv, a) in col[..self.cols].iter_mut().zip(&acc) {
-                            *cv = *a as f64;
+                            *cv = a.to_f64();
                         }
                         std::mem::swap(&mut drive, &mut prev);
                         have_prev = true;
