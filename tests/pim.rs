@@ -626,6 +626,24 @@ proptest! {
     }
 }
 
+/// `m` with every weight at its largest code (1.0 before quantization), and
+/// the first layer's bias set to `first_bias` where given.
+fn largest_weights(m: &Model, first_bias: Option<f32>) -> Model {
+    let weights = m
+        .values()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let bias = match first_bias {
+                Some(b) if i == 0 => vec![b; v.bias.len()],
+                _ => v.bias.clone(),
+            };
+            (vec![1.0; v.stored.len()], bias)
+        })
+        .collect();
+    Model::from_float(m.arch().clone(), weights, BTreeMap::new()).unwrap()
+}
+
 /// Cycles whose column sums pass `u16::MAX`: every weight at its largest code,
 /// every input at its largest (all word lines driven in every cycle), wide
 /// conductances (2-bit cells, sigma 0.3): about 108 levels per column, past
@@ -636,13 +654,10 @@ proptest! {
 /// saturated lane takes the top code. Both reads equal the reference either way.
 #[test]
 fn long_cycles_saturate_and_sum_again_or_clip_without_overflow() {
-    let m = random_model(7, 4, 6, 4, 3, 1, 0, None, false, 8, 8, false).unwrap();
-    let weights = m
-        .values()
-        .iter()
-        .map(|v| (vec![1.0; v.stored.len()], v.bias.clone()))
-        .collect();
-    let m = Model::from_float(m.arch().clone(), weights, BTreeMap::new()).unwrap();
+    let m = largest_weights(
+        &random_model(7, 4, 6, 4, 3, 1, 0, None, false, 8, 8, false).unwrap(),
+        None,
+    );
     let x = vec![1.0f32; 2 * 4 * 6 * 6];
     for range in [1.0, 0.25] {
         let knobs = PimKnobs {
@@ -673,21 +688,10 @@ fn long_cycles_saturate_and_sum_again_or_clip_without_overflow() {
 /// `i32` would overflow.
 #[test]
 fn exact_shortcut_in_i32_and_i64_equals_the_reference() {
-    let m = random_model(11, 4, 13, 5, 3, 1, 0, None, false, 8, 16, false).unwrap();
-    let weights = m
-        .values()
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let bias = if i == 0 {
-                vec![2000.0; v.bias.len()]
-            } else {
-                v.bias.clone()
-            };
-            (vec![1.0; v.stored.len()], bias)
-        })
-        .collect();
-    let m = Model::from_float(m.arch().clone(), weights, BTreeMap::new()).unwrap();
+    let m = largest_weights(
+        &random_model(11, 4, 13, 5, 3, 1, 0, None, false, 8, 16, false).unwrap(),
+        Some(2000.0),
+    );
     let x = test_input(5, 2, 4 * 13 * 13, false);
     let knobs = PimKnobs::preset("ideal").unwrap();
     let pm = PimModel::new(&m, &knobs).unwrap();

@@ -1120,7 +1120,12 @@ impl XbarLayer {
         // A drive is below 2^(cycles x dac_bits); where no column's products
         // can add past i32::MAX, the product runs in i32 (4 lanes per wasm
         // SIMD register, where i64 has 2 and no native multiply).
-        let xmax = (1i64 << (self.cycles as u32 * k.dac_bits).min(40)) - 1;
+        let drive_bits = self.cycles as u32 * k.dac_bits;
+        let xmax = if drive_bits >= 63 {
+            i64::MAX
+        } else {
+            (1i64 << drive_bits) - 1
+        };
         let narrow = (0..self.cols).all(|c| {
             let s: i64 = (0..self.rows).map(|r| weff[r * self.cols + c].abs()).sum();
             s.saturating_mul(xmax) <= i64::from(i32::MAX)
