@@ -266,6 +266,7 @@ const REQUEST = { network: 'vgg8', preset: 'mnsim2', baseline: 'dense:bits=32', 
 // The PIM accuracy exports (issue 14): mnsim2 knobs with a 5-bit ADC and variation.
 const PIM_KNOBS = { crossbar_rows: 256, cell_bits: 1, dac_bits: 1, adc_bits: 5, adc_range_0_to_1: 1, variation_sigma: 0.1, sa0_0_to_1: 0.01, sa1_0_to_1: 0, on_off_ratio: null };
 const PIM_SERIES = [{ label: 'a', points: [{ value: 4, mean_0_to_1: 0.5, std_0_to_1: 0.1 }, { value: 3, mean_0_to_1: 0.2 }] }];
+const PIM_TRADE = [{ label: 'a', costs: [{ adc_bits: 4, adc_choice: 7, dac_choice: 1, own_adc: false, own_dac: true, area_um2: 1e7, latency_ns: 4e5, energy_pj: 3e7 }, { adc_bits: 6, adc_choice: 6, dac_choice: 1, own_adc: true, own_dac: true, area_um2: 2e7, latency_ns: 5e5, energy_pj: 4e7 }], points: [{ adc_bits: 4, mean_0_to_1: 0.5, std_0_to_1: 0.1 }, { adc_bits: 5, mean_0_to_1: 0.7 }, { adc_bits: 6, mean_0_to_1: 0.9 }] }];
 const PIM_PARTS = [{ images: 10, seeds: [1, 2], correct_per_seed: [9, 8], crossbars: 16 }, { images: 5, seeds: [1, 2], correct_per_seed: [5, 0], crossbars: 16 }];
 const SEARCH = { network: 'vgg8', budget_fraction_of_dense32: 0.1, search: { population: 4, generations: 2, seed: 1 } };
 
@@ -368,6 +369,12 @@ function makeCase(rng, m, live, session, modelBytes, page, only, onnx) {
       return ['pimRun', [k, c], () => { const r = new m.PimRun(modelBytes, k, new Uint8Array(784 * 2), new Uint8Array(2), 1); try { r.step(c); r.step(c); return r.done + r.total; } finally { r.free(); } }];
     }],
     ['pimCurve', () => { const kn = rng() < 0.6 ? pick(rng, ['adc-bits', 'variation', 'stuck']) : hostile(rng), d = arg(PIM_SERIES), t = rng() < 0.5 ? undefined : hostile(rng); return ['pimCurve', [kn, d, t], () => m.pimCurve(kn, d, t)]; }],
+    ['pimAdcCosts', () => {
+      const p = rng() < 0.6 ? pick(rng, ['mnsim2', 'isaac', 'ideal']) : hostile(rng), k = arg(PIM_KNOBS);
+      const ms = rng() < 0.7 ? [{ label: 'm', bytes: rng() < 0.8 ? modelBytes : mutateBytes(rng, modelBytes) }] : hostile(rng);
+      return ['pimAdcCosts', [p, k], () => m.pimAdcCosts(p, k, ms).length];
+    }],
+    ['pimTradeCurve', () => { const a = rng() < 0.6 ? pick(rng, ['energy', 'area', 'latency']) : hostile(rng), d = arg(PIM_TRADE), t = rng() < 0.5 ? undefined : hostile(rng); return ['pimTradeCurve', [a, d, t], () => m.pimTradeCurve(a, d, t)]; }],
     ['pimMerge', () => { const d = arg(PIM_PARTS); return ['pimMerge', d, () => m.pimMerge(d)]; }],
     ['pimPresetKnobs', () => { const n = rng() < 0.5 ? pick(rng, ['mnsim2', 'isaac', 'ideal']) : hostile(rng); return ['pimPresetKnobs', n, () => m.pimPresetKnobs(n)]; }],
     ['pimAdcChoices', () => { const b = rng() < 0.5 ? Math.floor(rng() * 18) : hostile(rng); return ['pimAdcChoices', b, () => m.pimAdcChoices(b)]; }],

@@ -172,9 +172,117 @@ fn a_sweep_gives_a_curve_and_an_svg_with_every_model() {
 }
 
 #[test]
+fn a_trade_costs_each_adc_resolution_as_epim_compare_does() {
+    let svg = temp_file("trade.svg", "");
+    let svg_s = svg.to_str().unwrap();
+    let dense = model("mnist-cnn-dense-8b");
+    let epim_m = model("mnist-cnn-epim2.25-8b");
+    let out = epim(&[
+        "pim-eval",
+        "--model",
+        &dense,
+        "--model",
+        &epim_m,
+        "--sweep",
+        "adc-bits=5..8",
+        "--trade",
+        "energy",
+        "--limit",
+        "20",
+        "--seeds",
+        "1",
+        "--json",
+        "--svg",
+        svg_s,
+    ]);
+    let v = json_out(&out);
+    assert_eq!(v["trade"], "energy");
+    assert_eq!(v["uncosted_adc_bits"], serde_json::json!([5, 7]));
+    // The same chip in `epim compare`: the preset's own 6-bit ADC, and row 2 of MNSIM's
+    // ADC table for 8 bits (the first 8-bit row).
+    let compare = |extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            "--model",
+            dense.as_str(),
+            "--model",
+            epim_m.as_str(),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        json_out(&epim(&args))
+    };
+    let at6 = compare(&[]);
+    let at8 = compare(&["--adc-choice", "2"]);
+    for (i, m) in v["models"].as_array().unwrap().iter().enumerate() {
+        let costs = m["costs"].as_array().unwrap();
+        let bits: Vec<u64> = costs
+            .iter()
+            .map(|c| c["adc_bits"].as_u64().unwrap())
+            .collect();
+        assert_eq!(bits, [1, 4, 6, 8, 10], "every resolution of MNSIM's table");
+        let at = |b: u64| costs.iter().find(|c| c["adc_bits"] == b).unwrap();
+        for (b, report) in [(6, &at6), (8, &at8)] {
+            let row = &report["rows"][i];
+            for field in ["energy_pj", "area_um2", "latency_ns"] {
+                let (ours, theirs) = (at(b)[field].as_f64().unwrap(), row[field].as_f64().unwrap());
+                assert!(
+                    (ours - theirs).abs() <= 1e-9 * theirs,
+                    "{b} bits {field}: {ours} vs {theirs}"
+                );
+            }
+        }
+        assert_eq!(at(8)["adc_choice"], 2);
+        assert!(at(8)["energy_pj"].as_f64() > at(6)["energy_pj"].as_f64());
+    }
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let labels: Vec<&str> = text
+        .split("</text>")
+        .filter_map(|t| t.rsplit('>').next())
+        .map(str::trim)
+        .collect();
+    for needle in [
+        "energy per image in the simulator (µJ)",
+        "6 b",
+        "8 b",
+        "mnist-cnn-epim2.25-8b",
+    ] {
+        assert!(labels.contains(&needle), "svg lacks {needle}: {labels:?}");
+    }
+    assert!(
+        !labels.contains(&"5 b"),
+        "an uncosted resolution is left out of the chart"
+    );
+    // Text output: the cost beside each costed point, and what was not costed.
+    let out = epim(&[
+        "pim-eval",
+        "--model",
+        &dense,
+        "--sweep",
+        "adc-bits=7,8",
+        "--trade",
+        "area",
+        "--limit",
+        "5",
+        "--seeds",
+        "1",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("adc-bits = 8:") && text.contains("mm²") && text.contains("(ADC choice 2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not costed (no ADC of that resolution in MNSIM's table): 7 bits"),
+        "{text}"
+    );
+}
+
+#[test]
 fn bad_knobs_and_flags_are_one_line_errors_naming_the_knob() {
     let m = model("mnist-cnn-dense-8b");
-    let cases: [(&[&str], &str); 9] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["--adc-bits", "0"], "adc_bits"),
         (&["--variation=-0.1"], "variation_sigma"),
         (&["--sa1", "0.9"], "sa1_0_to_1"),
@@ -184,6 +292,19 @@ fn bad_knobs_and_flags_are_one_line_errors_naming_the_knob() {
         (&["--svg", "/tmp/x.svg"], "--svg"),
         (&["--preset", "nope"], "--preset"),
         (&["--layers", "--sweep", "adc-bits=5..6"], "--layers"),
+        (&["--trade", "energy"], "--trade"),
+        (&["--trade", "power", "--sweep", "adc-bits=5..6"], "--trade"),
+        (
+            &[
+                "--trade",
+                "area",
+                "--sweep",
+                "adc-bits=5..6",
+                "--dac-bits",
+                "5",
+            ],
+            "dac_bits",
+        ),
     ];
     for (extra, needle) in cases {
         let mut args = vec![

@@ -4,7 +4,8 @@
 // moves the stuck-cells slider and sees the accuracy and the curve change; a bad
 // knob value gets the core's inline error naming the knob; a calibrated ADC full scale
 // (the field) gives every model its ideal accuracy; per-layer errors are shown only for
-// the settings they were computed for; screenshots of the
+// the settings they were computed for; the ADC trade chart joins each resolution's accuracy
+// with the simulator's cost; screenshots of the
 // section at 1280x800, light and dark, under test-results/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -343,6 +344,63 @@ test('a link\'s knobs between the sliders\' steps are computed as the link says,
   assert.equal(knobsOf(b.key).sa0_0_to_1, 0.01);
   assert.equal(knobsOf(b.key).sa1_0_to_1, 0.03);
   assert.deepEqual(await pk(), ['sa0_0_to_1:0.01', 'sa1_0_to_1:0.03', 'variation_sigma:0.08']);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the ADC trade: each resolution\'s accuracy against the simulator\'s cost, the axis in the link', async () => {
+  // One model on mnsim2's array (its own 6-bit ADC): the trade's points are the ADC curve's
+  // 4, 6, 8 and 10 bits (MNSIM's table has no 3-, 5-, 7- or 9-bit ADC).
+  const one = '&pm=mnist-cnn-dense-8b';
+  const { page, problems } = await openSection('light', one);
+  const at6 = await complete(page);
+  const series = (p) => p.$eval('#pim-trade', (c) => JSON.parse(c.dataset.series));
+  const allPoints = (p) => p.waitForFunction(() => {
+    const c = document.querySelector('#pim-trade');
+    return c.dataset.points === '4' && /Not on the chart: 3, 5, 7, 9 bits/.test(document.querySelector('#pim-trade-caption').textContent);
+  }, null, { timeout: 120000 });
+  await allPoints(page);
+  const energy = await series(page);
+  assert.equal(energy.length, 1);
+  assert.deepEqual(energy[0].points.map((q) => q.label), ['4 b', '6 b', '8 b', '10 b']);
+  // The 6-bit point is the table's row: its accuracy, and its energy per image in µJ.
+  const p6 = energy[0].points[1];
+  assert.ok(Math.abs(p6.y - 100 * at6.accuracy['mnist-cnn-dense-8b']) < 1e-9, `${p6.y} vs ${at6.accuracy['mnist-cnn-dense-8b']}`);
+  const cell = (i) => page.$eval('#pim-table tbody tr', (tr, j) => tr.cells[j].textContent, i);
+  const [e6, unitE] = (await cell(7)).split(' ');
+  assert.equal(unitE, 'µJ');
+  assert.ok(Math.abs(p6.x - Number(e6.replace(/,/g, ''))) <= 0.006 * p6.x, `${p6.x} vs ${e6}`);
+  assert.ok(energy[0].points[3].x > energy[0].points[2].x, 'the 10-bit ADC costs more energy than the 8-bit one');
+  // At 4 bits the 256-row column sums lose accuracy; at 8 bits and more the model keeps it.
+  assert.ok(energy[0].points[0].y < energy[0].points[2].y - 5, JSON.stringify(energy[0].points));
+
+  // Area on the axis: the same accuracies, the table's area at 6 bits, and the link says so.
+  await page.selectOption('#pim-trade-axis', 'area');
+  await page.waitForFunction(() => document.querySelector('#pim-trade').dataset.axis === 'area' && location.hash.includes('pt=area'));
+  const area = await series(page);
+  assert.deepEqual(area[0].points.map((q) => q.y), energy[0].points.map((q) => q.y));
+  const [a6, unitA] = (await cell(6)).split(' ');
+  assert.equal(unitA, 'mm²');
+  assert.ok(Math.abs(area[0].points[1].x - Number(a6.replace(/,/g, ''))) <= 0.006 * area[0].points[1].x);
+  assert.match(await page.textContent('#pim-trade-caption'), /chip area/);
+
+  // Opened on the area axis directly: the same chart as switched to it.
+  const direct = await openSection('light', `${one}&pt=area`);
+  assert.equal(await direct.page.$eval('#pim-trade-axis', (s) => s.value), 'area');
+  await complete(direct.page);
+  await allPoints(direct.page);
+  assert.deepEqual(await series(direct.page), area);
+  assert.deepEqual(direct.problems, []);
+  await direct.page.close();
+
+  // A DAC the simulator's table lacks: no costs, said in the caption; back to 1 bit, costed again.
+  await slide(page, 'dac_bits', 5);
+  await page.waitForFunction(() => /cannot cost these knobs: .*no 5-bit DAC/.test(document.querySelector('#pim-trade-caption').textContent));
+  assert.equal(await page.$eval('#pim-trade', (c) => c.dataset.points), '0');
+  await slide(page, 'dac_bits', 1);
+  await allPoints(page);
+  assert.deepEqual(await series(page), area);
+  fs.writeFileSync(path.join(results, 'pim-trade.png'), await (await page.$('#pim-trade')).screenshot());
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -18,9 +18,11 @@ import init, {
   epitomeWindow,
   limits,
   listNetworks,
+  pimAdcCosts,
   pimCurve,
   pimLayerErrors,
   pimMerge,
+  pimTradeCurve,
   quantize,
   listPresets,
   Model,
@@ -95,6 +97,12 @@ notAny<ReturnType<SearchSession['exact']>>(true);
 notAny<ReturnType<SearchSession['bestDesign']>>(true);
 notAny<ReturnType<typeof pimCurve>>(true);
 notAny<ReturnType<typeof pimCurve>['curve']>(true);
+// The ADC trade: the simulator's costs and the chart joining them with accuracies.
+notAny<ReturnType<typeof pimAdcCosts>[number]['costs'][number]>(true);
+notAny<Parameters<typeof pimTradeCurve>[1][number]['points'][number]>(true);
+notAny<ReturnType<typeof pimTradeCurve>['curve']['series'][number]['points'][number]['label']>(true);
+const axis: Parameters<typeof pimTradeCurve>[0] = 'energy';
+void axis;
 // A model's info (session 9: it was `any`).
 notAny<ReturnType<Model['info']>>(true);
 notAny<ModelInfo['metadata'][string]>(true);

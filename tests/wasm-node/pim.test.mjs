@@ -2,7 +2,8 @@
 // `PimRun` per part, the parts' results merged by the core (`pimMerge`). Here the merge of
 // parts equals one `pimEvaluate` over all the images, on a chip with variation and faults
 // (every seed a different chip), and bad parts are refused naming the field. `pimLayerErrors`
-// gives each layer's own error (exact layers 0, ideal knobs 0) and names bad input.
+// gives each layer's own error (exact layers 0, ideal knobs 0) and names bad input. The ADC
+// trade's costs (`pimAdcCosts`) equal `compareModels` with each ADC choice.
 // Needs the built package (npm run build:wasm).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,4 +87,41 @@ test('pimLayerErrors: each layer\'s own error, as the CLI reports it; bad input 
   assert.throws(() => m.pimLayerErrors(bytes, { ...knobs, adc_range_0_to_1: 0 }, images, labels, 1), /adc_range_0_to_1/);
   assert.throws(() => m.pimLayerErrors(bytes, knobs, images.subarray(0, 100), labels, 1), /images|labels/);
   assert.throws(() => m.pimLayerErrors(bytes, knobs, images, labels, 0), /seeds/);
+});
+
+test('pimAdcCosts and pimTradeCurve: the ADC trade as compareModels costs it; bad input names the field', () => {
+  const dense = new Uint8Array(fs.readFileSync(path.join(root, 'models/mnist-cnn-dense-8b.safetensors')));
+  const models = [{ label: 'dense', bytes: dense }, { label: 'epim', bytes }];
+  const knobs = m.pimPresetKnobs('mnsim2');
+  const costs = m.pimAdcCosts('mnsim2', knobs, models);
+  assert.deepEqual(costs.map((c) => c.label), ['dense', 'epim']);
+  assert.deepEqual(costs[0].costs.map((c) => c.adc_bits), [1, 4, 6, 8, 10]);
+  // Each resolution as compareModels costs it with that ADC choice.
+  for (const c of costs[0].costs) {
+    const r = m.compareModels({ preset: 'mnsim2', accounting: 'physical', baseline: 'dense:bits=32', methods: [], knobs: { cell_bits: 1, crossbar_size: 256, adc_choice: c.adc_choice, dac_choice: c.dac_choice } }, models);
+    for (const [i, row] of r.rows.entries()) {
+      const mine = costs[i].costs.find((x) => x.adc_bits === c.adc_bits);
+      assert.deepEqual([mine.area_um2, mine.latency_ns, mine.energy_pj], [row.area_um2, row.latency_ns, row.energy_pj], `${c.adc_bits} bits`);
+    }
+  }
+  assert.equal(costs[0].costs.find((c) => c.adc_bits === 6).own_adc, true, "mnsim2's own 6-bit ADC");
+  // `ideal` is costed as mnsim2 (its 16-bit ADC is not in the table either way).
+  assert.deepEqual(m.pimAdcCosts('ideal', m.pimPresetKnobs('ideal'), models), costs);
+  const series = costs.map((c, i) => ({ label: c.label, costs: c.costs, points: [{ adc_bits: 5, mean_0_to_1: 0.5 }, { adc_bits: 8, mean_0_to_1: 0.9 + i / 100 }, { adc_bits: 4, mean_0_to_1: 0.2, std_0_to_1: 0.01 }] }));
+  const t = m.pimTradeCurve('latency', series, 'mnist');
+  assert.equal(t.point_count, 4);
+  assert.deepEqual(t.uncosted_adc_bits, [5]);
+  assert.deepEqual(t.curve.series[1].points.map((p) => [p.label, p.y]), [['4 b', 20], ['8 b', 91]]);
+  const lat8 = costs[1].costs.find((c) => c.adc_bits === 8).latency_ns / 1e3;
+  assert.equal(t.curve.series[1].points[1].x, lat8);
+  assert.match(t.curve.x_desc, /µs/);
+  const throws = (f, re) => assert.throws(f, (e) => { assert.match(e.message, re); return true; });
+  throws(() => m.pimAdcCosts('mnsim2', { ...knobs, dac_bits: 5 }, models), /dac_bits.*no 5-bit DAC/);
+  throws(() => m.pimAdcCosts('mnsim9', knobs, models), /mnsim9/);
+  throws(() => m.pimAdcCosts('mnsim2', { ...knobs, crossbar_rows: 0 }, models), /crossbar_rows/);
+  throws(() => m.pimAdcCosts('mnsim2', knobs, [{ label: 'x', bytes: new Uint8Array(10) }]), /models\[0\]/);
+  throws(() => m.pimTradeCurve('power', series), /axis/);
+  throws(() => m.pimTradeCurve('energy', [{ ...series[0], points: [{ adc_bits: 4, mean_0_to_1: 2 }] }]), /series\[0\]\.points\[0\]\.mean_0_to_1/);
+  throws(() => m.pimTradeCurve('energy', [{ ...series[0], points: [{ adc_bits: 4, mean_0_to_1: 0.5 }, { adc_bits: 4, mean_0_to_1: 0.5 }] }]), /series\[0\]\.points\[1\]\.adc_bits/);
+  throws(() => m.pimTradeCurve('energy', [{ ...series[0], points: [{ adc_bits: 5, mean_0_to_1: 0.5 }] }]), /no ADC resolution has both/);
 });

@@ -125,6 +125,8 @@ export const CROSSBAR_SIZES = [0, 64, 128, 256, 512];
 export const PIM_PRESETS = ['mnsim2', 'isaac', 'ideal'];
 /** The PIM knobs a slider moves: the curve is drawn against the one moved last. */
 export const PIM_CURVE_KNOBS = ['adc-bits', 'variation', 'stuck'];
+/** The costs the ADC trade chart can put on its horizontal axis (the core's `TradeAxis`). */
+export const PIM_TRADE_AXES = ['energy', 'area', 'latency'];
 /** Models the PIM accuracy section evaluates unless a link says otherwise. */
 export const PIM_DEFAULT_MODELS = ['mnist-cnn-dense-8b', 'mnist-cnn-epim2.25-8b', 'mnist-cnn-xrs0.556-8b'];
 
@@ -169,9 +171,11 @@ export const SCHEMA = {
   pseeds: { type: T.int(1, 8), default: 1 },
   pm: { type: T.list(T.name(), 32), default: PIM_DEFAULT_MODELS },
   pc: { type: T.enum(PIM_CURVE_KNOBS), default: 'adc-bits' },
+  // The cost on the ADC trade chart's horizontal axis.
+  pt: { type: T.enum(PIM_TRADE_AXES), default: 'energy' },
 };
 /** The keys the PIM accuracy section reads and writes. */
-export const PIM_KEYS = ['pp', 'pk', 'pseeds', 'pm', 'pc'];
+export const PIM_KEYS = ['pp', 'pk', 'pseeds', 'pm', 'pc', 'pt'];
 
 /** A fresh state holding every default. */
 /**

@@ -23,7 +23,8 @@
 //! - `planes`: the bit-plane read of layers whose cells are whole levels;
 //! - `groups`: the grouped row-by-row read (sums of subsets of word lines);
 //! - [`reference`](mod@reference): the slow per-cell, per-bit oracle of the fast path;
-//! - [`eval`]: accuracy over seeds and sweeps.
+//! - [`eval`]: accuracy over seeds and sweeps;
+//! - [`trade`]: the simulator's cost of each ADC resolution, and accuracy against it.
 
 pub mod cell;
 pub mod eval;
@@ -33,6 +34,7 @@ pub mod layer;
 pub(crate) mod planes;
 pub mod reference;
 pub(crate) mod tables;
+pub mod trade;
 
 pub use cell::{adc_code, cell_conductance, CONDUCTANCE_FRACTION_BITS};
 pub use eval::{

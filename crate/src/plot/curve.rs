@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::legend::{self, marker, Entry, Shape, Swatch};
-use super::{backend_err, fmt_tick, titled, ChartOptions, Theme};
+use super::{backend_err, fmt_tick, titled, ChartOptions, Theme, LABEL_PX};
 use crate::error::{Error, Result};
 
 /// Most series and points per series of one curve chart.
@@ -19,8 +19,12 @@ pub const MAX_CURVE_POINTS: usize = 256;
 /// point (only the last point and points with a spread are marked).
 const MARKER_POINTS: usize = 40;
 
-/// One point: `x`, `y` and the half-height of its spread bar (0: none).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Longest point label, in characters.
+pub const MAX_POINT_LABEL_CHARS: usize = 16;
+
+/// One point: `x`, `y`, the half-height of its spread bar (0: none) and an
+/// optional short label drawn beside its marker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
 #[serde(deny_unknown_fields)]
 pub struct CurvePoint {
@@ -31,6 +35,10 @@ pub struct CurvePoint {
     /// Spread drawn as `y - spread ..= y + spread` (e.g. one standard deviation).
     #[serde(default)]
     pub spread: f64,
+    /// Drawn beside the marker (e.g. `6 b` for a 6-bit ADC); empty: none. At
+    /// most [`MAX_POINT_LABEL_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
 }
 
 /// One series.
@@ -87,6 +95,12 @@ pub fn validate_curve(data: &CurveData) -> Result<()> {
                 return Err(Error::invalid(
                     format!("series[{i}].points[{j}]"),
                     "x, y must be finite and spread finite and >= 0",
+                ));
+            }
+            if p.label.chars().count() > MAX_POINT_LABEL_CHARS {
+                return Err(Error::invalid(
+                    format!("series[{i}].points[{j}].label"),
+                    format!("at most {MAX_POINT_LABEL_CHARS} characters"),
                 ));
             }
         }
@@ -198,6 +212,15 @@ pub fn draw_curve<DB: DrawingBackend>(
                     )))
                     .map_err(backend_err)?;
             }
+            if !p.label.is_empty() {
+                // Above and right of the marker, in the series' colour.
+                let style = theme.font(LABEL_PX - 2).color(&colour);
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((p.x, p.y)) + Text::new(p.label.clone(), (6, -16), style),
+                    ))
+                    .map_err(backend_err)?;
+            }
         }
     }
     Ok(())
@@ -234,6 +257,7 @@ mod tests {
                             x: f64::from(x),
                             y: 50.0 + f64::from(x) * i as f64,
                             spread: 1.0,
+                            label: String::new(),
                         })
                         .collect(),
                 })
@@ -259,6 +283,7 @@ mod tests {
             x: 0.0,
             y: 90.0,
             spread: 0.0,
+            label: String::new(),
         }];
         let svg = render_curve_svg(&d, &ChartOptions::default()).unwrap();
         let labels: Vec<&str> = svg
@@ -284,5 +309,29 @@ mod tests {
         let e = validate_curve(&d).unwrap_err().to_string();
         assert!(e.contains("series[1].points[2]"), "{e}");
         assert!(validate_curve(&data(0)).is_err());
+        let mut d = data(1);
+        d.series[0].points[1].label = "x".repeat(MAX_POINT_LABEL_CHARS + 1);
+        let e = validate_curve(&d).unwrap_err().to_string();
+        assert!(e.contains("series[0].points[1].label"), "{e}");
+    }
+
+    #[test]
+    fn point_labels_are_drawn() {
+        let mut d = data(1);
+        d.series[0].points[0].label = "4 b".into();
+        d.series[0].points[3].label = "7 b".into();
+        let texts = |d: &CurveData| -> Vec<String> {
+            let svg = render_curve_svg(d, &ChartOptions::default()).unwrap();
+            svg.split("</text>")
+                .filter_map(|t| t.rsplit('>').next())
+                .map(|t| t.trim().to_string())
+                .collect()
+        };
+        let with = texts(&d);
+        assert!(
+            with.iter().any(|t| t == "4 b") && with.iter().any(|t| t == "7 b"),
+            "{with:?}"
+        );
+        assert!(!texts(&data(1)).iter().any(|t| t.ends_with(" b")));
     }
 }

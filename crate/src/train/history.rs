@@ -60,6 +60,7 @@ impl TrainHistory {
             x: x as f64,
             y,
             spread: 0.0,
+            label: String::new(),
         };
         let (y_desc, series) = match kind {
             "loss" => (
@@ -118,9 +119,9 @@ fn thin(points: Vec<CurvePoint>) -> Vec<CurvePoint> {
     }
     // Keep every `stride`-th point, then the last: at most MAX points.
     let stride = (n - 1).div_ceil(MAX_CURVE_POINTS - 1);
-    let mut out: Vec<CurvePoint> = points.iter().step_by(stride).copied().collect();
+    let mut out: Vec<CurvePoint> = points.iter().step_by(stride).cloned().collect();
     if (n - 1) % stride != 0 {
-        out.push(points[n - 1]);
+        out.push(points[n - 1].clone());
     }
     out
 }
@@ -150,6 +151,7 @@ mod tests {
                     x: i as f64,
                     y: 0.0,
                     spread: 0.0,
+                    label: String::new(),
                 })
                 .collect();
             let t = thin(pts);

@@ -50,16 +50,29 @@ pub fn compare_models(
     models: JsValue,
 ) -> Result<JsValue, JsError> {
     use crate::compare::{compare_models as run, ModelEntry};
-    use crate::model::Model;
     if !request.is_object() {
         return Err(JsError::new(
             "compareModels request must be an object {baseline, methods, network?, ...}",
         ));
     }
+    let loaded = model_files(&models)?;
+    let req: CompareRequest = from_js("compareModels request", &request)?;
+    let entries: Vec<ModelEntry> = loaded
+        .iter()
+        .map(|(label, model)| ModelEntry { label, model })
+        .collect();
+    to_js(&run(&req, &entries)?.with_charts())
+}
+
+/// `models` from JS: an array of at most `MAX_MODELS` `{label: string, bytes:
+/// Uint8Array}` model files (each at most `MAX_MODEL_BYTES`), loaded; errors name
+/// the entry (`models[1].bytes`). Shared by `compareModels` and `pimAdcCosts`.
+pub(crate) fn model_files(models: &JsValue) -> Result<Vec<(String, crate::model::Model)>, JsError> {
+    use crate::model::Model;
     if !models.is_object() {
         return Err(Error::invalid("models", "must be an array of {label, bytes}").into());
     }
-    let count = get(&models, "length", "models")?
+    let count = get(models, "length", "models")?
         .as_f64()
         .filter(|n| n.fract() == 0.0 && (0.0..=MAX_MODELS as f64).contains(n))
         .ok_or_else(|| {
@@ -71,7 +84,7 @@ pub fn compare_models(
     let mut loaded: Vec<(String, Model)> = Vec::with_capacity(count);
     for i in 0..count {
         let at = format!("models[{i}]");
-        let m = get(&models, &i.to_string(), &at)?;
+        let m = get(models, &i.to_string(), &at)?;
         if !m.is_object() {
             return Err(Error::invalid(&at, "must be an object {label, bytes}").into());
         }
@@ -88,12 +101,7 @@ pub fn compare_models(
             .map_err(|e| Error::parse(format!("{at} ({})", echo(&label)), e))?;
         loaded.push((label, model));
     }
-    let req: CompareRequest = from_js("compareModels request", &request)?;
-    let entries: Vec<ModelEntry> = loaded
-        .iter()
-        .map(|(label, model)| ModelEntry { label, model })
-        .collect();
-    to_js(&run(&req, &entries)?.with_charts())
+    Ok(loaded)
 }
 
 /// Most models in one `compareModels` call.

@@ -42,8 +42,8 @@ pub use epitome_api::{epitome_conv, epitome_materialize, epitome_tables, quantiz
 pub use explorer_api::{epitome_readers, epitome_sampling, epitome_window};
 pub use model_api::{read_idx_dataset, EvalRun, WasmModel};
 pub use pim_api::{
-    draw_curve_js, pim_adc_choices, pim_check_knobs, pim_curve, pim_evaluate, pim_merge,
-    pim_preset_knobs, PimRun,
+    draw_curve_js, pim_adc_choices, pim_adc_costs, pim_check_knobs, pim_curve, pim_evaluate,
+    pim_merge, pim_preset_knobs, pim_trade_curve, PimRun,
 };
 pub use search_api::SearchSession;
 pub use sim_api::{list_networks, list_presets, simulate};

@@ -2,7 +2,8 @@
 //! `pimPresetKnobs`, `pimEvaluate`, `pimLayerErrors`, the step-by-step `PimRun` (the page's
 //! workers report after each step), `pimMerge` (the parts of an evaluation
 //! split by images), `pimCurve` (the chart data of accuracy
-//! against one knob) and `drawCurve`.
+//! against one knob), `pimAdcCosts` and `pimTradeCurve` (the simulator's side of
+//! the ADC trade) and `drawCurve`.
 
 use plotters::prelude::IntoDrawingArea;
 use serde::Deserialize;
@@ -306,20 +307,12 @@ pub fn pim_curve(
         let mut points = Vec::with_capacity(s.points.len());
         for (j, p) in s.points.iter().enumerate() {
             let at = format!("series[{i}].points[{j}]");
-            let frac = |name: &str, v: f64| {
-                if v.is_finite() && (0.0..=1.0).contains(&v) {
-                    Ok(100.0 * v)
-                } else {
-                    Err(Error::invalid(
-                        format!("{at}.{name}"),
-                        format!("must be a fraction in [0, 1], got {v}"),
-                    ))
-                }
-            };
+            let frac = |name: &str, v: f64| crate::pim::trade::percent(&format!("{at}.{name}"), v);
             points.push(CurvePoint {
                 x: p.value,
                 y: frac("mean_0_to_1", p.mean_0_to_1)?,
                 spread: frac("std_0_to_1", p.std_0_to_1)?,
+                label: String::new(),
             });
         }
         points.sort_by(|a, b| a.x.total_cmp(&b.x));
@@ -339,6 +332,64 @@ pub fn pim_curve(
         curve: data,
         point_count,
     })
+}
+
+/// The other side of the ADC trade: the simulator's area, latency and energy
+/// of each model with every ADC resolution of MNSIM's table (1, 4, 6, 8, 10
+/// bits; the preset's own ADC where it has that resolution, else the table's
+/// first row of it), physical accounting, on the chip of the first model's
+/// network. `preset`: the PIM preset (`"mnsim2"`, `"isaac"`, or `"ideal"`,
+/// costed as mnsim2); `knobs`: `PimKnobs` (their cell bits, crossbar rows and
+/// DAC resolution are costed); `models`: `[{label, bytes}]` as
+/// `compareModels` takes them. Returns `[{label, costs: [{adc_bits,
+/// adc_choice, dac_choice, area_um2, latency_ns, energy_pj}]}]`. Throws naming
+/// the field: `dac_bits` for a DAC MNSIM's table lacks, the model entry, the
+/// knob.
+#[wasm_bindgen(js_name = pimAdcCosts, unchecked_return_type = "ModelAdcCosts[]")]
+pub fn pim_adc_costs(
+    #[wasm_bindgen(unchecked_param_type = "string")] preset: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "PimKnobs")] knobs: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ label: string; bytes: Uint8Array }[]")]
+    models: JsValue,
+) -> Result<JsValue, JsError> {
+    use crate::compare::ModelEntry;
+    use crate::pim::trade::{adc_costs, sim_preset_of};
+    let preset = string("preset", &preset)?;
+    let sim = sim_preset_of(&preset)?;
+    let knobs: PimKnobs = from_js("knobs", &knobs)?;
+    knobs.validate()?;
+    let loaded = super::compare_api::model_files(&models)?;
+    let entries: Vec<ModelEntry> = loaded
+        .iter()
+        .map(|(label, model)| ModelEntry { label, model })
+        .collect();
+    to_js(&adc_costs(sim, &knobs, &entries)?)
+}
+
+/// Chart data of the ADC trade: accuracy against the simulator's cost,
+/// one line per model through its ADC resolutions (each point labelled with its
+/// bits). `axis`: `"energy"` (per image, µJ), `"area"` (mm²) or `"latency"`
+/// (per image, µs); `series`: `[{label, costs, points: [{adc_bits,
+/// mean_0_to_1, std_0_to_1?}]}]` (`costs` as `pimAdcCosts` gives them;
+/// resolutions with an accuracy but no cost are left out); `title`: string or
+/// undefined. Returns `{curve, point_count, uncosted_adc_bits}`. Throws naming
+/// the field (`series[0].points[1].adc_bits`: a resolution twice), and for
+/// data with no point that has both an accuracy and a cost.
+#[wasm_bindgen(js_name = pimTradeCurve, unchecked_return_type = "TradeCurve")]
+pub fn pim_trade_curve(
+    #[wasm_bindgen(unchecked_param_type = "string")] axis: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "TradeSeries[]")] series: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | undefined")] title: JsValue,
+) -> Result<JsValue, JsError> {
+    use crate::pim::trade::{trade_curve, TradeAxis, TradeSeries};
+    let axis = TradeAxis::parse("axis", &string("axis", &axis)?)?;
+    let series: Vec<TradeSeries> = from_js("series", &series)?;
+    let title = if title.is_undefined() || title.is_null() {
+        String::new()
+    } else {
+        string("title", &title)?
+    };
+    to_js(&trade_curve(&series, axis, &title)?)
 }
 
 /// Draws a `CurveData` (from `pimCurve`) onto `canvas`, filling its current

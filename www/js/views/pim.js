@@ -9,12 +9,16 @@
 // (settingsKey); the core merges a model's parts (`pimMerge`). The curve "accuracy
 // against the knob last moved" is drawn by the core (`pimCurve` makes the chart data,
 // `drawCurve` draws it) from the finished points; once the current point is done, the
-// workers fill in the other points of that knob's curve in the background.
+// workers fill in the other points of that knob's curve in the background. The other
+// side of the ADC trade: the core costs every chosen model with each ADC resolution of
+// MNSIM's table (`pimAdcCosts`: area, latency, energy in the simulator), and draws accuracy
+// against one of those costs, a point per resolution (`pimTradeCurve`); those settings are
+// computed last in the background.
 import { load, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount } from '../format.js';
 import { siValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
-import { echo, PIM_DEFAULT_MODELS, PIM_KEYS } from '../state.js';
+import { echo, PIM_DEFAULT_MODELS, PIM_KEYS, PIM_TRADE_AXES } from '../state.js';
 import { drawCoreCurve, drawMessage, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
 import { testSet } from '../testset.js';
@@ -59,6 +63,9 @@ const FIELDS = [
   { field: 'adc_range_0_to_1', label: 'ADC full scale (fraction of the largest possible sum)' },
 ];
 
+/** The trade chart's axes as the select names them. */
+const TRADE_LABELS = { energy: 'energy per image', area: 'chip area', latency: 'latency per image' };
+
 const TEMPLATE = `
   <h3>PIM accuracy: trained models on imperfect crossbars</h3>
   <p class="hint">Each chosen MNIST model is mapped onto crossbars as the simulator maps it (its epitome, its kept rows,
@@ -83,6 +90,14 @@ const TEMPLATE = `
       aria-label="Accuracy against the knob last moved, per model"></canvas>
       <figcaption class="hint" id="pim-caption">Accuracy against the knob last moved (the others as set above); points
         appear as they are computed.</figcaption></figure>
+    <h4>The ADC trade</h4>
+    <p class="hint">A finer ADC reads the crossbars more exactly and costs more. Each point is one ADC resolution that
+      MNSIM's ADC table has (the other knobs as set above): a model's accuracy on these crossbars against its
+      <label class="inline"><select id="pim-trade-axis" aria-label="The cost on the horizontal axis">${PIM_TRADE_AXES.map((a) => `<option value="${a}">${TRADE_LABELS[a]}</option>`).join('')}</select></label>
+      in the simulator with that ADC.</p>
+    <figure><canvas id="pim-trade" width="640" height="400" role="img"
+      aria-label="Accuracy against the simulator's cost, one point per ADC resolution, per model"></canvas>
+      <figcaption class="hint" id="pim-trade-caption"></figcaption></figure>
   </div>
   <h4>Where each model loses</h4>
   <p class="hint">Every weight layer of each chosen model runs both on these crossbars and as the digital executor runs it,
@@ -94,8 +109,12 @@ const TEMPLATE = `
   <div class="table-wrap"><table id="pim-layers-table"></table></div>`;
 
 let ctx, root, core, presets = {}, manifest = [], presetName = 'mnsim2';
-/** The simulator's side of the trade: {key, rows: Map(label -> row) | null, note}. */
+/**
+ * The simulator's side of the trade, for the chosen models and the knobs it depends on (not
+ * the ADC's): {key, costs: Map(label -> AdcCost[]) | null, error}.
+ */
 let cost = null;
+let tradeAxis = 'energy';
 let knobs = null; // the current PimKnobs
 let seeds = 1, chosen = [...PIM_DEFAULT_MODELS], curveKnob = 'adc-bits';
 let stepUp = true; // the slider last moved went up (its next step ahead is computed that way first)
@@ -159,6 +178,7 @@ function applyState(s) {
   for (const id of s.pm) if (!ids.includes(id)) errors.push(`pm: no MNIST model named "${echo(id)}" (dropped)`);
   chosen = s.pm.filter((id) => ids.includes(id));
   curveKnob = s.pc;
+  tradeAxis = s.pt;
   if (errors.length) ctx.reportLink(errors);
 }
 
@@ -168,7 +188,7 @@ function linkOf() {
   const pk = Object.keys(base)
     .filter((f) => JSON.stringify(knobs[f]) !== JSON.stringify(base[f]))
     .map((f) => `${f}:${knobs[f] == null ? 'none' : knobs[f]}`);
-  return { pp: presetName, pk, pseeds: seeds, pm: [...chosen], pc: curveKnob };
+  return { pp: presetName, pk, pseeds: seeds, pm: [...chosen], pc: curveKnob, pt: tradeAxis };
 }
 
 export async function initPim(c, r) {
@@ -239,6 +259,12 @@ export async function initPim(c, r) {
     for (const input of box.querySelectorAll('input')) input.checked = chosen.includes(input.value);
     fillForm();
     if (live) readForm();
+    else drawTrade();
+  });
+  $('#pim-trade-axis').addEventListener('change', (ev) => {
+    tradeAxis = ev.target.value;
+    ctx.update(linkOf());
+    drawTrade();
   });
   onLayoutOrTheme($('#pim-results'), () => drawCurve());
   $('#pim-layers-run').addEventListener('click', runLayers);
@@ -274,6 +300,7 @@ function fillForm() {
   }
   for (const { field } of FIELDS) f[field].value = knobs[field] == null ? '' : String(knobs[field]);
   f.seeds.value = String(seeds);
+  $('#pim-trade-axis').value = tradeAxis;
 }
 
 /** Reads the form into knobs (checked by the core); shows a bad value inline, or schedules the work. */
@@ -392,6 +419,8 @@ function wanted() {
   list.push(...stepsAside(spec));
   for (const v of spec.curve) list.push(withKnob(knobs, curveKnob, v));
   for (const s of SLIDERS) if (s !== spec) list.push(...stepsAside(s));
+  // Last, the trade chart's points: the ADC resolutions the simulator can cost.
+  for (const b of tradeBits()) list.push(withKnob(knobs, 'adc-bits', b));
   return list.map((k) => ({ k, key: keyOf(k, k === list[1] ? 1 : seeds), seeds: k === list[1] ? 1 : seeds }));
 }
 
@@ -631,7 +660,7 @@ function show() {
     if (!entry) continue;
     const r = results.get(`${id}|${key}`)?.result ? results.get(`${id}|${key}`) : undefined;
     const ideal = results.get(`${id}|${idealKey}`);
-    const c = cost?.rows?.get(entry.label);
+    const c = cost?.costs?.get(entry.label)?.find((x) => x.adc_bits === knobs.adc_bits);
     const tr = body.insertRow();
     tr.dataset.model = id;
     const cells = [
@@ -721,53 +750,111 @@ function drawCurve() {
     if (isTrap(e)) reinstantiate(e.message);
     showError(`Cannot draw the curve: ${e.message}`);
   }
+  drawTrade();
+}
+
+/** The ADC resolutions of the trade chart: those the simulator costed, within the ADC slider's range. */
+function tradeBits() {
+  const spec = SLIDERS.find((x) => x.knob === 'adc-bits');
+  const first = cost?.costs?.values().next().value ?? [];
+  return first.map((c) => c.adc_bits).filter((b) => b >= spec.min && b <= spec.max);
 }
 
 /**
- * The other side of the ADC and DAC trade: the simulator's area and energy of the chosen
- * models (`compareModels`, physical accounting) with an ADC and a DAC of the chosen
- * resolutions from MNSIM's tables (`pimAdcChoices`, `pimDacChoices`; the preset's own
- * converter when it has that resolution), the cell bits and crossbar rows as set. No table
- * has every resolution: then it says so.
+ * The trade chart: each chosen model's accuracy at the ADC resolutions computed so far (the
+ * costed ones and the ADC curve's), with the simulator's costs; the core joins them
+ * (`pimTradeCurve`) and draws the chart.
  */
-async function updateCost() {
-  const k = knobs;
-  const simPreset = presetName === 'ideal' ? 'mnsim2' : presetName;
-  const key = JSON.stringify([simPreset, k.adc_bits, k.dac_bits, k.cell_bits, k.crossbar_rows, chosen]);
-  if (cost?.key === key) return;
-  const mine = { key, rows: null, note: '' };
-  cost = mine;
+function drawTrade() {
+  const canvas = $('#pim-trade');
+  const caption = $('#pim-trade-caption');
+  canvas.dataset.axis = tradeAxis;
+  if (!cost || cost.error || !cost.costs) {
+    canvas.dataset.points = '0';
+    caption.textContent = cost?.error ? `The simulator cannot cost these knobs: ${cost.error}` : 'Costing the models in the simulator…';
+    drawMessage(canvas, cost?.error ? 'No costs for these knobs.' : 'The chart appears as points are computed…', '#666');
+    return;
+  }
+  const bits = tradeBits();
+  const spec = SLIDERS.find((x) => x.knob === 'adc-bits');
+  const values = [...new Set([...bits, ...spec.curve, knobs.adc_bits])];
+  const series = [];
+  for (const id of chosen) {
+    const entry = manifest.find((m) => m.id === id);
+    const costs = entry && cost.costs.get(entry.label);
+    if (!costs) continue;
+    const points = [];
+    for (const b of values) {
+      const r = results.get(`${id}|${keyOf(withKnob(knobs, 'adc-bits', b))}`);
+      if (r?.done) points.push({ adc_bits: b, mean_0_to_1: r.result.mean_0_to_1, std_0_to_1: r.result.std_0_to_1 });
+    }
+    series.push({ label: entry.label, costs, points });
+  }
+  const total = bits.length * series.length;
+  let t = null;
   try {
-    const adcs = core.pimAdcChoices(k.adc_bits);
-    const dacs = core.pimDacChoices(k.dac_bits);
-    const ownAdc = presets[simPreset]?.adc_bits === k.adc_bits;
-    const ownDac = presets[simPreset]?.dac_bits === k.dac_bits;
-    if (!ownAdc && !adcs.length) {
-      mine.note = `MNSIM's ADC table has no ${k.adc_bits}-bit ADC, so the simulator's area and energy are not shown for this resolution.`;
-    } else if (!ownDac && !dacs.length) {
-      mine.note = `MNSIM's DAC table has no ${k.dac_bits}-bit DAC, so the simulator's area and energy are not shown for this resolution.`;
-    } else {
-      const entries = manifest.filter((m) => chosen.includes(m.id));
-      const models = await Promise.all(entries.map(async (m) => ({ label: m.label, bytes: await modelBytes(m) })));
-      if (cost !== mine) return;
-      const hw = {
-        cell_bits: k.cell_bits,
-        crossbar_size: k.crossbar_rows,
-        ...(ownAdc ? {} : { adc_choice: adcs[0] }),
-        ...(ownDac ? {} : { dac_choice: dacs[0] }),
-      };
-      const r = core.compareModels({ preset: simPreset, accounting: 'physical', knobs: hw, baseline: 'dense:bits=32', methods: [] }, models);
-      mine.rows = new Map(r.rows.map((row) => [row.method, row]));
-      mine.note = `Area and energy: the simulator on the ${simPreset} preset (physical accounting) with `
-        + `${ownAdc ? `the preset's own ${k.adc_bits}-bit ADC` : `ADC choice ${adcs[0]} of MNSIM's table (${k.adc_bits} bits)`}, `
-        + `${ownDac ? `its own ${k.dac_bits}-bit DAC` : `DAC choice ${dacs[0]} of MNSIM's table (${k.dac_bits} bits)`}, `
-        + `${k.cell_bits}-bit cells and ${k.crossbar_rows}-row crossbars; energy per image.`;
+    if (series.some((x) => x.points.some((p) => bits.includes(p.adc_bits)))) {
+      t = core.pimTradeCurve(tradeAxis, series, `MNIST, first ${PIM_IMAGES} test images`);
     }
   } catch (e) {
     if (isTrap(e)) reinstantiate(e.message);
-    mine.note = `The simulator cannot cost these knobs: ${e.message}`;
+    showError(`Cannot draw the ADC trade: ${e.message}`);
+    return;
   }
-  if (cost !== mine) return;
-  $('#pim-cost-note').textContent = mine.note;
+  canvas.dataset.points = String(t?.point_count ?? 0);
+  // The drawn points, for scripts and tests: [{label, points: [{x, y, spread, label}]}].
+  canvas.dataset.series = JSON.stringify(t?.curve.series ?? []);
+  canvas.dataset.key = keyOf({ ...knobs, adc_bits: 0 });
+  const left = t?.uncosted_adc_bits.length
+    ? ` Not on the chart: ${t.uncosted_adc_bits.join(', ')} bits (computed, but MNSIM's ADC table has no ADC of that resolution).` : '';
+  caption.textContent = `Accuracy against ${TRADE_LABELS[tradeAxis]} in the simulator, one point per ADC resolution `
+    + `(${bits.join(', ')} bits, labelled), the other knobs as set above; ${t?.point_count ?? 0} of ${total} points computed so far.${left}`;
+  if (!t) {
+    drawMessage(canvas, 'The chart appears as points are computed…', '#666');
+    return;
+  }
+  drawCoreCurve(core, canvas, t.curve);
+}
+
+/**
+ * The other side of the ADC and DAC trade: the simulator's area, latency and energy of the
+ * chosen models with each ADC resolution of MNSIM's table (`pimAdcCosts`, physical
+ * accounting; the preset's own converter where it has the resolution), the DAC, cell bits and
+ * crossbar rows as set. The table shows the cost at the chosen ADC resolution (none where
+ * the table has no such ADC: the note says so); the trade chart all of them.
+ */
+async function updateCost() {
+  const k = knobs;
+  const key = JSON.stringify([presetName === 'ideal' ? 'mnsim2' : presetName, k.dac_bits, k.cell_bits, k.crossbar_rows, chosen]);
+  if (cost?.key !== key) {
+    const mine = { key, costs: null, error: '' };
+    cost = mine;
+    try {
+      const entries = manifest.filter((m) => chosen.includes(m.id));
+      const models = await Promise.all(entries.map(async (m) => ({ label: m.label, bytes: await modelBytes(m) })));
+      if (cost !== mine) return;
+      if (models.length) mine.costs = new Map(core.pimAdcCosts(presetName, k, models).map((m) => [m.label, m.costs]));
+    } catch (e) {
+      if (isTrap(e)) reinstantiate(e.message);
+      mine.error = e.message;
+    }
+    if (cost !== mine) return;
+    // The trade's settings join the work ahead.
+    if (live) schedule();
+  }
+  const c = cost.costs?.values().next().value?.find((x) => x.adc_bits === knobs.adc_bits);
+  const simPreset = presetName === 'ideal' ? 'mnsim2' : presetName;
+  let note;
+  if (cost.error) note = `The simulator cannot cost these knobs: ${cost.error}`;
+  else if (!cost.costs) note = '';
+  else if (!c) note = `MNSIM's ADC table has no ${knobs.adc_bits}-bit ADC, so the simulator's area and energy are not shown for this resolution (the trade chart below has the resolutions it does have).`;
+  else {
+    note = `Area and energy: the simulator on the ${simPreset} preset (physical accounting) with `
+      + `${c.own_adc ? `the preset's own ${knobs.adc_bits}-bit ADC` : `ADC choice ${c.adc_choice} of MNSIM's table (${knobs.adc_bits} bits)`}, `
+      + `${c.own_dac ? `its own ${knobs.dac_bits}-bit DAC` : `DAC choice ${c.dac_choice} of MNSIM's table (${knobs.dac_bits} bits)`}, `
+      + `${knobs.cell_bits}-bit cells and ${knobs.crossbar_rows}-row crossbars; energy per image.`;
+  }
+  $('#pim-cost-note').textContent = note;
   show();
+  drawTrade();
 }
