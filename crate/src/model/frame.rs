@@ -82,8 +82,41 @@ pub(crate) enum Step<L> {
 
 /// `k x k` max pool with stride `k` of `x` (`[c, h, w]`, flat) into `out`
 /// (`[c, h / k, w / k]`). No `f32::max`: the comparison keeps the same values
-/// (`m` is never NaN) and compiles to less code on wasm.
+/// (`m` is never NaN) and compiles to less code on wasm. The 2x2 pool of every
+/// shipped model has its own loop (rows paired, no per-window slicing), equal
+/// to [`max_pool_chw_ref`] bit for bit (test).
 pub(crate) fn max_pool_chw(x: &[f32], out: &mut [f32], k: usize, [c, h, w]: [usize; 3]) {
+    if k != 2 {
+        return max_pool_chw_ref(x, out, k, [c, h, w]);
+    }
+    let (ho, wo) = (h / 2, w / 2);
+    if ho == 0 || wo == 0 {
+        return;
+    }
+    for (plane, o) in x[..c * h * w]
+        .chunks_exact(h * w)
+        .zip(out[..c * ho * wo].chunks_exact_mut(ho * wo))
+    {
+        for (rows, orow) in plane.chunks_exact(2 * w).zip(o.chunks_exact_mut(wo)) {
+            let (r0, r1) = rows.split_at(w);
+            for ((o, a), b) in orow
+                .iter_mut()
+                .zip(r0.chunks_exact(2))
+                .zip(r1.chunks_exact(2))
+            {
+                // The reference's order: the top row left to right, then the bottom one.
+                let mut m = f32::NEG_INFINITY;
+                for v in [a[0], a[1], b[0], b[1]] {
+                    m = if v > m { v } else { m };
+                }
+                *o = m;
+            }
+        }
+    }
+}
+
+/// [`max_pool_chw`] for any `k`: the obviously correct loop over each window.
+pub(crate) fn max_pool_chw_ref(x: &[f32], out: &mut [f32], k: usize, [c, h, w]: [usize; 3]) {
     let (ho, wo) = (h / k, w / k);
     for ch in 0..c {
         let plane = &x[ch * h * w..][..h * w];
@@ -97,6 +130,45 @@ pub(crate) fn max_pool_chw(x: &[f32], out: &mut [f32], k: usize, [c, h, w]: [usi
                 }
                 out[(ch * ho + oy) * wo + ox] = m;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The 2x2 loop equals the reference bit for bit, odd sizes (a dropped last
+        /// row or column) and signed zeros included.
+        #[test]
+        fn max_pool_equals_the_reference(
+            c in 1usize..5,
+            h in 1usize..12,
+            w in 1usize..12,
+            k in 1usize..4,
+            seed in any::<u64>(),
+        ) {
+            let mut state = seed | 1;
+            let x: Vec<f32> = (0..c * h * w)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    match state % 5 {
+                        0 => 0.0,
+                        1 => -0.0,
+                        _ => (state % 2001) as f32 / 100.0 - 10.0,
+                    }
+                })
+                .collect();
+            let n = c * (h / k) * (w / k);
+            let (mut fast, mut slow) = (vec![7.0f32; n + 3], vec![7.0f32; n + 3]);
+            max_pool_chw(&x, &mut fast, k, [c, h, w]);
+            max_pool_chw_ref(&x, &mut slow, k, [c, h, w]);
+            let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&fast), bits(&slow));
         }
     }
 }
