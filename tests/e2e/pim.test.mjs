@@ -400,6 +400,13 @@ test('the ADC trade: each resolution\'s accuracy against the simulator\'s cost, 
   await slide(page, 'dac_bits', 1);
   await allPoints(page);
   assert.deepEqual(await series(page), area);
+  // No model chosen: the chart says so; chosen again, the same points (computed before).
+  await page.uncheck('#pim-models input[value="mnist-cnn-dense-8b"]');
+  await page.waitForFunction(() => document.querySelector('#pim-trade-caption').textContent === 'Choose at least one model.');
+  assert.equal(await page.$eval('#pim-trade', (c) => c.dataset.points), '0');
+  await page.check('#pim-models input[value="mnist-cnn-dense-8b"]');
+  await allPoints(page);
+  assert.deepEqual(await series(page), area);
   fs.writeFileSync(path.join(results, 'pim-trade.png'), await (await page.$('#pim-trade')).screenshot());
   assert.deepEqual(problems, []);
   await page.close();

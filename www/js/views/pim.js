@@ -769,7 +769,15 @@ function drawTrade() {
   const canvas = $('#pim-trade');
   const caption = $('#pim-trade-caption');
   canvas.dataset.axis = tradeAxis;
+  if (!chosen.some((id) => manifest.some((m) => m.id === id))) {
+    canvas.dataset.points = '0';
+    canvas.dataset.series = '[]';
+    caption.textContent = 'Choose at least one model.';
+    drawMessage(canvas, 'No model chosen.', '#666');
+    return;
+  }
   if (!cost || cost.error || !cost.costs) {
+    canvas.dataset.series = '[]';
     canvas.dataset.points = '0';
     caption.textContent = cost?.error ? `The simulator cannot cost these knobs: ${cost.error}` : 'Costing the models in the simulator…';
     drawMessage(canvas, cost?.error ? 'No costs for these knobs.' : 'The chart appears as points are computed…', '#666');
