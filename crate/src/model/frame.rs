@@ -134,7 +134,9 @@ pub(crate) fn max_pool_chw_ref(x: &[f32], out: &mut [f32], k: usize, [c, h, w]: 
     }
 }
 
-#[cfg(test)]
+/// Native only: proptest is not built for wasm (the lib's tests also build for
+/// `wasm-pack test`).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
