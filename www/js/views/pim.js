@@ -715,8 +715,14 @@ function show() {
   $('#pim-results').dataset.complete = String(n > 0 && done === n);
 }
 
-/** The curve of accuracy against the knob last moved: chart data from the core, drawn by the core. */
+/** Both charts: the curve of the knob last moved and the ADC trade (each sized to its box, even empty). */
 function drawCurve() {
+  drawKnobCurve();
+  drawTrade();
+}
+
+/** The curve of accuracy against the knob last moved: chart data from the core, drawn by the core. */
+function drawKnobCurve() {
   const canvas = $('#pim-chart');
   const spec = SLIDERS.find((s) => s.knob === curveKnob);
   const values = [...new Set([...spec.curve, knobValue(knobs, curveKnob)])];
@@ -750,7 +756,6 @@ function drawCurve() {
     if (isTrap(e)) reinstantiate(e.message);
     showError(`Cannot draw the curve: ${e.message}`);
   }
-  drawTrade();
 }
 
 /** The ADC resolutions of the trade chart: those the simulator costed, within the ADC slider's range. */
