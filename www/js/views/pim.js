@@ -838,7 +838,9 @@ function drawTrade() {
  */
 async function updateCost() {
   const k = knobs;
-  const key = JSON.stringify([presetName === 'ideal' ? 'mnsim2' : presetName, k.dac_bits, k.cell_bits, k.crossbar_rows, chosen]);
+  // The simulator preset the core costs with (`ideal` is mnsim2's array): named in the note.
+  const simPreset = presetName === 'ideal' ? 'mnsim2' : presetName;
+  const key = JSON.stringify([simPreset, k.dac_bits, k.cell_bits, k.crossbar_rows, chosen]);
   if (cost?.key !== key) {
     const mine = { key, costs: null, error: '' };
     cost = mine;
@@ -856,7 +858,6 @@ async function updateCost() {
     if (live) schedule();
   }
   const c = cost.costs?.values().next().value?.find((x) => x.adc_bits === knobs.adc_bits);
-  const simPreset = presetName === 'ideal' ? 'mnsim2' : presetName;
   let note;
   if (cost.error) note = `The simulator cannot cost these knobs: ${cost.error}`;
   else if (!cost.costs) note = '';
