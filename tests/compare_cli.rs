@@ -58,6 +58,7 @@ fn json_has_the_documented_keys_and_ratios() {
             "energy_ratio",
             "latency_ns",
             "latency_ratio",
+            "layers",
             "method",
             "near_paper_area_ratio",
             "pes",

@@ -249,6 +249,116 @@ fn cli_compares_model_files_with_an_accuracy_column() {
     assert!(svg.contains("model:mnist-cnn-epim2.25-3b"));
 }
 
+/// `layers` of each row: the layers' energies and areas add up to the row's,
+/// and the conversions behind the ADC energy follow from the models' shapes.
+/// conv2 (16 -> 32 channels, 3x3): the EPIM 2.25x epitome (8 input channels)
+/// converts as many columns per pixel as the dense layer (two patterns of 16
+/// outputs) over one more input cycle (16 inputs wrapped onto 8: one extra
+/// input bit, 9 cycles for 8), so 9/8 of its ADC energy; filter pruning at
+/// 0.5625 keeps 14 of the 32 outputs, so 14/32. conv3 (288 rows: two row
+/// blocks of 256 when dense): the epitome's 256 rows are one block (9/8 x 1/2),
+/// filter pruning's 126 rows one block with 28 of 64 outputs (1/2 x 28/64).
+/// `--layers` prints the same numbers as a table.
+#[test]
+fn rows_break_down_by_layer_and_adc_energy_follows_the_conversions() {
+    let dir = models_dir();
+    let names = [
+        "mnist-cnn-dense-8b",
+        "mnist-cnn-epim2.25-8b",
+        "mnist-cnn-filter0.5625-8b",
+    ];
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| dir.join(format!("{n}.safetensors")).display().to_string())
+        .collect();
+    let mut args = vec!["compare"];
+    for p in &paths {
+        args.extend(["--model", p.as_str()]);
+    }
+    let v = json_out(&epim(&[&args[..], &["--json"]].concat()));
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for r in rows.iter().chain([&v["baseline"]]) {
+        let layers = r["layers"].as_array().unwrap();
+        let names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            ["conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "fc"],
+            "{}",
+            r["method"]
+        );
+        for key in ["energy_pj", "area_um2"] {
+            let total = r[key].as_f64().unwrap();
+            let sum: f64 = layers.iter().map(|l| l[key].as_f64().unwrap()).sum();
+            assert!(
+                (sum - total).abs() <= 1e-9 * total,
+                "{} {key}: {sum} vs {total}",
+                r["method"]
+            );
+        }
+        let xbars: u64 = layers
+            .iter()
+            .map(|l| l["crossbars"].as_u64().unwrap())
+            .sum();
+        assert_eq!(xbars, r["crossbars"].as_u64().unwrap(), "{}", r["method"]);
+    }
+    let adc = |row: usize, layer: usize| {
+        rows[row]["layers"][layer]["breakdown"]["energy_pj"]["adc"]
+            .as_f64()
+            .unwrap()
+    };
+    // (row, layer, its ADC energy / the dense model's at that layer)
+    for (row, layer, ratio) in [
+        (1, 2, 9.0 / 8.0),
+        (2, 2, 14.0 / 32.0),
+        (1, 4, 9.0 / 16.0),
+        (2, 4, 7.0 / 32.0),
+    ] {
+        let (got, dense) = (adc(row, layer), adc(0, layer));
+        assert!(dense > 0.0);
+        let want = dense * ratio;
+        assert!(
+            (got - want).abs() <= 1e-9 * want,
+            "row {row} layer {layer}: {got} vs {want}"
+        );
+    }
+    // Only the epitome layers read lookup tables.
+    let tables = |row: usize, layer: usize| {
+        rows[row]["layers"][layer]["breakdown"]["energy_pj"]["tables"]
+            .as_f64()
+            .unwrap()
+    };
+    for layer in [2, 4, 6] {
+        assert!(tables(1, layer) > 0.0 && tables(0, layer) == 0.0 && tables(2, layer) == 0.0);
+    }
+
+    let out = epim(&[&args[..], &["--layers"]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let block = text
+        .split("\nmodel:mnist-cnn-epim2.25-8b\n")
+        .nth(1)
+        .unwrap();
+    let conv2 = block
+        .lines()
+        .find(|l| l.trim_start().starts_with("conv2"))
+        .unwrap();
+    let fields: Vec<&str> = conv2.split_whitespace().collect();
+    // layer kind crossbars area energy crossbar adc ...
+    let adc_uj: f64 = fields[6].parse().unwrap();
+    assert!((adc_uj - adc(1, 2) / 1e6).abs() < 1e-3, "{conv2}");
+    let out = epim(&[&args[..], &["--layers", "--csv"]].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("'--layers' cannot be used with '--csv'"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn cli_rejects_a_bad_model_file_and_a_missing_network() {
     let bad = support::temp_file("bad.safetensors", "not a model");

@@ -67,6 +67,7 @@ notAny<SimReport['layers'][number]['breakdown']['energy_pj']>(true);
 notAny<SimReport['totals']['area_um2']>(true);
 notAny<CompareReport>(true);
 notAny<CompareRow['breakdown']['area_um2']>(true);
+notAny<NonNullable<CompareRow['layers']>[number]['breakdown']['energy_pj']>(true);
 notAny<CompareRequest>(true);
 notAny<CompareRequest['config']>(true);
 notAny<SimOptions>(true);
@@ -169,6 +170,11 @@ export async function main(): Promise<string[]> {
     const ratio: number = row.area_ratio;
     const acc: number | undefined = row.accuracy_pct;
     lines.push(`${row.method}: area x${ratio.toFixed(2)}${acc === undefined ? '' : `, ${acc}%`}`);
+    // Where the row's energy goes, layer by layer.
+    for (const layer of row.layers ?? []) {
+      const adc_pj: number = layer.breakdown.energy_pj.adc;
+      lines.push(`  ${layer.name} (${layer.kind}): ${layer.crossbars} crossbars, ADC ${adc_pj} pJ of ${layer.energy_pj} pJ`);
+    }
   }
   // The chart data `epim compare --svg` draws, for drawChart as it is.
   const chart: ChartData = compare(request).chart;

@@ -83,6 +83,21 @@ test('compareModels: the trained-models chart is what `epim compare --model ... 
   assert.deepEqual(page.accuracy_chart.rows.map((r) => r.method), models.map((x) => x.label));
   assert.ok(page.accuracy_chart.rows.every((r) => r.accuracy_pct > 90));
   assert.ok(cli.svgs.includes('area-vs-accuracy.svg'));
+  // Each row's layers (where its energy goes) are the CLI's `--json` rows' layers.
+  const json = JSON.parse(execFileSync(bin, ['compare', '--preset', 'mnsim2', ...files.flatMap((f) => ['--model', f]), '--json']));
+  assert.equal(page.rows.length, json.rows.length);
+  for (const [i, row] of page.rows.entries()) {
+    const want = json.rows[i].layers;
+    const shape = (ls) => ls.map((l) => [l.name, l.kind, l.crossbars]);
+    assert.deepEqual(shape(row.layers), shape(want));
+    assert.equal(row.layers.length, 7, row.method);
+    for (const [j, l] of row.layers.entries()) {
+      for (const v of [l.energy_pj, l.area_um2, l.breakdown.energy_pj.adc]) assert.ok(Number.isFinite(v));
+      const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.abs(b);
+      assert.ok(close(l.energy_pj, want[j].energy_pj), `${row.method} ${l.name}: ${l.energy_pj} vs ${want[j].energy_pj}`);
+      assert.ok(close(l.breakdown.energy_pj.adc, want[j].breakdown.energy_pj.adc), `${row.method} ${l.name} adc`);
+    }
+  }
   // The rows the trained-models comment names (an oracle here; the page only reads them).
   const acc = page.rows.map((r) => r.accuracy_pct);
   const area = page.rows.map((r) => r.area_um2);

@@ -41,6 +41,7 @@ pub use method::Method;
 use report::row;
 pub use report::{
     AccuracyPicks, CompareCharts, CompareReport, CompareRow, CompareView, Components, RowBreakdown,
+    RowLayer,
 };
 
 /// A trained model as one comparison row, under `label` (the CLI uses

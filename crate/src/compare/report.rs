@@ -72,6 +72,28 @@ pub struct RowBreakdown {
     pub energy_pj: Components,
 }
 
+/// One layer of a method's network: where its area, busy time and energy go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
+pub struct RowLayer {
+    /// Position in the method's network.
+    pub index: usize,
+    /// Layer name.
+    pub name: String,
+    /// `conv`, `fc`, `pool` or `add`.
+    pub kind: String,
+    /// Physical crossbars.
+    pub crossbars: u64,
+    /// Area, µm².
+    pub area_um2: f64,
+    /// Summed component busy time, ns (not the layer's share of the latency).
+    pub busy_ns: f64,
+    /// Energy of one image, pJ.
+    pub energy_pj: f64,
+    /// Component breakdowns.
+    pub breakdown: RowBreakdown,
+}
+
 /// One method's totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify_next::Tsify))]
@@ -106,6 +128,10 @@ pub struct CompareRow {
     pub energy_ratio: f64,
     /// Component breakdowns.
     pub breakdown: RowBreakdown,
+    /// Per layer of the method's network, in order (their energies and areas
+    /// add up to the row's).
+    #[serde(default)]
+    pub layers: Vec<RowLayer>,
     /// Test accuracy in percent, when known (a trained model's recorded accuracy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy_pct: Option<f64>,
@@ -318,12 +344,33 @@ pub(super) fn row(method: &str, r: &MethodResult, base: Option<&CompareRow>) -> 
         near_paper_area_ratio: paper::near_paper_area_ratio(ar),
         latency_ratio: lr,
         energy_ratio: er,
-        breakdown: RowBreakdown {
+        breakdown: RowBreakdown::of(d),
+        layers: r
+            .report
+            .layers
+            .iter()
+            .map(|l| RowLayer {
+                index: l.index,
+                name: l.name.clone(),
+                kind: l.kind.clone(),
+                crossbars: l.crossbars,
+                area_um2: l.area_um2.value(),
+                busy_ns: l.busy_ns.value(),
+                energy_pj: l.energy_pj.value(),
+                breakdown: RowBreakdown::of(&l.detail),
+            })
+            .collect(),
+        accuracy_pct: None,
+    }
+}
+
+impl RowBreakdown {
+    fn of(d: &crate::sim::Details) -> Self {
+        RowBreakdown {
             area_um2: Components::from_parts(&d.area_um2.map(|v| v.value())),
             latency_ns: Components::from_parts(&d.latency_ns.map(|v| v.value())),
             energy_pj: Components::from_parts(&d.energy_pj.map(|v| v.value())),
-        },
-        accuracy_pct: None,
+        }
     }
 }
 
@@ -350,6 +397,7 @@ mod picks_tests {
             latency_ratio: 1.0,
             energy_ratio: 1.0,
             breakdown: RowBreakdown::default(),
+            layers: Vec::new(),
             accuracy_pct,
             quality_proxy: 0.0,
         }

@@ -383,6 +383,14 @@ pub fn optional_integer(what: &str, value: &JsValue, max: u64) -> Result<Option<
     integer(what, value, 0, max).map(Some)
 }
 
+/// An optional string argument ([`string`]): `undefined` or `null` is empty.
+pub fn optional_string(what: &str, value: &JsValue) -> Result<String, Error> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(String::new());
+    }
+    string(what, value)
+}
+
 /// A string argument (at most [`MAX_JS_STRING_LEN`] characters).
 pub fn string(what: &str, value: &JsValue) -> Result<String, Error> {
     if !value.is_string() {

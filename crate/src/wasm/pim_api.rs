@@ -9,7 +9,7 @@ use plotters::prelude::IntoDrawingArea;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{bytes, from_js, integer, optional, string, to_js};
+use super::convert::{bytes, from_js, integer, optional, optional_string, string, to_js};
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::limits::{MAX_JS_ARRAY_LEN, MAX_MODEL_BYTES, MAX_PIM_SEEDS};
@@ -295,11 +295,7 @@ pub fn pim_curve(
     let knob = string("knob", &knob)?;
     let x_desc = knob_desc(&knob)?;
     let series: Vec<CurveIn> = from_js("series", &series)?;
-    let title = if title.is_undefined() || title.is_null() {
-        String::new()
-    } else {
-        string("title", &title)?
-    };
+    let title = optional_string("title", &title)?;
     let mut out = Vec::with_capacity(series.len());
     let mut point_count = 0;
     for (i, s) in series.into_iter().enumerate() {
@@ -384,11 +380,7 @@ pub fn pim_trade_curve(
     use crate::pim::trade::{trade_curve, TradeAxis, TradeSeries};
     let axis = TradeAxis::parse("axis", &string("axis", &axis)?)?;
     let series: Vec<TradeSeries> = from_js("series", &series)?;
-    let title = if title.is_undefined() || title.is_null() {
-        String::new()
-    } else {
-        string("title", &title)?
-    };
+    let title = optional_string("title", &title)?;
     to_js(&trade_curve(&series, axis, &title)?)
 }
 

@@ -41,6 +41,10 @@ pub struct CompareArgs {
     /// Write the comparison charts as SVG files into this directory.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// Also print each method's layers: crossbars, area, and energy per image
+    /// by component (--json always has them, as `layers` of each row).
+    #[arg(long, conflicts_with_all = ["json", "csv"])]
+    layers: bool,
     #[command(flatten)]
     hw: super::hardware::HardwareArgs,
 }
@@ -106,6 +110,8 @@ pub fn run(args: &CompareArgs) -> epim::Result<String> {
         serde_json::to_string(&report).map_err(|e| epim::Error::parse("report", e))?
     } else if args.csv {
         csv(&report)
+    } else if args.layers {
+        table(&report) + "\n\n" + &layers_table(&report)
     } else {
         table(&report)
     };
@@ -184,6 +190,64 @@ pub fn table(r: &CompareReport) -> String {
         s.push_str(
             "acc %: the model file's recorded test accuracy (method rows are not trained: -)\n",
         );
+    }
+    s.trim_end().to_string()
+}
+
+/// `--layers`: per method, one line per layer of its network with its crossbars,
+/// area and energy per image, and the energy by component (`other`:
+/// interconnect and pooling).
+pub fn layers_table(r: &CompareReport) -> String {
+    let w = all_rows(r)
+        .flat_map(|x| x.layers.iter().map(|l| l.name.len()))
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = String::from("Per layer: area, and energy per image by component\n");
+    for x in all_rows(r) {
+        let _ = writeln!(s, "\n{}", x.method);
+        let _ = writeln!(
+            s,
+            "  {:<w$} {:>5} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "layer",
+            "kind",
+            "crossbars",
+            "area mm2",
+            "energy uJ",
+            "crossbar",
+            "adc",
+            "dac",
+            "digital",
+            "buffer",
+            "tables",
+            "other",
+            "share %",
+        );
+        for l in &x.layers {
+            let e = &l.breakdown.energy_pj;
+            let share = if x.energy_pj > 0.0 {
+                100.0 * l.energy_pj / x.energy_pj
+            } else {
+                0.0
+            };
+            let _ = writeln!(
+                s,
+                "  {:<w$} {:>5} {:>9} {:>9.3} {:>10.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.1}",
+                l.name,
+                l.kind,
+                l.crossbars,
+                l.area_um2 / 1e6,
+                l.energy_pj / 1e6,
+                e.crossbar / 1e6,
+                e.adc / 1e6,
+                e.dac / 1e6,
+                e.digital / 1e6,
+                e.buffer / 1e6,
+                e.tables / 1e6,
+                (e.interconnect + e.pooling) / 1e6,
+                share,
+            );
+        }
     }
     s.trim_end().to_string()
 }
