@@ -204,10 +204,31 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
   const comment = await page.textContent('#trained-comment');
   assert.ok(comment.includes(`${best.label} (${(100 * best.accuracy_0_to_1).toFixed(2)} %`), comment);
   if (manifest.some((m) => /^EPIM/.test(m.label))) assert.match(comment, /EPIM/);
-  // The hardware settings apply: 128x128 crossbars change the counts.
+  // Layer by layer: the chosen model's layers (the core's `layers` of its row) add up to
+  // its crossbars in the table above; only EPIM layers read lookup tables.
+  const layerRows = () => page.$$eval('#trained-layers-table tbody tr', (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const crossbarsOf = (label, table) => table.find((r) => r[0] === label)[2];
+  await page.click('#trained-layers summary');
+  const epim8 = manifest.find((m) => m.id === 'mnist-cnn-epim2.25-8b');
+  const filter8 = manifest.find((m) => m.id === 'mnist-cnn-filter0.5625-8b');
+  for (const [m, tables] of [[epim8, true], [filter8, false], [epim3, true]]) {
+    await page.selectOption('#trained-layers-model', m.label);
+    const layers = await layerRows();
+    assert.deepEqual(layers.map((l) => l[0]), ['conv1', 'pool1', 'conv2', 'pool2', 'conv3', 'pool3', 'fc'], m.label);
+    const sum = layers.reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0);
+    assert.equal(String(sum), crossbarsOf(m.label, rows), m.label);
+    const lookup = layers.filter((l) => ['conv2', 'conv3', 'fc'].includes(l[0])).map((l) => l[10]);
+    assert.ok(lookup.every((v) => (v !== '0') === tables), `${m.label}: lookup tables ${lookup}`);
+  }
+  // The hardware settings apply: 128x128 crossbars change the counts, in both tables.
   await page.selectOption('#costs-form select[name="xbar"]', '128');
   await page.waitForFunction((v) => [...document.querySelectorAll('#trained-table tbody tr')]
     .some((tr) => tr.cells[0].textContent === v && tr.cells[2].textContent !== '16'), epim3.label, { timeout: 20000 });
+  const rows128 = await page.$$eval('#trained-table tbody tr', (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(await page.$eval('#trained-layers-model', (s) => s.value), epim3.label, 'the chosen model stays chosen');
+  const sum128 = (await layerRows()).reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0);
+  assert.equal(String(sum128), crossbarsOf(epim3.label, rows128));
+  assert.notEqual(String(sum128), '16');
   await page.screenshot({ path: path.join(results, 'costs-trained-1280.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();

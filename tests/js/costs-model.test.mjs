@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { siValue } from '../../www/js/costs-model.js';
+import { siValue, energyValue } from '../../www/js/costs-model.js';
 
 test('siValue keeps three significant digits and the unit', () => {
   assert.equal(siValue(1234.5, 'mm²'), '1,235 mm²');
@@ -9,4 +9,14 @@ test('siValue keeps three significant digits and the unit', () => {
   assert.equal(siValue(NaN, 'mW'), '–');
   assert.equal(siValue(9, 'mm²'), '9.00 mm²');
   assert.equal(siValue(0.5, 'µs'), '0.500 µs');
+});
+
+test('energyValue picks µJ, nJ or pJ and writes 0 plainly', () => {
+  assert.equal(energyValue(2.02e6), '2.02 µJ');
+  assert.equal(energyValue(865_000), '865 nJ');
+  assert.equal(energyValue(999_999), '1,000 nJ');
+  assert.equal(energyValue(696), '696 pJ');
+  assert.equal(energyValue(0.5), '0.500 pJ');
+  assert.equal(energyValue(0), '0');
+  assert.equal(energyValue(Infinity), '–');
 });

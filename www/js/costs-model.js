@@ -10,3 +10,11 @@ export function siValue(x, unit) {
     : x.toLocaleString('en-US', { minimumSignificantDigits: 3, maximumSignificantDigits: 3 });
   return `${s} ${unit}`;
 }
+
+/** An energy in pJ with the unit that keeps it short: µJ from 1 µJ, nJ from 1 nJ, else pJ; 0 as "0". */
+export function energyValue(pj) {
+  if (!Number.isFinite(pj)) return '–';
+  if (pj === 0) return '0';
+  const a = Math.abs(pj);
+  return a >= 1e6 ? siValue(pj / 1e6, 'µJ') : a >= 1e3 ? siValue(pj / 1e3, 'nJ') : siValue(pj, 'pJ');
+}

@@ -4,7 +4,7 @@
 // accuracy (Pareto front) and a table. Loaded on demand (about 130 kB of models).
 import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
-import { siValue } from '../costs-model.js';
+import { siValue, energyValue } from '../costs-model.js';
 import { settingsKey } from '../store.js';
 import { drawCoreChart, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
@@ -28,6 +28,13 @@ const TEMPLATE = `
       <figcaption class="hint">Area against MNIST test accuracy; the Pareto front (less area, more accuracy) is filled.</figcaption></figure>
     <p id="trained-comment" class="hint" aria-live="polite"></p>
     <div class="table-wrap"><table id="trained-table"></table></div>
+    <details id="trained-layers"><summary>Where a model's area and energy go, layer by layer</summary>
+      <label>Model <select id="trained-layers-model"></select></label>
+      <div class="table-wrap"><table id="trained-layers-table"></table></div>
+      <p class="hint">Energy per image by component, as the simulator charges it (<code>epim compare --model … --layers</code>
+        prints the same). An epitome layer converts as many column sums per pixel as the dense layer it replaces, and
+        reads its lookup tables; a pruned layer converts fewer.</p>
+    </details>
   </div>`;
 
 let ctx, root, hardware, last = null; // last: {key, result}
@@ -40,6 +47,7 @@ export function initTrained(c, r, hardwareRequest) {
   hardware = hardwareRequest;
   root.innerHTML = TEMPLATE;
   $('#trained-run').addEventListener('click', () => run());
+  $('#trained-layers-model').addEventListener('change', () => { if (last) showLayers(last.result); });
   onLayoutOrTheme($('#trained-results'), () => draw());
   // Recomputes when the hardware settings change, once the reader has asked for it.
   ctx.store.subscribe(HW_KEYS, () => { if (last) run(); });
@@ -70,6 +78,7 @@ async function run() {
     status.textContent = `${models.length} MNIST models on ${result.preset} (${result.accounting} accounting), `
       + `simulated in ${(performance.now() - t0).toFixed(0)} ms; ratios against ${result.baseline.method} of the dense model's network.`;
     showTable(result);
+    showLayers(result);
     comment(result);
     draw();
   } catch (e) {
@@ -148,6 +157,34 @@ function showTable(r) {
       const td = tr.insertCell();
       td.textContent = f(row);
       if (i > 0) td.className = 'num';
+    });
+  }
+}
+
+/** The per-layer costs of the chosen model (`layers` of its row), as the core computed them. */
+function showLayers(r) {
+  const select = $('#trained-layers-model');
+  const chosen = select.value;
+  select.replaceChildren(...r.rows.map((x) => new Option(x.method, x.method)));
+  // The same model after a recomputation; else the first EPIM model, else the first.
+  const pick = r.rows.find((x) => x.method === chosen) ?? r.rows.find((x) => /^EPIM/.test(x.method)) ?? r.rows[0];
+  if (!pick) return;
+  select.value = pick.method;
+  const parts = ['crossbar', 'adc', 'dac', 'digital', 'buffer', 'tables', 'interconnect', 'pooling'];
+  const names = ['of it: arrays', 'ADC', 'DAC', 'digital', 'buffers', 'lookup tables', 'interconnect', 'pooling'];
+  const t = $('#trained-layers-table');
+  t.replaceChildren();
+  t.createCaption().textContent = `${pick.method}: ${formatCount(pick.crossbars)} crossbars, ${energyValue(pick.energy_pj)} per image.`;
+  headerRow(t, ['Layer', 'Kind', 'Crossbars', 'Area', 'Energy', ...names]);
+  const body = t.createTBody();
+  for (const l of pick.layers ?? []) {
+    const e = l.breakdown.energy_pj;
+    const cells = [l.name, l.kind, formatCount(l.crossbars), siValue(l.area_um2 / 1e6, 'mm²'), energyValue(l.energy_pj), ...parts.map((k) => energyValue(e[k]))];
+    const tr = body.insertRow();
+    cells.forEach((v, i) => {
+      const td = tr.insertCell();
+      td.textContent = v;
+      if (i > 1) td.className = 'num';
     });
   }
 }
