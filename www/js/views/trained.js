@@ -32,8 +32,8 @@ const TEMPLATE = `
       <label>Model <select id="trained-layers-model"></select></label>
       <div class="table-wrap"><table id="trained-layers-table"></table></div>
       <p class="hint">Energy per image by component, as the simulator charges it (<code>epim compare --model … --layers</code>
-        prints the same). An epitome layer converts as many column sums per pixel as the dense layer it replaces, and
-        reads its lookup tables; a pruned layer converts fewer.</p>
+        prints the same). In this simulator an epitome layer converts as many column sums per pixel as the dense layer
+        it replaces, and reads its lookup tables; a pruned layer converts fewer.</p>
     </details>
   </div>`;
 
