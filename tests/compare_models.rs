@@ -302,11 +302,12 @@ fn rows_break_down_by_layer_and_adc_energy_follows_the_conversions() {
             .sum();
         assert_eq!(xbars, r["crossbars"].as_u64().unwrap(), "{}", r["method"]);
     }
-    let adc = |row: usize, layer: usize| {
-        rows[row]["layers"][layer]["breakdown"]["energy_pj"]["adc"]
+    let energy = |row: usize, layer: usize, part: &str| {
+        rows[row]["layers"][layer]["breakdown"]["energy_pj"][part]
             .as_f64()
             .unwrap()
     };
+    let adc = |row: usize, layer: usize| energy(row, layer, "adc");
     // (row, layer, its ADC energy / the dense model's at that layer)
     for (row, layer, ratio) in [
         (1, 2, 9.0 / 8.0),
@@ -323,11 +324,7 @@ fn rows_break_down_by_layer_and_adc_energy_follows_the_conversions() {
         );
     }
     // Only the epitome layers read lookup tables.
-    let tables = |row: usize, layer: usize| {
-        rows[row]["layers"][layer]["breakdown"]["energy_pj"]["tables"]
-            .as_f64()
-            .unwrap()
-    };
+    let tables = |row: usize, layer: usize| energy(row, layer, "tables");
     for layer in [2, 4, 6] {
         assert!(tables(1, layer) > 0.0 && tables(0, layer) == 0.0 && tables(2, layer) == 0.0);
     }

@@ -208,6 +208,7 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
   // its crossbars in the table above; only EPIM layers read lookup tables.
   const layerRows = () => page.$$eval('#trained-layers-table tbody tr', (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
   const crossbarsOf = (label, table) => table.find((r) => r[0] === label)[2];
+  const layerCrossbars = (layers) => String(layers.reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0));
   await page.click('#trained-layers summary');
   const epim8 = manifest.find((m) => m.id === 'mnist-cnn-epim2.25-8b');
   const filter8 = manifest.find((m) => m.id === 'mnist-cnn-filter0.5625-8b');
@@ -215,8 +216,7 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
     await page.selectOption('#trained-layers-model', m.label);
     const layers = await layerRows();
     assert.deepEqual(layers.map((l) => l[0]), ['conv1', 'pool1', 'conv2', 'pool2', 'conv3', 'pool3', 'fc'], m.label);
-    const sum = layers.reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0);
-    assert.equal(String(sum), crossbarsOf(m.label, rows), m.label);
+    assert.equal(layerCrossbars(layers), crossbarsOf(m.label, rows), m.label);
     const lookup = layers.filter((l) => ['conv2', 'conv3', 'fc'].includes(l[0])).map((l) => l[10]);
     assert.ok(lookup.every((v) => (v !== '0') === tables), `${m.label}: lookup tables ${lookup}`);
   }
@@ -226,9 +226,9 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
     .some((tr) => tr.cells[0].textContent === v && tr.cells[2].textContent !== '16'), epim3.label, { timeout: 20000 });
   const rows128 = await page.$$eval('#trained-table tbody tr', (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.equal(await page.$eval('#trained-layers-model', (s) => s.value), epim3.label, 'the chosen model stays chosen');
-  const sum128 = (await layerRows()).reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0);
-  assert.equal(String(sum128), crossbarsOf(epim3.label, rows128));
-  assert.notEqual(String(sum128), '16');
+  const sum128 = layerCrossbars(await layerRows());
+  assert.equal(sum128, crossbarsOf(epim3.label, rows128));
+  assert.notEqual(sum128, '16');
   await page.screenshot({ path: path.join(results, 'costs-trained-1280.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();

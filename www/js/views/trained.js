@@ -166,20 +166,21 @@ function showLayers(r) {
   const select = $('#trained-layers-model');
   const chosen = select.value;
   select.replaceChildren(...r.rows.map((x) => new Option(x.method, x.method)));
-  // The same model after a recomputation; else the first EPIM model, else the first.
-  const pick = r.rows.find((x) => x.method === chosen) ?? r.rows.find((x) => /^EPIM/.test(x.method)) ?? r.rows[0];
+  // The same model after a recomputation; else the smallest EPIM model (the core's pick), else the first.
+  const pick = r.rows.find((x) => x.method === chosen) ?? r.rows[r.accuracy_picks?.smallest_epim ?? 0];
   if (!pick) return;
   select.value = pick.method;
-  const parts = ['crossbar', 'adc', 'dac', 'digital', 'buffer', 'tables', 'interconnect', 'pooling'];
-  const names = ['of it: arrays', 'ADC', 'DAC', 'digital', 'buffers', 'lookup tables', 'interconnect', 'pooling'];
+  // [component of `breakdown.energy_pj`, column header]
+  const parts = [['crossbar', 'of it: arrays'], ['adc', 'ADC'], ['dac', 'DAC'], ['digital', 'digital'], ['buffer', 'buffers'],
+    ['tables', 'lookup tables'], ['interconnect', 'interconnect'], ['pooling', 'pooling']];
   const t = $('#trained-layers-table');
   t.replaceChildren();
   t.createCaption().textContent = `${pick.method}: ${formatCount(pick.crossbars)} crossbars, ${energyValue(pick.energy_pj)} per image.`;
-  headerRow(t, ['Layer', 'Kind', 'Crossbars', 'Area', 'Energy', ...names]);
+  headerRow(t, ['Layer', 'Kind', 'Crossbars', 'Area', 'Energy', ...parts.map(([, h]) => h)]);
   const body = t.createTBody();
   for (const l of pick.layers ?? []) {
     const e = l.breakdown.energy_pj;
-    const cells = [l.name, l.kind, formatCount(l.crossbars), siValue(l.area_um2 / 1e6, 'mm²'), energyValue(l.energy_pj), ...parts.map((k) => energyValue(e[k]))];
+    const cells = [l.name, l.kind, formatCount(l.crossbars), siValue(l.area_um2 / 1e6, 'mm²'), energyValue(l.energy_pj), ...parts.map(([k]) => energyValue(e[k]))];
     const tr = body.insertRow();
     cells.forEach((v, i) => {
       const td = tr.insertCell();
