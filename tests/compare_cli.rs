@@ -260,3 +260,48 @@ fn svg_dir_holds_the_chart_data_the_charts_are_drawn_from() {
         );
     }
 }
+
+/// A layer's `latency_ns` is the simulator's layer latency (MNSIM's: the time
+/// it adds after its first producer), the same number `epim simulate` reports;
+/// with residual branches the layers' latencies overlap, so they add up to
+/// more than the row's latency.
+#[test]
+fn a_layers_latency_is_the_simulators_layer_latency() {
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = epim(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let c = json(&[
+        "compare",
+        "--net",
+        "resnet18",
+        "--method=dense:bits=8",
+        "--json",
+    ]);
+    let s = json(&["simulate", "--net", "resnet18", "--w-bits", "8", "--json"]);
+    let row = &c["rows"][0];
+    let (ours, sim) = (
+        row["layers"].as_array().unwrap(),
+        s["layers"].as_array().unwrap(),
+    );
+    assert_eq!(ours.len(), 31);
+    assert_eq!(ours.len(), sim.len());
+    for (a, b) in ours.iter().zip(sim) {
+        assert_eq!(a["name"], b["name"]);
+        assert_eq!(
+            a["latency_ns"].as_f64(),
+            b["latency_ns"].as_f64(),
+            "{}",
+            a["name"]
+        );
+    }
+    let sum: f64 = ours.iter().map(|l| l["latency_ns"].as_f64().unwrap()).sum();
+    let total = row["latency_ns"].as_f64().unwrap();
+    assert_eq!(total, s["totals"]["latency_ns"].as_f64().unwrap());
+    assert!(sum > 1.05 * total, "{sum} vs {total}");
+}

@@ -287,7 +287,9 @@ fn rows_break_down_by_layer_and_adc_energy_follows_the_conversions() {
             "{}",
             r["method"]
         );
-        for key in ["energy_pj", "area_um2"] {
+        // A chain of layers: the latencies they add (MNSIM's layer latency) add up
+        // to the row's latency too.
+        for key in ["energy_pj", "area_um2", "latency_ns"] {
             let total = r[key].as_f64().unwrap();
             let sum: f64 = layers.iter().map(|l| l[key].as_f64().unwrap()).sum();
             assert!(
@@ -345,9 +347,14 @@ fn rows_break_down_by_layer_and_adc_energy_follows_the_conversions() {
         .find(|l| l.trim_start().starts_with("conv2"))
         .unwrap();
     let fields: Vec<&str> = conv2.split_whitespace().collect();
-    // layer kind crossbars area energy crossbar adc ...
-    let adc_uj: f64 = fields[6].parse().unwrap();
-    assert!((adc_uj - adc(1, 2) / 1e6).abs() < 1e-3, "{conv2}");
+    // layer kind crossbars area latency energy crossbar adc ...
+    let num = |i: usize| fields[i].parse::<f64>().unwrap();
+    let layer = &rows[1]["layers"][2];
+    assert!(
+        (num(4) - layer["latency_ns"].as_f64().unwrap() / 1e3).abs() < 1e-3,
+        "{conv2}"
+    );
+    assert!((num(7) - adc(1, 2) / 1e6).abs() < 1e-3, "{conv2}");
     let out = epim(&[&args[..], &["--layers", "--csv"]].concat());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -166,6 +166,49 @@ test('crossbar costs: table and charts from the core; switching network redraws'
   await page.close();
 });
 
+test('crossbar costs, layer by layer: the chosen method follows a change of network as a page opened on it shows it', async () => {
+  const cells = (page, sel) => page.$$eval(`${sel} tbody tr`, (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const sumCrossbars = (layers) => String(layers.reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0));
+  const { page, problems } = await openPage('#panel=costs&net=lenet');
+  await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  await page.click('#costs-layers summary');
+  const methods = await cells(page, '#costs-table');
+  // The baseline and every method are offered; the first method after the baseline is shown first.
+  assert.deepEqual(await page.$$eval('#costs-layers-method option', (o) => o.map((x) => x.value)), methods.map((r) => r[0]));
+  assert.equal(await page.$eval('#costs-layers-method', (s) => s.value), methods[1][0]);
+  const epitome = methods.find((r) => r[0].startsWith('epitome:'));
+  assert.ok(epitome, 'a default method is an epitome');
+  await page.selectOption('#costs-layers-method', epitome[0]);
+  const lenet = await cells(page, '#costs-layers-table');
+  assert.equal(lenet.length, 7, 'lenet has 7 layers');
+  assert.equal(sumCrossbars(lenet), epitome[1], 'the layers add up to the method\'s crossbars');
+  const headers = await page.$$eval('#costs-layers-table thead th', (t) => t.map((x) => x.textContent));
+  const at = (h) => headers.indexOf(h);
+  assert.ok(at('Latency added') > 0 && at('lookup tables') > 0, headers.join('|'));
+  assert.ok(lenet.some((l) => l[at('lookup tables')] !== '0'), 'an epitome layer reads lookup tables');
+  await page.selectOption('#costs-layers-method', methods[1][0]);
+  assert.ok((await cells(page, '#costs-layers-table')).every((l) => l[at('lookup tables')] === '0'), 'dense layers read none');
+  await page.selectOption('#costs-layers-method', epitome[0]);
+  // Another network: the table follows, the method stays chosen, and it equals a page opened there.
+  await page.selectOption('#costs-net', 'resnet18');
+  await page.waitForFunction(() => document.querySelector('#costs-summary').textContent.startsWith('resnet18'));
+  assert.equal(await page.$eval('#costs-layers-method', (s) => s.value), epitome[0], 'the chosen method stays chosen');
+  const switched = await cells(page, '#costs-layers-table');
+  assert.equal(switched.length, 31, 'resnet18 has 31 layers');
+  const resnetRow = (await cells(page, '#costs-table')).find((r) => r[0] === epitome[0]);
+  assert.equal(sumCrossbars(switched), resnetRow[1]);
+  const caption = await page.textContent('#costs-layers-table caption');
+  const { page: fresh, problems: freshProblems } = await openPage('#panel=costs&net=resnet18');
+  await fresh.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
+  await fresh.click('#costs-layers summary');
+  await fresh.selectOption('#costs-layers-method', epitome[0]);
+  assert.deepEqual(await cells(fresh, '#costs-layers-table'), switched);
+  assert.equal(await fresh.textContent('#costs-layers-table caption'), caption);
+  await page.screenshot({ path: path.join(results, 'costs-layers-1280.png'), fullPage: true });
+  assert.deepEqual([...problems, ...freshProblems], []);
+  await Promise.all([page.close(), fresh.close()]);
+});
+
 test('crossbar costs: a bad method is reported inline and the panel recovers', async () => {
   const { page, problems } = await openPage('#panel=costs&net=lenet');
   await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
@@ -210,6 +253,8 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
   const crossbarsOf = (label, table) => table.find((r) => r[0] === label)[2];
   const layerCrossbars = (layers) => String(layers.reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0));
   await page.click('#trained-layers summary');
+  const tablesColumn = (await page.$$eval('#trained-layers-table thead th', (t) => t.map((x) => x.textContent))).indexOf('lookup tables');
+  assert.ok(tablesColumn > 0);
   const epim8 = manifest.find((m) => m.id === 'mnist-cnn-epim2.25-8b');
   const filter8 = manifest.find((m) => m.id === 'mnist-cnn-filter0.5625-8b');
   for (const [m, tables] of [[epim8, true], [filter8, false], [epim3, true]]) {
@@ -217,7 +262,7 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
     const layers = await layerRows();
     assert.deepEqual(layers.map((l) => l[0]), ['conv1', 'pool1', 'conv2', 'pool2', 'conv3', 'pool3', 'fc'], m.label);
     assert.equal(layerCrossbars(layers), crossbarsOf(m.label, rows), m.label);
-    const lookup = layers.filter((l) => ['conv2', 'conv3', 'fc'].includes(l[0])).map((l) => l[10]);
+    const lookup = layers.filter((l) => ['conv2', 'conv3', 'fc'].includes(l[0])).map((l) => l[tablesColumn]);
     assert.ok(lookup.every((v) => (v !== '0') === tables), `${m.label}: lookup tables ${lookup}`);
   }
   // The hardware settings apply: 128x128 crossbars change the counts, in both tables.

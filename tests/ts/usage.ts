@@ -173,7 +173,8 @@ export async function main(): Promise<string[]> {
     // Where the row's energy goes, layer by layer.
     for (const layer of row.layers ?? []) {
       const adc_pj: number = layer.breakdown.energy_pj.adc;
-      lines.push(`  ${layer.name} (${layer.kind}): ${layer.crossbars} crossbars, ADC ${adc_pj} pJ of ${layer.energy_pj} pJ`);
+      const added_ns: number = layer.latency_ns;
+      lines.push(`  ${layer.name} (${layer.kind}): ${layer.crossbars} crossbars, ADC ${adc_pj} pJ of ${layer.energy_pj} pJ, adds ${added_ns} ns`);
     }
   }
   // The chart data `epim compare --svg` draws, for drawChart as it is.

@@ -92,10 +92,11 @@ test('compareModels: the trained-models chart is what `epim compare --model ... 
     assert.deepEqual(shape(row.layers), shape(want));
     assert.equal(row.layers.length, 7, row.method);
     for (const [j, l] of row.layers.entries()) {
-      for (const v of [l.energy_pj, l.area_um2, l.breakdown.energy_pj.adc]) assert.ok(Number.isFinite(v));
+      for (const v of [l.energy_pj, l.area_um2, l.latency_ns, l.breakdown.energy_pj.adc]) assert.ok(Number.isFinite(v));
       const close = (a, b) => Math.abs(a - b) <= 1e-9 * Math.abs(b);
       assert.ok(close(l.energy_pj, want[j].energy_pj), `${row.method} ${l.name}: ${l.energy_pj} vs ${want[j].energy_pj}`);
       assert.ok(close(l.breakdown.energy_pj.adc, want[j].breakdown.energy_pj.adc), `${row.method} ${l.name} adc`);
+      assert.ok(close(l.latency_ns, want[j].latency_ns), `${row.method} ${l.name} latency`);
     }
   }
   // The rows the trained-models comment names (an oracle here; the page only reads them).

@@ -11,6 +11,14 @@ export function siValue(x, unit) {
   return `${s} ${unit}`;
 }
 
+/** A time in ns with the unit that keeps it short: ms from 1 ms, µs from 1 µs, else ns; 0 as "0" (negative as negative). */
+export function timeValue(ns) {
+  if (!Number.isFinite(ns)) return '–';
+  if (ns === 0) return '0';
+  const a = Math.abs(ns);
+  return a >= 1e6 ? siValue(ns / 1e6, 'ms') : a >= 1e3 ? siValue(ns / 1e3, 'µs') : siValue(ns, 'ns');
+}
+
 /** An energy in pJ with the unit that keeps it short: µJ from 1 µJ, nJ from 1 nJ, else pJ; 0 as "0". */
 export function energyValue(pj) {
   if (!Number.isFinite(pj)) return '–';

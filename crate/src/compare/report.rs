@@ -88,6 +88,12 @@ pub struct RowLayer {
     pub area_um2: f64,
     /// Summed component busy time, ns (not the layer's share of the latency).
     pub busy_ns: f64,
+    /// Time this layer adds after its first producer finishes, ns (MNSIM's
+    /// "layer latency"): along a chain of layers these add up to the row's
+    /// `latency_ns`; with branches (residual adds) they count overlapping
+    /// spans more than once. Negative where the layer finishes before its
+    /// producer (a pool that drops the producer's last row).
+    pub latency_ns: f64,
     /// Energy of one image, pJ.
     pub energy_pj: f64,
     /// Component breakdowns.
@@ -356,6 +362,7 @@ pub(super) fn row(method: &str, r: &MethodResult, base: Option<&CompareRow>) -> 
                 crossbars: l.crossbars,
                 area_um2: l.area_um2.value(),
                 busy_ns: l.busy_ns.value(),
+                latency_ns: l.latency_ns.value(),
                 energy_pj: l.energy_pj.value(),
                 breakdown: RowBreakdown::of(&l.detail),
             })

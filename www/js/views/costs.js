@@ -9,6 +9,7 @@
 import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
 import { siValue } from '../costs-model.js';
+import { LAYERS_HINT, pickLayerRow, fillLayerTable } from '../layers-table.js';
 import { settingsKey } from '../store.js';
 import { knobsOf } from '../state.js';
 import { drawCoreChart, drawMessage, onLayoutOrTheme } from '../chart.js';
@@ -67,6 +68,11 @@ const TEMPLATE = `
     <p id="costs-summary" class="hint" aria-live="polite"></p>
     <div class="charts" id="costs-charts"></div>
     <div class="table-wrap"><table id="costs-table"></table></div>
+    <details id="costs-layers"><summary>Where a method's area, latency and energy go, layer by layer</summary>
+      <label>Method <select id="costs-layers-method"></select></label>
+      <div class="table-wrap"><table id="costs-layers-table"></table></div>
+      <p class="hint">${LAYERS_HINT}</p>
+    </details>
   </div>
   <section id="paper-root" class="subpanel" aria-label="The paper's setting"></section>
   <section id="trained-root" class="subpanel" aria-label="Trained models"></section>
@@ -91,6 +97,7 @@ export async function init(c) {
     charts.append(fig);
   }
   editor = initMethodEditor($('#methods-editor'), (m) => ctx.update({ m }));
+  $('#costs-layers-method').addEventListener('change', () => { if (last) showLayers(last.result); });
   $('#methods-as-text').addEventListener('click', (ev) => {
     const asText = ev.target.getAttribute('aria-pressed') !== 'true';
     ev.target.setAttribute('aria-pressed', String(asText));
@@ -272,6 +279,7 @@ function showResult() {
   $('#costs-summary').textContent = `${file ? `${file.fileName} (imported ONNX file)` : r.network} on ${r.preset} (${r.accounting} accounting): `
     + `${r.rows.length} methods against ${r.baseline.method}, simulated in ${formatMs(last.ms)}.`;
   showTable(r);
+  showLayers(r);
   redraw();
 }
 
@@ -311,6 +319,13 @@ async function redraw() {
       drawMessage(canvas, `Cannot draw: ${e.message}`);
     }
   }
+}
+
+/** The chosen method's layers (the baseline's or a row's `layers`), as the core computed them. */
+function showLayers(r) {
+  // The method chosen before, if it is still compared; else the first method after the baseline.
+  const pick = pickLayerRow($('#costs-layers-method'), [r.baseline, ...r.rows], 1);
+  if (pick) fillLayerTable($('#costs-layers-table'), pick);
 }
 
 function showTable(r) {

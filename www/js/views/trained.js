@@ -4,7 +4,8 @@
 // accuracy (Pareto front) and a table. Loaded on demand (about 130 kB of models).
 import { load, withCore, isTrap, reinstantiate } from '../wasm.js';
 import { formatCount, formatRatio } from '../format.js';
-import { siValue, energyValue } from '../costs-model.js';
+import { siValue } from '../costs-model.js';
+import { LAYERS_HINT, pickLayerRow, fillLayerTable } from '../layers-table.js';
 import { settingsKey } from '../store.js';
 import { drawCoreChart, onLayoutOrTheme } from '../chart.js';
 import { mnistModels, modelBytes } from '../models.js';
@@ -31,8 +32,7 @@ const TEMPLATE = `
     <details id="trained-layers"><summary>Where a model's area and energy go, layer by layer</summary>
       <label>Model <select id="trained-layers-model"></select></label>
       <div class="table-wrap"><table id="trained-layers-table"></table></div>
-      <p class="hint">Energy per image by component, as the simulator charges it (<code>epim compare --model … --layers</code>
-        prints the same). In this simulator an epitome layer converts as many column sums per pixel as the dense layer
+      <p class="hint">${LAYERS_HINT} In this simulator an epitome layer converts as many column sums per pixel as the dense layer
         it replaces, and reads its lookup tables; a pruned layer converts fewer.</p>
     </details>
   </div>`;
@@ -163,29 +163,7 @@ function showTable(r) {
 
 /** The per-layer costs of the chosen model (`layers` of its row), as the core computed them. */
 function showLayers(r) {
-  const select = $('#trained-layers-model');
-  const chosen = select.value;
-  select.replaceChildren(...r.rows.map((x) => new Option(x.method, x.method)));
   // The same model after a recomputation; else the smallest EPIM model (the core's pick), else the first.
-  const pick = r.rows.find((x) => x.method === chosen) ?? r.rows[r.accuracy_picks?.smallest_epim ?? 0];
-  if (!pick) return;
-  select.value = pick.method;
-  // [component of `breakdown.energy_pj`, column header]
-  const parts = [['crossbar', 'of it: arrays'], ['adc', 'ADC'], ['dac', 'DAC'], ['digital', 'digital'], ['buffer', 'buffers'],
-    ['tables', 'lookup tables'], ['interconnect', 'interconnect'], ['pooling', 'pooling']];
-  const t = $('#trained-layers-table');
-  t.replaceChildren();
-  t.createCaption().textContent = `${pick.method}: ${formatCount(pick.crossbars)} crossbars, ${energyValue(pick.energy_pj)} per image.`;
-  headerRow(t, ['Layer', 'Kind', 'Crossbars', 'Area', 'Energy', ...parts.map(([, h]) => h)]);
-  const body = t.createTBody();
-  for (const l of pick.layers ?? []) {
-    const e = l.breakdown.energy_pj;
-    const cells = [l.name, l.kind, formatCount(l.crossbars), siValue(l.area_um2 / 1e6, 'mm²'), energyValue(l.energy_pj), ...parts.map(([k]) => energyValue(e[k]))];
-    const tr = body.insertRow();
-    cells.forEach((v, i) => {
-      const td = tr.insertCell();
-      td.textContent = v;
-      if (i > 1) td.className = 'num';
-    });
-  }
+  const pick = pickLayerRow($('#trained-layers-model'), r.rows, r.accuracy_picks?.smallest_epim ?? 0);
+  if (pick) fillLayerTable($('#trained-layers-table'), pick);
 }

@@ -203,16 +203,19 @@ pub fn layers_table(r: &CompareReport) -> String {
         .max()
         .unwrap_or(5)
         .max(5);
-    let mut s = String::from("Per layer: area, and energy per image by component\n");
+    let mut s = String::from(
+        "Per layer: area, latency added (after the layer's first producer), and energy per image by component\n",
+    );
     for x in all_rows(r) {
         let _ = writeln!(s, "\n{}", x.method);
         let _ = writeln!(
             s,
-            "  {:<w$} {:>5} {:>9} {:>9} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "  {:<w$} {:>5} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
             "layer",
             "kind",
             "crossbars",
             "area mm2",
+            "latency us",
             "energy uJ",
             "crossbar",
             "adc",
@@ -221,7 +224,7 @@ pub fn layers_table(r: &CompareReport) -> String {
             "buffer",
             "tables",
             "other",
-            "share %",
+            "energy %",
         );
         for l in &x.layers {
             let e = &l.breakdown.energy_pj;
@@ -232,11 +235,12 @@ pub fn layers_table(r: &CompareReport) -> String {
             };
             let _ = writeln!(
                 s,
-                "  {:<w$} {:>5} {:>9} {:>9.3} {:>10.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.1}",
+                "  {:<w$} {:>5} {:>9} {:>9.3} {:>10.3} {:>10.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.1}",
                 l.name,
                 l.kind,
                 l.crossbars,
                 l.area_um2 / 1e6,
+                l.latency_ns / 1e3,
                 l.energy_pj / 1e6,
                 e.crossbar / 1e6,
                 e.adc / 1e6,
