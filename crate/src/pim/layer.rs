@@ -142,6 +142,11 @@ pub(crate) struct XbarLayer {
     units: Vec<Unit>,
     bias: Vec<f32>,
     relu: bool,
+    /// Output rows and columns a later step reads: a max pool that follows
+    /// (through ReLUs) reads `(h_out / k) * k` of them and drops the rest
+    /// (the MNIST CNN's 7x7 third convolution: 6x6 of its 49 pixels).
+    /// `[h_out, w_out]` where nothing is dropped.
+    used: [usize; 2],
 }
 
 type Step = frame::Step<Box<XbarLayer>>;
@@ -494,6 +499,7 @@ fn xbar_layer(
         units,
         bias: v.bias.clone(),
         relu,
+        used: [f.h_out, f.w_out],
     })
 }
 
@@ -534,6 +540,12 @@ impl PimModel {
                 }
                 LayerSpec::Relu => steps.push(Step::Relu),
                 LayerSpec::MaxPool { k } => {
+                    // The pool reads `(h / k) * k` rows and columns of the
+                    // weight layer before it (through ReLUs).
+                    let producer = steps.iter_mut().rev().find(|s| !matches!(s, Step::Relu));
+                    if let Some(Step::Weight(x)) = producer {
+                        x.used = [h / k * k, w / k * k];
+                    }
                     steps.push(Step::MaxPool { k: *k, c, h, w });
                     [h, w] = [h / k, w / k];
                 }
@@ -861,6 +873,8 @@ impl PimModel {
         let mut sums = vec![ErrorSums::default(); digital.len()];
         let [c, h, w] = self.input;
         let (mut s, mut d) = (Scratch::new(self), Scratch::new(self));
+        // Every output pixel: the errors compare them all.
+        (s.full, d.full) = (true, true);
         for img in images.chunks_exact(c * h * w) {
             s.a[..img.len()].copy_from_slice(img);
             let mut li = 0usize;
@@ -975,6 +989,10 @@ struct Scratch {
     /// reuses its results ([`ReadPaths::repeated_windows`]).
     prev_drive: Vec<u32>,
     repeats: bool,
+    /// Whether weight layers compute every output pixel (the per-layer
+    /// errors compare them all) or only those a later step reads
+    /// ([`XbarLayer::used`]; the others keep what the buffer held).
+    full: bool,
     /// Row by row: per input cycle its driven rows (`row | digit << 16`).
     driven: Vec<u32>,
     /// Row by row: how many rows (or groups) each cycle drives.
@@ -1012,6 +1030,7 @@ impl Scratch {
             drive: vec![0; drive],
             prev_drive: vec![0; drive],
             repeats: false,
+            full: false,
             driven: vec![0; drive_cycles],
             lens: vec![0; cycles],
             grouped: GroupScratch::default(),
@@ -1148,18 +1167,20 @@ impl XbarLayer {
             drive,
             prev_drive,
             repeats,
+            full,
             col,
             ..
         } = s;
         let n_in = self.f.c_in * self.f.h * self.f.w;
         self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
         let p_len = self.f.h_out * self.f.w_out;
+        let [h_run, w_run] = self.extent(*full);
         let mut acc = vec![T::default(); self.cols];
         let (mut drive, mut prev) = (&mut drive[..self.rows], &mut prev_drive[..self.rows]);
         for u in &self.units {
             let mut have_prev = false;
-            for oy in 0..self.f.h_out {
-                for ox in 0..self.f.w_out {
+            for oy in 0..h_run {
+                for ox in 0..w_run {
                     self.drive(u, codes, oy, ox, drive);
                     // The previous pixel's drives: `col` still holds its result.
                     if !(*repeats && have_prev && drive == prev) {
@@ -1183,6 +1204,16 @@ impl XbarLayer {
                     self.write(u, col, oy, ox, p_len, b);
                 }
             }
+        }
+    }
+
+    /// The output rows and columns to compute: all of them, or those a later
+    /// step reads ([`XbarLayer::used`]).
+    fn extent(&self, full: bool) -> [usize; 2] {
+        if full {
+            [self.f.h_out, self.f.w_out]
+        } else {
+            self.used
         }
     }
 
@@ -1272,18 +1303,19 @@ impl XbarLayer {
         a: &[f32],
         b: &mut [f32],
         codes: &mut [u32],
-        (drive, prev, repeats): (&mut [u32], &mut [u32], bool),
+        (drive, prev, repeats, full): (&mut [u32], &mut [u32], bool, bool),
         col: &mut [f64],
         mut read: impl FnMut(usize, std::ops::Range<usize>, &[u32], &[Vec<usize>], &mut [f64]),
     ) {
         let n_in = self.f.c_in * self.f.h * self.f.w;
         self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
         let p_len = self.f.h_out * self.f.w_out;
+        let [h_run, w_run] = self.extent(full);
         let (mut drive, mut prev) = (&mut drive[..self.rows], &mut prev[..self.rows]);
         for u in &self.units {
             let mut have_prev = false;
-            for oy in 0..self.f.h_out {
-                for ox in 0..self.f.w_out {
+            for oy in 0..h_run {
+                for ox in 0..w_run {
                     self.drive(u, codes, oy, ox, drive);
                     // The previous pixel's drives: `col` still holds its result.
                     if !(repeats && have_prev && drive == prev) {
@@ -1320,6 +1352,7 @@ impl XbarLayer {
             drive,
             prev_drive,
             repeats,
+            full,
             driven,
             lens,
             codes_out,
@@ -1335,7 +1368,7 @@ impl XbarLayer {
             a,
             b,
             codes,
-            (drive, prev_drive, *repeats),
+            (drive, prev_drive, *repeats, *full),
             col,
             |bi, rows, drive, _, col| {
                 let cells = rows.start * width..rows.end * width;
@@ -1420,6 +1453,7 @@ impl XbarLayer {
             drive,
             prev_drive,
             repeats,
+            full,
             acc,
             grouped: gs,
             ..
@@ -1427,6 +1461,10 @@ impl XbarLayer {
         let n_in = self.f.c_in * self.f.h * self.f.w;
         self.f.quantize_input(&a[..n_in], &mut codes[..n_in]);
         let p_len = self.f.h_out * self.f.w_out;
+        // The pixels read, row-major over the extent (`pixel`: its position).
+        let [h_run, w_run] = self.extent(*full);
+        let n_run = h_run * w_run;
+        let pixel = |p: usize| (p / w_run, p % w_run);
         let width = self.cols * self.slices * 2;
         let padded = width.div_ceil(U16_TILE) * U16_TILE;
         let cycles = self.cycles;
@@ -1444,7 +1482,7 @@ impl XbarLayer {
         let run = RUN_PIXELS
             .min(RUN_VALUES / per_pixel.max(1))
             .min(RUN_VALUES / padded)
-            .clamp(1, p_len.max(1));
+            .clamp(1, n_run.max(1));
         gs.lists.resize(run * per_pixel, 0);
         gs.lens.resize(run * nb * cycles, 0);
         gs.rows.resize(run * nb * cycles, 0);
@@ -1457,12 +1495,12 @@ impl XbarLayer {
         let (mut drive, mut prev) = (&mut drive[..self.rows], &mut prev_drive[..self.rows]);
         for u in &self.units {
             let mut have_prev = false;
-            for p0 in (0..p_len).step_by(run) {
-                let n = run.min(p_len - p0);
+            for p0 in (0..n_run).step_by(run) {
+                let n = run.min(n_run - p0);
                 // Every pixel's drives and lists; a repeat of the previous
                 // pixel (within the run) points at the pixel it repeats.
                 for i in 0..n {
-                    let (oy, ox) = ((p0 + i) / self.f.w_out, (p0 + i) % self.f.w_out);
+                    let (oy, ox) = pixel(p0 + i);
                     self.drive(u, codes, oy, ox, drive);
                     if *repeats && have_prev && i > 0 && drive == prev {
                         gs.src[i] = gs.src[i - 1];
@@ -1524,7 +1562,7 @@ impl XbarLayer {
                     }
                 }
                 for i in 0..n {
-                    let (oy, ox) = ((p0 + i) / self.f.w_out, (p0 + i) % self.f.w_out);
+                    let (oy, ox) = pixel(p0 + i);
                     let col = &gs.cols[gs.src[i] * self.cols..][..self.cols];
                     self.write(u, col, oy, ox, p_len, b);
                 }
@@ -1542,6 +1580,7 @@ impl XbarLayer {
             drive,
             prev_drive,
             repeats,
+            full,
             codes_out,
             col,
             ..
@@ -1552,7 +1591,7 @@ impl XbarLayer {
             a,
             b,
             codes,
-            (drive, prev_drive, *repeats),
+            (drive, prev_drive, *repeats, *full),
             col,
             |bi, _, drive, outs, col| t.read_block(bi, drive, cycles, outs, codes_out, col),
         );
@@ -1568,6 +1607,7 @@ impl XbarLayer {
             drive,
             prev_drive,
             repeats,
+            full,
             col,
             planes,
             ..
@@ -1579,7 +1619,7 @@ impl XbarLayer {
             a,
             b,
             codes,
-            (drive, prev_drive, *repeats),
+            (drive, prev_drive, *repeats, *full),
             col,
             |bi, _, drive, outs, col| {
                 let rd = PlaneRead {
@@ -2008,6 +2048,31 @@ pub(crate) const U16_TILE: usize = 64;
 mod tests {
     use super::*;
     use crate::pim::cell::adc_code;
+
+    /// A max pool reads `(h / k) * k` rows and columns of the layer before it:
+    /// the MNIST CNN's third convolution (7x7, then a 2x2 pool) computes 6x6
+    /// of its pixels, the other layers all of theirs; the per-layer errors
+    /// compute every pixel. (That the logits stay the reference's is
+    /// `tests/pim.rs`'s.)
+    #[test]
+    fn layers_compute_only_the_pixels_a_later_pool_reads() {
+        let bytes = include_bytes!("../../../models/mnist-cnn-dense-8b.safetensors");
+        let m = crate::model::Model::from_bytes(bytes).unwrap();
+        let pm = PimModel::new(&m, &PimKnobs::default()).unwrap();
+        let extents: Vec<_> = pm
+            .xbar_layers()
+            .map(|l| (l.extent(false), l.extent(true)))
+            .collect();
+        assert_eq!(
+            extents,
+            [
+                ([28, 28], [28, 28]),
+                ([14, 14], [14, 14]),
+                ([6, 6], [7, 7]),
+                ([1, 1], [1, 1])
+            ]
+        );
+    }
 
     fn assert_equals_adc_code(c: Conversion, inv: f64, top: i64, sums: impl Iterator<Item = u32>) {
         for n in sums {
