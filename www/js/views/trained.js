@@ -29,7 +29,7 @@ const TEMPLATE = `
       <figcaption class="hint">Area against MNIST test accuracy; the Pareto front (less area, more accuracy) is filled.</figcaption></figure>
     <p id="trained-comment" class="hint" aria-live="polite"></p>
     <div class="table-wrap"><table id="trained-table"></table></div>
-    <details id="trained-layers"><summary>Where a model's area and energy go, layer by layer</summary>
+    <details id="trained-layers"><summary>Where a model's area, latency and energy go, layer by layer</summary>
       <label>Model <select id="trained-layers-model"></select></label>
       <div class="table-wrap"><table id="trained-layers-table"></table></div>
       <p class="hint">${LAYERS_HINT} In this simulator an epitome layer converts as many column sums per pixel as the dense layer
