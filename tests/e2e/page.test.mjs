@@ -31,6 +31,12 @@ after(async () => {
   server?.close();
 });
 
+/** The text of every body cell of table `sel`, row by row. */
+const tableCells = (page, sel) => page.$$eval(`${sel} tbody tr`, (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+
+/** The crossbars of a layer table's rows (third column), added up, as the page writes a count. */
+const layerCrossbars = (layers) => String(layers.reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0));
+
 async function openPage(hash = '', { width = 1280, height = 900, colorScheme = 'light' } = {}) {
   const page = await browser.newPage({ viewport: { width, height }, colorScheme });
   const problems = [];
@@ -167,42 +173,40 @@ test('crossbar costs: table and charts from the core; switching network redraws'
 });
 
 test('crossbar costs, layer by layer: the chosen method follows a change of network as a page opened on it shows it', async () => {
-  const cells = (page, sel) => page.$$eval(`${sel} tbody tr`, (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
-  const sumCrossbars = (layers) => String(layers.reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0));
   const { page, problems } = await openPage('#panel=costs&net=lenet');
   await page.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
   await page.click('#costs-layers summary');
-  const methods = await cells(page, '#costs-table');
+  const methods = await tableCells(page, '#costs-table');
   // The baseline and every method are offered; the first method after the baseline is shown first.
   assert.deepEqual(await page.$$eval('#costs-layers-method option', (o) => o.map((x) => x.value)), methods.map((r) => r[0]));
   assert.equal(await page.$eval('#costs-layers-method', (s) => s.value), methods[1][0]);
   const epitome = methods.find((r) => r[0].startsWith('epitome:'));
   assert.ok(epitome, 'a default method is an epitome');
   await page.selectOption('#costs-layers-method', epitome[0]);
-  const lenet = await cells(page, '#costs-layers-table');
+  const lenet = await tableCells(page, '#costs-layers-table');
   assert.equal(lenet.length, 7, 'lenet has 7 layers');
-  assert.equal(sumCrossbars(lenet), epitome[1], 'the layers add up to the method\'s crossbars');
+  assert.equal(layerCrossbars(lenet), epitome[1], 'the layers add up to the method\'s crossbars');
   const headers = await page.$$eval('#costs-layers-table thead th', (t) => t.map((x) => x.textContent));
   const at = (h) => headers.indexOf(h);
   assert.ok(at('Latency added') > 0 && at('lookup tables') > 0, headers.join('|'));
   assert.ok(lenet.some((l) => l[at('lookup tables')] !== '0'), 'an epitome layer reads lookup tables');
   await page.selectOption('#costs-layers-method', methods[1][0]);
-  assert.ok((await cells(page, '#costs-layers-table')).every((l) => l[at('lookup tables')] === '0'), 'dense layers read none');
+  assert.ok((await tableCells(page, '#costs-layers-table')).every((l) => l[at('lookup tables')] === '0'), 'dense layers read none');
   await page.selectOption('#costs-layers-method', epitome[0]);
   // Another network: the table follows, the method stays chosen, and it equals a page opened there.
   await page.selectOption('#costs-net', 'resnet18');
   await page.waitForFunction(() => document.querySelector('#costs-summary').textContent.startsWith('resnet18'));
   assert.equal(await page.$eval('#costs-layers-method', (s) => s.value), epitome[0], 'the chosen method stays chosen');
-  const switched = await cells(page, '#costs-layers-table');
+  const switched = await tableCells(page, '#costs-layers-table');
   assert.equal(switched.length, 31, 'resnet18 has 31 layers');
-  const resnetRow = (await cells(page, '#costs-table')).find((r) => r[0] === epitome[0]);
-  assert.equal(sumCrossbars(switched), resnetRow[1]);
+  const resnetRow = (await tableCells(page, '#costs-table')).find((r) => r[0] === epitome[0]);
+  assert.equal(layerCrossbars(switched), resnetRow[1]);
   const caption = await page.textContent('#costs-layers-table caption');
   const { page: fresh, problems: freshProblems } = await openPage('#panel=costs&net=resnet18');
   await fresh.waitForFunction(() => document.querySelectorAll('#costs-table tbody tr').length > 0, null, { timeout: 20000 });
   await fresh.click('#costs-layers summary');
   await fresh.selectOption('#costs-layers-method', epitome[0]);
-  assert.deepEqual(await cells(fresh, '#costs-layers-table'), switched);
+  assert.deepEqual(await tableCells(fresh, '#costs-layers-table'), switched);
   assert.equal(await fresh.textContent('#costs-layers-table caption'), caption);
   await page.screenshot({ path: path.join(results, 'costs-layers-1280.png'), fullPage: true });
   assert.deepEqual([...problems, ...freshProblems], []);
@@ -232,7 +236,7 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
   await page.waitForFunction(() => document.querySelectorAll('#trained-table tbody tr').length > 0, null, { timeout: 20000 });
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'www/models/manifest.json'), 'utf8'))
     .filter((m) => m.dataset === 'mnist');
-  const rows = await page.$$eval('#trained-table tbody tr', (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const rows = await tableCells(page, '#trained-table');
   assert.equal(rows.length, manifest.length);
   for (const m of manifest) {
     const row = rows.find((r) => r[0] === m.label);
@@ -249,9 +253,8 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
   if (manifest.some((m) => /^EPIM/.test(m.label))) assert.match(comment, /EPIM/);
   // Layer by layer: the chosen model's layers (the core's `layers` of its row) add up to
   // its crossbars in the table above; only EPIM layers read lookup tables.
-  const layerRows = () => page.$$eval('#trained-layers-table tbody tr', (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const layerRows = () => tableCells(page, '#trained-layers-table');
   const crossbarsOf = (label, table) => table.find((r) => r[0] === label)[2];
-  const layerCrossbars = (layers) => String(layers.reduce((a, l) => a + Number(l[2].replaceAll(',', '')), 0));
   await page.click('#trained-layers summary');
   const tablesColumn = (await page.$$eval('#trained-layers-table thead th', (t) => t.map((x) => x.textContent))).indexOf('lookup tables');
   assert.ok(tablesColumn > 0);
@@ -269,7 +272,7 @@ test('crossbar costs: the trained models are costed with their recorded accuracy
   await page.selectOption('#costs-form select[name="xbar"]', '128');
   await page.waitForFunction((v) => [...document.querySelectorAll('#trained-table tbody tr')]
     .some((tr) => tr.cells[0].textContent === v && tr.cells[2].textContent !== '16'), epim3.label, { timeout: 20000 });
-  const rows128 = await page.$$eval('#trained-table tbody tr', (r) => r.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const rows128 = await tableCells(page, '#trained-table');
   assert.equal(await page.$eval('#trained-layers-model', (s) => s.value), epim3.label, 'the chosen model stays chosen');
   const sum128 = layerCrossbars(await layerRows());
   assert.equal(sum128, crossbarsOf(epim3.label, rows128));
