@@ -73,6 +73,10 @@ struct GemmLayer {
     bias: Vec<f32>,
     /// A ReLU follows (fused into the write-back).
     relu: bool,
+    /// Output rows and columns computed: all of them, or the `(h / k) * k`
+    /// that a following `k x k` max pool reads (through ReLUs); the others
+    /// keep what the buffer held, which no later step reads.
+    used: [usize; 2],
 }
 
 type Step = frame::Step<GemmLayer>;
@@ -144,6 +148,12 @@ impl Plan {
                 LayerSpec::MaxPool { k } => {
                     if *k == 0 || *k > h || *k > w {
                         return Err(Error::invalid("max_pool.k", "larger than its input"));
+                    }
+                    // The pool reads `(h / k) * k` rows and columns of the
+                    // weight layer before it (through ReLUs).
+                    let producer = steps.iter_mut().rev().find(|s| !matches!(s, Step::Relu));
+                    if let Some(Step::Weight(g)) = producer {
+                        g.used = [h / k * k, w / k * k];
                     }
                     steps.push(Step::MaxPool { k: *k, c, h, w });
                     [h, w] = [h / k, w / k];
@@ -303,7 +313,10 @@ impl GemmLayer {
         }
         let (hp, wp) = (h + 2 * pad, w + 2 * pad);
         let p = h_out * w_out;
-        let p_pad = p.div_ceil(NR) * NR;
+        // The pixels computed: the first `uh` rows, the first `uw` columns.
+        let [uh, uw] = self.used;
+        let pu = uh * uw;
+        let p_pad = pu.div_ceil(NR) * NR;
         for u in &self.units {
             // Pre-sum the input channels of each virtual channel, zero-padded.
             let xs = &mut padded[..u.v_in * hp * wp];
@@ -337,8 +350,8 @@ impl GemmLayer {
                 hp,
                 wp,
                 stride: st,
-                h_out,
-                w_out,
+                h_out: uh,
+                w_out: uw,
                 k8: u.k8,
             };
             match k {
@@ -348,22 +361,30 @@ impl GemmLayer {
                 5 => geo.run::<5>(xs, cb),
                 _ => geo.run_dyn(k, xs, cb),
             }
-            cb[p * u.k8..].fill([0; LANES]);
+            cb[pu * u.k8..].fill([0; LANES]);
             let ac = &mut acc[..u.rows_pad * p_pad];
             kernel::gemm(&u.weights, cb, u.k8, u.rows_pad, p_pad, ac);
             for r in 0..u.rows {
                 let m = u.mul[r];
-                let sums = &ac[r * p_pad..][..p];
+                let sums = &ac[r * p_pad..][..pu];
                 for &o in &u.outs[r] {
                     let bias = self.bias[o];
-                    let dst = &mut b[o * p..][..p];
-                    if self.relu {
-                        for (d, v) in dst.iter_mut().zip(sums) {
-                            *d = relu(*v as f32 * m + bias);
-                        }
+                    let plane = &mut b[o * p..][..p];
+                    // Row by row where columns are left out; else in one run.
+                    let (dsts, srcs) = if uw == w_out {
+                        (plane[..pu].chunks_mut(pu.max(1)), sums.chunks(pu.max(1)))
                     } else {
-                        for (d, v) in dst.iter_mut().zip(sums) {
-                            *d = *v as f32 * m + bias;
+                        (plane.chunks_mut(w_out), sums.chunks(uw))
+                    };
+                    for (dst, src) in dsts.zip(srcs) {
+                        if self.relu {
+                            for (d, v) in dst.iter_mut().zip(src) {
+                                *d = relu(*v as f32 * m + bias);
+                            }
+                        } else {
+                            for (d, v) in dst.iter_mut().zip(src) {
+                                *d = *v as f32 * m + bias;
+                            }
                         }
                     }
                 }
@@ -596,6 +617,7 @@ fn gemm_layer(
         }
     }
     Ok(Some(GemmLayer {
+        used: [f.h_out, f.w_out],
         f,
         units,
         bias: v.bias.clone(),
@@ -676,5 +698,35 @@ impl PlanCell {
 impl PartialEq for PlanCell {
     fn eq(&self, _: &Self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_compute_only_the_pixels_a_later_pool_reads() {
+        let bytes = include_bytes!("../../../models/mnist-cnn-dense-8b.safetensors");
+        let m = Model::from_bytes(bytes).unwrap();
+        let plan = Plan::new(&m).unwrap().unwrap();
+        let extents: Vec<_> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Weight(g) => Some((g.used, [g.f.h_out, g.f.w_out])),
+                _ => None,
+            })
+            .collect();
+        // conv3's 7x7 outputs are pooled to 3x3: 6x6 of them are read.
+        assert_eq!(
+            extents,
+            [
+                ([28, 28], [28, 28]),
+                ([14, 14], [14, 14]),
+                ([6, 6], [7, 7]),
+                ([1, 1], [1, 1])
+            ]
+        );
     }
 }
