@@ -149,11 +149,8 @@ impl Plan {
                     if *k == 0 || *k > h || *k > w {
                         return Err(Error::invalid("max_pool.k", "larger than its input"));
                     }
-                    // The pool reads `(h / k) * k` rows and columns of the
-                    // weight layer before it (through ReLUs).
-                    let producer = steps.iter_mut().rev().find(|s| !matches!(s, Step::Relu));
-                    if let Some(Step::Weight(g)) = producer {
-                        g.used = [h / k * k, w / k * k];
+                    if let Some((g, used)) = frame::pool_reads(&mut steps, *k, [h, w]) {
+                        g.used = used;
                     }
                     steps.push(Step::MaxPool { k: *k, c, h, w });
                     [h, w] = [h / k, w / k];

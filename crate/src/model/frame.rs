@@ -80,6 +80,21 @@ pub(crate) enum Step<L> {
     },
 }
 
+/// The weight layer whose output a `k x k` max pool appended to `steps` reads
+/// (through ReLUs; `None` when a pool or nothing comes first), and the rows and
+/// columns of that `h x w` output it reads: `(h / k) * k` and `(w / k) * k`.
+/// The executors compute only those.
+pub(crate) fn pool_reads<L>(
+    steps: &mut [Step<L>],
+    k: usize,
+    [h, w]: [usize; 2],
+) -> Option<(&mut L, [usize; 2])> {
+    match steps.iter_mut().rev().find(|s| !matches!(s, Step::Relu)) {
+        Some(Step::Weight(l)) => Some((l, [h / k * k, w / k * k])),
+        _ => None,
+    }
+}
+
 /// `k x k` max pool with stride `k` of `x` (`[c, h, w]`, flat) into `out`
 /// (`[c, h / k, w / k]`). No `f32::max`: the comparison keeps the same values
 /// (`m` is never NaN) and compiles to less code on wasm. The 2x2 pool of every

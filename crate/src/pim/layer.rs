@@ -540,11 +540,8 @@ impl PimModel {
                 }
                 LayerSpec::Relu => steps.push(Step::Relu),
                 LayerSpec::MaxPool { k } => {
-                    // The pool reads `(h / k) * k` rows and columns of the
-                    // weight layer before it (through ReLUs).
-                    let producer = steps.iter_mut().rev().find(|s| !matches!(s, Step::Relu));
-                    if let Some(Step::Weight(x)) = producer {
-                        x.used = [h / k * k, w / k * k];
+                    if let Some((x, used)) = frame::pool_reads(&mut steps, *k, [h, w]) {
+                        x.used = used;
                     }
                     steps.push(Step::MaxPool { k: *k, c, h, w });
                     [h, w] = [h / k, w / k];
